@@ -1,0 +1,71 @@
+package ai.gptoss.backend.cpu;
+
+import ai.gptoss.backend.StepBatch;
+import java.util.stream.IntStream;
+
+/**
+ * Grouped-query attention with sinks over the paged KV cache. Query at position p sees keys at
+ * {@code [p - window + 1, p]} on sliding layers (the current token and the window-1 before it) and
+ * {@code [0, p]} on full layers. Each head has a learned sink logit: one extra softmax column that
+ * is dropped before multiplying by V.
+ */
+final class CpuAttention {
+  private CpuAttention() {}
+
+  /**
+   * @param q [tokens, heads*headDim] rotated queries
+   * @param out [tokens, heads*headDim] written
+   * @param window sliding window in tokens, or 0 for full attention
+   */
+  static void attend(StepBatch batch, float[] q, CpuKvCache cache, int layerOfType, boolean sliding, int window,
+      int heads, int kvHeads, int headDim, float[] sinks, float[] out) {
+    int tokens = batch.numTokens();
+    int group = heads / kvHeads;
+    int kvDim = kvHeads * headDim;
+    float scale = (float) (1.0 / Math.sqrt(headDim));
+    IntStream.range(0, tokens * heads).parallel().forEach(th -> {
+      int t = th / heads, h = th % heads, kvh = h / group;
+      int s = batch.seqOf(t);
+      int[] table = sliding ? batch.slidingPages()[s] : batch.fullPages()[s];
+      int pos = batch.positions()[t];
+      int first = sliding ? Math.max(0, pos - window + 1) : 0;
+      int n = pos - first + 1;
+      float[] scores = new float[n];
+      int qOff = t * heads * headDim + h * headDim;
+      float max = sinks[h];
+      for (int j = 0; j < n; j++) {
+        int kp = first + j;
+        float[] page = cache.page(table, kp, false);
+        int kOff = cache.offset(layerOfType, 0, kp) + kvh * headDim;
+        scores[j] = Matmul.dot(q, qOff, page, kOff, headDim) * scale;
+        max = Math.max(max, scores[j]);
+      }
+      float denom = (float) Math.exp(sinks[h] - max);
+      for (int j = 0; j < n; j++) {
+        scores[j] = (float) Math.exp(scores[j] - max);
+        denom += scores[j];
+      }
+      int oOff = t * heads * headDim + h * headDim;
+      for (int d = 0; d < headDim; d++) out[oOff + d] = 0f;
+      for (int j = 0; j < n; j++) {
+        int kp = first + j;
+        float[] page = cache.page(table, kp, false);
+        int vOff = cache.offset(layerOfType, 1, kp) + kvh * headDim;
+        float p = scores[j] / denom;
+        for (int d = 0; d < headDim; d++) out[oOff + d] += p * page[vOff + d];
+      }
+    });
+  }
+
+  /** Writes the step's new K and V ([tokens, kvDim] each) into their pages. */
+  static void store(StepBatch batch, float[] k, float[] v, CpuKvCache cache, int layerOfType, boolean sliding, int kvDim) {
+    for (int t = 0; t < batch.numTokens(); t++) {
+      int s = batch.seqOf(t);
+      int[] table = sliding ? batch.slidingPages()[s] : batch.fullPages()[s];
+      int pos = batch.positions()[t];
+      float[] page = cache.page(table, pos, true);
+      System.arraycopy(k, t * kvDim, page, cache.offset(layerOfType, 0, pos), kvDim);
+      System.arraycopy(v, t * kvDim, page, cache.offset(layerOfType, 1, pos), kvDim);
+    }
+  }
+}

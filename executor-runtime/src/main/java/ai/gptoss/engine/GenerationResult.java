@@ -1,0 +1,26 @@
+package ai.gptoss.engine;
+
+/**
+ * What a request produced.
+ *
+ * @param outputIds generated ids (a stop token, when one ended the request, is the last)
+ * @param error null unless {@code finishReason} is ERROR
+ * @param queuedNanos time from submission to the first scheduled step
+ * @param firstTokenNanos time from submission to the first generated token
+ * @param totalNanos time from submission to completion
+ */
+public record GenerationResult(
+    String id,
+    int[] outputIds,
+    FinishReason finishReason,
+    int promptTokens,
+    int completionTokens,
+    String error,
+    long queuedNanos,
+    long firstTokenNanos,
+    long totalNanos) {
+
+  public static GenerationResult failed(String id, int promptTokens, String error) {
+    return new GenerationResult(id, new int[0], FinishReason.ERROR, promptTokens, 0, error, 0, 0, 0);
+  }
+}

@@ -1,0 +1,207 @@
+package ai.gptoss.model;
+
+import ai.gptoss.model.SafetensorsFile.TensorInfo;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model directory laid out like the published {@code openai/gpt-oss-20b}: {@code config.json} plus
+ * either {@code model.safetensors} or several shards listed in {@code model.safetensors.index.json}.
+ * Reads tensors by name, checking shape and dtype; every error names the file and tensor.
+ */
+public final class Checkpoint implements AutoCloseable {
+  public static final String CONFIG = "config.json";
+  public static final String SINGLE = "model.safetensors";
+  public static final String INDEX = "model.safetensors.index.json";
+  private static final int MAP_CHUNK = 1 << 30;
+
+  private final Path dir;
+  private final ModelConfig config;
+  private final List<SafetensorsFile> files;
+  private final Map<String, SafetensorsFile> byTensor;
+
+  private Checkpoint(Path dir, ModelConfig config, List<SafetensorsFile> files, Map<String, SafetensorsFile> byTensor) {
+    this.dir = dir;
+    this.config = config;
+    this.files = files;
+    this.byTensor = byTensor;
+  }
+
+  public static Checkpoint open(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw new CheckpointException(dir + ": not a model directory (expected config.json and model.safetensors)");
+    }
+    ModelConfig config = ModelConfig.read(dir.resolve(CONFIG));
+    List<SafetensorsFile> files = new ArrayList<>();
+    Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
+    try {
+      Path index = dir.resolve(INDEX);
+      if (Files.exists(index)) {
+        Map<String, String> weightMap = readIndex(index);
+        Map<String, SafetensorsFile> opened = new HashMap<>();
+        for (Map.Entry<String, String> e : weightMap.entrySet()) {
+          SafetensorsFile f = opened.get(e.getValue());
+          if (f == null) {
+            Path shard = dir.resolve(e.getValue()).normalize();
+            if (!shard.startsWith(dir.normalize())) {
+              throw new CheckpointException(index + ": shard '" + e.getValue() + "' lies outside the model directory");
+            }
+            f = SafetensorsFile.open(shard);
+            opened.put(e.getValue(), f);
+            files.add(f);
+          }
+          if (!f.tensors().containsKey(e.getKey())) {
+            throw new CheckpointException(index + ": tensor '" + e.getKey() + "' is mapped to " + e.getValue()
+                + " but that file does not contain it");
+          }
+          byTensor.put(e.getKey(), f);
+        }
+      } else if (Files.exists(dir.resolve(SINGLE))) {
+        SafetensorsFile f = SafetensorsFile.open(dir.resolve(SINGLE));
+        files.add(f);
+        for (String name : f.tensors().keySet()) byTensor.put(name, f);
+      } else {
+        throw new CheckpointException(dir + ": no " + SINGLE + " and no " + INDEX);
+      }
+    } catch (RuntimeException e) {
+      files.forEach(SafetensorsFile::close);
+      throw e;
+    }
+    return new Checkpoint(dir, config, files, byTensor);
+  }
+
+  private static Map<String, String> readIndex(Path index) {
+    JsonNode root;
+    try {
+      root = new ObjectMapper().readTree(Files.readString(index));
+    } catch (IOException e) {
+      throw new CheckpointException(index + ": not valid JSON: " + e.getMessage(), e);
+    }
+    JsonNode wm = root == null ? null : root.get("weight_map");
+    if (wm == null || !wm.isObject()) throw new CheckpointException(index + ": key 'weight_map' is missing or not an object");
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = wm.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (!e.getValue().isTextual()) throw new CheckpointException(index + ": weight_map entry '" + e.getKey() + "' is not a file name");
+      out.put(e.getKey(), e.getValue().asText());
+    }
+    return out;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public boolean has(String name) {
+    return byTensor.containsKey(name);
+  }
+
+  /** Tensor metadata; throws naming the directory and tensor if it is missing. */
+  public TensorInfo info(String name) {
+    SafetensorsFile f = byTensor.get(name);
+    if (f == null) throw new CheckpointException(dir + ": tensor '" + name + "' is missing from the checkpoint");
+    return f.tensors().get(name);
+  }
+
+  private SafetensorsFile fileOf(String name) {
+    info(name);
+    return byTensor.get(name);
+  }
+
+  private TensorInfo checked(String name, long[] shape) {
+    TensorInfo t = info(name);
+    if (!Arrays.equals(t.shape(), shape)) {
+      throw new CheckpointException(fileOf(name).path() + ": tensor '" + name + "' has shape " + t.shapeString()
+          + " but config.json implies " + Arrays.toString(shape));
+    }
+    if (t.dtype() == null) {
+      throw new CheckpointException(fileOf(name).path() + ": tensor '" + name + "' has unsupported dtype "
+          + t.dtypeName() + " (F32, BF16, F16 and U8 load)");
+    }
+    return t;
+  }
+
+  /** Reads a float tensor (F32, BF16 or F16 on disk) as float32. */
+  public float[] readFloats(String name, long... shape) {
+    TensorInfo t = checked(name, shape);
+    if (!t.dtype().isFloat()) {
+      throw new CheckpointException(fileOf(name).path() + ": tensor '" + name + "' is " + t.dtypeName()
+          + " but a floating-point tensor (F32/BF16/F16) is required");
+    }
+    float[] out = new float[Math.toIntExact(t.numel())];
+    SafetensorsFile f = fileOf(name);
+    long bytes = t.end() - t.begin();
+    int done = 0;
+    for (long off = 0; off < bytes; off += MAP_CHUNK) {
+      int len = (int) Math.min(MAP_CHUNK, bytes - off);
+      ByteBuffer b = f.map(t, off, len);
+      switch (t.dtype()) {
+        case F32 -> {
+          b.asFloatBuffer().get(out, done, len / 4);
+          done += len / 4;
+        }
+        case BF16 -> {
+          for (int i = 0; i < len / 2; i++) out[done++] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16);
+        }
+        case F16 -> {
+          for (int i = 0; i < len / 2; i++) out[done++] = Float16.toFloat(b.getShort(2 * i));
+        }
+        default -> throw new IllegalStateException();
+      }
+    }
+    return out;
+  }
+
+  /** Reads a U8 tensor (MXFP4 blocks and scales) as raw bytes, packed as on disk. */
+  public byte[] readBytes(String name, long... shape) {
+    TensorInfo t = checked(name, shape);
+    if (t.dtype() != DType.U8) {
+      throw new CheckpointException(fileOf(name).path() + ": tensor '" + name + "' is " + t.dtypeName()
+          + " but MXFP4 blocks and scales must be U8");
+    }
+    byte[] out = new byte[Math.toIntExact(t.numel())];
+    SafetensorsFile f = fileOf(name);
+    for (long off = 0; off < out.length; off += MAP_CHUNK) {
+      int len = (int) Math.min(MAP_CHUNK, out.length - off);
+      f.map(t, off, len).get(out, (int) off, len);
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    files.forEach(SafetensorsFile::close);
+  }
+
+  /** IEEE half precision to float (Float.float16ToFloat arrived only in Java 20). */
+  static final class Float16 {
+    static float toFloat(short h) {
+      int bits = h & 0xffff;
+      int sign = (bits & 0x8000) << 16;
+      int exp = (bits >>> 10) & 0x1f;
+      int mant = bits & 0x3ff;
+      if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+      if (exp == 0) {
+        if (mant == 0) return Float.intBitsToFloat(sign);
+        float v = mant * 0x1p-24f;
+        return sign != 0 ? -v : v;
+      }
+      return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package ai.gptoss.model;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * All weights of a GPT-OSS model in host memory: dense tensors as float32, expert weights kept
+ * MXFP4-packed exactly as on disk (4.25 bits per weight). Shapes use V=vocab, H=hidden,
+ * Q=heads*head_dim, K=kv_heads*head_dim, E=experts, I=intermediate.
+ */
+public final class ModelWeights {
+  public final ModelConfig config;
+  public final float[] embedTokens; // [V, H]
+  public final float[] norm; // [H]
+  public final float[] lmHead; // [V, H]
+  public final List<Layer> layers;
+
+  /** One decoder layer. */
+  public record Layer(
+      float[] inputLayernorm, // [H]
+      float[] postAttentionLayernorm, // [H]
+      float[] qProj, float[] qBias, // [Q, H], [Q]
+      float[] kProj, float[] kBias, // [K, H], [K]
+      float[] vProj, float[] vBias, // [K, H], [K]
+      float[] oProj, float[] oBias, // [H, Q], [H]
+      float[] sinks, // [heads]
+      float[] routerWeight, float[] routerBias, // [E, H], [E]
+      byte[] gateUpBlocks, // [E, 2I, H/32, 16] uint8
+      byte[] gateUpScales, // [E, 2I, H/32] uint8
+      float[] gateUpBias, // [E, 2I]
+      byte[] downBlocks, // [E, H, I/32, 16] uint8
+      byte[] downScales, // [E, H, I/32] uint8
+      float[] downBias) { // [E, H]
+
+    public long expertBytes() {
+      return (long) gateUpBlocks.length + gateUpScales.length + downBlocks.length + downScales.length;
+    }
+  }
+
+  public ModelWeights(ModelConfig config, float[] embedTokens, float[] norm, float[] lmHead, List<Layer> layers) {
+    this.config = config;
+    this.embedTokens = embedTokens;
+    this.norm = norm;
+    this.lmHead = lmHead;
+    this.layers = List.copyOf(layers);
+  }
+
+  /** Loads every tensor the config implies, checking names, shapes and dtypes. */
+  public static ModelWeights load(Checkpoint ckpt) {
+    ModelConfig c = ckpt.config();
+    long v = c.vocabSize(), h = c.hiddenSize(), q = c.qDim(), k = c.kvDim(), e = c.numLocalExperts(),
+        i = c.intermediateSize();
+    float[] embed = ckpt.readFloats("model.embed_tokens.weight", v, h);
+    float[] norm = ckpt.readFloats("model.norm.weight", h);
+    float[] lmHead = ckpt.readFloats("lm_head.weight", v, h);
+    List<Layer> layers = new ArrayList<>();
+    for (int l = 0; l < c.numHiddenLayers(); l++) {
+      String p = "model.layers." + l + ".";
+      String a = p + "self_attn.";
+      String x = p + "mlp.experts.";
+      if (!ckpt.has(x + "gate_up_proj_blocks") && ckpt.has(x + "gate_up_proj")) {
+        throw new CheckpointException(ckpt.dir() + ": tensor '" + x + "gate_up_proj' is a dequantized expert weight;"
+            + " this engine keeps experts in MXFP4 and needs '" + x + "gate_up_proj_blocks' and '_scales' as published");
+      }
+      layers.add(new Layer(
+          ckpt.readFloats(p + "input_layernorm.weight", h),
+          ckpt.readFloats(p + "post_attention_layernorm.weight", h),
+          ckpt.readFloats(a + "q_proj.weight", q, h), ckpt.readFloats(a + "q_proj.bias", q),
+          ckpt.readFloats(a + "k_proj.weight", k, h), ckpt.readFloats(a + "k_proj.bias", k),
+          ckpt.readFloats(a + "v_proj.weight", k, h), ckpt.readFloats(a + "v_proj.bias", k),
+          ckpt.readFloats(a + "o_proj.weight", h, q), ckpt.readFloats(a + "o_proj.bias", h),
+          ckpt.readFloats(a + "sinks", c.numAttentionHeads()),
+          ckpt.readFloats(p + "mlp.router.weight", e, h), ckpt.readFloats(p + "mlp.router.bias", e),
+          ckpt.readBytes(x + "gate_up_proj_blocks", e, 2 * i, h / 32, 16),
+          ckpt.readBytes(x + "gate_up_proj_scales", e, 2 * i, h / 32),
+          ckpt.readFloats(x + "gate_up_proj_bias", e, 2 * i),
+          ckpt.readBytes(x + "down_proj_blocks", e, h, i / 32, 16),
+          ckpt.readBytes(x + "down_proj_scales", e, h, i / 32),
+          ckpt.readFloats(x + "down_proj_bias", e, h)));
+    }
+    return new ModelWeights(c, embed, norm, lmHead, layers);
+  }
+
+  public long expertBytes() {
+    return layers.stream().mapToLong(Layer::expertBytes).sum();
+  }
+}
