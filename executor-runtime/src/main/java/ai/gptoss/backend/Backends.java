@@ -1,0 +1,33 @@
+package ai.gptoss.backend;
+
+import ai.gptoss.backend.cpu.CpuBackend;
+import ai.gptoss.model.Checkpoint;
+import ai.gptoss.model.ModelWeights;
+import java.nio.file.Path;
+
+/** Opens a model on a device: "cpu", "cuda", "cuda:N", or "auto" (the first GPU if present, else CPU). */
+public final class Backends {
+  private Backends() {}
+
+  public static Backend open(Path modelDir, String device) {
+    String d = device == null ? "auto" : device.trim().toLowerCase(java.util.Locale.ROOT);
+    if (d.equals("auto")) d = CudaSupport.gpuCount() > 0 ? "cuda:0" : "cpu";
+    if (d.equals("cpu")) {
+      try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
+        return new CpuBackend(ModelWeights.load(ckpt));
+      }
+    }
+    if (d.equals("cuda") || d.startsWith("cuda:")) {
+      int ordinal = 0;
+      if (d.startsWith("cuda:")) {
+        try {
+          ordinal = Integer.parseInt(d.substring(5));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("--device " + device + ": expected cuda:N with N a GPU number");
+        }
+      }
+      return CudaSupport.open(modelDir, ordinal);
+    }
+    throw new IllegalArgumentException("--device " + device + ": expected cpu, cuda, cuda:N or auto");
+  }
+}

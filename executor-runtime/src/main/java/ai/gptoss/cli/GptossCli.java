@@ -1,0 +1,28 @@
+package ai.gptoss.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code bin/gptoss}: the command-line entry point. */
+@Command(
+    name = "gptoss",
+    mixinStandardHelpOptions = true,
+    version = "gptoss 0.1.0",
+    description = "Runs OpenAI gpt-oss models: logits, generation, tokenizer and harmony chat format.",
+    subcommands = {LogitsCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class})
+public final class GptossCli {
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the CLI and returns its exit status (tests call this instead of main). */
+  public static int run(String... args) {
+    CommandLine cl = new CommandLine(new GptossCli());
+    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      cmd.getErr().println("gptoss " + cmd.getCommandName() + ": " + Errors.describe(ex));
+      if (System.getenv("GPTOSS_DEBUG") != null) ex.printStackTrace(cmd.getErr());
+      return 1;
+    });
+    return cl.execute(args);
+  }
+}
