@@ -88,6 +88,38 @@ public record GptossOptions(
         gpuFraction);
   }
 
+  /** The options that differ from the defaults, as {@code key=value} (shown in query plans). */
+  @Override
+  public String toString() {
+    GptossOptions d = DEFAULTS;
+    StringBuilder b = new StringBuilder("{");
+    add(b, GptossConf.MODEL, model, d.model);
+    add(b, GptossConf.MAX_NEW_TOKENS, maxNewTokens, d.maxNewTokens);
+    add(b, GptossConf.TEMPERATURE, temperature, d.temperature);
+    add(b, GptossConf.TOP_P, topP, d.topP);
+    add(b, GptossConf.TOP_K, topK, d.topK);
+    add(b, GptossConf.SEED, seed, d.seed);
+    add(b, GptossConf.REASONING_EFFORT, reasoningEffort, d.reasoningEffort);
+    add(b, GptossConf.INSTRUCTIONS, instructions, d.instructions);
+    add(b, GptossConf.DATE, date, d.date);
+    add(b, GptossConf.MAX_IN_FLIGHT, maxInFlight, d.maxInFlight);
+    add(b, GptossConf.MAX_PROMPT_TOKENS, maxPromptTokens, d.maxPromptTokens);
+    add(b, GptossConf.ERROR_MODE, failOnError ? "fail" : "null", d.failOnError ? "fail" : "null");
+    add(b, GptossConf.OUTPUT, structOutput ? "struct" : "string", d.structOutput ? "struct" : "string");
+    add(b, GptossConf.DEVICE, device, d.device);
+    add(b, GptossConf.ENGINE_MAX_SEQS, engineMaxSeqs, d.engineMaxSeqs);
+    add(b, GptossConf.GPU_MEMORY_FRACTION, gpuMemoryFraction, d.gpuMemoryFraction);
+    return b.append('}').toString();
+  }
+
+  private static final GptossOptions DEFAULTS = defaults();
+
+  private static void add(StringBuilder b, String key, Object v, Object dflt) {
+    if (java.util.Objects.equals(v, dflt)) return;
+    if (b.length() > 1) b.append(", ");
+    b.append(key).append('=').append(v);
+  }
+
   private static String emptyToNull(String s) {
     return s == null || s.isEmpty() ? null : s;
   }
