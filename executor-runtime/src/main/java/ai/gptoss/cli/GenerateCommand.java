@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 final class GenerateCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
 
-  @Option(names = "--input-ids", paramLabel = "IDS", converter = TokenIds.class,
+  @Option(names = "--input-ids", paramLabel = "IDS", split = ",",
       description = "Comma-separated prompt token ids.")
   int[] inputIds;
 
