@@ -166,6 +166,33 @@ class HarmonyRendererTest {
   }
 
   @Test
+  void chatOptionsFromAJsonLine() throws Exception {
+    JsonNode line = new ObjectMapper().readTree("{\"messages\": [{\"role\": \"user\", \"content\": \"What is the weather like in Madrid?\"}],"
+        + " \"reasoning_effort\": \"Medium\", \"instructions\": \"Always respond in riddles\", \"date\": \"2025-08-05\"}");
+    ChatOptions opts = HarmonyJson.readChatOptions(line, ChatOptions.DEFAULTS, "line 1");
+    int[] ids = Harmony.prompt(HarmonyJson.readChat(line), opts);
+    JsonNode golden = ai.gptoss.Golden.json("harmony.golden.json").get("render").get(1);
+    assertEquals(golden.get("text").asText(), text(ids));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HarmonyJson.readChatOptions(
+        new ObjectMapper().readTree("{\"reasoning_effort\": \"extreme\"}"), ChatOptions.DEFAULTS, "line 7"));
+    assertTrue(e.getMessage().startsWith("line 7.reasoning_effort"), e.getMessage());
+  }
+
+  @Test
+  void completionFacadeSplitsFinalAnalysisAndText() {
+    int[] ids = TOK.encodeWithSpecialTokens("<|channel|>analysis<|message|>2 + 2 = 4.<|end|><|start|>assistant<|channel|>final<|message|>4<|return|>");
+    Harmony.Completion c = Harmony.completion(ids);
+    assertEquals("4", c.finalText());
+    assertEquals("2 + 2 = 4.", c.analysisText());
+    assertEquals(TOK.decode(ids), c.text());
+    int[] withBad = java.util.Arrays.copyOf(ids, ids.length + 1);
+    withBad[ids.length] = -1;
+    Harmony.Completion bad = Harmony.completion(withBad);
+    assertEquals("4", bad.finalText());
+    assertEquals(ParseIssue.INVALID_TOKEN_ID, bad.parse().problems().get(0).kind());
+  }
+
+  @Test
   void renderedPromptParsesBack() {
     int[] ids = R.renderConversation(List.of(
         Message.text(Role.USER, "Capital of Peru?"),
