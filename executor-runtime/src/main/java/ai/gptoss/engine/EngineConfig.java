@@ -103,6 +103,9 @@ public record EngineConfig(
       throw new IllegalArgumentException("KV budget of " + budget + " bytes leaves no full-attention page of "
           + fullBytes + " bytes (pageSize " + pageSize + ")");
     }
+    // No sequence outgrows the full pool, so no chunk spans more than that either.
+    slidingMin = SlidingWindowKvManager.maxPagesForChunk(chunk, c.slidingWindow(), pageSize,
+        (int) Math.min(maxLen, (long) full * pageSize));
     if (c.numSlidingLayers() > 0 && sliding < slidingMin) {
       throw new IllegalArgumentException("slidingPages " + sliding + " is below the " + slidingMin
           + " pages one prefill chunk of " + chunk + " tokens needs with window " + c.slidingWindow());

@@ -149,6 +149,24 @@ public final class HarmonyJson {
     return out;
   }
 
+  /**
+   * Chat options from a JSON object's optional keys {@code reasoning_effort}, {@code instructions},
+   * {@code date} and {@code tools} (e.g. a batch input line), over {@code base}.
+   */
+  public static ChatOptions readChatOptions(JsonNode o, ChatOptions base, String where) {
+    ChatOptions out = base;
+    if (o == null || !o.isObject()) return out;
+    String effort = optionalText(o, "reasoning_effort", where);
+    if (effort != null) out = out.withReasoningEffort(ReasoningEffort.parse(effort, where + ".reasoning_effort"));
+    String instructions = optionalText(o, "instructions", where);
+    if (instructions != null) out = out.withInstructions(instructions);
+    String date = optionalText(o, "date", where);
+    if (date != null) out = out.withConversationStartDate(date);
+    JsonNode tools = o.get("tools");
+    if (tools != null && !tools.isNull()) out = out.withTools(readTools(tools, where + ".tools"));
+    return out;
+  }
+
   /** A parsed message in harmony's JSON form: role, name?, recipient?, content, channel?, content_type?. */
   public static ObjectNode write(ParsedMessage m) {
     ObjectNode o = MAPPER.createObjectNode();

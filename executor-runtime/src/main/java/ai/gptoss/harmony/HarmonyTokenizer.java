@@ -21,7 +21,7 @@ public final class HarmonyTokenizer {
   private final byte[][] rankBytes;
 
   private HarmonyTokenizer() {
-    base = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
+    base = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
     rankBytes = new byte[HarmonyTokens.FIRST_SPECIAL][];
     IntArrayList one = new IntArrayList(1);
     one.add(0);

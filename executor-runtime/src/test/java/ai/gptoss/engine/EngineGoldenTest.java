@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.backend.cpu.CpuBackend;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,23 +31,39 @@ class EngineGoldenTest {
         Engine e = engine[0] = Engine.start(b, cfg, stats -> {
           step[0]++;
           for (int i = 0; i < cases.size(); i++) {
-            if (arrivalStep[i] == step[0]) handles.add(engine[0].submit(request(cases.get(i))));
+            if (arrivalStep[i] == step[0]) {
+              RequestHandle h = engine[0].submit(request(cases.get(i)));
+              synchronized (handles) {
+                handles.add(h);
+              }
+            }
           }
         })) {
       List<GenerationRequest> first = new ArrayList<>();
       for (int i = 0; i < cases.size(); i++) if (arrivalStep[i] < 0) first.add(request(cases.get(i)));
       List<RequestHandle> firstHandles = e.submitAll(first);
       for (RequestHandle h : firstHandles) put(out, h);
-      // Late arrivals are submitted by the loop thread; wait until all are in.
+      // Late arrivals are submitted by the loop thread after their step; every arrival step must
+      // come before the engine runs dry (the first request alone takes NEW_TOKENS steps).
+      long deadline = System.nanoTime() + 120_000_000_000L;
       while (true) {
         int n;
         synchronized (handles) {
           n = handles.size();
         }
         if (n + firstHandles.size() == cases.size()) break;
-        Thread.onSpinWait();
+        if (System.nanoTime() > deadline) throw new AssertionError("late arrivals never submitted: " + e.stats());
+        try {
+          Thread.sleep(1);
+        } catch (InterruptedException ie) {
+          throw new AssertionError(ie);
+        }
       }
-      for (RequestHandle h : List.copyOf(handles)) put(out, h);
+      List<RequestHandle> late;
+      synchronized (handles) {
+        late = List.copyOf(handles);
+      }
+      for (RequestHandle h : late) put(out, h);
       EngineStats s = e.stats();
       assertTrue(s.poolsFree(), "pages still held after every request finished: " + s);
       assertEquals(cases.size(), s.requestsDone());
@@ -71,7 +86,7 @@ class EngineGoldenTest {
       assertEquals(FinishReason.LENGTH, r.finishReason(), label + " " + c.name() + ": " + r.error());
       assertEquals(c.inputIds().length, r.promptTokens());
       assertEquals(NEW_TOKENS, r.completionTokens());
-      int[] alone = TinyA.alone(TinyA.weights(), c.inputIds(), NEW_TOKENS, SamplingParams.greedy(), List.of());
+      int[] alone = TinyA.aloneGreedy(c, NEW_TOKENS);
       assertArrayEquals(alone, r.outputIds(), label + " " + c.name() + ": batched ids differ from the same case alone");
       int k = c.binding();
       assertTrue(k >= 10, c.name() + ": golden margins bind only " + k + " tokens");

@@ -52,6 +52,14 @@ final class TinyA {
     return new CpuBackend(weights());
   }
 
+  private static final java.util.Map<String, int[]> ALONE = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A golden case's greedy ids run alone through {@link SingleSequence} (memoized). */
+  static int[] aloneGreedy(Case c, int maxNew) {
+    return ALONE.computeIfAbsent(c.name() + "/" + maxNew,
+        k -> alone(weights(), c.inputIds(), maxNew, SamplingParams.greedy(), List.of())).clone();
+  }
+
   /** The request run alone through {@link SingleSequence}, the simplest driver of the backend. */
   static int[] alone(ModelWeights w, int[] prompt, int maxNew, SamplingParams sp, List<Integer> stops) {
     try (CpuBackend b = new CpuBackend(w)) {

@@ -1,0 +1,167 @@
+package ai.gptoss.cli;
+
+import ai.gptoss.engine.Engine;
+import ai.gptoss.engine.EngineStats;
+import ai.gptoss.engine.FinishReason;
+import ai.gptoss.engine.GenerationRequest;
+import ai.gptoss.engine.GenerationResult;
+import ai.gptoss.engine.RequestHandle;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Runs a JSONL file through one engine: reads ahead up to {@code window} lines so that continuous
+ * batching always has work, writes one result line per input line in input order, and prints a
+ * progress line to stderr every few seconds. Blank lines are skipped; every other line gets a record,
+ * an error record when it cannot run.
+ */
+final class BatchRun {
+  /** One input line on its way through: its parse and, when it parsed, its engine handle. */
+  record Pending(BatchLine.Parsed line, RequestHandle handle) {}
+
+  /** What a run did. {@code requests} holds the requests that ran (for the sequential benchmark). */
+  record Summary(int lines, Map<FinishReason, Integer> reasons, long generatedTokens, double seconds,
+      List<GenerationRequest> requests, List<int[]> outputs) {
+    double tokensPerSecond() {
+      return seconds > 0 ? generatedTokens / seconds : 0;
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long PROGRESS_NANOS = 5_000_000_000L;
+
+  private final Engine engine;
+  private final BatchLine parser;
+  private final int window;
+  private final PrintStream progress;
+  private final boolean keepOutputs;
+
+  BatchRun(Engine engine, BatchLine parser, int window, PrintStream progress, boolean keepOutputs) {
+    this.engine = engine;
+    this.parser = parser;
+    this.window = Math.max(1, window);
+    this.progress = progress;
+    this.keepOutputs = keepOutputs;
+  }
+
+  Summary run(BufferedReader in, Writer out, int totalLines) throws IOException {
+    long t0 = System.nanoTime(), lastProgress = t0;
+    long generated0 = engine.stats().generatedTokens();
+    ArrayDeque<Pending> pending = new ArrayDeque<>();
+    Map<FinishReason, Integer> reasons = new EnumMap<>(FinishReason.class);
+    List<GenerationRequest> ran = new ArrayList<>();
+    List<int[]> outputs = new ArrayList<>();
+    int lineNo = 0, done = 0;
+    boolean eof = false;
+    while (true) {
+      if (!eof && pending.size() <= window / 2) {
+        List<BatchLine.Parsed> batch = new ArrayList<>();
+        while (pending.size() + batch.size() < window) {
+          String line = in.readLine();
+          if (line == null) {
+            eof = true;
+            break;
+          }
+          lineNo++;
+          if (!line.isBlank()) batch.add(parser.parse(line, lineNo));
+        }
+        submit(batch, pending);
+      }
+      if (pending.isEmpty()) break;
+      Pending head = pending.peekFirst();
+      GenerationResult r = head.handle() == null ? PARSE_ERROR : await(head.handle());
+      if (r == null) { // not done yet: report progress while waiting
+        if (System.nanoTime() - lastProgress >= PROGRESS_NANOS) {
+          lastProgress = System.nanoTime();
+          printProgress(done, totalLines, generated0, t0);
+        }
+        continue;
+      }
+      pending.pollFirst();
+      write(out, head.line(), r);
+      reasons.merge(r.finishReason(), 1, Integer::sum);
+      if (keepOutputs && head.line().request() != null && r.finishReason() != FinishReason.ERROR) {
+        ran.add(head.line().request());
+        outputs.add(r.outputIds());
+      }
+      done++;
+    }
+    out.flush();
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    long generated = engine.stats().generatedTokens() - generated0;
+    printProgress(done, totalLines, generated0, t0);
+    return new Summary(done, reasons, generated, seconds, ran, outputs);
+  }
+
+  private void submit(List<BatchLine.Parsed> batch, ArrayDeque<Pending> pending) {
+    List<GenerationRequest> reqs = new ArrayList<>();
+    for (BatchLine.Parsed p : batch) if (p.request() != null) reqs.add(p.request());
+    List<RequestHandle> handles = engine.submitAll(reqs);
+    int h = 0;
+    for (BatchLine.Parsed p : batch) pending.addLast(new Pending(p, p.request() != null ? handles.get(h++) : null));
+  }
+
+  /** The result, or null if it is not ready within a second. */
+  private static GenerationResult await(RequestHandle h) {
+    try {
+      return h.result().get(1, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for results");
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("engine failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  /** Marker result for lines that failed to parse; the record is built from the parse error. */
+  private static final GenerationResult PARSE_ERROR = GenerationResult.failed(null, 0, null);
+
+  private static void write(Writer out, BatchLine.Parsed line, GenerationResult r) throws IOException {
+    ObjectNode o = JSON.createObjectNode();
+    if (line.id() == null) o.putNull("id");
+    else o.set("id", line.id());
+    ArrayNode ids = o.putArray("output_ids");
+    String error;
+    if (line.request() == null) {
+      o.put("finish_reason", FinishReason.ERROR.wireName());
+      o.put("prompt_tokens", 0);
+      o.put("completion_tokens", 0);
+      error = line.error();
+    } else {
+      for (int id : r.outputIds()) ids.add(id);
+      o.put("finish_reason", r.finishReason().wireName());
+      o.put("prompt_tokens", r.promptTokens());
+      o.put("completion_tokens", r.completionTokens());
+      error = r.error() == null ? null : "line " + line.lineNo() + ": " + r.error();
+    }
+    if (error == null) o.putNull("error");
+    else o.put("error", error);
+    out.write(JSON.writeValueAsString(o));
+    out.write('\n');
+  }
+
+  private void printProgress(int done, int total, long generated0, long t0) {
+    if (progress == null) return;
+    EngineStats s = engine.stats();
+    double secs = (System.nanoTime() - t0) / 1e9;
+    long gen = s.generatedTokens() - generated0;
+    progress.printf(Locale.ROOT, "generate: %d/%d requests done, %d tokens generated, %.1f tokens/s, %d running%n",
+        done, total, gen, secs > 0 ? gen / secs : 0.0, s.running());
+  }
+}
