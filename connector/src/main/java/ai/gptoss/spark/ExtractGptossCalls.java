@@ -7,6 +7,8 @@ import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeReference;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
+import org.apache.spark.sql.catalyst.plans.logical.GlobalLimit;
+import org.apache.spark.sql.catalyst.plans.logical.LocalLimit;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.logical.Project;
 import org.apache.spark.sql.catalyst.rules.Rule;
@@ -19,7 +21,7 @@ import scala.Option;
  * does for pandas UDFs: the call's input is projected as a column of the child, a {@link GptossEval}
  * node computes the answer column from it, the operator reads that column instead, and a projection
  * restores the operator's original output. Nested calls ({@code gptoss(gptoss(x))}) give stacked
- * nodes, innermost first.
+ * nodes, innermost first. A {@code LIMIT} directly above a projection that calls gptoss() moves below it.
  */
 final class ExtractGptossCalls extends Rule<LogicalPlan> {
   @Override
@@ -28,6 +30,7 @@ final class ExtractGptossCalls extends Rule<LogicalPlan> {
   }
 
   private LogicalPlan rewrite(LogicalPlan p) {
+    p = limitFirst(p);
     List<LogicalPlan> kids = Scala.java(p.children());
     List<LogicalPlan> newKids = new ArrayList<>(kids.size());
     boolean changed = false;
@@ -38,15 +41,43 @@ final class ExtractGptossCalls extends Rule<LogicalPlan> {
     }
     LogicalPlan q = changed ? p.withNewChildren(Scala.list(newKids)) : p;
     if (q instanceof GptossEval) return q;
-    while (containsCall(q)) q = extractOnce(q);
+    for (int calls = countCalls(q); calls > 0; ) {
+      q = extractOnce(q);
+      int left = countCalls(q);
+      if (left >= calls) throw new IllegalStateException("gptoss(): could not extract the calls of " + q.simpleStringWithNodeId());
+      calls = left;
+    }
     return q;
   }
 
-  private static boolean containsCall(LogicalPlan p) {
-    for (Expression e : Scala.java(p.expressions())) {
-      if (e.exists(x -> x instanceof GptossCall)) return true;
+  /**
+   * {@code LIMIT n} over a projection that calls gptoss() becomes the projection over {@code LIMIT n}: the
+   * projection maps rows one to one and keeps their order, so only the rows the limit keeps are answered
+   * (Spark would otherwise stream partitions into the call until the limit is satisfied, answering up to
+   * {@code max_in_flight} more rows per partition it reads).
+   */
+  private static LogicalPlan limitFirst(LogicalPlan p) {
+    if (p instanceof GlobalLimit g && g.child() instanceof LocalLimit l && l.child() instanceof Project proj
+        && countCalls(proj) > 0) {
+      return proj.withNewChildren(Scala.seq(g.withNewChildren(Scala.seq(l.withNewChildren(Scala.seq(proj.child()))))));
     }
-    return false;
+    return p;
+  }
+
+  private static int countCalls(LogicalPlan p) {
+    int n = 0;
+    for (Expression e : Scala.java(p.expressions())) n += e.collect(new scala.runtime.AbstractPartialFunction<Expression, Object>() {
+      @Override
+      public boolean isDefinedAt(Expression x) {
+        return x instanceof GptossCall;
+      }
+
+      @Override
+      public Object apply(Expression x) {
+        return x;
+      }
+    }).size();
+    return n;
   }
 
   /** Extracts the innermost calls of {@code p} (those whose input holds no other call). */
@@ -94,7 +125,7 @@ final class ExtractGptossCalls extends Rule<LogicalPlan> {
   private static void collectInnermost(Expression e, List<GptossCall> out) {
     if (e instanceof GptossCall c && !c.input().exists(x -> x instanceof GptossCall)) {
       for (GptossCall seen : out) {
-        if (seen.semanticEquals(c)) return;
+        if (same(seen, c)) return;
       }
       out.add(c);
       return;
@@ -102,10 +133,18 @@ final class ExtractGptossCalls extends Rule<LogicalPlan> {
     for (Expression k : Scala.java(e.children())) collectInnermost(k, out);
   }
 
+  /**
+   * The same call up to cosmetic differences. Not {@code semanticEquals}, which is false for every
+   * nondeterministic expression (and calls are marked so, see {@link GptossCall#deterministic}).
+   */
+  private static boolean same(GptossCall a, GptossCall b) {
+    return a == b || a.canonicalized().equals(b.canonicalized());
+  }
+
   private static Expression replace(Expression e, List<GptossCall> calls, List<Attribute> results) {
     if (e instanceof GptossCall c) {
       for (int i = 0; i < calls.size(); i++) {
-        if (calls.get(i).semanticEquals(c)) return results.get(i);
+        if (same(calls.get(i), c)) return results.get(i);
       }
     }
     List<Expression> kids = Scala.java(e.children());

@@ -78,6 +78,16 @@ public final class GptossCall extends Expression implements Unevaluable {
     return true;
   }
 
+  /**
+   * Reported as nondeterministic although seeded calls are reproducible: Catalyst then never moves the
+   * call past a {@code LIMIT} (which would generate answers for rows the limit drops), never duplicates it
+   * when collapsing projections, and never re-evaluates it for pushed-down filters.
+   */
+  @Override
+  public boolean deterministic() {
+    return false;
+  }
+
   @Override
   public boolean foldable() {
     return false;

@@ -107,6 +107,22 @@ class GptossRowsTest {
   }
 
   @Test
+  void answersAreNotGeneratedForRowsALimitDrops() {
+    List<String> prompts = new ArrayList<>();
+    for (int i = 0; i < 20; i++) prompts.add("What is " + i + " + 1?");
+    Dataset<Row> df = prompts(prompts, 4).orderBy("id").withColumn("a", gptoss(col("prompt"), Map.of("max_new_tokens", "32")))
+        .limit(3);
+    var optimized = df.queryExecution().optimizedPlan();
+    var eval = optimized.find(p -> p instanceof GptossEval);
+    assertTrue(eval.isDefined(), optimized.toString());
+    assertTrue(eval.get().find(p -> p instanceof org.apache.spark.sql.catalyst.plans.logical.GlobalLimit).isDefined(),
+        "gptoss() must run after the limit:\n" + optimized);
+    List<Row> out = df.collectAsList();
+    assertEquals(3, out.size());
+    assertEquals("1", out.get(0).getString(2));
+  }
+
+  @Test
   void functionOptionsOverrideSessionConfOverrideDefaults() {
     Dataset<Row> df = prompts(List.of("What is 9 + 8?"), 1);
     try {
