@@ -19,14 +19,22 @@ import jdk.jshell.SourceCodeAnalysis;
 import jdk.jshell.VarSnippet;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import scala.tools.nsc.Settings;
+import scala.tools.nsc.interpreter.IMain;
+import scala.tools.nsc.interpreter.Results;
+import scala.tools.nsc.interpreter.shell.ReplReporterImpl;
 
 /**
  * Executes the notebooks' code cells. The Jupyter notebook is a Java notebook (JJava/IJava kernels run
  * cells through JShell): its code cells run here through JShell in this JVM, kernel magics ({@code %jars})
  * left out since the test classpath already has the jars. The Databricks notebook's SQL cells run through a
- * local SparkSession with the gptoss extensions, the questions path pointed at the repository's copy; its
- * Scala cells need a Scala interpreter and are checked by {@link DatabricksScalaCellsTest}.
+ * local SparkSession with the gptoss extensions, the questions path pointed at the repository's copy; then
+ * its Scala cells run in the same session through the Scala interpreter ({@code IMain}, with {@code spark}
+ * bound as Databricks binds it), the Parquet path pointed at a temporary directory.
  */
 class NotebooksTest {
   static final Path NOTEBOOKS = Paths.get("..", "notebooks");
@@ -80,8 +88,10 @@ class NotebooksTest {
     }
   }
 
+  @TempDir Path tmp;
+
   @Test
-  void databricksNotebookSqlCellsRun() throws Exception {
+  void databricksNotebookSqlAndScalaCellsRun() throws Exception {
     List<String> sql = DatabricksNotebook.cells(NOTEBOOKS.resolve("tiny_qa_eval_databricks.scala"), "%sql");
     assertTrue(sql.size() >= 5, "SQL cells: " + sql.size());
     SparkSession spark = SparkSession.builder().master("local[2]").appName("databricks notebook")
@@ -103,8 +113,35 @@ class NotebooksTest {
       }
       assertEquals(40, questions);
       assertTrue(correct >= 36, correct + "/40 correct: " + last);
+
+      List<String> scala = DatabricksNotebook.cells(NOTEBOOKS.resolve("tiny_qa_eval_databricks.scala"), null);
+      assertTrue(scala.size() >= 2, "Scala cells: " + scala.size());
+      double accuracy = runScala(spark, scala);
+      assertTrue(accuracy >= 0.9, "Scala cell accuracy " + accuracy);
+      assertTrue(Files.isDirectory(tmp.resolve("answers")), "the last cell wrote Parquet");
     } finally {
       spark.stop();
+    }
+  }
+
+  private double runScala(SparkSession spark, List<String> cells) {
+    Settings settings = new Settings();
+    settings.embeddedDefaults(getClass().getClassLoader());
+    settings.classpath().value_$eq(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+    StringWriter log = new StringWriter();
+    IMain repl = new IMain(settings, new ReplReporterImpl(settings, new PrintWriter(log)));
+    try {
+      Results.Result bound = repl.bind("spark", "org.apache.spark.sql.SparkSession", spark, scala.collection.immutable.List$.MODULE$.empty());
+      assertEquals(Results.Success$.MODULE$, bound, log.toString());
+      for (int i = 0; i < cells.size(); i++) {
+        String code = cells.get(i).replace("/tmp/gptoss/tiny-qa-eval/answers", tmp.resolve("answers").toString());
+        Results.Result r = repl.interpret(code);
+        if (r != Results.Success$.MODULE$) fail("Scala cell " + i + " of the Databricks notebook: " + r + "\n" + log + "\n" + code);
+      }
+      Object acc = repl.valueOfTerm("accuracy").get();
+      return ((Number) acc).doubleValue();
+    } finally {
+      repl.close();
     }
   }
 
