@@ -18,7 +18,6 @@ import ai.gptoss.harmony.ParseResult;
 import ai.gptoss.harmony.ReasoningEffort;
 import ai.gptoss.model.ModelConfig;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -143,12 +142,5 @@ final class ExecutorEngine implements AutoCloseable {
   public void close() {
     engine.close();
     engine.backend().close();
-  }
-
-  /** Harmony chat messages from (role, content) pairs. */
-  static List<ChatMessage> chat(List<String[]> roleContent) {
-    List<ChatMessage> out = new ArrayList<>(roleContent.size());
-    for (String[] rc : roleContent) out.add(new ChatMessage(rc[0], rc[1], null, null));
-    return out;
   }
 }

@@ -72,7 +72,14 @@ final class ExecutorEngines {
 
   private static long gpuKvBudget(EngineKey key, Path dir, GptossOptions options, SparkEnv env) {
     int ordinal = Integer.parseInt(key.device().substring("cuda:".length()));
-    long[] mem = GpuProbe.memory(ordinal);
+    long[] mem;
+    try {
+      mem = GpuProbe.memory(ordinal);
+    } catch (RuntimeException | LinkageError e) {
+      throw new IllegalStateException("Spark assigned GPU " + ordinal + " to this task, but its memory cannot be read "
+          + "through the CUDA runtime (" + e + "); install the NVIDIA driver, or set "
+          + GptossConf.SESSION_PREFIX + GptossConf.DEVICE + "=cpu to run the engine on the CPU", e);
+    }
     Map<String, String> conf = new HashMap<>();
     if (env != null) {
       for (scala.Tuple2<String, String> kv : env.conf().getAll()) conf.put(kv._1(), kv._2());

@@ -32,6 +32,10 @@ final class ModelFiles {
   private ModelFiles() {}
 
   static Path localDir(String model, Configuration hadoopConf) {
+    return localDir(model, hadoopConf, cacheRoot());
+  }
+
+  static Path localDir(String model, Configuration hadoopConf, Path cacheRoot) {
     if (model.isEmpty()) return EmbeddedModel.path();
     URI uri;
     try {
@@ -47,11 +51,11 @@ final class ModelFiles {
       }
       return p;
     }
-    return copyOnce(uri, hadoopConf);
+    return copyOnce(uri, hadoopConf, cacheRoot);
   }
 
-  private static Path copyOnce(URI uri, Configuration conf) {
-    Path target = cacheRoot().resolve("models").resolve("remote-" + sha256(uri.toString()));
+  private static Path copyOnce(URI uri, Configuration conf, Path cacheRoot) {
+    Path target = cacheRoot.resolve("models").resolve("remote-" + sha256(uri.toString()));
     if (Files.isRegularFile(target.resolve("config.json"))) return target;
     synchronized (ModelFiles.class) {
       if (Files.isRegularFile(target.resolve("config.json"))) return target;

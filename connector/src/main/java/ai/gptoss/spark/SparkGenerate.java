@@ -83,6 +83,7 @@ public final class SparkGenerate implements Callable<Integer> {
     if (master != null) b.master(master);
     else if (!new org.apache.spark.SparkConf().contains("spark.master")) b.master("local[*]");
     SparkSession spark = b.getOrCreate();
+    spark.sparkContext().setLogLevel("WARN");
     try {
       return generate(spark, options, defaults);
     } finally {

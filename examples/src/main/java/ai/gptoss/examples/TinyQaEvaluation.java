@@ -77,6 +77,7 @@ public final class TinyQaEvaluation implements Callable<Integer> {
     if (master != null) b.master(master);
     else if (!new org.apache.spark.SparkConf().contains("spark.master")) b.master("local[*]");
     SparkSession spark = b.getOrCreate();
+    spark.sparkContext().setLogLevel("WARN");
     try {
       accuracy = run(spark);
     } finally {
