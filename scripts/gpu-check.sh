@@ -11,7 +11,7 @@ OUT=${OUT:-/tmp/gpu-check-out}
 W=/tmp/gpu-check
 mkdir -p "$OUT" "$W"
 JAVA="$G/jre/bin/java -Xmx48g -XX:+UseParallelGC -cp $G/lib/*"
-SUMMARY=$W/summary.txt
+SUMMARY=$OUT/summary.txt
 : > "$SUMMARY"
 note() { echo "$*" | tee -a "$SUMMARY"; }
 export GPTOSS_KERNEL_CACHE=$W/kernels
@@ -46,47 +46,48 @@ if [ "$MODE" = quick ]; then
     '{"vocab_size": 512, "hidden_size": 128, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 8, "num_key_value_heads": 1, "head_dim": 32, "num_local_experts": 16, "num_experts_per_tok": 2, "sliding_window": 4}' \
     > "$W/fixture-tiny-b.log" 2>&1 && mkdir -p "$OUT/tiny-b" && cp "$W/fx/tiny-b/config.json" "$W/fx/tiny-b/model.safetensors" "$OUT/tiny-b/" \
     && cp "$W/fx/tiny-b.golden.json" "$OUT/"
-  tail -2 "$W/fixture-tiny-b.log"
+  tail -2 "$W/fixture-tiny-b.log"; cp "$W/fixture-tiny-b.log" "$OUT/fixtures.log"
 fi
 
 # 3. GPU conformance on the small fixtures (while the real one is being made).
 EXTRA=""
 [ -f "$W/fx/tiny-b.golden.json" ] && EXTRA="tiny-b=$W/fx/tiny-b:$W/fx/tiny-b.golden.json"
-timeout 900 $JAVA ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA 2>&1 | tee "$W/conformance.log" | grep -E "^CHECK|Exception|error" | head -40
-grep "^CHECK" "$W/conformance.log" | sed 's/^/  /' >> "$SUMMARY"
+timeout ${CONF_TIMEOUT:-300} $JAVA ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA 2>&1 | tee "$OUT/conformance.log" | grep -E "^CHECK|Exception|error" | head -40
+grep "^CHECK" "$OUT/conformance.log" | sed 's/^/  /' >> "$SUMMARY"
+
+bench() {
+  local tag=$1; shift
+  local limit=$1; shift
+  timeout $limit $JAVA ai.gptoss.cli.GptossCli bench --model synthetic:gpt-oss-20b --device cuda "$@" > "$W/bench-$tag.json" 2> "$W/bench-$tag.err"
+  local rc=$?
+  cat "$W/bench-$tag.err" >> "$OUT/bench.log"
+  if [ $rc -eq 0 ]; then note "  BENCH $tag $(cat "$W/bench-$tag.json")"; else note "  BENCH $tag FAILED rc=$rc $(tail -3 "$W/bench-$tag.err" | tr '\n' ' ')"; fi
+}
+[ "$MODE" = quick ] && bench small 120 --prompts 64 --input-len 128 --output-len 64
 
 # 4. The real-dimension fixture.
 wait $FX_REAL
-tail -3 "$W/fixture-real.log"
+tail -3 "$W/fixture-real.log"; cat "$W/fixture-real.log" >> "$OUT/fixtures.log"
 if [ -f "$W/fx/real.golden.json" ]; then
-  timeout 900 $JAVA ai.gptoss.backend.cuda.GpuConformance "$G/golden" --extra-only "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
-    | tee "$W/conformance-real.log" | grep -E "^CHECK|Exception" | head
-  grep "^CHECK" "$W/conformance-real.log" | sed 's/^/  /' >> "$SUMMARY"
+  timeout 300 $JAVA ai.gptoss.backend.cuda.GpuConformance "$G/golden" --extra-only "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
+    | tee -a "$OUT/conformance.log" | grep -E "^CHECK|Exception" | head
+  grep "^CHECK real" "$OUT/conformance.log" | sed 's/^/  /' >> "$SUMMARY"
 else
   note "  CHECK real-dim golden FAIL fixture not made (see fixture-real.log)"
 fi
 rm -rf "$W/fx/real"
 
 # 5. Benchmarks (synthetic gpt-oss-20b shapes, random MXFP4 weights made on the GPU).
-bench() {
-  local tag=$1; shift
-  timeout 1200 $JAVA ai.gptoss.cli.GptossCli bench --model synthetic:gpt-oss-20b --device cuda "$@" > "$W/bench-$tag.json" 2> "$W/bench-$tag.err"
-  local rc=$?
-  if [ $rc -eq 0 ]; then note "  BENCH $tag $(cat "$W/bench-$tag.json")"; else note "  BENCH $tag FAILED rc=$rc $(tail -3 "$W/bench-$tag.err" | tr '\n' ' ')"; fi
-}
 if [ "$MODE" = quick ]; then
-  bench small --prompts 64 --input-len 128 --output-len 64
-  bench single --prompts 1 --input-len 1024 --output-len 128
-  bench mid --prompts 256 --input-len 1024 --output-len 128
+  bench single 90 --prompts 1 --input-len 1024 --output-len 128
+  bench mid 150 --prompts 256 --input-len 1024 --output-len 128
 else
-  bench full --prompts 1024 --input-len 1024 --output-len 1024
-  bench single --prompts 1 --input-len 1024 --output-len 1024
+  bench full 400 --prompts 1024 --input-len 1024 --output-len 1024
+  bench single 120 --prompts 1 --input-len 1024 --output-len 1024
   timeout 600 python3 "$G/ref/hf_baseline.py" static 64 256 128 > "$W/hf.log" 2>&1
   note "  HF $(grep RESULT "$W/hf.log" | tail -1)"
 fi
 
-cp "$W"/*.log "$W"/*.json "$OUT/" 2>/dev/null
-cp "$SUMMARY" "$OUT/summary.txt"
 echo
 echo "================ gpu-check summary ================"
 cat "$SUMMARY"
