@@ -10,7 +10,7 @@ G=${G:-.gpu}
 OUT=${OUT:-/tmp/gpu-check-out}
 W=/tmp/gpu-check
 mkdir -p "$OUT" "$W"
-JAVA="$G/jre/bin/java -Xmx48g -XX:+UseParallelGC -cp $G/lib/*"
+JAVA=("$G/jre/bin/java" -Xmx48g -XX:+UseParallelGC -XX:ErrorFile=$W/hs_err_%p.log -cp "$G/lib/*")
 SUMMARY=$OUT/summary.txt
 : > "$SUMMARY"
 note() { echo "$*" | tee -a "$SUMMARY"; }
@@ -41,7 +41,7 @@ grep CEILING "$W/ceilings.txt" >> "$SUMMARY"
 (python3 "$G/ref/reference_fixture.py" "$W/fx" real 7 \
    '{"num_hidden_layers": 2, "_lengths": [5, 150, 300]}' > "$W/fixture-real.log" 2>&1; echo "exit $?" >> "$W/fixture-real.log") &
 FX_REAL=$!
-if [ "$MODE" = quick ]; then
+if [ ! -f "$G/golden/tiny-b.golden.json" ]; then
   python3 "$G/ref/reference_fixture.py" "$W/fx" tiny-b 11 \
     '{"vocab_size": 512, "hidden_size": 128, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 8, "num_key_value_heads": 1, "head_dim": 32, "num_local_experts": 16, "num_experts_per_tok": 2, "sliding_window": 4}' \
     > "$W/fixture-tiny-b.log" 2>&1 && mkdir -p "$OUT/tiny-b" && cp "$W/fx/tiny-b/config.json" "$W/fx/tiny-b/model.safetensors" "$OUT/tiny-b/" \
@@ -52,13 +52,14 @@ fi
 # 3. GPU conformance on the small fixtures (while the real one is being made).
 EXTRA=""
 [ -f "$W/fx/tiny-b.golden.json" ] && EXTRA="tiny-b=$W/fx/tiny-b:$W/fx/tiny-b.golden.json"
-timeout ${CONF_TIMEOUT:-300} $JAVA ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA 2>&1 | tee "$OUT/conformance.log" | grep -E "^CHECK|Exception|error" | head -40
+[ -f "$G/golden/tiny-b.golden.json" ] && EXTRA="tiny-b=$G/golden/tiny-b:$G/golden/tiny-b.golden.json"
+timeout ${CONF_TIMEOUT:-300} "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA 2>&1 | tee "$OUT/conformance.log" | grep -E "^CHECK|Exception|error" | head -40
 grep "^CHECK" "$OUT/conformance.log" | sed 's/^/  /' >> "$SUMMARY"
 
 bench() {
   local tag=$1; shift
   local limit=$1; shift
-  timeout $limit $JAVA ai.gptoss.cli.GptossCli bench --model synthetic:gpt-oss-20b --device cuda "$@" > "$W/bench-$tag.json" 2> "$W/bench-$tag.err"
+  timeout $limit "${JAVA[@]}" ai.gptoss.cli.GptossCli bench --model synthetic:gpt-oss-20b --device cuda "$@" > "$W/bench-$tag.json" 2> "$W/bench-$tag.err"
   local rc=$?
   cat "$W/bench-$tag.err" >> "$OUT/bench.log"
   if [ $rc -eq 0 ]; then note "  BENCH $tag $(cat "$W/bench-$tag.json")"; else note "  BENCH $tag FAILED rc=$rc $(tail -3 "$W/bench-$tag.err" | tr '\n' ' ')"; fi
@@ -69,7 +70,7 @@ bench() {
 wait $FX_REAL
 tail -3 "$W/fixture-real.log"; cat "$W/fixture-real.log" >> "$OUT/fixtures.log"
 if [ -f "$W/fx/real.golden.json" ]; then
-  timeout 300 $JAVA ai.gptoss.backend.cuda.GpuConformance "$G/golden" --extra-only "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
+  timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" --extra-only "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
     | tee -a "$OUT/conformance.log" | grep -E "^CHECK|Exception" | head
   grep "^CHECK real" "$OUT/conformance.log" | sed 's/^/  /' >> "$SUMMARY"
 else
@@ -88,6 +89,7 @@ else
   note "  HF $(grep RESULT "$W/hf.log" | tail -1)"
 fi
 
+for f in "$W"/hs_err_*.log; do [ -f "$f" ] && { note "  JVM CRASH $f"; grep -A12 "^Java frames" "$f" | head -14 | tee -a "$SUMMARY"; }; done
 echo
 echo "================ gpu-check summary ================"
 cat "$SUMMARY"

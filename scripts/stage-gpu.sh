@@ -9,7 +9,8 @@ rm -f $G/lib/gptoss-tests.jar
 jar cf $G/lib/gptoss-tests.jar -C executor-runtime/target/test-classes ai
 rm -rf $G/golden $G/ref && mkdir -p $G/golden $G/ref
 cp -r executor-runtime/src/test/resources/golden/tiny-a executor-runtime/src/test/resources/golden/tiny-a.golden.json \
-  executor-runtime/src/test/resources/golden/tiny-qa.eval.json $G/golden/
+  executor-runtime/src/test/resources/golden/tiny-qa.eval.json \
+  executor-runtime/src/test/resources/golden/tiny-b executor-runtime/src/test/resources/golden/tiny-b.golden.json $G/golden/
 cp ../shared/device/reference_fixture.py ../shared/device/hf_baseline.py $G/ref/ 2>/dev/null \
   || cp /work/shared/device/reference_fixture.py /work/shared/device/hf_baseline.py $G/ref/
 cp scripts/gpu-check.sh $G/gpu-check.sh

@@ -54,6 +54,16 @@ final class Cuda {
     throw new CudaException(call, rc, msg);
   }
 
+  private static final boolean TRACE = System.getenv("GPTOSS_DEBUG") != null;
+
+  /** Progress lines on stderr when GPTOSS_DEBUG is set (native crashes leave no Java trace). */
+  static void trace(String what) {
+    if (TRACE) {
+      System.err.println("[cuda] " + what);
+      System.err.flush();
+    }
+  }
+
   /** A JavaCPP pointer to a device address (cuBLAS and the runtime take Pointers). */
   static Pointer dev(long address) {
     return new DevicePointer(address);

@@ -80,18 +80,24 @@ public final class CudaBackend implements Backend {
     layerOfType = new int[c.numHiddenLayers()];
     int full = 0, sliding = 0;
     for (int l = 0; l < c.numHiddenLayers(); l++) layerOfType[l] = c.isSliding(l) ? sliding++ : full++;
+    Cuda.trace("cudaSetDevice " + ordinal);
     check(cudaSetDevice(ordinal), "cudaSetDevice(" + ordinal + ")");
     check(cudaFree(null), "cudaFree(null) (context creation on GPU " + ordinal + ")");
     int[] major = new int[1], minor = new int[1];
     check(cudaDeviceGetAttribute(major, cudaDevAttrComputeCapabilityMajor, ordinal), "cudaDeviceGetAttribute(major)");
     check(cudaDeviceGetAttribute(minor, cudaDevAttrComputeCapabilityMinor, ordinal), "cudaDeviceGetAttribute(minor)");
     arch = KernelCompiler.archFor(major[0], minor[0]);
+    Cuda.trace("arch " + arch + ", stream");
     check(cudaStreamCreate(stream), "cudaStreamCreate");
+    Cuda.trace("cublas");
     checkBlas(cublas.cublasCreate_v2(blas), "cublasCreate");
     checkBlas(cublas.cublasSetStream_v2(blas, stream), "cublasSetStream");
+    Cuda.trace("kernels");
     k = new Kernels(new KernelCompiler(arch), stream);
+    Cuda.trace("weights");
     model = weights != null ? DeviceModel.upload(weights) : DeviceModel.synthetic(c, k, seed);
     check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(after loading weights)");
+    Cuda.trace("loaded");
   }
 
   @Override
@@ -161,8 +167,11 @@ public final class CudaBackend implements Backend {
       ws = null;
       ws = new Workspace(c, T, Math.max(R, 1), TILE_M);
     }
+    Cuda.trace("step " + T + " tokens " + R + " rows");
     long meta = uploadMetadata(md);
+    Cuda.trace("metadata uploaded");
     enqueueForward(md, meta, T, R);
+    Cuda.trace("enqueued");
     if (sampledHost == null || sampledHostInts < R) {
       if (sampledHost != null) cudaFreeHost(sampledHost);
       sampledHost = new IntPointer();

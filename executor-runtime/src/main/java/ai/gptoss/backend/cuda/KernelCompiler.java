@@ -63,7 +63,9 @@ final class KernelCompiler {
     } catch (IOException e) {
       // an unreadable cache entry is recompiled
     }
+    Cuda.trace("nvrtc " + source);
     byte[] cubin = compile(source, src, header, options);
+    Cuda.trace("nvrtc done " + source + " " + cubin.length + " bytes");
     try {
       Files.createDirectories(cacheDir);
       Path tmp = Files.createTempFile(cacheDir, source, ".tmp");
@@ -78,10 +80,14 @@ final class KernelCompiler {
   private static byte[] compile(String name, String src, String header, String[] options) {
     _nvrtcProgram prog = new _nvrtcProgram();
     checkNvrtc(nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer(name), 1,
-        new PointerPointer<>(new BytePointer(header)), new PointerPointer<>(new BytePointer(HEADER))),
+        // explicit arrays: a single Pointer argument would pick PointerPointer's cast constructor
+        new PointerPointer<BytePointer>(new BytePointer[] {new BytePointer(header)}),
+        new PointerPointer<BytePointer>(new BytePointer[] {new BytePointer(HEADER)})),
         "nvrtcCreateProgram(" + name + ")");
     try {
-      int rc = nvrtcCompileProgram(prog, options.length, new PointerPointer<>(options));
+      BytePointer[] opts = new BytePointer[options.length];
+      for (int i = 0; i < opts.length; i++) opts[i] = new BytePointer(options[i]);
+      int rc = nvrtcCompileProgram(prog, options.length, new PointerPointer<BytePointer>(opts));
       if (rc != 0) {
         throw new CudaException.Compile("nvrtcCompileProgram(" + name + ", " + String.join(" ", options) + ") failed: "
             + nvrtcGetErrorString(rc).getString() + "\n" + log(prog));

@@ -49,6 +49,7 @@ final class Kernels {
     if (mod == null) {
       byte[] cubin = compiler.cubin(source);
       mod = new CUmod_st();
+      Cuda.trace("cuModuleLoadData " + source);
       checkDrv(cuModuleLoadData(mod, new BytePointer(cubin)), "cuModuleLoadData(" + source + ", " + compiler.arch() + ")");
       modules.put(source, mod);
     }
