@@ -62,8 +62,10 @@ bench() {
   timeout $limit "${JAVA[@]}" ai.gptoss.cli.GptossCli bench --model synthetic:gpt-oss-20b --device cuda "$@" > "$W/bench-$tag.json" 2> "$W/bench-$tag.err"
   local rc=$?
   cat "$W/bench-$tag.err" >> "$OUT/bench.log"
+  grep PROFILE "$W/bench-$tag.err" | sed "s/^/  $tag /" >> "$SUMMARY"
   if [ $rc -eq 0 ]; then note "  BENCH $tag $(cat "$W/bench-$tag.json")"; else note "  BENCH $tag FAILED rc=$rc $(tail -3 "$W/bench-$tag.err" | tr '\n' ' ')"; fi
 }
+timeout 120 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuDiagnosis "$G/golden/tiny-a" 2>&1 | grep DIAG | tee -a "$SUMMARY"
 [ "$MODE" = quick ] && bench small 120 --prompts 64 --input-len 128 --output-len 64
 
 # 4. The real-dimension fixture.
@@ -80,10 +82,10 @@ rm -rf "$W/fx/real"
 
 # 5. Benchmarks (synthetic gpt-oss-20b shapes, random MXFP4 weights made on the GPU).
 if [ "$MODE" = quick ]; then
-  bench single 90 --prompts 1 --input-len 1024 --output-len 128
-  bench mid 150 --prompts 256 --input-len 1024 --output-len 128
+  export GPTOSS_PROFILE=1; bench single 90 --prompts 1 --input-len 1024 --output-len 128
+  export GPTOSS_PROFILE=1; bench mid 150 --prompts 256 --input-len 1024 --output-len 128
 else
-  bench full 400 --prompts 1024 --input-len 1024 --output-len 1024
+  export GPTOSS_PROFILE=1; bench full 400 --prompts 1024 --input-len 1024 --output-len 1024
   bench single 120 --prompts 1 --input-len 1024 --output-len 1024
   timeout 600 python3 "$G/ref/hf_baseline.py" static 64 256 128 > "$W/hf.log" 2>&1
   note "  HF $(grep RESULT "$W/hf.log" | tail -1)"

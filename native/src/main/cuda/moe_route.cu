@@ -32,9 +32,9 @@ extern "C" __global__ void moe_topk(MoeRouteArgs a) {
     idx[j] = best;
     val[j] = bv;
   }
-  float sum = 0.f;
+  float sum = 0.f, top = val[0];
   for (int j = 0; j < a.k; j++) {
-    val[j] = expf(val[j] - val[0]);
+    val[j] = expf(val[j] - top);
     sum += val[j];
   }
   for (int j = 0; j < a.k; j++) {

@@ -74,6 +74,7 @@ final class BenchCommand implements Callable<Integer> {
       o.put("load_seconds", round(loadSeconds));
       DeviceStats.put(b, o);
       System.out.println(new ObjectMapper().writeValueAsString(o));
+      DeviceStats.profile(b);
     }
     return 0;
   }

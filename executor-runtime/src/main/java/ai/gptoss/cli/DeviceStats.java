@@ -7,6 +7,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 final class DeviceStats {
   private DeviceStats() {}
 
+  /** Prints the CUDA backend's per-kernel profile to stderr when one was recorded (GPTOSS_PROFILE). */
+  static void profile(Backend b) {
+    if (!b.name().startsWith("cuda")) return;
+    try {
+      String r = (String) b.getClass().getMethod("profileReport").invoke(b);
+      if (!r.isEmpty()) System.err.print(r);
+    } catch (ReflectiveOperationException e) {
+      System.err.println("no profile: " + e);
+    }
+  }
+
   static void put(Backend b, ObjectNode o) {
     if (!b.name().startsWith("cuda")) return;
     try {

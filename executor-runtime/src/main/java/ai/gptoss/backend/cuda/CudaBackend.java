@@ -55,6 +55,7 @@ public final class CudaBackend implements Backend {
   private IntPointer metaHost;
   private long metaHostInts;
   private DeviceArena metaDev;
+  private final StepProfiler profiler;
   private IntPointer sampledHost;
   private long sampledHostInts;
 
@@ -92,6 +93,7 @@ public final class CudaBackend implements Backend {
     Cuda.trace("cublas");
     checkBlas(cublas.cublasCreate_v2(blas), "cublasCreate");
     checkBlas(cublas.cublasSetStream_v2(blas, stream), "cublasSetStream");
+    profiler = System.getenv("GPTOSS_PROFILE") != null ? new StepProfiler(stream) : null;
     Cuda.trace("kernels");
     k = new Kernels(new KernelCompiler(arch), stream);
     Cuda.trace("weights");
@@ -187,6 +189,7 @@ public final class CudaBackend implements Backend {
       check(cudaMemcpyAsync(logitsHost, dev(ws.logits), 4L * R * c.vocabSize(), cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync(logits)");
     }
     check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(step of " + T + " tokens)");
+    if (profiler != null) profiler.collect(md.numPrefillItems > 0 ? "prefill" : "decode");
     int[] sampled = new int[R];
     sampledHost.get(sampled, 0, R);
     if (logitsHost != null) {
@@ -222,6 +225,7 @@ public final class CudaBackend implements Backend {
     float eps = (float) c.rmsNormEps();
     long tokens = meta + 4L * md.offTokens, positions = meta + 4L * md.offPositions, tokenSeq = meta + 4L * md.offTokenSeq;
     KernelArgs a = k.args;
+    prof("embed+norm");
     a.reset().ptr(model.embed).ptr(tokens).ptr(ws.x).i32(T).i32(H);
     k.launch("embedding_gather", T, 1, 256);
     int maxTiles = Workspace.maxTiles(T, topK, E, TILE_M);
@@ -234,18 +238,23 @@ public final class CudaBackend implements Backend {
       long table = meta + 4L * (sliding ? md.offSlidingTable : md.offFullTable);
       a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(w.inputNorm()).ptr(0).ptr(ws.h).i32(T).i32(H).f32(eps);
       k.launch("residual_rmsnorm", T, 1, 256);
+      prof("qkv gemm");
       gemm(ws.h, w.wqkv(), ws.qkv, T, Q + 2 * KV, H);
+      prof("rope+store");
       a.reset().ptr(ws.qkv).ptr(w.bqkv()).ptr(model.invFreq).ptr(positions).ptr(tokenSeq).ptr(table).ptr(ws.q).ptr(pool)
           .i32(T).i32(c.numAttentionHeads()).i32(c.numKeyValueHeads()).i32(c.headDim()).i32(pageSize).i32(md.maxPages)
           .i32(layersOfType).i32(lot).f32(attentionFactor);
       k.launch("qkv_rope_store", T, 1, 128);
+      prof(sliding ? "attention sliding" : "attention full");
       attention("attention_prefill", md.offPrefillItems, md.numPrefillItems, meta, w, pool, table, positions, md.maxPages,
           layersOfType, lot, sliding);
       attention("attention_decode", md.offDecodeItems, md.numDecodeItems, meta, w, pool, table, positions, md.maxPages,
           layersOfType, lot, sliding);
+      prof("o gemm+norm");
       gemm(ws.attn, w.wo(), ws.tmp, T, H, Q);
       a.reset().ptr(ws.x).ptr(ws.tmp).ptr(w.bo()).ptr(w.postNorm()).ptr(0).ptr(ws.h).i32(T).i32(H).f32(eps);
       k.launch("residual_rmsnorm", T, 1, 256);
+      prof("router+group");
       gemm(ws.h, w.router(), ws.routerLogits, T, E, H);
       check(cudaMemsetAsync(dev(ws.counts), 0, 4L * E, stream), "cudaMemsetAsync(expert counts)");
       a.reset().ptr(ws.routerLogits).ptr(w.routerBias()).ptr(ws.expertIds).ptr(ws.expertWeights).ptr(ws.counts).i32(T).i32(E).i32(topK);
@@ -254,20 +263,35 @@ public final class CudaBackend implements Backend {
       k.launch("moe_group", 1, 1, 256);
       a.reset().ptr(ws.expertIds).ptr(ws.cursor).ptr(ws.assign).i32(T * topK);
       k.launch("moe_scatter", (T * topK + 255) / 256, 1, 256);
+      prof("moe gate_up");
       a.reset().ptr(ws.h).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.gateUpBlocks()).ptr(w.gateUpScales())
           .ptr(w.gateUpBias()).ptr(ws.act).i32(topK).i32(H).i32(2 * I).i32(0).f32((float) c.swigluLimit());
       k.launch("bf16_mxfp4w_moe_gemm", maxTiles, (2 * I + 127) / 128, 256);
+      prof("moe down");
       a.reset().ptr(ws.act).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.downBlocks()).ptr(w.downScales())
           .ptr(w.downBias()).ptr(ws.y).i32(topK).i32(I).i32(H).i32(1).f32((float) c.swigluLimit());
       k.launch("bf16_mxfp4w_moe_gemm", maxTiles, (H + 127) / 128, 256);
+      prof("moe combine");
       a.reset().ptr(ws.x).ptr(ws.y).ptr(ws.expertWeights).i32(T).i32(H).i32(topK);
       k.launch("moe_combine", T, 1, 256);
     }
+    prof("final norm+lm_head");
     a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(model.norm).ptr(meta + 4L * md.offRows).ptr(ws.hn).i32(R).i32(H).f32(eps);
     k.launch("residual_rmsnorm", R, 1, 256);
     gemm(ws.hn, model.lmHead, ws.logits, R, V, H);
     a.reset().ptr(ws.logits).ptr(meta + 4L * md.offSampling).ptr(ws.sampled).i32(R).i32(V);
+    prof("sampling");
     k.launch("sample_rows", R, 1, 1024);
+    if (profiler != null) profiler.end();
+  }
+
+  private void prof(String section) {
+    if (profiler != null) profiler.section(section);
+  }
+
+  /** Per-kernel-family GPU time so far (GPTOSS_PROFILE set), or an empty string. */
+  public String profileReport() {
+    return profiler == null ? "" : profiler.report();
   }
 
   private void attention(String kernel, int off, int items, long meta, DeviceModel.Layer w, long pool, long table,
