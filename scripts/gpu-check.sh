@@ -84,6 +84,7 @@ rm -rf "$W/fx/real"
 if [ "$MODE" = quick ]; then
   export GPTOSS_PROFILE=1; bench single 90 --prompts 1 --input-len 1024 --output-len 128
   export GPTOSS_PROFILE=1; bench mid 150 --prompts 256 --input-len 1024 --output-len 128
+  export GPTOSS_CUDA_FAST=1; bench mid-fast 150 --prompts 256 --input-len 1024 --output-len 128; unset GPTOSS_CUDA_FAST
 else
   export GPTOSS_PROFILE=1; bench full 400 --prompts 1024 --input-len 1024 --output-len 1024
   bench single 120 --prompts 1 --input-len 1024 --output-len 1024

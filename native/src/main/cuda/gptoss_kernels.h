@@ -46,6 +46,7 @@ struct RmsNormArgs {
   const float* weight; // [H]
   const int* rows;     // [numRows] rows of x to normalize (null: row r is r)
   bf16* out;           // [numRows, H]
+  bf16* outLo;         // [numRows, H] low part (value - out), or null
   int numRows;
   int hidden;
   float eps;
@@ -81,6 +82,7 @@ struct AttentionArgs {
   const int* positions;  // [T]
   const int* items;      // [numItems, 3]: sequence, first token, token count (consecutive positions)
   bf16* out;             // [T, heads * headDim]
+  bf16* outLo;           // [T, heads * headDim] low part, or null
   int numItems;
   int heads;
   int kvHeads;
@@ -124,17 +126,19 @@ struct MoeScatterArgs {
 
 // ---- moe_gemm.cu ----
 struct MoeGemmArgs {
-  const bf16* a;         // gate_up: h [T, K]; down: act [T*k, K] in sorted-row order
+  const bf16* a;         // gate_up: h [T, K]; down: act [T*k, K] in sorted-row order (bf16, or its high part)
+  const bf16* aLo;       // the low part (a - bf16(a)) of the same rows, or null: one bf16 product only
   const int* assign;     // [T*k] sorted row -> t*k + j
   const int* tiles;      // from MoeGroupArgs
   const int* numTiles;
   const u8* blocks;      // [E, N, K/32, 16] MXFP4 nibbles
-  const u8* scales;      // [E, N, K/32] E8M0
+  const u8* scalesT;     // [E, K/32, N] E8M0, transposed at load so a tile's scales are contiguous
   const float* bias;     // [E, N]
   void* out;             // gate_up: act bf16 [T*k, N/2]; down: y float [T*k, N] indexed by t*k+j
+  bf16* outLo;           // gate_up with aLo: the low part of act; else null
   int topK;
-  int K;                 // input features
-  int N;                 // output features of one expert
+  int K;                 // input features (multiple of 32)
+  int N;                 // output features of one expert (multiple of 16)
   int mode;              // 0: gate_up with clamped SwiGLU; 1: down projection
   float limit;           // swiglu_limit
 };

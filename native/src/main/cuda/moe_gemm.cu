@@ -1,6 +1,7 @@
-// bf16 x MXFP4 grouped GEMM for the experts (W4A16: Hopper has no FP4 tensor cores, so the 4-bit
-// weights are unpacked to bf16 in registers, staged in shared memory, and multiplied with
-// mma.sync m16n8k16 bf16 -> f32).
+// bf16 x MXFP4 grouped GEMM for the experts (W4A16: Hopper has no FP4 tensor cores). The packed
+// weights travel to shared memory as they are (4.25 bits per weight) and are unpacked to bf16 in
+// registers, straight into mma.sync m16n8k16 B fragments: one byte holds the fragment's two
+// consecutive k values (low nibble first), so a fragment register is two nibbles and a scale.
 //
 // For each tile (expert e, sorted rows [r0, r1)) and each block of BN output features n:
 //   u[r, n] = sum_k A[r, k] * W_e[n, k] + bias_e[n],   W_e[n, k] = E2M1(nibble) * 2^(scale - 127)
@@ -8,19 +9,25 @@
 //   gate = min(gate, limit); up = clamp(up, -limit, limit)
 //   act[r, i] = gate * sigmoid(1.702 gate) * (up + 1)            -> bf16 [T*k, I], sorted-row order
 // mode 1 (down, N = H): y[assign[r], n] = u[r, n]                 -> f32 [T*k, H], (t, j) order
-// A rows: mode 0 gathers h[assign[r] / k]; mode 1 reads act[r].
+// A rows: mode 0 gathers h[assign[r] / k]; mode 1 reads act[r]. With aLo, A = hi + lo and each
+// fragment is multiplied twice (float32-like activations; the weights are exact in bf16).
 //
-// Tiles: BM = 64 rows x BN = 128 features x BK = 64 (two MXFP4 blocks per weight row per step);
-// 8 warps as 2 x 4, each 32 x 32 (2 x 4 mma tiles). Grid: x = tile (row group), y = feature block,
-// so tiles that share an expert's weights run together and hit L2.
-// Bytes: every expert's weights are read once per row tile (N*K*17/32 bytes), A once per feature
-// block; flops 2 * rows * N * K.
+// Tiles: BM = 64 rows x BN = 128 features x BK = 64 (two MXFP4 blocks per row per stage), a
+// 4-stage cp.async ring (A, raw nibbles and scales), 8 warps as 2 x 4 of 32 x 32.
+// Grid: x = row tile, y = feature block (tiles sharing an expert's weights run together).
+// Bytes: each expert's weights once per row tile (N*K*17/32), A once per feature block;
+// flops 2 * rows * N * K (twice with aLo).
 #include "gptoss_kernels.h"
 
 #define BM 64
 #define BN 128
 #define BK 64
-#define LDS (BK + 8)
+#define LDA (BK + 8)
+#define LDB 48
+#define STAGES 4
+#define A_STAGE (BM * LDA * 2)
+#define B_STAGE (BN * LDB)
+#define S_STAGE (2 * BN)
 
 __device__ __forceinline__ void mma_bf16(float* c, const unsigned* a, const unsigned* b) {
   asm volatile(
@@ -30,6 +37,16 @@ __device__ __forceinline__ void mma_bf16(float* c, const unsigned* a, const unsi
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
+__device__ __forceinline__ void cp16(void* smem, const void* gmem, bool valid) {
+  unsigned s;
+  asm volatile("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }\n" : "=r"(s) : "l"(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(valid ? 16 : 0));
+}
+
+__device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+
+__device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 2)); }
+
 // E2M1 code -> bf16 bits of (value * 2^(s - 127)), built from the bits: exact for scale bytes
 // s in [2, 252] (every real checkpoint's); magnitude m: 0 -> 0, 1 -> 0.5, m >= 2 -> 2^(m/2 - 1) * (1 + (m&1)/2).
 __device__ __forceinline__ unsigned fp4_to_bf16(unsigned code, unsigned s) {
@@ -38,11 +55,20 @@ __device__ __forceinline__ unsigned fp4_to_bf16(unsigned code, unsigned s) {
   return bits | sign;
 }
 
+// One byte (two consecutive k values) -> a B fragment register (low nibble in the low half).
+__device__ __forceinline__ unsigned dequant2(unsigned byte, unsigned s) {
+  return fp4_to_bf16(byte & 0xfu, s) | (fp4_to_bf16(byte >> 4, s) << 16);
+}
+
 extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmArgs a) {
-  __shared__ __align__(16) bf16 As[BM][LDS];
-  __shared__ __align__(16) bf16 Bs[BN][LDS];
+  extern __shared__ __align__(16) unsigned char smem[];
   __shared__ int rowSrc[BM];
   __shared__ int rowDst[BM];
+  const bool precise = a.aLo != 0;
+  bf16* As = (bf16*)smem;
+  bf16* AsLo = (bf16*)(smem + STAGES * A_STAGE);
+  u8* Bq = smem + STAGES * A_STAGE * (precise ? 2 : 1);
+  u8* Bs = Bq + STAGES * B_STAGE;
   const int tile = blockIdx.x;
   if (tile >= *a.numTiles) return;
   const int e = a.tiles[tile * 3], r0 = a.tiles[tile * 3 + 1], r1 = a.tiles[tile * 3 + 2];
@@ -58,15 +84,38 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
     rowSrc[tid] = r < r1 ? (a.mode == 0 ? dst / a.topK : r) : -1;
   }
   __syncthreads();
-  const int nb = a.K / 32;                 // MXFP4 blocks per weight row
+  const int nb = a.K / 32;
   const int steps = (nb + 1) / 2;
-  // A loads: 64 rows x 64 cols bf16 = 512 chunks of 16 bytes, 2 per thread.
-  // B loads: 128 rows x 2 blocks = 256 blocks of 16 bytes, 1 per thread.
-  const int bRow = tid >> 1, bHalf = tid & 1;
-  const long long wRow = (long long)e * a.N + n0 + bRow;
-  const bool bValid = n0 + bRow < a.N;
-  const uint4* wBlocks = (const uint4*)a.blocks + wRow * nb;
-  const u8* wScales = a.scales + wRow * nb;
+  const long long expertRow = (long long)e * a.N;
+
+  auto issue = [&](int stage, int step) {
+#pragma unroll
+    for (int c = 0; c < 2; c++) {
+      int chunk = tid + c * 256;
+      int row = chunk >> 3, col = (chunk & 7) * 8;
+      int k = step * BK + col;
+      int src = rowSrc[row];
+      bool ok = src >= 0 && k < a.K;
+      long long off = ok ? (long long)src * a.K + k : 0;
+      cp16(As + stage * (A_STAGE / 2) + row * LDA + col, a.a + off, ok);
+      if (precise) cp16(AsLo + stage * (A_STAGE / 2) + row * LDA + col, a.aLo + off, ok);
+    }
+    {
+      int row = tid >> 1, half = tid & 1;
+      int blk = step * 2 + half;
+      bool ok = n0 + row < a.N && blk < nb;
+      const u8* src = ok ? a.blocks + ((expertRow + n0 + row) * nb + blk) * 16 : a.blocks;
+      cp16(Bq + stage * B_STAGE + row * LDB + half * 16, src, ok);
+    }
+    if (tid < 16) {
+      int half = tid >> 3, chunk = tid & 7;
+      int blk = step * 2 + half, n = n0 + chunk * 16;
+      bool ok = blk < nb && n < a.N;
+      const u8* src = ok ? a.scalesT + ((long long)e * nb + blk) * a.N + n : a.scalesT;
+      cp16(Bs + stage * S_STAGE + half * BN + chunk * 16, src, ok);
+    }
+  };
+
   float acc[2][4][4];
 #pragma unroll
   for (int i = 0; i < 2; i++)
@@ -75,77 +124,61 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
 #pragma unroll
       for (int q = 0; q < 4; q++) acc[i][j][q] = 0.f;
 
-  uint4 aReg[2], bReg;
-  unsigned sReg;
-  auto loadGlobal = [&](int s) {
 #pragma unroll
-    for (int c = 0; c < 2; c++) {
-      int chunk = tid + c * 256;
-      int row = chunk >> 3, col = (chunk & 7) * 8;
-      int k = s * BK + col;
-      int src = rowSrc[row];
-      aReg[c] = make_uint4(0, 0, 0, 0);
-      if (src >= 0 && k < a.K) aReg[c] = *(const uint4*)(a.a + (long long)src * a.K + k);
-    }
-    int blk = s * 2 + bHalf;
-    bReg = make_uint4(0, 0, 0, 0);
-    sReg = 127;
-    if (bValid && blk < nb) {
-      bReg = wBlocks[blk];
-      sReg = wScales[blk];
-    }
-  };
-  auto storeShared = [&]() {
-#pragma unroll
-    for (int c = 0; c < 2; c++) {
-      int chunk = tid + c * 256;
-      int row = chunk >> 3, col = (chunk & 7) * 8;
-      *(uint4*)&As[row][col] = aReg[c];
-    }
-    unsigned scale = sReg & 0xffu;
-    unsigned w[4] = {bReg.x, bReg.y, bReg.z, bReg.w};
-    unsigned packed[16];
-#pragma unroll
-    for (int q = 0; q < 4; q++) {
-#pragma unroll
-      for (int b = 0; b < 4; b++) {
-        unsigned byte = (w[q] >> (8 * b)) & 0xffu;
-        unsigned lo = fp4_to_bf16(byte & 0xfu, scale), hi = fp4_to_bf16(byte >> 4, scale);
-        packed[q * 4 + b] = lo | (hi << 16);
-      }
-    }
-    uint4* dst = (uint4*)&Bs[bRow][bHalf * 32];
-#pragma unroll
-    for (int q = 0; q < 4; q++) dst[q] = make_uint4(packed[q * 4], packed[q * 4 + 1], packed[q * 4 + 2], packed[q * 4 + 3]);
-  };
-
-  loadGlobal(0);
+  for (int st = 0; st < STAGES - 1; st++) {
+    if (st < steps) issue(st, st);
+    cp_commit();
+  }
   for (int s = 0; s < steps; s++) {
+    cp_wait();
     __syncthreads();
-    storeShared();
-    __syncthreads();
-    if (s + 1 < steps) loadGlobal(s + 1);
+    int nx = s + STAGES - 1;
+    if (nx < steps) issue(nx % STAGES, nx);
+    cp_commit();
+    const int stage = s % STAGES;
+    const bf16* At = As + stage * (A_STAGE / 2);
+    const bf16* AtLo = AsLo + stage * (A_STAGE / 2);
+    const u8* Bt = Bq + stage * B_STAGE;
+    const u8* St = Bs + stage * S_STAGE;
 #pragma unroll
-    for (int kk = 0; kk < BK; kk += 16) {
-      unsigned af[2][4], bfr[4][2];
+    for (int kk = 0; kk < 4; kk++) {
+      const int kc = kk * 16;
+      unsigned af[2][4];
 #pragma unroll
       for (int i = 0; i < 2; i++) {
         int rb = wm + i * 16;
-        af[i][0] = *(const unsigned*)&As[rb + g][kk + 2 * tig];
-        af[i][1] = *(const unsigned*)&As[rb + g + 8][kk + 2 * tig];
-        af[i][2] = *(const unsigned*)&As[rb + g][kk + 8 + 2 * tig];
-        af[i][3] = *(const unsigned*)&As[rb + g + 8][kk + 8 + 2 * tig];
+        af[i][0] = *(const unsigned*)&At[(rb + g) * LDA + kc + 2 * tig];
+        af[i][1] = *(const unsigned*)&At[(rb + g + 8) * LDA + kc + 2 * tig];
+        af[i][2] = *(const unsigned*)&At[(rb + g) * LDA + kc + 8 + 2 * tig];
+        af[i][3] = *(const unsigned*)&At[(rb + g + 8) * LDA + kc + 8 + 2 * tig];
       }
+      const int blk = kk >> 1, byteOff = blk * 16 + (kk & 1) * 8 + tig;
+      unsigned bfr[4][2];
 #pragma unroll
       for (int j = 0; j < 4; j++) {
-        int cb = wn + j * 8;
-        bfr[j][0] = *(const unsigned*)&Bs[cb + g][kk + 2 * tig];
-        bfr[j][1] = *(const unsigned*)&Bs[cb + g][kk + 8 + 2 * tig];
+        int n = wn + j * 8 + g;
+        unsigned sc = St[blk * BN + n];
+        bfr[j][0] = dequant2(Bt[n * LDB + byteOff], sc);
+        bfr[j][1] = dequant2(Bt[n * LDB + byteOff + 4], sc);
       }
 #pragma unroll
       for (int i = 0; i < 2; i++)
 #pragma unroll
         for (int j = 0; j < 4; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
+      if (precise) {
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+          int rb = wm + i * 16;
+          af[i][0] = *(const unsigned*)&AtLo[(rb + g) * LDA + kc + 2 * tig];
+          af[i][1] = *(const unsigned*)&AtLo[(rb + g + 8) * LDA + kc + 2 * tig];
+          af[i][2] = *(const unsigned*)&AtLo[(rb + g) * LDA + kc + 8 + 2 * tig];
+          af[i][3] = *(const unsigned*)&AtLo[(rb + g + 8) * LDA + kc + 8 + 2 * tig];
+        }
+#pragma unroll
+        for (int i = 0; i < 2; i++)
+#pragma unroll
+          for (int j = 0; j < 4; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
+      }
     }
   }
   // epilogue: acc[i][j] = rows (wm + 16i + g, +8), cols (wn + 8j + 2 tig, +1)
@@ -167,7 +200,10 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
           float gate = fminf(u0, a.limit);
           float up = fminf(fmaxf(u1, -a.limit), a.limit);
           float act = gate / (1.f + expf(-1.702f * gate)) * (up + 1.f);
-          ((bf16*)a.out)[(long long)(r0 + row) * (a.N / 2) + n / 2] = f2bf(act);
+          long long o = (long long)(r0 + row) * (a.N / 2) + n / 2;
+          bf16 hi = f2bf(act);
+          ((bf16*)a.out)[o] = hi;
+          if (a.outLo) a.outLo[o] = f2bf(act - bf2f(hi));
         } else {
           float2* y = (float2*)((float*)a.out + (long long)dst * a.N + n);
           *y = make_float2(u0, u1);

@@ -1,6 +1,7 @@
 // Residual add + RMSNorm, one block per row:
 //   if delta: x[r] += delta[r] + bias          (attention output projection joins the residual)
-//   out[r] = bf16( weight * (x[r] / sqrt(mean(x[r]^2) + eps)) )
+//   out[r] = bf16( weight * (x[r] / sqrt(mean(x[r]^2) + eps)) ),  outLo[r] = bf16(value - out[r])
+// (the high/low pair carries ~16 mantissa bits into bf16 tensor-core products)
 // Bytes per row: H*4 read (x) [+ H*4 delta + H*4 write x] + H*2 written; ~4H flops.
 #include "gptoss_kernels.h"
 
@@ -30,5 +31,11 @@ extern "C" __global__ void residual_rmsnorm(RmsNormArgs a) {
   __syncthreads();
   float inv = rsqrtf(partial[0] / a.hidden + a.eps);
   bf16* out = a.out + (long long)r * a.hidden;
-  for (int i = threadIdx.x; i < a.hidden; i += blockDim.x) out[i] = f2bf(a.weight[i] * (x[i] * inv));
+  bf16* lo = a.outLo ? a.outLo + (long long)r * a.hidden : 0;
+  for (int i = threadIdx.x; i < a.hidden; i += blockDim.x) {
+    float v = a.weight[i] * (x[i] * inv);
+    bf16 hi = f2bf(v);
+    out[i] = hi;
+    if (lo) lo[i] = f2bf(v - bf2f(hi));
+  }
 }

@@ -20,7 +20,7 @@ public final class MixedBatches {
    * @param fedTokens per sequence: every token fed, in position order
    */
   public record Trace(List<int[]> sampled, List<float[][]> logits, List<int[]> rowSeq, List<int[]> rowPos,
-      List<List<Integer>> fedTokens) {}
+      List<List<Integer>> fedTokens, List<String> stepShapes) {}
 
   private MixedBatches() {}
 
@@ -55,6 +55,7 @@ public final class MixedBatches {
     List<float[][]> logitsAll = new ArrayList<>();
     List<int[]> rowSeqAll = new ArrayList<>(), rowPosAll = new ArrayList<>();
     List<List<Integer>> fedTokens = new ArrayList<>();
+    List<String> shapes = new ArrayList<>();
     for (int s = 0; s < numSeqs; s++) fedTokens.add(new ArrayList<>());
     int step = 0;
     while (true) {
@@ -99,6 +100,7 @@ public final class MixedBatches {
       }
       seqStart[seqs.size()] = t;
       int[] outRows = rows.stream().mapToInt(Integer::intValue).toArray();
+      shapes.add("page " + page + " tokens " + n + " seqs " + seqs + " counts " + counts);
       SamplingParams[] sp = new SamplingParams[outRows.length];
       Arrays.fill(sp, SamplingParams.greedy());
       StepResult r = b.step(new StepBatch(tokens, positions, seqStart, ft, st, outRows, sp, true));
@@ -116,7 +118,7 @@ public final class MixedBatches {
       rowSeqAll.add(rowSeq.stream().mapToInt(Integer::intValue).toArray());
       rowPosAll.add(rowPos.stream().mapToInt(Integer::intValue).toArray());
     }
-    return new Trace(sampledAll, logitsAll, rowSeqAll, rowPosAll, fedTokens);
+    return new Trace(sampledAll, logitsAll, rowSeqAll, rowPosAll, fedTokens, shapes);
   }
 
   private static List<Integer> shuffled(int n, Random rnd) {

@@ -34,6 +34,9 @@ import org.bytedeco.javacpp.SizeTPointer;
  */
 public final class CudaBackend implements Backend {
   private static final int TILE_M = 64;
+  /** Dynamic shared memory of the grouped GEMM: 4 stages of A (twice with the low part), nibbles, scales. */
+  private static final int MOE_SMEM_FAST = 4 * (64 * 72 * 2 + 128 * 48 + 2 * 128);
+  private static final int MOE_SMEM_PRECISE = 4 * (2 * 64 * 72 * 2 + 128 * 48 + 2 * 128);
   private static final long KV_RESERVE = 1536L << 20; // left free for cuBLAS and workspace growth
 
   private final int ordinal;
@@ -47,6 +50,11 @@ public final class CudaBackend implements Backend {
   private final int prefillTile;
   private final float attentionFactor;
   private final String arch;
+  /**
+   * Activations enter every tensor-core product as a bf16 high/low pair (about 16 mantissa bits);
+   * off (GPTOSS_CUDA_FAST=1), they are rounded to bf16 once. Weights are exact in bf16 either way.
+   */
+  private final boolean precise = System.getenv("GPTOSS_CUDA_FAST") == null;
 
   private Workspace ws;
   private DeviceArena kvArena;
@@ -74,6 +82,9 @@ public final class CudaBackend implements Backend {
     this.ordinal = ordinal;
     int group = c.numAttentionHeads() / c.numKeyValueHeads();
     if (c.headDim() > 64 || c.headDim() % 2 != 0) throw new BackendException("CUDA backend: head_dim " + c.headDim() + " unsupported (even, at most 64)");
+    if (c.hiddenSize() % 16 != 0 || (2 * c.intermediateSize()) % 16 != 0) {
+      throw new BackendException("CUDA backend: hidden_size and 2*intermediate_size must be multiples of 16");
+    }
     if (group > 16) throw new BackendException("CUDA backend: " + group + " query heads per KV head unsupported (at most 16)");
     if (c.numExpertsPerTok() > 8 || c.numLocalExperts() > 256) throw new BackendException("CUDA backend: at most 8 of 256 experts per token");
     prefillTile = Math.max(1, 64 / group);
@@ -96,6 +107,7 @@ public final class CudaBackend implements Backend {
     profiler = System.getenv("GPTOSS_PROFILE") != null ? new StepProfiler(stream) : null;
     Cuda.trace("kernels");
     k = new Kernels(new KernelCompiler(arch), stream);
+    k.allowSharedMemory("bf16_mxfp4w_moe_gemm", MOE_SMEM_PRECISE);
     Cuda.trace("weights");
     model = weights != null ? DeviceModel.upload(weights) : DeviceModel.synthetic(c, k, seed);
     check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(after loading weights)");
@@ -236,10 +248,10 @@ public final class CudaBackend implements Backend {
       int layersOfType = sliding ? c.numSlidingLayers() : c.numFullLayers();
       long pool = sliding ? slidingPool : fullPool;
       long table = meta + 4L * (sliding ? md.offSlidingTable : md.offFullTable);
-      a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(w.inputNorm()).ptr(0).ptr(ws.h).i32(T).i32(H).f32(eps);
+      a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(w.inputNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).i32(T).i32(H).f32(eps);
       k.launch("residual_rmsnorm", T, 1, 256);
       prof("qkv gemm");
-      gemm(ws.h, w.wqkv(), ws.qkv, T, Q + 2 * KV, H);
+      gemm(ws.h, lo(ws.hLo), w.wqkv(), ws.qkv, T, Q + 2 * KV, H);
       prof("rope+store");
       a.reset().ptr(ws.qkv).ptr(w.bqkv()).ptr(model.invFreq).ptr(positions).ptr(tokenSeq).ptr(table).ptr(ws.q).ptr(pool)
           .i32(T).i32(c.numAttentionHeads()).i32(c.numKeyValueHeads()).i32(c.headDim()).i32(pageSize).i32(md.maxPages)
@@ -251,11 +263,11 @@ public final class CudaBackend implements Backend {
       attention("attention_decode", md.offDecodeItems, md.numDecodeItems, meta, w, pool, table, positions, md.maxPages,
           layersOfType, lot, sliding);
       prof("o gemm+norm");
-      gemm(ws.attn, w.wo(), ws.tmp, T, H, Q);
-      a.reset().ptr(ws.x).ptr(ws.tmp).ptr(w.bo()).ptr(w.postNorm()).ptr(0).ptr(ws.h).i32(T).i32(H).f32(eps);
+      gemm(ws.attn, lo(ws.attnLo), w.wo(), ws.tmp, T, H, Q);
+      a.reset().ptr(ws.x).ptr(ws.tmp).ptr(w.bo()).ptr(w.postNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).i32(T).i32(H).f32(eps);
       k.launch("residual_rmsnorm", T, 1, 256);
       prof("router+group");
-      gemm(ws.h, w.router(), ws.routerLogits, T, E, H);
+      gemm(ws.h, lo(ws.hLo), w.router(), ws.routerLogits, T, E, H);
       check(cudaMemsetAsync(dev(ws.counts), 0, 4L * E, stream), "cudaMemsetAsync(expert counts)");
       a.reset().ptr(ws.routerLogits).ptr(w.routerBias()).ptr(ws.expertIds).ptr(ws.expertWeights).ptr(ws.counts).i32(T).i32(E).i32(topK);
       k.launch("moe_topk", (T + 127) / 128, 1, 128);
@@ -264,21 +276,23 @@ public final class CudaBackend implements Backend {
       a.reset().ptr(ws.expertIds).ptr(ws.cursor).ptr(ws.assign).i32(T * topK);
       k.launch("moe_scatter", (T * topK + 255) / 256, 1, 256);
       prof("moe gate_up");
-      a.reset().ptr(ws.h).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.gateUpBlocks()).ptr(w.gateUpScales())
-          .ptr(w.gateUpBias()).ptr(ws.act).i32(topK).i32(H).i32(2 * I).i32(0).f32((float) c.swigluLimit());
-      k.launch("bf16_mxfp4w_moe_gemm", maxTiles, (2 * I + 127) / 128, 256);
+      int smem = precise ? MOE_SMEM_PRECISE : MOE_SMEM_FAST;
+      a.reset().ptr(ws.h).ptr(lo(ws.hLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.gateUpBlocks())
+          .ptr(w.gateUpScales()).ptr(w.gateUpBias()).ptr(ws.act).ptr(lo(ws.actLo)).i32(topK).i32(H).i32(2 * I).i32(0)
+          .f32((float) c.swigluLimit());
+      k.launch("bf16_mxfp4w_moe_gemm", maxTiles, (2 * I + 127) / 128, 256, smem);
       prof("moe down");
-      a.reset().ptr(ws.act).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.downBlocks()).ptr(w.downScales())
-          .ptr(w.downBias()).ptr(ws.y).i32(topK).i32(I).i32(H).i32(1).f32((float) c.swigluLimit());
-      k.launch("bf16_mxfp4w_moe_gemm", maxTiles, (H + 127) / 128, 256);
+      a.reset().ptr(ws.act).ptr(lo(ws.actLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.downBlocks())
+          .ptr(w.downScales()).ptr(w.downBias()).ptr(ws.y).ptr(0).i32(topK).i32(I).i32(H).i32(1).f32((float) c.swigluLimit());
+      k.launch("bf16_mxfp4w_moe_gemm", maxTiles, (H + 127) / 128, 256, smem);
       prof("moe combine");
       a.reset().ptr(ws.x).ptr(ws.y).ptr(ws.expertWeights).i32(T).i32(H).i32(topK);
       k.launch("moe_combine", T, 1, 256);
     }
     prof("final norm+lm_head");
-    a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(model.norm).ptr(meta + 4L * md.offRows).ptr(ws.hn).i32(R).i32(H).f32(eps);
+    a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(model.norm).ptr(meta + 4L * md.offRows).ptr(ws.hn).ptr(0).i32(R).i32(H).f32(eps);
     k.launch("residual_rmsnorm", R, 1, 256);
-    gemm(ws.hn, model.lmHead, ws.logits, R, V, H);
+    gemm(ws.hn, 0, model.lmHead, ws.logits, R, V, H);
     a.reset().ptr(ws.logits).ptr(meta + 4L * md.offSampling).ptr(ws.sampled).i32(R).i32(V);
     prof("sampling");
     k.launch("sample_rows", R, 1, 1024);
@@ -298,16 +312,32 @@ public final class CudaBackend implements Backend {
       long positions, int maxPages, int layersOfType, int lot, boolean sliding) {
     if (items == 0) return;
     k.args.reset().ptr(ws.q).ptr(pool).ptr(table).ptr(w.sinks()).ptr(positions).ptr(meta + 4L * off).ptr(ws.attn)
-        .i32(items).i32(c.numAttentionHeads()).i32(c.numKeyValueHeads()).i32(c.headDim()).i32(pageSize).i32(maxPages)
+        .ptr(lo(ws.attnLo)).i32(items).i32(c.numAttentionHeads()).i32(c.numKeyValueHeads()).i32(c.headDim()).i32(pageSize).i32(maxPages)
         .i32(layersOfType).i32(lot).i32(sliding ? c.slidingWindow() : 0).f32((float) (1.0 / Math.sqrt(c.headDim())));
     k.launch(kernel, items, c.numKeyValueHeads(), 256);
   }
 
-  /** out[M, N] (f32) = in[M, K] (bf16) x W[N, K]^T (bf16), float32 accumulation. */
-  private void gemm(long in, long w, long out, int m, int n, int kDim) {
+  private long lo(long address) {
+    return precise ? address : 0;
+  }
+
+  /**
+   * out[M, N] (f32) = in[M, K] x W[N, K]^T (bf16), float32 accumulation; with {@code inLo}, the
+   * input is the pair in + inLo and the product is taken twice (the second accumulates).
+   */
+  private void gemm(long in, long inLo, long w, long out, int m, int n, int kDim) {
     checkBlas(cublas.cublasGemmEx(blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, kDim, one, dev(w), CUDA_R_16BF, kDim,
         dev(in), CUDA_R_16BF, kDim, zero, dev(out), CUDA_R_32F, n, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
         "cublasGemmEx(" + m + "x" + n + "x" + kDim + ")");
+    if (inLo != 0) {
+      checkBlas(cublas.cublasGemmEx(blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, kDim, one, dev(w), CUDA_R_16BF, kDim,
+          dev(inLo), CUDA_R_16BF, kDim, one, dev(out), CUDA_R_32F, n, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
+          "cublasGemmEx(low part, " + m + "x" + n + "x" + kDim + ")");
+    }
+  }
+
+  public boolean precise() {
+    return precise;
   }
 
   /**
@@ -364,7 +394,7 @@ public final class CudaBackend implements Backend {
     final int tokens, rows;
     final DeviceArena arena;
     final long x, h, qkv, q, attn, tmp, routerLogits, expertIds, expertWeights, counts, cursor, tiles, numTiles, assign,
-        act, y, hn, logits, sampled;
+        act, y, hn, logits, sampled, hLo, attnLo, actLo;
 
     static int maxTiles(int tokens, int topK, int experts, int tileM) {
       return (tokens * topK + tileM - 1) / tileM + experts;
@@ -382,7 +412,7 @@ public final class CudaBackend implements Backend {
           I = c.intermediateSize(), V = c.vocabSize();
       return new long[] {t * H * 4, t * H * 2, t * (Q + 2 * KV) * 4, t * Q * 4, t * Q * 2, t * H * 4, t * E * 4, t * k * 4,
           t * k * 4, E * 4, E * 4, 3L * maxTiles((int) t, (int) k, (int) E, tileM) * 4, 4, t * k * 4, t * k * I * 2,
-          t * k * H * 4, r * H * 2, r * V * 4, r * 4};
+          t * k * H * 4, r * H * 2, r * V * 4, r * 4, t * H * 2, t * Q * 2, t * k * I * 2};
     }
 
     Workspace(ModelConfig c, int t, int r, int tileM) {
@@ -412,6 +442,9 @@ public final class CudaBackend implements Backend {
       hn = arena.alloc(s[i++]);
       logits = arena.alloc(s[i++]);
       sampled = arena.alloc(s[i++]);
+      hLo = arena.alloc(s[i++]);
+      attnLo = arena.alloc(s[i++]);
+      actLo = arena.alloc(s[i++]);
     }
 
     @Override

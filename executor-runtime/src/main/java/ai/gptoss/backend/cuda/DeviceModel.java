@@ -29,10 +29,10 @@ final class DeviceModel implements AutoCloseable {
       long router, // [E, H] bf16
       long routerBias, // [E] f32
       long gateUpBlocks, // [E, 2I, H/32, 16] u8
-      long gateUpScales, // [E, 2I, H/32] u8
+      long gateUpScales, // [E, H/32, 2I] u8, transposed from the checkpoint's [E, 2I, H/32]
       long gateUpBias, // [E, 2I] f32
       long downBlocks, // [E, H, I/32, 16] u8
-      long downScales, // [E, H, I/32] u8
+      long downScales, // [E, I/32, H] u8, transposed from [E, H, I/32]
       long downBias) {} // [E, H] f32
 
   final ModelConfig c;
@@ -94,10 +94,12 @@ final class DeviceModel implements AutoCloseable {
         up.bf16(d.router(), s.routerWeight());
         up.f32(d.routerBias(), s.routerBias());
         up.bytes(d.gateUpBlocks(), s.gateUpBlocks());
-        up.bytes(d.gateUpScales(), s.gateUpScales());
+        up.bytes(d.gateUpScales(), transposeScales(s.gateUpScales(), w.config.numLocalExperts(), 2 * w.config.intermediateSize(),
+            w.config.hiddenSize() / 32));
         up.f32(d.gateUpBias(), s.gateUpBias());
         up.bytes(d.downBlocks(), s.downBlocks());
-        up.bytes(d.downScales(), s.downScales());
+        up.bytes(d.downScales(), transposeScales(s.downScales(), w.config.numLocalExperts(), w.config.hiddenSize(),
+            w.config.intermediateSize() / 32));
         up.f32(d.downBias(), s.downBias());
       }
     } catch (RuntimeException e) {
@@ -151,6 +153,21 @@ final class DeviceModel implements AutoCloseable {
       throw ex;
     }
     return m;
+  }
+
+  /**
+   * [E, rows, blocks] -> [E, blocks, rows]: the grouped GEMM copies the scales of 128 consecutive
+   * output rows of one block index with 16-byte transfers.
+   */
+  static byte[] transposeScales(byte[] src, int experts, int rows, int blocks) {
+    byte[] out = new byte[src.length];
+    for (int e = 0; e < experts; e++) {
+      int base = e * rows * blocks;
+      for (int r = 0; r < rows; r++) {
+        for (int b = 0; b < blocks; b++) out[base + b * rows + r] = src[base + r * blocks + b];
+      }
+    }
+    return out;
   }
 
   private interface Filler {

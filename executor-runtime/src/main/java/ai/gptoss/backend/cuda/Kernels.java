@@ -59,10 +59,20 @@ final class Kernels {
     return f;
   }
 
+  /** Allows {@code name} up to {@code bytes} of dynamic shared memory (beyond the default 48 KiB). */
+  void allowSharedMemory(String name, int bytes) {
+    checkDrv(cuFuncSetAttribute(function(name), CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes),
+        "cuFuncSetAttribute(" + name + ", max dynamic shared memory " + bytes + ")");
+  }
+
   /** Launches {@code name} with the struct packed in {@link #args}. */
   void launch(String name, int gridX, int gridY, int block) {
+    launch(name, gridX, gridY, block, 0);
+  }
+
+  void launch(String name, int gridX, int gridY, int block, int sharedBytes) {
     if (gridX <= 0 || gridY <= 0) return;
-    checkDrv(cuLaunchKernel(function(name), gridX, gridY, 1, block, 1, 1, 0, stream, args.params(), null),
+    checkDrv(cuLaunchKernel(function(name), gridX, gridY, 1, block, 1, 1, sharedBytes, stream, args.params(), null),
         "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + ")");
     launches++;
   }

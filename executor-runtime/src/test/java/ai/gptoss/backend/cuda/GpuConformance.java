@@ -162,6 +162,7 @@ public final class GpuConformance {
   static String mixed(ModelWeights w, int seqs, int maxPrompt, int newTokens) {
     double worst = 0;
     int rows = 0, agree = 0, decided = 0;
+    List<String> bad = new ArrayList<>();
     for (long seed = 1; seed <= 3; seed++) {
       MixedBatches.Trace cpu, gpu;
       try (CpuBackend b = new CpuBackend(w)) {
@@ -175,7 +176,12 @@ public final class GpuConformance {
         float[][] lc = cpu.logits().get(s), lg = gpu.logits().get(s);
         for (int r = 0; r < lc.length; r++) {
           rows++;
-          worst = Math.max(worst, relL2(lg[r], lc[r]));
+          double rel = relL2(lg[r], lc[r]);
+          worst = Math.max(worst, rel);
+          if (rel > 0.05 && bad.size() < 6) {
+            bad.add(String.format("seed %d step %d row %d seq %d pos %d rel %.3f [%s]", seed, s, r, cpu.rowSeq().get(s)[r],
+                cpu.rowPos().get(s)[r], rel, cpu.stepShapes().get(s)));
+          }
           float[] sorted = lc[r].clone();
           java.util.Arrays.sort(sorted);
           double margin = sorted[sorted.length - 1] - sorted[sorted.length - 2];
@@ -188,6 +194,7 @@ public final class GpuConformance {
     }
     String detail = String.format("%d rows, greedy equal %d/%d where margin > 0.05, worst logits relL2 %.3e", rows, agree,
         decided, worst);
+    bad.forEach(b -> System.out.println("  MIXED-BAD " + b));
     require(worst <= 2e-2 && agree == decided, detail);
     return detail;
   }
