@@ -1,7 +1,7 @@
 // bf16 x MXFP4 grouped GEMM for the experts (W4A16: Hopper has no FP4 tensor cores). The packed
-// weights travel to shared memory as they are (4.25 bits per weight) and are unpacked to bf16 in
-// registers, straight into mma.sync m16n8k16 B fragments: one byte holds the fragment's two
-// consecutive k values (low nibble first), so a fragment register is two nibbles and a scale.
+// weights travel to shared memory as they are (4.25 bits per weight) through a cp.async ring;
+// each thread unpacks one 32-value MXFP4 block per stage in registers (nibble -> bf16 by bit
+// arithmetic, exact) into a bf16 tile that all warps read as mma.sync m16n8k16 B fragments.
 //
 // For each tile (expert e, sorted rows [r0, r1)) and each block of BN output features n:
 //   u[r, n] = sum_k A[r, k] * W_e[n, k] + bias_e[n],   W_e[n, k] = E2M1(nibble) * 2^(scale - 127)
@@ -24,10 +24,11 @@
 #define BK 64
 #define LDA (BK + 8)
 #define LDB 48
-#define STAGES 4
+#define STAGES 3
 #define A_STAGE (BM * LDA * 2)
 #define B_STAGE (BN * LDB)
 #define S_STAGE (2 * BN)
+#define BDQ_BYTES (BN * LDA * 2)
 
 __device__ __forceinline__ void mma_bf16(float* c, const unsigned* a, const unsigned* b) {
   asm volatile(
@@ -69,6 +70,7 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
   bf16* AsLo = (bf16*)(smem + STAGES * A_STAGE);
   u8* Bq = smem + STAGES * A_STAGE * (precise ? 2 : 1);
   u8* Bs = Bq + STAGES * B_STAGE;
+  bf16* Bdq = (bf16*)(Bs + STAGES * S_STAGE);  // the current stage's weights, unpacked
   const int tile = blockIdx.x;
   if (tile >= *a.numTiles) return;
   const int e = a.tiles[tile * 3], r0 = a.tiles[tile * 3 + 1], r1 = a.tiles[tile * 3 + 2];
@@ -138,8 +140,20 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
     const int stage = s % STAGES;
     const bf16* At = As + stage * (A_STAGE / 2);
     const bf16* AtLo = AsLo + stage * (A_STAGE / 2);
-    const u8* Bt = Bq + stage * B_STAGE;
-    const u8* St = Bs + stage * S_STAGE;
+    {  // unpack: thread -> (row, half): 16 bytes = 32 values of one MXFP4 block
+      const int row = tid >> 1, half = tid & 1;
+      const uint4 raw = *(const uint4*)(Bq + stage * B_STAGE + row * LDB + half * 16);
+      const unsigned sc = Bs[stage * S_STAGE + half * BN + row];
+      const unsigned w[4] = {raw.x, raw.y, raw.z, raw.w};
+      uint4* dst = (uint4*)(Bdq + row * LDA + half * 32);
+#pragma unroll
+      for (int q = 0; q < 4; q++) {
+        unsigned p0 = dequant2(w[q] & 0xffu, sc), p1 = dequant2((w[q] >> 8) & 0xffu, sc);
+        unsigned p2 = dequant2((w[q] >> 16) & 0xffu, sc), p3 = dequant2(w[q] >> 24, sc);
+        dst[q] = make_uint4(p0, p1, p2, p3);
+      }
+    }
+    __syncthreads();
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
       const int kc = kk * 16;
@@ -152,14 +166,12 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
         af[i][2] = *(const unsigned*)&At[(rb + g) * LDA + kc + 8 + 2 * tig];
         af[i][3] = *(const unsigned*)&At[(rb + g + 8) * LDA + kc + 8 + 2 * tig];
       }
-      const int blk = kk >> 1, byteOff = blk * 16 + (kk & 1) * 8 + tig;
       unsigned bfr[4][2];
 #pragma unroll
       for (int j = 0; j < 4; j++) {
         int n = wn + j * 8 + g;
-        unsigned sc = St[blk * BN + n];
-        bfr[j][0] = dequant2(Bt[n * LDB + byteOff], sc);
-        bfr[j][1] = dequant2(Bt[n * LDB + byteOff + 4], sc);
+        bfr[j][0] = *(const unsigned*)&Bdq[n * LDA + kc + 2 * tig];
+        bfr[j][1] = *(const unsigned*)&Bdq[n * LDA + kc + 8 + 2 * tig];
       }
 #pragma unroll
       for (int i = 0; i < 2; i++)

@@ -34,9 +34,12 @@ import org.bytedeco.javacpp.SizeTPointer;
  */
 public final class CudaBackend implements Backend {
   private static final int TILE_M = 64;
-  /** Dynamic shared memory of the grouped GEMM: 4 stages of A (twice with the low part), nibbles, scales. */
-  private static final int MOE_SMEM_FAST = 4 * (64 * 72 * 2 + 128 * 48 + 2 * 128);
-  private static final int MOE_SMEM_PRECISE = 4 * (2 * 64 * 72 * 2 + 128 * 48 + 2 * 128);
+  /**
+   * Dynamic shared memory of the grouped GEMM (moe_gemm.cu): 3 stages of A (twice with the low
+   * part), nibbles and scales, plus one unpacked bf16 weight tile.
+   */
+  private static final int MOE_SMEM_FAST = 3 * (64 * 72 * 2 + 128 * 48 + 2 * 128) + 128 * 72 * 2;
+  private static final int MOE_SMEM_PRECISE = 3 * (2 * 64 * 72 * 2 + 128 * 48 + 2 * 128) + 128 * 72 * 2;
   private static final long KV_RESERVE = 1536L << 20; // left free for cuBLAS and workspace growth
 
   private final int ordinal;

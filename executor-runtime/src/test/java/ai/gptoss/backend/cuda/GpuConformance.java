@@ -122,7 +122,11 @@ public final class GpuConformance {
           int want = cs.get("top5_ids").get(p).get(0).asInt();
           int got = Sampler.argmax(logits[p]);
           if (want == got) agree++;
-          else if (miss.length() < 300) miss.append(cs.get("name").asText()).append("@").append(p).append(' ');
+          else if (miss.length() < 400) {
+            JsonNode t5 = cs.get("top5_logits").get(p);
+            miss.append(cs.get("name").asText()).append("@").append(p)
+                .append(String.format("(ref margin %.4f) ", t5.get(0).asDouble() - t5.get(1).asDouble()));
+          }
         }
       }
     }
