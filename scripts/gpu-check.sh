@@ -54,7 +54,7 @@ EXTRA=""
 [ -f "$W/fx/tiny-b.golden.json" ] && EXTRA="tiny-b=$W/fx/tiny-b:$W/fx/tiny-b.golden.json"
 [ -f "$G/golden/tiny-b.golden.json" ] && EXTRA="tiny-b=$G/golden/tiny-b:$G/golden/tiny-b.golden.json"
 timeout ${CONF_TIMEOUT:-300} "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA 2>&1 | tee "$OUT/conformance.log" | grep -E "^CHECK|Exception|error" | head -40
-grep "^CHECK" "$OUT/conformance.log" | sed 's/^/  /' >> "$SUMMARY"
+grep "^CHECK" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
 
 bench() {
   local tag=$1; shift
@@ -65,7 +65,7 @@ bench() {
   grep PROFILE "$W/bench-$tag.err" | sed "s/^/  $tag /" >> "$SUMMARY"
   if [ $rc -eq 0 ]; then note "  BENCH $tag $(cat "$W/bench-$tag.json")"; else note "  BENCH $tag FAILED rc=$rc $(tail -3 "$W/bench-$tag.err" | tr '\n' ' ')"; fi
 }
-timeout 120 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuDiagnosis "$G/golden/tiny-a" 2>&1 | grep DIAG | tee -a "$SUMMARY"
+[ "$MODE" = quick ] && timeout 120 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuDiagnosis "$G/golden/tiny-a" 2>&1 | grep DIAG | tee -a "$SUMMARY"
 [ "$MODE" = quick ] && bench small 120 --prompts 64 --input-len 128 --output-len 64
 
 # 4. The real-dimension fixture.
@@ -74,21 +74,31 @@ tail -3 "$W/fixture-real.log"; cat "$W/fixture-real.log" >> "$OUT/fixtures.log"
 if [ -f "$W/fx/real.golden.json" ]; then
   timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" --extra-only "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
     | tee -a "$OUT/conformance.log" | grep -E "^CHECK|Exception" | head
-  grep "^CHECK real" "$OUT/conformance.log" | sed 's/^/  /' >> "$SUMMARY"
+  grep "^CHECK real" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
 else
   note "  CHECK real-dim golden FAIL fixture not made (see fixture-real.log)"
+fi
+# 4b. The same suite with single-bf16 activations (GPTOSS_CUDA_FAST=1), the mode the throughput
+#     figures also use.
+if [ -f "$W/fx/real.golden.json" ]; then
+  GPTOSS_CUDA_FAST=1 timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
+    | sed 's/^CHECK /CHECK [fast] /' | tee -a "$OUT/conformance.log" | grep -E "^CHECK" | head -20
+  grep "^CHECK \[fast\]" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
 fi
 rm -rf "$W/fx/real"
 
 # 5. Benchmarks (synthetic gpt-oss-20b shapes, random MXFP4 weights made on the GPU).
 if [ "$MODE" = quick ]; then
-  export GPTOSS_PROFILE=1; bench single 90 --prompts 1 --input-len 1024 --output-len 128
-  export GPTOSS_PROFILE=1; bench mid 150 --prompts 256 --input-len 1024 --output-len 128
-  export GPTOSS_CUDA_FAST=1; bench mid-fast 150 --prompts 256 --input-len 1024 --output-len 128; unset GPTOSS_CUDA_FAST
+  export GPTOSS_PROFILE=1 GPTOSS_CUDA_FAST=1
+  bench single-fast 90 --prompts 1 --input-len 1024 --output-len 128
+  bench mid-fast 150 --prompts 256 --input-len 1024 --output-len 128
+  unset GPTOSS_CUDA_FAST
 else
-  export GPTOSS_PROFILE=1; bench full 400 --prompts 1024 --input-len 1024 --output-len 1024
-  bench single 120 --prompts 1 --input-len 1024 --output-len 1024
-  timeout 600 python3 "$G/ref/hf_baseline.py" static 64 256 128 > "$W/hf.log" 2>&1
+  export GPTOSS_PROFILE=1 GPTOSS_CUDA_FAST=${BENCH_FAST:-1}
+  bench full ${FULL_LIMIT:-330} --prompts ${FULL_PROMPTS:-1024} --input-len 1024 --output-len ${FULL_OUT:-1024}
+  bench single 60 --prompts 1 --input-len 1024 --output-len 1024
+  unset GPTOSS_CUDA_FAST
+  timeout ${HF_LIMIT:-150} python3 "$G/ref/hf_baseline.py" static 64 256 128 > "$W/hf.log" 2>&1; tail -5 "$W/hf.log" >> "$OUT/bench.log"
   note "  HF $(grep RESULT "$W/hf.log" | tail -1)"
 fi
 

@@ -9,7 +9,8 @@
 // One block per (work item, kv head). A work item is a run of consecutive query tokens of one
 // sequence; its rows are (token, head of the group). K and V are staged in shared memory 32 keys
 // at a time and shared by every row of the block; each warp keeps an online softmax for its rows,
-// one key per lane for the scores, two head dimensions per lane for the output.
+// one key per lane for the scores, two head dimensions per lane for the output; the next keys'
+// K and V are fetched into registers while the current ones are used. Blocks of 256 threads.
 //   attention_prefill: items of up to 64/group tokens, K/V loaded once for all of them.
 //   attention_decode:  items of one token (every decode row, and chunks of one token).
 // Both cover every case (any positions, window or not); they differ only in rows per warp.
@@ -55,30 +56,44 @@ __device__ __forceinline__ void paged_attention(const AttentionArgs& a) {
   const long long layerBase = (long long)a.layerOfType * 2 * a.pageSize * kvDim;
   const long long pageStride = (long long)a.layers * 2 * a.pageSize * kvDim;
   const int halfHd = hd / 2;
-  for (int c0 = lo; c0 <= hi; c0 += KC) {
-    __syncthreads();
-    for (int idx = threadIdx.x; idx < KC * halfHd; idx += blockDim.x) {
-      int j = idx / halfHd, d2 = (idx % halfHd) * 2;
-      int key = c0 + j;
-      float k0 = 0.f, k1 = 0.f, v0 = 0.f, v1 = 0.f;
-      if (key <= hi) {
-        int page = table[key / a.pageSize];
-        if (page >= 0) {
-          long long off = page * pageStride + layerBase + (long long)(key % a.pageSize) * kvDim + kvh * hd + d2;
-          unsigned kk = *(const unsigned*)(a.kvPool + off);
-          unsigned vv = *(const unsigned*)(a.kvPool + off + (long long)a.pageSize * kvDim);
-          k0 = __uint_as_float(kk << 16);
-          k1 = __uint_as_float(kk & 0xffff0000u);
-          v0 = __uint_as_float(vv << 16);
-          v1 = __uint_as_float(vv & 0xffff0000u);
+  // K/V of the next 32 keys are fetched into registers while the current ones are used.
+  unsigned pk[KC * MAXHD / 2 / 256], pv[KC * MAXHD / 2 / 256];
+  auto fetch = [&](int c0) {
+#pragma unroll
+    for (int q = 0; q < KC * MAXHD / 2 / 256; q++) {
+      int idx = threadIdx.x + q * 256;
+      pk[q] = 0u;
+      pv[q] = 0u;
+      if (idx < KC * halfHd) {
+        int j = idx / halfHd, d2 = (idx % halfHd) * 2;
+        int key = c0 + j;
+        if (key <= hi) {
+          int page = table[key / a.pageSize];
+          if (page >= 0) {
+            long long off = page * pageStride + layerBase + (long long)(key % a.pageSize) * kvDim + kvh * hd + d2;
+            pk[q] = *(const unsigned*)(a.kvPool + off);
+            pv[q] = *(const unsigned*)(a.kvPool + off + (long long)a.pageSize * kvDim);
+          }
         }
       }
-      ks[j][d2] = k0;
-      ks[j][d2 + 1] = k1;
-      vs[j][d2] = v0;
-      vs[j][d2 + 1] = v1;
+    }
+  };
+  fetch(lo);
+  for (int c0 = lo; c0 <= hi; c0 += KC) {
+    __syncthreads();
+#pragma unroll
+    for (int q = 0; q < KC * MAXHD / 2 / 256; q++) {
+      int idx = threadIdx.x + q * 256;
+      if (idx < KC * halfHd) {
+        int j = idx / halfHd, d2 = (idx % halfHd) * 2;
+        ks[j][d2] = __uint_as_float(pk[q] << 16);
+        ks[j][d2 + 1] = __uint_as_float(pk[q] & 0xffff0000u);
+        vs[j][d2] = __uint_as_float(pv[q] << 16);
+        vs[j][d2 + 1] = __uint_as_float(pv[q] & 0xffff0000u);
+      }
     }
     __syncthreads();
+    if (c0 + KC <= hi) fetch(c0 + KC);
 #pragma unroll
     for (int i = 0; i < MAXR; i++) {
       int r = warp + i * nw;

@@ -12,14 +12,16 @@
 // A rows: mode 0 gathers h[assign[r] / k]; mode 1 reads act[r]. With aLo, A = hi + lo and each
 // fragment is multiplied twice (float32-like activations; the weights are exact in bf16).
 //
-// Tiles: BM = 64 rows x BN = 128 features x BK = 64 (two MXFP4 blocks per row per stage), a
-// 4-stage cp.async ring (A, raw nibbles and scales), 8 warps as 2 x 4 of 32 x 32.
+// Tiles: BM = 128 rows x BN = 128 features x BK = 64 (two MXFP4 blocks per row per stage), a
+// 3-stage cp.async ring (A, raw nibbles and scales), 8 warps as 4 x 2 of 32 x 64. 128 rows per
+// tile: at a decode batch of 1,024 (about 128 rows per expert) each expert's weights are read
+// and unpacked once per step.
 // Grid: x = row tile, y = feature block (tiles sharing an expert's weights run together).
 // Bytes: each expert's weights once per row tile (N*K*17/32), A once per feature block;
 // flops 2 * rows * N * K (twice with aLo).
 #include "gptoss_kernels.h"
 
-#define BM 64
+#define BM 128
 #define BN 128
 #define BK 64
 #define LDA (BK + 8)
@@ -78,7 +80,7 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
   if (n0 >= a.N) return;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int g = lane >> 2, tig = lane & 3;
-  const int wm = (warp >> 2) * 32, wn = (warp & 3) * 32;
+  const int wm = (warp >> 1) * 32, wn = (warp & 1) * 64;
   if (tid < BM) {
     int r = r0 + tid;
     int dst = r < r1 ? a.assign[r] : -1;
@@ -92,7 +94,7 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
 
   auto issue = [&](int stage, int step) {
 #pragma unroll
-    for (int c = 0; c < 2; c++) {
+    for (int c = 0; c < BM / 32; c++) {
       int chunk = tid + c * 256;
       int row = chunk >> 3, col = (chunk & 7) * 8;
       int k = step * BK + col;
@@ -118,11 +120,11 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
     }
   };
 
-  float acc[2][4][4];
+  float acc[2][8][4];
 #pragma unroll
   for (int i = 0; i < 2; i++)
 #pragma unroll
-    for (int j = 0; j < 4; j++)
+    for (int j = 0; j < 8; j++)
 #pragma unroll
       for (int q = 0; q < 4; q++) acc[i][j][q] = 0.f;
 
@@ -166,9 +168,9 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
         af[i][2] = *(const unsigned*)&At[(rb + g) * LDA + kc + 8 + 2 * tig];
         af[i][3] = *(const unsigned*)&At[(rb + g + 8) * LDA + kc + 8 + 2 * tig];
       }
-      unsigned bfr[4][2];
+      unsigned bfr[8][2];
 #pragma unroll
-      for (int j = 0; j < 4; j++) {
+      for (int j = 0; j < 8; j++) {
         int n = wn + j * 8 + g;
         bfr[j][0] = *(const unsigned*)&Bdq[n * LDA + kc + 2 * tig];
         bfr[j][1] = *(const unsigned*)&Bdq[n * LDA + kc + 8 + 2 * tig];
@@ -176,7 +178,7 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
 #pragma unroll
       for (int i = 0; i < 2; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
+        for (int j = 0; j < 8; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
       if (precise) {
 #pragma unroll
         for (int i = 0; i < 2; i++) {
@@ -189,7 +191,7 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
 #pragma unroll
         for (int i = 0; i < 2; i++)
 #pragma unroll
-          for (int j = 0; j < 4; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
+          for (int j = 0; j < 8; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
       }
     }
   }
@@ -203,7 +205,7 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
       int dst = rowDst[row];
       if (dst < 0) continue;
 #pragma unroll
-      for (int j = 0; j < 4; j++) {
+      for (int j = 0; j < 8; j++) {
         int n = n0 + wn + j * 8 + 2 * tig;
         if (n >= a.N) continue;
         float u0 = acc[i][j][half * 2] + bias[n];

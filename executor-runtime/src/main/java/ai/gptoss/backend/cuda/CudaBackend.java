@@ -33,13 +33,13 @@ import org.bytedeco.javacpp.SizeTPointer;
  * once, to read the sampled ids (and the logits when asked).
  */
 public final class CudaBackend implements Backend {
-  private static final int TILE_M = 64;
+  private static final int TILE_M = 128; // rows per grouped-GEMM tile (BM in moe_gemm.cu)
   /**
    * Dynamic shared memory of the grouped GEMM (moe_gemm.cu): 3 stages of A (twice with the low
    * part), nibbles and scales, plus one unpacked bf16 weight tile.
    */
-  private static final int MOE_SMEM_FAST = 3 * (64 * 72 * 2 + 128 * 48 + 2 * 128) + 128 * 72 * 2;
-  private static final int MOE_SMEM_PRECISE = 3 * (2 * 64 * 72 * 2 + 128 * 48 + 2 * 128) + 128 * 72 * 2;
+  private static final int MOE_SMEM_FAST = 3 * (TILE_M * 72 * 2 + 128 * 48 + 2 * 128) + 128 * 72 * 2;
+  private static final int MOE_SMEM_PRECISE = 3 * (2 * TILE_M * 72 * 2 + 128 * 48 + 2 * 128) + 128 * 72 * 2;
   private static final long KV_RESERVE = 1536L << 20; // left free for cuBLAS and workspace growth
 
   private final int ordinal;
