@@ -69,7 +69,7 @@ public final class SafetensorsFile implements AutoCloseable {
       long headerLen = lenBuf.getLong(0);
       if (headerLen <= 1 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
         throw new CheckpointException(path + ": malformed safetensors header: header length " + headerLen
-            + " does not fit a file of " + size + " bytes");
+            + " does not fit a file of " + size + " bytes (truncated, or not a safetensors file)");
       }
       ByteBuffer header = ByteBuffer.allocate((int) headerLen);
       readFully(ch, header, 8, path);
