@@ -86,9 +86,11 @@ class EngineLifecycleTest {
           if (s.steps() == 5) target.join().cancel();
           if (s.steps() > 5) afterCancel.add(s);
         })) {
-      RequestHandle other = e.submit(good("other", 40));
+      // The victim goes first, so it has run from step 1 whatever the thread timing: by step 5 it has
+      // generated at least 3 tokens.
       RequestHandle victim = e.submit(GenerationRequest.greedy("victim", TinyA.cases().get(4).inputIds(), 500, List.of()));
       target.complete(victim);
+      RequestHandle other = e.submit(good("other", 40));
       GenerationResult r = victim.result().join();
       assertEquals(FinishReason.CANCELLED, r.finishReason());
       assertTrue(r.completionTokens() >= 3 && r.completionTokens() < 500, "tokens before the cancel: " + r.completionTokens());
