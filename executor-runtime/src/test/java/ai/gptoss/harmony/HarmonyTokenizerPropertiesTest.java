@@ -104,6 +104,24 @@ class HarmonyTokenizerPropertiesTest {
     assertThrows(IllegalArgumentException.class, () -> TOK.decode(new int[] {-1}));
   }
 
+  @Test
+  void sharedInstanceGivesTheSameIdsFromManyThreads() throws Exception {
+    String doc = document(1 << 15);
+    int[] want = TOK.encode(doc);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+      for (int i = 0; i < 32; i++) {
+        int from = Character.isLowSurrogate(doc.charAt(i * 512)) ? i * 512 + 1 : i * 512;
+        results.add(pool.submit(() -> java.util.Arrays.equals(want, TOK.encode(doc))
+            && TOK.decode(TOK.encode(doc.substring(from))).equals(doc.substring(from))));
+      }
+      for (var f : results) assertTrue(f.get());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   /**
    * Encode cost grows linearly: 8x the text should cost about 8x (quadratic would be 64x). Best of several
    * runs after warm-up, and a bound of 24x, so machine noise cannot fail it but a quadratic step would.
