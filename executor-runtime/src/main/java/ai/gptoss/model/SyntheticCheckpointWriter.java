@@ -35,6 +35,7 @@ import java.util.Map;
  */
 public final class SyntheticCheckpointWriter {
   private static final int BUFFER = 8 << 20;
+  private static final int GENERATE_CHUNK = 1 << 20; // elements; 4 MiB at most, half the buffer
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** How a tensor's values are drawn. */
@@ -202,8 +203,7 @@ public final class SyntheticCheckpointWriter {
     long n = t.numel();
     switch (t.fill()) {
       case BYTES -> {
-        long done = 0;
-        while (done < n) {
+        for (long done = 0; done < n; ) {
           if (buf.remaining() < 8) drain(ch, buf);
           if (n - done >= 8) {
             buf.putLong(rng.next());
@@ -218,22 +218,40 @@ public final class SyntheticCheckpointWriter {
         int base = (int) t.mean();
         for (long j = 0; j < n; j++) {
           if (!buf.hasRemaining()) drain(ch, buf);
-          buf.put((byte) (base + (int) Long.remainderUnsigned(rng.next(), 3) - 1));
+          buf.put((byte) (base - 1 + (int) (((rng.next() >>> 32) * 3) >>> 32))); // uniform over {-1, 0, 1}
         }
       }
-      case NORMAL -> {
-        float mean = (float) t.mean(), std = (float) t.std();
-        for (long j = 0; j < n; j++) {
-          if (buf.remaining() < 4) drain(ch, buf);
-          float x = mean + std * rng.nextNormal();
-          switch (t.dtype()) {
-            case BF16 -> buf.putShort(toBf16(x));
-            case F16 -> buf.putShort(toF16(x));
-            case F32 -> buf.putFloat(x);
-            default -> throw new IllegalStateException(t.dtype().name());
-          }
+      case NORMAL -> writeNormal(ch, buf, t, rng, n);
+    }
+  }
+
+  /** Normal draws, generated a chunk at a time into a primitive array and copied in bulk. */
+  private static void writeNormal(FileChannel ch, ByteBuffer buf, TensorSpec t, SplitMix64 rng, long n)
+      throws IOException {
+    float mean = (float) t.mean(), std = (float) t.std();
+    int chunk = GENERATE_CHUNK;
+    float[] f = t.dtype() == DType.F32 ? new float[chunk] : null;
+    short[] h = t.dtype() == DType.F32 ? null : new short[chunk];
+    for (long done = 0; done < n; ) {
+      int m = (int) Math.min(chunk, n - done);
+      switch (t.dtype()) {
+        case F32 -> {
+          for (int i = 0; i < m; i++) f[i] = mean + std * rng.nextNormal();
         }
+        case BF16 -> {
+          for (int i = 0; i < m; i++) h[i] = toBf16(mean + std * rng.nextNormal());
+        }
+        case F16 -> {
+          for (int i = 0; i < m; i++) h[i] = toF16(mean + std * rng.nextNormal());
+        }
+        default -> throw new IllegalStateException(t.dtype().name());
       }
+      int bytes = m * t.dtype().bytes;
+      if (buf.remaining() < bytes) drain(ch, buf);
+      if (f != null) buf.asFloatBuffer().put(f, 0, m);
+      else buf.asShortBuffer().put(h, 0, m);
+      buf.position(buf.position() + bytes);
+      done += m;
     }
   }
 
