@@ -113,8 +113,16 @@ public record ModelConfig(
     }
     List<Integer> eos = new ArrayList<>();
     JsonNode e = root.get("eos_token_id");
-    if (e != null && e.isArray()) e.forEach(x -> eos.add(x.asInt()));
-    else if (e != null && e.isInt()) eos.add(e.asInt());
+    if (e != null && e.isArray()) {
+      for (JsonNode x : e) {
+        if (!x.isInt()) throw r.bad("eos_token_id", "must be a token id or a list of token ids, got " + e);
+        eos.add(x.asInt());
+      }
+    } else if (e != null && e.isInt()) {
+      eos.add(e.asInt());
+    } else if (e != null && !e.isNull()) {
+      throw r.bad("eos_token_id", "must be a token id or a list of token ids, got " + e);
+    }
     JsonNode rs = root.get("rope_scaling");
     RopeScaling scaling = null;
     if (rs != null && !rs.isNull()) {

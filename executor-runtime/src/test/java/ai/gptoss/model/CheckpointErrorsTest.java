@@ -86,6 +86,10 @@ class CheckpointErrorsTest {
     fails(dir, dir.resolve("config.json").toString(), "'num_attention_heads'", "missing");
     editConfigFresh(c -> c.put("num_key_value_heads", 3));
     fails(dir, dir.resolve("config.json").toString(), "'num_key_value_heads'", "divide");
+    editConfigFresh(c -> c.putArray("eos_token_id").add("</s>"));
+    fails(dir, dir.resolve("config.json").toString(), "'eos_token_id'", "</s>");
+    editConfigFresh(c -> c.put("eos_token_id", 256));
+    fails(dir, dir.resolve("config.json").toString(), "'eos_token_id'", "outside the vocabulary");
     editConfigFresh(c -> ((ArrayNode) c.get("layer_types")).set(0, "global_attention"));
     fails(dir, dir.resolve("config.json").toString(), "'layer_types'", "global_attention");
   }
