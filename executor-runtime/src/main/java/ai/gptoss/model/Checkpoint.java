@@ -1,6 +1,7 @@
 package ai.gptoss.model;
 
 import ai.gptoss.model.SafetensorsFile.TensorInfo;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -93,8 +94,11 @@ public final class Checkpoint implements AutoCloseable {
     JsonNode root;
     try {
       root = new ObjectMapper().readTree(Files.readString(index));
+    } catch (JsonProcessingException e) {
+      throw new CheckpointException(index + ": not valid JSON: " + e.getOriginalMessage() + " at line "
+          + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr(), e);
     } catch (IOException e) {
-      throw new CheckpointException(index + ": not valid JSON: " + e.getMessage(), e);
+      throw new CheckpointException(index + ": cannot read: " + e, e);
     }
     JsonNode wm = root == null ? null : root.get("weight_map");
     if (wm == null || !wm.isObject()) throw new CheckpointException(index + ": key 'weight_map' is missing or not an object");

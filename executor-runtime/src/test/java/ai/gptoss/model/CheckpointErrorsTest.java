@@ -79,7 +79,11 @@ class CheckpointErrorsTest {
   @Test
   void configNotJsonOrWrongTypes() throws IOException {
     Files.writeString(dir.resolve("config.json"), "{\"hidden_size\": 64,");
-    fails(dir, dir.resolve("config.json").toString(), "not valid JSON");
+    fails(dir, dir.resolve("config.json").toString(), "not valid JSON", "line 1");
+    Files.delete(dir.resolve("config.json"));
+    Files.createDirectory(dir.resolve("config.json"));
+    fails(dir, dir.resolve("config.json").toString(), "cannot read");
+    Files.delete(dir.resolve("config.json"));
     editConfigFresh(c -> c.put("hidden_size", "64"));
     fails(dir, dir.resolve("config.json").toString(), "'hidden_size'", "integer");
     editConfigFresh(c -> c.remove("num_attention_heads"));

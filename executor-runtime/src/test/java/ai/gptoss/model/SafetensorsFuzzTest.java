@@ -125,6 +125,21 @@ class SafetensorsFuzzTest {
     }
   }
 
+  /** Every byte of a valid header replaced in turn by each of a few troublesome values. */
+  @Example
+  void everyHeaderByteMutated() {
+    byte[] header = Arrays.copyOfRange(valid, 8, headerEnd);
+    long dataBytes = valid.length - headerEnd;
+    byte[] values = {0, '"', '{', ',', ':', '9', '\\', (byte) 0xff};
+    for (int i = 0; i < header.length; i++) {
+      for (byte v : values) {
+        byte[] m = header.clone();
+        m[i] = v;
+        parseOnlyThrowsCheckpointException(m, dataBytes);
+      }
+    }
+  }
+
   /** Cuts the valid file at every length from its full size down to 0: only the full file opens. */
   @Example
   void everyTruncationOfAValidFile() throws IOException {
