@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Writes a GPT-OSS checkpoint with seeded random weights in the published layout: {@code config.json}
@@ -27,15 +28,15 @@ import java.util.Map;
  * N(0, 1/fan_in), biases N(0, 0.01), norms 1 + N(0, 0.01), sinks N(0,1), expert nibbles uniform over
  * all 256 byte values, expert scales {@code 127 + round(log2(1/(2.5 sqrt(fan_in)))) + {-1,0,1}}.
  * The normal draws are the Irwin-Hall sum of four uniforms (bounded at 3.46 sigma), cheap enough to
- * write a gpt-oss-20b-sized file at disk speed.
+ * write a gpt-oss-20b-sized file at disk speed; segments of each tensor are generated on all cores.
  *
  * <p>Each tensor's values depend only on the seed and the tensor's name, so the same model written as
- * one file or as shards holds the same weights. Data is streamed tensor by tensor through a small
- * buffer; no file or tensor is ever held in memory.
+ * one file or as shards holds the same weights. Data is streamed tensor by tensor through one small
+ * buffer per core; no file or tensor is ever held in memory.
  */
 public final class SyntheticCheckpointWriter {
-  private static final int BUFFER = 8 << 20;
-  private static final int GENERATE_CHUNK = 1 << 20; // elements; 4 MiB at most, half the buffer
+  /** Elements per independently seeded segment (4 MiB of F32 at most). */
+  private static final int SEGMENT = 1 << 20;
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** How a tensor's values are drawn. */
@@ -187,78 +188,71 @@ public final class SyntheticCheckpointWriter {
     }
     byte[] json = new ObjectMapper().writeValueAsBytes(header);
     int padded = (json.length + 7) / 8 * 8;
-    ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+    head.putLong(padded).put(json);
+    while (head.hasRemaining()) head.put((byte) ' ');
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
-      buf.putLong(padded);
-      buf.put(json);
-      for (int i = json.length; i < padded; i++) buf.put((byte) ' ');
-      for (TensorSpec t : tensors) writeData(ch, buf, t);
-      drain(ch, buf);
+      writeFully(ch, head.flip());
+      for (TensorSpec t : tensors) writeData(ch, t);
     }
   }
 
-  private void writeData(FileChannel ch, ByteBuffer buf, TensorSpec t) throws IOException {
-    SplitMix64 rng = new SplitMix64(seed ^ nameHash(t.name()));
+  /**
+   * A tensor's data in segments of {@link #SEGMENT} elements, each drawn from its own stream (seed,
+   * tensor name, segment index), so segments are generated in parallel and written in order.
+   */
+  private void writeData(FileChannel ch, TensorSpec t) throws IOException {
     long n = t.numel();
+    long segments = (n + SEGMENT - 1) / SEGMENT;
+    int batch = Math.max(1, Runtime.getRuntime().availableProcessors());
+    ByteBuffer[] out = new ByteBuffer[(int) Math.min(batch, segments)];
+    for (long first = 0; first < segments; first += out.length) {
+      long base = first;
+      int count = (int) Math.min(out.length, segments - first);
+      IntStream.range(0, count).parallel().forEach(k -> {
+        if (out[k] == null) out[k] = ByteBuffer.allocate(SEGMENT * t.dtype().bytes).order(ByteOrder.LITTLE_ENDIAN);
+        long segment = base + k;
+        fillSegment(t, segment, (int) Math.min(SEGMENT, n - segment * SEGMENT), out[k].clear());
+      });
+      for (int k = 0; k < count; k++) writeFully(ch, out[k].flip());
+    }
+  }
+
+  private void fillSegment(TensorSpec t, long segment, int count, ByteBuffer buf) {
+    SplitMix64 rng = new SplitMix64(seed ^ nameHash(t.name()) ^ (segment * 0xd1b54a32d192ed03L));
     switch (t.fill()) {
       case BYTES -> {
-        for (long done = 0; done < n; ) {
-          if (buf.remaining() < 8) drain(ch, buf);
-          if (n - done >= 8) {
-            buf.putLong(rng.next());
-            done += 8;
-          } else {
-            buf.put((byte) rng.next());
-            done++;
-          }
-        }
+        int words = count / 8;
+        for (int i = 0; i < words; i++) buf.putLong(rng.next());
+        for (int i = words * 8; i < count; i++) buf.put((byte) rng.next());
       }
       case SCALES -> {
         int base = (int) t.mean();
-        for (long j = 0; j < n; j++) {
-          if (!buf.hasRemaining()) drain(ch, buf);
+        for (int i = 0; i < count; i++) {
           buf.put((byte) (base - 1 + (int) (((rng.next() >>> 32) * 3) >>> 32))); // uniform over {-1, 0, 1}
         }
       }
-      case NORMAL -> writeNormal(ch, buf, t, rng, n);
-    }
-  }
-
-  /** Normal draws, generated a chunk at a time into a primitive array and copied in bulk. */
-  private static void writeNormal(FileChannel ch, ByteBuffer buf, TensorSpec t, SplitMix64 rng, long n)
-      throws IOException {
-    float mean = (float) t.mean(), std = (float) t.std();
-    int chunk = GENERATE_CHUNK;
-    float[] f = t.dtype() == DType.F32 ? new float[chunk] : null;
-    short[] h = t.dtype() == DType.F32 ? null : new short[chunk];
-    for (long done = 0; done < n; ) {
-      int m = (int) Math.min(chunk, n - done);
-      switch (t.dtype()) {
-        case F32 -> {
-          for (int i = 0; i < m; i++) f[i] = mean + std * rng.nextNormal();
+      case NORMAL -> {
+        float mean = (float) t.mean(), std = (float) t.std();
+        switch (t.dtype()) {
+          case F32 -> {
+            for (int i = 0; i < count; i++) buf.putFloat(mean + std * rng.nextNormal());
+          }
+          case BF16 -> {
+            for (int i = 0; i < count; i++) buf.putShort(toBf16(mean + std * rng.nextNormal()));
+          }
+          case F16 -> {
+            for (int i = 0; i < count; i++) buf.putShort(toF16(mean + std * rng.nextNormal()));
+          }
+          default -> throw new IllegalStateException(t.dtype().name());
         }
-        case BF16 -> {
-          for (int i = 0; i < m; i++) h[i] = toBf16(mean + std * rng.nextNormal());
-        }
-        case F16 -> {
-          for (int i = 0; i < m; i++) h[i] = toF16(mean + std * rng.nextNormal());
-        }
-        default -> throw new IllegalStateException(t.dtype().name());
       }
-      int bytes = m * t.dtype().bytes;
-      if (buf.remaining() < bytes) drain(ch, buf);
-      if (f != null) buf.asFloatBuffer().put(f, 0, m);
-      else buf.asShortBuffer().put(h, 0, m);
-      buf.position(buf.position() + bytes);
-      done += m;
     }
   }
 
-  private static void drain(FileChannel ch, ByteBuffer buf) throws IOException {
-    buf.flip();
+  private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
     while (buf.hasRemaining()) ch.write(buf);
-    buf.clear();
   }
 
   /** FNV-1a of the name, so every tensor draws from its own stream. */
