@@ -20,7 +20,8 @@ import java.util.Map;
 /**
  * A model directory laid out like the published {@code openai/gpt-oss-20b}: {@code config.json} plus
  * either {@code model.safetensors} or several shards listed in {@code model.safetensors.index.json}.
- * Reads tensors by name, checking shape and dtype; every error names the file and tensor.
+ * Reads tensors by name, checking shape and dtype; every error names the file and tensor. Tensors
+ * are streamed through one reusable buffer, so one instance is for one loading thread at a time.
  */
 public final class Checkpoint implements AutoCloseable {
   public static final String CONFIG = "config.json";
@@ -284,6 +285,7 @@ public final class Checkpoint implements AutoCloseable {
   @Override
   public void close() {
     files.forEach(SafetensorsFile::close);
+    io = null;
   }
 
   /** IEEE half precision to float (Float.float16ToFloat arrived only in Java 20). */

@@ -20,8 +20,8 @@ import java.util.Map;
 /**
  * One safetensors file: an 8-byte little-endian header length, a JSON header mapping tensor names
  * to {dtype, shape, data_offsets}, then the raw little-endian data. The header is validated
- * completely on open; tensor data is read straight from the file through memory maps, never through
- * an object tree.
+ * completely on open; tensor data is streamed straight from the file by positional reads (or mapped
+ * with {@link #map}), never parsed through an object tree.
  */
 public final class SafetensorsFile implements AutoCloseable {
   /** Headers are a few hundred KB even for 120b; anything far larger is corruption. */

@@ -40,7 +40,7 @@ public final class SyntheticCheckpointWriter {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** How a tensor's values are drawn. */
-  enum Fill {
+  public enum Fill {
     NORMAL, // mean + std * N(0,1), stored in the dense dtype
     BYTES, // uniform random bytes (MXFP4 nibbles)
     SCALES // E8M0 scale bytes: mean + {-1, 0, 1}
@@ -133,6 +133,8 @@ public final class SyntheticCheckpointWriter {
       JSON.writeValue(dir.resolve(Checkpoint.CONFIG).toFile(), config.toJson());
       List<TensorSpec> all = tensors();
       List<List<TensorSpec>> parts = split(all, shards);
+      // a stale file of the other layout would shadow this one (the loader prefers the index)
+      Files.deleteIfExists(dir.resolve(parts.size() == 1 ? Checkpoint.INDEX : Checkpoint.SINGLE));
       if (parts.size() == 1) {
         writeFile(dir.resolve(Checkpoint.SINGLE), all);
         return dir;
