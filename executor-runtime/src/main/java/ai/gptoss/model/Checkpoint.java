@@ -1,10 +1,12 @@
 package ai.gptoss.model;
 
 import ai.gptoss.model.SafetensorsFile.TensorInfo;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,18 +20,21 @@ import java.util.Map;
 /**
  * A model directory laid out like the published {@code openai/gpt-oss-20b}: {@code config.json} plus
  * either {@code model.safetensors} or several shards listed in {@code model.safetensors.index.json}.
- * Reads tensors by name, checking shape and dtype; every error names the file and tensor.
+ * Reads tensors by name, checking shape and dtype; every error names the file and tensor. Tensors
+ * are streamed through one reusable buffer, so one instance is for one loading thread at a time.
  */
 public final class Checkpoint implements AutoCloseable {
   public static final String CONFIG = "config.json";
   public static final String SINGLE = "model.safetensors";
   public static final String INDEX = "model.safetensors.index.json";
-  private static final int MAP_CHUNK = 1 << 30;
+  /** Tensors are read in pieces of this many bytes (a multiple of every element size). */
+  private static final int READ_CHUNK = 8 << 20;
 
   private final Path dir;
   private final ModelConfig config;
   private final List<SafetensorsFile> files;
   private final Map<String, SafetensorsFile> byTensor;
+  private ByteBuffer io;
 
   private Checkpoint(Path dir, ModelConfig config, List<SafetensorsFile> files, Map<String, SafetensorsFile> byTensor) {
     this.dir = dir;
@@ -90,8 +95,11 @@ public final class Checkpoint implements AutoCloseable {
     JsonNode root;
     try {
       root = new ObjectMapper().readTree(Files.readString(index));
+    } catch (JsonProcessingException e) {
+      throw new CheckpointException(index + ": not valid JSON: " + e.getOriginalMessage() + " at line "
+          + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr(), e);
     } catch (IOException e) {
-      throw new CheckpointException(index + ": not valid JSON: " + e.getMessage(), e);
+      throw new CheckpointException(index + ": cannot read: " + e, e);
     }
     JsonNode wm = root == null ? null : root.get("weight_map");
     if (wm == null || !wm.isObject()) throw new CheckpointException(index + ": key 'weight_map' is missing or not an object");
@@ -215,23 +223,28 @@ public final class Checkpoint implements AutoCloseable {
     float[] out = new float[arrayLength(t, path)];
     SafetensorsFile f = byTensor.get(name);
     long bytes = t.end() - t.begin();
+    ByteBuffer buf = ioBuffer(bytes);
+    int chunk = buf.capacity() & ~3;
+    short[] halves = t.dtype() == DType.F32 ? null : new short[chunk / 2];
     int done = 0;
-    for (long off = 0; off < bytes; off += MAP_CHUNK) {
-      int len = (int) Math.min(MAP_CHUNK, bytes - off);
-      ByteBuffer b = f.map(t, off, len);
+    for (long off = 0; off < bytes; off += chunk) {
+      int len = (int) Math.min(chunk, bytes - off);
+      buf.clear().limit(len);
+      f.read(t, off, buf);
+      buf.flip();
       switch (t.dtype()) {
-        case F32 -> {
-          b.asFloatBuffer().get(out, done, len / 4);
-          done += len / 4;
-        }
+        case F32 -> buf.asFloatBuffer().get(out, done, len / 4);
         case BF16 -> {
-          for (int i = 0; i < len / 2; i++) out[done++] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16);
+          buf.asShortBuffer().get(halves, 0, len / 2);
+          for (int i = 0; i < len / 2; i++) out[done + i] = Float.intBitsToFloat((halves[i] & 0xffff) << 16);
         }
         case F16 -> {
-          for (int i = 0; i < len / 2; i++) out[done++] = Float16.toFloat(b.getShort(2 * i));
+          buf.asShortBuffer().get(halves, 0, len / 2);
+          for (int i = 0; i < len / 2; i++) out[done + i] = Float16.toFloat(halves[i]);
         }
         default -> throw new IllegalStateException();
       }
+      done += len / t.dtype().bytes;
     }
     return out;
   }
@@ -251,16 +264,28 @@ public final class Checkpoint implements AutoCloseable {
     }
     byte[] out = new byte[arrayLength(t, path)];
     SafetensorsFile f = byTensor.get(name);
-    for (long off = 0; off < out.length; off += MAP_CHUNK) {
-      int len = (int) Math.min(MAP_CHUNK, out.length - off);
-      f.map(t, off, len).get(out, (int) off, len);
+    ByteBuffer buf = ioBuffer(out.length);
+    int chunk = buf.capacity();
+    for (int off = 0; off < out.length; off += chunk) {
+      int len = Math.min(chunk, out.length - off);
+      buf.clear().limit(len);
+      f.read(t, off, buf);
+      buf.flip().get(out, off, len);
     }
     return out;
+  }
+
+  /** One direct buffer per checkpoint for all reads (loading is single-threaded), grown up to READ_CHUNK. */
+  private ByteBuffer ioBuffer(long tensorBytes) {
+    int want = (int) Math.min(READ_CHUNK, Math.max(4096, tensorBytes));
+    if (io == null || io.capacity() < want) io = ByteBuffer.allocateDirect(want).order(ByteOrder.LITTLE_ENDIAN);
+    return io;
   }
 
   @Override
   public void close() {
     files.forEach(SafetensorsFile::close);
+    io = null;
   }
 
   /** IEEE half precision to float (Float.float16ToFloat arrived only in Java 20). */

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Writes a GPT-OSS checkpoint with seeded random weights in the published layout: {@code config.json}
@@ -27,18 +28,19 @@ import java.util.Map;
  * N(0, 1/fan_in), biases N(0, 0.01), norms 1 + N(0, 0.01), sinks N(0,1), expert nibbles uniform over
  * all 256 byte values, expert scales {@code 127 + round(log2(1/(2.5 sqrt(fan_in)))) + {-1,0,1}}.
  * The normal draws are the Irwin-Hall sum of four uniforms (bounded at 3.46 sigma), cheap enough to
- * write a gpt-oss-20b-sized file at disk speed.
+ * write a gpt-oss-20b-sized file at disk speed; segments of each tensor are generated on all cores.
  *
  * <p>Each tensor's values depend only on the seed and the tensor's name, so the same model written as
- * one file or as shards holds the same weights. Data is streamed tensor by tensor through a small
- * buffer; no file or tensor is ever held in memory.
+ * one file or as shards holds the same weights. Data is streamed tensor by tensor through one small
+ * buffer per core; no file or tensor is ever held in memory.
  */
 public final class SyntheticCheckpointWriter {
-  private static final int BUFFER = 8 << 20;
+  /** Elements per independently seeded segment (4 MiB of F32 at most). */
+  private static final int SEGMENT = 1 << 20;
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** How a tensor's values are drawn. */
-  enum Fill {
+  public enum Fill {
     NORMAL, // mean + std * N(0,1), stored in the dense dtype
     BYTES, // uniform random bytes (MXFP4 nibbles)
     SCALES // E8M0 scale bytes: mean + {-1, 0, 1}
@@ -131,6 +133,8 @@ public final class SyntheticCheckpointWriter {
       JSON.writeValue(dir.resolve(Checkpoint.CONFIG).toFile(), config.toJson());
       List<TensorSpec> all = tensors();
       List<List<TensorSpec>> parts = split(all, shards);
+      // a stale file of the other layout would shadow this one (the loader prefers the index)
+      Files.deleteIfExists(dir.resolve(parts.size() == 1 ? Checkpoint.INDEX : Checkpoint.SINGLE));
       if (parts.size() == 1) {
         writeFile(dir.resolve(Checkpoint.SINGLE), all);
         return dir;
@@ -186,61 +190,71 @@ public final class SyntheticCheckpointWriter {
     }
     byte[] json = new ObjectMapper().writeValueAsBytes(header);
     int padded = (json.length + 7) / 8 * 8;
-    ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+    head.putLong(padded).put(json);
+    while (head.hasRemaining()) head.put((byte) ' ');
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
-      buf.putLong(padded);
-      buf.put(json);
-      for (int i = json.length; i < padded; i++) buf.put((byte) ' ');
-      for (TensorSpec t : tensors) writeData(ch, buf, t);
-      drain(ch, buf);
+      writeFully(ch, head.flip());
+      for (TensorSpec t : tensors) writeData(ch, t);
     }
   }
 
-  private void writeData(FileChannel ch, ByteBuffer buf, TensorSpec t) throws IOException {
-    SplitMix64 rng = new SplitMix64(seed ^ nameHash(t.name()));
+  /**
+   * A tensor's data in segments of {@link #SEGMENT} elements, each drawn from its own stream (seed,
+   * tensor name, segment index), so segments are generated in parallel and written in order.
+   */
+  private void writeData(FileChannel ch, TensorSpec t) throws IOException {
     long n = t.numel();
+    long segments = (n + SEGMENT - 1) / SEGMENT;
+    int batch = Math.max(1, Runtime.getRuntime().availableProcessors());
+    ByteBuffer[] out = new ByteBuffer[(int) Math.min(batch, segments)];
+    for (long first = 0; first < segments; first += out.length) {
+      long base = first;
+      int count = (int) Math.min(out.length, segments - first);
+      IntStream.range(0, count).parallel().forEach(k -> {
+        if (out[k] == null) out[k] = ByteBuffer.allocate(SEGMENT * t.dtype().bytes).order(ByteOrder.LITTLE_ENDIAN);
+        long segment = base + k;
+        fillSegment(t, segment, (int) Math.min(SEGMENT, n - segment * SEGMENT), out[k].clear());
+      });
+      for (int k = 0; k < count; k++) writeFully(ch, out[k].flip());
+    }
+  }
+
+  private void fillSegment(TensorSpec t, long segment, int count, ByteBuffer buf) {
+    SplitMix64 rng = new SplitMix64(seed ^ nameHash(t.name()) ^ (segment * 0xd1b54a32d192ed03L));
     switch (t.fill()) {
       case BYTES -> {
-        long done = 0;
-        while (done < n) {
-          if (buf.remaining() < 8) drain(ch, buf);
-          if (n - done >= 8) {
-            buf.putLong(rng.next());
-            done += 8;
-          } else {
-            buf.put((byte) rng.next());
-            done++;
-          }
-        }
+        int words = count / 8;
+        for (int i = 0; i < words; i++) buf.putLong(rng.next());
+        for (int i = words * 8; i < count; i++) buf.put((byte) rng.next());
       }
       case SCALES -> {
         int base = (int) t.mean();
-        for (long j = 0; j < n; j++) {
-          if (!buf.hasRemaining()) drain(ch, buf);
-          buf.put((byte) (base + (int) Long.remainderUnsigned(rng.next(), 3) - 1));
+        for (int i = 0; i < count; i++) {
+          buf.put((byte) (base - 1 + (int) (((rng.next() >>> 32) * 3) >>> 32))); // uniform over {-1, 0, 1}
         }
       }
       case NORMAL -> {
         float mean = (float) t.mean(), std = (float) t.std();
-        for (long j = 0; j < n; j++) {
-          if (buf.remaining() < 4) drain(ch, buf);
-          float x = mean + std * rng.nextNormal();
-          switch (t.dtype()) {
-            case BF16 -> buf.putShort(toBf16(x));
-            case F16 -> buf.putShort(toF16(x));
-            case F32 -> buf.putFloat(x);
-            default -> throw new IllegalStateException(t.dtype().name());
+        switch (t.dtype()) {
+          case F32 -> {
+            for (int i = 0; i < count; i++) buf.putFloat(mean + std * rng.nextNormal());
           }
+          case BF16 -> {
+            for (int i = 0; i < count; i++) buf.putShort(toBf16(mean + std * rng.nextNormal()));
+          }
+          case F16 -> {
+            for (int i = 0; i < count; i++) buf.putShort(toF16(mean + std * rng.nextNormal()));
+          }
+          default -> throw new IllegalStateException(t.dtype().name());
         }
       }
     }
   }
 
-  private static void drain(FileChannel ch, ByteBuffer buf) throws IOException {
-    buf.flip();
+  private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
     while (buf.hasRemaining()) ch.write(buf);
-    buf.clear();
   }
 
   /** FNV-1a of the name, so every tensor draws from its own stream. */

@@ -12,7 +12,10 @@ import ai.gptoss.model.ModelShapes;
 import ai.gptoss.model.ModelWeights;
 import ai.gptoss.model.SyntheticCheckpointWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -55,9 +58,11 @@ class CpuBackendShapesTest {
       weights = ModelWeights.load(ckpt);
     }
     int[] ids = new Random(promptLength).ints(promptLength, 0, shape.vocabSize()).toArray();
-    double[][] ref = new NaiveGptOss(weights).logits(ids);
+    NaiveGptOss naive = new NaiveGptOss(weights);
+    double[][] ref = naive.logits(ids);
     assertActivationsAreOrderOne(ref, name);
 
+    compareGreedy(weights, naive, ids, name);
     // the whole prompt in one step
     try (CpuBackend b = new CpuBackend(weights)) {
       float[][] got = new SingleSequence(b, promptLength).feed(ids, true, SamplingParams.greedy()).logits();
@@ -66,11 +71,31 @@ class CpuBackendShapesTest {
     // a 5-token prefill, then one token per step (the decode path)
     try (CpuBackend b = new CpuBackend(weights)) {
       SingleSequence seq = new SingleSequence(b, promptLength);
-      compare(ref, seq.feed(java.util.Arrays.copyOf(ids, 5), true, SamplingParams.greedy()).logits(), 0,
+      compare(ref, seq.feed(Arrays.copyOf(ids, 5), true, SamplingParams.greedy()).logits(), 0,
           name + " (prefill of 5)");
       for (int p = 5; p < promptLength; p++) {
         compare(ref, seq.feed(new int[] {ids[p]}, true, SamplingParams.greedy()).logits(), p, name + " (decode)");
       }
+    }
+  }
+
+  /** Greedy generation on the backend against the reference's argmax, up to the first near-tie. */
+  private static void compareGreedy(ModelWeights weights, NaiveGptOss naive, int[] prompt, String what) {
+    int steps = 8;
+    List<Integer> out;
+    try (CpuBackend b = new CpuBackend(weights)) {
+      out = new SingleSequence(b, prompt.length + steps).generate(prompt, steps, SamplingParams.greedy(), List.of());
+    }
+    assertEquals(steps, out.size());
+    int[] all = IntStream.concat(Arrays.stream(prompt), out.stream().mapToInt(Integer::intValue)).toArray();
+    double[][] ref = naive.logits(all);
+    for (int i = 0; i < steps; i++) {
+      double[] row = ref[prompt.length - 1 + i];
+      int best = NaiveGptOssGoldenTest.argmax(row);
+      double second = Double.NEGATIVE_INFINITY;
+      for (int v = 0; v < row.length; v++) if (v != best) second = Math.max(second, row[v]);
+      if (row[best] - second < 1e-3) break; // a near-tie may legitimately go either way in float32
+      assertEquals(best, out.get(i), what + ": greedy token " + i);
     }
   }
 

@@ -79,13 +79,21 @@ class CheckpointErrorsTest {
   @Test
   void configNotJsonOrWrongTypes() throws IOException {
     Files.writeString(dir.resolve("config.json"), "{\"hidden_size\": 64,");
-    fails(dir, dir.resolve("config.json").toString(), "not valid JSON");
+    fails(dir, dir.resolve("config.json").toString(), "not valid JSON", "line 1");
+    Files.delete(dir.resolve("config.json"));
+    Files.createDirectory(dir.resolve("config.json"));
+    fails(dir, dir.resolve("config.json").toString(), "cannot read");
+    Files.delete(dir.resolve("config.json"));
     editConfigFresh(c -> c.put("hidden_size", "64"));
     fails(dir, dir.resolve("config.json").toString(), "'hidden_size'", "integer");
     editConfigFresh(c -> c.remove("num_attention_heads"));
     fails(dir, dir.resolve("config.json").toString(), "'num_attention_heads'", "missing");
     editConfigFresh(c -> c.put("num_key_value_heads", 3));
     fails(dir, dir.resolve("config.json").toString(), "'num_key_value_heads'", "divide");
+    editConfigFresh(c -> c.putArray("eos_token_id").add("</s>"));
+    fails(dir, dir.resolve("config.json").toString(), "'eos_token_id'", "</s>");
+    editConfigFresh(c -> c.put("eos_token_id", 256));
+    fails(dir, dir.resolve("config.json").toString(), "'eos_token_id'", "outside the vocabulary");
     editConfigFresh(c -> ((ArrayNode) c.get("layer_types")).set(0, "global_attention"));
     fails(dir, dir.resolve("config.json").toString(), "'layer_types'", "global_attention");
   }

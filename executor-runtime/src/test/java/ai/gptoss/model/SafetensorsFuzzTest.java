@@ -71,12 +71,12 @@ class SafetensorsFuzzTest {
     }
   }
 
-  @Property(tries = 2000)
+  @Property(tries = 1000)
   void randomBytes(@ForAll byte[] header, @ForAll long dataBytes) {
     parseOnlyThrowsCheckpointException(header, Math.abs(dataBytes % (1L << 40)));
   }
 
-  @Property(tries = 3000)
+  @Property(tries = 2000)
   void jsonishStrings(@ForAll("jsonish") String header) {
     parseOnlyThrowsCheckpointException(header.getBytes(StandardCharsets.UTF_8), 1 << 20);
   }
@@ -95,7 +95,7 @@ class SafetensorsFuzzTest {
   }
 
   /** Well-formed JSON whose entries hold random dtypes, shapes and offsets: overflow and range checks. */
-  @Property(tries = 3000)
+  @Property(tries = 2000)
   void structuredHeaders(@ForAll("entries") List<String> entries, @ForAll long dataBytes) {
     String json = "{\"__metadata__\": {\"format\": \"pt\"}, " + String.join(", ", entries) + "}";
     parseOnlyThrowsCheckpointException(json.getBytes(StandardCharsets.UTF_8), Math.abs(dataBytes % (1L << 50)));
@@ -125,29 +125,43 @@ class SafetensorsFuzzTest {
     }
   }
 
-  /** Cuts the valid file at every length from its full size down to 0: only the full file loads. */
+  /** Every byte of a valid header replaced in turn by each of a few troublesome values. */
+  @Example
+  void everyHeaderByteMutated() {
+    byte[] header = Arrays.copyOfRange(valid, 8, headerEnd);
+    long dataBytes = valid.length - headerEnd;
+    byte[] values = {0, '"', '{', ',', ':', '9', '\\', (byte) 0xff};
+    for (int i = 0; i < header.length; i++) {
+      for (byte v : values) {
+        byte[] m = header.clone();
+        m[i] = v;
+        parseOnlyThrowsCheckpointException(m, dataBytes);
+      }
+    }
+  }
+
+  /** Cuts the valid file at every length from its full size down to 0: only the full file opens. */
   @Example
   void everyTruncationOfAValidFile() throws IOException {
     Path d = dir.resolve("truncated");
     new SyntheticCheckpointWriter(SMALL, 1).write(d);
     Path f = d.resolve(Checkpoint.SINGLE);
     assertEquals(valid.length, Files.size(f));
-    int loaded = 0;
+    int opened = 0;
     try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
       for (long len = valid.length; len >= 0; len--) {
         ch.truncate(len);
-        try (Checkpoint c = Checkpoint.open(d)) {
-          ModelWeights.load(c);
-          loaded++;
+        try (SafetensorsFile s = SafetensorsFile.open(f)) {
+          opened++;
         } catch (CheckpointException e) {
-          assertTrue(e.getMessage().contains(f.toString()), e.getMessage());
+          assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
         }
       }
     }
-    assertEquals(1, loaded, "only the untruncated file may load");
+    assertEquals(1, opened, "only the untruncated file may open");
   }
 
-  @Property(tries = 500)
+  @Property(tries = 300)
   void byteMutationsOfAValidFile(@ForAll("mutations") List<int[]> mutations) {
     byte[] b = valid.clone();
     for (int[] m : mutations) b[m[0]] = (byte) m[1];

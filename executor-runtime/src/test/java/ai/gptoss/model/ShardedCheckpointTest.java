@@ -47,6 +47,12 @@ class ShardedCheckpointTest {
     }
     assertEquals(a.config, b.config);
     assertArrayEquals(a.embedTokens, b.embedTokens);
+    // rewriting a directory in the other layout leaves no stale file that would shadow it
+    new SyntheticCheckpointWriter(c, 43).write(sharded);
+    assertFalse(Files.exists(sharded.resolve("model.safetensors.index.json")));
+    try (Checkpoint again = Checkpoint.open(sharded)) {
+      assertEquals(java.util.List.of(sharded.resolve("model.safetensors")), again.files());
+    }
     assertArrayEquals(a.norm, b.norm);
     assertArrayEquals(a.lmHead, b.lmHead);
     for (int l = 0; l < 3; l++) {
