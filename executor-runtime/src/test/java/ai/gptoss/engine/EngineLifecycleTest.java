@@ -86,8 +86,9 @@ class EngineLifecycleTest {
           if (s.steps() == 5) target.join().cancel();
           if (s.steps() > 5) afterCancel.add(s);
         })) {
-      RequestHandle other = e.submit(good("other", 40));
-      RequestHandle victim = e.submit(GenerationRequest.greedy("victim", TinyA.cases().get(4).inputIds(), 500, List.of()));
+      List<RequestHandle> both = e.submitAll(List.of(good("other", 40),
+          GenerationRequest.greedy("victim", TinyA.cases().get(4).inputIds(), 500, List.of()))); // both join at step 1
+      RequestHandle other = both.get(0), victim = both.get(1);
       target.complete(victim);
       GenerationResult r = victim.result().join();
       assertEquals(FinishReason.CANCELLED, r.finishReason());
@@ -99,7 +100,7 @@ class EngineLifecycleTest {
       for (EngineStats s : afterCancel) assertTrue(s.fullPagesUsed() <= 3, s.toString());
       victim.cancel(); // idempotent after completion
       // Cancelling a request before it runs.
-      RequestHandle early = e.submit(good("early", 50));
+      RequestHandle early = e.submit(good("early", 100_000)); // cannot finish before the cancel below
       early.cancel();
       assertEquals(FinishReason.CANCELLED, early.result().join().finishReason());
       assertEquals(2, e.stats().requestsCancelled());
