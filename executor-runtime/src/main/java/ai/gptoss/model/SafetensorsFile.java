@@ -69,7 +69,7 @@ public final class SafetensorsFile implements AutoCloseable {
       long headerLen = lenBuf.getLong(0);
       if (headerLen <= 1 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
         throw new CheckpointException(path + ": malformed safetensors header: header length " + headerLen
-            + " does not fit a file of " + size + " bytes");
+            + " does not fit a file of " + size + " bytes (truncated, or not a safetensors file)");
       }
       ByteBuffer header = ByteBuffer.allocate((int) headerLen);
       readFully(ch, header, 8, path);
@@ -108,6 +108,7 @@ public final class SafetensorsFile implements AutoCloseable {
           p.skipChildren();
           continue;
         }
+        if (out.containsKey(name)) throw malformed(where, "tensor '" + name + "' appears twice");
         out.put(name, parseEntry(p, name, dataBytes, where));
       }
       if (t != JsonToken.END_OBJECT) throw malformed(where, "header JSON does not end after the top-level object");
@@ -159,9 +160,13 @@ public final class SafetensorsFile implements AutoCloseable {
     if (dt != null) {
       long numel = 1;
       for (long d : shape) {
-        numel = Math.multiplyExact(numel, d);
+        numel = d == 0 ? 0 : numel;
+        if (numel != 0 && d > Long.MAX_VALUE / 8 / numel) {
+          throw malformed(where, "tensor '" + name + "': shape " + Arrays.toString(shape) + " is impossibly large");
+        }
+        numel *= d;
       }
-      long expect = Math.multiplyExact(numel, (long) dt.bytes);
+      long expect = numel * dt.bytes;
       if (offsets[1] - offsets[0] != expect) {
         throw malformed(where, "tensor '" + name + "': " + dtype + " " + Arrays.toString(shape) + " needs " + expect
             + " bytes but data_offsets span " + (offsets[1] - offsets[0]));
