@@ -112,6 +112,10 @@ final class GenerateCommand implements Callable<Integer> {
   private int batch(Engine engine) throws IOException {
     BatchLine parser = new BatchLine(new BatchLine.Defaults(maxNewTokens, temperature, topP, topK, seed,
         engine.backend().config().eosTokenIds()));
+    if (!output.equals("-") && Files.exists(Path.of(output)) && Files.exists(input)
+        && Files.isSameFile(input, Path.of(output))) {
+      throw new IllegalArgumentException("--output " + output + " is the --input file; write the results elsewhere");
+    }
     int total = countLines(input);
     BatchRun run = new BatchRun(engine, parser, Math.max(64, 2 * maxSeqsPerStep), System.err, benchmark);
     BatchRun.Summary s;
