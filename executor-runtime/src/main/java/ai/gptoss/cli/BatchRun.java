@@ -6,6 +6,7 @@ import ai.gptoss.engine.FinishReason;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.engine.GenerationResult;
 import ai.gptoss.engine.RequestHandle;
+import ai.gptoss.harmony.Harmony;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -51,11 +52,18 @@ final class BatchRun {
   private final PrintStream progress;
   private final boolean keepOutputs;
   private final int maxPending;
+  private final boolean harmonyFields;
   private final AtomicInteger inFlight = new AtomicInteger(); // submitted, not yet finished
   private int lineNo;
   private boolean eof;
 
   BatchRun(Engine engine, BatchLine parser, int window, PrintStream progress, boolean keepOutputs) {
+    this(engine, parser, window, progress, keepOutputs, false);
+  }
+
+  /** @param harmonyFields add the parsed {@code final}, {@code analysis} and raw {@code text} to each record */
+  BatchRun(Engine engine, BatchLine parser, int window, PrintStream progress, boolean keepOutputs, boolean harmonyFields) {
+    this.harmonyFields = harmonyFields;
     this.engine = engine;
     this.parser = parser;
     this.window = Math.max(1, window);
@@ -150,7 +158,7 @@ final class BatchRun {
   /** Marker result for lines that failed to parse; the record is built from the parse error. */
   private static final GenerationResult PARSE_ERROR = GenerationResult.failed(null, 0, null);
 
-  private static void write(Writer out, BatchLine.Parsed line, GenerationResult r) throws IOException {
+  private void write(Writer out, BatchLine.Parsed line, GenerationResult r) throws IOException {
     ObjectNode o = JSON.createObjectNode();
     if (line.id() == null) o.putNull("id");
     else o.set("id", line.id());
@@ -170,6 +178,12 @@ final class BatchRun {
     }
     if (error == null) o.putNull("error");
     else o.put("error", error);
+    if (harmonyFields) {
+      Harmony.Completion c = Harmony.completion(line.request() == null ? new int[0] : r.outputIds());
+      o.put("final", c.finalText());
+      o.put("analysis", c.analysisText());
+      o.put("text", c.text());
+    }
     out.write(JSON.writeValueAsString(o));
     out.write('\n');
   }

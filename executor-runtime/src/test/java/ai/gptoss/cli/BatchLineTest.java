@@ -48,7 +48,7 @@ class BatchLineTest {
   @Test
   void promptKindsArePluggable() {
     // How the harmony layer adds "prompt": a function from the key's value to token ids.
-    BatchLine p = new BatchLine(DEFAULTS).withPromptKind("prompt", v -> {
+    BatchLine p = new BatchLine(DEFAULTS).withPromptKind("prompt", (v, line) -> {
       if (!v.isTextual()) throw new IllegalArgumentException("must be a string");
       return v.asText().chars().toArray();
     });
