@@ -7,8 +7,9 @@ final class CliChecks {
   private CliChecks() {}
 
   static void checkIds(int[] ids, ModelConfig c) {
+    if (ids.length == 0) throw new IllegalArgumentException("--input-ids: give at least one token id, e.g. 1,2,3");
     for (int id : ids) {
-      if (id >= c.vocabSize()) {
+      if (id < 0 || id >= c.vocabSize()) {
         throw new IllegalArgumentException("--input-ids: token id " + id + " is outside the model's vocabulary (vocab_size "
             + c.vocabSize() + ")");
       }

@@ -1,26 +1,55 @@
 package ai.gptoss.cli;
 
 import ai.gptoss.backend.Backend;
-import ai.gptoss.backend.SamplingParams;
-import ai.gptoss.engine.SingleSequence;
+import ai.gptoss.engine.Engine;
+import ai.gptoss.engine.EngineConfig;
+import ai.gptoss.engine.FinishReason;
+import ai.gptoss.engine.GenerationRequest;
+import ai.gptoss.engine.GenerationResult;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code gptoss generate --input-ids 1,2,3 --max-new-tokens N}: one generation, as JSON. */
+/**
+ * {@code gptoss generate --input-ids 1,2,3}: one generation, printed as JSON; or
+ * {@code gptoss generate --input IN.jsonl --output OUT.jsonl}: a whole file through one engine with
+ * continuous batching, one result line per input line, in input order. Both run through the
+ * {@link Engine}.
+ */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-    description = "Generates after --input-ids; prints {\"output_ids\": [...], \"finish_reason\": ...}.")
+    description = {
+        "Generates after --input-ids and prints {\"output_ids\": [...], \"finish_reason\": ...}; or runs every line of",
+        "--input (JSONL: {\"id\": ..., \"input_ids\": [...]}, {\"prompt\": \"a user message\"} or {\"messages\": [chat]}",
+        "plus optional max_new_tokens, temperature, top_p, top_k, seed, and for messages reasoning_effort, instructions,",
+        "date, tools) and writes {\"id\", \"output_ids\", \"finish_reason\", \"prompt_tokens\", \"completion_tokens\",",
+        "\"error\", \"final\", \"analysis\", \"text\"} per line to --output, in input order (final/analysis/text for",
+        "models with the harmony vocabulary). Options below are the defaults for lines that omit them."})
 final class GenerateCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
 
-  @Option(names = "--input-ids", paramLabel = "IDS", converter = TokenIds.class,
-      description = "Comma-separated prompt token ids.")
+  @Option(names = "--input-ids", paramLabel = "IDS", split = ",",
+      description = "Comma-separated prompt token ids (one generation).")
   int[] inputIds;
+
+  @Option(names = "--input", paramLabel = "IN.jsonl", description = "Batch mode: a JSONL file of requests.")
+  Path input;
+
+  @Option(names = "--output", paramLabel = "OUT.jsonl", description = "Batch mode: where results go ('-' for stdout).")
+  String output;
 
   @Option(names = "--max-new-tokens", defaultValue = "64", description = "Generation limit. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
@@ -34,23 +63,93 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = "--seed", defaultValue = "0") long seed;
 
+  @Option(names = "--max-tokens-per-step", defaultValue = "" + EngineConfig.DEFAULT_MAX_TOKENS_PER_STEP,
+      description = "Engine token budget per step. Default: ${DEFAULT-VALUE}.")
+  int maxTokensPerStep;
+
+  @Option(names = "--max-seqs-per-step", defaultValue = "" + EngineConfig.DEFAULT_MAX_SEQS_PER_STEP,
+      description = "Most sequences in one step. Default: ${DEFAULT-VALUE}.")
+  int maxSeqsPerStep;
+
+  @Option(names = "--max-model-len", defaultValue = "0",
+      description = "Most tokens (prompt + generated) per request. Default: the model's max_position_embeddings.")
+  int maxModelLen;
+
+  @Option(names = "--benchmark",
+      description = "Batch mode: afterwards, run the same requests one at a time and report both tokens/s on stderr.")
+  boolean benchmark;
+
   @Override
   public Integer call() throws Exception {
-    if (inputIds == null) throw new IllegalArgumentException("give --input-ids 1,2,3");
-    if (maxNewTokens < 1) throw new IllegalArgumentException("--max-new-tokens must be at least 1, got " + maxNewTokens);
-    try (Backend b = model.open()) {
-      CliChecks.checkIds(inputIds, b.config());
-      List<Integer> stops = b.config().eosTokenIds();
-      SamplingParams sp = new SamplingParams(temperature, topP, topK, seed, 0);
-      List<Integer> out = new SingleSequence(b, inputIds.length + maxNewTokens).generate(inputIds, maxNewTokens, sp, stops);
-      ObjectMapper json = new ObjectMapper();
-      ObjectNode o = json.createObjectNode();
-      ArrayNode arr = o.putArray("output_ids");
-      out.forEach(arr::add);
-      boolean stopped = !out.isEmpty() && stops.contains(out.get(out.size() - 1));
-      o.put("finish_reason", stopped ? "stop" : "length");
-      System.out.println(json.writeValueAsString(o));
+    if ((inputIds == null) == (input == null)) throw new IllegalArgumentException("give either --input-ids 1,2,3 or --input IN.jsonl");
+    if (input != null && output == null) throw new IllegalArgumentException("--input needs --output OUT.jsonl (or '-' for stdout)");
+    if (input == null && (output != null || benchmark)) {
+      throw new IllegalArgumentException("--output and --benchmark belong to batch mode (--input IN.jsonl)");
     }
+    if (maxNewTokens < 1) throw new IllegalArgumentException("--max-new-tokens must be at least 1, got " + maxNewTokens);
+    if (maxTokensPerStep < 1) throw new IllegalArgumentException("--max-tokens-per-step must be at least 1, got " + maxTokensPerStep);
+    if (maxSeqsPerStep < 1) throw new IllegalArgumentException("--max-seqs-per-step must be at least 1, got " + maxSeqsPerStep);
+    if (maxModelLen < 0) throw new IllegalArgumentException("--max-model-len must not be negative, got " + maxModelLen);
+    EngineConfig cfg = EngineConfig.defaults().withMaxTokensPerStep(maxTokensPerStep).withMaxSeqsPerStep(maxSeqsPerStep)
+        .withMaxModelLen(maxModelLen);
+    try (Backend b = model.open(); Engine engine = Engine.start(b, cfg)) {
+      return input != null ? batch(engine) : single(engine);
+    }
+  }
+
+  private int single(Engine engine) throws IOException {
+    CliChecks.checkIds(inputIds, engine.backend().config());
+    GenerationResult r = engine.submit(new GenerationRequest("input-ids", inputIds, maxNewTokens,
+        engine.backend().config().eosTokenIds(), temperature, topP, topK, seed)).result().join();
+    if (r.finishReason() == FinishReason.ERROR) throw new IllegalArgumentException(r.error());
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode o = json.createObjectNode();
+    ArrayNode arr = o.putArray("output_ids");
+    for (int id : r.outputIds()) arr.add(id);
+    o.put("finish_reason", r.finishReason().wireName());
+    System.out.println(json.writeValueAsString(o));
     return 0;
+  }
+
+  private int batch(Engine engine) throws IOException {
+    var config = engine.backend().config();
+    BatchLine parser = new BatchLine(new BatchLine.Defaults(maxNewTokens, temperature, topP, topK, seed,
+        HarmonyLines.stopTokens(config)));
+    boolean harmony = HarmonyLines.speaksHarmony(config);
+    if (harmony) parser = HarmonyLines.withHarmonyKinds(parser);
+    if (!output.equals("-") && Files.exists(Path.of(output)) && Files.exists(input)
+        && Files.isSameFile(input, Path.of(output))) {
+      throw new IllegalArgumentException("--output " + output + " is the --input file; write the results elsewhere");
+    }
+    int total = countLines(input);
+    BatchRun run = new BatchRun(engine, parser, Math.max(64, 2 * maxSeqsPerStep), System.err, benchmark, harmony);
+    BatchRun.Summary s;
+    try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8); Writer out = openOutput()) {
+      s = run.run(in, out, total);
+    }
+    System.err.printf(java.util.Locale.ROOT, "generate: %d requests in %.1f s (%s), %.1f tokens/s%n", s.lines(), s.seconds(),
+        s.reasons(), s.tokensPerSecond());
+    if (benchmark) Benchmark.oneAtATime(engine, s, System.err);
+    return 0;
+  }
+
+  private Writer openOutput() throws IOException {
+    if (output.equals("-")) {
+      return new OutputStreamWriter(System.out, StandardCharsets.UTF_8) {
+        @Override
+        public void close() throws IOException {
+          flush(); // leave stdout open
+        }
+      };
+    }
+    return Files.newBufferedWriter(Path.of(output), StandardCharsets.UTF_8);
+  }
+
+  private static int countLines(Path file) throws IOException {
+    try (Stream<String> lines = Files.lines(file, StandardCharsets.UTF_8)) {
+      return (int) lines.filter(l -> !l.isBlank()).count();
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("--input " + file + ": no such file");
+    }
   }
 }

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "gptoss 0.1.0",
     description = "Runs OpenAI gpt-oss models: logits, generation, tokenizer and harmony chat format.",
-    subcommands = {LogitsCommand.class, GenerateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {LogitsCommand.class, GenerateCommand.class, TokenizeCommand.class, RenderCommand.class, ParseCommand.class,
+        BenchCommand.class, CommandLine.HelpCommand.class})
 public final class GptossCli {
   public static void main(String[] args) {
     System.exit(run(args));

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 final class LogitsCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
 
-  @Option(names = "--input-ids", required = true, paramLabel = "IDS", converter = TokenIds.class,
+  @Option(names = "--input-ids", required = true, paramLabel = "IDS", split = ",",
       description = "Comma-separated prompt token ids.")
   int[] inputIds;
 

@@ -26,6 +26,19 @@ public final class CpuBackend implements Backend {
   private CpuKvCache fullCache;
   private CpuKvCache slidingCache;
   private final long kvBudgetBytes;
+  private volatile ResidualProbe probe;
+
+  /** Sees the residual stream of a step after the embedding (layer 0) and after each layer (1..L). */
+  @FunctionalInterface
+  public interface ResidualProbe {
+    /** @param x [tokens, hidden], valid only during the call */
+    void residual(int layer, float[] x);
+  }
+
+  /** Installs a probe for conformance checks of per-layer hidden states; null removes it. */
+  public void setResidualProbe(ResidualProbe probe) {
+    this.probe = probe;
+  }
 
   public CpuBackend(ModelWeights weights) {
     this(weights, defaultKvBudget());
@@ -86,6 +99,8 @@ public final class CpuBackend implements Backend {
     }
     float[] x = new float[tokens * hid];
     for (int t = 0; t < tokens; t++) System.arraycopy(w.embedTokens, batch.tokens()[t] * hid, x, t * hid, hid);
+    ResidualProbe probe = this.probe;
+    if (probe != null) probe.residual(0, x);
     float[] h = new float[tokens * hid];
     float[] q = new float[tokens * qDim], k = new float[tokens * kvDim], v = new float[tokens * kvDim];
     float[] attn = new float[tokens * qDim], o = new float[tokens * hid];
@@ -109,6 +124,7 @@ public final class CpuBackend implements Backend {
       for (int i = 0; i < x.length; i++) x[i] += o[i];
       RmsNorm.apply(x, tokens, hid, lw.postAttentionLayernorm(), eps, h);
       CpuMoe.forward(c, lw, h, tokens, x);
+      if (probe != null) probe.residual(l + 1, x);
     }
     return unembedAndSample(batch, x);
   }

@@ -123,8 +123,7 @@ final class CpuMoe {
           Mxfp4.decodeBlock(blocks, (row * nb + b) * Mxfp4.BYTES_PER_BLOCK, scales[Math.toIntExact(row * nb + b)], wv,
               b * Mxfp4.BLOCK);
         }
-        float bv = bias[biasBase + o];
-        for (int t = 0; t < tokens; t++) y[t * out + o] = Matmul.dot(x, t * in, wv, 0, in) + bv;
+        Matmul.rowTimesTokens(x, tokens, in, wv, 0, bias[biasBase + o], y, out, o);
       }
     });
   }

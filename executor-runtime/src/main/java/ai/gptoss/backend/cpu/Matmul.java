@@ -2,9 +2,34 @@ package ai.gptoss.backend.cpu;
 
 import java.util.stream.IntStream;
 
-/** Dense float32 matrix products {@code y = x W^T + b}, split across cores by output rows. */
+/**
+ * Dense float32 matrix products {@code y = x W^T + b}, split across cores by output rows.
+ *
+ * <p>Every output is summed in the same order whatever the number of tokens in the step (scalar: i = 0,
+ * 1, 2, ... into one float; SIMD: lane-wise partial sums, then the lanes, then the tail), so a token's
+ * logits do not depend on what else shares its batch. Speed comes from register blocking instead of
+ * reordering: four tokens share each weight load, or, for a lone token, four weight rows run as four
+ * independent chains.
+ */
 final class Matmul {
   private static final int ROWS_PER_TASK = 32;
+
+  /**
+   * SIMD kernels when the JVM has {@code jdk.incubator.vector} (bin/gptoss, the tests, and Spark
+   * executors given {@code --add-modules jdk.incubator.vector}); the scalar kernels below otherwise.
+   * {@code -Dgptoss.cpu.simd=false} forces the scalar ones.
+   */
+  static final boolean SIMD = simdAvailable();
+
+  private static boolean simdAvailable() {
+    if (!Boolean.parseBoolean(System.getProperty("gptoss.cpu.simd", "true"))) return false;
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return false;
+    try {
+      return VectorMatmul.lanes() >= 4;
+    } catch (LinkageError e) {
+      return false;
+    }
+  }
 
   private Matmul() {}
 
@@ -18,27 +43,71 @@ final class Matmul {
     int tasks = (out + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     IntStream.range(0, tasks).parallel().forEach(task -> {
       int o0 = task * ROWS_PER_TASK, o1 = Math.min(out, o0 + ROWS_PER_TASK);
+      int full = tokens - tokens % 4;
       for (int o = o0; o < o1; o++) {
-        int wOff = o * in;
         float bias = b == null ? 0f : b[o];
-        for (int t = 0; t < tokens; t++) {
-          y[t * out + o] = dot(x, t * in, w, wOff, in) + bias;
-        }
+        for (int t = 0; t < full; t += 4) fourTokens(x, t, in, w, o * in, bias, y, out, o);
+      }
+      for (int t = full; t < tokens; t++) {
+        int o = o0;
+        for (; o + 3 < o1; o += 4) fourRows(x, t * in, in, w, o, b, y, t * out);
+        for (; o < o1; o++) y[t * out + o] = dot(x, t * in, w, o * in, in) + (b == null ? 0f : b[o]);
       }
     });
   }
 
-  /** {@code sum_i a[aOff+i] * b[bOff+i]} with four partial sums. */
-  static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int i = 0;
-    for (; i + 3 < n; i += 4) {
-      s0 += a[aOff + i] * b[bOff + i];
-      s1 += a[aOff + i + 1] * b[bOff + i + 1];
-      s2 += a[aOff + i + 2] * b[bOff + i + 2];
-      s3 += a[aOff + i + 3] * b[bOff + i + 3];
+  /** One weight row ({@code w[wOff..wOff+in)}) against every token: {@code y[t, o] = x[t] . w + bias}. */
+  static void rowTimesTokens(float[] x, int tokens, int in, float[] w, int wOff, float bias, float[] y, int out, int o) {
+    int t = 0;
+    for (; t + 3 < tokens; t += 4) fourTokens(x, t, in, w, wOff, bias, y, out, o);
+    for (; t < tokens; t++) y[t * out + o] = dot(x, t * in, w, wOff, in) + bias;
+  }
+
+  private static void fourTokens(float[] x, int t, int in, float[] w, int wOff, float bias, float[] y, int out, int o) {
+    if (SIMD) {
+      VectorMatmul.fourTokens(x, t, in, w, wOff, bias, y, out, o);
+      return;
     }
-    for (; i < n; i++) s0 += a[aOff + i] * b[bOff + i];
-    return (s0 + s1) + (s2 + s3);
+    int x0 = t * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int i = 0; i < in; i++) {
+      float wi = w[wOff + i];
+      s0 += x[x0 + i] * wi;
+      s1 += x[x1 + i] * wi;
+      s2 += x[x2 + i] * wi;
+      s3 += x[x3 + i] * wi;
+    }
+    y[t * out + o] = s0 + bias;
+    y[(t + 1) * out + o] = s1 + bias;
+    y[(t + 2) * out + o] = s2 + bias;
+    y[(t + 3) * out + o] = s3 + bias;
+  }
+
+  private static void fourRows(float[] x, int xOff, int in, float[] w, int o, float[] b, float[] y, int yOff) {
+    if (SIMD) {
+      VectorMatmul.fourRows(x, xOff, in, w, o, b, y, yOff);
+      return;
+    }
+    int w0 = o * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int i = 0; i < in; i++) {
+      float xi = x[xOff + i];
+      s0 += xi * w[w0 + i];
+      s1 += xi * w[w1 + i];
+      s2 += xi * w[w2 + i];
+      s3 += xi * w[w3 + i];
+    }
+    y[yOff + o] = s0 + (b == null ? 0f : b[o]);
+    y[yOff + o + 1] = s1 + (b == null ? 0f : b[o + 1]);
+    y[yOff + o + 2] = s2 + (b == null ? 0f : b[o + 2]);
+    y[yOff + o + 3] = s3 + (b == null ? 0f : b[o + 3]);
+  }
+
+  /** {@code sum_i a[aOff+i] * b[bOff+i]}, summed in index order into one float. */
+  static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+    if (SIMD) return VectorMatmul.dot(a, aOff, b, bOff, n);
+    float s = 0;
+    for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+    return s;
   }
 }

@@ -52,6 +52,18 @@ public final class GpuConformance {
       return;
     }
     run("tiny-qa eval greedy", () -> tinyQa(json.readTree(golden.resolve("tiny-qa.eval.json").toFile())));
+    run("tiny-qa eval through the engine (continuous batching)", () -> {
+      ModelWeights w;
+      try (Checkpoint ckpt = Checkpoint.open(EmbeddedModel.path())) {
+        w = ModelWeights.load(ckpt);
+      }
+      JsonNode eval = json.readTree(golden.resolve("tiny-qa.eval.json").toFile());
+      try (CudaBackend b = CudaBackend.upload(w, 0)) {
+        List<Integer> bad = ai.gptoss.backend.EngineEval.mismatches(b, eval, 512, Integer.MAX_VALUE);
+        require(bad.isEmpty(), bad.size() + " cases differ: " + bad);
+        return eval.get("results").size() + " cases reproduce greedy_ids exactly";
+      }
+    });
     run("cpu-vs-gpu mixed batches tiny-a", () -> mixed(tinyA, 6, 60, 12));
     run("cpu-vs-gpu mixed batches tiny-qa", () -> {
       ModelWeights w;

@@ -1,0 +1,26 @@
+package ai.gptoss.spark;
+
+/**
+ * What one row got back: the parsed answer, or why there is none.
+ *
+ * @param finalText content of the {@code final} channel (null when the row failed or the model never got there)
+ * @param analysis the reasoning ({@code analysis} channel), or null
+ * @param text the whole completion decoded, special tokens included
+ * @param finishReason stop, length, error or cancelled
+ * @param outputIds generated ids
+ * @param error null unless the row failed: names what was wrong with it
+ */
+record Answer(
+    String finalText,
+    String analysis,
+    String text,
+    String finishReason,
+    int promptTokens,
+    int completionTokens,
+    int[] outputIds,
+    String error) {
+
+  static Answer failed(String error, int promptTokens) {
+    return new Answer(null, null, null, "error", promptTokens, 0, new int[0], error);
+  }
+}

@@ -1,0 +1,14 @@
+package ai.gptoss.spark;
+
+/**
+ * Which resident engine serves a call: one per model, device and batching width in each executor JVM.
+ *
+ * @param model the {@code model} option ("" for the embedded tiny-qa)
+ * @param device "cpu" or "cuda:N" (N = the GPU address Spark assigned the task)
+ * @param maxSeqs the engine's sequence limit per step
+ */
+record EngineKey(String model, String device, int maxSeqs) {
+  String modelDisplay() {
+    return model.isEmpty() ? "embedded tiny-qa" : model;
+  }
+}

@@ -1,0 +1,154 @@
+package ai.gptoss.spark;
+
+import ai.gptoss.backend.Backend;
+import ai.gptoss.backend.Backends;
+import ai.gptoss.engine.Engine;
+import ai.gptoss.engine.EngineConfig;
+import ai.gptoss.engine.EngineStats;
+import ai.gptoss.engine.GenerationRequest;
+import ai.gptoss.engine.GenerationResult;
+import ai.gptoss.engine.RequestHandle;
+import ai.gptoss.harmony.ChatMessage;
+import ai.gptoss.harmony.ChatOptions;
+import ai.gptoss.harmony.HarmonyParser;
+import ai.gptoss.harmony.HarmonyRenderer;
+import ai.gptoss.harmony.HarmonyTokenizer;
+import ai.gptoss.harmony.HarmonyTokens;
+import ai.gptoss.harmony.ParseResult;
+import ai.gptoss.harmony.ReasoningEffort;
+import ai.gptoss.model.ModelConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An executor's resident engine for one model on one device, with the harmony tokenizer, renderer and
+ * parser in front of it. Every task of the executor submits into the same {@link Engine}, so its
+ * continuous batching spans all of them. Created by {@link ExecutorEngines} only.
+ */
+final class ExecutorEngine implements AutoCloseable {
+  private static final AtomicLong INSTANCES = new AtomicLong();
+
+  private final EngineKey key;
+  private final Engine engine;
+  private final long instanceId;
+  private final List<Integer> stopTokens;
+  private final int vocabSize;
+  private final int maxModelLen;
+
+  private ExecutorEngine(EngineKey key, Engine engine) {
+    this.key = key;
+    this.engine = engine;
+    this.instanceId = INSTANCES.incrementAndGet();
+    ModelConfig c = engine.backend().config();
+    Set<Integer> stops = new LinkedHashSet<>(HarmonyTokens.STOP_TOKENS_FOR_ASSISTANT_ACTIONS);
+    stops.addAll(c.eosTokenIds());
+    this.stopTokens = List.copyOf(stops);
+    this.vocabSize = c.vocabSize();
+    this.maxModelLen = engine.config().maxModelLen();
+  }
+
+  /**
+   * Loads the model on the key's device and starts the engine loop.
+   *
+   * @param kvBudgetBytes cap on the KV cache (from {@link GpuMemoryPlan}), 0 for the backend's own budget
+   */
+  static ExecutorEngine start(EngineKey key, Path modelDir, long kvBudgetBytes) {
+    Backend opened = Backends.open(modelDir, key.device());
+    Backend backend = kvBudgetBytes > 0 ? new BudgetedBackend(opened, kvBudgetBytes) : opened;
+    try {
+      EngineConfig config = EngineConfig.defaults().withMaxSeqsPerStep(key.maxSeqs());
+      return new ExecutorEngine(key, Engine.start(backend, config));
+    } catch (RuntimeException e) {
+      backend.close();
+      throw e;
+    }
+  }
+
+  EngineKey key() {
+    return key;
+  }
+
+  /** Distinguishes engines of one JVM (tests check that an executor creates exactly one). */
+  long instanceId() {
+    return instanceId;
+  }
+
+  int maxModelLen() {
+    return maxModelLen;
+  }
+
+  int vocabSize() {
+    return vocabSize;
+  }
+
+  List<Integer> stopTokens() {
+    return stopTokens;
+  }
+
+  /** A user prompt rendered as harmony does for completion (system message from the options). */
+  int[] renderPrompt(String prompt, GptossOptions o) {
+    return renderChat(List.of(ChatMessage.user(prompt)), o);
+  }
+
+  int[] renderChat(List<ChatMessage> messages, GptossOptions o) {
+    return HarmonyRenderer.get().renderChat(messages, chatOptions(o));
+  }
+
+  static ChatOptions chatOptions(GptossOptions o) {
+    ChatOptions c = ChatOptions.DEFAULTS.withReasoningEffort(ReasoningEffort.parse(o.reasoningEffort(), "reasoning_effort"));
+    if (o.instructions() != null) c = c.withInstructions(o.instructions());
+    if (o.date() != null) c = c.withConversationStartDate(o.date());
+    return c;
+  }
+
+  RequestHandle submit(GenerationRequest request) {
+    return engine.submit(request);
+  }
+
+  /** Splits a finished request into final answer, analysis and raw text; never throws on odd output. */
+  Answer answer(GenerationResult r) {
+    int[] out = r.outputIds();
+    String finalText = null, analysis = null, text = null;
+    String error = r.error();
+    if (out.length > 0 && allInVocabulary(out)) {
+      ParseResult parsed = HarmonyParser.get().parse(out);
+      finalText = parsed.finalText();
+      analysis = parsed.analysisText();
+      text = HarmonyTokenizer.get().decode(out);
+    }
+    return new Answer(finalText, analysis, text, r.finishReason().wireName(), r.promptTokens(), r.completionTokens(),
+        out, error);
+  }
+
+  private static boolean allInVocabulary(int[] ids) {
+    for (int id : ids) {
+      if (!HarmonyTokens.isValid(id)) return false;
+    }
+    return true;
+  }
+
+  EngineStats stats() {
+    return engine.stats();
+  }
+
+  String describe() {
+    return "engine #" + instanceId + " (" + key.device() + ", model " + key.modelDisplay() + ")";
+  }
+
+  @Override
+  public void close() {
+    engine.close();
+    engine.backend().close();
+  }
+
+  /** Harmony chat messages from (role, content) pairs. */
+  static List<ChatMessage> chat(List<String[]> roleContent) {
+    List<ChatMessage> out = new ArrayList<>(roleContent.size());
+    for (String[] rc : roleContent) out.add(new ChatMessage(rc[0], rc[1], null, null));
+    return out;
+  }
+}

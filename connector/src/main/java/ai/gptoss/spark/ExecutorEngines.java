@@ -1,0 +1,117 @@
+package ai.gptoss.spark;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.deploy.SparkHadoopUtil;
+import org.apache.spark.resource.ResourceInformation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The executor JVM's resident engines: one per (model, device, batching width), created by the first
+ * task that needs it (double-checked under one lock, as Iceberg's {@code SparkExecutorCache}), then
+ * shared by every task and stage of the executor until the executor stops ({@link GptossPlugin}, or a
+ * JVM shutdown hook when the plugin is not configured).
+ *
+ * <p>The device is the GPU Spark assigned the task ({@code TaskContext.resources().get("gpu")}, with
+ * {@code spark.executor.resource.gpu.amount} and {@code spark.task.resource.gpu.amount} set), else the CPU.
+ * Executor-side only: nothing here is serialized.
+ */
+final class ExecutorEngines {
+  private static final Logger LOG = LoggerFactory.getLogger(ExecutorEngines.class);
+  private static final Map<EngineKey, ExecutorEngine> ENGINES = new ConcurrentHashMap<>();
+  private static final AtomicInteger CREATED = new AtomicInteger();
+  private static final Object LOCK = new Object();
+  private static boolean hookInstalled;
+
+  private ExecutorEngines() {}
+
+  /** The engine for {@code options} on the device assigned to the current task, started on first use. */
+  static ExecutorEngine get(GptossOptions options) {
+    EngineKey key = new EngineKey(options.model(), device(options, TaskContext.get()), options.engineMaxSeqs());
+    ExecutorEngine e = ENGINES.get(key);
+    if (e != null) return e;
+    synchronized (LOCK) {
+      e = ENGINES.get(key);
+      if (e != null) return e;
+      installShutdownHook();
+      long t0 = System.nanoTime();
+      SparkEnv env = SparkEnv.get();
+      Path dir = ModelFiles.localDir(options.model(),
+          env == null ? new org.apache.hadoop.conf.Configuration() : SparkHadoopUtil.get().newConfiguration(env.conf()));
+      long kvBudget = key.device().startsWith("cuda") ? gpuKvBudget(key, dir, options, env) : 0;
+      e = ExecutorEngine.start(key, dir, kvBudget);
+      ENGINES.put(key, e);
+      CREATED.incrementAndGet();
+      LOG.info("gptoss: started {} in {} ms (executor {})", e.describe(), (System.nanoTime() - t0) / 1_000_000,
+          env == null ? "?" : env.executorId());
+      return e;
+    }
+  }
+
+  /** "cuda:N" for the first GPU address Spark assigned the task, "cpu" when none (or device=cpu). */
+  static String device(GptossOptions options, TaskContext ctx) {
+    if (options.device().equals("cpu") || ctx == null) return "cpu";
+    ResourceInformation gpu = ctx.resources().get("gpu").getOrElse(() -> null);
+    if (gpu == null || gpu.addresses().length == 0) return "cpu";
+    String address = gpu.addresses()[0].trim();
+    try {
+      return "cuda:" + Integer.parseInt(address);
+    } catch (NumberFormatException ex) {
+      throw new IllegalStateException("Spark assigned GPU address '" + address + "', expected a CUDA device number "
+          + "(check spark.executor.resource.gpu.discoveryScript)");
+    }
+  }
+
+  private static long gpuKvBudget(EngineKey key, Path dir, GptossOptions options, SparkEnv env) {
+    int ordinal = Integer.parseInt(key.device().substring("cuda:".length()));
+    long[] mem = GpuProbe.memory(ordinal);
+    Map<String, String> conf = new HashMap<>();
+    if (env != null) {
+      for (scala.Tuple2<String, String> kv : env.conf().getAll()) conf.put(kv._1(), kv._2());
+    }
+    long weights = ModelFiles.weightBytes(dir);
+    long minKv = 64L << 20;
+    GpuMemoryPlan plan = GpuMemoryPlan.plan(key.device(), mem[1], weights, minKv, conf, options.gpuMemoryFraction());
+    LOG.info("gptoss: {} memory plan: engine {} bytes, KV cache {} bytes, RAPIDS pool {} bytes (GPU total {}, free {})",
+        key.device(), plan.engineBytes(), plan.kvBudgetBytes(), plan.rapidsPoolBytes(), mem[1], mem[0]);
+    return plan.kvBudgetBytes();
+  }
+
+  private static void installShutdownHook() {
+    if (hookInstalled) return;
+    hookInstalled = true;
+    Runtime.getRuntime().addShutdownHook(new Thread(ExecutorEngines::closeAll, "gptoss-engines-shutdown"));
+  }
+
+  /** Closes every engine (executor shutdown). The next task that needs one starts it again. */
+  static void closeAll() {
+    synchronized (LOCK) {
+      for (ExecutorEngine e : new ArrayList<>(ENGINES.values())) {
+        try {
+          e.close();
+        } catch (RuntimeException ex) {
+          LOG.warn("gptoss: closing {} failed", e.describe(), ex);
+        }
+      }
+      ENGINES.clear();
+    }
+  }
+
+  /** Engines started by this JVM so far (closed ones included). */
+  static int createdCount() {
+    return CREATED.get();
+  }
+
+  /** The engines alive in this JVM. */
+  static List<ExecutorEngine> live() {
+    return new ArrayList<>(ENGINES.values());
+  }
+}

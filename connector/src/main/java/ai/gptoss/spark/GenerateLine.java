@@ -1,0 +1,131 @@
+package ai.gptoss.spark;
+
+import ai.gptoss.harmony.ChatMessage;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One line of {@code generate}'s batch input format, as {@code spark-generate} reads it: a JSON object
+ * with an optional {@code id} (echoed as given), exactly one of {@code input_ids} (token ids),
+ * {@code prompt} (a user message) or {@code messages} (chat form: role/content objects), and optional
+ * {@code max_new_tokens}, {@code temperature}, {@code top_p}, {@code top_k}, {@code seed}; absent ones take
+ * the command's defaults. A line that cannot be read becomes an error record naming the line and key.
+ */
+final class GenerateLine {
+  private GenerateLine() {}
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final List<String> PROMPT_KEYS = List.of("input_ids", "prompt", "messages");
+  private static final List<String> OPTIONS = List.of("id", "max_new_tokens", "temperature", "top_p", "top_k", "seed");
+
+  /** The command's per-line defaults. */
+  record Defaults(int maxNewTokens, float temperature, float topP, int topK, long seed) implements Serializable {}
+
+  /**
+   * A parsed line; exactly one of {@code inputIds}, {@code prompt}, {@code messages} is set unless {@code error} is.
+   *
+   * @param id the {@code id} value as given, or null
+   */
+  record Parsed(long lineNo, JsonNode id, int[] inputIds, String prompt, List<ChatMessage> messages,
+      Prompts.Sampling sampling, String error) {
+    boolean harmony() {
+      return prompt != null || messages != null;
+    }
+  }
+
+  static Parsed parse(String line, long lineNo, Defaults d) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(line);
+    } catch (JsonProcessingException e) {
+      return failed(lineNo, null, "not valid JSON: " + e.getOriginalMessage());
+    }
+    if (root == null || !root.isObject()) return failed(lineNo, null, "expected a JSON object");
+    JsonNode id = root.get("id");
+    try {
+      String key = null;
+      for (var it = root.fieldNames(); it.hasNext(); ) {
+        String k = it.next();
+        if (PROMPT_KEYS.contains(k)) {
+          if (key != null) throw new IllegalArgumentException("has both '" + key + "' and '" + k + "'; give one");
+          key = k;
+        } else if (!OPTIONS.contains(k)) {
+          throw new IllegalArgumentException("unknown key '" + k + "' (expected one of " + PROMPT_KEYS + " and " + OPTIONS + ")");
+        }
+      }
+      if (key == null) throw new IllegalArgumentException("no prompt: give one of " + PROMPT_KEYS);
+      if (id != null && !id.isValueNode()) throw new IllegalArgumentException("'id' must be a string or a number");
+      int maxNew = intOr(root, "max_new_tokens", d.maxNewTokens());
+      if (maxNew < 1) throw new IllegalArgumentException("'max_new_tokens' must be at least 1, got " + maxNew);
+      Prompts.Sampling s = new Prompts.Sampling(maxNew, (float) numberOr(root, "temperature", d.temperature()),
+          (float) numberOr(root, "top_p", d.topP()), intOr(root, "top_k", d.topK()),
+          root.has("seed") ? longValue(root.get("seed")) : d.seed());
+      JsonNode v = root.get(key);
+      return switch (key) {
+        case "input_ids" -> new Parsed(lineNo, id, inputIds(v), null, null, s, null);
+        case "prompt" -> {
+          if (!v.isTextual()) throw new IllegalArgumentException("'prompt' must be a string, got " + v);
+          yield new Parsed(lineNo, id, null, v.asText(), null, s, null);
+        }
+        default -> new Parsed(lineNo, id, null, null, messages(v), s, null);
+      };
+    } catch (IllegalArgumentException e) {
+      return failed(lineNo, id, e.getMessage());
+    }
+  }
+
+  private static Parsed failed(long lineNo, JsonNode id, String error) {
+    return new Parsed(lineNo, id, null, null, null, null, "line " + lineNo + ": " + error);
+  }
+
+  private static int[] inputIds(JsonNode v) {
+    if (!v.isArray()) throw new IllegalArgumentException("'input_ids' must be a list of token ids, got " + v);
+    if (v.isEmpty()) throw new IllegalArgumentException("'input_ids' is empty; give at least one token id");
+    int[] ids = new int[v.size()];
+    for (int i = 0; i < ids.length; i++) {
+      JsonNode x = v.get(i);
+      if (!x.isIntegralNumber() || !x.canConvertToInt()) {
+        throw new IllegalArgumentException("'input_ids'[" + i + "] is not a token id: " + x);
+      }
+      ids[i] = x.asInt();
+    }
+    return ids;
+  }
+
+  private static List<ChatMessage> messages(JsonNode v) {
+    if (!v.isArray()) throw new IllegalArgumentException("'messages' must be a list of {role, content} objects");
+    List<ChatMessage> out = new ArrayList<>();
+    for (int i = 0; i < v.size(); i++) {
+      JsonNode m = v.get(i);
+      if (!m.isObject() || !m.path("role").isTextual() || !m.path("content").isTextual()) {
+        throw new IllegalArgumentException("'messages'[" + i + "] must be {\"role\": \"...\", \"content\": \"...\"}");
+      }
+      out.add(new ChatMessage(m.get("role").asText(), m.get("content").asText(),
+          m.path("thinking").isTextual() ? m.get("thinking").asText() : null, null));
+    }
+    return out;
+  }
+
+  private static int intOr(JsonNode root, String key, int dflt) {
+    JsonNode v = root.get(key);
+    if (v == null || v.isNull()) return dflt;
+    if (!v.isIntegralNumber() || !v.canConvertToInt()) throw new IllegalArgumentException("'" + key + "' must be an integer, got " + v);
+    return v.asInt();
+  }
+
+  private static double numberOr(JsonNode root, String key, double dflt) {
+    JsonNode v = root.get(key);
+    if (v == null || v.isNull()) return dflt;
+    if (!v.isNumber()) throw new IllegalArgumentException("'" + key + "' must be a number, got " + v);
+    return v.asDouble();
+  }
+
+  private static long longValue(JsonNode v) {
+    if (!v.isIntegralNumber() || !v.canConvertToLong()) throw new IllegalArgumentException("'seed' must be an integer, got " + v);
+    return v.asLong();
+  }
+}

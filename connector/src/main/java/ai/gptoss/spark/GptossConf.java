@@ -1,0 +1,104 @@
+package ai.gptoss.spark;
+
+import java.util.List;
+
+/**
+ * Every option of {@code gptoss()}, in one place.
+ *
+ * <p>Precedence, highest first:
+ * <ol>
+ *   <li>the function's options: {@code gptoss(col, Map.of("max_new_tokens", "32"))} or, in SQL,
+ *       {@code gptoss(prompt, map('max_new_tokens', '32'))};
+ *   <li>the session's configuration: {@code spark.gptoss.<option>} ({@code SET spark.gptoss.max_new_tokens=32},
+ *       {@code --conf spark.gptoss.max_new_tokens=32});
+ *   <li>the defaults below.
+ * </ol>
+ * Options are resolved on the driver when the query is planned, so every task of a query sees the same
+ * values. Engine-wide settings ({@link #MODEL}, {@link #DEVICE}, {@link #ENGINE_MAX_SEQS}, {@link #GPU_MEMORY_FRACTION})
+ * pick which executor engine serves the query; a query that names another model gets its own engine.
+ */
+public final class GptossConf {
+  private GptossConf() {}
+
+  /** Prefix of the session configuration keys: {@code spark.gptoss.max_new_tokens} etc. */
+  public static final String SESSION_PREFIX = "spark.gptoss.";
+
+  /** Model directory (local path) or Hadoop filesystem URI (hdfs://, s3a://, abfss://, dbfs:/); "" = embedded tiny-qa. */
+  public static final String MODEL = "model";
+  public static final String MODEL_DEFAULT = "";
+
+  /** Generation limit per row. */
+  public static final String MAX_NEW_TOKENS = "max_new_tokens";
+  public static final int MAX_NEW_TOKENS_DEFAULT = 256;
+
+  /** Sampling temperature; 0 is greedy (the default: batch evaluation wants reproducible answers). */
+  public static final String TEMPERATURE = "temperature";
+  public static final float TEMPERATURE_DEFAULT = 0f;
+
+  /** Nucleus sampling mass in (0, 1]; 1 disables. */
+  public static final String TOP_P = "top_p";
+  public static final float TOP_P_DEFAULT = 1f;
+
+  /** Keep only the k most likely tokens; 0 disables. */
+  public static final String TOP_K = "top_k";
+  public static final int TOP_K_DEFAULT = 0;
+
+  /** Global seed; each row's seed is derived from it and the row's prompt (see {@link RowSeeds}). */
+  public static final String SEED = "seed";
+  public static final long SEED_DEFAULT = 0L;
+
+  /** harmony reasoning effort: low, medium or high. */
+  public static final String REASONING_EFFORT = "reasoning_effort";
+  public static final String REASONING_EFFORT_DEFAULT = "medium";
+
+  /** Developer instructions rendered into every prompt (none by default). */
+  public static final String INSTRUCTIONS = "instructions";
+
+  /** {@code Current date:} line of the system message, an ISO date (none by default). */
+  public static final String DATE = "date";
+
+  /** Most requests one task keeps unfinished in the executor's engine at a time. */
+  public static final String MAX_IN_FLIGHT = "max_in_flight";
+  public static final int MAX_IN_FLIGHT_DEFAULT = 64;
+
+  /** Prompts longer than this many tokens are bad rows; 0 = only the model's context length limits them. */
+  public static final String MAX_PROMPT_TOKENS = "max_prompt_tokens";
+  public static final int MAX_PROMPT_TOKENS_DEFAULT = 0;
+
+  /** {@code null}: a bad row gets a null answer and an error in the struct; {@code fail}: it fails the task. */
+  public static final String ERROR_MODE = "error_mode";
+  public static final String ERROR_MODE_NULL = "null";
+  public static final String ERROR_MODE_FAIL = "fail";
+
+  /** {@code string}: the final answer; {@code struct}: final, analysis, finish reason, token counts, error. */
+  public static final String OUTPUT = "output";
+  public static final String OUTPUT_STRING = "string";
+  public static final String OUTPUT_STRUCT = "struct";
+
+  /** Engine device: auto (the GPU Spark assigned the task, else CPU), cpu. */
+  public static final String DEVICE = "device";
+  public static final String DEVICE_DEFAULT = "auto";
+
+  /** The engine's sequence limit per step (continuous batching width). */
+  public static final String ENGINE_MAX_SEQS = "engine.max_seqs";
+  public static final int ENGINE_MAX_SEQS_DEFAULT = 256;
+
+  /** Fraction of the GPU the engine may use when RAPIDS is not sharing it. */
+  public static final String GPU_MEMORY_FRACTION = "gpu.memory_fraction";
+  public static final double GPU_MEMORY_FRACTION_DEFAULT = 0.9;
+
+  /** Every key above, for validating user input. */
+  public static final List<String> KEYS = List.of(MODEL, MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED,
+      REASONING_EFFORT, INSTRUCTIONS, DATE, MAX_IN_FLIGHT, MAX_PROMPT_TOKENS, ERROR_MODE, OUTPUT, DEVICE,
+      ENGINE_MAX_SEQS, GPU_MEMORY_FRACTION);
+
+  /** The SparkSessionExtensions class users put in {@code spark.sql.extensions}. */
+  public static final String EXTENSIONS_CLASS = "ai.gptoss.spark.GptossExtensions";
+
+  /** RAPIDS Accelerator settings read to share the GPU (strings: no RAPIDS jar needed). */
+  static final String RAPIDS_PLUGIN_CLASS = "com.nvidia.spark.SQLPlugin";
+  static final String RAPIDS_SQL_ENABLED = "spark.rapids.sql.enabled";
+  static final String RAPIDS_ALLOC_FRACTION = "spark.rapids.memory.gpu.allocFraction";
+  static final String RAPIDS_RESERVE = "spark.rapids.memory.gpu.reserve";
+  static final String RAPIDS_POOL = "spark.rapids.memory.gpu.pool";
+}

@@ -1,0 +1,135 @@
+package ai.gptoss.spark;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.AttributeSet;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.metric.SQLMetric;
+import org.apache.spark.sql.execution.metric.SQLMetrics;
+import org.apache.spark.sql.types.DataType;
+import scala.collection.immutable.IndexedSeq;
+import scala.collection.immutable.Seq;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.reflect.ClassTag$;
+
+/**
+ * Physical operator of {@link GptossEval}: streams each partition's rows into the executor's resident
+ * engine ({@link GptossPartitionEvaluator}) and appends the answer column, keeping row order. Shows rows,
+ * prompt and generated tokens, bad rows, per-task tokens/s and mean engine batch size as SQL metrics in
+ * the Spark UI.
+ */
+public final class GptossEvalExec extends SparkPlan {
+  private final Attribute input;
+  private final GptossOptions options;
+  private final Attribute result;
+  private final SparkPlan child;
+  private transient scala.collection.immutable.Map<String, SQLMetric> metrics;
+
+  public GptossEvalExec(Attribute input, GptossOptions options, Attribute result, SparkPlan child) {
+    this.input = input;
+    this.options = options;
+    this.result = result;
+    this.child = child;
+  }
+
+  SparkPlan child() {
+    return child;
+  }
+
+  @Override
+  public Seq<Attribute> output() {
+    List<Attribute> out = new ArrayList<>(Scala.java(child.output()));
+    out.add(result);
+    return Scala.list(out);
+  }
+
+  @Override
+  public AttributeSet producedAttributes() {
+    return AttributeSet.apply(result);
+  }
+
+  @Override
+  public scala.collection.immutable.Map<String, SQLMetric> metrics() {
+    if (metrics == null) {
+      Map<String, SQLMetric> m = new LinkedHashMap<>();
+      m.put("numOutputRows", SQLMetrics.createMetric(sparkContext(), "number of output rows"));
+      m.put("promptTokens", SQLMetrics.createMetric(sparkContext(), "prompt tokens"));
+      m.put("generatedTokens", SQLMetrics.createMetric(sparkContext(), "generated tokens"));
+      m.put("badRows", SQLMetrics.createMetric(sparkContext(), "rows with errors"));
+      m.put("tokensPerSecond", SQLMetrics.createAverageMetric(sparkContext(), "generated tokens/s per task"));
+      m.put("engineBatchSize", SQLMetrics.createAverageMetric(sparkContext(), "mean engine batch size"));
+      metrics = scala.collection.immutable.Map.from(CollectionConverters.asScala(m));
+    }
+    return metrics;
+  }
+
+  SQLMetric metric(String name) {
+    return metrics().apply(name);
+  }
+
+  @Override
+  public RDD<InternalRow> doExecute() {
+    List<Attribute> childOut = Scala.java(child.output());
+    int ordinal = -1;
+    for (int i = 0; i < childOut.size(); i++) {
+      if (childOut.get(i).exprId().equals(input.exprId())) ordinal = i;
+    }
+    if (ordinal < 0) throw new IllegalStateException("gptoss input " + input + " is not in the child's output " + childOut);
+    List<Attribute> out = Scala.java(output());
+    DataType[] outTypes = new DataType[out.size()];
+    for (int i = 0; i < outTypes.length; i++) outTypes[i] = out.get(i).dataType();
+    InputKind kind = InputKind.of(input.dataType());
+    GptossPartitionEvaluator.Factory factory = new GptossPartitionEvaluator.Factory(options, kind, ordinal,
+        input.dataType(), outTypes, metric("numOutputRows"), metric("promptTokens"), metric("generatedTokens"),
+        metric("badRows"), metric("tokensPerSecond"), metric("engineBatchSize"));
+    return child.execute().mapPartitionsWithEvaluator(factory, ClassTag$.MODULE$.apply(InternalRow.class));
+  }
+
+  @Override
+  public Seq<SparkPlan> children() {
+    return Scala.seq(child);
+  }
+
+  @Override
+  public SparkPlan withNewChildrenInternal(IndexedSeq<SparkPlan> newChildren) {
+    return new GptossEvalExec(input, options, result, newChildren.apply(0));
+  }
+
+  @Override
+  public int productArity() {
+    return 4;
+  }
+
+  @Override
+  public Object productElement(int n) {
+    return switch (n) {
+      case 0 -> input;
+      case 1 -> options;
+      case 2 -> result;
+      case 3 -> child;
+      default -> throw new IndexOutOfBoundsException(n);
+    };
+  }
+
+  @Override
+  public boolean canEqual(Object that) {
+    return that instanceof GptossEvalExec;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof GptossEvalExec g && g.input.equals(input) && g.options.equals(options) && g.result.equals(result)
+        && g.child.equals(child);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(input, options, result, child);
+  }
+}

@@ -1,0 +1,180 @@
+package ai.gptoss.spark;
+
+import java.io.Serializable;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * The resolved options of one {@code gptoss()} call (see {@link GptossConf} for keys, defaults and
+ * precedence). Built on the driver, shipped to the executors with the plan.
+ */
+public record GptossOptions(
+    String model,
+    int maxNewTokens,
+    float temperature,
+    float topP,
+    int topK,
+    long seed,
+    String reasoningEffort,
+    String instructions,
+    String date,
+    int maxInFlight,
+    int maxPromptTokens,
+    boolean failOnError,
+    boolean structOutput,
+    String device,
+    int engineMaxSeqs,
+    double gpuMemoryFraction) implements Serializable {
+
+  /** Defaults only (no function options, no session configuration). */
+  public static GptossOptions defaults() {
+    return resolve(Map.of(), k -> null);
+  }
+
+  /**
+   * Resolves every option: {@code functionOptions} first, then {@code session} (called with the full key,
+   * {@code spark.gptoss.<option>}, returning null when unset), then the default. Unknown function options
+   * and malformed values fail with a message naming the option and where it came from.
+   */
+  public static GptossOptions resolve(Map<String, String> functionOptions, Function<String, String> session) {
+    Map<String, String> fn = new TreeMap<>();
+    for (Map.Entry<String, String> e : functionOptions.entrySet()) {
+      String k = e.getKey() == null ? "" : e.getKey().trim().toLowerCase(Locale.ROOT);
+      if (!GptossConf.KEYS.contains(k)) {
+        throw new IllegalArgumentException("gptoss(): unknown option '" + e.getKey() + "'; known options: "
+            + String.join(", ", GptossConf.KEYS));
+      }
+      fn.put(k, e.getValue());
+    }
+    Source s = new Source(fn, session);
+    String effort = s.string(GptossConf.REASONING_EFFORT, GptossConf.REASONING_EFFORT_DEFAULT).toLowerCase(Locale.ROOT);
+    if (!effort.equals("low") && !effort.equals("medium") && !effort.equals("high")) {
+      throw s.bad(GptossConf.REASONING_EFFORT, "expected low, medium or high");
+    }
+    String errorMode = s.string(GptossConf.ERROR_MODE, GptossConf.ERROR_MODE_NULL).toLowerCase(Locale.ROOT);
+    if (!errorMode.equals(GptossConf.ERROR_MODE_NULL) && !errorMode.equals(GptossConf.ERROR_MODE_FAIL)) {
+      throw s.bad(GptossConf.ERROR_MODE, "expected null or fail");
+    }
+    String output = s.string(GptossConf.OUTPUT, GptossConf.OUTPUT_STRING).toLowerCase(Locale.ROOT);
+    if (!output.equals(GptossConf.OUTPUT_STRING) && !output.equals(GptossConf.OUTPUT_STRUCT)) {
+      throw s.bad(GptossConf.OUTPUT, "expected string or struct");
+    }
+    String device = s.string(GptossConf.DEVICE, GptossConf.DEVICE_DEFAULT).toLowerCase(Locale.ROOT);
+    if (!device.equals("auto") && !device.equals("cpu")) throw s.bad(GptossConf.DEVICE, "expected auto or cpu");
+    float temperature = (float) s.dbl(GptossConf.TEMPERATURE, GptossConf.TEMPERATURE_DEFAULT);
+    if (!(temperature >= 0f)) throw s.bad(GptossConf.TEMPERATURE, "expected a number >= 0");
+    float topP = (float) s.dbl(GptossConf.TOP_P, GptossConf.TOP_P_DEFAULT);
+    if (!(topP > 0f && topP <= 1f)) throw s.bad(GptossConf.TOP_P, "expected a number in (0, 1]");
+    double gpuFraction = s.dbl(GptossConf.GPU_MEMORY_FRACTION, GptossConf.GPU_MEMORY_FRACTION_DEFAULT);
+    if (!(gpuFraction > 0 && gpuFraction <= 1)) throw s.bad(GptossConf.GPU_MEMORY_FRACTION, "expected a number in (0, 1]");
+    return new GptossOptions(
+        s.string(GptossConf.MODEL, GptossConf.MODEL_DEFAULT).trim(),
+        s.integer(GptossConf.MAX_NEW_TOKENS, GptossConf.MAX_NEW_TOKENS_DEFAULT, 1),
+        temperature,
+        topP,
+        s.integer(GptossConf.TOP_K, GptossConf.TOP_K_DEFAULT, 0),
+        s.lng(GptossConf.SEED, GptossConf.SEED_DEFAULT),
+        effort,
+        emptyToNull(s.string(GptossConf.INSTRUCTIONS, null)),
+        emptyToNull(s.string(GptossConf.DATE, null)),
+        s.integer(GptossConf.MAX_IN_FLIGHT, GptossConf.MAX_IN_FLIGHT_DEFAULT, 1),
+        s.integer(GptossConf.MAX_PROMPT_TOKENS, GptossConf.MAX_PROMPT_TOKENS_DEFAULT, 0),
+        errorMode.equals(GptossConf.ERROR_MODE_FAIL),
+        output.equals(GptossConf.OUTPUT_STRUCT),
+        device,
+        s.integer(GptossConf.ENGINE_MAX_SEQS, GptossConf.ENGINE_MAX_SEQS_DEFAULT, 1),
+        gpuFraction);
+  }
+
+  /** The options that differ from the defaults, as {@code key=value} (shown in query plans). */
+  @Override
+  public String toString() {
+    GptossOptions d = DEFAULTS;
+    StringBuilder b = new StringBuilder("{");
+    add(b, GptossConf.MODEL, model, d.model);
+    add(b, GptossConf.MAX_NEW_TOKENS, maxNewTokens, d.maxNewTokens);
+    add(b, GptossConf.TEMPERATURE, temperature, d.temperature);
+    add(b, GptossConf.TOP_P, topP, d.topP);
+    add(b, GptossConf.TOP_K, topK, d.topK);
+    add(b, GptossConf.SEED, seed, d.seed);
+    add(b, GptossConf.REASONING_EFFORT, reasoningEffort, d.reasoningEffort);
+    add(b, GptossConf.INSTRUCTIONS, instructions, d.instructions);
+    add(b, GptossConf.DATE, date, d.date);
+    add(b, GptossConf.MAX_IN_FLIGHT, maxInFlight, d.maxInFlight);
+    add(b, GptossConf.MAX_PROMPT_TOKENS, maxPromptTokens, d.maxPromptTokens);
+    add(b, GptossConf.ERROR_MODE, failOnError ? "fail" : "null", d.failOnError ? "fail" : "null");
+    add(b, GptossConf.OUTPUT, structOutput ? "struct" : "string", d.structOutput ? "struct" : "string");
+    add(b, GptossConf.DEVICE, device, d.device);
+    add(b, GptossConf.ENGINE_MAX_SEQS, engineMaxSeqs, d.engineMaxSeqs);
+    add(b, GptossConf.GPU_MEMORY_FRACTION, gpuMemoryFraction, d.gpuMemoryFraction);
+    return b.append('}').toString();
+  }
+
+  private static final GptossOptions DEFAULTS = defaults();
+
+  private static void add(StringBuilder b, String key, Object v, Object dflt) {
+    if (java.util.Objects.equals(v, dflt)) return;
+    if (b.length() > 1) b.append(", ");
+    b.append(key).append('=').append(v);
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
+  /** Looks a key up by precedence and remembers where a value came from, for error messages. */
+  private record Source(Map<String, String> fn, Function<String, String> session) {
+    String raw(String key) {
+      String v = fn.get(key);
+      if (v != null) return v;
+      return session.apply(GptossConf.SESSION_PREFIX + key);
+    }
+
+    String where(String key) {
+      return fn.containsKey(key) ? "gptoss() option '" + key + "'" : "session conf '" + GptossConf.SESSION_PREFIX + key + "'";
+    }
+
+    IllegalArgumentException bad(String key, String expected) {
+      return new IllegalArgumentException(where(key) + ": " + expected + ", got '" + raw(key) + "'");
+    }
+
+    String string(String key, String dflt) {
+      String v = raw(key);
+      return v == null ? dflt : v;
+    }
+
+    int integer(String key, int dflt, int min) {
+      String v = raw(key);
+      if (v == null) return dflt;
+      try {
+        int i = Integer.parseInt(v.trim());
+        if (i < min) throw bad(key, "expected an integer >= " + min);
+        return i;
+      } catch (NumberFormatException e) {
+        throw bad(key, "expected an integer >= " + min);
+      }
+    }
+
+    long lng(String key, long dflt) {
+      String v = raw(key);
+      if (v == null) return dflt;
+      try {
+        return Long.parseLong(v.trim());
+      } catch (NumberFormatException e) {
+        throw bad(key, "expected an integer");
+      }
+    }
+
+    double dbl(String key, double dflt) {
+      String v = raw(key);
+      if (v == null) return dflt;
+      try {
+        return Double.parseDouble(v.trim());
+      } catch (NumberFormatException e) {
+        throw bad(key, "expected a number");
+      }
+    }
+  }
+}

@@ -1,0 +1,32 @@
+package ai.gptoss.spark;
+
+import java.util.Map;
+import org.apache.spark.api.plugin.DriverPlugin;
+import org.apache.spark.api.plugin.ExecutorPlugin;
+import org.apache.spark.api.plugin.PluginContext;
+import org.apache.spark.api.plugin.SparkPlugin;
+
+/**
+ * Optional ({@code spark.plugins=ai.gptoss.spark.GptossPlugin}): closes the executor's engines when the
+ * executor stops, before Spark tears down the JVM (without it a JVM shutdown hook does the same). In
+ * local mode that is when the SparkContext stops.
+ */
+public final class GptossPlugin implements SparkPlugin {
+  @Override
+  public DriverPlugin driverPlugin() {
+    return null;
+  }
+
+  @Override
+  public ExecutorPlugin executorPlugin() {
+    return new ExecutorPlugin() {
+      @Override
+      public void init(PluginContext ctx, Map<String, String> extraConf) {}
+
+      @Override
+      public void shutdown() {
+        ExecutorEngines.closeAll();
+      }
+    };
+  }
+}

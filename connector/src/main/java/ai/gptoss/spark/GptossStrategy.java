@@ -1,0 +1,17 @@
+package ai.gptoss.spark;
+
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.SparkStrategy;
+import scala.collection.immutable.Seq;
+
+/** Planner strategy: {@link GptossEval} becomes the batched {@link GptossEvalExec}. */
+final class GptossStrategy extends SparkStrategy {
+  @Override
+  public Seq<SparkPlan> apply(LogicalPlan plan) {
+    if (plan instanceof GptossEval e) {
+      return Scala.seq(new GptossEvalExec(e.input(), e.options(), e.result(), planLater(e.child())));
+    }
+    return Scala.seq();
+  }
+}

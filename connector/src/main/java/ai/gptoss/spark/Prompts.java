@@ -1,0 +1,62 @@
+package ai.gptoss.spark;
+
+import ai.gptoss.engine.GenerationRequest;
+import ai.gptoss.harmony.ChatMessage;
+import java.util.List;
+
+/** Turns a row's prompt ids into an engine request, or says why the row is bad. */
+final class Prompts {
+  private Prompts() {}
+
+  /**
+   * Sampling of one row.
+   *
+   * @param seed the request's seed, or null to derive it from the global seed and the prompt ({@link RowSeeds})
+   */
+  record Sampling(int maxNewTokens, float temperature, float topP, int topK, Long seed) {
+    static Sampling of(GptossOptions o) {
+      return new Sampling(o.maxNewTokens(), o.temperature(), o.topP(), o.topK(), null);
+    }
+  }
+
+  static RequestWindow.Prepared request(ExecutorEngine engine, String id, int[] ids, Sampling s, int maxPromptTokens,
+      RowSeeds seeds) {
+    if (ids.length == 0) return RequestWindow.Prepared.bad(id + ": the prompt has no tokens", 0);
+    if (maxPromptTokens > 0 && ids.length > maxPromptTokens) {
+      return RequestWindow.Prepared.bad(id + ": the prompt has " + ids.length + " tokens, more than "
+          + GptossConf.MAX_PROMPT_TOKENS + "=" + maxPromptTokens, ids.length);
+    }
+    if (ids.length >= engine.maxModelLen()) {
+      return RequestWindow.Prepared.bad(id + ": the prompt has " + ids.length + " tokens; the model's context allows "
+          + (engine.maxModelLen() - 1) + " plus one generated token", ids.length);
+    }
+    long seed = s.seed() != null ? s.seed() : seeds.next(ids);
+    return new RequestWindow.Prepared(new GenerationRequest(id, ids, s.maxNewTokens(), engine.stopTokens(), s.temperature(),
+        s.topP(), s.topK(), seed), null, ids.length);
+  }
+
+  static RequestWindow.Prepared prompt(ExecutorEngine engine, String id, String prompt, GptossOptions o, Sampling s,
+      RowSeeds seeds) {
+    if (prompt == null) return RequestWindow.Prepared.bad(id + ": the prompt is null", 0);
+    if (prompt.isBlank()) return RequestWindow.Prepared.bad(id + ": the prompt is empty", 0);
+    return request(engine, id, engine.renderPrompt(prompt, o), s, o.maxPromptTokens(), seeds);
+  }
+
+  static RequestWindow.Prepared chat(ExecutorEngine engine, String id, List<ChatMessage> messages, GptossOptions o,
+      Sampling s, RowSeeds seeds) {
+    if (messages == null) return RequestWindow.Prepared.bad(id + ": the messages are null", 0);
+    if (messages.isEmpty()) return RequestWindow.Prepared.bad(id + ": the messages are empty", 0);
+    for (int i = 0; i < messages.size(); i++) {
+      ChatMessage m = messages.get(i);
+      if (m.role() == null) return RequestWindow.Prepared.bad(id + ": messages[" + i + "].role is null", 0);
+      if (m.content() == null) return RequestWindow.Prepared.bad(id + ": messages[" + i + "].content is null", 0);
+    }
+    int[] ids;
+    try {
+      ids = engine.renderChat(messages, o);
+    } catch (IllegalArgumentException e) {
+      return RequestWindow.Prepared.bad(id + ": " + e.getMessage(), 0);
+    }
+    return request(engine, id, ids, s, o.maxPromptTokens(), seeds);
+  }
+}

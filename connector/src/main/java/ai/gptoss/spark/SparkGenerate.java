@@ -1,0 +1,196 @@
+package ai.gptoss.spark;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.Serializable;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.TaskCompletionListener;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import scala.Tuple2;
+
+/**
+ * {@code bin/gptoss spark-generate --input IN.jsonl --output DIR}: {@code generate}'s batch mode as a Spark
+ * job. Lines are read in {@code --partitions} splits; each task streams its lines through the executor's
+ * resident engine (the same {@link RequestWindow} and {@link ExecutorEngines} as {@code gptoss()}) and writes
+ * one JSON record per non-blank line, in input order, as text part files under DIR ({@code part-00000},
+ * ...): {@code id, output_ids, finish_reason, prompt_tokens, completion_tokens, error}, plus {@code final},
+ * {@code analysis} and {@code text} for {@code prompt} and {@code messages} lines.
+ */
+@Command(name = "spark-generate", mixinStandardHelpOptions = true,
+    description = "Runs generate's batch input format (JSONL lines with id and input_ids, prompt or messages) as a "
+        + "Spark job; writes one JSON result per line under --output.")
+public final class SparkGenerate implements Callable<Integer> {
+  @Option(names = "--input", required = true, paramLabel = "IN.jsonl", description = "Input lines (any Hadoop path).")
+  String input;
+
+  @Option(names = "--output", required = true, paramLabel = "DIR", description = "Output directory (must not exist).")
+  String output;
+
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "",
+      description = "Model directory or Hadoop URI. Default: the embedded tiny-qa model.")
+  String model;
+
+  @Option(names = "--master", paramLabel = "URL",
+      description = "Spark master. Default: spark.master as spark-submit sets it, else local[*].")
+  String master;
+
+  @Option(names = "--partitions", defaultValue = "4", description = "Input splits (tasks). Default: ${DEFAULT-VALUE}.")
+  int partitions;
+
+  @Option(names = "--max-new-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.") int maxNewTokens;
+  @Option(names = "--temperature", defaultValue = "0", description = "0 (default) is greedy.") float temperature;
+  @Option(names = "--top-p", defaultValue = "1") float topP;
+  @Option(names = "--top-k", defaultValue = "0") int topK;
+  @Option(names = "--seed", defaultValue = "0") long seed;
+  @Option(names = "--max-in-flight", defaultValue = "" + GptossConf.MAX_IN_FLIGHT_DEFAULT,
+      description = "Requests each task keeps in the engine. Default: ${DEFAULT-VALUE}.") int maxInFlight;
+  @Option(names = "--device", defaultValue = "auto", description = "auto (the task's GPU, else CPU) or cpu.") String device;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command and returns its exit status (tests call this). */
+  public static int run(String... args) {
+    CommandLine cl = new CommandLine(new SparkGenerate());
+    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      cmd.getErr().println("gptoss spark-generate: " + ex.getMessage());
+      if (System.getenv("GPTOSS_DEBUG") != null) ex.printStackTrace(cmd.getErr());
+      return 1;
+    });
+    return cl.execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    Map<String, String> opts = new TreeMap<>();
+    opts.put(GptossConf.MODEL, model);
+    opts.put(GptossConf.MAX_IN_FLIGHT, Integer.toString(maxInFlight));
+    opts.put(GptossConf.DEVICE, device);
+    GptossOptions options = GptossOptions.resolve(opts, k -> null);
+    GenerateLine.Defaults defaults = new GenerateLine.Defaults(maxNewTokens, temperature, topP, topK, seed);
+    SparkSession.Builder b = SparkSession.builder().appName("gptoss spark-generate");
+    if (master != null) b.master(master);
+    else if (!new org.apache.spark.SparkConf().contains("spark.master")) b.master("local[*]");
+    SparkSession spark = b.getOrCreate();
+    try {
+      return generate(spark, options, defaults);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private int generate(SparkSession spark, GptossOptions options, GenerateLine.Defaults defaults) {
+    long t0 = System.nanoTime();
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    JavaRDD<String> lines = jsc.textFile(input, partitions);
+    JavaRDD<String> results = lines.zipWithIndex()
+        .mapPartitions(new Lines(options, defaults));
+    results.saveAsTextFile(output);
+    System.err.printf(java.util.Locale.ROOT, "spark-generate: %d partitions written to %s in %.1f s%n",
+        lines.getNumPartitions(), output, (System.nanoTime() - t0) / 1e9);
+    return 0;
+  }
+
+  /** One task: its lines through the executor's engine, one JSON record each, in order. */
+  record Lines(GptossOptions options, GenerateLine.Defaults defaults)
+      implements org.apache.spark.api.java.function.FlatMapFunction<Iterator<Tuple2<String, Long>>, String>, Serializable {
+    @Override
+    public Iterator<String> call(Iterator<Tuple2<String, Long>> in) {
+      TaskContext task = TaskContext.get();
+      ExecutorEngine engine = ExecutorEngines.get(options);
+      RowSeeds seeds = new RowSeeds(defaults.seed());
+      Iterator<GenerateLine.Parsed> parsed = new Iterator<>() {
+        GenerateLine.Parsed next = advance();
+
+        private GenerateLine.Parsed advance() {
+          while (in.hasNext()) {
+            Tuple2<String, Long> t = in.next();
+            if (!t._1().isBlank()) return GenerateLine.parse(t._1(), t._2() + 1, defaults);
+          }
+          return null;
+        }
+
+        @Override
+        public boolean hasNext() {
+          return next != null;
+        }
+
+        @Override
+        public GenerateLine.Parsed next() {
+          GenerateLine.Parsed p = next;
+          next = advance();
+          return p;
+        }
+      };
+      RequestWindow<GenerateLine.Parsed> window = new RequestWindow<>(parsed, p -> prepare(engine, p, seeds), engine,
+          options.maxInFlight(), task);
+      if (task != null) task.addTaskCompletionListener((TaskCompletionListener) ctx -> window.close());
+      ObjectMapper json = new ObjectMapper();
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return window.hasNext();
+        }
+
+        @Override
+        public String next() {
+          RequestWindow.Done<GenerateLine.Parsed> d = window.next();
+          return record(json, d.row(), d.answer());
+        }
+      };
+    }
+
+    private RequestWindow.Prepared prepare(ExecutorEngine engine, GenerateLine.Parsed p, RowSeeds seeds) {
+      if (p.error() != null) return RequestWindow.Prepared.bad(p.error(), 0);
+      String id = "line " + p.lineNo();
+      if (p.inputIds() != null) {
+        for (int i = 0; i < p.inputIds().length; i++) {
+          int t = p.inputIds()[i];
+          if (t < 0 || t >= engine.vocabSize()) {
+            return RequestWindow.Prepared.bad(id + ": 'input_ids'[" + i + "] = " + t + " is outside the vocabulary (vocab_size "
+                + engine.vocabSize() + ")", p.inputIds().length);
+          }
+        }
+        return Prompts.request(engine, id, p.inputIds(), p.sampling(), 0, seeds);
+      }
+      if (p.prompt() != null) return Prompts.prompt(engine, id, p.prompt(), options, p.sampling(), seeds);
+      return Prompts.chat(engine, id, p.messages(), options, p.sampling(), seeds);
+    }
+  }
+
+  static String record(ObjectMapper json, GenerateLine.Parsed line, Answer a) {
+    ObjectNode o = json.createObjectNode();
+    if (line.id() == null) o.putNull("id");
+    else o.set("id", line.id());
+    ArrayNode ids = o.putArray("output_ids");
+    for (int id : a.outputIds()) ids.add(id);
+    o.put("finish_reason", a.finishReason());
+    o.put("prompt_tokens", line.error() != null ? 0 : a.promptTokens());
+    o.put("completion_tokens", a.completionTokens());
+    if (line.harmony()) {
+      o.put("final", a.finalText());
+      o.put("analysis", a.analysis());
+      o.put("text", a.text());
+    }
+    String error = a.error();
+    if (error != null && !error.startsWith("line ")) error = "line " + line.lineNo() + ": " + error;
+    if (error == null) o.putNull("error");
+    else o.put("error", error);
+    try {
+      return json.writeValueAsString(o);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

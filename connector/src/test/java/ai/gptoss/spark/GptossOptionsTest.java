@@ -1,0 +1,48 @@
+package ai.gptoss.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class GptossOptionsTest {
+  @Test
+  void precedenceIsFunctionThenSessionThenDefault() {
+    Map<String, String> session = Map.of("spark.gptoss.max_new_tokens", "10", "spark.gptoss.temperature", "0.5");
+    GptossOptions o = GptossOptions.resolve(Map.of("max_new_tokens", "20"), session::get);
+    assertEquals(20, o.maxNewTokens());
+    assertEquals(0.5f, o.temperature());
+    assertEquals(GptossConf.MAX_IN_FLIGHT_DEFAULT, o.maxInFlight());
+    assertFalse(o.structOutput());
+    assertEquals(GptossOptions.defaults().maxNewTokens(), GptossConf.MAX_NEW_TOKENS_DEFAULT);
+  }
+
+  @Test
+  void errorsNameTheOptionAndWhereItCameFrom() {
+    var fn = assertThrows(IllegalArgumentException.class,
+        () -> GptossOptions.resolve(Map.of("top_p", "2"), k -> null));
+    assertTrue(fn.getMessage().contains("gptoss() option 'top_p'") && fn.getMessage().contains("'2'"), fn.getMessage());
+    var session = assertThrows(IllegalArgumentException.class,
+        () -> GptossOptions.resolve(Map.of(), Map.of("spark.gptoss.error_mode", "explode")::get));
+    assertTrue(session.getMessage().contains("spark.gptoss.error_mode") && session.getMessage().contains("explode"),
+        session.getMessage());
+    var unknown = assertThrows(IllegalArgumentException.class,
+        () -> GptossOptions.resolve(Map.of("max_tokens", "2"), k -> null));
+    assertTrue(unknown.getMessage().contains("max_tokens"), unknown.getMessage());
+  }
+
+  @Test
+  void rowSeedsDependOnGlobalSeedContentAndOccurrence() {
+    RowSeeds a = new RowSeeds(1), b = new RowSeeds(1), c = new RowSeeds(2);
+    int[] p = {1, 2, 3}, q = {1, 2, 4};
+    long first = a.next(p);
+    assertEquals(first, b.next(p));
+    assertNotEquals(first, c.next(p));
+    assertNotEquals(first, a.next(p), "a repeated prompt gets a new seed");
+    assertNotEquals(first, a.next(q));
+  }
+}

@@ -1,0 +1,101 @@
+package ai.gptoss.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** spark-generate in local mode with 4 partitions reproduces the tiny-a golden greedy ids, in input order. */
+class SparkGenerateTest {
+  @TempDir Path tmp;
+
+  @Test
+  void goldenGreedyIdsInLocalModeWithFourPartitions() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    JsonNode golden = json.readTree(TestData.resource("tiny-a.golden.json").toFile());
+    List<String> in = new ArrayList<>();
+    List<JsonNode> cases = new ArrayList<>();
+    for (JsonNode c : golden.get("cases")) {
+      ObjectNode line = json.createObjectNode();
+      line.put("id", c.get("name").asText());
+      line.set("input_ids", c.get("input_ids"));
+      line.put("max_new_tokens", c.get("greedy_ids").size());
+      in.add(line.toString());
+      cases.add(c);
+    }
+    in.add(2, "{\"id\": \"bad\", \"input_ids\": [1, 5000]}");
+    in.add(4, "this is not json");
+    Path input = tmp.resolve("in.jsonl");
+    Files.write(input, in);
+    Path out = tmp.resolve("out");
+
+    int rc = SparkGenerate.run("--input", input.toString(), "--output", out.toString(), "--model",
+        TestData.resource("tiny-a").toString(), "--master", "local[2]", "--partitions", "4");
+    assertEquals(0, rc);
+
+    List<Path> parts;
+    try (Stream<Path> s = Files.list(out)) {
+      parts = s.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList();
+    }
+    assertEquals(4, parts.size(), "one part file per partition: " + parts);
+    List<JsonNode> records = new ArrayList<>();
+    for (Path p : parts) for (String line : Files.readAllLines(p)) records.add(json.readTree(line));
+    assertEquals(in.size(), records.size());
+
+    JsonNode bad = records.get(2);
+    assertEquals("bad", bad.get("id").asText());
+    assertEquals("error", bad.get("finish_reason").asText());
+    assertTrue(bad.get("error").asText().contains("line 3") && bad.get("error").asText().contains("5000"), bad.toString());
+    JsonNode notJson = records.get(4);
+    assertTrue(notJson.get("id").isNull());
+    assertTrue(notJson.get("error").asText().startsWith("line 5: not valid JSON"), notJson.toString());
+
+    records.remove(4);
+    records.remove(2);
+    for (int i = 0; i < cases.size(); i++) {
+      JsonNode c = cases.get(i), r = records.get(i);
+      assertEquals(c.get("name").asText(), r.get("id").asText(), "order");
+      assertEquals(c.get("greedy_ids"), r.get("output_ids"), c.get("name").asText());
+      assertEquals("length", r.get("finish_reason").asText());
+      assertEquals(c.get("input_ids").size(), r.get("prompt_tokens").asInt());
+      assertEquals(c.get("greedy_ids").size(), r.get("completion_tokens").asInt());
+      assertTrue(r.get("error").isNull());
+      assertTrue(!r.has("final"), "token-id lines carry no harmony fields");
+    }
+  }
+
+  @Test
+  void promptAndMessagesLinesGetTheHarmonyFields() throws Exception {
+    Path input = tmp.resolve("qa.jsonl");
+    Files.write(input, List.of(
+        "{\"id\": 1, \"prompt\": \"What is 6 + 7?\"}",
+        "",
+        "{\"id\": 2, \"messages\": [{\"role\": \"user\", \"content\": \"Norway's capital?\"}], \"max_new_tokens\": 48}",
+        "{\"id\": 3, \"prompt\": \"What is 6 + 7?\", \"input_ids\": [1]}"));
+    Path out = tmp.resolve("qa-out");
+    assertEquals(0, SparkGenerate.run("--input", input.toString(), "--output", out.toString(), "--master", "local[2]",
+        "--partitions", "2"));
+    ObjectMapper json = new ObjectMapper();
+    List<JsonNode> records = new ArrayList<>();
+    try (Stream<Path> s = Files.list(out)) {
+      for (Path p : s.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList()) {
+        for (String line : Files.readAllLines(p)) records.add(json.readTree(line));
+      }
+    }
+    assertEquals(3, records.size(), "blank lines are skipped: " + records);
+    assertEquals("13", records.get(0).get("final").asText(), records.get(0).toString());
+    assertTrue(records.get(0).get("analysis").asText().contains("13"), records.get(0).toString());
+    assertTrue(records.get(0).get("text").asText().contains("<|channel|>final<|message|>13"), records.get(0).toString());
+    assertEquals("Oslo", records.get(1).get("final").asText(), records.get(1).toString());
+    assertTrue(records.get(2).get("error").asText().contains("has both 'prompt' and 'input_ids'"), records.get(2).toString());
+  }
+}

@@ -1,0 +1,133 @@
+package ai.gptoss.examples;
+
+import static ai.gptoss.spark.GptossFunctions.gptoss;
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.round;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.trim;
+import static org.apache.spark.sql.functions.when;
+
+import ai.gptoss.spark.GptossConf;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The example evaluation pipeline: questions with reference answers -> {@code gptoss()} answers -> exact
+ * match scores -> a summary table per question kind -> Parquet ({@code OUT/answers}, {@code OUT/summary}),
+ * then prints the accuracy. By default it runs locally on the embedded tiny-qa model over the 1,000
+ * questions of {@code tiny-qa.questions.jsonl} (bundled), which tiny-qa was trained to answer.
+ */
+@Command(name = "tiny-qa-eval", mixinStandardHelpOptions = true,
+    description = "Answers questions with gptoss() in Spark, scores them against reference answers, writes Parquet.")
+public final class TinyQaEvaluation implements Callable<Integer> {
+  @Option(names = "--questions", paramLabel = "JSONL",
+      description = "Questions (id, question, answer) as JSON lines. Default: the bundled tiny-qa.questions.jsonl.")
+  String questions;
+
+  @Option(names = "--output", paramLabel = "DIR", defaultValue = "target/tiny-qa-eval",
+      description = "Where answers/ and summary/ go (Parquet, overwritten). Default: ${DEFAULT-VALUE}.")
+  String output;
+
+  @Option(names = "--master", paramLabel = "URL",
+      description = "Spark master. Default: spark.master as spark-submit sets it, else local[*].")
+  String master;
+
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "",
+      description = "Model directory or Hadoop URI. Default: the embedded tiny-qa model.")
+  String model;
+
+  @Option(names = "--limit", defaultValue = "0", description = "Evaluate only the first N questions (0: all).")
+  int limit;
+
+  @Option(names = "--partitions", defaultValue = "0", description = "Partitions of the question set (0: Spark's default parallelism).")
+  int partitions;
+
+  @Option(names = "--min-accuracy", defaultValue = "0",
+      description = "Exit with status 3 when the accuracy is below this fraction (for CI). Default: ${DEFAULT-VALUE}.")
+  double minAccuracy;
+
+  /** Accuracy of the last run (for tests). */
+  double accuracy;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new TinyQaEvaluation()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    SparkSession.Builder b = SparkSession.builder().appName("tiny-qa evaluation")
+        .config("spark.sql.extensions", GptossConf.EXTENSIONS_CLASS);
+    if (master != null) b.master(master);
+    else if (!new org.apache.spark.SparkConf().contains("spark.master")) b.master("local[*]");
+    SparkSession spark = b.getOrCreate();
+    try {
+      accuracy = run(spark);
+    } finally {
+      spark.stop();
+    }
+    return accuracy < minAccuracy ? 3 : 0;
+  }
+
+  double run(SparkSession spark) throws IOException {
+    long t0 = System.nanoTime();
+    Dataset<Row> qs = questions != null ? spark.read().json(questions)
+        : spark.read().json(spark.createDataset(bundledQuestions(), Encoders.STRING()));
+    qs = qs.select(col("id").cast("long"), col("question"), col("answer")).orderBy("id");
+    if (limit > 0) qs = qs.limit(limit);
+    int n = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
+    qs = qs.repartition(n);
+
+    Map<String, String> options = model.isEmpty() ? Map.of("output", "struct", "max_new_tokens", "64")
+        : Map.of("output", "struct", "max_new_tokens", "64", "model", model);
+    Dataset<Row> answers = qs
+        .withColumn("r", gptoss(col("question"), options))
+        .select(col("id"), col("question"), col("answer"),
+            col("r.final").as("prediction"), col("r.analysis").as("reasoning"), col("r.finish_reason").as("finish_reason"),
+            col("r.completion_tokens").as("completion_tokens"), col("r.error").as("error"))
+        .withColumn("kind", when(col("question").contains("capital"), lit("capital")).otherwise(lit("arithmetic")))
+        .withColumn("correct", trim(col("prediction")).equalTo(trim(col("answer"))).and(col("prediction").isNotNull()));
+    // Answers are computed once, written, and everything else reads the Parquet copy.
+    answers.write().mode(SaveMode.Overwrite).parquet(output + "/answers");
+    Dataset<Row> scored = spark.read().parquet(output + "/answers");
+
+    Dataset<Row> summary = scored.groupBy("kind")
+        .agg(count(lit(1)).as("questions"), sum(col("correct").cast("int")).as("correct"),
+            round(avg(col("correct").cast("double")), 4).as("accuracy"),
+            round(avg("completion_tokens"), 1).as("mean_completion_tokens"),
+            sum(when(col("error").isNotNull(), 1).otherwise(0)).as("errors"))
+        .orderBy("kind");
+    summary.write().mode(SaveMode.Overwrite).parquet(output + "/summary");
+    summary.show(false);
+
+    Row total = scored.agg(count(lit(1)), sum(col("correct").cast("int"))).first();
+    long questionsN = total.getLong(0), correct = total.isNullAt(1) ? 0 : total.getLong(1);
+    double acc = questionsN == 0 ? 0 : (double) correct / questionsN;
+    System.out.printf(Locale.ROOT, "accuracy: %.1f%% (%d/%d) in %.1f s; answers and summary in %s%n", 100 * acc, correct,
+        questionsN, (System.nanoTime() - t0) / 1e9, output);
+    return acc;
+  }
+
+  static List<String> bundledQuestions() throws IOException {
+    try (InputStream in = TinyQaEvaluation.class.getResourceAsStream("tiny-qa.questions.jsonl")) {
+      if (in == null) throw new IOException("resource ai/gptoss/examples/tiny-qa.questions.jsonl is missing from the jar");
+      return Arrays.stream(new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")).filter(s -> !s.isBlank()).toList();
+    }
+  }
+}

@@ -1,0 +1,344 @@
+package ai.gptoss.engine;
+
+import ai.gptoss.backend.Backend;
+import ai.gptoss.backend.KvCacheSpec;
+import ai.gptoss.backend.StepResult;
+import ai.gptoss.model.ModelConfig;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * A resident generation engine over one {@link Backend}: any number of threads submit requests,
+ * one loop thread runs steps with continuous batching (see {@link Scheduler}) over a paged KV cache.
+ *
+ * <p>Lifecycle: {@link #start} allocates the backend's KV pools and starts the loop thread (a daemon
+ * named {@code gptoss-engine-<backend>}); {@link #close} cancels every request still in it, frees all
+ * pages and stops the thread. The engine does not close the backend; its creator does, after the
+ * engine.
+ *
+ * <p>Results: {@link #submit} returns at once. A request's future completes on the loop thread once the
+ * request has left the engine and its pages are back in the pool (so callbacks attached with the
+ * non-async {@code CompletableFuture} methods run on the loop thread and must be quick). Invalid
+ * requests complete at once with {@link FinishReason#ERROR} and a message that names the problem;
+ * submit never throws. A backend failure in a step fails the requests of that step (ERROR, pages
+ * freed); the engine keeps serving the others.
+ */
+public final class Engine implements AutoCloseable {
+  private final Backend backend;
+  private final EngineConfig config;
+  private final ModelConfig model;
+  private final Scheduler scheduler;
+  private final Consumer<EngineStats> afterStep;
+  private final Thread loop;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition wake = lock.newCondition();
+  private final ArrayDeque<Sequence> arrivals = new ArrayDeque<>(); // guarded by lock
+  private final ArrayDeque<Sequence> cancels = new ArrayDeque<>(); // guarded by lock
+  private boolean closed; // guarded by lock
+  private final AtomicLong seqNo = new AtomicLong();
+  private static final GenerationRequest NULL_REQUEST = GenerationRequest.greedy(null, new int[0], 1, List.of());
+  private final AtomicLong rejected = new AtomicLong();
+
+  // Loop-thread counters, published through `published` after every change.
+  private long done, failed, cancelled, promptTokens, generatedTokens, computedTokens, steps, batchSeqs, busyNanos;
+  private volatile EngineStats published;
+  private final List<Runnable> toComplete = new ArrayList<>(); // loop thread only
+
+  private Engine(Backend backend, EngineConfig resolved, Consumer<EngineStats> afterStep) {
+    this.backend = backend;
+    this.config = resolved;
+    this.model = backend.config();
+    this.afterStep = afterStep;
+    this.scheduler = new Scheduler(resolved, model.slidingWindow());
+    backend.allocateKvCache(new KvCacheSpec(resolved.pageSize(), resolved.fullPages(), resolved.slidingPages()));
+    publish();
+    this.loop = new Thread(this::run, "gptoss-engine-" + backend.name());
+    loop.setDaemon(true);
+  }
+
+  /**
+   * Allocates the KV pools on {@code backend} (sized by {@link EngineConfig#resolve}) and starts the
+   * loop thread. The backend must be fresh: its KV cache is allocated once.
+   */
+  public static Engine start(Backend backend, EngineConfig config) {
+    return start(backend, config, null);
+  }
+
+  /** As {@link #start(Backend, EngineConfig)}, calling {@code afterStep} on the loop thread after every step. */
+  static Engine start(Backend backend, EngineConfig config, Consumer<EngineStats> afterStep) {
+    Engine e = new Engine(backend, config.resolve(backend), afterStep);
+    e.loop.start();
+    return e;
+  }
+
+  /** The configuration in effect, with pool sizes and max model length filled in. */
+  public EngineConfig config() {
+    return config;
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  /** Queues a request; thread-safe, returns at once, never throws. */
+  public RequestHandle submit(GenerationRequest request) {
+    return submitAll(List.of(request == null ? NULL_REQUEST : request)).get(0);
+  }
+
+  /**
+   * Queues several requests at once: they join at the same step boundary, in list order (the CLI
+   * and tests use this to make arrival deterministic). Thread-safe, never throws.
+   */
+  public List<RequestHandle> submitAll(List<GenerationRequest> requests) {
+    List<RequestHandle> handles = new ArrayList<>(requests.size());
+    List<Sequence> accepted = new ArrayList<>(requests.size());
+    int maxLength = (int) Math.min(config.maxModelLen(), (long) config.fullPages() * config.pageSize());
+    for (GenerationRequest request : requests) {
+      String invalid = request == null || request == NULL_REQUEST ? "request is null" : validate(request);
+      if (invalid != null) {
+        rejected.incrementAndGet();
+        String id = request == null ? null : request.id();
+        int promptLen = request == null || request.inputIds() == null ? 0 : request.inputIds().length;
+        handles.add(completed(GenerationResult.failed(id, promptLen, invalid)));
+        continue;
+      }
+      Sequence[] self = new Sequence[1];
+      Sequence s = new Sequence(request, seqNo.getAndIncrement(), request.inputIds().clone(), maxLength,
+          () -> requestCancel(self[0]));
+      self[0] = s;
+      handles.add(s);
+      accepted.add(s);
+    }
+    lock.lock();
+    try {
+      if (closed) {
+        for (int i = 0; i < handles.size(); i++) {
+          if (handles.get(i) instanceof Sequence s) {
+            rejected.incrementAndGet();
+            handles.set(i, completed(GenerationResult.failed(s.id(), s.promptLen, "the engine is closed")));
+          }
+        }
+        return handles;
+      }
+      arrivals.addAll(accepted);
+      if (!accepted.isEmpty()) wake.signal();
+    } finally {
+      lock.unlock();
+    }
+    return handles;
+  }
+
+  /** Why {@code r} cannot run, or null. */
+  private String validate(GenerationRequest r) {
+    int[] ids = r.inputIds();
+    if (ids == null || ids.length == 0) return "request " + r.id() + ": input_ids is empty";
+    for (int i = 0; i < ids.length; i++) {
+      if (ids[i] < 0 || ids[i] >= model.vocabSize()) {
+        return "request " + r.id() + ": input_ids[" + i + "] = " + ids[i] + " is outside the vocabulary (vocab_size "
+            + model.vocabSize() + ")";
+      }
+    }
+    if (r.maxNewTokens() < 1) return "request " + r.id() + ": max_new_tokens must be at least 1, got " + r.maxNewTokens();
+    if (!(r.temperature() >= 0) || Float.isInfinite(r.temperature())) {
+      return "request " + r.id() + ": temperature must be a finite number >= 0, got " + r.temperature();
+    }
+    if (!(r.topP() > 0 && r.topP() <= 1)) return "request " + r.id() + ": top_p must be in (0, 1], got " + r.topP();
+    if (r.topK() < 0) return "request " + r.id() + ": top_k must be >= 0, got " + r.topK();
+    if (ids.length + 1L > config.maxModelLen()) {
+      return "request " + r.id() + ": prompt of " + ids.length + " tokens leaves no room to generate within the"
+          + " max model length of " + config.maxModelLen();
+    }
+    long poolTokens = (long) config.fullPages() * config.pageSize();
+    if (ids.length + 1L > poolTokens) {
+      return "request " + r.id() + ": prompt of " + ids.length + " tokens does not fit the KV pool (" + poolTokens
+          + " tokens)";
+    }
+    return null;
+  }
+
+  private static RequestHandle completed(GenerationResult result) {
+    CompletableFuture<GenerationResult> f = CompletableFuture.completedFuture(result);
+    return new RequestHandle() {
+      @Override
+      public CompletableFuture<GenerationResult> result() {
+        return f;
+      }
+
+      @Override
+      public void cancel() {}
+    };
+  }
+
+  private void requestCancel(Sequence s) {
+    lock.lock();
+    try {
+      cancels.add(s);
+      wake.signal();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public EngineStats stats() {
+    EngineStats p = published;
+    long r = rejected.get();
+    return new EngineStats(p.requestsDone() + r, p.requestsFailed() + r, p.requestsCancelled(), p.promptTokens(),
+        p.generatedTokens(), p.computedTokens(), p.steps(), p.meanBatchSize(), p.tokensPerSecond(), p.running(),
+        p.waiting(), p.preemptions(), p.fullPagesFree(), p.fullPagesUsed(), p.slidingPagesFree(), p.slidingPagesUsed());
+  }
+
+  /** Cancels every request still in the engine, frees all pages and stops the loop thread. Idempotent. */
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      closed = true;
+      wake.signal();
+    } finally {
+      lock.unlock();
+    }
+    if (Thread.currentThread() != loop) {
+      boolean interrupted = false;
+      while (loop.isAlive()) {
+        try {
+          loop.join();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---- the loop thread ----
+
+  private void run() {
+    while (true) {
+      List<Sequence> newSeqs, cancelled;
+      boolean closing;
+      lock.lock();
+      try {
+        while (arrivals.isEmpty() && cancels.isEmpty() && !closed && !scheduler.hasWork()) {
+          wake.awaitUninterruptibly();
+        }
+        newSeqs = new ArrayList<>(arrivals);
+        arrivals.clear();
+        cancelled = new ArrayList<>(cancels);
+        cancels.clear();
+        closing = closed;
+      } finally {
+        lock.unlock();
+      }
+      try {
+        for (Sequence s : newSeqs) scheduler.add(s);
+        for (Sequence s : cancelled) {
+          if (s.status == Sequence.Status.FINISHED) continue;
+          scheduler.remove(s);
+          finish(s, FinishReason.CANCELLED, null);
+        }
+        if (closing) {
+          for (Sequence s : scheduler.all()) {
+            scheduler.remove(s);
+            finish(s, FinishReason.CANCELLED, null);
+          }
+          publish();
+          return;
+        }
+        if (!toComplete.isEmpty() || !scheduler.hasWork()) publish();
+        if (scheduler.hasWork()) step();
+      } catch (RuntimeException | Error e) {
+        // A bug in the engine itself: fail everything in it rather than hang the callers' futures.
+        failAll("internal engine error: " + e);
+      }
+    }
+  }
+
+  private void step() {
+    long t0 = System.nanoTime();
+    ScheduledStep plan = scheduler.schedule();
+    if (plan.isEmpty()) throw new IllegalStateException("scheduler planned an empty step with work pending");
+    StepResult result;
+    try {
+      result = backend.step(plan.batch());
+      checkResult(plan, result);
+    } catch (RuntimeException | Error e) {
+      String msg = "backend " + backend.name() + " failed in a step of " + plan.batch().numTokens() + " tokens: " + e;
+      for (Sequence s : scheduler.fail(plan)) finish(s, FinishReason.ERROR, msg);
+      busyNanos += System.nanoTime() - t0;
+      publish();
+      return;
+    }
+    List<Scheduler.Finished> finished = scheduler.update(plan, result);
+    steps++;
+    batchSeqs += plan.seqs().size();
+    computedTokens += plan.batch().numTokens();
+    generatedTokens += result.sampled().length;
+    for (Scheduler.Finished f : finished) finish(f.seq(), f.reason(), null);
+    busyNanos += System.nanoTime() - t0;
+    // The observer (tests) runs before the step's futures complete and its stats are published.
+    if (afterStep != null) afterStep.accept(snapshot());
+    publish();
+  }
+
+  private void checkResult(ScheduledStep plan, StepResult r) {
+    int rows = plan.batch().outputRows().length;
+    if (r == null || r.sampled() == null || r.sampled().length != rows) {
+      throw new IllegalStateException("step returned " + (r == null || r.sampled() == null ? "no" : r.sampled().length)
+          + " sampled ids for " + rows + " output rows");
+    }
+    for (int id : r.sampled()) {
+      if (id < 0 || id >= model.vocabSize()) throw new IllegalStateException("step sampled token id " + id + " outside the vocabulary");
+    }
+  }
+
+  private void failAll(String msg) {
+    for (Sequence s : scheduler.all()) {
+      try {
+        scheduler.remove(s);
+      } catch (RuntimeException ignored) {
+        // The accounting is already broken; the request still gets its answer.
+      }
+      finish(s, FinishReason.ERROR, msg);
+    }
+    publish();
+  }
+
+  /** Counts a request that left the engine; its future completes at the next {@link #publish}. */
+  private void finish(Sequence s, FinishReason reason, String error) {
+    s.status = Sequence.Status.FINISHED;
+    done++;
+    promptTokens += s.promptLen;
+    if (reason == FinishReason.ERROR) failed++;
+    if (reason == FinishReason.CANCELLED) cancelled++;
+    toComplete.add(() -> s.complete(reason, error));
+  }
+
+  /**
+   * Publishes the counters, then completes the futures of requests that left: a caller who sees its
+   * future done also sees stats that no longer count its pages.
+   */
+  private EngineStats publish() {
+    EngineStats s = snapshot();
+    published = s;
+    List<Runnable> complete = new ArrayList<>(toComplete);
+    toComplete.clear();
+    for (Runnable r : complete) r.run();
+    return s;
+  }
+
+  private EngineStats snapshot() {
+    PagePool f = scheduler.fullPool(), sl = scheduler.slidingPool();
+    EngineStats s = new EngineStats(done, failed, cancelled, promptTokens, generatedTokens, computedTokens, steps,
+        steps == 0 ? 0 : (double) batchSeqs / steps, busyNanos == 0 ? 0 : generatedTokens * 1e9 / busyNanos,
+        scheduler.running(), scheduler.waiting(), scheduler.preemptions(), f.freePages(), f.usedPages(),
+        sl.freePages(), sl.usedPages());
+    return s;
+  }
+}

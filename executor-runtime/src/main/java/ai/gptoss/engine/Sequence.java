@@ -1,0 +1,112 @@
+package ai.gptoss.engine;
+
+import ai.gptoss.backend.SamplingParams;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The engine's state of one request. As in vLLM, the scheduler only knows how many of the
+ * sequence's tokens (prompt followed by what was generated) have their KV computed; a prefill and a
+ * decode are the same thing with different counts, and a preempted sequence simply drops back to
+ * zero computed tokens and recomputes.
+ *
+ * <p>Owned by the engine loop thread, except {@link #cancelRequested} and {@link #result}, which the
+ * caller's threads may touch.
+ */
+final class Sequence implements RequestHandle {
+  enum Status {
+    WAITING,
+    RUNNING,
+    FINISHED
+  }
+
+  final GenerationRequest request;
+  final long seqNo; // submission order
+  final int promptLen;
+  final int maxLength; // stop with LENGTH when the sequence holds this many tokens
+  final SamplingParams sampling;
+  final PageTable fullPages = new PageTable();
+  final PageTable slidingPages = new PageTable();
+  private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+  private final Runnable onCancel;
+  volatile boolean cancelRequested;
+
+  private int[] tokens;
+  private int length; // tokens known: prompt + generated
+  int numComputed; // tokens whose KV is in the cache
+  Status status = Status.WAITING;
+  int preemptions;
+
+  final long submitNanos;
+  long firstScheduledNanos;
+  long firstTokenNanos;
+
+  Sequence(GenerationRequest request, long seqNo, int[] prompt, int maxLength, Runnable onCancel) {
+    this.request = request;
+    this.seqNo = seqNo;
+    this.promptLen = prompt.length;
+    this.maxLength = maxLength;
+    this.onCancel = onCancel;
+    this.sampling = new SamplingParams(request.temperature(), request.topP(), request.topK(), request.seed(), 0);
+    this.tokens = Arrays.copyOf(prompt, (int) Math.min(maxLength, prompt.length + (long) Math.min(request.maxNewTokens(), 1024)));
+    this.length = prompt.length;
+    this.submitNanos = System.nanoTime();
+  }
+
+  int length() {
+    return length;
+  }
+
+  int token(int i) {
+    return tokens[i];
+  }
+
+  int generated() {
+    return length - promptLen;
+  }
+
+  void append(int id) {
+    if (length == tokens.length) tokens = Arrays.copyOf(tokens, Math.min(maxLength, tokens.length * 2));
+    tokens[length++] = id;
+  }
+
+  int[] outputIds() {
+    return Arrays.copyOfRange(tokens, promptLen, length);
+  }
+
+  /** Tokens still to compute before the next one can be sampled. */
+  int remaining() {
+    return length - numComputed;
+  }
+
+  @Override
+  public CompletableFuture<GenerationResult> result() {
+    return result;
+  }
+
+  @Override
+  public void cancel() {
+    if (result.isDone() || cancelRequested) return;
+    cancelRequested = true;
+    onCancel.run();
+  }
+
+  String id() {
+    return request.id();
+  }
+
+  /** Completes the caller's future; called by the engine loop after the pages are released. */
+  void complete(FinishReason reason, String error) {
+    status = Status.FINISHED;
+    long now = System.nanoTime();
+    int[] out = outputIds();
+    result.complete(new GenerationResult(request.id(), out, reason, promptLen, out.length, error,
+        firstScheduledNanos == 0 ? now - submitNanos : firstScheduledNanos - submitNanos,
+        firstTokenNanos == 0 ? 0 : firstTokenNanos - submitNanos, now - submitNanos));
+  }
+
+  @Override
+  public String toString() {
+    return "seq " + seqNo + " (" + request.id() + ", " + numComputed + "/" + length + " computed)";
+  }
+}

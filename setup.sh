@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds the project and creates bin/gptoss. Needs Java 17+ and Maven 3.8+ (nothing else: the CUDA
+# kernels are compiled at first use by NVRTC on GPU machines; the default model is embedded).
+set -euo pipefail
+cd "$(dirname "$0")"
+mvn -B -q -ntp install -DskipTests
+rm -rf build/lib && mkdir -p build/lib
+# The runtime classpath of the whole product, Spark included (it is "provided" on a cluster).
+mvn -B -q -ntp -pl examples dependency:copy-dependencies -DincludeScope=compile -DoutputDirectory="$(pwd)/build/lib"
+cp examples/target/gptoss-examples-*.jar connector/target/gptoss-connector-*.jar \
+   executor-runtime/target/gptoss-executor-runtime-*.jar native/target/gptoss-native-*.jar build/lib/
+rm -f build/lib/*-sources.jar build/lib/*-tests.jar
+mkdir -p bin
+cp scripts/gptoss bin/gptoss
+chmod +x bin/gptoss
+echo "setup: built $(ls build/lib | wc -l) jars; run bin/gptoss --help"
