@@ -11,6 +11,7 @@ import ai.gptoss.backend.KvCacheSpec;
 import ai.gptoss.backend.StepBatch;
 import ai.gptoss.backend.StepResult;
 import ai.gptoss.backend.YarnRope;
+import ai.gptoss.model.Checkpoint;
 import ai.gptoss.model.ModelConfig;
 import ai.gptoss.model.ModelWeights;
 import org.bytedeco.cuda.cublas.cublasContext;
@@ -70,17 +71,22 @@ public final class CudaBackend implements Backend {
   private IntPointer sampledHost;
   private long sampledHostInts;
 
-  /** Uploads {@code weights} to GPU {@code ordinal}. */
+  /** Uploads {@code weights} (already in host memory) to GPU {@code ordinal}. */
   public static CudaBackend upload(ModelWeights weights, int ordinal) {
-    return new CudaBackend(weights.config, ordinal, weights, 0);
+    return new CudaBackend(weights.config, ordinal, k -> DeviceModel.upload(weights));
+  }
+
+  /** Streams a checkpoint to GPU {@code ordinal} (no float copy of the weights on the host). */
+  public static CudaBackend load(Checkpoint ckpt, int ordinal) {
+    return new CudaBackend(ckpt.config(), ordinal, k -> DeviceModel.load(ckpt));
   }
 
   /** A model with {@code config}'s shapes and random weights generated on the GPU. */
   public static CudaBackend synthetic(ModelConfig config, int ordinal, long seed) {
-    return new CudaBackend(config, ordinal, null, seed);
+    return new CudaBackend(config, ordinal, k -> DeviceModel.synthetic(config, k, seed));
   }
 
-  private CudaBackend(ModelConfig c, int ordinal, ModelWeights weights, long seed) {
+  private CudaBackend(ModelConfig c, int ordinal, java.util.function.Function<Kernels, DeviceModel> weights) {
     this.c = c;
     this.ordinal = ordinal;
     int group = c.numAttentionHeads() / c.numKeyValueHeads();
@@ -112,7 +118,7 @@ public final class CudaBackend implements Backend {
     k = new Kernels(new KernelCompiler(arch), stream);
     k.allowSharedMemory("bf16_mxfp4w_moe_gemm", MOE_SMEM_PRECISE);
     Cuda.trace("weights");
-    model = weights != null ? DeviceModel.upload(weights) : DeviceModel.synthetic(c, k, seed);
+    model = weights.apply(k);
     check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(after loading weights)");
     Cuda.trace("loaded");
   }

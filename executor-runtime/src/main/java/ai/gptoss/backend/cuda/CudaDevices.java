@@ -5,7 +5,6 @@ import static org.bytedeco.cuda.global.cudart.cudaGetDeviceCount;
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.BackendException;
 import ai.gptoss.model.Checkpoint;
-import ai.gptoss.model.ModelWeights;
 import java.nio.file.Path;
 
 /**
@@ -30,7 +29,7 @@ public final class CudaDevices {
     String s = modelDir.toString();
     if (s.startsWith(SyntheticModels.PREFIX)) return CudaBackend.synthetic(SyntheticModels.config(s), ordinal, 1234);
     try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
-      return CudaBackend.upload(ModelWeights.load(ckpt), ordinal);
+      return CudaBackend.load(ckpt, ordinal);
     }
   }
 }

@@ -13,14 +13,26 @@ import org.bytedeco.javacpp.Pointer;
 final class DeviceArena implements AutoCloseable {
   static final long ALIGN = 256;
   private final String what;
-  private final Pointer base = new Pointer();
+  private final Pointer base;
   private final long capacity;
   private long used;
 
   DeviceArena(String what, long bytes) {
     this.what = what;
     this.capacity = Math.max(ALIGN, bytes);
+    this.base = new Pointer();
     check(cudaMalloc(base, capacity), "cudaMalloc(" + what + ", " + capacity + " bytes)");
+  }
+
+  /** The same layout with no device memory behind it (base address 0): host images in tests. */
+  private DeviceArena(String what, long bytes, boolean layoutOnly) {
+    this.what = what;
+    this.capacity = Math.max(ALIGN, bytes);
+    this.base = null;
+  }
+
+  static DeviceArena layoutOnly(String what, long bytes) {
+    return new DeviceArena(what, bytes, true);
   }
 
   static long aligned(long bytes) {
@@ -32,13 +44,13 @@ final class DeviceArena implements AutoCloseable {
     if (used + a > capacity) {
       throw new CudaException(what + ": arena of " + capacity + " bytes is full (asked " + bytes + " more after " + used + ")");
     }
-    long addr = base.address() + used;
+    long addr = base() + used;
     used += a;
     return addr;
   }
 
   long base() {
-    return base.address();
+    return base == null ? 0 : base.address();
   }
 
   long capacity() {
@@ -51,7 +63,7 @@ final class DeviceArena implements AutoCloseable {
 
   @Override
   public void close() {
-    if (!base.isNull()) {
+    if (base != null && !base.isNull()) {
       cudaFree(base);
       base.setNull();
     }

@@ -5,6 +5,7 @@ import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 
 import ai.gptoss.backend.YarnRope;
+import ai.gptoss.model.Checkpoint;
 import ai.gptoss.model.ModelConfig;
 import ai.gptoss.model.ModelWeights;
 import java.util.ArrayList;
@@ -57,9 +58,14 @@ final class DeviceModel implements AutoCloseable {
 
   /** Reserves the arena and lays out every tensor (contents undefined until filled). */
   private DeviceModel(ModelConfig c) {
+    this(c, new DeviceArena("model weights", bytes(c)));
+  }
+
+  /** The tensor layout over {@code arena}. */
+  private DeviceModel(ModelConfig c, DeviceArena arena) {
     this.c = c;
     long v = c.vocabSize(), h = c.hiddenSize(), q = c.qDim(), k = c.kvDim(), e = c.numLocalExperts(), i = c.intermediateSize();
-    arena = new DeviceArena("model weights", bytes(c));
+    this.arena = arena;
     embed = arena.alloc(v * h * 2);
     lmHead = arena.alloc(v * h * 2);
     norm = arena.alloc(h * 4);
@@ -76,37 +82,105 @@ final class DeviceModel implements AutoCloseable {
   /** Uploads host weights (dense float32 is rounded to bf16; checkpoints store bf16, so exactly). */
   static DeviceModel upload(ModelWeights w) {
     DeviceModel m = new DeviceModel(w.config);
-    try (Uploader up = new Uploader()) {
-      up.bf16(m.embed, w.embedTokens);
-      up.bf16(m.lmHead, w.lmHead);
-      up.f32(m.norm, w.norm);
-      up.f32(m.invFreq, new YarnRope(w.config).invFreq());
-      for (int l = 0; l < w.layers.size(); l++) {
-        ModelWeights.Layer s = w.layers.get(l);
-        Layer d = m.layers.get(l);
-        up.f32(d.inputNorm(), s.inputLayernorm());
-        up.f32(d.postNorm(), s.postAttentionLayernorm());
-        up.bf16(d.wqkv(), concat(s.qProj(), s.kProj(), s.vProj()));
-        up.f32(d.bqkv(), concat(s.qBias(), s.kBias(), s.vBias()));
-        up.bf16(d.wo(), s.oProj());
-        up.f32(d.bo(), s.oBias());
-        up.f32(d.sinks(), s.sinks());
-        up.bf16(d.router(), s.routerWeight());
-        up.f32(d.routerBias(), s.routerBias());
-        up.bytes(d.gateUpBlocks(), s.gateUpBlocks());
-        up.bytes(d.gateUpScales(), transposeScales(s.gateUpScales(), w.config.numLocalExperts(), 2 * w.config.intermediateSize(),
-            w.config.hiddenSize() / 32));
-        up.f32(d.gateUpBias(), s.gateUpBias());
-        up.bytes(d.downBlocks(), s.downBlocks());
-        up.bytes(d.downScales(), transposeScales(s.downScales(), w.config.numLocalExperts(), w.config.hiddenSize(),
-            w.config.intermediateSize() / 32));
-        up.f32(d.downBias(), s.downBias());
-      }
+    try (Uploader up = new Uploader(new DeviceSink())) {
+      m.write(w, up);
     } catch (RuntimeException e) {
       m.close();
       throw e;
     }
     return m;
+  }
+
+  /**
+   * Streams a checkpoint to the GPU without a float copy on the host: bf16 matrices and MXFP4 blocks
+   * go from the file through one staging buffer to their place in the arena; only vectors and the
+   * (1/32-size) scales, which are transposed, pass through Java arrays.
+   */
+  static DeviceModel load(Checkpoint ckpt) {
+    DeviceModel m = new DeviceModel(ckpt.config());
+    try (Uploader up = new Uploader(new DeviceSink()); CheckpointStream in = new CheckpointStream(ckpt)) {
+      m.write(in, up);
+    } catch (RuntimeException e) {
+      m.close();
+      throw e;
+    }
+    return m;
+  }
+
+  /** The arena image {@link #upload} would make, on the host (tests compare the two load paths). */
+  static byte[] hostImage(ModelWeights w) {
+    DeviceModel m = new DeviceModel(w.config, DeviceArena.layoutOnly("host image", bytes(w.config)));
+    HostSink sink = new HostSink(m.arena.capacity());
+    m.write(w, new Uploader(sink));
+    return sink.image;
+  }
+
+  /** The arena image {@link #load} would make, on the host. */
+  static byte[] hostImage(Checkpoint ckpt) {
+    DeviceModel m = new DeviceModel(ckpt.config(), DeviceArena.layoutOnly("host image", bytes(ckpt.config())));
+    HostSink sink = new HostSink(m.arena.capacity());
+    try (CheckpointStream in = new CheckpointStream(ckpt)) {
+      m.write(in, new Uploader(sink));
+    }
+    return sink.image;
+  }
+
+  private void write(ModelWeights w, Uploader up) {
+    up.bf16(embed, w.embedTokens);
+    up.bf16(lmHead, w.lmHead);
+    up.f32(norm, w.norm);
+    up.f32(invFreq, new YarnRope(c).invFreq());
+    for (int l = 0; l < w.layers.size(); l++) {
+      ModelWeights.Layer s = w.layers.get(l);
+      Layer d = layers.get(l);
+      up.f32(d.inputNorm(), s.inputLayernorm());
+      up.f32(d.postNorm(), s.postAttentionLayernorm());
+      up.bf16(d.wqkv(), concat(s.qProj(), s.kProj(), s.vProj()));
+      up.f32(d.bqkv(), concat(s.qBias(), s.kBias(), s.vBias()));
+      up.bf16(d.wo(), s.oProj());
+      up.f32(d.bo(), s.oBias());
+      up.f32(d.sinks(), s.sinks());
+      up.bf16(d.router(), s.routerWeight());
+      up.f32(d.routerBias(), s.routerBias());
+      up.bytes(d.gateUpBlocks(), s.gateUpBlocks());
+      up.bytes(d.gateUpScales(), transposeScales(s.gateUpScales(), c.numLocalExperts(), 2 * c.intermediateSize(),
+          c.hiddenSize() / 32));
+      up.f32(d.gateUpBias(), s.gateUpBias());
+      up.bytes(d.downBlocks(), s.downBlocks());
+      up.bytes(d.downScales(), transposeScales(s.downScales(), c.numLocalExperts(), c.hiddenSize(),
+          c.intermediateSize() / 32));
+      up.f32(d.downBias(), s.downBias());
+    }
+  }
+
+  private void write(CheckpointStream in, Uploader up) {
+    long v = c.vocabSize(), h = c.hiddenSize(), q = c.qDim(), k = c.kvDim(), e = c.numLocalExperts(), i = c.intermediateSize();
+    in.bf16("model.embed_tokens.weight", up, embed, v, h);
+    in.bf16("lm_head.weight", up, lmHead, v, h);
+    up.f32(norm, in.floats("model.norm.weight", h));
+    up.f32(invFreq, new YarnRope(c).invFreq());
+    for (int l = 0; l < c.numHiddenLayers(); l++) {
+      String p = "model.layers." + l + ".", a = p + "self_attn.", x = p + "mlp.experts.";
+      Layer d = layers.get(l);
+      up.f32(d.inputNorm(), in.floats(p + "input_layernorm.weight", h));
+      up.f32(d.postNorm(), in.floats(p + "post_attention_layernorm.weight", h));
+      in.bf16(a + "q_proj.weight", up, d.wqkv(), q, h);
+      in.bf16(a + "k_proj.weight", up, d.wqkv() + q * h * 2, k, h);
+      in.bf16(a + "v_proj.weight", up, d.wqkv() + (q + k) * h * 2, k, h);
+      up.f32(d.bqkv(), concat(in.floats(a + "q_proj.bias", q), in.floats(a + "k_proj.bias", k), in.floats(a + "v_proj.bias", k)));
+      in.bf16(a + "o_proj.weight", up, d.wo(), h, q);
+      up.f32(d.bo(), in.floats(a + "o_proj.bias", h));
+      up.f32(d.sinks(), in.floats(a + "sinks", c.numAttentionHeads()));
+      in.bf16(p + "mlp.router.weight", up, d.router(), e, h);
+      up.f32(d.routerBias(), in.floats(p + "mlp.router.bias", e));
+      in.bytes(x + "gate_up_proj_blocks", up, d.gateUpBlocks(), e, 2 * i, h / 32, 16);
+      up.bytes(d.gateUpScales(), transposeScales(in.bytes(x + "gate_up_proj_scales", e, 2 * i, h / 32),
+          (int) e, (int) (2 * i), (int) (h / 32)));
+      up.f32(d.gateUpBias(), in.floats(x + "gate_up_proj_bias", e, 2 * i));
+      in.bytes(x + "down_proj_blocks", up, d.downBlocks(), e, h, i / 32, 16);
+      up.bytes(d.downScales(), transposeScales(in.bytes(x + "down_proj_scales", e, h, i / 32), (int) e, (int) h, (int) (i / 32)));
+      up.f32(d.downBias(), in.floats(x + "down_proj_bias", e, h));
+    }
   }
 
   /**
@@ -126,7 +200,7 @@ final class DeviceModel implements AutoCloseable {
       f.fill(m.lmHead, v * h, 0, 0.02f, 0f);
       f.fill(m.norm, h, 3, 0.1f, 1f);
       float[] inv = new YarnRope(c).invFreq();
-      try (Uploader up = new Uploader()) {
+      try (Uploader up = new Uploader(new DeviceSink())) {
         up.f32(m.invFreq, inv);
       }
       int muScaleH = 127 + (int) Math.round(Math.log(1.0 / (Math.sqrt(h) * 2.5)) / Math.log(2)) - 1;
@@ -191,16 +265,79 @@ final class DeviceModel implements AutoCloseable {
     arena.close();
   }
 
-  /** Host-to-device copies through one reusable staging buffer. */
+  /** Where staged weight bytes go: the arena on the device, or a host image in tests. */
+  interface Sink extends AutoCloseable {
+    /** The staging buffer (direct, little-endian, {@link Uploader#CHUNK} bytes). */
+    java.nio.ByteBuffer buffer();
+
+    /** Copies the buffer's first {@code n} bytes to arena address {@code dst}. */
+    void flush(long dst, long n);
+
+    @Override
+    void close();
+  }
+
+  /** Host-to-device copies through one pinned-size staging buffer. */
+  static final class DeviceSink implements Sink {
+    private final BytePointer stage = new BytePointer(Uploader.CHUNK);
+    private final java.nio.ByteBuffer view = stage.asByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    @Override
+    public java.nio.ByteBuffer buffer() {
+      return view;
+    }
+
+    @Override
+    public void flush(long dst, long n) {
+      check(cudaMemcpy(Cuda.dev(dst), stage, n, cudaMemcpyHostToDevice), "cudaMemcpy(weights, " + n + " bytes)");
+    }
+
+    @Override
+    public void close() {
+      stage.close();
+    }
+  }
+
+  /** The arena's bytes on the host (a layout-only arena has base address 0). */
+  static final class HostSink implements Sink {
+    final byte[] image;
+    private final java.nio.ByteBuffer buf =
+        java.nio.ByteBuffer.allocateDirect(Uploader.CHUNK).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    HostSink(long bytes) {
+      image = new byte[Math.toIntExact(bytes)];
+    }
+
+    @Override
+    public java.nio.ByteBuffer buffer() {
+      return buf;
+    }
+
+    @Override
+    public void flush(long dst, long n) {
+      buf.get(0, image, Math.toIntExact(dst), Math.toIntExact(n));
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** Writes arrays into the arena through a {@link Sink}, chunk by chunk. */
   static final class Uploader implements AutoCloseable {
-    private static final int CHUNK = 64 << 20;
-    private final BytePointer stage = new BytePointer(CHUNK);
+    static final int CHUNK = 64 << 20;
+    final Sink sink;
+    private final java.nio.ByteBuffer buf;
+
+    Uploader(Sink sink) {
+      this.sink = sink;
+      this.buf = sink.buffer();
+    }
 
     void bytes(long dst, byte[] src) {
       for (long off = 0; off < src.length; off += CHUNK) {
         int n = (int) Math.min(CHUNK, src.length - off);
-        stage.put(src, (int) off, n);
-        copy(dst + off, n);
+        buf.put(0, src, (int) off, n);
+        sink.flush(dst + off, n);
       }
     }
 
@@ -208,28 +345,25 @@ final class DeviceModel implements AutoCloseable {
       int per = CHUNK / 4;
       for (int off = 0; off < src.length; off += per) {
         int n = Math.min(per, src.length - off);
-        stage.asByteBuffer().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().put(src, off, n);
-        copy(dst + 4L * off, 4L * n);
+        buf.clear();
+        buf.asFloatBuffer().put(src, off, n);
+        sink.flush(dst + 4L * off, 4L * n);
       }
     }
 
     void bf16(long dst, float[] src) {
       int per = CHUNK / 2;
+      java.nio.ShortBuffer sb = buf.clear().asShortBuffer();
       for (int off = 0; off < src.length; off += per) {
         int n = Math.min(per, src.length - off);
-        java.nio.ShortBuffer sb = stage.asByteBuffer().order(java.nio.ByteOrder.nativeOrder()).asShortBuffer();
         for (int j = 0; j < n; j++) sb.put(j, Bf16.fromFloat(src[off + j]));
-        copy(dst + 2L * off, 2L * n);
+        sink.flush(dst + 2L * off, 2L * n);
       }
-    }
-
-    private void copy(long dst, long n) {
-      check(cudaMemcpy(Cuda.dev(dst), stage, n, cudaMemcpyHostToDevice), "cudaMemcpy(weights, " + n + " bytes)");
     }
 
     @Override
     public void close() {
-      stage.close();
+      sink.close();
     }
   }
 }
