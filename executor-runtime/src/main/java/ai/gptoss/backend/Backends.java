@@ -12,7 +12,9 @@ public final class Backends {
   public static Backend open(Path modelDir, String device) {
     String d = device == null ? "auto" : device.trim().toLowerCase(java.util.Locale.ROOT);
     if (d.equals("auto")) d = CudaSupport.gpuCount() > 0 ? "cuda:0" : "cpu";
+    boolean synthetic = modelDir.toString().startsWith("synthetic:");
     if (d.equals("cpu")) {
+      if (synthetic) throw new IllegalArgumentException("--model " + modelDir + ": synthetic models are generated on the GPU; use --device cuda");
       try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
         return new CpuBackend(ModelWeights.load(ckpt));
       }

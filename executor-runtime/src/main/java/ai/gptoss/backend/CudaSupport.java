@@ -1,20 +1,47 @@
 package ai.gptoss.backend;
 
+import java.lang.reflect.InvocationTargetException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 
 /**
- * The bridge to the CUDA backend. Kept free of JavaCPP types so that a machine without CUDA never
- * loads them.
+ * The bridge to the CUDA backend ({@code ai.gptoss.backend.cuda}). Kept free of JavaCPP types and
+ * reached by reflection, so that a machine without an NVIDIA driver never loads JavaCPP or the CUDA
+ * libraries: without {@code /dev/nvidiactl} or {@code /proc/driver/nvidia} there are no GPUs.
  */
 final class CudaSupport {
+  private static final String DEVICES = "ai.gptoss.backend.cuda.CudaDevices";
+
   private CudaSupport() {}
 
   /** Number of CUDA devices, 0 when no driver or runtime is installed. */
   static int gpuCount() {
-    return 0; // The CUDA backend replaces this with a driver query.
+    if (!driverPresent()) return 0;
+    try {
+      return (Integer) Class.forName(DEVICES).getMethod("count").invoke(null);
+    } catch (ReflectiveOperationException | LinkageError e) {
+      return 0; // driver files present but the CUDA 13 runtime is not: treat as no GPU
+    }
+  }
+
+  static boolean driverPresent() {
+    return Files.exists(Paths.get("/dev/nvidiactl")) || Files.exists(Paths.get("/proc/driver/nvidia/version"));
   }
 
   static Backend open(Path modelDir, int ordinal) {
-    throw new BackendException("--device cuda:" + ordinal + ": no CUDA backend is available in this build");
+    if (!driverPresent()) throw new BackendException("--device cuda:" + ordinal + ": no NVIDIA driver on this machine");
+    try {
+      return (Backend) Class.forName(DEVICES).getMethod("open", Path.class, int.class).invoke(null, modelDir, ordinal);
+    } catch (InvocationTargetException e) {
+      Throwable t = e.getCause();
+      if (t instanceof RuntimeException r) throw r;
+      if (t instanceof LinkageError l) {
+        throw new BackendException("--device cuda:" + ordinal + ": the CUDA 13 runtime libraries could not be loaded: " + l, l);
+      }
+      throw new BackendException("--device cuda:" + ordinal + ": " + t, t);
+    } catch (ReflectiveOperationException | LinkageError e) {
+      throw new BackendException("--device cuda:" + ordinal + ": the CUDA backend could not be loaded: " + e, e);
+    }
   }
 }

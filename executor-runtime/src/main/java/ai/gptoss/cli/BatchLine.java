@@ -22,7 +22,11 @@ final class BatchLine {
   /** Turns the value of one prompt key into token ids; throws {@link IllegalArgumentException} naming what is wrong. */
   @FunctionalInterface
   interface PromptKind {
-    int[] tokenIds(JsonNode value);
+    /**
+     * @param value the prompt key's value
+     * @param line the whole line, for per-line options the kind declared
+     */
+    int[] tokenIds(JsonNode value, JsonNode line);
   }
 
   /** Per-line defaults, from the command line. */
@@ -40,21 +44,28 @@ final class BatchLine {
 
   private final Defaults defaults;
   private final Map<String, PromptKind> kinds;
+  private final List<String> options;
 
   BatchLine(Defaults defaults) {
-    this(defaults, Map.of("input_ids", BatchLine::inputIds));
+    this(defaults, Map.of("input_ids", (v, line) -> inputIds(v)), OPTIONS);
   }
 
-  private BatchLine(Defaults defaults, Map<String, PromptKind> kinds) {
+  private BatchLine(Defaults defaults, Map<String, PromptKind> kinds, List<String> options) {
     this.defaults = defaults;
     this.kinds = kinds;
+    this.options = options;
   }
 
-  /** A parser that also accepts lines with prompt key {@code key}. */
-  BatchLine withPromptKind(String key, PromptKind kind) {
+  /**
+   * A parser that also accepts lines with prompt key {@code key}, and the extra per-line option keys
+   * that kind reads from the line.
+   */
+  BatchLine withPromptKind(String key, PromptKind kind, String... extraOptions) {
     Map<String, PromptKind> k = new LinkedHashMap<>(kinds);
     k.put(key, kind);
-    return new BatchLine(defaults, k);
+    List<String> o = new java.util.ArrayList<>(options);
+    for (String x : extraOptions) if (!o.contains(x)) o.add(x);
+    return new BatchLine(defaults, k, List.copyOf(o));
   }
 
   Parsed parse(String line, int lineNo) {
@@ -82,16 +93,16 @@ final class BatchLine {
       if (kinds.containsKey(key)) {
         if (promptKey != null) throw new IllegalArgumentException("has both '" + promptKey + "' and '" + key + "'; give one");
         promptKey = key;
-      } else if (!OPTIONS.contains(key)) {
+      } else if (!options.contains(key)) {
         throw new IllegalArgumentException("unknown key '" + key + "' (expected one of " + kinds.keySet() + " and "
-            + OPTIONS + ")");
+            + options + ")");
       }
     }
     if (promptKey == null) throw new IllegalArgumentException("no prompt: give one of " + kinds.keySet());
     if (id != null && !id.isValueNode()) throw new IllegalArgumentException("'id' must be a string or a number");
     int[] ids;
     try {
-      ids = kinds.get(promptKey).tokenIds(root.get(promptKey));
+      ids = kinds.get(promptKey).tokenIds(root.get(promptKey), root);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("'" + promptKey + "' " + e.getMessage());
     }

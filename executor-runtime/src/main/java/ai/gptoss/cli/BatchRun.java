@@ -6,6 +6,7 @@ import ai.gptoss.engine.FinishReason;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.engine.GenerationResult;
 import ai.gptoss.engine.RequestHandle;
+import ai.gptoss.harmony.Harmony;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -22,11 +23,12 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Runs a JSONL file through one engine: reads ahead up to {@code window} lines so that continuous
- * batching always has work, writes one result line per input line in input order, and prints a
- * progress line to stderr every few seconds. Blank lines are skipped; every other line gets a record,
+ * Runs a JSONL file through one engine: keeps about {@code window} requests in the engine so that
+ * continuous batching always has work, writes one result line per input line in input order, and
+ * prints a progress line to stderr every few seconds. A run is single-use. Blank lines are skipped; every other line gets a record,
  * an error record when it cannot run.
  */
 final class BatchRun {
@@ -49,13 +51,25 @@ final class BatchRun {
   private final int window;
   private final PrintStream progress;
   private final boolean keepOutputs;
+  private final int maxPending;
+  private final boolean harmonyFields;
+  private final AtomicInteger inFlight = new AtomicInteger(); // submitted, not yet finished
+  private int lineNo;
+  private boolean eof;
 
   BatchRun(Engine engine, BatchLine parser, int window, PrintStream progress, boolean keepOutputs) {
+    this(engine, parser, window, progress, keepOutputs, false);
+  }
+
+  /** @param harmonyFields add the parsed {@code final}, {@code analysis} and raw {@code text} to each record */
+  BatchRun(Engine engine, BatchLine parser, int window, PrintStream progress, boolean keepOutputs, boolean harmonyFields) {
+    this.harmonyFields = harmonyFields;
     this.engine = engine;
     this.parser = parser;
     this.window = Math.max(1, window);
     this.progress = progress;
     this.keepOutputs = keepOutputs;
+    this.maxPending = 16 * this.window;
   }
 
   Summary run(BufferedReader in, Writer out, int totalLines) throws IOException {
@@ -65,40 +79,32 @@ final class BatchRun {
     Map<FinishReason, Integer> reasons = new EnumMap<>(FinishReason.class);
     List<GenerationRequest> ran = new ArrayList<>();
     List<int[]> outputs = new ArrayList<>();
-    int lineNo = 0, done = 0;
-    boolean eof = false;
+    int done = 0;
     while (true) {
-      if (!eof && pending.size() <= window / 2) {
-        List<BatchLine.Parsed> batch = new ArrayList<>();
-        while (pending.size() + batch.size() < window) {
-          String line = in.readLine();
-          if (line == null) {
-            eof = true;
-            break;
-          }
-          lineNo++;
-          if (!line.isBlank()) batch.add(parser.parse(line, lineNo));
-        }
-        submit(batch, pending);
-      }
-      if (pending.isEmpty()) break;
-      Pending head = pending.peekFirst();
-      GenerationResult r = head.handle() == null ? PARSE_ERROR : await(head.handle());
-      if (r == null) { // not done yet: report progress while waiting
-        if (System.nanoTime() - lastProgress >= PROGRESS_NANOS) {
-          lastProgress = System.nanoTime();
-          printProgress(done, totalLines, generated0, t0);
-        }
+      // Keep about `window` requests in the engine; finished ones wait in `pending` (up to
+      // maxPending) until every line before them is written, so a long request at the head does
+      // not starve the batch.
+      if (!eof && inFlight.get() <= window / 2 && pending.size() < maxPending) refill(in, pending);
+      if (pending.isEmpty()) {
+        if (eof) break;
         continue;
       }
-      pending.pollFirst();
-      write(out, head.line(), r);
-      reasons.merge(r.finishReason(), 1, Integer::sum);
-      if (keepOutputs && head.line().request() != null && r.finishReason() != FinishReason.ERROR) {
-        ran.add(head.line().request());
-        outputs.add(r.outputIds());
+      Pending head = pending.peekFirst();
+      GenerationResult r = head.handle() == null ? PARSE_ERROR : await(head.handle());
+      if (r != null) {
+        pending.pollFirst();
+        write(out, head.line(), r);
+        reasons.merge(r.finishReason(), 1, Integer::sum);
+        if (keepOutputs && head.line().request() != null && r.finishReason() != FinishReason.ERROR) {
+          ran.add(head.line().request());
+          outputs.add(r.outputIds());
+        }
+        done++;
       }
-      done++;
+      if (System.nanoTime() - lastProgress >= PROGRESS_NANOS) {
+        lastProgress = System.nanoTime();
+        printProgress(done, totalLines, generated0, t0);
+      }
     }
     out.flush();
     double seconds = (System.nanoTime() - t0) / 1e9;
@@ -107,18 +113,38 @@ final class BatchRun {
     return new Summary(done, reasons, generated, seconds, ran, outputs);
   }
 
-  private void submit(List<BatchLine.Parsed> batch, ArrayDeque<Pending> pending) {
+  /** Reads lines until `window` requests are in the engine, the buffer is full or the input ends. */
+  private void refill(BufferedReader in, ArrayDeque<Pending> pending) throws IOException {
+    List<BatchLine.Parsed> batch = new ArrayList<>();
+    int valid = 0;
+    while (inFlight.get() + valid < window && pending.size() + batch.size() < maxPending) {
+      String line = in.readLine();
+      if (line == null) {
+        eof = true;
+        break;
+      }
+      lineNo++;
+      if (line.isBlank()) continue;
+      BatchLine.Parsed p = parser.parse(line, lineNo);
+      batch.add(p);
+      if (p.request() != null) valid++;
+    }
     List<GenerationRequest> reqs = new ArrayList<>();
     for (BatchLine.Parsed p : batch) if (p.request() != null) reqs.add(p.request());
+    inFlight.addAndGet(reqs.size());
     List<RequestHandle> handles = engine.submitAll(reqs);
     int h = 0;
-    for (BatchLine.Parsed p : batch) pending.addLast(new Pending(p, p.request() != null ? handles.get(h++) : null));
+    for (BatchLine.Parsed p : batch) {
+      RequestHandle handle = p.request() != null ? handles.get(h++) : null;
+      if (handle != null) handle.result().whenComplete((r, e) -> inFlight.decrementAndGet());
+      pending.addLast(new Pending(p, handle));
+    }
   }
 
-  /** The result, or null if it is not ready within a second. */
+  /** The result, or null if it is not ready within a short wait. */
   private static GenerationResult await(RequestHandle h) {
     try {
-      return h.result().get(1, TimeUnit.SECONDS);
+      return h.result().get(50, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       return null;
     } catch (InterruptedException e) {
@@ -132,7 +158,7 @@ final class BatchRun {
   /** Marker result for lines that failed to parse; the record is built from the parse error. */
   private static final GenerationResult PARSE_ERROR = GenerationResult.failed(null, 0, null);
 
-  private static void write(Writer out, BatchLine.Parsed line, GenerationResult r) throws IOException {
+  private void write(Writer out, BatchLine.Parsed line, GenerationResult r) throws IOException {
     ObjectNode o = JSON.createObjectNode();
     if (line.id() == null) o.putNull("id");
     else o.set("id", line.id());
@@ -152,6 +178,12 @@ final class BatchRun {
     }
     if (error == null) o.putNull("error");
     else o.put("error", error);
+    if (harmonyFields) {
+      Harmony.Completion c = Harmony.completion(line.request() == null ? new int[0] : r.outputIds());
+      o.put("final", c.finalText());
+      o.put("analysis", c.analysisText());
+      o.put("text", c.text());
+    }
     out.write(JSON.writeValueAsString(o));
     out.write('\n');
   }

@@ -33,9 +33,11 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true,
     description = {
         "Generates after --input-ids and prints {\"output_ids\": [...], \"finish_reason\": ...}; or runs every line of",
-        "--input (JSONL: {\"id\": ..., \"input_ids\": [...]} plus optional max_new_tokens, temperature, top_p, top_k,",
-        "seed) and writes {\"id\", \"output_ids\", \"finish_reason\", \"prompt_tokens\", \"completion_tokens\", \"error\"}",
-        "per line to --output, in input order. Options below are the defaults for lines that omit them."})
+        "--input (JSONL: {\"id\": ..., \"input_ids\": [...]}, {\"prompt\": \"a user message\"} or {\"messages\": [chat]}",
+        "plus optional max_new_tokens, temperature, top_p, top_k, seed, and for messages reasoning_effort, instructions,",
+        "date, tools) and writes {\"id\", \"output_ids\", \"finish_reason\", \"prompt_tokens\", \"completion_tokens\",",
+        "\"error\", \"final\", \"analysis\", \"text\"} per line to --output, in input order (final/analysis/text for",
+        "models with the harmony vocabulary). Options below are the defaults for lines that omit them."})
 final class GenerateCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
 
@@ -110,10 +112,17 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   private int batch(Engine engine) throws IOException {
+    var config = engine.backend().config();
     BatchLine parser = new BatchLine(new BatchLine.Defaults(maxNewTokens, temperature, topP, topK, seed,
-        engine.backend().config().eosTokenIds()));
+        HarmonyLines.stopTokens(config)));
+    boolean harmony = HarmonyLines.speaksHarmony(config);
+    if (harmony) parser = HarmonyLines.withHarmonyKinds(parser);
+    if (!output.equals("-") && Files.exists(Path.of(output)) && Files.exists(input)
+        && Files.isSameFile(input, Path.of(output))) {
+      throw new IllegalArgumentException("--output " + output + " is the --input file; write the results elsewhere");
+    }
     int total = countLines(input);
-    BatchRun run = new BatchRun(engine, parser, Math.max(64, 2 * maxSeqsPerStep), System.err, benchmark);
+    BatchRun run = new BatchRun(engine, parser, Math.max(64, 2 * maxSeqsPerStep), System.err, benchmark, harmony);
     BatchRun.Summary s;
     try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8); Writer out = openOutput()) {
       s = run.run(in, out, total);

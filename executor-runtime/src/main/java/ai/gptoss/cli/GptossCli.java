@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     version = "gptoss 0.1.0",
     description = "Runs OpenAI gpt-oss models: logits, generation, tokenizer and harmony chat format.",
     subcommands = {LogitsCommand.class, GenerateCommand.class, TokenizeCommand.class, RenderCommand.class, ParseCommand.class,
-        CommandLine.HelpCommand.class})
+        BenchCommand.class, CommandLine.HelpCommand.class})
 public final class GptossCli {
   public static void main(String[] args) {
     System.exit(run(args));

@@ -282,8 +282,9 @@ public final class Engine implements AutoCloseable {
     generatedTokens += result.sampled().length;
     for (Scheduler.Finished f : finished) finish(f.seq(), f.reason(), null);
     busyNanos += System.nanoTime() - t0;
-    EngineStats s = publish();
-    if (afterStep != null) afterStep.accept(s);
+    // The observer (tests) runs before the step's futures complete and its stats are published.
+    if (afterStep != null) afterStep.accept(snapshot());
+    publish();
   }
 
   private void checkResult(ScheduledStep plan, StepResult r) {

@@ -1,10 +1,12 @@
 package ai.gptoss.model;
 
 import ai.gptoss.model.SafetensorsFile.TensorInfo;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,18 +20,21 @@ import java.util.Map;
 /**
  * A model directory laid out like the published {@code openai/gpt-oss-20b}: {@code config.json} plus
  * either {@code model.safetensors} or several shards listed in {@code model.safetensors.index.json}.
- * Reads tensors by name, checking shape and dtype; every error names the file and tensor.
+ * Reads tensors by name, checking shape and dtype; every error names the file and tensor. Tensors
+ * are streamed through one reusable buffer, so one instance is for one loading thread at a time.
  */
 public final class Checkpoint implements AutoCloseable {
   public static final String CONFIG = "config.json";
   public static final String SINGLE = "model.safetensors";
   public static final String INDEX = "model.safetensors.index.json";
-  private static final int MAP_CHUNK = 1 << 30;
+  /** Tensors are read in pieces of this many bytes (a multiple of every element size). */
+  private static final int READ_CHUNK = 8 << 20;
 
   private final Path dir;
   private final ModelConfig config;
   private final List<SafetensorsFile> files;
   private final Map<String, SafetensorsFile> byTensor;
+  private ByteBuffer io;
 
   private Checkpoint(Path dir, ModelConfig config, List<SafetensorsFile> files, Map<String, SafetensorsFile> byTensor) {
     this.dir = dir;
@@ -40,7 +45,7 @@ public final class Checkpoint implements AutoCloseable {
 
   public static Checkpoint open(Path dir) {
     if (!Files.isDirectory(dir)) {
-      throw new CheckpointException(dir + ": not a model directory (expected config.json and model.safetensors)");
+      throw new CheckpointException(dir + ": not a model directory (expected " + CONFIG + " and " + SINGLE + ")");
     }
     ModelConfig config = ModelConfig.read(dir.resolve(CONFIG));
     List<SafetensorsFile> files = new ArrayList<>();
@@ -55,14 +60,19 @@ public final class Checkpoint implements AutoCloseable {
           if (f == null) {
             Path shard = dir.resolve(e.getValue()).normalize();
             if (!shard.startsWith(dir.normalize())) {
-              throw new CheckpointException(index + ": shard '" + e.getValue() + "' lies outside the model directory");
+              throw new CheckpointException(index + ": weight_map maps tensor '" + e.getKey() + "' to '" + e.getValue()
+                  + "', which lies outside the model directory");
+            }
+            if (!Files.isRegularFile(shard)) {
+              throw new CheckpointException(index + ": weight_map maps tensor '" + e.getKey() + "' to '" + e.getValue()
+                  + "', but " + shard + " is missing");
             }
             f = SafetensorsFile.open(shard);
             opened.put(e.getValue(), f);
             files.add(f);
           }
           if (!f.tensors().containsKey(e.getKey())) {
-            throw new CheckpointException(index + ": tensor '" + e.getKey() + "' is mapped to " + e.getValue()
+            throw new CheckpointException(index + ": weight_map maps tensor '" + e.getKey() + "' to " + e.getValue()
                 + " but that file does not contain it");
           }
           byTensor.put(e.getKey(), f);
@@ -72,7 +82,7 @@ public final class Checkpoint implements AutoCloseable {
         files.add(f);
         for (String name : f.tensors().keySet()) byTensor.put(name, f);
       } else {
-        throw new CheckpointException(dir + ": no " + SINGLE + " and no " + INDEX);
+        throw new CheckpointException(dir + ": no " + SINGLE + " and no " + INDEX + " (the weights are missing)");
       }
     } catch (RuntimeException e) {
       files.forEach(SafetensorsFile::close);
@@ -85,8 +95,11 @@ public final class Checkpoint implements AutoCloseable {
     JsonNode root;
     try {
       root = new ObjectMapper().readTree(Files.readString(index));
+    } catch (JsonProcessingException e) {
+      throw new CheckpointException(index + ": not valid JSON: " + e.getOriginalMessage() + " at line "
+          + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr(), e);
     } catch (IOException e) {
-      throw new CheckpointException(index + ": not valid JSON: " + e.getMessage(), e);
+      throw new CheckpointException(index + ": cannot read: " + e, e);
     }
     JsonNode wm = root == null ? null : root.get("weight_map");
     if (wm == null || !wm.isObject()) throw new CheckpointException(index + ": key 'weight_map' is missing or not an object");
@@ -107,85 +120,172 @@ public final class Checkpoint implements AutoCloseable {
     return config;
   }
 
+  /** The safetensors files this checkpoint reads (one, or every shard the index names). */
+  public List<Path> files() {
+    return files.stream().map(SafetensorsFile::path).toList();
+  }
+
+  /** Names of every tensor, in file order. */
+  public List<String> tensorNames() {
+    return List.copyOf(byTensor.keySet());
+  }
+
   public boolean has(String name) {
     return byTensor.containsKey(name);
   }
 
-  /** Tensor metadata; throws naming the directory and tensor if it is missing. */
+  /** Where the tensor list comes from: model.safetensors, or the index for sharded checkpoints. */
+  private Path tensorListFile() {
+    return files.size() == 1 && !Files.exists(dir.resolve(INDEX)) ? files.get(0).path() : dir.resolve(INDEX);
+  }
+
+  /** Tensor metadata; throws naming the file searched and the tensor if it is missing. */
   public TensorInfo info(String name) {
     SafetensorsFile f = byTensor.get(name);
-    if (f == null) throw new CheckpointException(dir + ": tensor '" + name + "' is missing from the checkpoint");
+    if (f == null) {
+      throw new CheckpointException(tensorListFile() + ": tensor '" + name + "' is missing from the checkpoint");
+    }
     return f.tensors().get(name);
   }
 
-  private SafetensorsFile fileOf(String name) {
+  /** The file holding a tensor. */
+  public Path fileOf(String name) {
     info(name);
-    return byTensor.get(name);
+    return byTensor.get(name).path();
   }
 
-  private TensorInfo checked(String name, long[] shape) {
-    TensorInfo t = info(name);
-    if (!Arrays.equals(t.shape(), shape)) {
-      throw new CheckpointException(fileOf(name).path() + ": tensor '" + name + "' has shape " + t.shapeString()
-          + " but config.json implies " + Arrays.toString(shape));
+  /**
+   * One expected dimension of a tensor and the config.json keys it comes from, so a mismatch can
+   * name the key that contradicts the file.
+   */
+  public record Dim(long size, String from) {
+    public static Dim of(long size) {
+      return new Dim(size, null);
     }
+  }
+
+  private static Dim[] unnamed(long[] shape) {
+    Dim[] d = new Dim[shape.length];
+    for (int i = 0; i < shape.length; i++) d[i] = Dim.of(shape[i]);
+    return d;
+  }
+
+  private TensorInfo checked(String name, Dim[] dims) {
+    TensorInfo t = info(name);
+    Path file = fileOf(name);
     if (t.dtype() == null) {
-      throw new CheckpointException(fileOf(name).path() + ": tensor '" + name + "' has unsupported dtype "
-          + t.dtypeName() + " (F32, BF16, F16 and U8 load)");
+      throw new CheckpointException(file + ": tensor '" + name + "' has unsupported dtype " + t.dtypeName()
+          + " (F32, BF16, F16 and U8 load)");
+    }
+    long[] shape = new long[dims.length];
+    for (int i = 0; i < dims.length; i++) shape[i] = dims[i].size();
+    if (!Arrays.equals(t.shape(), shape)) {
+      StringBuilder why = new StringBuilder();
+      why.append(file).append(": tensor '").append(name).append("' has shape ").append(t.shapeString())
+          .append(" but ").append(dir.resolve(CONFIG)).append(" implies ").append(Arrays.toString(shape));
+      if (t.shape().length != shape.length) {
+        why.append(" (").append(t.shape().length).append(" dimensions instead of ").append(shape.length).append(")");
+      } else {
+        for (int i = 0; i < shape.length; i++) {
+          if (t.shape()[i] != shape[i]) {
+            why.append("; dimension ").append(i).append(" is ").append(t.shape()[i]).append(" in the file but ");
+            why.append(dims[i].from() == null ? "should be " + shape[i] : dims[i].from() + " = " + shape[i]);
+          }
+        }
+      }
+      throw new CheckpointException(why.toString());
     }
     return t;
   }
 
+  private int arrayLength(TensorInfo t, Path file) {
+    long n = t.numel();
+    if (n > Integer.MAX_VALUE - 8) {
+      throw new CheckpointException(file + ": tensor '" + t.name() + "' " + t.shapeString() + " has " + n
+          + " elements, more than one Java array holds");
+    }
+    return (int) n;
+  }
+
   /** Reads a float tensor (F32, BF16 or F16 on disk) as float32. */
   public float[] readFloats(String name, long... shape) {
-    TensorInfo t = checked(name, shape);
+    return readFloats(name, unnamed(shape));
+  }
+
+  /** Reads a float tensor whose expected dimensions name the config keys they come from. */
+  public float[] readFloats(String name, Dim... dims) {
+    TensorInfo t = checked(name, dims);
+    Path path = fileOf(name);
     if (!t.dtype().isFloat()) {
-      throw new CheckpointException(fileOf(name).path() + ": tensor '" + name + "' is " + t.dtypeName()
+      throw new CheckpointException(path + ": tensor '" + name + "' is " + t.dtypeName()
           + " but a floating-point tensor (F32/BF16/F16) is required");
     }
-    float[] out = new float[Math.toIntExact(t.numel())];
-    SafetensorsFile f = fileOf(name);
+    float[] out = new float[arrayLength(t, path)];
+    SafetensorsFile f = byTensor.get(name);
     long bytes = t.end() - t.begin();
+    ByteBuffer buf = ioBuffer(bytes);
+    int chunk = buf.capacity() & ~3;
+    short[] halves = t.dtype() == DType.F32 ? null : new short[chunk / 2];
     int done = 0;
-    for (long off = 0; off < bytes; off += MAP_CHUNK) {
-      int len = (int) Math.min(MAP_CHUNK, bytes - off);
-      ByteBuffer b = f.map(t, off, len);
+    for (long off = 0; off < bytes; off += chunk) {
+      int len = (int) Math.min(chunk, bytes - off);
+      buf.clear().limit(len);
+      f.read(t, off, buf);
+      buf.flip();
       switch (t.dtype()) {
-        case F32 -> {
-          b.asFloatBuffer().get(out, done, len / 4);
-          done += len / 4;
-        }
+        case F32 -> buf.asFloatBuffer().get(out, done, len / 4);
         case BF16 -> {
-          for (int i = 0; i < len / 2; i++) out[done++] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16);
+          buf.asShortBuffer().get(halves, 0, len / 2);
+          for (int i = 0; i < len / 2; i++) out[done + i] = Float.intBitsToFloat((halves[i] & 0xffff) << 16);
         }
         case F16 -> {
-          for (int i = 0; i < len / 2; i++) out[done++] = Float16.toFloat(b.getShort(2 * i));
+          buf.asShortBuffer().get(halves, 0, len / 2);
+          for (int i = 0; i < len / 2; i++) out[done + i] = Float16.toFloat(halves[i]);
         }
         default -> throw new IllegalStateException();
       }
+      done += len / t.dtype().bytes;
     }
     return out;
   }
 
   /** Reads a U8 tensor (MXFP4 blocks and scales) as raw bytes, packed as on disk. */
   public byte[] readBytes(String name, long... shape) {
-    TensorInfo t = checked(name, shape);
+    return readBytes(name, unnamed(shape));
+  }
+
+  /** Reads a U8 tensor whose expected dimensions name the config keys they come from. */
+  public byte[] readBytes(String name, Dim... dims) {
+    TensorInfo t = checked(name, dims);
+    Path path = fileOf(name);
     if (t.dtype() != DType.U8) {
-      throw new CheckpointException(fileOf(name).path() + ": tensor '" + name + "' is " + t.dtypeName()
+      throw new CheckpointException(path + ": tensor '" + name + "' is " + t.dtypeName()
           + " but MXFP4 blocks and scales must be U8");
     }
-    byte[] out = new byte[Math.toIntExact(t.numel())];
-    SafetensorsFile f = fileOf(name);
-    for (long off = 0; off < out.length; off += MAP_CHUNK) {
-      int len = (int) Math.min(MAP_CHUNK, out.length - off);
-      f.map(t, off, len).get(out, (int) off, len);
+    byte[] out = new byte[arrayLength(t, path)];
+    SafetensorsFile f = byTensor.get(name);
+    ByteBuffer buf = ioBuffer(out.length);
+    int chunk = buf.capacity();
+    for (int off = 0; off < out.length; off += chunk) {
+      int len = Math.min(chunk, out.length - off);
+      buf.clear().limit(len);
+      f.read(t, off, buf);
+      buf.flip().get(out, off, len);
     }
     return out;
+  }
+
+  /** One direct buffer per checkpoint for all reads (loading is single-threaded), grown up to READ_CHUNK. */
+  private ByteBuffer ioBuffer(long tensorBytes) {
+    int want = (int) Math.min(READ_CHUNK, Math.max(4096, tensorBytes));
+    if (io == null || io.capacity() < want) io = ByteBuffer.allocateDirect(want).order(ByteOrder.LITTLE_ENDIAN);
+    return io;
   }
 
   @Override
   public void close() {
     files.forEach(SafetensorsFile::close);
+    io = null;
   }
 
   /** IEEE half precision to float (Float.float16ToFloat arrived only in Java 20). */

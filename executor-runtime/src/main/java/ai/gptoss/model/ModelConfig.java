@@ -1,5 +1,6 @@
 package ai.gptoss.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -82,8 +83,11 @@ public record ModelConfig(
       root = JSON.readTree(Files.readString(file));
     } catch (NoSuchFileException e) {
       throw new CheckpointException(file + ": missing (a GPT-OSS model directory needs config.json)");
+    } catch (JsonProcessingException e) {
+      throw new CheckpointException(file + ": not valid JSON: " + e.getOriginalMessage() + " at line "
+          + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr(), e);
     } catch (IOException e) {
-      throw new CheckpointException(file + ": not valid JSON: " + e.getMessage(), e);
+      throw new CheckpointException(file + ": cannot read: " + e, e);
     }
     if (root == null || !root.isObject()) {
       throw new CheckpointException(file + ": expected a JSON object");
@@ -113,8 +117,16 @@ public record ModelConfig(
     }
     List<Integer> eos = new ArrayList<>();
     JsonNode e = root.get("eos_token_id");
-    if (e != null && e.isArray()) e.forEach(x -> eos.add(x.asInt()));
-    else if (e != null && e.isInt()) eos.add(e.asInt());
+    if (e != null && e.isArray()) {
+      for (JsonNode x : e) {
+        if (!x.isInt()) throw r.bad("eos_token_id", "must be a token id or a list of token ids, got " + e);
+        eos.add(x.asInt());
+      }
+    } else if (e != null && e.isInt()) {
+      eos.add(e.asInt());
+    } else if (e != null && !e.isNull()) {
+      throw r.bad("eos_token_id", "must be a token id or a list of token ids, got " + e);
+    }
     JsonNode rs = root.get("rope_scaling");
     RopeScaling scaling = null;
     if (rs != null && !rs.isNull()) {

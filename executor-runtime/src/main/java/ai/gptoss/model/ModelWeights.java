@@ -1,5 +1,7 @@
 package ai.gptoss.model;
 
+import ai.gptoss.model.Checkpoint.Dim;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -45,11 +47,20 @@ public final class ModelWeights {
     this.layers = List.copyOf(layers);
   }
 
-  /** Loads every tensor the config implies, checking names, shapes and dtypes. */
+  /**
+   * Loads every tensor the config implies, checking names, shapes and dtypes; a dimension that
+   * disagrees with config.json is reported with the config key it comes from.
+   */
   public static ModelWeights load(Checkpoint ckpt) {
     ModelConfig c = ckpt.config();
-    long v = c.vocabSize(), h = c.hiddenSize(), q = c.qDim(), k = c.kvDim(), e = c.numLocalExperts(),
-        i = c.intermediateSize();
+    Dim v = new Dim(c.vocabSize(), "vocab_size"), h = new Dim(c.hiddenSize(), "hidden_size"),
+        q = new Dim(c.qDim(), "num_attention_heads*head_dim"), k = new Dim(c.kvDim(), "num_key_value_heads*head_dim"),
+        e = new Dim(c.numLocalExperts(), "num_local_experts"),
+        i2 = new Dim(2L * c.intermediateSize(), "2*intermediate_size"),
+        hBlocks = new Dim(c.hiddenSize() / Mxfp4.BLOCK, "hidden_size/32"),
+        iBlocks = new Dim(c.intermediateSize() / Mxfp4.BLOCK, "intermediate_size/32"),
+        heads = new Dim(c.numAttentionHeads(), "num_attention_heads"), b16 = Dim.of(Mxfp4.BYTES_PER_BLOCK);
+    checkLayerCount(ckpt);
     float[] embed = ckpt.readFloats("model.embed_tokens.weight", v, h);
     float[] norm = ckpt.readFloats("model.norm.weight", h);
     float[] lmHead = ckpt.readFloats("lm_head.weight", v, h);
@@ -59,8 +70,9 @@ public final class ModelWeights {
       String a = p + "self_attn.";
       String x = p + "mlp.experts.";
       if (!ckpt.has(x + "gate_up_proj_blocks") && ckpt.has(x + "gate_up_proj")) {
-        throw new CheckpointException(ckpt.dir() + ": tensor '" + x + "gate_up_proj' is a dequantized expert weight;"
-            + " this engine keeps experts in MXFP4 and needs '" + x + "gate_up_proj_blocks' and '_scales' as published");
+        throw new CheckpointException(ckpt.fileOf(x + "gate_up_proj") + ": tensor '" + x + "gate_up_proj' is a"
+            + " dequantized expert weight; this engine keeps experts in MXFP4 and needs '" + x + "gate_up_proj_blocks'"
+            + " and '_scales' as published");
       }
       layers.add(new Layer(
           ckpt.readFloats(p + "input_layernorm.weight", h),
@@ -69,16 +81,48 @@ public final class ModelWeights {
           ckpt.readFloats(a + "k_proj.weight", k, h), ckpt.readFloats(a + "k_proj.bias", k),
           ckpt.readFloats(a + "v_proj.weight", k, h), ckpt.readFloats(a + "v_proj.bias", k),
           ckpt.readFloats(a + "o_proj.weight", h, q), ckpt.readFloats(a + "o_proj.bias", h),
-          ckpt.readFloats(a + "sinks", c.numAttentionHeads()),
+          ckpt.readFloats(a + "sinks", heads),
           ckpt.readFloats(p + "mlp.router.weight", e, h), ckpt.readFloats(p + "mlp.router.bias", e),
-          ckpt.readBytes(x + "gate_up_proj_blocks", e, 2 * i, h / 32, 16),
-          ckpt.readBytes(x + "gate_up_proj_scales", e, 2 * i, h / 32),
-          ckpt.readFloats(x + "gate_up_proj_bias", e, 2 * i),
-          ckpt.readBytes(x + "down_proj_blocks", e, h, i / 32, 16),
-          ckpt.readBytes(x + "down_proj_scales", e, h, i / 32),
+          ckpt.readBytes(x + "gate_up_proj_blocks", e, i2, hBlocks, b16),
+          ckpt.readBytes(x + "gate_up_proj_scales", e, i2, hBlocks),
+          ckpt.readFloats(x + "gate_up_proj_bias", e, i2),
+          ckpt.readBytes(x + "down_proj_blocks", e, h, iBlocks, b16),
+          ckpt.readBytes(x + "down_proj_scales", e, h, iBlocks),
           ckpt.readFloats(x + "down_proj_bias", e, h)));
     }
     return new ModelWeights(c, embed, norm, lmHead, layers);
+  }
+
+  /** config.json's num_hidden_layers must match the layers the tensors hold, in both directions. */
+  private static void checkLayerCount(Checkpoint ckpt) {
+    int layers = ckpt.config().numHiddenLayers();
+    Path config = ckpt.dir().resolve(Checkpoint.CONFIG);
+    int max = -1;
+    for (String name : ckpt.tensorNames()) {
+      if (!name.startsWith("model.layers.")) continue;
+      int dot = name.indexOf('.', "model.layers.".length());
+      if (dot < 0) continue;
+      try {
+        max = Math.max(max, Integer.parseInt(name.substring("model.layers.".length(), dot)));
+      } catch (NumberFormatException ignored) {
+        // not a layer tensor; unknown extra tensors are ignored
+      }
+    }
+    if (max >= layers) {
+      throw new CheckpointException(config + ": config key 'num_hidden_layers' is " + layers + " but "
+          + ckpt.fileOf(firstOfLayer(ckpt, max)) + " holds tensors of layer " + max + " (e.g. '"
+          + firstOfLayer(ckpt, max) + "')");
+    }
+    if (max < layers - 1) {
+      throw new CheckpointException(config + ": config key 'num_hidden_layers' is " + layers + " but the checkpoint"
+          + " has tensors for " + (max + 1) + " layers only (no 'model.layers." + (max + 1) + ".*' in "
+          + ckpt.files() + ")");
+    }
+  }
+
+  private static String firstOfLayer(Checkpoint ckpt, int layer) {
+    String prefix = "model.layers." + layer + ".";
+    return ckpt.tensorNames().stream().filter(n -> n.startsWith(prefix)).findFirst().orElseThrow();
   }
 
   public long expertBytes() {

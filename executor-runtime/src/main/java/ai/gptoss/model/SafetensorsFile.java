@@ -20,12 +20,14 @@ import java.util.Map;
 /**
  * One safetensors file: an 8-byte little-endian header length, a JSON header mapping tensor names
  * to {dtype, shape, data_offsets}, then the raw little-endian data. The header is validated
- * completely on open; tensor data is read straight from the file through memory maps, never through
- * an object tree.
+ * completely on open; tensor data is streamed straight from the file by positional reads (or mapped
+ * with {@link #map}), never parsed through an object tree.
  */
 public final class SafetensorsFile implements AutoCloseable {
   /** Headers are a few hundred KB even for 120b; anything far larger is corruption. */
   static final long MAX_HEADER_BYTES = 100L << 20;
+
+  private static final JsonFactory JSON = new JsonFactory();
 
   /** Where one tensor lives in the file. */
   public record TensorInfo(String name, String dtypeName, DType dtype, long[] shape, long begin, long end) {
@@ -69,7 +71,7 @@ public final class SafetensorsFile implements AutoCloseable {
       long headerLen = lenBuf.getLong(0);
       if (headerLen <= 1 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
         throw new CheckpointException(path + ": malformed safetensors header: header length " + headerLen
-            + " does not fit a file of " + size + " bytes");
+            + " does not fit a file of " + size + " bytes (truncated, or not a safetensors file)");
       }
       ByteBuffer header = ByteBuffer.allocate((int) headerLen);
       readFully(ch, header, 8, path);
@@ -98,7 +100,7 @@ public final class SafetensorsFile implements AutoCloseable {
    */
   static Map<String, TensorInfo> parseHeader(byte[] header, long dataBytes, String where) {
     Map<String, TensorInfo> out = new LinkedHashMap<>();
-    try (JsonParser p = new JsonFactory().createParser(header)) {
+    try (JsonParser p = JSON.createParser(header)) {
       if (p.nextToken() != JsonToken.START_OBJECT) throw malformed(where, "header is not a JSON object");
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
@@ -108,6 +110,7 @@ public final class SafetensorsFile implements AutoCloseable {
           p.skipChildren();
           continue;
         }
+        if (out.containsKey(name)) throw malformed(where, "tensor '" + name + "' appears twice");
         out.put(name, parseEntry(p, name, dataBytes, where));
       }
       if (t != JsonToken.END_OBJECT) throw malformed(where, "header JSON does not end after the top-level object");
@@ -159,9 +162,13 @@ public final class SafetensorsFile implements AutoCloseable {
     if (dt != null) {
       long numel = 1;
       for (long d : shape) {
-        numel = Math.multiplyExact(numel, d);
+        numel = d == 0 ? 0 : numel;
+        if (numel != 0 && d > Long.MAX_VALUE / 8 / numel) {
+          throw malformed(where, "tensor '" + name + "': shape " + Arrays.toString(shape) + " is impossibly large");
+        }
+        numel *= d;
       }
-      long expect = Math.multiplyExact(numel, (long) dt.bytes);
+      long expect = numel * dt.bytes;
       if (offsets[1] - offsets[0] != expect) {
         throw malformed(where, "tensor '" + name + "': " + dtype + " " + Arrays.toString(shape) + " needs " + expect
             + " bytes but data_offsets span " + (offsets[1] - offsets[0]));
@@ -215,6 +222,31 @@ public final class SafetensorsFile implements AutoCloseable {
     try {
       return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin() + offsetInTensor, length)
           .order(ByteOrder.LITTLE_ENDIAN);
+    } catch (IOException e) {
+      throw new CheckpointException(path + ": cannot read tensor '" + t.name() + "': " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads {@code buf.remaining()} bytes of a tensor's data starting {@code offsetInTensor} bytes into
+   * it, by positional reads (sequential, no page faults, read-ahead friendly). A file that shrank
+   * since it was opened is reported as truncated.
+   */
+  public void read(TensorInfo t, long offsetInTensor, ByteBuffer buf) {
+    if (offsetInTensor < 0 || offsetInTensor + buf.remaining() > t.end() - t.begin()) {
+      throw new IllegalArgumentException("read of " + buf.remaining() + " bytes at " + offsetInTensor
+          + " outside tensor '" + t.name() + "'");
+    }
+    long pos = dataStart + t.begin() + offsetInTensor;
+    try {
+      while (buf.hasRemaining()) {
+        int n = channel.read(buf, pos);
+        if (n < 0) {
+          throw new CheckpointException(path + ": tensor '" + t.name() + "': the file ends at byte " + pos
+              + " inside the tensor's data (truncated while open?)");
+        }
+        pos += n;
+      }
     } catch (IOException e) {
       throw new CheckpointException(path + ": cannot read tensor '" + t.name() + "': " + e.getMessage(), e);
     }

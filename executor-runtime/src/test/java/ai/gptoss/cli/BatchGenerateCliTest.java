@@ -144,6 +144,39 @@ class BatchGenerateCliTest {
   }
 
   @Test
+  void smallWindowsKeepInputOrder() throws Exception {
+    StringBuilder in = new StringBuilder();
+    int n = 12;
+    for (int i = 0; i < n; i++) {
+      JsonNode c = cases.get(i % cases.size());
+      if (i % 4 == 3) in.append("not json\n");
+      // Later lines are shorter, so they finish before earlier ones and must wait to be written.
+      in.append("{\"id\": ").append(i).append(", \"input_ids\": ").append(ids(c)).append(", \"max_new_tokens\": ")
+          .append(n + 2 - i).append("}\n");
+    }
+    BatchLine parser = new BatchLine(new BatchLine.Defaults(4, 0f, 1f, 0, 0, List.of(1022))); // tiny-a eos, as alone()
+    for (int window : new int[] {1, 2, 5}) {
+      java.io.StringWriter out = new java.io.StringWriter();
+      try (CpuBackend b = new CpuBackend(weights);
+          ai.gptoss.engine.Engine e = ai.gptoss.engine.Engine.start(b, ai.gptoss.engine.EngineConfig.defaults())) {
+        BatchRun.Summary s = new BatchRun(e, parser, window, null, false)
+            .run(new java.io.BufferedReader(new java.io.StringReader(in.toString())), out, -1);
+        assertEquals(n + n / 4, s.lines());
+      }
+      List<JsonNode> recs = new ArrayList<>();
+      for (String l : out.toString().split("\n")) recs.add(JSON.readTree(l));
+      int k = 0;
+      for (int i = 0; i < n; i++) {
+        if (i % 4 == 3) assertEquals("error", recs.get(k++).get("finish_reason").asText());
+        JsonNode r = recs.get(k++);
+        assertEquals(i, r.get("id").asInt(), "window " + window);
+        int[] prompt = Golden.ints(cases.get(i % cases.size()).get("input_ids"));
+        assertArrayEquals(alone(prompt, n + 2 - i, SamplingParams.greedy()), Golden.ints(r.get("output_ids")));
+      }
+    }
+  }
+
+  @Test
   void singleInputIdsModeRunsThroughTheEngine() throws Exception {
     PrintStream oldOut = System.out;
     ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -47,12 +47,18 @@ class EngineGoldenTest {
       // come before the engine runs dry (the first request alone takes NEW_TOKENS steps).
       long deadline = System.nanoTime() + 120_000_000_000L;
       while (true) {
+        EngineStats st = e.stats(); // before reading the handles: the observer of a step runs before its stats publish
         int n;
         synchronized (handles) {
           n = handles.size();
         }
         if (n + firstHandles.size() == cases.size()) break;
-        if (System.nanoTime() > deadline) throw new AssertionError("late arrivals never submitted: " + e.stats());
+        if (st.running() + st.waiting() == 0 && st.requestsDone() == n + firstHandles.size()) {
+          StringBuilder sb = new StringBuilder();
+          for (RequestHandle h : firstHandles) sb.append(h.result().join()).append('\n');
+          throw new AssertionError("the engine ran dry before every late arrival came: " + st + "\n" + sb);
+        }
+        if (System.nanoTime() > deadline) throw new AssertionError("late arrivals never submitted: " + st);
         try {
           Thread.sleep(1);
         } catch (InterruptedException ie) {

@@ -78,6 +78,34 @@ class EngineLifecycleTest {
   }
 
   @Test
+  void stopTokenEndsTheRequestAndIsIncluded() {
+    int[] greedy = TinyA.aloneGreedy(LEN5, 20);
+    int stop = greedy[2];
+    int first = 0;
+    while (greedy[first] != stop) first++;
+    try (CpuBackend b = TinyA.backend(); Engine e = Engine.start(b, EngineConfig.defaults())) {
+      GenerationResult r = e.submit(GenerationRequest.greedy("s", LEN5.inputIds(), 20, List.of(stop))).result().join();
+      assertEquals(FinishReason.STOP, r.finishReason());
+      assertArrayEquals(Arrays.copyOf(greedy, first + 1), r.outputIds());
+      assertEquals(first + 1, r.completionTokens());
+      assertEquals(5, r.promptTokens());
+      assertTrue(r.totalNanos() >= r.firstTokenNanos() && r.firstTokenNanos() > 0, r.toString());
+    }
+  }
+
+  @Test
+  void configErrorsNameTheField() {
+    try (CpuBackend b = TinyA.backend()) {
+      IllegalArgumentException tooSmall = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> Engine.start(b, EngineConfig.defaults().withPools(100, 2)));
+      assertTrue(tooSmall.getMessage().contains("slidingPages 2 is below"), tooSmall.getMessage());
+    }
+    IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> EngineConfig.defaults().withMaxSeqsPerStep(0));
+    assertTrue(bad.getMessage().contains("EngineConfig.maxSeqsPerStep must be at least 1"), bad.getMessage());
+  }
+
+  @Test
   void cancelFreesPagesAndCompletesWithCancelled() {
     CompletableFuture<RequestHandle> target = new CompletableFuture<>();
     List<EngineStats> afterCancel = new ArrayList<>();
@@ -86,8 +114,9 @@ class EngineLifecycleTest {
           if (s.steps() == 5) target.join().cancel();
           if (s.steps() > 5) afterCancel.add(s);
         })) {
-      RequestHandle other = e.submit(good("other", 40));
-      RequestHandle victim = e.submit(GenerationRequest.greedy("victim", TinyA.cases().get(4).inputIds(), 500, List.of()));
+      List<RequestHandle> both = e.submitAll(List.of(good("other", 40),
+          GenerationRequest.greedy("victim", TinyA.cases().get(4).inputIds(), 500, List.of()))); // both join at step 1
+      RequestHandle other = both.get(0), victim = both.get(1);
       target.complete(victim);
       GenerationResult r = victim.result().join();
       assertEquals(FinishReason.CANCELLED, r.finishReason());
@@ -99,7 +128,7 @@ class EngineLifecycleTest {
       for (EngineStats s : afterCancel) assertTrue(s.fullPagesUsed() <= 3, s.toString());
       victim.cancel(); // idempotent after completion
       // Cancelling a request before it runs.
-      RequestHandle early = e.submit(good("early", 50));
+      RequestHandle early = e.submit(good("early", 100_000)); // cannot finish before the cancel below
       early.cancel();
       assertEquals(FinishReason.CANCELLED, early.result().join().finishReason());
       assertEquals(2, e.stats().requestsCancelled());

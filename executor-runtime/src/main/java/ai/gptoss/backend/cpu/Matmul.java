@@ -5,13 +5,31 @@ import java.util.stream.IntStream;
 /**
  * Dense float32 matrix products {@code y = x W^T + b}, split across cores by output rows.
  *
- * <p>Every output is summed in the same order (i = 0, 1, 2, ... into one float), whatever the number
- * of tokens in the step: a token's logits do not depend on what else shares its batch. Speed comes
- * from register blocking instead of reordering: four tokens share each weight load, or, for a lone
- * token, four weight rows run as four independent chains.
+ * <p>Every output is summed in the same order whatever the number of tokens in the step (scalar: i = 0,
+ * 1, 2, ... into one float; SIMD: lane-wise partial sums, then the lanes, then the tail), so a token's
+ * logits do not depend on what else shares its batch. Speed comes from register blocking instead of
+ * reordering: four tokens share each weight load, or, for a lone token, four weight rows run as four
+ * independent chains.
  */
 final class Matmul {
   private static final int ROWS_PER_TASK = 32;
+
+  /**
+   * SIMD kernels when the JVM has {@code jdk.incubator.vector} (bin/gptoss, the tests, and Spark
+   * executors given {@code --add-modules jdk.incubator.vector}); the scalar kernels below otherwise.
+   * {@code -Dgptoss.cpu.simd=false} forces the scalar ones.
+   */
+  static final boolean SIMD = simdAvailable();
+
+  private static boolean simdAvailable() {
+    if (!Boolean.parseBoolean(System.getProperty("gptoss.cpu.simd", "true"))) return false;
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return false;
+    try {
+      return VectorMatmul.lanes() >= 4;
+    } catch (LinkageError e) {
+      return false;
+    }
+  }
 
   private Matmul() {}
 
@@ -46,6 +64,10 @@ final class Matmul {
   }
 
   private static void fourTokens(float[] x, int t, int in, float[] w, int wOff, float bias, float[] y, int out, int o) {
+    if (SIMD) {
+      VectorMatmul.fourTokens(x, t, in, w, wOff, bias, y, out, o);
+      return;
+    }
     int x0 = t * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (int i = 0; i < in; i++) {
@@ -62,6 +84,10 @@ final class Matmul {
   }
 
   private static void fourRows(float[] x, int xOff, int in, float[] w, int o, float[] b, float[] y, int yOff) {
+    if (SIMD) {
+      VectorMatmul.fourRows(x, xOff, in, w, o, b, y, yOff);
+      return;
+    }
     int w0 = o * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (int i = 0; i < in; i++) {
@@ -79,6 +105,7 @@ final class Matmul {
 
   /** {@code sum_i a[aOff+i] * b[bOff+i]}, summed in index order into one float. */
   static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+    if (SIMD) return VectorMatmul.dot(a, aOff, b, bOff, n);
     float s = 0;
     for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
     return s;

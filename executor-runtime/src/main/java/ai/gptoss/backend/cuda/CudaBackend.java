@@ -1,0 +1,464 @@
+package ai.gptoss.backend.cuda;
+
+import static ai.gptoss.backend.cuda.Cuda.check;
+import static ai.gptoss.backend.cuda.Cuda.checkBlas;
+import static ai.gptoss.backend.cuda.Cuda.dev;
+import static org.bytedeco.cuda.global.cudart.*;
+
+import ai.gptoss.backend.Backend;
+import ai.gptoss.backend.BackendException;
+import ai.gptoss.backend.KvCacheSpec;
+import ai.gptoss.backend.StepBatch;
+import ai.gptoss.backend.StepResult;
+import ai.gptoss.backend.YarnRope;
+import ai.gptoss.model.Checkpoint;
+import ai.gptoss.model.ModelConfig;
+import ai.gptoss.model.ModelWeights;
+import org.bytedeco.cuda.cublas.cublasContext;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.global.cublas;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.SizeTPointer;
+
+/**
+ * The GPU backend: the same forward pass as the pure-Java {@code CpuBackend}, with bf16 activations
+ * between kernels and float32 accumulation. Per layer: RMSNorm, fused qkv projection (cuBLAS),
+ * bias + YaRN rotary + KV store, paged attention with sinks, output projection (cuBLAS) joined to
+ * the residual by the next RMSNorm, router (cuBLAS), top-k, grouping by expert, MXFP4 gate_up GEMM
+ * with fused SwiGLU, MXFP4 down GEMM, weighted combine. Then the final norm and unembedding at the
+ * output rows only, and sampling on the GPU.
+ *
+ * <p>A step uploads its metadata in one copy, launches everything on one stream, and synchronizes
+ * once, to read the sampled ids (and the logits when asked).
+ */
+public final class CudaBackend implements Backend {
+  private static final int TILE_M = 128; // rows per grouped-GEMM tile (BM in moe_gemm.cu)
+  /**
+   * Dynamic shared memory of the grouped GEMM (moe_gemm.cu): 3 stages of A (twice with the low
+   * part), nibbles and scales, plus one unpacked bf16 weight tile.
+   */
+  private static final int MOE_SMEM_FAST = 3 * (TILE_M * 72 * 2 + 128 * 48 + 2 * 128) + 128 * 72 * 2;
+  private static final int MOE_SMEM_PRECISE = 3 * (2 * TILE_M * 72 * 2 + 128 * 48 + 2 * 128) + 128 * 72 * 2;
+  private static final long KV_RESERVE = 1536L << 20; // left free for cuBLAS and workspace growth
+
+  private final int ordinal;
+  private final ModelConfig c;
+  private final DeviceModel model;
+  private final Kernels k;
+  private final CUstream_st stream = new CUstream_st();
+  private final cublasContext blas = new cublasContext();
+  private final FloatPointer one = new FloatPointer(1f), zero = new FloatPointer(0f);
+  private final int[] layerOfType;
+  private final int prefillTile;
+  private final float attentionFactor;
+  private final String arch;
+  /**
+   * Activations enter every tensor-core product as a bf16 high/low pair (about 16 mantissa bits);
+   * off (GPTOSS_CUDA_FAST=1), they are rounded to bf16 once. Weights are exact in bf16 either way.
+   */
+  private final boolean precise = System.getenv("GPTOSS_CUDA_FAST") == null;
+
+  private Workspace ws;
+  private DeviceArena kvArena;
+  private long fullPool, slidingPool;
+  private int fullPages, slidingPages, pageSize;
+  private IntPointer metaHost;
+  private long metaHostInts;
+  private DeviceArena metaDev;
+  private final StepProfiler profiler;
+  private IntPointer sampledHost;
+  private long sampledHostInts;
+
+  /** Uploads {@code weights} (already in host memory) to GPU {@code ordinal}. */
+  public static CudaBackend upload(ModelWeights weights, int ordinal) {
+    return new CudaBackend(weights.config, ordinal, k -> DeviceModel.upload(weights));
+  }
+
+  /** Streams a checkpoint to GPU {@code ordinal} (no float copy of the weights on the host). */
+  public static CudaBackend load(Checkpoint ckpt, int ordinal) {
+    return new CudaBackend(ckpt.config(), ordinal, k -> DeviceModel.load(ckpt));
+  }
+
+  /** A model with {@code config}'s shapes and random weights generated on the GPU. */
+  public static CudaBackend synthetic(ModelConfig config, int ordinal, long seed) {
+    return new CudaBackend(config, ordinal, k -> DeviceModel.synthetic(config, k, seed));
+  }
+
+  private CudaBackend(ModelConfig c, int ordinal, java.util.function.Function<Kernels, DeviceModel> weights) {
+    this.c = c;
+    this.ordinal = ordinal;
+    int group = c.numAttentionHeads() / c.numKeyValueHeads();
+    if (c.headDim() > 64 || c.headDim() % 2 != 0) throw new BackendException("CUDA backend: head_dim " + c.headDim() + " unsupported (even, at most 64)");
+    if (c.hiddenSize() % 16 != 0 || (2 * c.intermediateSize()) % 16 != 0) {
+      throw new BackendException("CUDA backend: hidden_size and 2*intermediate_size must be multiples of 16");
+    }
+    if (group > 16) throw new BackendException("CUDA backend: " + group + " query heads per KV head unsupported (at most 16)");
+    if (c.numExpertsPerTok() > 8 || c.numLocalExperts() > 256) throw new BackendException("CUDA backend: at most 8 of 256 experts per token");
+    prefillTile = Math.max(1, 64 / group);
+    attentionFactor = new YarnRope(c).attentionFactor();
+    layerOfType = new int[c.numHiddenLayers()];
+    int full = 0, sliding = 0;
+    for (int l = 0; l < c.numHiddenLayers(); l++) layerOfType[l] = c.isSliding(l) ? sliding++ : full++;
+    Cuda.trace("cudaSetDevice " + ordinal);
+    check(cudaSetDevice(ordinal), "cudaSetDevice(" + ordinal + ")");
+    check(cudaFree(null), "cudaFree(null) (context creation on GPU " + ordinal + ")");
+    int[] major = new int[1], minor = new int[1];
+    check(cudaDeviceGetAttribute(major, cudaDevAttrComputeCapabilityMajor, ordinal), "cudaDeviceGetAttribute(major)");
+    check(cudaDeviceGetAttribute(minor, cudaDevAttrComputeCapabilityMinor, ordinal), "cudaDeviceGetAttribute(minor)");
+    arch = KernelCompiler.archFor(major[0], minor[0]);
+    Cuda.trace("arch " + arch + ", stream");
+    check(cudaStreamCreate(stream), "cudaStreamCreate");
+    Cuda.trace("cublas");
+    checkBlas(cublas.cublasCreate_v2(blas), "cublasCreate");
+    checkBlas(cublas.cublasSetStream_v2(blas, stream), "cublasSetStream");
+    profiler = System.getenv("GPTOSS_PROFILE") != null ? new StepProfiler(stream) : null;
+    Cuda.trace("kernels");
+    k = new Kernels(new KernelCompiler(arch), stream);
+    k.allowSharedMemory("bf16_mxfp4w_moe_gemm", MOE_SMEM_PRECISE);
+    Cuda.trace("weights");
+    model = weights.apply(k);
+    check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(after loading weights)");
+    Cuda.trace("loaded");
+  }
+
+  @Override
+  public ModelConfig config() {
+    return c;
+  }
+
+  @Override
+  public String name() {
+    return "cuda:" + ordinal;
+  }
+
+  public String arch() {
+    return arch;
+  }
+
+  @Override
+  public int kvBytesPerElement() {
+    return 2;
+  }
+
+  /** Bytes of the weight arena. */
+  public long weightBytes() {
+    return model.arena.capacity();
+  }
+
+  /** Free and total device memory now. */
+  public long[] memoryInfo() {
+    SizeTPointer free = new SizeTPointer(1), total = new SizeTPointer(1);
+    check(cudaMemGetInfo(free, total), "cudaMemGetInfo");
+    return new long[] {free.get(), total.get()};
+  }
+
+  @Override
+  public long kvMemoryBudgetBytes() {
+    long held = kvArena == null ? 0 : kvArena.capacity();
+    return Math.max(0, memoryInfo()[0] + held - KV_RESERVE - Workspace.bytes(c, 8192, 1024, TILE_M));
+  }
+
+  @Override
+  public void allocateKvCache(KvCacheSpec spec) {
+    check(cudaSetDevice(ordinal), "cudaSetDevice(" + ordinal + ")");
+    check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+    if (kvArena != null) kvArena.close();
+    kvArena = null;
+    long fullBytes = (long) spec.fullPages() * kvPageBytes(spec.pageSize(), false);
+    long slidingBytes = (long) spec.slidingPages() * kvPageBytes(spec.pageSize(), true);
+    kvArena = new DeviceArena("KV pages (" + spec.fullPages() + " full + " + spec.slidingPages() + " sliding of "
+        + spec.pageSize() + " tokens)", DeviceArena.aligned(fullBytes) + DeviceArena.aligned(slidingBytes));
+    fullPool = kvArena.alloc(fullBytes);
+    slidingPool = kvArena.alloc(slidingBytes);
+    fullPages = spec.fullPages();
+    slidingPages = spec.slidingPages();
+    pageSize = spec.pageSize();
+  }
+
+  @Override
+  public StepResult step(StepBatch batch) {
+    if (kvArena == null) throw new BackendException("allocateKvCache must be called before the first step");
+    check(cudaSetDevice(ordinal), "cudaSetDevice(" + ordinal + ")");
+    StepMetadata md = new StepMetadata(batch, c.vocabSize(), prefillTile, fullPages, slidingPages);
+    int T = md.numTokens, R = md.numRows;
+    if (T == 0) return new StepResult(new int[0], batch.returnLogits() ? new float[0][] : null);
+    if (ws == null || ws.tokens < T || ws.rows < R) {
+      check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+      if (ws != null) ws.close();
+      ws = null;
+      ws = new Workspace(c, T, Math.max(R, 1), TILE_M);
+    }
+    Cuda.trace("step " + T + " tokens " + R + " rows");
+    long meta = uploadMetadata(md);
+    Cuda.trace("metadata uploaded");
+    enqueueForward(md, meta, T, R);
+    Cuda.trace("enqueued");
+    if (sampledHost == null || sampledHostInts < R) {
+      if (sampledHost != null) cudaFreeHost(sampledHost);
+      sampledHost = new IntPointer();
+      sampledHostInts = Math.max(R, 1024);
+      check(cudaMallocHost(sampledHost, sampledHostInts * 4), "cudaMallocHost(sampled ids)");
+      sampledHost.capacity(sampledHostInts);
+    }
+    check(cudaMemcpyAsync(sampledHost, dev(ws.sampled), 4L * R, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync(sampled ids)");
+    float[][] logits = null;
+    FloatPointer logitsHost = null;
+    if (batch.returnLogits()) {
+      logitsHost = new FloatPointer((long) R * c.vocabSize());
+      check(cudaMemcpyAsync(logitsHost, dev(ws.logits), 4L * R * c.vocabSize(), cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync(logits)");
+    }
+    check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(step of " + T + " tokens)");
+    if (profiler != null) profiler.collect(md.numPrefillItems > 0 ? "prefill" : "decode");
+    int[] sampled = new int[R];
+    sampledHost.get(sampled, 0, R);
+    if (logitsHost != null) {
+      logits = new float[R][c.vocabSize()];
+      for (int r = 0; r < R; r++) logitsHost.position((long) r * c.vocabSize()).get(logits[r]);
+      logitsHost.close();
+    }
+    return new StepResult(sampled, logits);
+  }
+
+  private long uploadMetadata(StepMetadata md) {
+    long ints = md.length;
+    if (metaHost == null || metaHostInts < ints) {
+      check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+      if (metaHost != null) cudaFreeHost(metaHost);
+      if (metaDev != null) metaDev.close();
+      metaHostInts = Math.max(ints * 2, 1 << 16);
+      metaHost = new IntPointer();
+      check(cudaMallocHost(metaHost, metaHostInts * 4), "cudaMallocHost(step metadata)");
+      metaHost.capacity(metaHostInts);
+      metaDev = new DeviceArena("step metadata", metaHostInts * 4);
+    }
+    metaHost.position(0).put(md.data, 0, md.length);
+    long base = metaDev.base();
+    check(cudaMemcpyAsync(dev(base), metaHost, 4L * ints, cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync(step metadata)");
+    return base;
+  }
+
+  /** Every kernel of one step, in order, on the stream; no host synchronisation. */
+  private void enqueueForward(StepMetadata md, long meta, int T, int R) {
+    int H = c.hiddenSize(), Q = c.qDim(), KV = c.kvDim(), E = c.numLocalExperts(), topK = c.numExpertsPerTok(),
+        I = c.intermediateSize(), V = c.vocabSize();
+    float eps = (float) c.rmsNormEps();
+    long tokens = meta + 4L * md.offTokens, positions = meta + 4L * md.offPositions, tokenSeq = meta + 4L * md.offTokenSeq;
+    KernelArgs a = k.args;
+    prof("embed+norm");
+    a.reset().ptr(model.embed).ptr(tokens).ptr(ws.x).i32(T).i32(H);
+    k.launch("embedding_gather", T, 1, 256);
+    int maxTiles = Workspace.maxTiles(T, topK, E, TILE_M);
+    for (int l = 0; l < c.numHiddenLayers(); l++) {
+      DeviceModel.Layer w = model.layers.get(l);
+      boolean sliding = c.isSliding(l);
+      int lot = layerOfType[l];
+      int layersOfType = sliding ? c.numSlidingLayers() : c.numFullLayers();
+      long pool = sliding ? slidingPool : fullPool;
+      long table = meta + 4L * (sliding ? md.offSlidingTable : md.offFullTable);
+      a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(w.inputNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).i32(T).i32(H).f32(eps);
+      k.launch("residual_rmsnorm", T, 1, 256);
+      prof("qkv gemm");
+      gemm(ws.h, lo(ws.hLo), w.wqkv(), ws.qkv, T, Q + 2 * KV, H);
+      prof("rope+store");
+      a.reset().ptr(ws.qkv).ptr(w.bqkv()).ptr(model.invFreq).ptr(positions).ptr(tokenSeq).ptr(table).ptr(ws.q).ptr(pool)
+          .i32(T).i32(c.numAttentionHeads()).i32(c.numKeyValueHeads()).i32(c.headDim()).i32(pageSize).i32(md.maxPages)
+          .i32(layersOfType).i32(lot).f32(attentionFactor);
+      k.launch("qkv_rope_store", T, 1, 128);
+      prof(sliding ? "attention sliding" : "attention full");
+      attention("attention_prefill", md.offPrefillItems, md.numPrefillItems, meta, w, pool, table, positions, md.maxPages,
+          layersOfType, lot, sliding);
+      attention("attention_decode", md.offDecodeItems, md.numDecodeItems, meta, w, pool, table, positions, md.maxPages,
+          layersOfType, lot, sliding);
+      prof("o gemm+norm");
+      gemm(ws.attn, lo(ws.attnLo), w.wo(), ws.tmp, T, H, Q);
+      a.reset().ptr(ws.x).ptr(ws.tmp).ptr(w.bo()).ptr(w.postNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).i32(T).i32(H).f32(eps);
+      k.launch("residual_rmsnorm", T, 1, 256);
+      prof("router+group");
+      gemm(ws.h, lo(ws.hLo), w.router(), ws.routerLogits, T, E, H);
+      check(cudaMemsetAsync(dev(ws.counts), 0, 4L * E, stream), "cudaMemsetAsync(expert counts)");
+      a.reset().ptr(ws.routerLogits).ptr(w.routerBias()).ptr(ws.expertIds).ptr(ws.expertWeights).ptr(ws.counts).i32(T).i32(E).i32(topK);
+      k.launch("moe_topk", (T + 127) / 128, 1, 128);
+      a.reset().ptr(ws.counts).ptr(ws.cursor).ptr(ws.tiles).ptr(ws.numTiles).i32(E).i32(TILE_M).i32(maxTiles);
+      k.launch("moe_group", 1, 1, 256);
+      a.reset().ptr(ws.expertIds).ptr(ws.cursor).ptr(ws.assign).i32(T * topK);
+      k.launch("moe_scatter", (T * topK + 255) / 256, 1, 256);
+      prof("moe gate_up");
+      int smem = precise ? MOE_SMEM_PRECISE : MOE_SMEM_FAST;
+      a.reset().ptr(ws.h).ptr(lo(ws.hLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.gateUpBlocks())
+          .ptr(w.gateUpScales()).ptr(w.gateUpBias()).ptr(ws.act).ptr(lo(ws.actLo)).i32(topK).i32(H).i32(2 * I).i32(0)
+          .f32((float) c.swigluLimit());
+      k.launch("bf16_mxfp4w_moe_gemm", maxTiles, (2 * I + 127) / 128, 256, smem);
+      prof("moe down");
+      a.reset().ptr(ws.act).ptr(lo(ws.actLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.downBlocks())
+          .ptr(w.downScales()).ptr(w.downBias()).ptr(ws.y).ptr(0).i32(topK).i32(I).i32(H).i32(1).f32((float) c.swigluLimit());
+      k.launch("bf16_mxfp4w_moe_gemm", maxTiles, (H + 127) / 128, 256, smem);
+      prof("moe combine");
+      a.reset().ptr(ws.x).ptr(ws.y).ptr(ws.expertWeights).i32(T).i32(H).i32(topK);
+      k.launch("moe_combine", T, 1, 256);
+    }
+    prof("final norm+lm_head");
+    a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(model.norm).ptr(meta + 4L * md.offRows).ptr(ws.hn).ptr(0).i32(R).i32(H).f32(eps);
+    k.launch("residual_rmsnorm", R, 1, 256);
+    gemm(ws.hn, 0, model.lmHead, ws.logits, R, V, H);
+    a.reset().ptr(ws.logits).ptr(meta + 4L * md.offSampling).ptr(ws.sampled).i32(R).i32(V);
+    prof("sampling");
+    k.launch("sample_rows", R, 1, 1024);
+    if (profiler != null) profiler.end();
+  }
+
+  private void prof(String section) {
+    if (profiler != null) profiler.section(section);
+  }
+
+  /** Per-kernel-family GPU time so far (GPTOSS_PROFILE set), or an empty string. */
+  public String profileReport() {
+    return profiler == null ? "" : profiler.report();
+  }
+
+  private void attention(String kernel, int off, int items, long meta, DeviceModel.Layer w, long pool, long table,
+      long positions, int maxPages, int layersOfType, int lot, boolean sliding) {
+    if (items == 0) return;
+    k.args.reset().ptr(ws.q).ptr(pool).ptr(table).ptr(w.sinks()).ptr(positions).ptr(meta + 4L * off).ptr(ws.attn)
+        .ptr(lo(ws.attnLo)).i32(items).i32(c.numAttentionHeads()).i32(c.numKeyValueHeads()).i32(c.headDim()).i32(pageSize).i32(maxPages)
+        .i32(layersOfType).i32(lot).i32(sliding ? c.slidingWindow() : 0).f32((float) (1.0 / Math.sqrt(c.headDim())));
+    k.launch(kernel, items, c.numKeyValueHeads(), 256);
+  }
+
+  private long lo(long address) {
+    return precise ? address : 0;
+  }
+
+  /**
+   * out[M, N] (f32) = in[M, K] x W[N, K]^T (bf16), float32 accumulation; with {@code inLo}, the
+   * input is the pair in + inLo and the product is taken twice (the second accumulates).
+   */
+  private void gemm(long in, long inLo, long w, long out, int m, int n, int kDim) {
+    checkBlas(cublas.cublasGemmEx(blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, kDim, one, dev(w), CUDA_R_16BF, kDim,
+        dev(in), CUDA_R_16BF, kDim, zero, dev(out), CUDA_R_32F, n, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
+        "cublasGemmEx(" + m + "x" + n + "x" + kDim + ")");
+    if (inLo != 0) {
+      checkBlas(cublas.cublasGemmEx(blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, kDim, one, dev(w), CUDA_R_16BF, kDim,
+          dev(inLo), CUDA_R_16BF, kDim, one, dev(out), CUDA_R_32F, n, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
+          "cublasGemmEx(low part, " + m + "x" + n + "x" + kDim + ")");
+    }
+  }
+
+  public boolean precise() {
+    return precise;
+  }
+
+  /**
+   * Runs the sampling kernel on one given row of logits (conformance checks of the kernel against
+   * {@link ai.gptoss.backend.Sampler}).
+   */
+  public int sampleRow(float[] logits, ai.gptoss.backend.SamplingParams p) {
+    check(cudaSetDevice(ordinal), "cudaSetDevice(" + ordinal + ")");
+    if (logits.length != c.vocabSize()) throw new BackendException("sampleRow: " + logits.length + " logits for vocab " + c.vocabSize());
+    if (ws == null) ws = new Workspace(c, 1, 1, TILE_M);
+    try (FloatPointer row = new FloatPointer(logits);
+        FloatPointer params = new FloatPointer(p.temperature(), p.topP(), (float) p.topK(),
+            p.isGreedy() ? 0f : (float) ai.gptoss.backend.Sampler.uniform(p.seed(), p.counter()));
+        IntPointer out = new IntPointer(1)) {
+      check(cudaMemcpy(dev(ws.logits), row, 4L * logits.length, cudaMemcpyHostToDevice), "cudaMemcpy(logits row)");
+      check(cudaMemcpy(dev(ws.hn), params, 16, cudaMemcpyHostToDevice), "cudaMemcpy(sampling params)");
+      k.args.reset().ptr(ws.logits).ptr(ws.hn).ptr(ws.sampled).i32(1).i32(c.vocabSize());
+      k.launch("sample_rows", 1, 1, 1024);
+      check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(sample_rows)");
+      check(cudaMemcpy(out, dev(ws.sampled), 4, cudaMemcpyDeviceToHost), "cudaMemcpy(sampled id)");
+      return out.get(0);
+    }
+  }
+
+  /** Waits for the GPU (benchmarks). */
+  public void synchronize() {
+    check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+  }
+
+  public long kernelLaunches() {
+    return k.launches;
+  }
+
+  @Override
+  public void close() {
+    cudaSetDevice(ordinal);
+    cudaStreamSynchronize(stream);
+    if (ws != null) ws.close();
+    if (kvArena != null) kvArena.close();
+    if (metaDev != null) metaDev.close();
+    if (metaHost != null) cudaFreeHost(metaHost);
+    if (sampledHost != null) cudaFreeHost(sampledHost);
+    metaHost = null;
+    sampledHost = null;
+    ws = null;
+    kvArena = null;
+    model.close();
+    cublas.cublasDestroy_v2(blas);
+    cudaStreamDestroy(stream);
+  }
+
+  /** Per-step device buffers, sized for a number of tokens and output rows; one allocation. */
+  static final class Workspace implements AutoCloseable {
+    final int tokens, rows;
+    final DeviceArena arena;
+    final long x, h, qkv, q, attn, tmp, routerLogits, expertIds, expertWeights, counts, cursor, tiles, numTiles, assign,
+        act, y, hn, logits, sampled, hLo, attnLo, actLo;
+
+    static int maxTiles(int tokens, int topK, int experts, int tileM) {
+      return (tokens * topK + tileM - 1) / tileM + experts;
+    }
+
+    static long bytes(ModelConfig c, int t, int r, int tileM) {
+      long[] sizes = sizes(c, t, r, tileM);
+      long sum = 0;
+      for (long s : sizes) sum += DeviceArena.aligned(s);
+      return sum;
+    }
+
+    private static long[] sizes(ModelConfig c, long t, long r, int tileM) {
+      long H = c.hiddenSize(), Q = c.qDim(), KV = c.kvDim(), E = c.numLocalExperts(), k = c.numExpertsPerTok(),
+          I = c.intermediateSize(), V = c.vocabSize();
+      return new long[] {t * H * 4, t * H * 2, t * (Q + 2 * KV) * 4, t * Q * 4, t * Q * 2, t * H * 4, t * E * 4, t * k * 4,
+          t * k * 4, E * 4, E * 4, 3L * maxTiles((int) t, (int) k, (int) E, tileM) * 4, 4, t * k * 4, t * k * I * 2,
+          t * k * H * 4, r * H * 2, r * V * 4, r * 4, t * H * 2, t * Q * 2, t * k * I * 2};
+    }
+
+    Workspace(ModelConfig c, int t, int r, int tileM) {
+      tokens = t;
+      rows = r;
+      long[] s = sizes(c, t, r, tileM);
+      long total = 0;
+      for (long v : s) total += DeviceArena.aligned(v);
+      arena = new DeviceArena("step workspace for " + t + " tokens, " + r + " output rows", total);
+      int i = 0;
+      x = arena.alloc(s[i++]);
+      h = arena.alloc(s[i++]);
+      qkv = arena.alloc(s[i++]);
+      q = arena.alloc(s[i++]);
+      attn = arena.alloc(s[i++]);
+      tmp = arena.alloc(s[i++]);
+      routerLogits = arena.alloc(s[i++]);
+      expertIds = arena.alloc(s[i++]);
+      expertWeights = arena.alloc(s[i++]);
+      counts = arena.alloc(s[i++]);
+      cursor = arena.alloc(s[i++]);
+      tiles = arena.alloc(s[i++]);
+      numTiles = arena.alloc(s[i++]);
+      assign = arena.alloc(s[i++]);
+      act = arena.alloc(s[i++]);
+      y = arena.alloc(s[i++]);
+      hn = arena.alloc(s[i++]);
+      logits = arena.alloc(s[i++]);
+      sampled = arena.alloc(s[i++]);
+      hLo = arena.alloc(s[i++]);
+      attnLo = arena.alloc(s[i++]);
+      actLo = arena.alloc(s[i++]);
+    }
+
+    @Override
+    public void close() {
+      arena.close();
+    }
+  }
+}

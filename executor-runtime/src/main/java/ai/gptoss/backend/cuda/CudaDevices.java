@@ -1,0 +1,35 @@
+package ai.gptoss.backend.cuda;
+
+import static org.bytedeco.cuda.global.cudart.cudaGetDeviceCount;
+
+import ai.gptoss.backend.Backend;
+import ai.gptoss.backend.BackendException;
+import ai.gptoss.model.Checkpoint;
+import java.nio.file.Path;
+
+/**
+ * Entry points that {@code ai.gptoss.backend.CudaSupport} reaches by reflection, so that JavaCPP and
+ * the CUDA libraries are loaded only when a GPU is asked for.
+ */
+public final class CudaDevices {
+  private CudaDevices() {}
+
+  /** Number of CUDA devices (0 when the driver reports none or fails). */
+  public static int count() {
+    int[] n = new int[1];
+    return cudaGetDeviceCount(n) == 0 ? n[0] : 0;
+  }
+
+  /** Opens a model directory, or {@code synthetic:NAME}, on GPU {@code ordinal}. */
+  public static Backend open(Path modelDir, int ordinal) {
+    int n = count();
+    if (ordinal < 0 || ordinal >= n) {
+      throw new BackendException("--device cuda:" + ordinal + ": this machine has " + n + " CUDA device" + (n == 1 ? "" : "s"));
+    }
+    String s = modelDir.toString();
+    if (s.startsWith(SyntheticModels.PREFIX)) return CudaBackend.synthetic(SyntheticModels.config(s), ordinal, 1234);
+    try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
+      return CudaBackend.load(ckpt, ordinal);
+    }
+  }
+}

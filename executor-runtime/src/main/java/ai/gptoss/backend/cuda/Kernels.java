@@ -1,0 +1,79 @@
+package ai.gptoss.backend.cuda;
+
+import static ai.gptoss.backend.cuda.Cuda.checkDrv;
+import static org.bytedeco.cuda.global.cudart.*;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.cudart.CUmod_st;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.javacpp.BytePointer;
+
+/** The project's kernels, loaded from NVRTC cubins, and their launches on one stream. */
+final class Kernels {
+  /** Kernel source of each function. */
+  private static final Map<String, String> SOURCE = Map.ofEntries(
+      Map.entry("embedding_gather", "embedding.cu"),
+      Map.entry("residual_rmsnorm", "rmsnorm.cu"),
+      Map.entry("qkv_rope_store", "rope.cu"),
+      Map.entry("attention_prefill", "attention.cu"),
+      Map.entry("attention_decode", "attention.cu"),
+      Map.entry("moe_topk", "moe_route.cu"),
+      Map.entry("moe_group", "moe_route.cu"),
+      Map.entry("moe_scatter", "moe_route.cu"),
+      Map.entry("bf16_mxfp4w_moe_gemm", "moe_gemm.cu"),
+      Map.entry("moe_combine", "moe_combine.cu"),
+      Map.entry("sample_rows", "sampling.cu"),
+      Map.entry("synthetic_fill", "synthetic.cu"));
+
+  private final KernelCompiler compiler;
+  private final Map<String, CUmod_st> modules = new HashMap<>();
+  private final Map<String, CUfunc_st> functions = new HashMap<>();
+  private final CUstream_st stream;
+  final KernelArgs args = new KernelArgs();
+  long launches;
+
+  Kernels(KernelCompiler compiler, CUstream_st stream) {
+    this.compiler = compiler;
+    this.stream = stream;
+    for (String fn : SOURCE.keySet()) function(fn); // compile (or load from cache) everything up front
+  }
+
+  private CUfunc_st function(String name) {
+    CUfunc_st f = functions.get(name);
+    if (f != null) return f;
+    String source = SOURCE.get(name);
+    if (source == null) throw new CudaException("no kernel named " + name);
+    CUmod_st mod = modules.get(source);
+    if (mod == null) {
+      byte[] cubin = compiler.cubin(source);
+      mod = new CUmod_st();
+      Cuda.trace("cuModuleLoadData " + source);
+      checkDrv(cuModuleLoadData(mod, new BytePointer(cubin)), "cuModuleLoadData(" + source + ", " + compiler.arch() + ")");
+      modules.put(source, mod);
+    }
+    f = new CUfunc_st();
+    checkDrv(cuModuleGetFunction(f, mod, name), "cuModuleGetFunction(" + name + ")");
+    functions.put(name, f);
+    return f;
+  }
+
+  /** Allows {@code name} up to {@code bytes} of dynamic shared memory (beyond the default 48 KiB). */
+  void allowSharedMemory(String name, int bytes) {
+    checkDrv(cuFuncSetAttribute(function(name), CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes),
+        "cuFuncSetAttribute(" + name + ", max dynamic shared memory " + bytes + ")");
+  }
+
+  /** Launches {@code name} with the struct packed in {@link #args}. */
+  void launch(String name, int gridX, int gridY, int block) {
+    launch(name, gridX, gridY, block, 0);
+  }
+
+  void launch(String name, int gridX, int gridY, int block, int sharedBytes) {
+    if (gridX <= 0 || gridY <= 0) return;
+    checkDrv(cuLaunchKernel(function(name), gridX, gridY, 1, block, 1, 1, sharedBytes, stream, args.params(), null),
+        "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + ")");
+    launches++;
+  }
+}

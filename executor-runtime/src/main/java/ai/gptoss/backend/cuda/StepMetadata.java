@@ -1,0 +1,100 @@
+package ai.gptoss.backend.cuda;
+
+import ai.gptoss.backend.BackendException;
+import ai.gptoss.backend.Sampler;
+import ai.gptoss.backend.SamplingParams;
+import ai.gptoss.backend.StepBatch;
+
+/**
+ * Everything a step's kernels need besides the weights and the KV pool, flattened into one int
+ * array so that it goes to the GPU in one copy. Section offsets are in ints.
+ *
+ * <p>Attention work items are runs of consecutive tokens of one sequence: single tokens go to the
+ * decode kernel, longer runs are cut into items of {@code prefillTile} tokens for the prefill kernel.
+ */
+final class StepMetadata {
+  final int numTokens, numSeqs, maxPages, numPrefillItems, numDecodeItems, numRows;
+  final int offTokens, offPositions, offTokenSeq, offFullTable, offSlidingTable, offPrefillItems, offDecodeItems,
+      offRows, offSampling, length;
+  final int[] data;
+  final boolean anySampled;
+
+  StepMetadata(StepBatch b, int vocab, int prefillTile, int fullPool, int slidingPool) {
+    numTokens = b.numTokens();
+    numSeqs = b.numSeqs();
+    numRows = b.outputRows().length;
+    if (b.positions().length != numTokens) throw new BackendException("step: " + b.positions().length + " positions for " + numTokens + " tokens");
+    if (b.seqStart()[0] != 0 || b.seqStart()[numSeqs] != numTokens) {
+      throw new BackendException("step: seqStart must run from 0 to the token count " + numTokens);
+    }
+    int mp = 1;
+    for (int s = 0; s < numSeqs; s++) mp = Math.max(mp, Math.max(b.fullPages()[s].length, b.slidingPages()[s].length));
+    maxPages = mp;
+    int pre = 0, dec = 0;
+    for (int s = 0; s < numSeqs; s++) {
+      int n = b.seqStart()[s + 1] - b.seqStart()[s];
+      if (n < 0) throw new BackendException("step: seqStart decreases at sequence " + s);
+      if (n == 1) dec++;
+      else if (n > 1) pre += (n + prefillTile - 1) / prefillTile;
+    }
+    numPrefillItems = pre;
+    numDecodeItems = dec;
+    offTokens = 0;
+    offPositions = offTokens + numTokens;
+    offTokenSeq = offPositions + numTokens;
+    offFullTable = offTokenSeq + numTokens;
+    offSlidingTable = offFullTable + numSeqs * maxPages;
+    offPrefillItems = offSlidingTable + numSeqs * maxPages;
+    offDecodeItems = offPrefillItems + 3 * pre;
+    offRows = offDecodeItems + 3 * dec;
+    offSampling = offRows + numRows;
+    length = offSampling + 4 * numRows;
+    data = new int[length];
+    for (int t = 0; t < numTokens; t++) {
+      int id = b.tokens()[t];
+      if (id < 0 || id >= vocab) throw new BackendException("token id " + id + " at batch index " + t + " outside the vocabulary of " + vocab);
+      data[offTokens + t] = id;
+      data[offPositions + t] = b.positions()[t];
+    }
+    int ip = offPrefillItems, id = offDecodeItems;
+    for (int s = 0; s < numSeqs; s++) {
+      int from = b.seqStart()[s], to = b.seqStart()[s + 1];
+      for (int t = from; t < to; t++) data[offTokenSeq + t] = s;
+      fillTable(b.fullPages()[s], offFullTable + s * maxPages, fullPool, s, "full");
+      fillTable(b.slidingPages()[s], offSlidingTable + s * maxPages, slidingPool, s, "sliding");
+      if (to - from == 1) {
+        data[id++] = s;
+        data[id++] = from;
+        data[id++] = 1;
+      } else {
+        for (int t = from; t < to; t += prefillTile) {
+          data[ip++] = s;
+          data[ip++] = t;
+          data[ip++] = Math.min(prefillTile, to - t);
+        }
+      }
+    }
+    boolean sampled = false;
+    for (int r = 0; r < numRows; r++) {
+      int row = b.outputRows()[r];
+      if (row < 0 || row >= numTokens) throw new BackendException("output row " + row + " outside the step's " + numTokens + " tokens");
+      data[offRows + r] = row;
+      SamplingParams p = b.sampling()[r];
+      int o = offSampling + 4 * r;
+      data[o] = Float.floatToRawIntBits(p.temperature());
+      data[o + 1] = Float.floatToRawIntBits(p.topP());
+      data[o + 2] = Float.floatToRawIntBits((float) p.topK());
+      data[o + 3] = Float.floatToRawIntBits(p.isGreedy() ? 0f : (float) Sampler.uniform(p.seed(), p.counter()));
+      sampled |= !p.isGreedy();
+    }
+    anySampled = sampled;
+  }
+
+  private void fillTable(int[] table, int off, int pool, int seq, String kind) {
+    for (int j = 0; j < maxPages; j++) {
+      int page = j < table.length ? table[j] : -1;
+      if (page >= pool) throw new BackendException("sequence " + seq + ": " + kind + " page " + page + " outside the pool of " + pool);
+      data[off + j] = page;
+    }
+  }
+}

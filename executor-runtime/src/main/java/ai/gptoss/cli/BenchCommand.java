@@ -1,0 +1,85 @@
+package ai.gptoss.cli;
+
+import ai.gptoss.backend.Backend;
+import ai.gptoss.backend.Backends;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code gptoss bench --model synthetic:gpt-oss-20b --prompts N --input-len L --output-len M}:
+ * offline throughput with random prompts, every request generating exactly M tokens.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Offline throughput: N random prompts of L tokens, M output tokens each (EOS ignored). "
+        + "Prints one JSON line: output and total tokens/s, time to first token, decode step time, GPU memory.")
+final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--model", required = true, paramLabel = "DIR|synthetic:NAME",
+      description = "A model directory, or synthetic:gpt-oss-20b / synthetic:gpt-oss-120b (random weights made on the GPU).")
+  String model;
+
+  @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto. Default: ${DEFAULT-VALUE}.")
+  String device;
+
+  @Option(names = "--prompts", defaultValue = "64") int prompts;
+
+  @Option(names = "--input-len", defaultValue = "1024") int inputLen;
+
+  @Option(names = "--output-len", defaultValue = "1024") int outputLen;
+
+  @Option(names = "--max-batch-tokens", defaultValue = "8192", description = "Token budget of one step. Default: ${DEFAULT-VALUE}.")
+  int maxBatchTokens;
+
+  @Option(names = "--max-seqs", defaultValue = "1024", description = "Most requests running at once. Default: ${DEFAULT-VALUE}.")
+  int maxSeqs;
+
+  @Option(names = "--page-size", defaultValue = "16") int pageSize;
+
+  @Option(names = "--seed", defaultValue = "1") long seed;
+
+  @Option(names = "--warmup", defaultValue = "true", arity = "1", description = "Run one small request first (kernel load). Default: ${DEFAULT-VALUE}.")
+  boolean warmup;
+
+  @Override
+  public Integer call() throws Exception {
+    if (prompts < 1 || inputLen < 1 || outputLen < 1) throw new IllegalArgumentException("--prompts, --input-len and --output-len must be at least 1");
+    if (maxBatchTokens < 1 || maxSeqs < 1) throw new IllegalArgumentException("--max-batch-tokens and --max-seqs must be at least 1");
+    long l0 = System.nanoTime();
+    try (Backend b = Backends.open(Path.of(model), device)) {
+      double loadSeconds = (System.nanoTime() - l0) / 1e9;
+      if (warmup) new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(2, 16, 4, seed + 1);
+      BenchLoop.Result r = new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(prompts, inputLen, outputLen, seed);
+      ObjectNode o = new ObjectMapper().createObjectNode();
+      o.put("model", model);
+      o.put("device", b.name());
+      o.put("prompts", prompts);
+      o.put("input_len", inputLen);
+      o.put("output_len", outputLen);
+      o.put("output_tokens", r.outputTokens());
+      o.put("seconds", round(r.seconds()));
+      o.put("output_tokens_per_s", round(r.outputTokensPerSecond()));
+      o.put("total_tokens_per_s", round(r.totalTokensPerSecond()));
+      o.put("ttft_mean_ms", round(r.ttftMeanMs()));
+      o.put("ttft_p50_ms", round(r.ttftP50Ms()));
+      o.put("decode_step_median_ms", round(r.decodeStepMedianMs()));
+      o.put("decode_step_mean_ms", round(r.decodeStepMeanMs()));
+      o.put("steps", r.steps());
+      o.put("max_concurrent", r.maxConcurrent());
+      o.put("kv_pages_full", r.fullPages());
+      o.put("kv_pages_sliding", r.slidingPages());
+      o.put("page_size", r.pageSize());
+      o.put("load_seconds", round(loadSeconds));
+      DeviceStats.put(b, o);
+      System.out.println(new ObjectMapper().writeValueAsString(o));
+      DeviceStats.profile(b);
+    }
+    return 0;
+  }
+
+  static double round(double v) {
+    return Math.round(v * 1000) / 1000.0;
+  }
+}

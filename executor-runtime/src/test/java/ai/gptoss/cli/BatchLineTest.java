@@ -1,0 +1,65 @@
+package ai.gptoss.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.gptoss.engine.GenerationRequest;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BatchLineTest {
+  static final BatchLine.Defaults DEFAULTS = new BatchLine.Defaults(64, 0f, 1f, 0, 5, List.of(7, 8));
+
+  @Test
+  void defaultsAndOverrides() {
+    BatchLine p = new BatchLine(DEFAULTS);
+    GenerationRequest r = p.parse("{\"id\": \"x\", \"input_ids\": [1, 2]}", 1).request();
+    assertEquals("x", r.id());
+    assertArrayEquals(new int[] {1, 2}, r.inputIds());
+    assertEquals(64, r.maxNewTokens());
+    assertEquals(List.of(7, 8), r.stopTokenIds());
+    assertEquals(5, r.seed());
+    r = p.parse("{\"id\": 3, \"input_ids\": [1], \"max_new_tokens\": 9, \"temperature\": 0.5, \"top_p\": 0.8,"
+        + " \"top_k\": 4, \"seed\": -12}", 2).request();
+    assertEquals("3", r.id());
+    assertEquals(9, r.maxNewTokens());
+    assertEquals(0.5f, r.temperature());
+    assertEquals(0.8f, r.topP());
+    assertEquals(4, r.topK());
+    assertEquals(-12, r.seed());
+  }
+
+  @Test
+  void errorsNameTheLineAndKey() {
+    BatchLine p = new BatchLine(DEFAULTS);
+    assertError(p.parse("{\"input_ids\": [1], \"max_new_tokens\": 0}", 4), "line 4: 'max_new_tokens' must be at least 1");
+    assertError(p.parse("{\"input_ids\": [1], \"max_new_tokens\": \"9\"}", 5), "line 5: 'max_new_tokens' must be an integer");
+    assertError(p.parse("{\"input_ids\": [1], \"temperature\": \"hot\"}", 6), "line 6: 'temperature' must be a number");
+    assertError(p.parse("{\"input_ids\": [1], \"seed\": 1.5}", 7), "line 7: 'seed' must be an integer");
+    assertError(p.parse("{\"id\": [1], \"input_ids\": [1]}", 8), "line 8: 'id' must be a string or a number");
+    assertError(p.parse("{\"id\": 1}", 9), "line 9: no prompt: give one of [input_ids]");
+    assertError(p.parse("{\"input_ids\": \"1 2\"}", 10), "line 10: 'input_ids' must be a list of token ids");
+    assertError(p.parse("{\"input_ids\": [1, 3000000000]}", 11), "line 11: 'input_ids' [1] is not a token id");
+    assertError(p.parse("{", 12), "line 12: not valid JSON");
+  }
+
+  @Test
+  void promptKindsArePluggable() {
+    // How the harmony layer adds "prompt": a function from the key's value to token ids.
+    BatchLine p = new BatchLine(DEFAULTS).withPromptKind("prompt", (v, line) -> {
+      if (!v.isTextual()) throw new IllegalArgumentException("must be a string");
+      return v.asText().chars().toArray();
+    });
+    assertArrayEquals(new int[] {'h', 'i'}, p.parse("{\"prompt\": \"hi\"}", 1).request().inputIds());
+    assertError(p.parse("{\"prompt\": 3}", 2), "line 2: 'prompt' must be a string");
+    assertError(p.parse("{\"prompt\": \"a\", \"input_ids\": [1]}", 3), "give one");
+    assertError(p.parse("{\"messages\": []}", 4), "unknown key 'messages'");
+  }
+
+  static void assertError(BatchLine.Parsed parsed, String part) {
+    assertNull(parsed.request());
+    assertTrue(parsed.error().contains(part), parsed.error() + " lacks " + part);
+  }
+}

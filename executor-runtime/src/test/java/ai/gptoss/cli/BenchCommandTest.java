@@ -1,0 +1,57 @@
+package ai.gptoss.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.gptoss.Golden;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** The bench command's batching loop on the CPU backend (CI has no GPU), and its errors. */
+class BenchCommandTest {
+  private static String[] run(String... args) {
+    PrintStream out = System.out, err = System.err;
+    ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+    try {
+      int rc = GptossCli.run(args);
+      return new String[] {String.valueOf(rc), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+  }
+
+  @Test
+  void everyRequestGeneratesItsOutputLengthOnTheCpuBackend() throws Exception {
+    String[] r = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--prompts", "5",
+        "--input-len", "20", "--output-len", "6", "--max-batch-tokens", "16", "--max-seqs", "3", "--page-size", "4");
+    assertEquals("0", r[0], r[2]);
+    JsonNode j = new ObjectMapper().readTree(r[1]);
+    assertEquals(30, j.get("output_tokens").asInt());
+    assertEquals("cpu", j.get("device").asText());
+    assertTrue(j.get("max_concurrent").asInt() <= 3);
+    assertTrue(j.get("output_tokens_per_s").asDouble() > 0);
+  }
+
+  @Test
+  void syntheticModelsNeedAGpu() {
+    String[] r = run("bench", "--model", "synthetic:gpt-oss-20b", "--device", "cpu", "--prompts", "1");
+    assertEquals("1", r[0]);
+    assertTrue(r[2].contains("synthetic models are generated on the GPU"), r[2]);
+  }
+
+  @Test
+  void cudaWithoutADriverIsAnErrorThatNamesTheDevice() {
+    org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.exists(java.nio.file.Paths.get("/dev/nvidiactl")),
+        "this machine has an NVIDIA driver");
+    String[] r = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cuda:1", "--prompts", "1");
+    assertEquals("1", r[0], r[1] + r[2]);
+    assertTrue(r[2].contains("cuda:1"), r[2]);
+  }
+}

@@ -1,0 +1,173 @@
+// Shared definitions of the gpt-oss CUDA kernels: bf16 helpers and one argument struct per kernel.
+//
+// Every kernel takes exactly one argument, a struct defined here, passed by value. The Java side
+// (ai.gptoss.backend.cuda.KernelArgs) packs the same fields in the same order with natural
+// alignment: pointers first (8 bytes each), then 4-byte ints and floats. Keep the two in step.
+// Built by NVRTC at run time (no system headers) and by nvcc in CI (sm_80, sm_90a).
+#pragma once
+
+typedef unsigned short bf16;   // bfloat16 bits
+typedef unsigned char u8;
+
+__device__ __forceinline__ float bf2f(bf16 v) { return __uint_as_float(((unsigned)v) << 16); }
+
+// Round to nearest even; NaN stays NaN.
+__device__ __forceinline__ bf16 f2bf(float f) {
+  unsigned u = __float_as_uint(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (bf16)0x7fc0;
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return (bf16)(u >> 16);
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+
+// ---- embedding.cu ----
+struct EmbedArgs {
+  const bf16* table;   // [V, H]
+  const int* tokens;   // [T]
+  float* x;            // [T, H] residual stream, written
+  int numTokens;
+  int hidden;
+};
+
+// ---- rmsnorm.cu ----
+struct RmsNormArgs {
+  float* x;            // [T, H] residual stream
+  const float* delta;  // [T, H] added to x first (with bias) when not null
+  const float* bias;   // [H] added with delta when not null
+  const float* weight; // [H]
+  const int* rows;     // [numRows] rows of x to normalize (null: row r is r)
+  bf16* out;           // [numRows, H]
+  bf16* outLo;         // [numRows, H] low part (value - out), or null
+  int numRows;
+  int hidden;
+  float eps;
+};
+
+// ---- rope.cu ----
+struct QkvRopeArgs {
+  const float* qkv;      // [T, (heads + 2 kvHeads) * headDim] projection output without bias
+  const float* bias;     // [(heads + 2 kvHeads) * headDim]
+  const float* invFreq;  // [headDim / 2] YaRN inverse frequencies
+  const int* positions;  // [T]
+  const int* tokenSeq;   // [T] sequence of each token
+  const int* pageTable;  // [numSeqs, maxPages] page ids of this attention type (-1 unmapped)
+  float* q;              // [T, heads * headDim] rotated queries, written
+  bf16* kvPool;          // pages [page][layerOfType][k|v][slot][kvDim]
+  int numTokens;
+  int heads;
+  int kvHeads;
+  int headDim;
+  int pageSize;
+  int maxPages;
+  int layers;            // layers of this attention type (a page holds all of them)
+  int layerOfType;
+  float attentionFactor; // YaRN scale on cos and sin
+};
+
+// ---- attention.cu ----
+struct AttentionArgs {
+  const float* q;        // [T, heads * headDim]
+  const bf16* kvPool;    // as in QkvRopeArgs
+  const int* pageTable;  // [numSeqs, maxPages]
+  const float* sinks;    // [heads]
+  const int* positions;  // [T]
+  const int* items;      // [numItems, 3]: sequence, first token, token count (consecutive positions)
+  bf16* out;             // [T, heads * headDim]
+  bf16* outLo;           // [T, heads * headDim] low part, or null
+  int numItems;
+  int heads;
+  int kvHeads;
+  int headDim;           // <= 64
+  int pageSize;
+  int maxPages;
+  int layers;
+  int layerOfType;
+  int window;            // sliding window in tokens, 0 for full attention
+  float scale;           // 1 / sqrt(headDim)
+};
+
+// ---- moe_route.cu ----
+struct MoeRouteArgs {
+  const float* logits;   // [T, E] router logits without bias
+  const float* bias;     // [E]
+  int* expertIds;        // [T, k] chosen experts, best first
+  float* weights;        // [T, k] softmax over the chosen logits
+  int* counts;           // [E] assignments per expert (zeroed before), incremented
+  int numTokens;
+  int experts;
+  int k;
+};
+
+struct MoeGroupArgs {
+  const int* counts;     // [E]
+  int* cursor;           // [E] set to each expert's first sorted row
+  int* tiles;            // [maxTiles, 3]: expert, first sorted row, end row
+  int* numTiles;         // [1]
+  int experts;
+  int tileM;
+  int maxTiles;
+};
+
+struct MoeScatterArgs {
+  const int* expertIds;  // [T, k]
+  int* cursor;           // [E] from MoeGroupArgs, advanced
+  int* assign;           // [T * k] sorted row -> t * k + j
+  int numAssignments;    // T * k
+};
+
+// ---- moe_gemm.cu ----
+struct MoeGemmArgs {
+  const bf16* a;         // gate_up: h [T, K]; down: act [T*k, K] in sorted-row order (bf16, or its high part)
+  const bf16* aLo;       // the low part (a - bf16(a)) of the same rows, or null: one bf16 product only
+  const int* assign;     // [T*k] sorted row -> t*k + j
+  const int* tiles;      // from MoeGroupArgs
+  const int* numTiles;
+  const u8* blocks;      // [E, N, K/32, 16] MXFP4 nibbles
+  const u8* scalesT;     // [E, K/32, N] E8M0, transposed at load so a tile's scales are contiguous
+  const float* bias;     // [E, N]
+  void* out;             // gate_up: act bf16 [T*k, N/2]; down: y float [T*k, N] indexed by t*k+j
+  bf16* outLo;           // gate_up with aLo: the low part of act; else null
+  int topK;
+  int K;                 // input features (multiple of 32)
+  int N;                 // output features of one expert (multiple of 16)
+  int mode;              // 0: gate_up with clamped SwiGLU; 1: down projection
+  float limit;           // swiglu_limit
+};
+
+// ---- moe_combine.cu ----
+struct MoeCombineArgs {
+  float* x;              // [T, H] residual stream, added to
+  const float* y;        // [T*k, H]
+  const float* weights;  // [T, k]
+  int numTokens;
+  int hidden;
+  int k;
+};
+
+// ---- sampling.cu ----
+struct SampleArgs {
+  const float* logits;   // [R, V]
+  const float* params;   // [R, 4]: temperature, top_p, top_k (as float), u in [0,1)
+  int* sampled;          // [R]
+  int numRows;
+  int vocab;
+};
+
+// ---- synthetic.cu ----
+struct FillArgs {
+  void* dst;
+  long long count;       // elements
+  int kind;              // 0: bf16 ~ N(0, scale^2)-ish; 1: random bytes; 2: bytes offset + (0..2); 3: float offset + scale*U(-1,1)
+  unsigned seed;
+  float scale;
+  float offset;
+};

@@ -1,0 +1,108 @@
+#!/bin/bash
+# One run on the GPU machine: GPU conformance, reference fixtures made with transformers on the
+# spot, the benchmark, the transformers baseline, and a short table printed last.
+# usage (project root on the GPU machine, after pack): bash scripts/gpu-check.sh [quick|full]
+#   G (default .gpu) holds jre/, lib/ (runtime + test classes), golden/ (tiny-a, tiny-qa.eval.json)
+#   and ref/ (reference_fixture.py, hf_baseline.py). Files worth keeping go to $OUT.
+set -uo pipefail
+MODE=${1:-quick}
+G=${G:-.gpu}
+OUT=${OUT:-/tmp/gpu-check-out}
+W=/tmp/gpu-check
+mkdir -p "$OUT" "$W"
+JAVA=("$G/jre/bin/java" -Xmx48g -XX:+UseParallelGC -XX:ErrorFile=$W/hs_err_%p.log -cp "$G/lib/*")
+SUMMARY=$OUT/summary.txt
+: > "$SUMMARY"
+note() { echo "$*" | tee -a "$SUMMARY"; }
+export GPTOSS_KERNEL_CACHE=$W/kernels
+
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader | tee "$W/gpu.txt"
+CARD=$(head -1 "$W/gpu.txt" | cut -d, -f1)
+note "card: $CARD   date: $(date -u +%FT%TZ)   mode: $MODE"
+
+# 1. Ceilings measured on this card: device copy bandwidth and bf16 matrix rate.
+python3 - <<'PY' 2>&1 | tee "$W/ceilings.txt"
+import torch, time
+x = torch.empty(2 * 2**30, dtype=torch.uint8, device="cuda"); y = torch.empty_like(x)
+for _ in range(3): y.copy_(x)
+torch.cuda.synchronize(); t = time.time(); n = 20
+for _ in range(n): y.copy_(x)
+torch.cuda.synchronize(); bw = 2 * x.numel() * n / (time.time() - t)
+a = torch.randn(8192, 8192, dtype=torch.bfloat16, device="cuda"); b = torch.randn_like(a)
+for _ in range(3): a @ b
+torch.cuda.synchronize(); t = time.time(); n = 20
+for _ in range(n): a @ b
+torch.cuda.synchronize(); fl = 2 * 8192**3 * n / (time.time() - t)
+print(f"CEILING copy_GBps {bw/1e9:.0f} bf16_TFLOPs {fl/1e12:.0f}")
+PY
+grep CEILING "$W/ceilings.txt" >> "$SUMMARY"
+
+# 2. Reference fixtures (background, GPU): the real-dimension one and a small one unlike tiny-a.
+(python3 "$G/ref/reference_fixture.py" "$W/fx" real 7 \
+   '{"num_hidden_layers": 2, "_lengths": [5, 150, 300]}' > "$W/fixture-real.log" 2>&1; echo "exit $?" >> "$W/fixture-real.log") &
+FX_REAL=$!
+if [ ! -f "$G/golden/tiny-b.golden.json" ]; then
+  python3 "$G/ref/reference_fixture.py" "$W/fx" tiny-b 11 \
+    '{"vocab_size": 512, "hidden_size": 128, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 8, "num_key_value_heads": 1, "head_dim": 32, "num_local_experts": 16, "num_experts_per_tok": 2, "sliding_window": 4}' \
+    > "$W/fixture-tiny-b.log" 2>&1 && mkdir -p "$OUT/tiny-b" && cp "$W/fx/tiny-b/config.json" "$W/fx/tiny-b/model.safetensors" "$OUT/tiny-b/" \
+    && cp "$W/fx/tiny-b.golden.json" "$OUT/"
+  tail -2 "$W/fixture-tiny-b.log"; cp "$W/fixture-tiny-b.log" "$OUT/fixtures.log"
+fi
+
+# 3. GPU conformance on the small fixtures (while the real one is being made).
+EXTRA=""
+[ -f "$W/fx/tiny-b.golden.json" ] && EXTRA="tiny-b=$W/fx/tiny-b:$W/fx/tiny-b.golden.json"
+[ -f "$G/golden/tiny-b.golden.json" ] && EXTRA="tiny-b=$G/golden/tiny-b:$G/golden/tiny-b.golden.json"
+timeout ${CONF_TIMEOUT:-300} "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA 2>&1 | tee "$OUT/conformance.log" | grep -E "^CHECK|Exception|error" | head -40
+grep "^CHECK" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
+
+bench() {
+  local tag=$1; shift
+  local limit=$1; shift
+  timeout $limit "${JAVA[@]}" ai.gptoss.cli.GptossCli bench --model synthetic:gpt-oss-20b --device cuda "$@" > "$W/bench-$tag.json" 2> "$W/bench-$tag.err"
+  local rc=$?
+  cat "$W/bench-$tag.err" >> "$OUT/bench.log"
+  grep PROFILE "$W/bench-$tag.err" | sed "s/^/  $tag /" >> "$SUMMARY"
+  if [ $rc -eq 0 ]; then note "  BENCH $tag $(cat "$W/bench-$tag.json")"; else note "  BENCH $tag FAILED rc=$rc $(tail -3 "$W/bench-$tag.err" | tr '\n' ' ')"; fi
+}
+[ "$MODE" = quick ] && timeout 120 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuDiagnosis "$G/golden/tiny-a" 2>&1 | grep DIAG | tee -a "$SUMMARY"
+[ "$MODE" = quick ] && bench small 120 --prompts 64 --input-len 128 --output-len 64
+
+# 4. The real-dimension fixture.
+wait $FX_REAL
+tail -3 "$W/fixture-real.log"; cat "$W/fixture-real.log" >> "$OUT/fixtures.log"
+if [ -f "$W/fx/real.golden.json" ]; then
+  timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" --extra-only "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
+    | tee -a "$OUT/conformance.log" | grep -E "^CHECK|Exception" | head
+  grep "^CHECK real" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
+else
+  note "  CHECK real-dim golden FAIL fixture not made (see fixture-real.log)"
+fi
+# 4b. The same suite with single-bf16 activations (GPTOSS_CUDA_FAST=1), the mode the throughput
+#     figures also use.
+if [ -f "$W/fx/real.golden.json" ]; then
+  GPTOSS_CUDA_FAST=1 timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
+    | sed 's/^CHECK /CHECK [fast] /' | tee -a "$OUT/conformance.log" | grep -E "^CHECK" | head -20
+  grep "^CHECK \[fast\]" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
+fi
+rm -rf "$W/fx/real"
+
+# 5. Benchmarks (synthetic gpt-oss-20b shapes, random MXFP4 weights made on the GPU).
+if [ "$MODE" = quick ]; then
+  export GPTOSS_PROFILE=1 GPTOSS_CUDA_FAST=1
+  bench single-fast 90 --prompts 1 --input-len 1024 --output-len 128
+  bench mid-fast 150 --prompts 256 --input-len 1024 --output-len 128
+  unset GPTOSS_CUDA_FAST
+else
+  export GPTOSS_PROFILE=1 GPTOSS_CUDA_FAST=${BENCH_FAST:-1}
+  bench full ${FULL_LIMIT:-330} --prompts ${FULL_PROMPTS:-1024} --input-len 1024 --output-len ${FULL_OUT:-1024}
+  bench single 60 --prompts 1 --input-len 1024 --output-len 1024
+  unset GPTOSS_CUDA_FAST
+  timeout ${HF_LIMIT:-150} python3 "$G/ref/hf_baseline.py" static 64 256 128 > "$W/hf.log" 2>&1; tail -5 "$W/hf.log" >> "$OUT/bench.log"
+  note "  HF $(grep RESULT "$W/hf.log" | tail -1)"
+fi
+
+for f in "$W"/hs_err_*.log; do [ -f "$f" ] && { note "  JVM CRASH $f"; grep -A12 "^Java frames" "$f" | head -14 | tee -a "$SUMMARY"; }; done
+echo
+echo "================ gpu-check summary ================"
+cat "$SUMMARY"
