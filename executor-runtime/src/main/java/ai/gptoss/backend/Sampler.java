@@ -39,14 +39,22 @@ public final class Sampler {
       }
       return lastNonZero(w);
     }
-    Integer[] order = candidates(logits, p.topK());
-    int k = order.length;
-    double[] w = new double[k];
+    int topK = p.topK() > 0 && p.topK() < n ? p.topK() : 0;
+    double[] w;
+    int[] order;
     double total = 0;
-    for (int j = 0; j < k; j++) {
-      w[j] = Math.exp((logits[order[j]] - max) * invT);
-      total += w[j];
+    if (topK > 0) {
+      order = Arrays.copyOf(sortedFrom(logits, max, topK, 0, 0), topK);
+      w = new double[topK];
+      for (int j = 0; j < topK; j++) total += w[j] = Math.exp((logits[order[j]] - max) * invT);
+    } else {
+      for (float l : logits) total += Math.exp((l - max) * invT);
+      // Only the nucleus needs sorting: candidates above a threshold whose mass already reaches it.
+      order = sortedFrom(logits, max, 0, invT, p.topP() * total);
+      w = new double[order.length];
+      for (int j = 0; j < order.length; j++) w[j] = Math.exp((logits[order[j]] - max) * invT);
     }
+    int k = order.length;
     if (p.topP() < 1f) {
       double acc = 0;
       int keep = k;
@@ -69,16 +77,43 @@ public final class Sampler {
     return order[k - 1];
   }
 
-  /** Token ids sorted by descending logit (ties: lower id first), cut to the top k when k > 0. */
-  private static Integer[] candidates(float[] logits, int topK) {
-    int n = logits.length;
-    Integer[] idx = new Integer[n];
-    for (int i = 0; i < n; i++) idx[i] = i;
-    Arrays.sort(idx, (a, b) -> {
-      int c = Float.compare(logits[b], logits[a]);
-      return c != 0 ? c : Integer.compare(a, b);
-    });
-    return topK > 0 && topK < n ? Arrays.copyOf(idx, topK) : idx;
+  /**
+   * A prefix of the token ids sorted by descending logit (ties: lower id first), long enough to hold
+   * the top {@code minCount} tokens, or tokens of probability mass at least {@code minMass} (weights
+   * {@code exp((l - max) * invT)}). Only tokens above a threshold are sorted; the threshold drops until
+   * the prefix is long enough, so the result equals the same prefix of a full sort.
+   */
+  private static int[] sortedFrom(float[] logits, float max, int minCount, float invT, double minMass) {
+    for (float gap : new float[] {8f, 32f, 128f, Float.POSITIVE_INFINITY}) {
+      float threshold = max - gap / Math.max(invT, 1e-6f);
+      if (minCount > 0) threshold = max - gap;
+      int count = 0;
+      double mass = 0;
+      for (float l : logits) {
+        if (l >= threshold) {
+          count++;
+          if (minCount == 0) mass += Math.exp((l - max) * invT);
+        }
+      }
+      boolean enough = minCount > 0 ? count >= minCount : mass >= minMass;
+      if (!enough && gap != Float.POSITIVE_INFINITY) continue;
+      long[] keys = new long[count];
+      int c = 0;
+      for (int i = 0; i < logits.length; i++) {
+        if (logits[i] >= threshold) keys[c++] = ((long) ~orderedBits(logits[i]) << 32) | i;
+      }
+      Arrays.sort(keys);
+      int[] ids = new int[count];
+      for (int j = 0; j < count; j++) ids[j] = (int) keys[j];
+      return ids;
+    }
+    throw new IllegalStateException("unreachable");
+  }
+
+  /** Float bits as an int that orders like the float (for finite values and infinities). */
+  private static int orderedBits(float f) {
+    int b = Float.floatToIntBits(f);
+    return b ^ ((b >> 31) & 0x7fffffff);
   }
 
   private static int lastNonZero(double[] w) {

@@ -220,6 +220,41 @@ public final class Engine implements AutoCloseable {
   // ---- the loop thread ----
 
   private void run() {
+    try {
+      loop();
+    } finally {
+      abandon();
+    }
+  }
+
+  /**
+   * The loop thread is leaving (closed, or an error escaped even the loop's own handler): nothing may
+   * wait on it any more, so the engine counts as closed and every request still in it completes.
+   */
+  private void abandon() {
+    List<Sequence> left;
+    lock.lock();
+    try {
+      closed = true;
+      left = new ArrayList<>(arrivals);
+      arrivals.clear();
+    } finally {
+      lock.unlock();
+    }
+    try {
+      for (Sequence s : scheduler.all()) left.add(s);
+    } catch (RuntimeException ignored) {
+      // the scheduler's state is broken; the arrivals still get their answers
+    }
+    for (Sequence s : left) {
+      // A normal close leaves nothing here; anything left means the loop died.
+      if (s.status != Sequence.Status.FINISHED) s.complete(FinishReason.ERROR, "the engine's loop thread stopped");
+    }
+    for (Runnable r : toComplete) r.run();
+    toComplete.clear();
+  }
+
+  private void loop() {
     while (true) {
       List<Sequence> newSeqs, cancelled;
       boolean closing;
