@@ -13,14 +13,16 @@ import java.util.List;
  * with an optional {@code id} (echoed as given), exactly one of {@code input_ids} (token ids),
  * {@code prompt} (a user message) or {@code messages} (chat form: role/content objects), and optional
  * {@code max_new_tokens}, {@code temperature}, {@code top_p}, {@code top_k}, {@code seed}; absent ones take
- * the command's defaults. A line that cannot be read becomes an error record naming the line and key.
+ * the command's defaults. {@code messages} lines may add {@code reasoning_effort}, {@code instructions},
+ * {@code date} and {@code tools}, over the job's options, as in {@code gptoss generate}. A line that cannot be read becomes an error record naming the line and key.
  */
 final class GenerateLine {
   private GenerateLine() {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> PROMPT_KEYS = List.of("input_ids", "prompt", "messages");
-  private static final List<String> OPTIONS = List.of("id", "max_new_tokens", "temperature", "top_p", "top_k", "seed");
+  private static final List<String> OPTIONS = List.of("id", "max_new_tokens", "temperature", "top_p", "top_k", "seed",
+      "reasoning_effort", "instructions", "date", "tools");
 
   /** The command's per-line defaults. */
   record Defaults(int maxNewTokens, float temperature, float topP, int topK, long seed) implements Serializable {}
@@ -29,9 +31,10 @@ final class GenerateLine {
    * A parsed line; exactly one of {@code inputIds}, {@code prompt}, {@code messages} is set unless {@code error} is.
    *
    * @param id the {@code id} value as given, or null
+   * @param line the whole line (its chat options apply to {@code messages}), or null for an error
    */
   record Parsed(long lineNo, JsonNode id, int[] inputIds, String prompt, List<ChatMessage> messages,
-      Prompts.Sampling sampling, String error) {
+      Prompts.Sampling sampling, String error, JsonNode line) {
     boolean harmony() {
       return prompt != null || messages != null;
     }
@@ -66,12 +69,12 @@ final class GenerateLine {
           root.has("seed") ? longValue(root.get("seed")) : d.seed());
       JsonNode v = root.get(key);
       return switch (key) {
-        case "input_ids" -> new Parsed(lineNo, id, inputIds(v), null, null, s, null);
+        case "input_ids" -> new Parsed(lineNo, id, inputIds(v), null, null, s, null, root);
         case "prompt" -> {
           if (!v.isTextual()) throw new IllegalArgumentException("'prompt' must be a string, got " + v);
-          yield new Parsed(lineNo, id, null, v.asText(), null, s, null);
+          yield new Parsed(lineNo, id, null, v.asText(), null, s, null, root);
         }
-        default -> new Parsed(lineNo, id, null, null, messages(v), s, null);
+        default -> new Parsed(lineNo, id, null, null, messages(v), s, null, root);
       };
     } catch (IllegalArgumentException e) {
       return failed(lineNo, id, e.getMessage());
@@ -79,7 +82,7 @@ final class GenerateLine {
   }
 
   private static Parsed failed(long lineNo, JsonNode id, String error) {
-    return new Parsed(lineNo, id, null, null, null, null, "line " + lineNo + ": " + error);
+    return new Parsed(lineNo, id, null, null, null, null, "line " + lineNo + ": " + error, null);
   }
 
   private static int[] inputIds(JsonNode v) {

@@ -2,6 +2,8 @@ package ai.gptoss.spark;
 
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.harmony.ChatMessage;
+import ai.gptoss.harmony.ChatOptions;
+import ai.gptoss.harmony.HarmonyRenderer;
 import java.util.List;
 
 /** Turns a row's prompt ids into an engine request, or says why the row is bad. */
@@ -44,6 +46,12 @@ final class Prompts {
 
   static RequestWindow.Prepared chat(ExecutorEngine engine, String id, List<ChatMessage> messages, GptossOptions o,
       Sampling s, RowSeeds seeds) {
+    return chat(engine, id, messages, ExecutorEngine.chatOptions(o), o.maxPromptTokens(), s, seeds);
+  }
+
+  /** A chat conversation rendered with explicit chat options (a line's own, over the job's). */
+  static RequestWindow.Prepared chat(ExecutorEngine engine, String id, List<ChatMessage> messages, ChatOptions chat,
+      int maxPromptTokens, Sampling s, RowSeeds seeds) {
     if (messages == null) return RequestWindow.Prepared.bad(id + ": the messages are null", 0);
     if (messages.isEmpty()) return RequestWindow.Prepared.bad(id + ": the messages are empty", 0);
     for (int i = 0; i < messages.size(); i++) {
@@ -53,10 +61,10 @@ final class Prompts {
     }
     int[] ids;
     try {
-      ids = engine.renderChat(messages, o);
+      ids = HarmonyRenderer.get().renderChat(messages, chat);
     } catch (IllegalArgumentException e) {
       return RequestWindow.Prepared.bad(id + ": " + e.getMessage(), 0);
     }
-    return request(engine, id, ids, s, o.maxPromptTokens(), seeds);
+    return request(engine, id, ids, s, maxPromptTokens, seeds);
   }
 }

@@ -1,5 +1,8 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.harmony.ChatOptions;
+import ai.gptoss.harmony.HarmonyJson;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -166,7 +169,13 @@ public final class SparkGenerate implements Callable<Integer> {
         return Prompts.request(engine, id, p.inputIds(), p.sampling(), 0, seeds);
       }
       if (p.prompt() != null) return Prompts.prompt(engine, id, p.prompt(), options, p.sampling(), seeds);
-      return Prompts.chat(engine, id, p.messages(), options, p.sampling(), seeds);
+      ChatOptions chat;
+      try {
+        chat = HarmonyJson.readChatOptions(p.line(), ExecutorEngine.chatOptions(options), id);
+      } catch (IllegalArgumentException e) {
+        return RequestWindow.Prepared.bad(e.getMessage(), 0);
+      }
+      return Prompts.chat(engine, id, p.messages(), chat, options.maxPromptTokens(), p.sampling(), seeds);
     }
   }
 

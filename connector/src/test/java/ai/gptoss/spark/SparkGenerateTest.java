@@ -80,7 +80,12 @@ class SparkGenerateTest {
         "{\"id\": 1, \"prompt\": \"What is 6 + 7?\"}",
         "",
         "{\"id\": 2, \"messages\": [{\"role\": \"user\", \"content\": \"Norway's capital?\"}], \"max_new_tokens\": 48}",
-        "{\"id\": 3, \"prompt\": \"What is 6 + 7?\", \"input_ids\": [1]}"));
+        "{\"id\": 3, \"prompt\": \"What is 6 + 7?\", \"input_ids\": [1]}",
+        // Per-line chat options on messages lines, as gptoss generate takes them.
+        "{\"id\": 4, \"messages\": [{\"role\": \"user\", \"content\": \"What is 9 - 4?\"}],"
+            + " \"reasoning_effort\": \"low\", \"date\": \"2025-06-28\"}",
+        "{\"id\": 5, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"reasoning_effort\": \"extreme\"}",
+        "{\"id\": 6, \"messages\": [{\"role\": \"user\", \"content\": \"What is 9 - 4?\"}]}"));
     Path out = tmp.resolve("qa-out");
     assertEquals(0, SparkGenerate.run("--input", input.toString(), "--output", out.toString(), "--master", "local[2]",
         "--partitions", "2"));
@@ -91,11 +96,17 @@ class SparkGenerateTest {
         for (String line : Files.readAllLines(p)) records.add(json.readTree(line));
       }
     }
-    assertEquals(3, records.size(), "blank lines are skipped: " + records);
+    assertEquals(6, records.size(), "blank lines are skipped: " + records);
     assertEquals("13", records.get(0).get("final").asText(), records.get(0).toString());
     assertTrue(records.get(0).get("analysis").asText().contains("13"), records.get(0).toString());
     assertTrue(records.get(0).get("text").asText().contains("<|channel|>final<|message|>13"), records.get(0).toString());
     assertEquals("Oslo", records.get(1).get("final").asText(), records.get(1).toString());
     assertTrue(records.get(2).get("error").asText().contains("has both 'prompt' and 'input_ids'"), records.get(2).toString());
+    assertEquals("5", records.get(3).get("final").asText(), records.get(3).toString());
+    assertTrue(records.get(3).get("error").isNull(), records.get(3).toString());
+    assertTrue(records.get(4).get("error").asText().contains("reasoning_effort"), records.get(4).toString());
+    // The line's date went into the system message ("Current date: 2025-06-28").
+    assertTrue(records.get(3).get("prompt_tokens").asInt() > records.get(5).get("prompt_tokens").asInt(),
+        records.get(3) + " vs " + records.get(5));
   }
 }
