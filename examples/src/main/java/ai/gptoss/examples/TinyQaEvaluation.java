@@ -72,6 +72,10 @@ public final class TinyQaEvaluation implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    if (limit < 0) throw new CommandLine.ParameterException(new CommandLine(this), "--limit must be 0 (all) or more, got " + limit);
+    if (!(minAccuracy >= 0 && minAccuracy <= 1)) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--min-accuracy must be within [0, 1], got " + minAccuracy);
+    }
     SparkSession.Builder b = SparkSession.builder().appName("tiny-qa evaluation")
         .config("spark.sql.extensions", GptossConf.EXTENSIONS_CLASS);
     if (master != null) b.master(master);
