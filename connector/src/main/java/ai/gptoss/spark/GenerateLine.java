@@ -1,11 +1,12 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.batch.LineFields;
 import ai.gptoss.harmony.ChatMessage;
+import ai.gptoss.harmony.HarmonyJson;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -62,11 +63,11 @@ final class GenerateLine {
       }
       if (key == null) throw new IllegalArgumentException("no prompt: give one of " + PROMPT_KEYS);
       if (id != null && !id.isValueNode()) throw new IllegalArgumentException("'id' must be a string or a number");
-      int maxNew = intOr(root, "max_new_tokens", d.maxNewTokens());
+      int maxNew = LineFields.intOr(root, "max_new_tokens", d.maxNewTokens());
       if (maxNew < 1) throw new IllegalArgumentException("'max_new_tokens' must be at least 1, got " + maxNew);
-      Prompts.Sampling s = new Prompts.Sampling(maxNew, (float) numberOr(root, "temperature", d.temperature()),
-          (float) numberOr(root, "top_p", d.topP()), intOr(root, "top_k", d.topK()),
-          root.has("seed") ? longValue(root.get("seed")) : d.seed());
+      Prompts.Sampling s = new Prompts.Sampling(maxNew, (float) LineFields.numberOr(root, "temperature", d.temperature()),
+          (float) LineFields.numberOr(root, "top_p", d.topP()), LineFields.intOr(root, "top_k", d.topK()),
+          root.has("seed") ? LineFields.longValue(root.get("seed"), "seed") : d.seed());
       JsonNode v = root.get(key);
       return switch (key) {
         case "input_ids" -> new Parsed(lineNo, id, inputIds(v), null, null, s, null, root);
@@ -86,49 +87,19 @@ final class GenerateLine {
   }
 
   private static int[] inputIds(JsonNode v) {
-    if (!v.isArray()) throw new IllegalArgumentException("'input_ids' must be a list of token ids, got " + v);
-    if (v.isEmpty()) throw new IllegalArgumentException("'input_ids' is empty; give at least one token id");
-    int[] ids = new int[v.size()];
-    for (int i = 0; i < ids.length; i++) {
-      JsonNode x = v.get(i);
-      if (!x.isIntegralNumber() || !x.canConvertToInt()) {
-        throw new IllegalArgumentException("'input_ids'[" + i + "] is not a token id: " + x);
-      }
-      ids[i] = x.asInt();
+    try {
+      return LineFields.tokenIds(v);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("'input_ids' " + e.getMessage());
     }
-    return ids;
   }
 
+  /** The chat form, read exactly as {@code gptoss generate} reads it. */
   private static List<ChatMessage> messages(JsonNode v) {
-    if (!v.isArray()) throw new IllegalArgumentException("'messages' must be a list of {role, content} objects");
-    List<ChatMessage> out = new ArrayList<>();
-    for (int i = 0; i < v.size(); i++) {
-      JsonNode m = v.get(i);
-      if (!m.isObject() || !m.path("role").isTextual() || !m.path("content").isTextual()) {
-        throw new IllegalArgumentException("'messages'[" + i + "] must be {\"role\": \"...\", \"content\": \"...\"}");
-      }
-      out.add(new ChatMessage(m.get("role").asText(), m.get("content").asText(),
-          m.path("thinking").isTextual() ? m.get("thinking").asText() : null, null));
+    try {
+      return HarmonyJson.readChat(v);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("'messages': " + e.getMessage());
     }
-    return out;
-  }
-
-  private static int intOr(JsonNode root, String key, int dflt) {
-    JsonNode v = root.get(key);
-    if (v == null || v.isNull()) return dflt;
-    if (!v.isIntegralNumber() || !v.canConvertToInt()) throw new IllegalArgumentException("'" + key + "' must be an integer, got " + v);
-    return v.asInt();
-  }
-
-  private static double numberOr(JsonNode root, String key, double dflt) {
-    JsonNode v = root.get(key);
-    if (v == null || v.isNull()) return dflt;
-    if (!v.isNumber()) throw new IllegalArgumentException("'" + key + "' must be a number, got " + v);
-    return v.asDouble();
-  }
-
-  private static long longValue(JsonNode v) {
-    if (!v.isIntegralNumber() || !v.canConvertToLong()) throw new IllegalArgumentException("'seed' must be an integer, got " + v);
-    return v.asLong();
   }
 }

@@ -1,5 +1,6 @@
 package ai.gptoss.cli;
 
+import ai.gptoss.batch.LineFields;
 import ai.gptoss.engine.GenerationRequest;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -76,7 +77,7 @@ final class BatchLine {
       return new Parsed(lineNo, null, null, "line " + lineNo + ": not valid JSON: " + e.getOriginalMessage());
     }
     if (root == null || !root.isObject()) {
-      return new Parsed(lineNo, null, null, "line " + lineNo + ": expected a JSON object, got " + describe(root));
+      return new Parsed(lineNo, null, null, "line " + lineNo + ": expected a JSON object, got " + LineFields.describe(root));
     }
     JsonNode id = root.get("id");
     try {
@@ -106,57 +107,18 @@ final class BatchLine {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("'" + promptKey + "' " + e.getMessage());
     }
-    int maxNew = intOr(root, "max_new_tokens", defaults.maxNewTokens());
+    int maxNew = LineFields.intOr(root, "max_new_tokens", defaults.maxNewTokens());
     if (maxNew < 1) throw new IllegalArgumentException("'max_new_tokens' must be at least 1, got " + maxNew);
-    float temperature = (float) numberOr(root, "temperature", defaults.temperature());
-    float topP = (float) numberOr(root, "top_p", defaults.topP());
-    int topK = intOr(root, "top_k", defaults.topK());
-    long seed = root.has("seed") ? longValue(root.get("seed"), "seed") : defaults.seed();
+    float temperature = (float) LineFields.numberOr(root, "temperature", defaults.temperature());
+    float topP = (float) LineFields.numberOr(root, "top_p", defaults.topP());
+    int topK = LineFields.intOr(root, "top_k", defaults.topK());
+    long seed = root.has("seed") ? LineFields.longValue(root.get("seed"), "seed") : defaults.seed();
     String rid = id == null || id.isNull() ? null : id.asText();
     return new GenerationRequest(rid, ids, maxNew, defaults.stopTokenIds(), temperature, topP, topK, seed);
   }
 
   /** The built-in prompt kind: a non-empty list of integer token ids (range is checked by the engine). */
   static int[] inputIds(JsonNode v) {
-    if (!v.isArray()) throw new IllegalArgumentException("must be a list of token ids, got " + describe(v));
-    if (v.isEmpty()) throw new IllegalArgumentException("is empty; give at least one token id");
-    int[] ids = new int[v.size()];
-    for (int i = 0; i < ids.length; i++) {
-      JsonNode x = v.get(i);
-      if (!x.isIntegralNumber() || !x.canConvertToInt()) {
-        throw new IllegalArgumentException("[" + i + "] is not a token id: " + x);
-      }
-      ids[i] = x.asInt();
-    }
-    return ids;
-  }
-
-  private static int intOr(JsonNode root, String key, int dflt) {
-    JsonNode v = root.get(key);
-    if (v == null || v.isNull()) return dflt;
-    if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-      throw new IllegalArgumentException("'" + key + "' must be an integer, got " + v);
-    }
-    return v.asInt();
-  }
-
-  private static double numberOr(JsonNode root, String key, double dflt) {
-    JsonNode v = root.get(key);
-    if (v == null || v.isNull()) return dflt;
-    if (!v.isNumber()) throw new IllegalArgumentException("'" + key + "' must be a number, got " + v);
-    return v.asDouble();
-  }
-
-  private static long longValue(JsonNode v, String key) {
-    if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-      throw new IllegalArgumentException("'" + key + "' must be an integer, got " + v);
-    }
-    return v.asLong();
-  }
-
-  private static String describe(JsonNode n) {
-    if (n == null || n.isMissingNode()) return "nothing";
-    String s = n.toString();
-    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+    return LineFields.tokenIds(v);
   }
 }
