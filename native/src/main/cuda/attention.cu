@@ -14,7 +14,7 @@
 //   attention_prefill: items of up to 64/group tokens, K/V loaded once for all of them.
 //   attention_decode:  items of one token (every decode row, and chunks of one token).
 // Both cover every case (any positions, window or not); they differ only in rows per warp.
-// Bytes: each item reads its keys' K and V once (2 * keys * headDim * 2 per kv head) and q once;
+// Bytes: each item reads its keys' K and V once (2 * keys * headDim * sizeof(kv_t) per kv head) and q once;
 // flops: 4 * rows * keys * headDim.
 #include "gptoss_kernels.h"
 
@@ -57,13 +57,20 @@ __device__ __forceinline__ void paged_attention(const AttentionArgs& a) {
   const long long pageStride = (long long)a.layers * 2 * a.pageSize * kvDim;
   const int halfHd = hd / 2;
   // K/V of the next 32 keys are fetched into registers while the current ones are used.
-  unsigned pk[KC * MAXHD / 2 / 256], pv[KC * MAXHD / 2 / 256];
+#ifdef GPTOSS_KV_F32
+  typedef float2 kv_pair;  // two float32 head dimensions
+  const kv_pair zero = make_float2(0.f, 0.f);
+#else
+  typedef unsigned kv_pair;  // two bf16 head dimensions
+  const kv_pair zero = 0u;
+#endif
+  kv_pair pk[KC * MAXHD / 2 / 256], pv[KC * MAXHD / 2 / 256];
   auto fetch = [&](int c0) {
 #pragma unroll
     for (int q = 0; q < KC * MAXHD / 2 / 256; q++) {
       int idx = threadIdx.x + q * 256;
-      pk[q] = 0u;
-      pv[q] = 0u;
+      pk[q] = zero;
+      pv[q] = zero;
       if (idx < KC * halfHd) {
         int j = idx / halfHd, d2 = (idx % halfHd) * 2;
         int key = c0 + j;
@@ -71,8 +78,8 @@ __device__ __forceinline__ void paged_attention(const AttentionArgs& a) {
           int page = table[key / a.pageSize];
           if (page >= 0) {
             long long off = page * pageStride + layerBase + (long long)(key % a.pageSize) * kvDim + kvh * hd + d2;
-            pk[q] = *(const unsigned*)(a.kvPool + off);
-            pv[q] = *(const unsigned*)(a.kvPool + off + (long long)a.pageSize * kvDim);
+            pk[q] = *(const kv_pair*)(a.kvPool + off);
+            pv[q] = *(const kv_pair*)(a.kvPool + off + (long long)a.pageSize * kvDim);
           }
         }
       }
@@ -86,10 +93,17 @@ __device__ __forceinline__ void paged_attention(const AttentionArgs& a) {
       int idx = threadIdx.x + q * 256;
       if (idx < KC * halfHd) {
         int j = idx / halfHd, d2 = (idx % halfHd) * 2;
+#ifdef GPTOSS_KV_F32
+        ks[j][d2] = pk[q].x;
+        ks[j][d2 + 1] = pk[q].y;
+        vs[j][d2] = pv[q].x;
+        vs[j][d2 + 1] = pv[q].y;
+#else
         ks[j][d2] = __uint_as_float(pk[q] << 16);
         ks[j][d2 + 1] = __uint_as_float(pk[q] & 0xffff0000u);
         vs[j][d2] = __uint_as_float(pv[q] << 16);
         vs[j][d2 + 1] = __uint_as_float(pv[q] & 0xffff0000u);
+#endif
       }
     }
     __syncthreads();

@@ -19,6 +19,16 @@ __device__ __forceinline__ bf16 f2bf(float f) {
   return (bf16)(u >> 16);
 }
 
+// KV cache element: bf16 by default (half the memory and bandwidth); float32 when compiled with
+// -DGPTOSS_KV_F32 (GPTOSS_CUDA_KV=f32), which stores K and V exactly as the pure-Java reference does.
+#ifdef GPTOSS_KV_F32
+typedef float kv_t;
+__device__ __forceinline__ kv_t to_kv(float f) { return f; }
+#else
+typedef bf16 kv_t;
+__device__ __forceinline__ kv_t to_kv(float f) { return f2bf(f); }
+#endif
+
 __device__ __forceinline__ float warp_sum(float v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;
@@ -61,7 +71,7 @@ struct QkvRopeArgs {
   const int* tokenSeq;   // [T] sequence of each token
   const int* pageTable;  // [numSeqs, maxPages] page ids of this attention type (-1 unmapped)
   float* q;              // [T, heads * headDim] rotated queries, written
-  bf16* kvPool;          // pages [page][layerOfType][k|v][slot][kvDim]
+  kv_t* kvPool;          // pages [page][layerOfType][k|v][slot][kvDim]
   int numTokens;
   int heads;
   int kvHeads;
@@ -76,7 +86,7 @@ struct QkvRopeArgs {
 // ---- attention.cu ----
 struct AttentionArgs {
   const float* q;        // [T, heads * headDim]
-  const bf16* kvPool;    // as in QkvRopeArgs
+  const kv_t* kvPool;    // as in QkvRopeArgs
   const int* pageTable;  // [numSeqs, maxPages]
   const float* sinks;    // [heads]
   const int* positions;  // [T]

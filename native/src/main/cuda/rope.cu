@@ -1,7 +1,8 @@
 // Bias + YaRN rotary + KV store, one block per token. For each q and k head, half-split layout:
 //   (a, b) = (x[i], x[i + d/2]);  x[i] = a cos - b sin;  x[i + d/2] = b cos + a sin
 //   with angle = position * invFreq[i], cos and sin scaled by attentionFactor (as YarnRope.java).
-// q goes to a float buffer; k and v are stored as bf16 into the token's KV page.
+// q goes to a float buffer; k and v are stored as kv_t (bf16, or float32 with GPTOSS_KV_F32) into the
+// token's KV page.
 // Bytes per token: (Q + 2K)*4 read, Q*4 + 2K*2 written; ~6 flops per rotated pair.
 #include "gptoss_kernels.h"
 
@@ -16,8 +17,8 @@ extern "C" __global__ void qkv_rope_store(QkvRopeArgs a) {
   int seq = a.tokenSeq[t];
   int page = a.pageTable[(long long)seq * a.maxPages + pos / a.pageSize];
   int slot = pos % a.pageSize;
-  bf16* kdst = 0;
-  bf16* vdst = 0;
+  kv_t* kdst = 0;
+  kv_t* vdst = 0;
   if (page >= 0) {
     long long base = (((long long)page * a.layers + a.layerOfType) * 2) * a.pageSize * kvDim;
     kdst = a.kvPool + base + (long long)slot * kvDim;
@@ -42,11 +43,11 @@ extern "C" __global__ void qkv_rope_store(QkvRopeArgs a) {
       a.q[(long long)t * qDim + off + i + half] = y1;
     } else if (kdst) {
       int ko = off - qDim;
-      kdst[ko + i] = f2bf(y0);
-      kdst[ko + i + half] = f2bf(y1);
+      kdst[ko + i] = to_kv(y0);
+      kdst[ko + i + half] = to_kv(y1);
     }
   }
   if (vdst) {
-    for (int i = threadIdx.x; i < kvDim; i += blockDim.x) vdst[i] = f2bf(src[qDim + kvDim + i] + a.bias[qDim + kvDim + i]);
+    for (int i = threadIdx.x; i < kvDim; i += blockDim.x) vdst[i] = to_kv(src[qDim + kvDim + i] + a.bias[qDim + kvDim + i]);
   }
 }

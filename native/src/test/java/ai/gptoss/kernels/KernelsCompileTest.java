@@ -35,14 +35,20 @@ class KernelsCompileTest {
   @ParameterizedTest
   @MethodSource("sources")
   void compilesForAmpereAndHopper(String source, @TempDir Path tmp) throws Exception {
-    for (String arch : new String[] {"sm_80", "sm_90a"}) {
-      Path out = tmp.resolve(source + "." + arch + ".cubin");
-      ProcessBuilder pb = new ProcessBuilder(nvcc(), "-cubin", "-arch=" + arch, "-Werror", "all-warnings",
-          "-o", out.toString(), SOURCES.resolve(source).toString()).redirectErrorStream(true);
-      Process p = pb.start();
-      String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertEquals(0, p.waitFor(), "nvcc -arch=" + arch + " " + source + " failed:\n" + log);
-      assertTrue(Files.size(out) > 0, "nvcc wrote an empty cubin for " + source);
+    // Kernels that touch the KV cache are also built with float32 K/V (GPTOSS_CUDA_KV=f32).
+    boolean usesKv = Files.readString(SOURCES.resolve(source)).contains("kvPool");
+    List<List<String>> variants = usesKv ? List.of(List.of(), List.of("-DGPTOSS_KV_F32")) : List.of(List.of());
+    for (List<String> defines : variants) {
+      for (String arch : new String[] {"sm_80", "sm_90a"}) {
+        Path out = tmp.resolve(source + "." + arch + defines.size() + ".cubin");
+        List<String> cmd = new java.util.ArrayList<>(List.of(nvcc(), "-cubin", "-arch=" + arch, "-Werror", "all-warnings"));
+        cmd.addAll(defines);
+        cmd.addAll(List.of("-o", out.toString(), SOURCES.resolve(source).toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", cmd) + " failed:\n" + log);
+        assertTrue(Files.size(out) > 0, "nvcc wrote an empty cubin for " + source + " " + defines);
+      }
     }
   }
 

@@ -59,6 +59,8 @@ public final class CudaBackend implements Backend {
    * off (GPTOSS_CUDA_FAST=1), they are rounded to bf16 once. Weights are exact in bf16 either way.
    */
   private final boolean precise = System.getenv("GPTOSS_CUDA_FAST") == null;
+  /** bf16 K/V by default; float32 with GPTOSS_CUDA_KV=f32 (see KvFormat). */
+  private final KvFormat kvFormat = KvFormat.fromEnvironment();
 
   private Workspace ws;
   private DeviceArena kvArena;
@@ -115,7 +117,7 @@ public final class CudaBackend implements Backend {
     checkBlas(cublas.cublasSetStream_v2(blas, stream), "cublasSetStream");
     profiler = System.getenv("GPTOSS_PROFILE") != null ? new StepProfiler(stream) : null;
     Cuda.trace("kernels");
-    k = new Kernels(new KernelCompiler(arch), stream);
+    k = new Kernels(new KernelCompiler(arch, kvFormat.defines), stream);
     k.allowSharedMemory("bf16_mxfp4w_moe_gemm", MOE_SMEM_PRECISE);
     Cuda.trace("weights");
     model = weights.apply(k);
@@ -139,7 +141,7 @@ public final class CudaBackend implements Backend {
 
   @Override
   public int kvBytesPerElement() {
-    return 2;
+    return kvFormat.bytesPerElement;
   }
 
   /** Bytes of the weight arena. */

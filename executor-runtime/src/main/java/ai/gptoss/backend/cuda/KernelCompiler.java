@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import org.bytedeco.cuda.nvrtc._nvrtcProgram;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerPointer;
@@ -31,14 +32,24 @@ final class KernelCompiler {
   private final String arch;
   private final String nvrtcVersion;
   private final Path cacheDir;
+  private final List<String> defines;
 
-  KernelCompiler(String arch) {
+  /** @param defines extra NVRTC options ({@code -D...}) that select variants, part of the cache key */
+  KernelCompiler(String arch, List<String> defines) {
     this.arch = arch;
+    this.defines = List.copyOf(defines);
     int[] major = new int[1], minor = new int[1];
     checkNvrtc(nvrtcVersion(major, minor), "nvrtcVersion");
     this.nvrtcVersion = major[0] + "." + minor[0];
     String env = System.getenv("GPTOSS_KERNEL_CACHE");
     this.cacheDir = env != null ? Paths.get(env) : Paths.get(System.getProperty("user.home"), ".cache", "gptoss", "kernels");
+  }
+
+  /** NVRTC options: the exact architecture, C++17, device code by default, then the variant defines. */
+  static String[] options(String arch, List<String> defines) {
+    List<String> o = new java.util.ArrayList<>(List.of("--gpu-architecture=" + arch, "--std=c++17", "-default-device"));
+    o.addAll(defines);
+    return o.toArray(new String[0]);
   }
 
   /** The architecture name NVRTC gets: sm_90a on Hopper (wgmma and friends), sm_XY elsewhere. */
@@ -54,7 +65,7 @@ final class KernelCompiler {
   byte[] cubin(String source) {
     String src = resource(source);
     String header = resource(HEADER);
-    String[] options = {"--gpu-architecture=" + arch, "--std=c++17", "-default-device"};
+    String[] options = options(arch, defines);
     String key = sha256(src + "\0" + header + "\0" + String.join(" ", options) + "\0" + nvrtcVersion);
     Path cached = cacheDir.resolve(source.replace(".cu", "") + "-" + arch + "-nvrtc" + nvrtcVersion + "-"
         + key.substring(0, 16) + ".cubin");
