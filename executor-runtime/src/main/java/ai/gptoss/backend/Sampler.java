@@ -22,37 +22,30 @@ public final class Sampler {
     int n = logits.length;
     float invT = 1f / p.temperature();
     double u = uniform(p.seed(), p.counter());
-    boolean truncate = (p.topK() > 0 && p.topK() < n) || p.topP() < 1f;
     float max = Float.NEGATIVE_INFINITY;
     for (float l : logits) max = Math.max(max, l);
-    if (!truncate) {
-      double total = 0;
-      double[] w = new double[n];
-      for (int i = 0; i < n; i++) {
-        w[i] = Math.exp((logits[i] - max) * invT);
-        total += w[i];
-      }
-      double target = u * total, acc = 0;
-      for (int i = 0; i < n; i++) {
-        acc += w[i];
-        if (acc > target) return i;
-      }
-      return lastNonZero(w);
-    }
     int topK = p.topK() > 0 && p.topK() < n ? p.topK() : 0;
-    double[] w;
     int[] order;
+    double[] w;
     double total = 0;
     if (topK > 0) {
-      order = Arrays.copyOf(sortedFrom(logits, max, topK, 0, 0), topK);
+      order = Arrays.copyOf(topByLogit(logits, max, topK), topK);
       w = new double[topK];
-      for (int j = 0; j < topK; j++) total += w[j] = Math.exp((logits[order[j]] - max) * invT);
+      for (int j = 0; j < topK; j++) total += w[j] = weight(logits[order[j]], max, invT);
     } else {
-      for (float l : logits) total += Math.exp((l - max) * invT);
-      // Only the nucleus needs sorting: candidates above a threshold whose mass already reaches it.
-      order = sortedFrom(logits, max, 0, invT, p.topP() * total);
+      double[] all = new double[n]; // each token's weight, computed once
+      for (int i = 0; i < n; i++) total += all[i] = weight(logits[i], max, invT);
+      if (p.topP() >= 1f) {
+        double target = u * total, acc = 0;
+        for (int i = 0; i < n; i++) {
+          acc += all[i];
+          if (acc > target) return i;
+        }
+        return lastNonZero(all);
+      }
+      order = topByWeight(logits, all, p.topP() * total);
       w = new double[order.length];
-      for (int j = 0; j < order.length; j++) w[j] = Math.exp((logits[order[j]] - max) * invT);
+      for (int j = 0; j < order.length; j++) w[j] = all[order[j]];
     }
     int k = order.length;
     if (p.topP() < 1f) {
@@ -77,37 +70,59 @@ public final class Sampler {
     return order[k - 1];
   }
 
+  private static double weight(float logit, float max, float invT) {
+    return Math.exp((logit - max) * invT);
+  }
+
   /**
-   * A prefix of the token ids sorted by descending logit (ties: lower id first), long enough to hold
-   * the top {@code minCount} tokens, or tokens of probability mass at least {@code minMass} (weights
-   * {@code exp((l - max) * invT)}). Only tokens above a threshold are sorted; the threshold drops until
-   * the prefix is long enough, so the result equals the same prefix of a full sort.
+   * The first tokens of the descending-logit order (ties: lower id first), at least {@code k} of
+   * them. Only tokens within a logit gap of the maximum are sorted; the gap widens until enough
+   * qualify, so the result is a prefix of a full sort.
    */
-  private static int[] sortedFrom(float[] logits, float max, int minCount, float invT, double minMass) {
-    for (float gap : new float[] {8f, 32f, 128f, Float.POSITIVE_INFINITY}) {
-      float threshold = max - gap / Math.max(invT, 1e-6f);
-      if (minCount > 0) threshold = max - gap;
+  private static int[] topByLogit(float[] logits, float max, int k) {
+    for (float gap : GAPS) {
+      float threshold = max - gap;
       int count = 0;
-      double mass = 0;
-      for (float l : logits) {
-        if (l >= threshold) {
-          count++;
-          if (minCount == 0) mass += Math.exp((l - max) * invT);
-        }
-      }
-      boolean enough = minCount > 0 ? count >= minCount : mass >= minMass;
-      if (!enough && gap != Float.POSITIVE_INFINITY) continue;
-      long[] keys = new long[count];
-      int c = 0;
-      for (int i = 0; i < logits.length; i++) {
-        if (logits[i] >= threshold) keys[c++] = ((long) ~orderedBits(logits[i]) << 32) | i;
-      }
-      Arrays.sort(keys);
-      int[] ids = new int[count];
-      for (int j = 0; j < count; j++) ids[j] = (int) keys[j];
-      return ids;
+      for (float l : logits) if (l >= threshold) count++;
+      if (count >= k || gap == Float.POSITIVE_INFINITY) return sortedWhere(logits, count, i -> logits[i] >= threshold);
     }
     throw new IllegalStateException("unreachable");
+  }
+
+  /**
+   * The first tokens of the descending-logit order holding at least {@code minMass} of the weights.
+   * A weight threshold picks a prefix of that order (weights grow with logits); it drops until the
+   * prefix holds enough mass, so only the nucleus and its near neighbours are sorted.
+   */
+  private static int[] topByWeight(float[] logits, double[] weights, double minMass) {
+    for (float gap : GAPS) {
+      double threshold = gap == Float.POSITIVE_INFINITY ? 0 : Math.exp(-gap);
+      int count = 0;
+      double mass = 0;
+      for (double wt : weights) {
+        if (wt >= threshold) {
+          count++;
+          mass += wt;
+        }
+      }
+      if (mass >= minMass || threshold == 0) return sortedWhere(logits, count, i -> weights[i] >= threshold);
+    }
+    throw new IllegalStateException("unreachable");
+  }
+
+  private static final float[] GAPS = {8f, 32f, 128f, Float.POSITIVE_INFINITY};
+
+  /** The {@code count} ids that pass {@code keep}, sorted by descending logit, ties by lower id. */
+  private static int[] sortedWhere(float[] logits, int count, java.util.function.IntPredicate keep) {
+    long[] keys = new long[count];
+    int c = 0;
+    for (int i = 0; i < logits.length; i++) {
+      if (keep.test(i)) keys[c++] = ((long) ~orderedBits(logits[i]) << 32) | i;
+    }
+    Arrays.sort(keys);
+    int[] ids = new int[count];
+    for (int j = 0; j < count; j++) ids[j] = (int) keys[j];
+    return ids;
   }
 
   /** Float bits as an int that orders like the float (for finite values and infinities). */
