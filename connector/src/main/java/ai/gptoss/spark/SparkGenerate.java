@@ -82,11 +82,7 @@ public final class SparkGenerate implements Callable<Integer> {
     opts.put(GptossConf.DEVICE, device);
     GptossOptions options = GptossOptions.resolve(opts, k -> null);
     GenerateLine.Defaults defaults = new GenerateLine.Defaults(maxNewTokens, temperature, topP, topK, seed);
-    SparkSession.Builder b = SparkSession.builder().appName("gptoss spark-generate");
-    if (master != null) b.master(master);
-    else if (!new org.apache.spark.SparkConf().contains("spark.master")) b.master("local[*]");
-    SparkSession spark = b.getOrCreate();
-    spark.sparkContext().setLogLevel("WARN");
+    SparkSession spark = CommandLineSessions.start("gptoss spark-generate", master);
     try {
       return generate(spark, options, defaults);
     } finally {

@@ -10,7 +10,7 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 
-import ai.gptoss.spark.GptossConf;
+import ai.gptoss.spark.CommandLineSessions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -76,12 +76,7 @@ public final class TinyQaEvaluation implements Callable<Integer> {
     if (!(minAccuracy >= 0 && minAccuracy <= 1)) {
       throw new CommandLine.ParameterException(new CommandLine(this), "--min-accuracy must be within [0, 1], got " + minAccuracy);
     }
-    SparkSession.Builder b = SparkSession.builder().appName("tiny-qa evaluation")
-        .config("spark.sql.extensions", GptossConf.EXTENSIONS_CLASS);
-    if (master != null) b.master(master);
-    else if (!new org.apache.spark.SparkConf().contains("spark.master")) b.master("local[*]");
-    SparkSession spark = b.getOrCreate();
-    spark.sparkContext().setLogLevel("WARN");
+    SparkSession spark = CommandLineSessions.start("tiny-qa evaluation", master);
     try {
       accuracy = run(spark);
     } finally {
