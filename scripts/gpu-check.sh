@@ -100,7 +100,7 @@ if [ "$MODE" = quick ]; then
   unset GPTOSS_CUDA_FAST
 else
   export GPTOSS_PROFILE=1 GPTOSS_CUDA_FAST=${BENCH_FAST:-1}
-  bench full ${FULL_LIMIT:-330} --prompts ${FULL_PROMPTS:-1024} --input-len 1024 --output-len ${FULL_OUT:-1024}
+  [ "${SKIP_FULL:-0}" = 1 ] || bench full ${FULL_LIMIT:-330} --prompts ${FULL_PROMPTS:-1024} --input-len 1024 --output-len ${FULL_OUT:-1024}
   bench single 60 --prompts 1 --input-len 1024 --output-len 1024
   unset GPTOSS_CUDA_FAST
   timeout ${HF_LIMIT:-150} python3 "$G/ref/hf_baseline.py" static 64 256 128 > "$W/hf.log" 2>&1; tail -5 "$W/hf.log" >> "$OUT/bench.log"
