@@ -36,6 +36,9 @@ torch.cuda.synchronize(); fl = 2 * 8192**3 * n / (time.time() - t)
 print(f"CEILING copy_GBps {bw/1e9:.0f} bf16_TFLOPs {fl/1e12:.0f}")
 PY
 grep CEILING "$W/ceilings.txt" >> "$SUMMARY"
+read -r GBPS TFLOPS < <(awk '/CEILING/{print $3, $5}' "$W/ceilings.txt")
+CEIL=()
+[ -n "${GBPS:-}" ] && [ -n "${TFLOPS:-}" ] && CEIL=(--ceiling-gbps "$GBPS" --ceiling-tflops "$TFLOPS")
 
 # 2. Reference fixtures (background, GPU): the real-dimension one and a small one unlike tiny-a.
 (python3 "$G/ref/reference_fixture.py" "$W/fx" real 7 \
@@ -59,7 +62,7 @@ grep "^CHECK" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMA
 bench() {
   local tag=$1; shift
   local limit=$1; shift
-  timeout $limit "${JAVA[@]}" ai.gptoss.cli.GptossCli bench --model synthetic:gpt-oss-20b --device cuda "$@" > "$W/bench-$tag.json" 2> "$W/bench-$tag.err"
+  timeout $limit "${JAVA[@]}" ai.gptoss.cli.GptossCli bench --model synthetic:gpt-oss-20b --device cuda "${CEIL[@]}" "$@" > "$W/bench-$tag.json" 2> "$W/bench-$tag.err"
   local rc=$?
   cat "$W/bench-$tag.err" >> "$OUT/bench.log"
   grep PROFILE "$W/bench-$tag.err" | sed "s/^/  $tag /" >> "$SUMMARY"
@@ -105,6 +108,32 @@ else
   unset GPTOSS_CUDA_FAST
   timeout ${HF_LIMIT:-150} python3 "$G/ref/hf_baseline.py" static 64 256 128 > "$W/hf.log" 2>&1; tail -5 "$W/hf.log" >> "$OUT/bench.log"
   note "  HF $(grep RESULT "$W/hf.log" | tail -1)"
+fi
+
+# 6. Loading a real-layout gpt-oss-20b checkpoint from local disk vs the disk's sequential read speed,
+#    both from a cold page cache (POSIX_FADV_DONTNEED on every file first).
+if [ "$MODE" = full ] && [ "${SKIP_LOAD:-0}" != 1 ]; then
+  CK=${CK_DIR:-$PWD/.load-check}   # the project's disk, not /tmp (which may be in memory)
+  evict() { python3 -c 'import os, sys
+for f in sys.argv[1:]:
+    fd = os.open(f, os.O_RDONLY)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.close(fd)' "$CK"/*; }
+  timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.LoadSpeedCheck write "$CK" 2>&1 | tail -2 | tee -a "$SUMMARY"
+  note "  LOADSPEED filesystem: $(df -hT "$CK" | tail -1 | tr -s ' ')"
+  sync; evict
+  T0=$(date +%s.%N); cat "$CK"/*.safetensors > /dev/null; T1=$(date +%s.%N)
+  BYTES=$(du -cb "$CK"/*.safetensors | tail -1 | cut -f1)
+  DISK=$(python3 -c "print(f'{$BYTES/($T1-$T0)/1e9:.3f}')")
+  evict
+  T0=$(date +%s.%N); for f in "$CK"/*.safetensors; do dd if="$f" of=/dev/null bs=64M iflag=direct status=none; done; T1=$(date +%s.%N)
+  DIRECT=$(python3 -c "print(f'{$BYTES/($T1-$T0)/1e9:.3f}')")
+  evict
+  LOAD=$(timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.LoadSpeedCheck load "$CK" 2>&1 | grep '^LOAD')
+  GB=$(echo "$LOAD" | sed -n 's/.*GBps=\([0-9.]*\).*/\1/p')
+  BEST=$(python3 -c "print(max($DISK, $DIRECT))")
+  note "  LOADSPEED disk sequential read (cold, buffered) ${DISK} GB/s, (O_DIRECT) ${DIRECT} GB/s; $LOAD; ratio to the faster read $(python3 -c "print(f'{${GB:-0}/$BEST:.2f}')")"
+  rm -rf "$CK"
 fi
 
 for f in "$W"/hs_err_*.log; do [ -f "$f" ] && { note "  JVM CRASH $f"; grep -A12 "^Java frames" "$f" | head -14 | tee -a "$SUMMARY"; }; done

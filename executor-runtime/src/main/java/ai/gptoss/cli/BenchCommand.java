@@ -43,6 +43,13 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "true", arity = "1", description = "Run one small request first (kernel load). Default: ${DEFAULT-VALUE}.")
   boolean warmup;
 
+  @Option(names = "--ceiling-gbps", defaultValue = "0",
+      description = "Copy bandwidth measured on this card (GB/s); with --ceiling-tflops, the report adds the run's limit (ThroughputLimit).")
+  double ceilingGbps;
+
+  @Option(names = "--ceiling-tflops", defaultValue = "0", description = "bf16 matrix rate measured on this card (TFLOP/s).")
+  double ceilingTflops;
+
   @Override
   public Integer call() throws Exception {
     if (prompts < 1 || inputLen < 1 || outputLen < 1) throw new IllegalArgumentException("--prompts, --input-len and --output-len must be at least 1");
@@ -73,6 +80,14 @@ final class BenchCommand implements Callable<Integer> {
       o.put("page_size", r.pageSize());
       o.put("load_seconds", round(loadSeconds));
       DeviceStats.put(b, o);
+      if (ceilingGbps > 0 && ceilingTflops > 0) {
+        ThroughputLimit limit = ThroughputLimit.of(b.config(), prompts, inputLen, outputLen, b.kvBytesPerElement(),
+            ceilingGbps * 1e9, ceilingTflops * 1e12);
+        o.put("limit_output_tokens_per_s", round(limit.outputTokensPerSecond()));
+        o.put("limit_prefill_s", round(limit.prefillSeconds()));
+        o.put("limit_decode_s", round(limit.decodeSeconds()));
+        o.put("fraction_of_limit", round(r.outputTokensPerSecond() / limit.outputTokensPerSecond()));
+      }
       System.out.println(new ObjectMapper().writeValueAsString(o));
       DeviceStats.profile(b);
     }

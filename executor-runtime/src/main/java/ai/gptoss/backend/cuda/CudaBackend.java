@@ -301,9 +301,9 @@ public final class CudaBackend implements Backend {
       k.launch("moe_combine", T, 1, 256);
     }
     prof("final norm+lm_head");
-    a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(model.norm).ptr(meta + 4L * md.offRows).ptr(ws.hn).ptr(0).i32(R).i32(H).f32(eps);
+    a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(model.norm).ptr(meta + 4L * md.offRows).ptr(ws.hn).ptr(lo(ws.hnLo)).i32(R).i32(H).f32(eps);
     k.launch("residual_rmsnorm", R, 1, 256);
-    gemm(ws.hn, 0, model.lmHead, ws.logits, R, V, H);
+    gemm(ws.hn, lo(ws.hnLo), model.lmHead, ws.logits, R, V, H);
     a.reset().ptr(ws.logits).ptr(meta + 4L * md.offSampling).ptr(ws.sampled).i32(R).i32(V);
     prof("sampling");
     k.launch("sample_rows", R, 1, 1024);
@@ -405,7 +405,7 @@ public final class CudaBackend implements Backend {
     final int tokens, rows;
     final DeviceArena arena;
     final long x, h, qkv, q, attn, tmp, routerLogits, expertIds, expertWeights, counts, cursor, tiles, numTiles, assign,
-        act, y, hn, logits, sampled, hLo, attnLo, actLo;
+        act, y, hn, logits, sampled, hLo, attnLo, actLo, hnLo;
 
     static int maxTiles(int tokens, int topK, int experts, int tileM) {
       return (tokens * topK + tileM - 1) / tileM + experts;
@@ -423,7 +423,7 @@ public final class CudaBackend implements Backend {
           I = c.intermediateSize(), V = c.vocabSize();
       return new long[] {t * H * 4, t * H * 2, t * (Q + 2 * KV) * 4, t * Q * 4, t * Q * 2, t * H * 4, t * E * 4, t * k * 4,
           t * k * 4, E * 4, E * 4, 3L * maxTiles((int) t, (int) k, (int) E, tileM) * 4, 4, t * k * 4, t * k * I * 2,
-          t * k * H * 4, r * H * 2, r * V * 4, r * 4, t * H * 2, t * Q * 2, t * k * I * 2};
+          t * k * H * 4, r * H * 2, r * V * 4, r * 4, t * H * 2, t * Q * 2, t * k * I * 2, r * H * 2};
     }
 
     Workspace(ModelConfig c, int t, int r, int tileM) {
@@ -456,6 +456,7 @@ public final class CudaBackend implements Backend {
       hLo = arena.alloc(s[i++]);
       attnLo = arena.alloc(s[i++]);
       actLo = arena.alloc(s[i++]);
+      hnLo = arena.alloc(s[i++]);
     }
 
     @Override
