@@ -96,7 +96,9 @@ fi
 rm -rf "$W/fx/real"
 
 # 5. Benchmarks (synthetic gpt-oss-20b shapes, random MXFP4 weights made on the GPU).
-if [ "$MODE" = quick ]; then
+if [ "${SKIP_BENCH:-0}" = 1 ]; then
+  note "  (benchmarks skipped: SKIP_BENCH=1)"
+elif [ "$MODE" = quick ]; then
   export GPTOSS_PROFILE=1 GPTOSS_CUDA_FAST=1
   bench single-fast 90 --prompts 1 --input-len 1024 --output-len 128
   bench mid-fast 150 --prompts 256 --input-len 1024 --output-len 128
