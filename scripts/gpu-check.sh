@@ -104,12 +104,37 @@ elif [ "$MODE" = quick ]; then
   bench mid-fast 150 --prompts 256 --input-len 1024 --output-len 128
   unset GPTOSS_CUDA_FAST
 else
-  export GPTOSS_PROFILE=1 GPTOSS_CUDA_FAST=${BENCH_FAST:-1}
+  # Reported figures: no profiler (its events would cost time and turn CUDA graphs off).
+  export GPTOSS_CUDA_FAST=${BENCH_FAST:-1}
   [ "${SKIP_FULL:-0}" = 1 ] || bench full ${FULL_LIMIT:-330} --prompts ${FULL_PROMPTS:-1024} --input-len 1024 --output-len ${FULL_OUT:-1024}
-  bench single 60 --prompts 1 --input-len 1024 --output-len 1024
+  bench single 90 --prompts 1 --input-len 1024 --output-len 1024
+  bench hf-shape 90 --prompts 64 --input-len 256 --output-len 128
   unset GPTOSS_CUDA_FAST
-  timeout ${HF_LIMIT:-150} python3 "$G/ref/hf_baseline.py" static 64 256 128 > "$W/hf.log" 2>&1; tail -5 "$W/hf.log" >> "$OUT/bench.log"
+  timeout ${HF_LIMIT:-200} python3 "$G/ref/hf_baseline.py" static 64 256 128 > "$W/hf.log" 2>&1; tail -5 "$W/hf.log" >> "$OUT/bench.log"
   note "  HF $(grep RESULT "$W/hf.log" | tail -1)"
+  # The targets of issue 7, from this run's own figures.
+  python3 - "$W" <<'PY' | tee -a "$SUMMARY"
+import json, os, sys
+w = sys.argv[1]
+def bench(tag):
+    try: return json.load(open(f"{w}/bench-{tag}.json"))
+    except Exception: return None
+hf = None
+for line in open(f"{w}/hf.log") if os.path.exists(f"{w}/hf.log") else []:
+    if line.startswith("RESULT"): hf = json.loads(line[len("RESULT"):])
+print("  TARGETS (issue 7)")
+for tag, target, what in [("full", 15000, "1024 x 1024 -> 1024"), ("single", 300, "1 x 1024 -> 1024"), ("hf-shape", None, "64 x 256 -> 128")]:
+    b = bench(tag)
+    if not b: print(f"  | {what} | not run |"); continue
+    frac = b.get("fraction_of_limit"); lim = b.get("limit_output_tokens_per_s")
+    goal = f">= {target}" if target else "(transformers' shape)"
+    print(f"  | {what} | {b['output_tokens_per_s']:.0f} output tok/s | {goal} | limit {lim} | fraction {frac} |")
+if hf:
+    print(f"  | transformers static 64 x 256 -> 128 | {hf['out_tok_s']:.1f} output tok/s | peak {hf['peak_mem_gib']:.1f} GiB |")
+    for tag in ("full", "hf-shape"):
+        b = bench(tag)
+        if b: print(f"  | ratio {tag} / transformers | {b['output_tokens_per_s'] / hf['out_tok_s']:.1f}x | target >= 50x |")
+PY
 fi
 
 # 6. Loading a real-layout gpt-oss-20b checkpoint from local disk vs the disk's sequential read speed,
