@@ -81,17 +81,16 @@ if [ -f "$W/fx/real.golden.json" ]; then
 else
   note "  CHECK real-dim golden FAIL fixture not made (see fixture-real.log)"
 fi
-# 4b. The same suite with single-bf16 activations (GPTOSS_CUDA_FAST=1), the mode the throughput
-#     figures also use.
+# 4b. The same suite in --precision fast (bf16 activations), the mode of the throughput figures.
 if [ -f "$W/fx/real.golden.json" ]; then
-  GPTOSS_CUDA_FAST=1 timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
+  GPTOSS_PRECISION=fast timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
     | sed 's/^CHECK /CHECK [fast] /' | tee -a "$OUT/conformance.log" | grep -E "^CHECK" | head -20
   grep "^CHECK \[fast\]" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
-  # 4c. The suite with float32 K/V (GPTOSS_CUDA_KV=f32): on the CPU, rounding K/V to bf16 alone
-  #     reproduces every tiny-a/tiny-b top-1 miss of the default mode (BENCHMARKS.md).
-  GPTOSS_CUDA_KV=f32 timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
-    | sed 's/^CHECK /CHECK [kv-f32] /' | tee -a "$OUT/conformance.log" | grep -E "^CHECK" | head -20
-  grep "^CHECK \[kv-f32\]" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
+  # 4c. The suite in --precision exact (float32 K/V): on the CPU, rounding K/V to bf16 alone
+  #     reproduces every tiny-a/tiny-b top-1 miss of the balanced mode (BENCHMARKS.md).
+  GPTOSS_PRECISION=exact timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
+    | sed 's/^CHECK /CHECK [exact] /' | tee -a "$OUT/conformance.log" | grep -E "^CHECK" | head -20
+  grep "^CHECK \[exact\]" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
 fi
 rm -rf "$W/fx/real"
 
@@ -99,17 +98,17 @@ rm -rf "$W/fx/real"
 if [ "${SKIP_BENCH:-0}" = 1 ]; then
   note "  (benchmarks skipped: SKIP_BENCH=1)"
 elif [ "$MODE" = quick ]; then
-  export GPTOSS_PROFILE=1 GPTOSS_CUDA_FAST=1
+  export GPTOSS_PROFILE=1 GPTOSS_PRECISION=fast
   bench single-fast 90 --prompts 1 --input-len 1024 --output-len 128
   bench mid-fast 150 --prompts 256 --input-len 1024 --output-len 128
-  unset GPTOSS_CUDA_FAST
+  unset GPTOSS_PRECISION
 else
   # Reported figures: no profiler (its events would cost time and turn CUDA graphs off).
-  export GPTOSS_CUDA_FAST=${BENCH_FAST:-1}
+  export GPTOSS_PRECISION=${BENCH_PRECISION:-fast}
   [ "${SKIP_FULL:-0}" = 1 ] || bench full ${FULL_LIMIT:-330} --prompts ${FULL_PROMPTS:-1024} --input-len 1024 --output-len ${FULL_OUT:-1024}
   bench single 90 --prompts 1 --input-len 1024 --output-len 1024
   bench hf-shape 90 --prompts 64 --input-len 256 --output-len 128
-  unset GPTOSS_CUDA_FAST
+  unset GPTOSS_PRECISION
   timeout ${HF_LIMIT:-200} python3 "$G/ref/hf_baseline.py" static 64 256 128 > "$W/hf.log" 2>&1; tail -5 "$W/hf.log" >> "$OUT/bench.log"
   note "  HF $(grep RESULT "$W/hf.log" | tail -1)"
   # The targets of issue 7, from this run's own figures.

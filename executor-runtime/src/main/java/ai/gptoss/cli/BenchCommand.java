@@ -2,6 +2,7 @@ package ai.gptoss.cli;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.Backends;
+import ai.gptoss.backend.Precision;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
@@ -23,6 +24,10 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto. Default: ${DEFAULT-VALUE}.")
   String device;
+
+  @Option(names = "--precision", paramLabel = "MODE",
+      description = "CUDA backend: exact, balanced or fast (see generate --help). Default: ${env:GPTOSS_PRECISION:-balanced}.")
+  String precision;
 
   @Option(names = "--prompts", defaultValue = "64") int prompts;
 
@@ -55,7 +60,8 @@ final class BenchCommand implements Callable<Integer> {
     if (prompts < 1 || inputLen < 1 || outputLen < 1) throw new IllegalArgumentException("--prompts, --input-len and --output-len must be at least 1");
     if (maxBatchTokens < 1 || maxSeqs < 1) throw new IllegalArgumentException("--max-batch-tokens and --max-seqs must be at least 1");
     long l0 = System.nanoTime();
-    try (Backend b = Backends.open(Path.of(model), device)) {
+    Precision p = precision != null ? Precision.parse(precision, "--precision") : Precision.fromEnvironment();
+    try (Backend b = Backends.open(Path.of(model), device, p)) {
       double loadSeconds = (System.nanoTime() - l0) / 1e9;
       if (warmup) new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(2, 16, 4, seed + 1);
       BenchLoop.Result r = new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(prompts, inputLen, outputLen, seed);

@@ -8,6 +8,7 @@ import static org.bytedeco.cuda.global.cudart.*;
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.BackendException;
 import ai.gptoss.backend.KvCacheSpec;
+import ai.gptoss.backend.Precision;
 import ai.gptoss.backend.StepBatch;
 import ai.gptoss.backend.StepResult;
 import ai.gptoss.backend.YarnRope;
@@ -56,11 +57,12 @@ public final class CudaBackend implements Backend {
   private final String arch;
   /**
    * Activations enter every tensor-core product as a bf16 high/low pair (about 16 mantissa bits);
-   * off (GPTOSS_CUDA_FAST=1), they are rounded to bf16 once. Weights are exact in bf16 either way.
+   * off ({@link Precision#FAST}), they are rounded to bf16 once. Weights are exact in bf16 either way.
    */
-  private final boolean precise = System.getenv("GPTOSS_CUDA_FAST") == null;
-  /** bf16 K/V by default; float32 with GPTOSS_CUDA_KV=f32 (see KvFormat). */
-  private final KvFormat kvFormat = KvFormat.fromEnvironment();
+  private final boolean precise;
+  /** bf16 K/V, or float32 in {@link Precision#EXACT} (see KvFormat). */
+  private final KvFormat kvFormat;
+  private final Precision precision;
 
   private Workspace ws;
   private DeviceArena kvArena;
@@ -75,22 +77,34 @@ public final class CudaBackend implements Backend {
 
   /** Uploads {@code weights} (already in host memory) to GPU {@code ordinal}. */
   public static CudaBackend upload(ModelWeights weights, int ordinal) {
-    return new CudaBackend(weights.config, ordinal, k -> DeviceModel.upload(weights));
+    return upload(weights, ordinal, Precision.fromEnvironment());
+  }
+
+  public static CudaBackend upload(ModelWeights weights, int ordinal, Precision precision) {
+    return new CudaBackend(weights.config, ordinal, precision, k -> DeviceModel.upload(weights));
   }
 
   /** Streams a checkpoint to GPU {@code ordinal} (no float copy of the weights on the host). */
   public static CudaBackend load(Checkpoint ckpt, int ordinal) {
-    return new CudaBackend(ckpt.config(), ordinal, k -> DeviceModel.load(ckpt));
+    return load(ckpt, ordinal, Precision.fromEnvironment());
+  }
+
+  public static CudaBackend load(Checkpoint ckpt, int ordinal, Precision precision) {
+    return new CudaBackend(ckpt.config(), ordinal, precision, k -> DeviceModel.load(ckpt));
   }
 
   /** A model with {@code config}'s shapes and random weights generated on the GPU. */
-  public static CudaBackend synthetic(ModelConfig config, int ordinal, long seed) {
-    return new CudaBackend(config, ordinal, k -> DeviceModel.synthetic(config, k, seed));
+  public static CudaBackend synthetic(ModelConfig config, int ordinal, long seed, Precision precision) {
+    return new CudaBackend(config, ordinal, precision, k -> DeviceModel.synthetic(config, k, seed));
   }
 
-  private CudaBackend(ModelConfig c, int ordinal, java.util.function.Function<Kernels, DeviceModel> weights) {
+  private CudaBackend(ModelConfig c, int ordinal, Precision precision,
+      java.util.function.Function<Kernels, DeviceModel> weights) {
     this.c = c;
     this.ordinal = ordinal;
+    this.precision = precision;
+    this.precise = precision.pairedActivations;
+    this.kvFormat = precision.bf16Kv ? KvFormat.BF16 : KvFormat.F32;
     int group = c.numAttentionHeads() / c.numKeyValueHeads();
     if (c.headDim() > 64 || c.headDim() % 2 != 0) throw new BackendException("CUDA backend: head_dim " + c.headDim() + " unsupported (even, at most 64)");
     if (c.hiddenSize() % 16 != 0 || (2 * c.intermediateSize()) % 16 != 0) {
@@ -349,6 +363,10 @@ public final class CudaBackend implements Backend {
 
   public boolean precise() {
     return precise;
+  }
+
+  public Precision precision() {
+    return precision;
   }
 
   /**
