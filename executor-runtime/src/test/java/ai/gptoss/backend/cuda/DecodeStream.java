@@ -126,6 +126,27 @@ final class DecodeStream {
     return t;
   }
 
+  /**
+   * The metadata of one decode step, no backend needed: {@code seqs} sequences each decoding one
+   * token at {@code position}, pages of 16 tokens (graph-cache tests).
+   */
+  static StepMetadata metadata(int seqs, int position, boolean pad) {
+    int[] tokens = new int[seqs], positions = new int[seqs], start = new int[seqs + 1], rows = new int[seqs];
+    int[][] tables = new int[seqs][];
+    SamplingParams[] sp = new SamplingParams[seqs];
+    for (int s = 0; s < seqs; s++) {
+      tokens[s] = 7 + s;
+      positions[s] = position;
+      start[s + 1] = s + 1;
+      rows[s] = s;
+      tables[s] = new int[position / 16 + 1];
+      for (int j = 0; j < tables[s].length; j++) tables[s][j] = s * 100 + j;
+      sp[s] = SamplingParams.greedy();
+    }
+    return new StepMetadata(new StepBatch(tokens, positions, start, tables, tables, rows, sp, false), 1000, 4, 1 << 20,
+        1 << 20, pad);
+  }
+
   static int[] ints(List<Integer> l) {
     return l.stream().mapToInt(Integer::intValue).toArray();
   }
