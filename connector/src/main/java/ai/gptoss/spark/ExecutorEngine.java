@@ -2,6 +2,7 @@ package ai.gptoss.spark;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.Backends;
+import ai.gptoss.backend.Precision;
 import ai.gptoss.engine.Engine;
 import ai.gptoss.engine.EngineConfig;
 import ai.gptoss.engine.EngineStats;
@@ -56,7 +57,7 @@ final class ExecutorEngine implements AutoCloseable {
    * @param kvBudgetBytes cap on the KV cache (from {@link GpuMemoryPlan}), 0 for the backend's own budget
    */
   static ExecutorEngine start(EngineKey key, Path modelDir, long kvBudgetBytes) {
-    Backend opened = Backends.open(modelDir, key.device());
+    Backend opened = Backends.open(modelDir, key.device(), Precision.parse(key.precision(), GptossConf.PRECISION));
     Backend backend = kvBudgetBytes > 0 ? new BudgetedBackend(opened, kvBudgetBytes) : opened;
     try {
       EngineConfig config = EngineConfig.defaults().withMaxSeqsPerStep(key.maxSeqs());

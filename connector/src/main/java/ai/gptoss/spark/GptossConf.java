@@ -14,7 +14,7 @@ import java.util.List;
  *   <li>the defaults below.
  * </ol>
  * Options are resolved on the driver when the query is planned, so every task of a query sees the same
- * values. Engine-wide settings ({@link #MODEL}, {@link #DEVICE}, {@link #ENGINE_MAX_SEQS}, {@link #GPU_MEMORY_FRACTION})
+ * values. Engine-wide settings ({@link #MODEL}, {@link #DEVICE}, {@link #PRECISION}, {@link #ENGINE_MAX_SEQS}, {@link #GPU_MEMORY_FRACTION})
  * pick which executor engine serves the query; a query that names another model gets its own engine.
  */
 public final class GptossConf {
@@ -79,6 +79,13 @@ public final class GptossConf {
   public static final String DEVICE = "device";
   public static final String DEVICE_DEFAULT = "auto";
 
+  /**
+   * CUDA backend precision: exact (float32 K/V; matches transformers' float32), balanced (bf16 K/V), fast
+   * (bf16 K/V and activations). See {@code ai.gptoss.backend.Precision}.
+   */
+  public static final String PRECISION = "precision";
+  public static final String PRECISION_DEFAULT = "balanced";
+
   /** The engine's sequence limit per step (continuous batching width). */
   public static final String ENGINE_MAX_SEQS = "engine.max_seqs";
   public static final int ENGINE_MAX_SEQS_DEFAULT = 256;
@@ -90,7 +97,7 @@ public final class GptossConf {
   /** Every key above, for validating user input. */
   public static final List<String> KEYS = List.of(MODEL, MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED,
       REASONING_EFFORT, INSTRUCTIONS, DATE, MAX_IN_FLIGHT, MAX_PROMPT_TOKENS, ERROR_MODE, OUTPUT, DEVICE,
-      ENGINE_MAX_SEQS, GPU_MEMORY_FRACTION);
+      PRECISION, ENGINE_MAX_SEQS, GPU_MEMORY_FRACTION);
 
   /** The SparkSessionExtensions class users put in {@code spark.sql.extensions}. */
   public static final String EXTENSIONS_CLASS = "ai.gptoss.spark.GptossExtensions";

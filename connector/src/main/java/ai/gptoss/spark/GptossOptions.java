@@ -25,6 +25,7 @@ public record GptossOptions(
     boolean failOnError,
     boolean structOutput,
     String device,
+    String precision,
     int engineMaxSeqs,
     double gpuMemoryFraction) implements Serializable {
 
@@ -63,6 +64,12 @@ public record GptossOptions(
     }
     String device = s.string(GptossConf.DEVICE, GptossConf.DEVICE_DEFAULT).toLowerCase(Locale.ROOT);
     if (!device.equals("auto") && !device.equals("cpu")) throw s.bad(GptossConf.DEVICE, "expected auto or cpu");
+    String precision = s.string(GptossConf.PRECISION, GptossConf.PRECISION_DEFAULT).trim().toLowerCase(Locale.ROOT);
+    try {
+      ai.gptoss.backend.Precision.parse(precision, GptossConf.PRECISION);
+    } catch (IllegalArgumentException e) {
+      throw s.bad(GptossConf.PRECISION, "expected exact, balanced or fast");
+    }
     float temperature = (float) s.dbl(GptossConf.TEMPERATURE, GptossConf.TEMPERATURE_DEFAULT);
     if (!(temperature >= 0f)) throw s.bad(GptossConf.TEMPERATURE, "expected a number >= 0");
     float topP = (float) s.dbl(GptossConf.TOP_P, GptossConf.TOP_P_DEFAULT);
@@ -84,6 +91,7 @@ public record GptossOptions(
         errorMode.equals(GptossConf.ERROR_MODE_FAIL),
         output.equals(GptossConf.OUTPUT_STRUCT),
         device,
+        precision,
         s.integer(GptossConf.ENGINE_MAX_SEQS, GptossConf.ENGINE_MAX_SEQS_DEFAULT, 1),
         gpuFraction);
   }
@@ -107,6 +115,7 @@ public record GptossOptions(
     add(b, GptossConf.ERROR_MODE, failOnError ? "fail" : "null", d.failOnError ? "fail" : "null");
     add(b, GptossConf.OUTPUT, structOutput ? "struct" : "string", d.structOutput ? "struct" : "string");
     add(b, GptossConf.DEVICE, device, d.device);
+    add(b, GptossConf.PRECISION, precision, d.precision);
     add(b, GptossConf.ENGINE_MAX_SEQS, engineMaxSeqs, d.engineMaxSeqs);
     add(b, GptossConf.GPU_MEMORY_FRACTION, gpuMemoryFraction, d.gpuMemoryFraction);
     return b.append('}').toString();

@@ -9,7 +9,13 @@ import java.nio.file.Path;
 public final class Backends {
   private Backends() {}
 
+  /** {@link #open(Path, String, Precision)} with the precision of {@link Precision#fromEnvironment()}. */
   public static Backend open(Path modelDir, String device) {
+    return open(modelDir, device, Precision.fromEnvironment());
+  }
+
+  /** Opens {@code modelDir} on {@code device}; {@code precision} applies to the CUDA backend. */
+  public static Backend open(Path modelDir, String device, Precision precision) {
     String d = device == null ? "auto" : device.trim().toLowerCase(java.util.Locale.ROOT);
     if (d.equals("auto")) d = CudaSupport.gpuCount() > 0 ? "cuda:0" : "cpu";
     boolean synthetic = modelDir.toString().startsWith("synthetic:");
@@ -28,7 +34,7 @@ public final class Backends {
           throw new IllegalArgumentException("--device " + device + ": expected cuda:N with N a GPU number");
         }
       }
-      return CudaSupport.open(modelDir, ordinal);
+      return CudaSupport.open(modelDir, ordinal, precision);
     }
     throw new IllegalArgumentException("--device " + device + ": expected cpu, cuda, cuda:N or auto");
   }

@@ -29,10 +29,11 @@ final class CudaSupport {
     return Files.exists(Paths.get("/dev/nvidiactl")) || Files.exists(Paths.get("/proc/driver/nvidia/version"));
   }
 
-  static Backend open(Path modelDir, int ordinal) {
+  static Backend open(Path modelDir, int ordinal, Precision precision) {
     if (!driverPresent()) throw new BackendException("--device cuda:" + ordinal + ": no NVIDIA driver on this machine");
     try {
-      return (Backend) Class.forName(DEVICES).getMethod("open", Path.class, int.class).invoke(null, modelDir, ordinal);
+      return (Backend) Class.forName(DEVICES).getMethod("open", Path.class, int.class, Precision.class)
+          .invoke(null, modelDir, ordinal, precision);
     } catch (InvocationTargetException e) {
       Throwable t = e.getCause();
       if (t instanceof RuntimeException r) throw r;

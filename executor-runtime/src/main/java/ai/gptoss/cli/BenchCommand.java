@@ -2,6 +2,7 @@ package ai.gptoss.cli;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.Backends;
+import ai.gptoss.backend.Precision;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
@@ -24,6 +25,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto. Default: ${DEFAULT-VALUE}.")
   String device;
 
+  @Option(names = "--precision", paramLabel = "MODE",
+      description = "CUDA backend: exact, balanced or fast (see generate --help). Default: ${env:GPTOSS_PRECISION:-balanced}.")
+  String precision;
+
   @Option(names = "--prompts", defaultValue = "64") int prompts;
 
   @Option(names = "--input-len", defaultValue = "1024") int inputLen;
@@ -43,12 +48,20 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "true", arity = "1", description = "Run one small request first (kernel load). Default: ${DEFAULT-VALUE}.")
   boolean warmup;
 
+  @Option(names = "--ceiling-gbps", defaultValue = "0",
+      description = "Copy bandwidth measured on this card (GB/s); with --ceiling-tflops, the report adds the run's limit (ThroughputLimit).")
+  double ceilingGbps;
+
+  @Option(names = "--ceiling-tflops", defaultValue = "0", description = "bf16 matrix rate measured on this card (TFLOP/s).")
+  double ceilingTflops;
+
   @Override
   public Integer call() throws Exception {
     if (prompts < 1 || inputLen < 1 || outputLen < 1) throw new IllegalArgumentException("--prompts, --input-len and --output-len must be at least 1");
     if (maxBatchTokens < 1 || maxSeqs < 1) throw new IllegalArgumentException("--max-batch-tokens and --max-seqs must be at least 1");
     long l0 = System.nanoTime();
-    try (Backend b = Backends.open(Path.of(model), device)) {
+    Precision p = precision != null ? Precision.parse(precision, "--precision") : Precision.fromEnvironment();
+    try (Backend b = Backends.open(Path.of(model), device, p)) {
       double loadSeconds = (System.nanoTime() - l0) / 1e9;
       if (warmup) new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(2, 16, 4, seed + 1);
       BenchLoop.Result r = new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(prompts, inputLen, outputLen, seed);
@@ -73,6 +86,14 @@ final class BenchCommand implements Callable<Integer> {
       o.put("page_size", r.pageSize());
       o.put("load_seconds", round(loadSeconds));
       DeviceStats.put(b, o);
+      if (ceilingGbps > 0 && ceilingTflops > 0) {
+        ThroughputLimit limit = ThroughputLimit.of(b.config(), prompts, inputLen, outputLen, b.kvBytesPerElement(),
+            ceilingGbps * 1e9, ceilingTflops * 1e12);
+        o.put("limit_output_tokens_per_s", round(limit.outputTokensPerSecond()));
+        o.put("limit_prefill_s", round(limit.prefillSeconds()));
+        o.put("limit_decode_s", round(limit.decodeSeconds()));
+        o.put("fraction_of_limit", round(r.outputTokensPerSecond() / limit.outputTokensPerSecond()));
+      }
       System.out.println(new ObjectMapper().writeValueAsString(o));
       DeviceStats.profile(b);
     }

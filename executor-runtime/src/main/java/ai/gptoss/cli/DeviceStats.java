@@ -30,6 +30,7 @@ final class DeviceStats {
       o.put("gpu_arch", (String) cb.getClass().getMethod("arch").invoke(cb));
       boolean precise = (Boolean) cb.getClass().getMethod("precise").invoke(cb);
       o.put("activations", precise ? "bf16 high+low pair" : "bf16");
+      o.put("precision", cb.getClass().getMethod("precision").invoke(cb).toString().toLowerCase(java.util.Locale.ROOT));
     } catch (ReflectiveOperationException e) {
       o.put("gpu_memory", "unavailable: " + e);
     }

@@ -60,15 +60,15 @@ final class CheckpointStream implements AutoCloseable {
   private void stream(String name, TensorInfo t, DeviceModel.Uploader up, long dst) {
     SafetensorsFile f = files.computeIfAbsent(ckpt.fileOf(name), SafetensorsFile::open);
     TensorInfo ft = f.tensors().get(name);
-    ByteBuffer buf = up.sink.buffer();
     long total = ft.end() - ft.begin();
     for (long off = 0; off < total; off += DeviceModel.Uploader.CHUNK) {
       int n = (int) Math.min(DeviceModel.Uploader.CHUNK, total - off);
+      ByteBuffer buf = up.sink.buffer();
       buf.clear().limit(n);
       f.read(ft, off, buf);
+      buf.clear();
       up.sink.flush(dst + off, n);
     }
-    buf.clear();
   }
 
   private TensorInfo checked(String name, long... shape) {

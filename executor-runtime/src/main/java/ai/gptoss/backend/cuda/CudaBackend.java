@@ -8,6 +8,7 @@ import static org.bytedeco.cuda.global.cudart.*;
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.BackendException;
 import ai.gptoss.backend.KvCacheSpec;
+import ai.gptoss.backend.Precision;
 import ai.gptoss.backend.StepBatch;
 import ai.gptoss.backend.StepResult;
 import ai.gptoss.backend.YarnRope;
@@ -59,11 +60,12 @@ public final class CudaBackend implements Backend {
   private final String arch;
   /**
    * Activations enter every tensor-core product as a bf16 high/low pair (about 16 mantissa bits);
-   * off (GPTOSS_CUDA_FAST=1), they are rounded to bf16 once. Weights are exact in bf16 either way.
+   * off ({@link Precision#FAST}), they are rounded to bf16 once. Weights are exact in bf16 either way.
    */
-  private final boolean precise = System.getenv("GPTOSS_CUDA_FAST") == null;
-  /** bf16 K/V by default; float32 with GPTOSS_CUDA_KV=f32 (see KvFormat). */
-  private final KvFormat kvFormat = KvFormat.fromEnvironment();
+  private final boolean precise;
+  /** bf16 K/V, or float32 in {@link Precision#EXACT} (see KvFormat). */
+  private final KvFormat kvFormat;
+  private final Precision precision;
 
   private Workspace ws;
   private DeviceArena kvArena;
@@ -83,22 +85,34 @@ public final class CudaBackend implements Backend {
 
   /** Uploads {@code weights} (already in host memory) to GPU {@code ordinal}. */
   public static CudaBackend upload(ModelWeights weights, int ordinal) {
-    return new CudaBackend(weights.config, ordinal, k -> DeviceModel.upload(weights));
+    return upload(weights, ordinal, Precision.fromEnvironment());
+  }
+
+  public static CudaBackend upload(ModelWeights weights, int ordinal, Precision precision) {
+    return new CudaBackend(weights.config, ordinal, precision, k -> DeviceModel.upload(weights));
   }
 
   /** Streams a checkpoint to GPU {@code ordinal} (no float copy of the weights on the host). */
   public static CudaBackend load(Checkpoint ckpt, int ordinal) {
-    return new CudaBackend(ckpt.config(), ordinal, k -> DeviceModel.load(ckpt));
+    return load(ckpt, ordinal, Precision.fromEnvironment());
+  }
+
+  public static CudaBackend load(Checkpoint ckpt, int ordinal, Precision precision) {
+    return new CudaBackend(ckpt.config(), ordinal, precision, k -> DeviceModel.load(ckpt));
   }
 
   /** A model with {@code config}'s shapes and random weights generated on the GPU. */
-  public static CudaBackend synthetic(ModelConfig config, int ordinal, long seed) {
-    return new CudaBackend(config, ordinal, k -> DeviceModel.synthetic(config, k, seed));
+  public static CudaBackend synthetic(ModelConfig config, int ordinal, long seed, Precision precision) {
+    return new CudaBackend(config, ordinal, precision, k -> DeviceModel.synthetic(config, k, seed));
   }
 
-  private CudaBackend(ModelConfig c, int ordinal, java.util.function.Function<Kernels, DeviceModel> weights) {
+  private CudaBackend(ModelConfig c, int ordinal, Precision precision,
+      java.util.function.Function<Kernels, DeviceModel> weights) {
     this.c = c;
     this.ordinal = ordinal;
+    this.precision = precision;
+    this.precise = precision.pairedActivations;
+    this.kvFormat = precision.bf16Kv ? KvFormat.BF16 : KvFormat.F32;
     int group = c.numAttentionHeads() / c.numKeyValueHeads();
     if (c.headDim() > 64 || c.headDim() % 2 != 0) throw new BackendException("CUDA backend: head_dim " + c.headDim() + " unsupported (even, at most 64)");
     if (c.hiddenSize() % 16 != 0 || (2 * c.intermediateSize()) % 16 != 0) {
@@ -343,9 +357,9 @@ public final class CudaBackend implements Backend {
       k.launch("moe_combine", T, 1, 256);
     }
     prof("final norm+lm_head");
-    a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(model.norm).ptr(meta + 4L * md.offRows).ptr(ws.hn).ptr(0).i32(R).i32(H).f32(eps);
+    a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(model.norm).ptr(meta + 4L * md.offRows).ptr(ws.hn).ptr(lo(ws.hnLo)).i32(R).i32(H).f32(eps);
     k.launch("residual_rmsnorm", R, 1, 256);
-    gemm(ws.hn, 0, model.lmHead, ws.logits, R, V, H);
+    gemm(ws.hn, lo(ws.hnLo), model.lmHead, ws.logits, R, V, H);
     a.reset().ptr(ws.logits).ptr(meta + 4L * md.offSampling).ptr(ws.sampled).i32(R).i32(V);
     prof("sampling");
     k.launch("sample_rows", R, 1, 1024);
@@ -391,6 +405,10 @@ public final class CudaBackend implements Backend {
 
   public boolean precise() {
     return precise;
+  }
+
+  public Precision precision() {
+    return precision;
   }
 
   /**
@@ -467,7 +485,7 @@ public final class CudaBackend implements Backend {
     final int tokens, rows;
     final DeviceArena arena;
     final long x, h, qkv, q, attn, tmp, routerLogits, expertIds, expertWeights, counts, cursor, tiles, numTiles, assign,
-        act, y, hn, logits, sampled, hLo, attnLo, actLo;
+        act, y, hn, logits, sampled, hLo, attnLo, actLo, hnLo;
 
     static int maxTiles(int tokens, int topK, int experts, int tileM) {
       return (tokens * topK + tileM - 1) / tileM + experts;
@@ -485,7 +503,7 @@ public final class CudaBackend implements Backend {
           I = c.intermediateSize(), V = c.vocabSize();
       return new long[] {t * H * 4, t * H * 2, t * (Q + 2 * KV) * 4, t * Q * 4, t * Q * 2, t * H * 4, t * E * 4, t * k * 4,
           t * k * 4, E * 4, E * 4, 3L * maxTiles((int) t, (int) k, (int) E, tileM) * 4, 4, t * k * 4, t * k * I * 2,
-          t * k * H * 4, r * H * 2, r * V * 4, r * 4, t * H * 2, t * Q * 2, t * k * I * 2};
+          t * k * H * 4, r * H * 2, r * V * 4, r * 4, t * H * 2, t * Q * 2, t * k * I * 2, r * H * 2};
     }
 
     Workspace(ModelConfig c, int t, int r, int tileM) {
@@ -518,6 +536,7 @@ public final class CudaBackend implements Backend {
       hLo = arena.alloc(s[i++]);
       attnLo = arena.alloc(s[i++]);
       actLo = arena.alloc(s[i++]);
+      hnLo = arena.alloc(s[i++]);
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.bytedeco.cuda.global.cudart.cudaGetDeviceCount;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.BackendException;
+import ai.gptoss.backend.Precision;
 import ai.gptoss.model.Checkpoint;
 import java.nio.file.Path;
 
@@ -21,15 +22,15 @@ public final class CudaDevices {
   }
 
   /** Opens a model directory, or {@code synthetic:NAME}, on GPU {@code ordinal}. */
-  public static Backend open(Path modelDir, int ordinal) {
+  public static Backend open(Path modelDir, int ordinal, Precision precision) {
     int n = count();
     if (ordinal < 0 || ordinal >= n) {
       throw new BackendException("--device cuda:" + ordinal + ": this machine has " + n + " CUDA device" + (n == 1 ? "" : "s"));
     }
     String s = modelDir.toString();
-    if (s.startsWith(SyntheticModels.PREFIX)) return CudaBackend.synthetic(SyntheticModels.config(s), ordinal, 1234);
+    if (s.startsWith(SyntheticModels.PREFIX)) return CudaBackend.synthetic(SyntheticModels.config(s), ordinal, 1234, precision);
     try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
-      return CudaBackend.load(ckpt, ordinal);
+      return CudaBackend.load(ckpt, ordinal, precision);
     }
   }
 }

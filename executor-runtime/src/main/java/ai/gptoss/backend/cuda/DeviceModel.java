@@ -1,8 +1,7 @@
 package ai.gptoss.backend.cuda;
 
 import static ai.gptoss.backend.cuda.Cuda.check;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
+import static org.bytedeco.cuda.global.cudart.*;
 
 import ai.gptoss.backend.YarnRope;
 import ai.gptoss.model.Checkpoint;
@@ -10,6 +9,8 @@ import ai.gptoss.model.ModelConfig;
 import ai.gptoss.model.ModelWeights;
 import java.util.ArrayList;
 import java.util.List;
+import org.bytedeco.cuda.cudart.CUevent_st;
+import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.BytePointer;
 
 /**
@@ -267,34 +268,64 @@ final class DeviceModel implements AutoCloseable {
 
   /** Where staged weight bytes go: the arena on the device, or a host image in tests. */
   interface Sink extends AutoCloseable {
-    /** The staging buffer (direct, little-endian, {@link Uploader#CHUNK} bytes). */
+    /**
+     * The staging buffer to fill next (direct, little-endian, {@link Uploader#CHUNK} bytes); ask again
+     * after every {@link #flush}, which may hand out another buffer.
+     */
     java.nio.ByteBuffer buffer();
 
-    /** Copies the buffer's first {@code n} bytes to arena address {@code dst}. */
+    /** Copies the current buffer's first {@code n} bytes to arena address {@code dst}. */
     void flush(long dst, long n);
 
     @Override
     void close();
   }
 
-  /** Host-to-device copies through one pinned-size staging buffer. */
+  /**
+   * Host-to-device copies through two pinned staging buffers: while one buffer's copy runs on the
+   * sink's own stream, the caller fills the other (the next chunk is read from disk during the copy).
+   */
   static final class DeviceSink implements Sink {
-    private final BytePointer stage = new BytePointer(Uploader.CHUNK);
-    private final java.nio.ByteBuffer view = stage.asByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private final CUstream_st stream = new CUstream_st();
+    private final BytePointer[] stage = new BytePointer[2];
+    private final java.nio.ByteBuffer[] view = new java.nio.ByteBuffer[2];
+    private final CUevent_st[] copied = {new CUevent_st(), new CUevent_st()};
+    private int current;
 
+    DeviceSink() {
+      check(cudaStreamCreate(stream), "cudaStreamCreate(weight upload)");
+      for (int i = 0; i < 2; i++) {
+        stage[i] = new BytePointer();
+        check(cudaMallocHost(stage[i], Uploader.CHUNK), "cudaMallocHost(weight staging, " + Uploader.CHUNK + " bytes)");
+        stage[i].capacity(Uploader.CHUNK);
+        view[i] = stage[i].asByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        check(cudaEventCreateWithFlags(copied[i], cudaEventDisableTiming), "cudaEventCreateWithFlags(weight upload)");
+      }
+    }
+
+    /** The buffer to fill next, once its previous copy has finished. */
     @Override
     public java.nio.ByteBuffer buffer() {
-      return view;
+      check(cudaEventSynchronize(copied[current]), "cudaEventSynchronize(weight upload)");
+      return view[current];
     }
 
     @Override
     public void flush(long dst, long n) {
-      check(cudaMemcpy(Cuda.dev(dst), stage, n, cudaMemcpyHostToDevice), "cudaMemcpy(weights, " + n + " bytes)");
+      check(cudaMemcpyAsync(Cuda.dev(dst), stage[current], n, cudaMemcpyHostToDevice, stream),
+          "cudaMemcpyAsync(weights, " + n + " bytes)");
+      check(cudaEventRecord(copied[current], stream), "cudaEventRecord(weight upload)");
+      current ^= 1;
     }
 
     @Override
     public void close() {
-      stage.close();
+      check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(weight upload)");
+      for (int i = 0; i < 2; i++) {
+        cudaEventDestroy(copied[i]);
+        cudaFreeHost(stage[i]);
+      }
+      cudaStreamDestroy(stream);
     }
   }
 
@@ -326,17 +357,15 @@ final class DeviceModel implements AutoCloseable {
   static final class Uploader implements AutoCloseable {
     static final int CHUNK = 64 << 20;
     final Sink sink;
-    private final java.nio.ByteBuffer buf;
 
     Uploader(Sink sink) {
       this.sink = sink;
-      this.buf = sink.buffer();
     }
 
     void bytes(long dst, byte[] src) {
       for (long off = 0; off < src.length; off += CHUNK) {
         int n = (int) Math.min(CHUNK, src.length - off);
-        buf.put(0, src, (int) off, n);
+        sink.buffer().put(0, src, (int) off, n);
         sink.flush(dst + off, n);
       }
     }
@@ -345,17 +374,16 @@ final class DeviceModel implements AutoCloseable {
       int per = CHUNK / 4;
       for (int off = 0; off < src.length; off += per) {
         int n = Math.min(per, src.length - off);
-        buf.clear();
-        buf.asFloatBuffer().put(src, off, n);
+        sink.buffer().clear().asFloatBuffer().put(src, off, n);
         sink.flush(dst + 4L * off, 4L * n);
       }
     }
 
     void bf16(long dst, float[] src) {
       int per = CHUNK / 2;
-      java.nio.ShortBuffer sb = buf.clear().asShortBuffer();
       for (int off = 0; off < src.length; off += per) {
         int n = Math.min(per, src.length - off);
+        java.nio.ShortBuffer sb = sink.buffer().clear().asShortBuffer();
         for (int j = 0; j < n; j++) sb.put(j, Bf16.fromFloat(src[off + j]));
         sink.flush(dst + 2L * off, 2L * n);
       }

@@ -5,20 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.gptoss.backend.BackendException;
+import ai.gptoss.backend.Precision;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** GPTOSS_CUDA_KV selects the KV element type and the kernel variant compiled for it. */
+/** The precision setting selects the KV element type and the kernel variant compiled for it. */
 class KvFormatTest {
   @Test
-  void parsesTheSettingAndNamesItInErrors() {
-    assertEquals(KvFormat.BF16, KvFormat.parse(null));
-    assertEquals(KvFormat.BF16, KvFormat.parse(" BF16 "));
-    assertEquals(KvFormat.F32, KvFormat.parse("f32"));
-    assertEquals(KvFormat.F32, KvFormat.parse("float32"));
-    BackendException e = assertThrows(BackendException.class, () -> KvFormat.parse("fp8"));
-    assertTrue(e.getMessage().contains("GPTOSS_CUDA_KV=fp8"), e.getMessage());
+  void parsesThePrecisionAndNamesTheOptionInErrors() {
+    assertEquals(Precision.BALANCED, Precision.parse(null, "--precision"));
+    assertEquals(Precision.EXACT, Precision.parse(" Exact ", "--precision"));
+    assertEquals(Precision.FAST, Precision.parse("fast", "--precision"));
+    assertTrue(Precision.BALANCED.bf16Kv && Precision.BALANCED.pairedActivations);
+    assertTrue(!Precision.EXACT.bf16Kv && Precision.EXACT.pairedActivations);
+    assertTrue(Precision.FAST.bf16Kv && !Precision.FAST.pairedActivations);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Precision.parse("fp8", "--precision"));
+    assertTrue(e.getMessage().contains("--precision=fp8"), e.getMessage());
     assertEquals(2, KvFormat.BF16.bytesPerElement);
     assertEquals(4, KvFormat.F32.bytesPerElement);
   }

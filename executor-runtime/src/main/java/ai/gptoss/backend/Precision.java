@@ -1,0 +1,56 @@
+package ai.gptoss.backend;
+
+import java.util.Locale;
+
+/**
+ * How closely the CUDA backend follows the float32 reference (the pure-Java backend is float32 in
+ * every mode). Weights are exact either way (bf16 as published, MXFP4 experts).
+ *
+ * <ul>
+ *   <li>{@link #EXACT}: K and V stored in float32, activations fed to the tensor cores as a bf16
+ *       high/low pair (about 16 mantissa bits). Matches transformers in float32: every teacher-forced
+ *       top-1 of the conformance fixtures, logits within ~3e-5 relative L2 (BENCHMARKS.md). Twice the
+ *       KV memory of the other modes.
+ *   <li>{@link #BALANCED} (default): bf16 K/V (as vLLM's default cache), paired activations. Near-ties
+ *       (reference top-2 margins below ~0.1) may resolve differently; logits within ~1e-2.
+ *   <li>{@link #FAST}: bf16 K/V, activations rounded to bf16 once: the throughput figures' mode.
+ * </ul>
+ */
+public enum Precision {
+  EXACT(false, true),
+  BALANCED(true, true),
+  FAST(true, false);
+
+  /** The environment variable that sets the default when no option is given. */
+  public static final String ENV = "GPTOSS_PRECISION";
+
+  /** K and V stored in bf16 (else float32). */
+  public final boolean bf16Kv;
+  /** Activations enter tensor-core products as a bf16 high/low pair (else one bf16). */
+  public final boolean pairedActivations;
+
+  Precision(boolean bf16Kv, boolean pairedActivations) {
+    this.bf16Kv = bf16Kv;
+    this.pairedActivations = pairedActivations;
+  }
+
+  /** Parses "exact", "balanced" or "fast"; {@code source} names the option in the error. */
+  public static Precision parse(String value, String source) {
+    if (value == null || value.isBlank()) return BALANCED;
+    return switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "exact" -> EXACT;
+      case "balanced" -> BALANCED;
+      case "fast" -> FAST;
+      default -> throw new IllegalArgumentException(source + "=" + value + ": expected exact, balanced (default) or fast");
+    };
+  }
+
+  /** From {@value #ENV}, else {@link #BALANCED}. */
+  public static Precision fromEnvironment() {
+    return parse(System.getenv(ENV), ENV);
+  }
+
+  public String id() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}
