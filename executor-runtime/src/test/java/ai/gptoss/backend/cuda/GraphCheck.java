@@ -69,7 +69,8 @@ public final class GraphCheck {
       return "free device memory after each close " + Arrays.toString(free) + " (cycles 2..6 lost " + lost + " bytes)";
     });
     if (big) {
-      CudaBackend b20 = CudaBackend.synthetic(SyntheticModels.config("synthetic:gpt-oss-20b"), 0, 1234);
+      CudaBackend b20 = CudaBackend.synthetic(SyntheticModels.config("synthetic:gpt-oss-20b"), 0, 1234,
+          ai.gptoss.backend.Precision.fromEnvironment());
       try (b20) {
         run("gpt-oss-20b-decode", () -> {
           DecodeStream ds = new DecodeStream(b20, new int[] {300, 140, 40, 260}, new int[] {6, 3, 8, 5}, 16, 9);
