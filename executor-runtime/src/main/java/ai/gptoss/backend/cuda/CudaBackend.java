@@ -31,8 +31,9 @@ import org.bytedeco.javacpp.SizeTPointer;
  * with fused SwiGLU, MXFP4 down GEMM, weighted combine. Then the final norm and unembedding at the
  * output rows only, and sampling on the GPU.
  *
- * <p>A step uploads its metadata in one copy, launches everything on one stream, and synchronizes
- * once, to read the sampled ids (and the logits when asked).
+ * <p>A step uploads its metadata in one copy, launches everything on one stream (or replays a CUDA
+ * graph of it: {@link DecodeGraphs}), and synchronizes once, to read the sampled ids (and the logits
+ * when asked).
  */
 public final class CudaBackend implements Backend {
   private static final int TILE_M = 128; // rows per grouped-GEMM tile (BM in moe_gemm.cu)
@@ -43,6 +44,8 @@ public final class CudaBackend implements Backend {
   private static final int MOE_SMEM_FAST = 3 * (TILE_M * 72 * 2 + 128 * 48 + 2 * 128) + 128 * 72 * 2;
   private static final int MOE_SMEM_PRECISE = 3 * (2 * TILE_M * 72 * 2 + 128 * 48 + 2 * 128) + 128 * 72 * 2;
   private static final long KV_RESERVE = 1536L << 20; // left free for cuBLAS and workspace growth
+  /** cuBLAS workspace, fixed so that cuBLAS never allocates under graph capture (32 MiB: Hopper's advice). */
+  private static final long BLAS_WORKSPACE = 32L << 20;
 
   private final int ordinal;
   private final ModelConfig c;
@@ -74,6 +77,11 @@ public final class CudaBackend implements Backend {
   private final StepProfiler profiler;
   private IntPointer sampledHost;
   private long sampledHostInts;
+  private FloatPointer logitsHost; // pageable, only for steps that return logits
+  private final DeviceArena blasWorkspace;
+  private final DecodeGraphs<org.bytedeco.cuda.cudart.CUgraphExec_st> graphs;
+  /** Bumped whenever a buffer that launches address is reallocated (graphs keyed by it). */
+  private long buffers;
 
   /** Uploads {@code weights} (already in host memory) to GPU {@code ordinal}. */
   public static CudaBackend upload(ModelWeights weights, int ordinal) {
@@ -129,7 +137,13 @@ public final class CudaBackend implements Backend {
     Cuda.trace("cublas");
     checkBlas(cublas.cublasCreate_v2(blas), "cublasCreate");
     checkBlas(cublas.cublasSetStream_v2(blas, stream), "cublasSetStream");
+    blasWorkspace = new DeviceArena("cuBLAS workspace", BLAS_WORKSPACE);
+    // after cublasSetStream, which resets the workspace to cuBLAS's own pool
+    checkBlas(cublas.cublasSetWorkspace_v2(blas, dev(blasWorkspace.base()), BLAS_WORKSPACE), "cublasSetWorkspace");
     profiler = System.getenv("GPTOSS_PROFILE") != null ? new StepProfiler(stream) : null;
+    graphs = new DecodeGraphs<>(new CudaGraphs(stream),
+        DecodeGraphs.enabledByEnvironment(System.getenv("GPTOSS_CUDA_GRAPHS"), System.getenv("GPTOSS_PROFILE")),
+        System.err::println);
     Cuda.trace("kernels");
     k = new Kernels(new KernelCompiler(arch, kvFormat.defines), stream);
     k.allowSharedMemory("bf16_mxfp4w_moe_gemm", MOE_SMEM_PRECISE);
@@ -180,6 +194,7 @@ public final class CudaBackend implements Backend {
   public void allocateKvCache(KvCacheSpec spec) {
     check(cudaSetDevice(ordinal), "cudaSetDevice(" + ordinal + ")");
     check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+    invalidateGraphs();
     if (kvArena != null) kvArena.close();
     kvArena = null;
     long fullBytes = (long) spec.fullPages() * kvPageBytes(spec.pageSize(), false);
@@ -193,54 +208,81 @@ public final class CudaBackend implements Backend {
     pageSize = spec.pageSize();
   }
 
+  /**
+   * One step, synchronous: metadata built and copied, the forward pass enqueued (or its graph
+   * replayed), sampled ids (and logits when asked) copied back, one synchronisation. Every host
+   * buffer is sized before the launch, so nothing but the device-to-host copies sits between the
+   * launch and the wait. Where the host could work while the GPU runs: see docs/cuda-graphs.md.
+   */
   @Override
   public StepResult step(StepBatch batch) {
     if (kvArena == null) throw new BackendException("allocateKvCache must be called before the first step");
     check(cudaSetDevice(ordinal), "cudaSetDevice(" + ordinal + ")");
-    StepMetadata md = new StepMetadata(batch, c.vocabSize(), prefillTile, fullPages, slidingPages);
+    StepMetadata md = new StepMetadata(batch, c.vocabSize(), prefillTile, fullPages, slidingPages, graphs.enabled());
     int T = md.numTokens, R = md.numRows;
     if (T == 0) return new StepResult(new int[0], batch.returnLogits() ? new float[0][] : null);
-    if (ws == null || ws.tokens < T || ws.rows < R) {
-      check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-      if (ws != null) ws.close();
-      ws = null;
-      ws = new Workspace(c, T, Math.max(R, 1), TILE_M);
-    }
+    ensureWorkspace(T, Math.max(R, 1));
+    ensureHostBuffers(R, batch.returnLogits());
     Cuda.trace("step " + T + " tokens " + R + " rows");
     long meta = uploadMetadata(md);
     Cuda.trace("metadata uploaded");
-    enqueueForward(md, meta, T, R);
+    graphs.run(DecodeGraphs.Key.of(md, precise, buffers), () -> enqueueForward(md, meta, T, R));
     Cuda.trace("enqueued");
-    if (sampledHost == null || sampledHostInts < R) {
-      if (sampledHost != null) cudaFreeHost(sampledHost);
-      sampledHost = new IntPointer();
-      sampledHostInts = Math.max(R, 1024);
-      check(cudaMallocHost(sampledHost, sampledHostInts * 4), "cudaMallocHost(sampled ids)");
-      sampledHost.capacity(sampledHostInts);
-    }
     check(cudaMemcpyAsync(sampledHost, dev(ws.sampled), 4L * R, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync(sampled ids)");
-    float[][] logits = null;
-    FloatPointer logitsHost = null;
     if (batch.returnLogits()) {
-      logitsHost = new FloatPointer((long) R * c.vocabSize());
-      check(cudaMemcpyAsync(logitsHost, dev(ws.logits), 4L * R * c.vocabSize(), cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync(logits)");
+      check(cudaMemcpyAsync(logitsHost.position(0), dev(ws.logits), 4L * R * c.vocabSize(), cudaMemcpyDeviceToHost, stream),
+          "cudaMemcpyAsync(logits)");
     }
     check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(step of " + T + " tokens)");
     if (profiler != null) profiler.collect(md.numPrefillItems > 0 ? "prefill" : "decode");
     int[] sampled = new int[R];
     sampledHost.get(sampled, 0, R);
-    if (logitsHost != null) {
+    float[][] logits = null;
+    if (batch.returnLogits()) {
       logits = new float[R][c.vocabSize()];
       for (int r = 0; r < R; r++) logitsHost.position((long) r * c.vocabSize()).get(logits[r]);
-      logitsHost.close();
     }
     return new StepResult(sampled, logits);
+  }
+
+  private void ensureWorkspace(int tokens, int rows) {
+    if (ws != null && ws.tokens >= tokens && ws.rows >= rows) return;
+    check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+    invalidateGraphs();
+    if (ws != null) ws.close();
+    ws = null;
+    ws = new Workspace(c, tokens, rows, TILE_M);
+  }
+
+  /** Pinned sampled-id buffer and (only when asked) the logits buffer, sized before the launch. */
+  private void ensureHostBuffers(int rows, boolean logits) {
+    if (sampledHost == null || sampledHostInts < rows) {
+      if (sampledHost != null) cudaFreeHost(sampledHost);
+      sampledHost = null;
+      IntPointer p = new IntPointer();
+      long ints = Math.max(rows, 1024);
+      check(cudaMallocHost(p, ints * 4), "cudaMallocHost(sampled ids)");
+      sampledHost = p.capacity(ints);
+      sampledHostInts = ints;
+    }
+    long floats = (long) rows * c.vocabSize();
+    if (logits && (logitsHost == null || logitsHost.capacity() < floats)) {
+      if (logitsHost != null) logitsHost.close();
+      logitsHost = new FloatPointer(floats);
+    }
+  }
+
+  /** The graphs address the workspace, the metadata buffer and the KV pools: new ones void them. */
+  private void invalidateGraphs() {
+    graphs.invalidate();
+    buffers++;
   }
 
   private long uploadMetadata(StepMetadata md) {
     long ints = md.length;
     if (metaHost == null || metaHostInts < ints) {
       check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+      invalidateGraphs();
       if (metaHost != null) cudaFreeHost(metaHost);
       if (metaDev != null) metaDev.close();
       metaHostInts = Math.max(ints * 2, 1 << 16);
@@ -376,7 +418,7 @@ public final class CudaBackend implements Backend {
   public int sampleRow(float[] logits, ai.gptoss.backend.SamplingParams p) {
     check(cudaSetDevice(ordinal), "cudaSetDevice(" + ordinal + ")");
     if (logits.length != c.vocabSize()) throw new BackendException("sampleRow: " + logits.length + " logits for vocab " + c.vocabSize());
-    if (ws == null) ws = new Workspace(c, 1, 1, TILE_M);
+    ensureWorkspace(1, 1);
     try (FloatPointer row = new FloatPointer(logits);
         FloatPointer params = new FloatPointer(p.temperature(), p.topP(), (float) p.topK(),
             p.isGreedy() ? 0f : (float) ai.gptoss.backend.Sampler.uniform(p.seed(), p.counter()));
@@ -400,21 +442,41 @@ public final class CudaBackend implements Backend {
     return k.launches;
   }
 
+  /** Graph counters (checks and benchmarks). */
+  DecodeGraphs.Stats graphStats() {
+    return graphs.stats();
+  }
+
+  /** Graphs on or off for the following steps (checks that compare both); the cached ones stay. */
+  void useGraphs(boolean on) {
+    graphs.enabled(on && profiler == null);
+  }
+
+  /** Captures a decode shape on its {@code n}-th sighting (checks use 1). */
+  void captureGraphsAfter(int n) {
+    graphs.captureAfter(n);
+  }
+
   @Override
   public void close() {
     cudaSetDevice(ordinal);
     cudaStreamSynchronize(stream);
+    graphs.close();
     if (ws != null) ws.close();
     if (kvArena != null) kvArena.close();
     if (metaDev != null) metaDev.close();
     if (metaHost != null) cudaFreeHost(metaHost);
     if (sampledHost != null) cudaFreeHost(sampledHost);
+    if (logitsHost != null) logitsHost.close();
     metaHost = null;
     sampledHost = null;
+    logitsHost = null;
     ws = null;
     kvArena = null;
     model.close();
     cublas.cublasDestroy_v2(blas);
+    blasWorkspace.close();
+    k.close();
     cudaStreamDestroy(stream);
   }
 

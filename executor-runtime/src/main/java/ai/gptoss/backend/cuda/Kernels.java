@@ -11,7 +11,7 @@ import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.BytePointer;
 
 /** The project's kernels, loaded from NVRTC cubins, and their launches on one stream. */
-final class Kernels {
+final class Kernels implements AutoCloseable {
   /** Kernel source of each function. */
   private static final Map<String, String> SOURCE = Map.ofEntries(
       Map.entry("embedding_gather", "embedding.cu"),
@@ -75,5 +75,13 @@ final class Kernels {
     checkDrv(cuLaunchKernel(function(name), gridX, gridY, 1, block, 1, 1, sharedBytes, stream, args.params(), null),
         "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + ")");
     launches++;
+  }
+
+  /** Unloads the modules (their code and globals are device memory: a reopened backend must not leak it). */
+  @Override
+  public void close() {
+    for (CUmod_st mod : modules.values()) cuModuleUnload(mod);
+    modules.clear();
+    functions.clear();
   }
 }

@@ -11,6 +11,11 @@ import ai.gptoss.backend.StepBatch;
  *
  * <p>Attention work items are runs of consecutive tokens of one sequence: single tokens go to the
  * decode kernel, longer runs are cut into items of {@code prefillTile} tokens for the prefill kernel.
+ *
+ * <p>The counts and offsets ({@link #layout()}) decide every launch of a step; the data only what the
+ * kernels read. Steps of equal layout therefore enqueue identical work, which is what lets
+ * {@link DecodeGraphs} replay one captured graph for all of them. A new host-side value that changes
+ * a launch (a grid size, a branch, an argument) must be added to the layout.
  */
 final class StepMetadata {
   final int numTokens, numSeqs, maxPages, numPrefillItems, numDecodeItems, numRows;
@@ -20,6 +25,15 @@ final class StepMetadata {
   final boolean anySampled;
 
   StepMetadata(StepBatch b, int vocab, int prefillTile, int fullPool, int slidingPool) {
+    this(b, vocab, prefillTile, fullPool, slidingPool, false);
+  }
+
+  /**
+   * With {@code padPages}, the page-table width is rounded up to a power of two (extra entries -1),
+   * so that a growing context changes the layout only when it doubles (fewer distinct graphs). The
+   * kernels look pages up by position, never by the width, so the padding changes no result.
+   */
+  StepMetadata(StepBatch b, int vocab, int prefillTile, int fullPool, int slidingPool, boolean padPages) {
     numTokens = b.numTokens();
     numSeqs = b.numSeqs();
     numRows = b.outputRows().length;
@@ -29,7 +43,7 @@ final class StepMetadata {
     }
     int mp = 1;
     for (int s = 0; s < numSeqs; s++) mp = Math.max(mp, Math.max(b.fullPages()[s].length, b.slidingPages()[s].length));
-    maxPages = mp;
+    maxPages = padPages && mp > 1 ? Integer.highestOneBit(mp - 1) << 1 : mp;
     int pre = 0, dec = 0;
     for (int s = 0; s < numSeqs; s++) {
       int n = b.seqStart()[s + 1] - b.seqStart()[s];
@@ -88,6 +102,17 @@ final class StepMetadata {
       sampled |= !p.isGreedy();
     }
     anySampled = sampled;
+  }
+
+  /** Every sequence contributes exactly one token: a pure decode step. */
+  boolean decodeOnly() {
+    return numSeqs > 0 && numTokens == numSeqs && numDecodeItems == numSeqs && numPrefillItems == 0;
+  }
+
+  /** The counts and section offsets: everything of this step that shapes its launches. */
+  int[] layout() {
+    return new int[] {numTokens, numSeqs, maxPages, numPrefillItems, numDecodeItems, numRows, offTokens, offPositions,
+        offTokenSeq, offFullTable, offSlidingTable, offPrefillItems, offDecodeItems, offRows, offSampling, length};
   }
 
   private void fillTable(int[] table, int off, int pool, int seq, String kind) {
