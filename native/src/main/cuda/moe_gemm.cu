@@ -1,7 +1,10 @@
 // bf16 x MXFP4 grouped GEMM for the experts (W4A16: Hopper has no FP4 tensor cores). The packed
 // weights travel to shared memory as they are (4.25 bits per weight) through a cp.async ring;
-// each thread unpacks one 32-value MXFP4 block per stage in registers (nibble -> bf16 by bit
-// arithmetic, exact) into a bf16 tile that all warps read as mma.sync m16n8k16 B fragments.
+// each thread unpacks one 32-value MXFP4 block per stage in registers (mxfp4_pair in
+// gptoss_kernels.h: one integer multiply and two masks per pair of values, then two exact bf16x2
+// multiplies by 2^126 and by the block scale) into a bf16 tile that all warps read as mma.sync
+// m16n8k16 B fragments. The unpacked tile is double-buffered: stage s+1 is unpacked while stage s
+// is multiplied, with one block barrier per stage.
 //
 // For each tile (expert e, sorted rows [r0, r1)) and each block of BN output features n:
 //   u[r, n] = sum_k A[r, k] * W_e[n, k] + bias_e[n],   W_e[n, k] = E2M1(nibble) * 2^(scale - 127)
@@ -13,7 +16,7 @@
 // fragment is multiplied twice (float32-like activations; the weights are exact in bf16).
 //
 // Tiles: BM = 128 rows x BN = 128 features x BK = 64 (two MXFP4 blocks per row per stage), a
-// 3-stage cp.async ring (A, raw nibbles and scales), 8 warps as 4 x 2 of 32 x 64. 128 rows per
+// 4-stage cp.async ring (A, raw nibbles and scales), 8 warps as 4 x 2 of 32 x 64. 128 rows per
 // tile: at a decode batch of 1,024 (about 128 rows per expert) each expert's weights are read
 // and unpacked once per step.
 // Grid: x = row tile, y = feature block (tiles sharing an expert's weights run together).
@@ -26,11 +29,13 @@
 #define BK 64
 #define LDA (BK + 8)
 #define LDB 48
-#define STAGES 3
+#define STAGES 4
 #define A_STAGE (BM * LDA * 2)
 #define B_STAGE (BN * LDB)
 #define S_STAGE (2 * BN)
-#define BDQ_BYTES (BN * LDA * 2)
+#define BDQ_BYTES (2 * BN * LDA * 2)
+// Dynamic shared memory: STAGES x (A [+ A low part] + nibbles + scales) + two unpacked tiles.
+#define MOE_GEMM_SMEM(precise) (STAGES * ((precise ? 2 : 1) * A_STAGE + B_STAGE + S_STAGE) + BDQ_BYTES)
 
 __device__ __forceinline__ void mma_bf16(float* c, const unsigned* a, const unsigned* b) {
   asm volatile(
@@ -48,20 +53,8 @@ __device__ __forceinline__ void cp16(void* smem, const void* gmem, bool valid) {
 
 __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 
-__device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 2)); }
-
-// E2M1 code -> bf16 bits of (value * 2^(s - 127)), built from the bits: exact for scale bytes
-// s in [2, 252] (every real checkpoint's); magnitude m: 0 -> 0, 1 -> 0.5, m >= 2 -> 2^(m/2 - 1) * (1 + (m&1)/2).
-__device__ __forceinline__ unsigned fp4_to_bf16(unsigned code, unsigned s) {
-  unsigned m = code & 7u, sign = (code & 8u) << 12;
-  unsigned bits = m == 0 ? 0u : (m == 1 ? ((s - 1u) << 7) : (((s + (m >> 1) - 1u) << 7) | ((m & 1u) << 6)));
-  return bits | sign;
-}
-
-// One byte (two consecutive k values) -> a B fragment register (low nibble in the low half).
-__device__ __forceinline__ unsigned dequant2(unsigned byte, unsigned s) {
-  return fp4_to_bf16(byte & 0xfu, s) | (fp4_to_bf16(byte >> 4, s) << 16);
-}
+// Stage s+1 complete; stages s+2 and s+3 may be in flight.
+__device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 3)); }
 
 extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmArgs a) {
   extern __shared__ __align__(16) unsigned char smem[];
@@ -72,7 +65,7 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
   bf16* AsLo = (bf16*)(smem + STAGES * A_STAGE);
   u8* Bq = smem + STAGES * A_STAGE * (precise ? 2 : 1);
   u8* Bs = Bq + STAGES * B_STAGE;
-  bf16* Bdq = (bf16*)(Bs + STAGES * S_STAGE);  // the current stage's weights, unpacked
+  bf16* Bdq = (bf16*)(Bs + STAGES * S_STAGE);  // two unpacked weight tiles [2][BN][LDA]
   const int tile = blockIdx.x;
   if (tile >= *a.numTiles) return;
   const int e = a.tiles[tile * 3], r0 = a.tiles[tile * 3 + 1], r1 = a.tiles[tile * 3 + 2];
@@ -128,34 +121,41 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
 #pragma unroll
       for (int q = 0; q < 4; q++) acc[i][j][q] = 0.f;
 
+  // unpack: thread -> (row, half): 16 bytes = 32 values of one MXFP4 block
+  auto unpack = [&](int step) {
+    const int slot = step % STAGES;
+    const int row = tid >> 1, half = tid & 1;
+    const uint4 raw = *(const uint4*)(Bq + slot * B_STAGE + row * LDB + half * 16);
+    const unsigned sc2 = mxfp4_scale2(Bs[slot * S_STAGE + half * BN + row]);
+    const unsigned w[4] = {raw.x, raw.y, raw.z, raw.w};
+    uint4* dst = (uint4*)(Bdq + (step & 1) * (BN * LDA) + row * LDA + half * 32);
+#pragma unroll
+    for (int q = 0; q < 4; q++)
+      dst[q] = make_uint4(mxfp4_pair(w[q], 0, sc2), mxfp4_pair(w[q], 1, sc2), mxfp4_pair(w[q], 2, sc2),
+                          mxfp4_pair(w[q], 3, sc2));
+  };
+
 #pragma unroll
   for (int st = 0; st < STAGES - 1; st++) {
     if (st < steps) issue(st, st);
     cp_commit();
   }
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 2));  // stage 0
+  __syncthreads();
+  unpack(0);
   for (int s = 0; s < steps; s++) {
+    // One barrier: stage s+1 has landed for everyone, tile s is unpacked, and stage s-1's slots
+    // (ring slot (s-1) % STAGES, unpacked tile (s+1) & 1) are no longer read.
     cp_wait();
     __syncthreads();
     int nx = s + STAGES - 1;
     if (nx < steps) issue(nx % STAGES, nx);
     cp_commit();
+    if (s + 1 < steps) unpack(s + 1);
     const int stage = s % STAGES;
     const bf16* At = As + stage * (A_STAGE / 2);
     const bf16* AtLo = AsLo + stage * (A_STAGE / 2);
-    {  // unpack: thread -> (row, half): 16 bytes = 32 values of one MXFP4 block
-      const int row = tid >> 1, half = tid & 1;
-      const uint4 raw = *(const uint4*)(Bq + stage * B_STAGE + row * LDB + half * 16);
-      const unsigned sc = Bs[stage * S_STAGE + half * BN + row];
-      const unsigned w[4] = {raw.x, raw.y, raw.z, raw.w};
-      uint4* dst = (uint4*)(Bdq + row * LDA + half * 32);
-#pragma unroll
-      for (int q = 0; q < 4; q++) {
-        unsigned p0 = dequant2(w[q] & 0xffu, sc), p1 = dequant2((w[q] >> 8) & 0xffu, sc);
-        unsigned p2 = dequant2((w[q] >> 16) & 0xffu, sc), p3 = dequant2(w[q] >> 24, sc);
-        dst[q] = make_uint4(p0, p1, p2, p3);
-      }
-    }
-    __syncthreads();
+    const bf16* Bt = Bdq + (s & 1) * (BN * LDA);
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
       const int kc = kk * 16;
@@ -172,8 +172,8 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
 #pragma unroll
       for (int j = 0; j < 8; j++) {
         int n = wn + j * 8 + g;
-        bfr[j][0] = *(const unsigned*)&Bdq[n * LDA + kc + 2 * tig];
-        bfr[j][1] = *(const unsigned*)&Bdq[n * LDA + kc + 8 + 2 * tig];
+        bfr[j][0] = *(const unsigned*)&Bt[n * LDA + kc + 2 * tig];
+        bfr[j][1] = *(const unsigned*)&Bt[n * LDA + kc + 8 + 2 * tig];
       }
 #pragma unroll
       for (int i = 0; i < 2; i++)
