@@ -34,6 +34,13 @@ extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv(MoeGem
   const int n0 = blockIdx.y * GV_FB;
   const int nb = a.K / 32;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  // The first weight loads go out before the staging below, so their latency overlaps it.
+  const int nw = n0 + warp * GV_FEAT;  // this warp's first feature
+  // the warp's features are consecutive rows of [E, N, K/32] blocks (N is a multiple of GV_FEAT)
+  const uint4* wp = (const uint4*)(a.blocks + ((long long)e * a.N + min(nw, a.N - GV_FEAT)) * nb * 16);
+  uint4 cur[GV_FEAT], nxt[GV_FEAT];
+#pragma unroll
+  for (int f = 0; f < GV_FEAT; f++) cur[f] = lane < nb && nw < a.N ? __ldg(wp + f * nb + lane) : make_uint4(0, 0, 0, 0);
   float* As = (float*)smem;
   u8* Ss = smem + GV_ROWS * nb * GV_BLK * 4;
   if (tid < GV_ROWS) rowDst[tid] = tid < R ? a.assign[r0 + tid] : -1;
@@ -62,23 +69,15 @@ extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv(MoeGem
   }
   __syncthreads();
 
-  const int nw = n0 + warp * GV_FEAT;  // this warp's first feature
   float acc[GV_FEAT][GV_ROWS];
 #pragma unroll
   for (int f = 0; f < GV_FEAT; f++)
 #pragma unroll
     for (int r = 0; r < GV_ROWS; r++) acc[f][r] = 0.f;
   if (nw < a.N) {
-    const uint4* wp[GV_FEAT];
-#pragma unroll
-    for (int f = 0; f < GV_FEAT; f++)
-      wp[f] = (const uint4*)(a.blocks + ((long long)e * a.N + min(nw + f, a.N - 1)) * nb * 16);
-    uint4 cur[GV_FEAT], nxt[GV_FEAT];
-#pragma unroll
-    for (int f = 0; f < GV_FEAT; f++) cur[f] = lane < nb ? __ldg(wp[f] + lane) : make_uint4(0, 0, 0, 0);
     for (int b = lane; b < nb; b += 32) {
 #pragma unroll
-      for (int f = 0; f < GV_FEAT; f++) nxt[f] = b + 32 < nb ? __ldg(wp[f] + b + 32) : make_uint4(0, 0, 0, 0);
+      for (int f = 0; f < GV_FEAT; f++) nxt[f] = b + 32 < nb ? __ldg(wp + f * nb + b + 32) : make_uint4(0, 0, 0, 0);
       unsigned sc2[GV_FEAT];
 #pragma unroll
       for (int f = 0; f < GV_FEAT; f++) sc2[f] = mxfp4_scale2(Ss[b * GV_FB + warp * GV_FEAT + f]);

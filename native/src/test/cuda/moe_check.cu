@@ -14,6 +14,7 @@
 #include "../../main/cuda/moe_route.cu"
 #include "../../main/cuda/moe_gemm.cu"
 #include "../../main/cuda/moe_gemv.cu"
+#include "moe_gemm_v0.cuh"  // the previous gemm, for side-by-side timings
 
 #define CK(x)                                                                           \
   do {                                                                                  \
@@ -192,19 +193,24 @@ static void free_routing(DevRouting& d) {
   cudaFree(d.numTiles);
 }
 
-enum Kernel { GEMM, GEMV };
+enum Kernel { GEMM, GEMV, GEMM_V0 };
+#define MOE_GEMM_V0_SMEM(precise) (STAGES_v0 * ((precise ? 2 : 1) * A_STAGE_v0 + B_STAGE_v0 + S_STAGE_v0) + BDQ_BYTES_v0)
 
 static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
   if (kind == GEMM) {
     int smem = MOE_GEMM_SMEM(a.aLo != nullptr);
     bf16_mxfp4w_moe_gemm<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, smem>>>(a);
+  } else if (kind == GEMM_V0) {
+    int smem = MOE_GEMM_V0_SMEM(a.aLo != nullptr);
+    bf16_mxfp4w_moe_gemm_v0<<<dim3(d.maxTiles, (a.N + BN_v0 - 1) / BN_v0), 256, smem>>>(a);
   } else {
     int smem = MOE_GEMV_SMEM(a.K);
     bf16_mxfp4w_moe_gemv<<<dim3(d.maxTiles, (a.N + GV_FB - 1) / GV_FB), 256, smem>>>(a);
   }
 }
 
-static const char* kname(Kernel k) { return k == GEMM ? "gemm" : "gemv"; }
+static const char* kname(Kernel k) { return k == GEMM ? "gemm" : k == GEMV ? "gemv" : "gemm_old"; }
+static int tile_rows(Kernel k) { return k == GEMV ? GV_ROWS : BM; }
 
 // Inputs of one mode: A rows (hi, lo) and the outputs.
 struct Case {
@@ -316,8 +322,7 @@ static std::vector<double> reference(const Case& c, const Routing& r, const Expe
 
 static void compare(const char* name, Kernel kind, const Case& c, const Routing& r, const Experts& x, bool precise,
                     const std::vector<double>& ref) {
-  int tileM = kind == GEMM ? BM : GV_ROWS;
-  DevRouting d = upload_routing(r, x.E, tileM);
+  DevRouting d = upload_routing(r, x.E, tile_rows(kind));
   MoeGemmArgs a = args_for(c, x, d, precise);
   size_t n = ref.size();
   CK(cudaMemset(c.out, 0xff, c.mode == 0 ? n * 2 : n * 4));  // NaN: unwritten outputs fail
@@ -356,7 +361,7 @@ static void compare(const char* name, Kernel kind, const Case& c, const Routing&
 
 // Time one kernel on one case (ms per call, median of repeats).
 static float time_kernel(Kernel kind, const Case& c, const Routing& r, const Experts& x, bool precise, int reps) {
-  DevRouting d = upload_routing(r, x.E, kind == GEMM ? BM : GV_ROWS);
+  DevRouting d = upload_routing(r, x.E, tile_rows(kind));
   MoeGemmArgs a = args_for(c, x, d, precise);
   cudaEvent_t t0, t1;
   CK(cudaEventCreate(&t0));
@@ -388,7 +393,7 @@ static double weight_bytes(const Routing& r, int K, int N) {
 
 static void report(const char* shape, const char* mode, Kernel kind, bool precise, float ms, const Routing& r, int K,
                    int N) {
-  double flops = 2.0 * r.R * N * K * (precise && kind == GEMM ? 2 : 1);
+  double flops = 2.0 * r.R * N * K * (precise && kind != GEMV ? 2 : 1);  // gemm: two products with aLo
   printf("TIMING %-14s %-8s %s %-7s rows=%6d  %8.1f us  %7.1f TFLOP/s  %7.0f GB/s of weights\n", shape, mode,
          kname(kind), precise ? "precise" : "fast", r.R, ms * 1e3, flops / (ms * 1e-3) / 1e12,
          weight_bytes(r, K, N) / (ms * 1e-3) / 1e9);
@@ -396,8 +401,9 @@ static void report(const char* shape, const char* mode, Kernel kind, bool precis
 
 int main(int argc, char** argv) {
   std::mt19937 rng(1234);
-  cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM(true));
-  cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM(2880));
+  CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM(true)));
+  CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm_v0, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_V0_SMEM(true)));
+  CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM(2880)));
   check_unpack();
 
   const int H = 2880, I2 = 5760, topK = 4;
@@ -452,6 +458,7 @@ int main(int argc, char** argv) {
         std::vector<double> ref = reference(c, r, x, p == 1);
         compare(mode == 0 ? "decode1024_gateup" : "decode1024_down", GEMM, c, r, x, p == 1, ref);
         compare(mode == 0 ? "decode1024_gateup" : "decode1024_down", GEMV, c, r, x, p == 1, ref);
+        compare(mode == 0 ? "decode1024_gateup" : "decode1024_down", GEMM_V0, c, r, x, p == 1, ref);
       }
       free_case(c);
     }
@@ -477,21 +484,21 @@ int main(int argc, char** argv) {
       Routing rr = make_routing(counts, topK, rng);
       int reps = s.T >= 9216 ? 5 : 20;
       for (int p = 0; p < 2; p++) {
-        float total[2] = {0, 0};
+        float total[3] = {0, 0, 0};
         for (int mode = 0; mode < 2; mode++) {
           const Experts& x = mode == 0 ? gu : dn;
           Case c = make_case(mode, rr, x.K, x.N, rng);
-          for (int k = 0; k < 2; k++) {
-            Kernel kind = k == 0 ? GEMM : GEMV;
-            if (!(kind == GEMM ? s.gemm : s.gemv)) continue;
+          for (int k = 0; k < 3; k++) {
+            Kernel kind = (Kernel)k;
+            if (!(kind == GEMV ? s.gemv : s.gemm)) continue;
             float ms = time_kernel(kind, c, rr, x, p == 1, reps);
             total[k] += ms;
             report(s.name, mode == 0 ? "gate_up" : "down", kind, p == 1, ms, rr, x.K, x.N);
           }
           free_case(c);
         }
-        printf("TIMING %-14s both GEMMs %s: gemm %.1f us, gemv %.1f us per layer\n", s.name, p ? "precise" : "fast",
-               total[0] * 1e3, total[1] * 1e3);
+        printf("TIMING %-14s both products %-7s: gemm %.1f us, gemv %.1f us, gemm_old %.1f us per layer\n", s.name,
+               p ? "precise" : "fast", total[GEMM] * 1e3, total[GEMV] * 1e3, total[GEMM_V0] * 1e3);
       }
     }
     free_experts(gu);
