@@ -13,9 +13,8 @@ package ai.gptoss.backend.cuda;
  *       per block, tensor cores; each expert's weights read and unpacked once per 128 rows.
  * </ul>
  *
- * <p>The gemv runs when the step has at most {@link #GEMV_MAX_ASSIGNMENTS} (token, expert) rows.
- * Measured with native/src/test/cuda/moe_check.cu (H100, gpt-oss-20b shapes, both products of
- * one layer): see the comment on that constant.
+ * <p>The gemv runs when the step has at most {@link #GEMV_MAX_ASSIGNMENTS} (token, expert) rows;
+ * see the comment on that constant for where the number comes from.
  */
 record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes) {
   static final String GEMM = "bf16_mxfp4w_moe_gemm";
@@ -27,9 +26,15 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes) {
   /** Output features per block: BN in moe_gemm.cu, GV_FB in moe_gemv.cu. */
   static final int GEMM_FEATURES = 128, GEMV_FEATURES = 32;
   /**
-   * Largest T * topK that takes the gemv. PLACEHOLDER until measured.
+   * Largest T * topK that takes the gemv: 512 rows (128 tokens at top-4). NOT YET MEASURED (written
+   * without a GPU): an estimate from the two kernels' costs per layer at gpt-oss-20b shapes. The
+   * gemm's time hardly depends on the row count below ~128 rows per expert (every non-empty expert
+   * costs a full 128-row tile: the old kernel took ~2.2 ms per layer at 4,096 rows over 32 experts);
+   * the gemv streams the weights once per 8-row tile and then pays CUDA-core FMAs, 2 * rows * 8640
+   * * 2880 flops per layer, about 0.6 ms at 512 rows if it reaches ~40 TFLOP/s. Set this from the
+   * "both products" lines of moe_check.cu (T = 1 .. 1,024): the largest T * 4 where gemv < gemm.
    */
-  static final int GEMV_MAX_ASSIGNMENTS = 256;
+  static final int GEMV_MAX_ASSIGNMENTS = 512;
 
   /**
    * Dynamic shared memory of the gemm (MOE_GEMM_SMEM in moe_gemm.cu): 4 stages of A [128][72] bf16
