@@ -3,7 +3,7 @@
 // each thread unpacks one 32-value MXFP4 block per stage in registers (mxfp4_pair in
 // gptoss_kernels.h: one integer multiply and two masks per pair of values, then two exact bf16x2
 // multiplies by 2^126 and by the block scale) into a bf16 tile that all warps read as mma.sync
-// m16n8k16 B fragments. The unpacked tile is double-buffered: stage s+1 is unpacked while stage s
+// m16n8k16 B fragments (ldmatrix for A and B). The unpacked tile is double-buffered: stage s+1 is unpacked while stage s
 // is multiplied, with one block barrier per stage.
 //
 // For each tile (expert e, sorted rows [r0, r1)) and each block of BN output features n:
@@ -51,6 +51,16 @@ __device__ __forceinline__ void cp16(void* smem, const void* gmem, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(valid ? 16 : 0));
 }
 
+// Four 8x8 bf16 matrices from shared memory; lane l gives the address of row l % 8 of matrix l / 8,
+// and register i holds row lane / 4, columns 2 (lane % 4), +1 of matrix i (an mma fragment).
+__device__ __forceinline__ void ldmatrix_x4(unsigned* r, const bf16* p) {
+  unsigned s;
+  asm volatile("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }\n" : "=r"(s) : "l"(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(s));
+}
+
 __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 
 // Stage s+1 complete; stages s+2 and s+3 may be in flight.
@@ -74,6 +84,12 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int g = lane >> 2, tig = lane & 3;
   const int wm = (warp >> 1) * 32, wn = (warp & 1) * 64;
+  // ldmatrix row addresses: lane l feeds row l % 8 of 8x8 matrix l / 8. A fragment (16 x 16):
+  // matrices (rows 0-7, k 0-7), (rows 8-15, k 0-7), (rows 0-7, k 8-15), (rows 8-15, k 8-15) = a0..a3.
+  // B (two n8 blocks x k16, stored [n][k]): (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7),
+  // (n 8-15, k 8-15) = b0, b1 of the first block, b0, b1 of the second.
+  const int aRow = lane & 15, aCol = (lane >> 4) * 8;
+  const int bRow = ((lane >> 4) << 3) + (lane & 7), bCol = ((lane >> 3) & 1) * 8;
   if (tid < BM) {
     int r = r0 + tid;
     int dst = r < r1 ? a.assign[r] : -1;
@@ -161,19 +177,16 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
       const int kc = kk * 16;
       unsigned af[2][4];
 #pragma unroll
-      for (int i = 0; i < 2; i++) {
-        int rb = wm + i * 16;
-        af[i][0] = *(const unsigned*)&At[(rb + g) * LDA + kc + 2 * tig];
-        af[i][1] = *(const unsigned*)&At[(rb + g + 8) * LDA + kc + 2 * tig];
-        af[i][2] = *(const unsigned*)&At[(rb + g) * LDA + kc + 8 + 2 * tig];
-        af[i][3] = *(const unsigned*)&At[(rb + g + 8) * LDA + kc + 8 + 2 * tig];
-      }
+      for (int i = 0; i < 2; i++) ldmatrix_x4(af[i], At + (wm + i * 16 + aRow) * LDA + kc + aCol);
       unsigned bfr[8][2];
 #pragma unroll
-      for (int j = 0; j < 8; j++) {
-        int n = wn + j * 8 + g;
-        bfr[j][0] = *(const unsigned*)&Bt[n * LDA + kc + 2 * tig];
-        bfr[j][1] = *(const unsigned*)&Bt[n * LDA + kc + 8 + 2 * tig];
+      for (int jj = 0; jj < 4; jj++) {
+        unsigned r[4];
+        ldmatrix_x4(r, Bt + (wn + jj * 16 + bRow) * LDA + kc + bCol);
+        bfr[2 * jj][0] = r[0];
+        bfr[2 * jj][1] = r[1];
+        bfr[2 * jj + 1][0] = r[2];
+        bfr[2 * jj + 1][1] = r[3];
       }
 #pragma unroll
       for (int i = 0; i < 2; i++)
@@ -181,13 +194,7 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
         for (int j = 0; j < 8; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
       if (precise) {
 #pragma unroll
-        for (int i = 0; i < 2; i++) {
-          int rb = wm + i * 16;
-          af[i][0] = *(const unsigned*)&AtLo[(rb + g) * LDA + kc + 2 * tig];
-          af[i][1] = *(const unsigned*)&AtLo[(rb + g + 8) * LDA + kc + 2 * tig];
-          af[i][2] = *(const unsigned*)&AtLo[(rb + g) * LDA + kc + 8 + 2 * tig];
-          af[i][3] = *(const unsigned*)&AtLo[(rb + g + 8) * LDA + kc + 8 + 2 * tig];
-        }
+        for (int i = 0; i < 2; i++) ldmatrix_x4(af[i], AtLo + (wm + i * 16 + aRow) * LDA + kc + aCol);
 #pragma unroll
         for (int i = 0; i < 2; i++)
 #pragma unroll
