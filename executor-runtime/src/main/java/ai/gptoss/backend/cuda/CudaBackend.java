@@ -52,6 +52,8 @@ public final class CudaBackend implements Backend {
    * off (GPTOSS_CUDA_FAST=1), they are rounded to bf16 once. Weights are exact in bf16 either way.
    */
   private final boolean precise = System.getenv("GPTOSS_CUDA_FAST") == null;
+  /** GPTOSS_CUDA_MOE=gemm|gemv forces one expert kernel (ExpertGemmPlan); null: chosen per step shape. */
+  private final String forcedMoeKernel = ExpertGemmPlan.forcedKernel(System.getenv("GPTOSS_CUDA_MOE"));
   /** bf16 K/V by default; float32 with GPTOSS_CUDA_KV=f32 (see KvFormat). */
   private final KvFormat kvFormat = KvFormat.fromEnvironment();
 
@@ -245,7 +247,7 @@ public final class CudaBackend implements Backend {
     prof("embed+norm");
     a.reset().ptr(model.embed).ptr(tokens).ptr(ws.x).i32(T).i32(H);
     k.launch("embedding_gather", T, 1, 256);
-    ExpertGemmPlan moe = ExpertGemmPlan.of(T, topK, E, H, I, precise);
+    ExpertGemmPlan moe = ExpertGemmPlan.of(T, topK, E, H, I, precise, forcedMoeKernel);
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       DeviceModel.Layer w = model.layers.get(l);
       boolean sliding = c.isSliding(l);

@@ -14,7 +14,9 @@ package ai.gptoss.backend.cuda;
  * </ul>
  *
  * <p>The gemv runs when the step has at most {@link #GEMV_MAX_ASSIGNMENTS} (token, expert) rows;
- * see the comment on that constant for where the number comes from.
+ * see the comment on that constant for where the number comes from. {@code GPTOSS_CUDA_MOE=gemm}
+ * or {@code =gemv} forces one kernel for every step (conformance runs of each path; both kernels
+ * compute the same sums, in a different order).
  */
 record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes) {
   static final String GEMM = "bf16_mxfp4w_moe_gemm";
@@ -64,9 +66,26 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes) {
     return Math.max(maxTiles(tokens, topK, experts, GEMV_ROWS), maxTiles(tokens, topK, experts, GEMM_ROWS));
   }
 
+  /** GPTOSS_CUDA_MOE: "gemm", "gemv", or unset / "auto" for the choice by row count. */
+  static String forcedKernel(String env) {
+    if (env == null || env.isBlank()) return null;
+    return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "auto" -> null;
+      case "gemm" -> GEMM;
+      case "gemv" -> GEMV;
+      default -> throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm or gemv");
+    };
+  }
+
   /** The plan of a step of {@code tokens} tokens; {@code hidden} and {@code intermediate} are the K of the two products. */
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise) {
-    if (tokens * topK <= GEMV_MAX_ASSIGNMENTS) {
+    return of(tokens, topK, experts, hidden, intermediate, precise, null);
+  }
+
+  /** As above; {@code forced} (GEMM or GEMV) overrides the choice by row count when not null. */
+  static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, String forced) {
+    boolean gemv = forced != null ? forced.equals(GEMV) : tokens * topK <= GEMV_MAX_ASSIGNMENTS;
+    if (gemv) {
       int k = Math.max(hidden, intermediate);
       return new ExpertGemmPlan(GEMV, GEMV_ROWS, maxTiles(tokens, topK, experts, GEMV_ROWS), gemvSharedBytes(k));
     }

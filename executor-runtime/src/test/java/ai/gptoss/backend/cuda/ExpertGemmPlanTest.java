@@ -77,6 +77,11 @@ class ExpertGemmPlanTest {
     int edge = ExpertGemmPlan.GEMV_MAX_ASSIGNMENTS / 4;
     assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(edge, 4, 32, 2880, 2880, true).kernel());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, ExpertGemmPlan.forcedKernel("gemv")).kernel());
+    assertEquals(4096 / 8 + 32, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, ExpertGemmPlan.forcedKernel("gemv")).maxTiles());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, ExpertGemmPlan.forcedKernel("gemm")).kernel());
+    assertEquals(null, ExpertGemmPlan.forcedKernel("auto"));
+    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class, () -> ExpertGemmPlan.forcedKernel("fast"));
     assertTrue(ExpertGemmPlan.gemmSharedBytes(true) <= 227 * 1024, "gemm shared memory fits an H100/A100 block");
     assertTrue(ExpertGemmPlan.gemvSharedBytes(2880) <= 227 * 1024 / 2, "two gemv blocks per SM");
   }
