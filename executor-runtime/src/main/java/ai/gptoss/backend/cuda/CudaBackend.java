@@ -27,7 +27,8 @@ import org.bytedeco.javacpp.SizeTPointer;
  * between kernels and float32 accumulation. Per layer: RMSNorm, fused qkv projection (cuBLAS),
  * bias + YaRN rotary + KV store, paged attention with sinks, output projection (cuBLAS) joined to
  * the residual by the next RMSNorm, router (cuBLAS), top-k, grouping by expert, MXFP4 gate_up GEMM
- * with fused SwiGLU, MXFP4 down GEMM, weighted combine. Then the final norm and unembedding at the
+ * with fused SwiGLU, MXFP4 down GEMM (a weight-streaming gemv instead for steps with few rows:
+ * {@link ExpertGemmPlan}), weighted combine. Then the final norm and unembedding at the
  * output rows only, and sampling on the GPU.
  *
  * <p>A step uploads its metadata in one copy, launches everything on one stream, and synchronizes
