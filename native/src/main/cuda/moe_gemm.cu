@@ -16,7 +16,8 @@
 // fragment is multiplied twice (float32-like activations; the weights are exact in bf16).
 //
 // Tiles: BM = 128 rows x BN = 128 features x BK = 64 (two MXFP4 blocks per row per stage), a
-// 4-stage cp.async ring (A, raw nibbles and scales), 8 warps as 4 x 2 of 32 x 64. 128 rows per
+// 4-stage cp.async ring (A, raw nibbles and scales), 8 warps as 4 x 2 of 32 x 64 (the body is a
+// template over rows per tile and stages so that moe_check.cu can time other shapes). 128 rows per
 // tile: at a decode batch of 1,024 (about 128 rows per expert) each expert's weights are read
 // and unpacked once per step.
 // Grid: x = row tile, y = feature block (tiles sharing an expert's weights run together).
@@ -24,18 +25,18 @@
 // flops 2 * rows * N * K (twice with aLo).
 #include "gptoss_kernels.h"
 
-#define BM 128
+#define BM 128     // rows per tile of the production kernel (template parameter BM_)
 #define BN 128
 #define BK 64
 #define LDA (BK + 8)
 #define LDB 48
-#define STAGES 4
-#define A_STAGE (BM * LDA * 2)
+#define STAGES 4   // cp.async ring depth of the production kernel (template parameter ST_)
 #define B_STAGE (BN * LDB)
 #define S_STAGE (2 * BN)
 #define BDQ_BYTES (2 * BN * LDA * 2)
-// Dynamic shared memory: STAGES x (A [+ A low part] + nibbles + scales) + two unpacked tiles.
-#define MOE_GEMM_SMEM(precise) (STAGES * ((precise ? 2 : 1) * A_STAGE + B_STAGE + S_STAGE) + BDQ_BYTES)
+// Dynamic shared memory: stages x (A [+ A low part] + nibbles + scales) + two unpacked tiles.
+#define MOE_GEMM_SMEM_T(bm, stages, precise) ((stages) * (((precise) ? 2 : 1) * (bm) * LDA * 2 + B_STAGE + S_STAGE) + BDQ_BYTES)
+#define MOE_GEMM_SMEM(precise) MOE_GEMM_SMEM_T(BM, STAGES, precise)
 
 __device__ __forceinline__ void mma_bf16(float* c, const unsigned* a, const unsigned* b) {
   asm volatile(
@@ -63,19 +64,26 @@ __device__ __forceinline__ void ldmatrix_x4(unsigned* r, const bf16* p) {
 
 __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 
-// Stage s+1 complete; stages s+2 and s+3 may be in flight.
-__device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 3)); }
+// At most n cp.async groups of this thread still in flight.
+template <int n>
+__device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(n)); }
 
-extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmArgs a) {
+// The kernel body for BM_ rows per tile (128 or 64: 8 warps as BM_/32 x 8/(BM_/32) of 32 x WN) and a
+// ring of ST_ >= 3 stages. The runtime uses bf16_mxfp4w_moe_gemm below (BM, STAGES); moe_check.cu
+// times other instantiations.
+template <int BM_, int ST_>
+__device__ __forceinline__ void moe_gemm_tile(const MoeGemmArgs& a) {
+  constexpr int A_STAGE = BM_ * LDA * 2;
+  constexpr int WARPS_M = BM_ / 32, WARPS_N = 8 / WARPS_M, WN = BN / WARPS_N, J = WN / 8;
   extern __shared__ __align__(16) unsigned char smem[];
-  __shared__ int rowSrc[BM];
-  __shared__ int rowDst[BM];
+  __shared__ int rowSrc[BM_];
+  __shared__ int rowDst[BM_];
   const bool precise = a.aLo != 0;
   bf16* As = (bf16*)smem;
-  bf16* AsLo = (bf16*)(smem + STAGES * A_STAGE);
-  u8* Bq = smem + STAGES * A_STAGE * (precise ? 2 : 1);
-  u8* Bs = Bq + STAGES * B_STAGE;
-  bf16* Bdq = (bf16*)(Bs + STAGES * S_STAGE);  // two unpacked weight tiles [2][BN][LDA]
+  bf16* AsLo = (bf16*)(smem + ST_ * A_STAGE);
+  u8* Bq = smem + ST_ * A_STAGE * (precise ? 2 : 1);
+  u8* Bs = Bq + ST_ * B_STAGE;
+  bf16* Bdq = (bf16*)(Bs + ST_ * S_STAGE);  // two unpacked weight tiles [2][BN][LDA]
   const int tile = blockIdx.x;
   if (tile >= *a.numTiles) return;
   const int e = a.tiles[tile * 3], r0 = a.tiles[tile * 3 + 1], r1 = a.tiles[tile * 3 + 2];
@@ -83,14 +91,14 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
   if (n0 >= a.N) return;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int g = lane >> 2, tig = lane & 3;
-  const int wm = (warp >> 1) * 32, wn = (warp & 1) * 64;
+  const int wm = (warp / WARPS_N) * 32, wn = (warp % WARPS_N) * WN;
   // ldmatrix row addresses: lane l feeds row l % 8 of 8x8 matrix l / 8. A fragment (16 x 16):
   // matrices (rows 0-7, k 0-7), (rows 8-15, k 0-7), (rows 0-7, k 8-15), (rows 8-15, k 8-15) = a0..a3.
   // B (two n8 blocks x k16, stored [n][k]): (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7),
   // (n 8-15, k 8-15) = b0, b1 of the first block, b0, b1 of the second.
   const int aRow = lane & 15, aCol = (lane >> 4) * 8;
   const int bRow = ((lane >> 4) << 3) + (lane & 7), bCol = ((lane >> 3) & 1) * 8;
-  if (tid < BM) {
+  if (tid < BM_) {
     int r = r0 + tid;
     int dst = r < r1 ? a.assign[r] : -1;
     rowDst[tid] = dst;
@@ -103,7 +111,7 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
 
   auto issue = [&](int stage, int step) {
 #pragma unroll
-    for (int c = 0; c < BM / 32; c++) {
+    for (int c = 0; c < BM_ / 32; c++) {
       int chunk = tid + c * 256;
       int row = chunk >> 3, col = (chunk & 7) * 8;
       int k = step * BK + col;
@@ -129,17 +137,17 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
     }
   };
 
-  float acc[2][8][4];
+  float acc[2][J][4];
 #pragma unroll
   for (int i = 0; i < 2; i++)
 #pragma unroll
-    for (int j = 0; j < 8; j++)
+    for (int j = 0; j < J; j++)
 #pragma unroll
       for (int q = 0; q < 4; q++) acc[i][j][q] = 0.f;
 
   // unpack: thread -> (row, half): 16 bytes = 32 values of one MXFP4 block
   auto unpack = [&](int step) {
-    const int slot = step % STAGES;
+    const int slot = step % ST_;
     const int row = tid >> 1, half = tid & 1;
     const uint4 raw = *(const uint4*)(Bq + slot * B_STAGE + row * LDB + half * 16);
     const unsigned sc2 = mxfp4_scale2(Bs[slot * S_STAGE + half * BN + row]);
@@ -152,23 +160,23 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
   };
 
 #pragma unroll
-  for (int st = 0; st < STAGES - 1; st++) {
+  for (int st = 0; st < ST_ - 1; st++) {
     if (st < steps) issue(st, st);
     cp_commit();
   }
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 2));  // stage 0
+  cp_wait<ST_ - 2>();  // stage 0
   __syncthreads();
   unpack(0);
   for (int s = 0; s < steps; s++) {
     // One barrier: stage s+1 has landed for everyone, tile s is unpacked, and stage s-1's slots
-    // (ring slot (s-1) % STAGES, unpacked tile (s+1) & 1) are no longer read.
-    cp_wait();
+    // (ring slot (s-1) % ST_, unpacked tile (s+1) & 1) are no longer read.
+    cp_wait<ST_ - 3>();  // stage s+1
     __syncthreads();
-    int nx = s + STAGES - 1;
-    if (nx < steps) issue(nx % STAGES, nx);
+    int nx = s + ST_ - 1;
+    if (nx < steps) issue(nx % ST_, nx);
     cp_commit();
     if (s + 1 < steps) unpack(s + 1);
-    const int stage = s % STAGES;
+    const int stage = s % ST_;
     const bf16* At = As + stage * (A_STAGE / 2);
     const bf16* AtLo = AsLo + stage * (A_STAGE / 2);
     const bf16* Bt = Bdq + (s & 1) * (BN * LDA);
@@ -178,9 +186,9 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
       unsigned af[2][4];
 #pragma unroll
       for (int i = 0; i < 2; i++) ldmatrix_x4(af[i], At + (wm + i * 16 + aRow) * LDA + kc + aCol);
-      unsigned bfr[8][2];
+      unsigned bfr[J][2];
 #pragma unroll
-      for (int jj = 0; jj < 4; jj++) {
+      for (int jj = 0; jj < J / 2; jj++) {
         unsigned r[4];
         ldmatrix_x4(r, Bt + (wn + jj * 16 + bRow) * LDA + kc + bCol);
         bfr[2 * jj][0] = r[0];
@@ -191,14 +199,14 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
 #pragma unroll
       for (int i = 0; i < 2; i++)
 #pragma unroll
-        for (int j = 0; j < 8; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
+        for (int j = 0; j < J; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
       if (precise) {
 #pragma unroll
         for (int i = 0; i < 2; i++) ldmatrix_x4(af[i], AtLo + (wm + i * 16 + aRow) * LDA + kc + aCol);
 #pragma unroll
         for (int i = 0; i < 2; i++)
 #pragma unroll
-          for (int j = 0; j < 8; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
+          for (int j = 0; j < J; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
       }
     }
   }
@@ -212,7 +220,7 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
       int dst = rowDst[row];
       if (dst < 0) continue;
 #pragma unroll
-      for (int j = 0; j < 8; j++) {
+      for (int j = 0; j < J; j++) {
         int n = n0 + wn + j * 8 + 2 * tig;
         if (n >= a.N) continue;
         float u0 = acc[i][j][half * 2] + bias[n];
@@ -233,3 +241,5 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
     }
   }
 }
+
+extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmArgs a) { moe_gemm_tile<BM, STAGES>(a); }
