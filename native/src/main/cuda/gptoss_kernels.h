@@ -134,7 +134,7 @@ struct MoeScatterArgs {
   int numAssignments;    // T * k
 };
 
-// ---- moe_gemm.cu ----
+// ---- moe_gemm.cu, moe_gemv.cu ----
 struct MoeGemmArgs {
   const bf16* a;         // gate_up: h [T, K]; down: act [T*k, K] in sorted-row order (bf16, or its high part)
   const bf16* aLo;       // the low part (a - bf16(a)) of the same rows, or null: one bf16 product only
@@ -152,6 +152,33 @@ struct MoeGemmArgs {
   int mode;              // 0: gate_up with clamped SwiGLU; 1: down projection
   float limit;           // swiglu_limit
 };
+
+// MXFP4 -> bf16 in registers (moe_gemm.cu, moe_gemv.cu). Byte j of a 32-bit word of nibbles holds
+// two consecutive k values, the low nibble first (the checkpoint's order). One multiply moves the
+// nibbles into place: the E2M1 bits (sign s, exponent e1 e0, mantissa m) land at bf16 bits 15, 8..7, 6,
+// so the bf16 value is exactly E2M1 x 2^-126 (e = 0 codes are the subnormals 0 and 0.5 x 2^-126).
+__device__ __forceinline__ unsigned mxfp4_pair_raw(unsigned w, int j) {
+  unsigned y = ((w >> (8 * j)) & 0xffu) * 0x40040u;  // low nibble at bits 6..9, high nibble at 22..25
+  return (y & 0x01c001c0u) | ((y << 6) & 0x80008000u);
+}
+
+// x * y per bf16 half, rounded to nearest; exact when the product of two bf16 values is a normal
+// bf16 (both factors below are powers of two or E2M1 values). moe_check.cu tests all 16 codes x scales.
+__device__ __forceinline__ unsigned bf16x2_mul(unsigned x, unsigned y) {
+  unsigned r;
+  asm("fma.rn.bf16x2 %0, %1, %2, %3;\n" : "=r"(r) : "r"(x), "r"(y), "r"(0x80008000u));
+  return r;
+}
+
+#define MXFP4_2P126 0x7e807e80u  // bf16x2 (2^126, 2^126)
+
+// bf16x2 of the scale 2^(s - 127) for an E8M0 byte s.
+__device__ __forceinline__ unsigned mxfp4_scale2(unsigned s) { return (s << 7) | (s << 23); }
+
+// Byte j of w -> bf16x2 of (E2M1 x 2^(s - 127)) for k = 2j, 2j+1: exact for s in [2, 252].
+__device__ __forceinline__ unsigned mxfp4_pair(unsigned w, int j, unsigned scale2) {
+  return bf16x2_mul(bf16x2_mul(mxfp4_pair_raw(w, j), MXFP4_2P126), scale2);
+}
 
 // ---- moe_combine.cu ----
 struct MoeCombineArgs {

@@ -1,7 +1,10 @@
 // bf16 x MXFP4 grouped GEMM for the experts (W4A16: Hopper has no FP4 tensor cores). The packed
 // weights travel to shared memory as they are (4.25 bits per weight) through a cp.async ring;
-// each thread unpacks one 32-value MXFP4 block per stage in registers (nibble -> bf16 by bit
-// arithmetic, exact) into a bf16 tile that all warps read as mma.sync m16n8k16 B fragments.
+// each thread unpacks one 32-value MXFP4 block per stage in registers (mxfp4_pair in
+// gptoss_kernels.h: one integer multiply and two masks per pair of values, then two exact bf16x2
+// multiplies by 2^126 and by the block scale) into a bf16 tile that all warps read as mma.sync
+// m16n8k16 B fragments (ldmatrix for A and B). The unpacked tile is double-buffered: stage s+1 is unpacked while stage s
+// is multiplied, with one block barrier per stage.
 //
 // For each tile (expert e, sorted rows [r0, r1)) and each block of BN output features n:
 //   u[r, n] = sum_k A[r, k] * W_e[n, k] + bias_e[n],   W_e[n, k] = E2M1(nibble) * 2^(scale - 127)
@@ -13,7 +16,8 @@
 // fragment is multiplied twice (float32-like activations; the weights are exact in bf16).
 //
 // Tiles: BM = 128 rows x BN = 128 features x BK = 64 (two MXFP4 blocks per row per stage), a
-// 3-stage cp.async ring (A, raw nibbles and scales), 8 warps as 4 x 2 of 32 x 64. 128 rows per
+// 4-stage cp.async ring (A, raw nibbles and scales), 8 warps as 4 x 2 of 32 x 64 (the body is a
+// template over rows per tile and stages so that moe_check.cu can time other shapes). 128 rows per
 // tile: at a decode batch of 1,024 (about 128 rows per expert) each expert's weights are read
 // and unpacked once per step.
 // Grid: x = row tile, y = feature block (tiles sharing an expert's weights run together).
@@ -21,16 +25,18 @@
 // flops 2 * rows * N * K (twice with aLo).
 #include "gptoss_kernels.h"
 
-#define BM 128
+#define BM 128     // rows per tile of the production kernel (template parameter BM_)
 #define BN 128
 #define BK 64
 #define LDA (BK + 8)
 #define LDB 48
-#define STAGES 3
-#define A_STAGE (BM * LDA * 2)
+#define STAGES 4   // cp.async ring depth of the production kernel (template parameter ST_)
 #define B_STAGE (BN * LDB)
 #define S_STAGE (2 * BN)
-#define BDQ_BYTES (BN * LDA * 2)
+#define BDQ_BYTES (2 * BN * LDA * 2)
+// Dynamic shared memory: stages x (A [+ A low part] + nibbles + scales) + two unpacked tiles.
+#define MOE_GEMM_SMEM_T(bm, stages, precise) ((stages) * (((precise) ? 2 : 1) * (bm) * LDA * 2 + B_STAGE + S_STAGE) + BDQ_BYTES)
+#define MOE_GEMM_SMEM(precise) MOE_GEMM_SMEM_T(BM, STAGES, precise)
 
 __device__ __forceinline__ void mma_bf16(float* c, const unsigned* a, const unsigned* b) {
   asm volatile(
@@ -46,33 +52,38 @@ __device__ __forceinline__ void cp16(void* smem, const void* gmem, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(valid ? 16 : 0));
 }
 
+// Four 8x8 bf16 matrices from shared memory; lane l gives the address of row l % 8 of matrix l / 8,
+// and register i holds row lane / 4, columns 2 (lane % 4), +1 of matrix i (an mma fragment).
+__device__ __forceinline__ void ldmatrix_x4(unsigned* r, const bf16* p) {
+  unsigned s;
+  asm volatile("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }\n" : "=r"(s) : "l"(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(s));
+}
+
 __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 
-__device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 2)); }
+// At most n cp.async groups of this thread still in flight.
+template <int n>
+__device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(n)); }
 
-// E2M1 code -> bf16 bits of (value * 2^(s - 127)), built from the bits: exact for scale bytes
-// s in [2, 252] (every real checkpoint's); magnitude m: 0 -> 0, 1 -> 0.5, m >= 2 -> 2^(m/2 - 1) * (1 + (m&1)/2).
-__device__ __forceinline__ unsigned fp4_to_bf16(unsigned code, unsigned s) {
-  unsigned m = code & 7u, sign = (code & 8u) << 12;
-  unsigned bits = m == 0 ? 0u : (m == 1 ? ((s - 1u) << 7) : (((s + (m >> 1) - 1u) << 7) | ((m & 1u) << 6)));
-  return bits | sign;
-}
-
-// One byte (two consecutive k values) -> a B fragment register (low nibble in the low half).
-__device__ __forceinline__ unsigned dequant2(unsigned byte, unsigned s) {
-  return fp4_to_bf16(byte & 0xfu, s) | (fp4_to_bf16(byte >> 4, s) << 16);
-}
-
-extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmArgs a) {
+// The kernel body for BM_ rows per tile (128 or 64: 8 warps as BM_/32 x 8/(BM_/32) of 32 x WN) and a
+// ring of ST_ >= 3 stages. The runtime uses bf16_mxfp4w_moe_gemm below (BM, STAGES); moe_check.cu
+// times other instantiations.
+template <int BM_, int ST_>
+__device__ __forceinline__ void moe_gemm_tile(const MoeGemmArgs& a) {
+  constexpr int A_STAGE = BM_ * LDA * 2;
+  constexpr int WARPS_M = BM_ / 32, WARPS_N = 8 / WARPS_M, WN = BN / WARPS_N, J = WN / 8;
   extern __shared__ __align__(16) unsigned char smem[];
-  __shared__ int rowSrc[BM];
-  __shared__ int rowDst[BM];
+  __shared__ int rowSrc[BM_];
+  __shared__ int rowDst[BM_];
   const bool precise = a.aLo != 0;
   bf16* As = (bf16*)smem;
-  bf16* AsLo = (bf16*)(smem + STAGES * A_STAGE);
-  u8* Bq = smem + STAGES * A_STAGE * (precise ? 2 : 1);
-  u8* Bs = Bq + STAGES * B_STAGE;
-  bf16* Bdq = (bf16*)(Bs + STAGES * S_STAGE);  // the current stage's weights, unpacked
+  bf16* AsLo = (bf16*)(smem + ST_ * A_STAGE);
+  u8* Bq = smem + ST_ * A_STAGE * (precise ? 2 : 1);
+  u8* Bs = Bq + ST_ * B_STAGE;
+  bf16* Bdq = (bf16*)(Bs + ST_ * S_STAGE);  // two unpacked weight tiles [2][BN][LDA]
   const int tile = blockIdx.x;
   if (tile >= *a.numTiles) return;
   const int e = a.tiles[tile * 3], r0 = a.tiles[tile * 3 + 1], r1 = a.tiles[tile * 3 + 2];
@@ -80,8 +91,14 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
   if (n0 >= a.N) return;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int g = lane >> 2, tig = lane & 3;
-  const int wm = (warp >> 1) * 32, wn = (warp & 1) * 64;
-  if (tid < BM) {
+  const int wm = (warp / WARPS_N) * 32, wn = (warp % WARPS_N) * WN;
+  // ldmatrix row addresses: lane l feeds row l % 8 of 8x8 matrix l / 8. A fragment (16 x 16):
+  // matrices (rows 0-7, k 0-7), (rows 8-15, k 0-7), (rows 0-7, k 8-15), (rows 8-15, k 8-15) = a0..a3.
+  // B (two n8 blocks x k16, stored [n][k]): (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7),
+  // (n 8-15, k 8-15) = b0, b1 of the first block, b0, b1 of the second.
+  const int aRow = lane & 15, aCol = (lane >> 4) * 8;
+  const int bRow = ((lane >> 4) << 3) + (lane & 7), bCol = ((lane >> 3) & 1) * 8;
+  if (tid < BM_) {
     int r = r0 + tid;
     int dst = r < r1 ? a.assign[r] : -1;
     rowDst[tid] = dst;
@@ -94,7 +111,7 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
 
   auto issue = [&](int stage, int step) {
 #pragma unroll
-    for (int c = 0; c < BM / 32; c++) {
+    for (int c = 0; c < BM_ / 32; c++) {
       int chunk = tid + c * 256;
       int row = chunk >> 3, col = (chunk & 7) * 8;
       int k = step * BK + col;
@@ -120,78 +137,76 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
     }
   };
 
-  float acc[2][8][4];
+  float acc[2][J][4];
 #pragma unroll
   for (int i = 0; i < 2; i++)
 #pragma unroll
-    for (int j = 0; j < 8; j++)
+    for (int j = 0; j < J; j++)
 #pragma unroll
       for (int q = 0; q < 4; q++) acc[i][j][q] = 0.f;
 
+  // unpack: thread -> (row, half): 16 bytes = 32 values of one MXFP4 block
+  auto unpack = [&](int step) {
+    const int slot = step % ST_;
+    const int row = tid >> 1, half = tid & 1;
+    const uint4 raw = *(const uint4*)(Bq + slot * B_STAGE + row * LDB + half * 16);
+    const unsigned sc2 = mxfp4_scale2(Bs[slot * S_STAGE + half * BN + row]);
+    const unsigned w[4] = {raw.x, raw.y, raw.z, raw.w};
+    uint4* dst = (uint4*)(Bdq + (step & 1) * (BN * LDA) + row * LDA + half * 32);
 #pragma unroll
-  for (int st = 0; st < STAGES - 1; st++) {
+    for (int q = 0; q < 4; q++)
+      dst[q] = make_uint4(mxfp4_pair(w[q], 0, sc2), mxfp4_pair(w[q], 1, sc2), mxfp4_pair(w[q], 2, sc2),
+                          mxfp4_pair(w[q], 3, sc2));
+  };
+
+#pragma unroll
+  for (int st = 0; st < ST_ - 1; st++) {
     if (st < steps) issue(st, st);
     cp_commit();
   }
+  cp_wait<ST_ - 2>();  // stage 0
+  __syncthreads();
+  unpack(0);
   for (int s = 0; s < steps; s++) {
-    cp_wait();
+    // One barrier: stage s+1 has landed for everyone, tile s is unpacked, and stage s-1's slots
+    // (ring slot (s-1) % ST_, unpacked tile (s+1) & 1) are no longer read.
+    cp_wait<ST_ - 3>();  // stage s+1
     __syncthreads();
-    int nx = s + STAGES - 1;
-    if (nx < steps) issue(nx % STAGES, nx);
+    int nx = s + ST_ - 1;
+    if (nx < steps) issue(nx % ST_, nx);
     cp_commit();
-    const int stage = s % STAGES;
+    if (s + 1 < steps) unpack(s + 1);
+    const int stage = s % ST_;
     const bf16* At = As + stage * (A_STAGE / 2);
     const bf16* AtLo = AsLo + stage * (A_STAGE / 2);
-    {  // unpack: thread -> (row, half): 16 bytes = 32 values of one MXFP4 block
-      const int row = tid >> 1, half = tid & 1;
-      const uint4 raw = *(const uint4*)(Bq + stage * B_STAGE + row * LDB + half * 16);
-      const unsigned sc = Bs[stage * S_STAGE + half * BN + row];
-      const unsigned w[4] = {raw.x, raw.y, raw.z, raw.w};
-      uint4* dst = (uint4*)(Bdq + row * LDA + half * 32);
-#pragma unroll
-      for (int q = 0; q < 4; q++) {
-        unsigned p0 = dequant2(w[q] & 0xffu, sc), p1 = dequant2((w[q] >> 8) & 0xffu, sc);
-        unsigned p2 = dequant2((w[q] >> 16) & 0xffu, sc), p3 = dequant2(w[q] >> 24, sc);
-        dst[q] = make_uint4(p0, p1, p2, p3);
-      }
-    }
-    __syncthreads();
+    const bf16* Bt = Bdq + (s & 1) * (BN * LDA);
 #pragma unroll
     for (int kk = 0; kk < 4; kk++) {
       const int kc = kk * 16;
       unsigned af[2][4];
 #pragma unroll
-      for (int i = 0; i < 2; i++) {
-        int rb = wm + i * 16;
-        af[i][0] = *(const unsigned*)&At[(rb + g) * LDA + kc + 2 * tig];
-        af[i][1] = *(const unsigned*)&At[(rb + g + 8) * LDA + kc + 2 * tig];
-        af[i][2] = *(const unsigned*)&At[(rb + g) * LDA + kc + 8 + 2 * tig];
-        af[i][3] = *(const unsigned*)&At[(rb + g + 8) * LDA + kc + 8 + 2 * tig];
-      }
-      unsigned bfr[8][2];
+      for (int i = 0; i < 2; i++) ldmatrix_x4(af[i], At + (wm + i * 16 + aRow) * LDA + kc + aCol);
+      unsigned bfr[J][2];
 #pragma unroll
-      for (int j = 0; j < 8; j++) {
-        int n = wn + j * 8 + g;
-        bfr[j][0] = *(const unsigned*)&Bdq[n * LDA + kc + 2 * tig];
-        bfr[j][1] = *(const unsigned*)&Bdq[n * LDA + kc + 8 + 2 * tig];
+      for (int jj = 0; jj < J / 2; jj++) {
+        unsigned r[4];
+        ldmatrix_x4(r, Bt + (wn + jj * 16 + bRow) * LDA + kc + bCol);
+        bfr[2 * jj][0] = r[0];
+        bfr[2 * jj][1] = r[1];
+        bfr[2 * jj + 1][0] = r[2];
+        bfr[2 * jj + 1][1] = r[3];
       }
 #pragma unroll
       for (int i = 0; i < 2; i++)
 #pragma unroll
-        for (int j = 0; j < 8; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
+        for (int j = 0; j < J; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
       if (precise) {
 #pragma unroll
-        for (int i = 0; i < 2; i++) {
-          int rb = wm + i * 16;
-          af[i][0] = *(const unsigned*)&AtLo[(rb + g) * LDA + kc + 2 * tig];
-          af[i][1] = *(const unsigned*)&AtLo[(rb + g + 8) * LDA + kc + 2 * tig];
-          af[i][2] = *(const unsigned*)&AtLo[(rb + g) * LDA + kc + 8 + 2 * tig];
-          af[i][3] = *(const unsigned*)&AtLo[(rb + g + 8) * LDA + kc + 8 + 2 * tig];
-        }
+        for (int i = 0; i < 2; i++) ldmatrix_x4(af[i], AtLo + (wm + i * 16 + aRow) * LDA + kc + aCol);
 #pragma unroll
         for (int i = 0; i < 2; i++)
 #pragma unroll
-          for (int j = 0; j < 8; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
+          for (int j = 0; j < J; j++) mma_bf16(acc[i][j], af[i], bfr[j]);
       }
     }
   }
@@ -205,7 +220,7 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
       int dst = rowDst[row];
       if (dst < 0) continue;
 #pragma unroll
-      for (int j = 0; j < 8; j++) {
+      for (int j = 0; j < J; j++) {
         int n = n0 + wn + j * 8 + 2 * tig;
         if (n >= a.N) continue;
         float u0 = acc[i][j][half * 2] + bias[n];
@@ -226,3 +241,5 @@ extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmAr
     }
   }
 }
+
+extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmArgs a) { moe_gemm_tile<BM, STAGES>(a); }

@@ -28,7 +28,8 @@ import org.bytedeco.javacpp.SizeTPointer;
  * between kernels and float32 accumulation. Per layer: RMSNorm, fused qkv projection (cuBLAS),
  * bias + YaRN rotary + KV store, paged attention with sinks, output projection (cuBLAS) joined to
  * the residual by the next RMSNorm, router (cuBLAS), top-k, grouping by expert, MXFP4 gate_up GEMM
- * with fused SwiGLU, MXFP4 down GEMM, weighted combine. Then the final norm and unembedding at the
+ * with fused SwiGLU, MXFP4 down GEMM (a weight-streaming gemv instead for steps with few rows:
+ * {@link ExpertGemmPlan}), weighted combine. Then the final norm and unembedding at the
  * output rows only, and sampling on the GPU.
  *
  * <p>A step uploads its metadata in one copy, launches everything on one stream (or replays a CUDA
@@ -36,13 +37,6 @@ import org.bytedeco.javacpp.SizeTPointer;
  * when asked).
  */
 public final class CudaBackend implements Backend {
-  private static final int TILE_M = 128; // rows per grouped-GEMM tile (BM in moe_gemm.cu)
-  /**
-   * Dynamic shared memory of the grouped GEMM (moe_gemm.cu): 3 stages of A (twice with the low
-   * part), nibbles and scales, plus one unpacked bf16 weight tile.
-   */
-  private static final int MOE_SMEM_FAST = 3 * (TILE_M * 72 * 2 + 128 * 48 + 2 * 128) + 128 * 72 * 2;
-  private static final int MOE_SMEM_PRECISE = 3 * (2 * TILE_M * 72 * 2 + 128 * 48 + 2 * 128) + 128 * 72 * 2;
   private static final long KV_RESERVE = 1536L << 20; // left free for cuBLAS and workspace growth
   /** cuBLAS workspace, fixed so that cuBLAS never allocates under graph capture (32 MiB: Hopper's advice). */
   private static final long BLAS_WORKSPACE = 32L << 20;
@@ -66,6 +60,8 @@ public final class CudaBackend implements Backend {
   /** bf16 K/V, or float32 in {@link Precision#EXACT} (see KvFormat). */
   private final KvFormat kvFormat;
   private final Precision precision;
+  /** GPTOSS_CUDA_MOE=gemm|gemv forces one expert kernel (ExpertGemmPlan); null: chosen per step shape. */
+  private final String forcedMoeKernel = ExpertGemmPlan.forcedKernel(System.getenv("GPTOSS_CUDA_MOE"));
 
   private Workspace ws;
   private DeviceArena kvArena;
@@ -146,7 +142,8 @@ public final class CudaBackend implements Backend {
         System.err::println);
     Cuda.trace("kernels");
     k = new Kernels(new KernelCompiler(arch, kvFormat.defines), stream);
-    k.allowSharedMemory("bf16_mxfp4w_moe_gemm", MOE_SMEM_PRECISE);
+    k.allowSharedMemory(ExpertGemmPlan.GEMM, ExpertGemmPlan.gemmSharedBytes(true));
+    k.allowSharedMemory(ExpertGemmPlan.GEMV, ExpertGemmPlan.gemvSharedBytes(Math.max(c.hiddenSize(), c.intermediateSize())));
     Cuda.trace("weights");
     model = weights.apply(k);
     check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(after loading weights)");
@@ -187,7 +184,7 @@ public final class CudaBackend implements Backend {
   @Override
   public long kvMemoryBudgetBytes() {
     long held = kvArena == null ? 0 : kvArena.capacity();
-    return Math.max(0, memoryInfo()[0] + held - KV_RESERVE - Workspace.bytes(c, 8192, 1024, TILE_M));
+    return Math.max(0, memoryInfo()[0] + held - KV_RESERVE - Workspace.bytes(c, 8192, 1024));
   }
 
   @Override
@@ -251,7 +248,7 @@ public final class CudaBackend implements Backend {
     invalidateGraphs();
     if (ws != null) ws.close();
     ws = null;
-    ws = new Workspace(c, tokens, rows, TILE_M);
+    ws = new Workspace(c, tokens, rows);
   }
 
   /** Pinned sampled-id buffer and (only when asked) the logits buffer, sized before the launch. */
@@ -307,7 +304,7 @@ public final class CudaBackend implements Backend {
     prof("embed+norm");
     a.reset().ptr(model.embed).ptr(tokens).ptr(ws.x).i32(T).i32(H);
     k.launch("embedding_gather", T, 1, 256);
-    int maxTiles = Workspace.maxTiles(T, topK, E, TILE_M);
+    ExpertGemmPlan moe = ExpertGemmPlan.of(T, topK, E, H, I, precise, forcedMoeKernel);
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       DeviceModel.Layer w = model.layers.get(l);
       boolean sliding = c.isSliding(l);
@@ -338,20 +335,19 @@ public final class CudaBackend implements Backend {
       check(cudaMemsetAsync(dev(ws.counts), 0, 4L * E, stream), "cudaMemsetAsync(expert counts)");
       a.reset().ptr(ws.routerLogits).ptr(w.routerBias()).ptr(ws.expertIds).ptr(ws.expertWeights).ptr(ws.counts).i32(T).i32(E).i32(topK);
       k.launch("moe_topk", (T + 127) / 128, 1, 128);
-      a.reset().ptr(ws.counts).ptr(ws.cursor).ptr(ws.tiles).ptr(ws.numTiles).i32(E).i32(TILE_M).i32(maxTiles);
+      a.reset().ptr(ws.counts).ptr(ws.cursor).ptr(ws.tiles).ptr(ws.numTiles).i32(E).i32(moe.tileM()).i32(moe.maxTiles());
       k.launch("moe_group", 1, 1, 256);
       a.reset().ptr(ws.expertIds).ptr(ws.cursor).ptr(ws.assign).i32(T * topK);
       k.launch("moe_scatter", (T * topK + 255) / 256, 1, 256);
       prof("moe gate_up");
-      int smem = precise ? MOE_SMEM_PRECISE : MOE_SMEM_FAST;
       a.reset().ptr(ws.h).ptr(lo(ws.hLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.gateUpBlocks())
           .ptr(w.gateUpScales()).ptr(w.gateUpBias()).ptr(ws.act).ptr(lo(ws.actLo)).i32(topK).i32(H).i32(2 * I).i32(0)
           .f32((float) c.swigluLimit());
-      k.launch("bf16_mxfp4w_moe_gemm", maxTiles, (2 * I + 127) / 128, 256, smem);
+      k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(2 * I), 256, moe.sharedBytes());
       prof("moe down");
       a.reset().ptr(ws.act).ptr(lo(ws.actLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.downBlocks())
           .ptr(w.downScales()).ptr(w.downBias()).ptr(ws.y).ptr(0).i32(topK).i32(I).i32(H).i32(1).f32((float) c.swigluLimit());
-      k.launch("bf16_mxfp4w_moe_gemm", maxTiles, (H + 127) / 128, 256, smem);
+      k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(H), 256, moe.sharedBytes());
       prof("moe combine");
       a.reset().ptr(ws.x).ptr(ws.y).ptr(ws.expertWeights).i32(T).i32(H).i32(topK);
       k.launch("moe_combine", T, 1, 256);
@@ -487,29 +483,25 @@ public final class CudaBackend implements Backend {
     final long x, h, qkv, q, attn, tmp, routerLogits, expertIds, expertWeights, counts, cursor, tiles, numTiles, assign,
         act, y, hn, logits, sampled, hLo, attnLo, actLo, hnLo;
 
-    static int maxTiles(int tokens, int topK, int experts, int tileM) {
-      return (tokens * topK + tileM - 1) / tileM + experts;
-    }
-
-    static long bytes(ModelConfig c, int t, int r, int tileM) {
-      long[] sizes = sizes(c, t, r, tileM);
+    static long bytes(ModelConfig c, int t, int r) {
+      long[] sizes = sizes(c, t, r);
       long sum = 0;
       for (long s : sizes) sum += DeviceArena.aligned(s);
       return sum;
     }
 
-    private static long[] sizes(ModelConfig c, long t, long r, int tileM) {
+    private static long[] sizes(ModelConfig c, long t, long r) {
       long H = c.hiddenSize(), Q = c.qDim(), KV = c.kvDim(), E = c.numLocalExperts(), k = c.numExpertsPerTok(),
           I = c.intermediateSize(), V = c.vocabSize();
       return new long[] {t * H * 4, t * H * 2, t * (Q + 2 * KV) * 4, t * Q * 4, t * Q * 2, t * H * 4, t * E * 4, t * k * 4,
-          t * k * 4, E * 4, E * 4, 3L * maxTiles((int) t, (int) k, (int) E, tileM) * 4, 4, t * k * 4, t * k * I * 2,
-          t * k * H * 4, r * H * 2, r * V * 4, r * 4, t * H * 2, t * Q * 2, t * k * I * 2, r * H * 2};
+          t * k * 4, E * 4, E * 4, 3L * ExpertGemmPlan.maxTilesAnyKernel((int) t, (int) k, (int) E) * 4, 4, t * k * 4,
+          t * k * I * 2, t * k * H * 4, r * H * 2, r * V * 4, r * 4, t * H * 2, t * Q * 2, t * k * I * 2, r * H * 2};
     }
 
-    Workspace(ModelConfig c, int t, int r, int tileM) {
+    Workspace(ModelConfig c, int t, int r) {
       tokens = t;
       rows = r;
-      long[] s = sizes(c, t, r, tileM);
+      long[] s = sizes(c, t, r);
       long total = 0;
       for (long v : s) total += DeviceArena.aligned(v);
       arena = new DeviceArena("step workspace for " + t + " tokens, " + r + " output rows", total);

@@ -1,0 +1,88 @@
+package ai.gptoss.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The host's view of the expert kernels agrees with their sources, and its tile bound holds. */
+class ExpertGemmPlanTest {
+  private static int define(String source, String name) throws IOException {
+    try (InputStream in = ExpertGemmPlanTest.class.getClassLoader().getResourceAsStream(KernelCompiler.RESOURCE_DIR + source)) {
+      assertNotNull(in, source + " on the classpath");
+      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      Matcher m = Pattern.compile("#define " + name + " (\\d+)").matcher(text);
+      assertTrue(m.find(), "#define " + name + " in " + source);
+      return Integer.parseInt(m.group(1));
+    }
+  }
+
+  @Test
+  void constantsMatchTheKernels() throws IOException {
+    assertEquals(define("moe_gemm.cu", "BM"), ExpertGemmPlan.GEMM_ROWS);
+    assertEquals(define("moe_gemm.cu", "BN"), ExpertGemmPlan.GEMM_FEATURES);
+    assertEquals(define("moe_gemm.cu", "STAGES"), 4, "gemmSharedBytes assumes 4 stages");
+    assertEquals(define("moe_gemm.cu", "LDB"), 48);
+    assertEquals(define("moe_gemm.cu", "BK") + 8, 72, "gemmSharedBytes assumes rows of BK + 8");
+    assertEquals(define("moe_gemv.cu", "GV_ROWS"), ExpertGemmPlan.GEMV_ROWS);
+    assertEquals(define("moe_gemv.cu", "GV_FEAT") * define("moe_gemv.cu", "GV_WARPS"), ExpertGemmPlan.GEMV_FEATURES);
+    assertEquals(define("moe_gemv.cu", "GV_BLK"), 36);
+  }
+
+  /** moe_group cuts sum over experts of ceil(count / tileM) tiles; the grid must cover all of them. */
+  @Test
+  void maxTilesBoundsEveryRouting() {
+    Random rnd = new Random(7);
+    int experts = 32, topK = 4;
+    for (int tokens : new int[] {1, 2, 3, 8, 33, 64, 100, 1024, 4097}) {
+      for (int trial = 0; trial < 200; trial++) {
+        int[] counts = new int[experts];
+        boolean skewed = trial % 2 == 0;
+        for (int t = 0; t < tokens; t++) {
+          for (int j = 0; j < topK; j++) { // distinctness does not matter for the bound
+            int e = skewed ? (j * 9 + rnd.nextInt(2) * 5 + rnd.nextInt(3)) % experts : rnd.nextInt(experts);
+            counts[e]++;
+          }
+        }
+        for (int tileM : new int[] {ExpertGemmPlan.GEMV_ROWS, ExpertGemmPlan.GEMM_ROWS}) {
+          int tiles = 0;
+          for (int c : counts) tiles += (c + tileM - 1) / tileM;
+          int bound = ExpertGemmPlan.maxTiles(tokens, topK, experts, tileM);
+          assertTrue(tiles <= bound, tiles + " tiles > bound " + bound + " (T=" + tokens + ", tileM=" + tileM + ")");
+          assertTrue(bound <= ExpertGemmPlan.maxTilesAnyKernel(tokens, topK, experts));
+        }
+      }
+    }
+  }
+
+  @Test
+  void kernelFollowsTheRowCountOnly() {
+    ExpertGemmPlan one = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true);
+    assertEquals(ExpertGemmPlan.GEMV, one.kernel());
+    assertEquals(ExpertGemmPlan.GEMV_ROWS, one.tileM());
+    assertEquals(1 + 4, one.maxTiles());
+    assertEquals(180, one.featureBlocks(5760));
+    assertEquals(90, one.featureBlocks(2880));
+    ExpertGemmPlan big = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false);
+    assertEquals(ExpertGemmPlan.GEMM, big.kernel());
+    assertEquals(4096 / 128 + 32, big.maxTiles());
+    assertEquals(45, big.featureBlocks(5760));
+    int edge = ExpertGemmPlan.GEMV_MAX_ASSIGNMENTS / 4;
+    assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(edge, 4, 32, 2880, 2880, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, ExpertGemmPlan.forcedKernel("gemv")).kernel());
+    assertEquals(4096 / 8 + 32, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, ExpertGemmPlan.forcedKernel("gemv")).maxTiles());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, ExpertGemmPlan.forcedKernel("gemm")).kernel());
+    assertEquals(null, ExpertGemmPlan.forcedKernel("auto"));
+    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class, () -> ExpertGemmPlan.forcedKernel("fast"));
+    assertTrue(ExpertGemmPlan.gemmSharedBytes(true) <= 227 * 1024, "gemm shared memory fits an H100/A100 block");
+    assertTrue(ExpertGemmPlan.gemvSharedBytes(2880) <= 227 * 1024 / 2, "two gemv blocks per SM");
+  }
+}

@@ -1,0 +1,528 @@
+// Standalone check of the MXFP4 expert products (moe_gemm.cu, moe_gemv.cu) against a naive float32
+// reference, plus timings at the production shapes. Build and run on the GPU machine:
+//   nvcc -std=c++17 -arch=sm_90a -O3 -o /tmp/moe_check native/src/test/cuda/moe_check.cu && /tmp/moe_check
+// Prints one "KERNELCHECK <name> PASS|FAIL" line per case and "TIMING" lines; exits 1 on any FAIL.
+#include <cstdio>
+#include <cstdlib>
+#include <cmath>
+#include <vector>
+#include <random>
+#include <algorithm>
+#include <cstring>
+#include <cuda_runtime.h>
+
+#include "../../main/cuda/moe_route.cu"
+#include "../../main/cuda/moe_gemm.cu"
+#include "../../main/cuda/moe_gemv.cu"
+#include "moe_gemm_v0.cuh"  // the previous gemm, for side-by-side timings
+
+// Other shapes of the gemm template, timed to choose the next production shape (not used by the runtime).
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_m64(MoeGemmArgs a) { moe_gemm_tile<64, 4>(a); }
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_s3(MoeGemmArgs a) { moe_gemm_tile<128, 3>(a); }
+
+#define CK(x)                                                                           \
+  do {                                                                                  \
+    cudaError_t err_ = (x);                                                             \
+    if (err_ != cudaSuccess) {                                                          \
+      printf("CUDA error %s at %s:%d\n", cudaGetErrorString(err_), __FILE__, __LINE__); \
+      exit(2);                                                                          \
+    }                                                                                   \
+  } while (0)
+
+static int failures = 0;
+
+// ---- exactness of the in-register unpack: every byte x every scale byte in [2, 252] ----
+__global__ void unpack_all(unsigned* out) {  // out[s][byte] = bf16x2 from mxfp4_pair
+  int s = blockIdx.x, b = threadIdx.x;
+  out[s * 256 + b] = mxfp4_pair((unsigned)b << 8, 1, mxfp4_scale2(s));
+}
+
+static float e2m1(int code) {
+  static const float t[8] = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f};
+  return (code & 8) ? -t[code & 7] : t[code & 7];
+}
+
+static float bf16f(unsigned short b) {
+  unsigned u = (unsigned)b << 16;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+static void check_unpack() {
+  unsigned* d;
+  CK(cudaMalloc(&d, 256 * 256 * 4));
+  unpack_all<<<256, 256>>>(d);
+  CK(cudaGetLastError());
+  std::vector<unsigned> h(256 * 256);
+  CK(cudaMemcpy(h.data(), d, h.size() * 4, cudaMemcpyDeviceToHost));
+  CK(cudaFree(d));
+  int bad = 0;
+  for (int s = 2; s <= 252; s++)
+    for (int b = 0; b < 256; b++) {
+      unsigned v = h[s * 256 + b];
+      float lo = bf16f(v & 0xffff), hi = bf16f(v >> 16);
+      float elo = ldexpf(e2m1(b & 15), s - 127), ehi = ldexpf(e2m1(b >> 4), s - 127);
+      // bit-exact, -0 included
+      if (memcmp(&lo, &elo, 4) != 0 || memcmp(&hi, &ehi, 4) != 0) {
+        if (bad < 5) printf("  unpack s=%d byte=0x%02x got %g %g want %g %g\n", s, b, lo, hi, elo, ehi);
+        bad++;
+      }
+    }
+  printf("KERNELCHECK mxfp4_unpack %s all 256 bytes x scales 2..252, %d mismatches\n", bad ? "FAIL" : "PASS", bad);
+  failures += bad != 0;
+}
+
+// ---- naive reference: one thread per (row, feature), float32, plain MXFP4 formula ----
+__global__ void ref_moe(const float* A, const int* rowExpert, int rows, const u8* blocks, const u8* scalesT,
+                        const float* bias, int K, int N, float* u) {
+  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (i >= (long long)rows * N) return;
+  int r = i / N, n = i % N, e = rowExpert[r], nb = K / 32;
+  const float tab[8] = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f};
+  float s = 0.f;
+  for (int b = 0; b < nb; b++) {
+    float scale = ldexpf(1.f, (int)scalesT[((long long)e * nb + b) * N + n] - 127);
+    const u8* blk = blocks + (((long long)e * N + n) * nb + b) * 16;
+    for (int q = 0; q < 32; q++) {
+      int code = (blk[q / 2] >> (4 * (q & 1))) & 15;
+      float w = ((code & 8) ? -tab[code & 7] : tab[code & 7]) * scale;
+      s += A[(long long)r * K + b * 32 + q] * w;
+    }
+  }
+  u[i] = s + bias[(long long)e * N + n];
+}
+
+struct Experts {
+  int E, K, N;
+  u8 *blocks, *scalesT;
+  float* bias;
+};
+
+static Experts make_experts(int E, int K, int N, std::mt19937& rng) {
+  Experts x{E, K, N};
+  size_t nb = (size_t)E * N * (K / 32) * 16, ns = (size_t)E * (K / 32) * N;
+  std::vector<u8> b(nb), s(ns);
+  std::vector<float> bias((size_t)E * N);
+  for (auto& v : b) v = rng() & 0xff;
+  for (auto& v : s) v = 118 + rng() % 13;  // 118..130
+  std::uniform_real_distribution<float> ub(-0.5f, 0.5f);
+  for (auto& v : bias) v = ub(rng);
+  CK(cudaMalloc(&x.blocks, nb));
+  CK(cudaMalloc(&x.scalesT, ns));
+  CK(cudaMalloc(&x.bias, bias.size() * 4));
+  CK(cudaMemcpy(x.blocks, b.data(), nb, cudaMemcpyHostToDevice));
+  CK(cudaMemcpy(x.scalesT, s.data(), ns, cudaMemcpyHostToDevice));
+  CK(cudaMemcpy(x.bias, bias.data(), bias.size() * 4, cudaMemcpyHostToDevice));
+  return x;
+}
+
+static void free_experts(Experts& x) {
+  cudaFree(x.blocks);
+  cudaFree(x.scalesT);
+  cudaFree(x.bias);
+}
+
+// A routing: counts per expert, rows sorted by expert, assign = a permutation of 0..R-1 (t*k + j).
+struct Routing {
+  int R, T, topK;
+  std::vector<int> counts, assign, rowExpert;
+};
+
+static Routing make_routing(std::vector<int> counts, int topK, std::mt19937& rng) {
+  Routing r;
+  r.topK = topK;
+  int R = 0;
+  for (int c : counts) R += c;
+  while (R % topK) {  // whole tokens: add rows to the last non-empty expert
+    for (int e = (int)counts.size() - 1; e >= 0; e--)
+      if (counts[e] > 0) {
+        counts[e]++;
+        break;
+      }
+    R++;
+  }
+  r.R = R;
+  r.T = R / topK;
+  r.counts = counts;
+  r.assign.resize(R);
+  for (int i = 0; i < R; i++) r.assign[i] = i;
+  std::shuffle(r.assign.begin(), r.assign.end(), rng);
+  for (int e = 0; e < (int)counts.size(); e++)
+    for (int i = 0; i < counts[e]; i++) r.rowExpert.push_back(e);
+  return r;
+}
+
+// Top-k routing of T tokens over E experts, uniformly at random (as the decode benchmark's router).
+static std::vector<int> random_counts(int T, int E, int topK, std::mt19937& rng) {
+  std::vector<int> c(E, 0), ids(E);
+  for (int t = 0; t < T; t++) {
+    for (int e = 0; e < E; e++) ids[e] = e;
+    for (int j = 0; j < topK; j++) {
+      int p = j + rng() % (E - j);
+      std::swap(ids[j], ids[p]);
+      c[ids[j]]++;
+    }
+  }
+  return c;
+}
+
+struct DevRouting {
+  int *assign, *counts, *cursor, *tiles, *numTiles;
+  int maxTiles, tileM;
+};
+
+static DevRouting upload_routing(const Routing& r, int E, int tileM) {
+  DevRouting d;
+  d.tileM = tileM;
+  d.maxTiles = (r.R + tileM - 1) / tileM + std::min(E, r.R);
+  CK(cudaMalloc(&d.assign, r.R * 4));
+  CK(cudaMalloc(&d.counts, E * 4));
+  CK(cudaMalloc(&d.cursor, E * 4));
+  CK(cudaMalloc(&d.tiles, d.maxTiles * 12));
+  CK(cudaMalloc(&d.numTiles, 4));
+  CK(cudaMemcpy(d.assign, r.assign.data(), r.R * 4, cudaMemcpyHostToDevice));
+  CK(cudaMemcpy(d.counts, r.counts.data(), E * 4, cudaMemcpyHostToDevice));
+  MoeGroupArgs g{d.counts, d.cursor, d.tiles, d.numTiles, E, tileM, d.maxTiles};
+  moe_group<<<1, 256>>>(g);
+  CK(cudaGetLastError());
+  return d;
+}
+
+static void free_routing(DevRouting& d) {
+  cudaFree(d.assign);
+  cudaFree(d.counts);
+  cudaFree(d.cursor);
+  cudaFree(d.tiles);
+  cudaFree(d.numTiles);
+}
+
+enum Kernel { GEMM, GEMV, GEMM_V0, GEMM_M64, GEMM_S3, NKERNELS };
+#define MOE_GEMM_V0_SMEM(precise) (STAGES_v0 * ((precise ? 2 : 1) * A_STAGE_v0 + B_STAGE_v0 + S_STAGE_v0) + BDQ_BYTES_v0)
+
+static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
+  if (kind == GEMM) {
+    int smem = MOE_GEMM_SMEM(a.aLo != nullptr);
+    bf16_mxfp4w_moe_gemm<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, smem>>>(a);
+  } else if (kind == GEMM_M64) {
+    gemm_m64<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, MOE_GEMM_SMEM_T(64, 4, a.aLo != nullptr)>>>(a);
+  } else if (kind == GEMM_S3) {
+    gemm_s3<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, MOE_GEMM_SMEM_T(128, 3, a.aLo != nullptr)>>>(a);
+  } else if (kind == GEMM_V0) {
+    int smem = MOE_GEMM_V0_SMEM(a.aLo != nullptr);
+    bf16_mxfp4w_moe_gemm_v0<<<dim3(d.maxTiles, (a.N + BN_v0 - 1) / BN_v0), 256, smem>>>(a);
+  } else {
+    int smem = MOE_GEMV_SMEM(a.K);
+    bf16_mxfp4w_moe_gemv<<<dim3(d.maxTiles, (a.N + GV_FB - 1) / GV_FB), 256, smem>>>(a);
+  }
+}
+
+static const char* kname(Kernel k) {
+  const char* names[] = {"gemm", "gemv", "gemm_old", "gemm_bm64", "gemm_3stage"};
+  return names[k];
+}
+static int tile_rows(Kernel k) { return k == GEMV ? GV_ROWS : k == GEMM_M64 ? 64 : BM; }
+
+// Inputs of one mode: A rows (hi, lo) and the outputs.
+struct Case {
+  int mode, K, N, topK;
+  float limit;
+  bf16 *aHi, *aLo;  // mode 0: [T, K]; mode 1: [R, K] sorted rows
+  void* out;
+  bf16* outLo;
+  std::vector<float> aF, aHiF;  // host float (hi + lo) and hi alone, in the same layout
+};
+
+static Case make_case(int mode, const Routing& r, int K, int N, std::mt19937& rng) {
+  Case c{mode, K, N, r.topK, 7.f};
+  int rowsA = mode == 0 ? r.T : r.R;
+  std::vector<bf16> hi((size_t)rowsA * K), lo((size_t)rowsA * K);
+  c.aF.resize(hi.size());
+  c.aHiF.resize(hi.size());
+  std::normal_distribution<float> nd(0.f, 1.f);
+  for (size_t i = 0; i < hi.size(); i++) {
+    float v = nd(rng);
+    unsigned u;
+    memcpy(&u, &v, 4);
+    unsigned short h = (unsigned short)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
+    float rest = v - bf16f(h);
+    memcpy(&u, &rest, 4);
+    unsigned short l = (unsigned short)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
+    hi[i] = h;
+    lo[i] = l;
+    c.aF[i] = bf16f(h) + bf16f(l);
+    c.aHiF[i] = bf16f(h);
+  }
+  CK(cudaMalloc(&c.aHi, hi.size() * 2));
+  CK(cudaMalloc(&c.aLo, lo.size() * 2));
+  CK(cudaMemcpy(c.aHi, hi.data(), hi.size() * 2, cudaMemcpyHostToDevice));
+  CK(cudaMemcpy(c.aLo, lo.data(), lo.size() * 2, cudaMemcpyHostToDevice));
+  size_t outBytes = mode == 0 ? (size_t)r.R * (N / 2) * 2 : (size_t)r.R * N * 4;
+  CK(cudaMalloc(&c.out, outBytes));
+  CK(cudaMalloc(&c.outLo, mode == 0 ? outBytes : 2));
+  return c;
+}
+
+static void free_case(Case& c) {
+  cudaFree(c.aHi);
+  cudaFree(c.aLo);
+  cudaFree(c.out);
+  cudaFree(c.outLo);
+}
+
+static MoeGemmArgs args_for(const Case& c, const Experts& x, const DevRouting& d, bool precise) {
+  MoeGemmArgs a;
+  a.a = c.aHi;
+  a.aLo = precise ? c.aLo : nullptr;
+  a.assign = d.assign;
+  a.tiles = d.tiles;
+  a.numTiles = d.numTiles;
+  a.blocks = x.blocks;
+  a.scalesT = x.scalesT;
+  a.bias = x.bias;
+  a.out = c.out;
+  a.outLo = c.mode == 0 && precise ? c.outLo : nullptr;
+  a.topK = c.topK;
+  a.K = c.K;
+  a.N = c.N;
+  a.mode = c.mode;
+  a.limit = c.limit;
+  return a;
+}
+
+// Reference outputs in kernel layout: mode 0 act[R, N/2] (sorted rows); mode 1 y[R, N] at assign[r].
+static std::vector<double> reference(const Case& c, const Routing& r, const Experts& x, bool precise) {
+  std::vector<float> A((size_t)r.R * c.K);
+  for (int row = 0; row < r.R; row++) {
+    int src = c.mode == 0 ? r.assign[row] / r.topK : row;
+    for (int k = 0; k < c.K; k++) {
+      A[(size_t)row * c.K + k] = (precise ? c.aF : c.aHiF)[(size_t)src * c.K + k];
+    }
+  }
+  float *dA, *dU;
+  int* dE;
+  CK(cudaMalloc(&dA, A.size() * 4));
+  CK(cudaMalloc(&dU, (size_t)r.R * c.N * 4));
+  CK(cudaMalloc(&dE, r.R * 4));
+  CK(cudaMemcpy(dA, A.data(), A.size() * 4, cudaMemcpyHostToDevice));
+  CK(cudaMemcpy(dE, r.rowExpert.data(), r.R * 4, cudaMemcpyHostToDevice));
+  long long total = (long long)r.R * c.N;
+  ref_moe<<<(unsigned)((total + 255) / 256), 256>>>(dA, dE, r.R, x.blocks, x.scalesT, x.bias, c.K, c.N, dU);
+  CK(cudaGetLastError());
+  std::vector<float> u(total);
+  CK(cudaMemcpy(u.data(), dU, total * 4, cudaMemcpyDeviceToHost));
+  cudaFree(dA);
+  cudaFree(dU);
+  cudaFree(dE);
+  std::vector<double> out;
+  if (c.mode == 0) {
+    out.resize((size_t)r.R * (c.N / 2));
+    for (int row = 0; row < r.R; row++)
+      for (int i = 0; i < c.N / 2; i++) {
+        double gate = std::min((double)u[(size_t)row * c.N + 2 * i], (double)c.limit);
+        double up = std::max(std::min((double)u[(size_t)row * c.N + 2 * i + 1], (double)c.limit), -(double)c.limit);
+        out[(size_t)row * (c.N / 2) + i] = gate / (1.0 + exp(-1.702 * gate)) * (up + 1.0);
+      }
+  } else {
+    out.resize(total);
+    for (int row = 0; row < r.R; row++)
+      for (int n = 0; n < c.N; n++) out[(size_t)r.assign[row] * c.N + n] = u[(size_t)row * c.N + n];
+  }
+  return out;
+}
+
+static void compare(const char* name, Kernel kind, const Case& c, const Routing& r, const Experts& x, bool precise,
+                    const std::vector<double>& ref) {
+  DevRouting d = upload_routing(r, x.E, tile_rows(kind));
+  MoeGemmArgs a = args_for(c, x, d, precise);
+  size_t n = ref.size();
+  CK(cudaMemset(c.out, 0xff, c.mode == 0 ? n * 2 : n * 4));  // NaN: unwritten outputs fail
+  launch(kind, a, d);
+  CK(cudaGetLastError());
+  CK(cudaDeviceSynchronize());
+  std::vector<double> got(n);
+  if (c.mode == 0) {
+    std::vector<unsigned short> hi(n), lo(n);
+    CK(cudaMemcpy(hi.data(), c.out, n * 2, cudaMemcpyDeviceToHost));
+    if (precise) CK(cudaMemcpy(lo.data(), c.outLo, n * 2, cudaMemcpyDeviceToHost));
+    for (size_t i = 0; i < n; i++) got[i] = (double)bf16f(hi[i]) + (precise ? (double)bf16f(lo[i]) : 0.0);
+  } else {
+    std::vector<float> y(n);
+    CK(cudaMemcpy(y.data(), c.out, n * 4, cudaMemcpyDeviceToHost));
+    for (size_t i = 0; i < n; i++) got[i] = y[i];
+  }
+  double maxAbs = 0, num = 0, den = 0;
+  bool finite = true;
+  for (size_t i = 0; i < n; i++) {
+    if (!std::isfinite(got[i])) finite = false;
+    double dlt = got[i] - ref[i];
+    maxAbs = std::max(maxAbs, std::fabs(dlt));
+    num += dlt * dlt;
+    den += ref[i] * ref[i];
+  }
+  double rel = std::sqrt(num / std::max(den, 1e-30));
+  // fast mode 0 rounds act to bf16 once (relative 2^-9); otherwise float32 sums in another order
+  double tol = (!precise && c.mode == 0) ? 4e-3 : 2e-5;
+  bool pass = finite && rel <= tol;
+  printf("KERNELCHECK %s_%s_%s %s rows=%d K=%d N=%d max_abs=%.3g rel_l2=%.3g tol=%.1g\n", kname(kind), name,
+         precise ? "precise" : "fast", pass ? "PASS" : "FAIL", r.R, c.K, c.N, maxAbs, rel, tol);
+  failures += !pass;
+  free_routing(d);
+}
+
+// Time one kernel on one case (ms per call, median of repeats); the L2 (50 MB on an H100) is flushed
+// before each call by writing 256 MB, so weights come from memory as in a real step.
+static void* l2flush = nullptr;
+static const size_t L2FLUSH_BYTES = 256u << 20;
+
+static float time_kernel(Kernel kind, const Case& c, const Routing& r, const Experts& x, bool precise, int reps) {
+  DevRouting d = upload_routing(r, x.E, tile_rows(kind));
+  MoeGemmArgs a = args_for(c, x, d, precise);
+  cudaEvent_t t0, t1;
+  CK(cudaEventCreate(&t0));
+  CK(cudaEventCreate(&t1));
+  for (int i = 0; i < 2; i++) launch(kind, a, d);
+  std::vector<float> ms;
+  for (int i = 0; i < reps; i++) {
+    CK(cudaMemsetAsync(l2flush, i & 0xff, L2FLUSH_BYTES));
+    CK(cudaEventRecord(t0));
+    launch(kind, a, d);
+    CK(cudaEventRecord(t1));
+    CK(cudaEventSynchronize(t1));
+    float m;
+    CK(cudaEventElapsedTime(&m, t0, t1));
+    ms.push_back(m);
+  }
+  CK(cudaGetLastError());
+  cudaEventDestroy(t0);
+  cudaEventDestroy(t1);
+  free_routing(d);
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+static double weight_bytes(const Routing& r, int K, int N) {
+  int used = 0;
+  for (int c : r.counts) used += c > 0;
+  return (double)used * N * K * 17.0 / 32.0;
+}
+
+static void report(const char* shape, const char* mode, Kernel kind, bool precise, float ms, const Routing& r, int K,
+                   int N) {
+  double flops = 2.0 * r.R * N * K * (precise && kind != GEMV ? 2 : 1);  // gemm: two products with aLo
+  printf("TIMING %-14s %-8s %s %-7s rows=%6d  %8.1f us  %7.1f TFLOP/s  %7.0f GB/s of weights\n", shape, mode,
+         kname(kind), precise ? "precise" : "fast", r.R, ms * 1e3, flops / (ms * 1e-3) / 1e12,
+         weight_bytes(r, K, N) / (ms * 1e-3) / 1e9);
+}
+
+int main(int argc, char** argv) {
+  std::mt19937 rng(1234);
+  CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM(true)));
+  CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm_v0, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_V0_SMEM(true)));
+  CK(cudaFuncSetAttribute(gemm_m64, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM_T(64, 4, true)));
+  CK(cudaFuncSetAttribute(gemm_s3, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM_T(128, 3, true)));
+  CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM(2880)));
+  CK(cudaMalloc(&l2flush, L2FLUSH_BYTES));
+  check_unpack();
+
+  const int H = 2880, I2 = 5760, topK = 4;
+  // ---- correctness ----
+  struct Shape {
+    const char* name;
+    int E, K, N;
+  };
+  for (int big = 0; big < 2; big++) {
+    Shape sh = big ? Shape{"20b", 32, H, I2} : Shape{"tiny", 8, 64, 128};
+    Experts gu = make_experts(sh.E, sh.K, sh.N, rng);
+    Experts dn = make_experts(sh.E, sh.N / 2, sh.K, rng);  // down: K = N/2 of gate_up, N = hidden
+    // Edge-case routings: empty experts, 1 row, tile + 1 rows (both tile sizes), and random top-k.
+    std::vector<std::vector<int>> routings;
+    std::vector<int> edge(sh.E, 0);
+    edge[1] = 1;
+    edge[2] = BM + 1;
+    edge[3] = GV_ROWS + 1;
+    edge[5] = GV_ROWS;
+    edge[sh.E - 1] = 3;
+    routings.push_back(edge);
+    std::vector<int> one(sh.E, 0);
+    for (int j = 0; j < topK; j++) one[(j * 7 + 3) % sh.E] = 1;  // single stream: 4 rows on 4 experts
+    routings.push_back(one);
+    routings.push_back(random_counts(big ? 64 : 40, sh.E, topK, rng));
+    for (size_t ri = 0; ri < routings.size(); ri++) {
+      Routing r = make_routing(routings[ri], topK, rng);
+      for (int mode = 0; mode < 2; mode++) {
+        const Experts& x = mode == 0 ? gu : dn;
+        Case c = make_case(mode, r, x.K, x.N, rng);
+        char name[64];
+        snprintf(name, sizeof name, "%s_%s_routing%zu", sh.name, mode == 0 ? "gateup" : "down", ri);
+        for (int p = 0; p < 2; p++) {
+          std::vector<double> ref = reference(c, r, x, p == 1);
+          for (int k = 0; k < NKERNELS; k++) compare(name, (Kernel)k, c, r, x, p == 1, ref);
+        }
+        free_case(c);
+      }
+    }
+    free_experts(gu);
+    free_experts(dn);
+  }
+  // decode batch 1,024 (both kernels) for correctness at the full shape
+  {
+    Experts gu = make_experts(32, H, I2, rng), dn = make_experts(32, H, H, rng);
+    Routing r = make_routing(random_counts(1024, 32, topK, rng), topK, rng);
+    for (int mode = 0; mode < 2; mode++) {
+      const Experts& x = mode == 0 ? gu : dn;
+      Case c = make_case(mode, r, x.K, x.N, rng);
+      for (int p = 0; p < 2; p++) {
+        std::vector<double> ref = reference(c, r, x, p == 1);
+        for (int k = 0; k < NKERNELS; k++)
+          compare(mode == 0 ? "decode1024_gateup" : "decode1024_down", (Kernel)k, c, r, x, p == 1, ref);
+      }
+      free_case(c);
+    }
+
+    // ---- timings ----
+    struct TimingShape {
+      const char* name;
+      int T;
+      bool gemm, gemv;
+    };
+    const TimingShape shapes[] = {{"single-stream", 1, true, true},  {"T=2", 2, false, true},
+                                  {"T=4", 4, false, true},           {"T=8", 8, true, true},
+                                  {"T=16", 16, true, true},          {"T=32", 32, true, true},
+                                  {"T=64", 64, true, true},          {"T=128", 128, true, true},
+                                  {"T=256", 256, true, true},        {"T=512", 512, true, true},
+                                  {"decode-1024", 1024, true, true}, {"prefill-9216", 9216, true, false}};
+    for (const TimingShape& s : shapes) {
+      std::vector<int> counts(32, 0);
+      if (s.T == 1)
+        for (int j = 0; j < topK; j++) counts[j * 8] = 1;
+      else
+        counts = random_counts(s.T, 32, topK, rng);
+      Routing rr = make_routing(counts, topK, rng);
+      int reps = s.T >= 9216 ? 5 : 20;
+      for (int p = 0; p < 2; p++) {
+        float total[NKERNELS] = {};
+        for (int mode = 0; mode < 2; mode++) {
+          const Experts& x = mode == 0 ? gu : dn;
+          Case c = make_case(mode, rr, x.K, x.N, rng);
+          for (int k = 0; k < NKERNELS; k++) {
+            Kernel kind = (Kernel)k;
+            if (!(kind == GEMV ? s.gemv : s.gemm)) continue;
+            float ms = time_kernel(kind, c, rr, x, p == 1, reps);
+            total[k] += ms;
+            report(s.name, mode == 0 ? "gate_up" : "down", kind, p == 1, ms, rr, x.K, x.N);
+          }
+          free_case(c);
+        }
+        printf("TIMING %-14s both products %-7s (us per layer):", s.name, p ? "precise" : "fast");
+        for (int k = 0; k < NKERNELS; k++)
+          if (total[k] > 0) printf(" %s %.1f", kname((Kernel)k), total[k] * 1e3);
+        printf("\n");
+      }
+    }
+    free_experts(gu);
+    free_experts(dn);
+  }
+  printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
+  return failures ? 1 : 0;
+}
