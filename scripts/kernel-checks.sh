@@ -1,0 +1,23 @@
+#!/bin/bash
+# The standalone kernel checks (native/src/test/cuda/README.md) in one go on the GPU machine:
+# each .cu check compiled with nvcc and run, then the CUDA-graph check through the JVM.
+# usage (project root, after ../shared/device/pack.sh executor-runtime && scripts/stage-gpu.sh):
+#   bash scripts/kernel-checks.sh [NAME...]     NAME: a .cu check (moe_check, attention_check) or graphs
+set -uo pipefail
+G=${G:-.gpu}
+OUT=${OUT:-/tmp/kernel-checks-out}
+mkdir -p "$OUT"
+export GPTOSS_KERNEL_CACHE=${GPTOSS_KERNEL_CACHE:-/tmp/gptoss-kernels}
+NAMES=("$@")
+[ ${#NAMES[@]} -eq 0 ] && NAMES=($(cd native/src/test/cuda && ls *.cu | sed 's/\.cu$//') graphs)
+for n in "${NAMES[@]}"; do
+  if [ "$n" = graphs ]; then
+    timeout 300 "$G/jre/bin/java" -Xmx48g -cp "$G/lib/*" ai.gptoss.backend.cuda.GraphCheck "$G/golden" 2>&1 | tee "$OUT/graphs.log" \
+      | grep -E "KERNELCHECK|GRAPHS|Exception"
+    continue
+  fi
+  if ! nvcc -std=c++17 -gencode=arch=compute_90a,code=sm_90a -O3 -o "/tmp/$n" "native/src/test/cuda/$n.cu" > "$OUT/$n.build.log" 2>&1; then
+    echo "KERNELCHECK $n FAIL (does not compile)"; tail -5 "$OUT/$n.build.log"; continue
+  fi
+  timeout 300 "/tmp/$n" 2>&1 | tee "$OUT/$n.log" | grep -E "KERNELCHECK|TIMING|error" | head -80
+done
