@@ -4,7 +4,10 @@
 # scripts, and the check script itself. Optionally copies the result to DEST/.gpu.
 set -euo pipefail
 G=.gpu
-mvn -q -B -o -pl executor-runtime test-compile
+mvn -q -B -o -pl executor-runtime -am test-compile
+# pack.sh resolves the kernel jar from ~/.m2, which may hold an older build: use this tree's.
+mvn -q -B -o -pl native package -DskipTests
+for j in native/target/gptoss-native-*.jar; do cp "$j" "$G/lib/$(basename "$j")"; done
 rm -f $G/lib/gptoss-tests.jar
 jar cf $G/lib/gptoss-tests.jar -C executor-runtime/target/test-classes ai
 rm -rf $G/golden $G/ref && mkdir -p $G/golden $G/ref

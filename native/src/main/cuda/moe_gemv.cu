@@ -12,8 +12,11 @@
 // Bytes: each tile reads its expert's weights (N*K*17/32) once, from L2 when the tiles of one
 // expert run together (grid x = tile, so they are adjacent); A once per block. Flops: 2*rows*N*K
 // on CUDA cores (no tensor cores): memory-bound for a few rows per tile.
-// Shared memory: A as float [rows][K/32][36] (a 32-value block padded to 36 so that lanes reading
-// consecutive blocks with 16-byte loads do not conflict), then the block's scales [K/32][32].
+// Shared memory: the block's scales [K/32][32], then A as float [ROWS][K/32][36] (a 32-value block
+// padded to 36 so that lanes reading consecutive blocks with 16-byte loads do not conflict).
+// ROWS variants: a tile holds at most min(GV_ROWS, T) rows (a token picks an expert once), so steps
+// of 1, 2 or 4 tokens run bf16_mxfp4w_moe_gemv_r1/_r2/_r4, which keep fewer accumulators and less
+// shared memory and so fit more blocks per SM (single stream: 8 instead of 2).
 // Grid: x = tile (early exit past *numTiles), y = N / GV_FB feature blocks; 256 threads.
 #include "gptoss_kernels.h"
 
@@ -22,15 +25,17 @@
 #define GV_WARPS 8
 #define GV_FB (GV_FEAT * GV_WARPS)
 #define GV_BLK 36   // floats per padded 32-value block of A
-#define MOE_GEMV_SMEM(K) (GV_ROWS * ((K) / 32) * GV_BLK * 4 + ((K) / 32) * GV_FB)
+#define MOE_GEMV_SMEM_R(K, ROWS) ((ROWS) * ((K) / 32) * GV_BLK * 4 + ((K) / 32) * GV_FB)
+#define MOE_GEMV_SMEM(K) MOE_GEMV_SMEM_R(K, GV_ROWS)
 
-extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv(MoeGemmArgs a) {
+template <int ROWS>
+__device__ __forceinline__ void moe_gemv(const MoeGemmArgs& a) {
   extern __shared__ __align__(16) unsigned char smem[];
-  __shared__ int rowDst[GV_ROWS];
+  __shared__ int rowDst[ROWS];
   const int tile = blockIdx.x;
   if (tile >= *a.numTiles) return;
   const int e = a.tiles[tile * 3], r0 = a.tiles[tile * 3 + 1];
-  const int R = min(a.tiles[tile * 3 + 2] - r0, GV_ROWS);
+  const int R = min(a.tiles[tile * 3 + 2] - r0, ROWS);
   const int n0 = blockIdx.y * GV_FB;
   const int nb = a.K / 32;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
@@ -41,9 +46,9 @@ extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv(MoeGem
   uint4 cur[GV_FEAT], nxt[GV_FEAT];
 #pragma unroll
   for (int f = 0; f < GV_FEAT; f++) cur[f] = lane < nb && nw < a.N ? __ldg(wp + f * nb + lane) : make_uint4(0, 0, 0, 0);
-  float* As = (float*)smem;
-  u8* Ss = smem + GV_ROWS * nb * GV_BLK * 4;
-  if (tid < GV_ROWS) rowDst[tid] = tid < R ? a.assign[r0 + tid] : -1;
+  u8* Ss = smem;
+  float* As = (float*)(smem + ((nb * GV_FB + 15) & ~15));
+  if (tid < ROWS) rowDst[tid] = tid < R ? a.assign[r0 + tid] : -1;
   for (int i = tid; i < nb * GV_FB; i += 256) {
     int blk = i / GV_FB, f = i % GV_FB;
     Ss[i] = n0 + f < a.N ? a.scalesT[((long long)e * nb + blk) * a.N + n0 + f] : 127;
@@ -69,11 +74,11 @@ extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv(MoeGem
   }
   __syncthreads();
 
-  float acc[GV_FEAT][GV_ROWS];
+  float acc[GV_FEAT][ROWS];
 #pragma unroll
   for (int f = 0; f < GV_FEAT; f++)
 #pragma unroll
-    for (int r = 0; r < GV_ROWS; r++) acc[f][r] = 0.f;
+    for (int r = 0; r < ROWS; r++) acc[f][r] = 0.f;
   if (nw < a.N) {
     for (int b = lane; b < nb; b += 32) {
 #pragma unroll
@@ -95,7 +100,7 @@ extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv(MoeGem
           }
         }
 #pragma unroll
-        for (int r = 0; r < GV_ROWS; r++) {
+        for (int r = 0; r < ROWS; r++) {
           if (r < R) {
             const float4* ap = (const float4*)(As + (r * nb + b) * GV_BLK + q * 8);
             float4 x0 = ap[0], x1 = ap[1];
@@ -116,7 +121,7 @@ extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv(MoeGem
 #pragma unroll
   for (int f = 0; f < GV_FEAT; f++) mine[f] = 0.f;
 #pragma unroll
-  for (int r = 0; r < GV_ROWS; r++) {
+  for (int r = 0; r < ROWS; r++) {
     if (r < R) {
 #pragma unroll
       for (int f = 0; f < GV_FEAT; f++) {
@@ -148,3 +153,8 @@ extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv(MoeGem
       if (nw + f < a.N) y[nw + f] = mine[f] + bias[nw + f];
   }
 }
+
+extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv(MoeGemmArgs a) { moe_gemv<GV_ROWS>(a); }
+extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv_r4(MoeGemmArgs a) { moe_gemv<4>(a); }
+extern "C" __global__ void __launch_bounds__(256, 3) bf16_mxfp4w_moe_gemv_r2(MoeGemmArgs a) { moe_gemv<2>(a); }
+extern "C" __global__ void __launch_bounds__(256, 3) bf16_mxfp4w_moe_gemv_r1(MoeGemmArgs a) { moe_gemv<1>(a); }

@@ -170,12 +170,16 @@ static std::vector<int> random_counts(int T, int E, int topK, std::mt19937& rng)
 struct DevRouting {
   int *assign, *counts, *cursor, *tiles, *numTiles;
   int maxTiles, tileM;
+  int gvRows;  // rows the gemv variant must hold: the largest expert count, rounded up to 1, 2, 4, 8
 };
 
 static DevRouting upload_routing(const Routing& r, int E, int tileM) {
   DevRouting d;
   d.tileM = tileM;
   d.maxTiles = (r.R + tileM - 1) / tileM + std::min(E, r.R);
+  int most = 0;
+  for (int c : r.counts) most = std::max(most, c);
+  d.gvRows = most <= 1 ? 1 : most <= 2 ? 2 : most <= 4 ? 4 : GV_ROWS;
   CK(cudaMalloc(&d.assign, r.R * 4));
   CK(cudaMalloc(&d.counts, E * 4));
   CK(cudaMalloc(&d.cursor, E * 4));
@@ -212,8 +216,12 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
     int smem = MOE_GEMM_V0_SMEM(a.aLo != nullptr);
     bf16_mxfp4w_moe_gemm_v0<<<dim3(d.maxTiles, (a.N + BN_v0 - 1) / BN_v0), 256, smem>>>(a);
   } else {
-    int smem = MOE_GEMV_SMEM(a.K);
-    bf16_mxfp4w_moe_gemv<<<dim3(d.maxTiles, (a.N + GV_FB - 1) / GV_FB), 256, smem>>>(a);
+    int smem = MOE_GEMV_SMEM_R(a.K, d.gvRows);
+    dim3 grid(d.maxTiles, (a.N + GV_FB - 1) / GV_FB);
+    if (d.gvRows == 1) bf16_mxfp4w_moe_gemv_r1<<<grid, 256, smem>>>(a);
+    else if (d.gvRows == 2) bf16_mxfp4w_moe_gemv_r2<<<grid, 256, smem>>>(a);
+    else if (d.gvRows == 4) bf16_mxfp4w_moe_gemv_r4<<<grid, 256, smem>>>(a);
+    else bf16_mxfp4w_moe_gemv<<<grid, 256, smem>>>(a);
   }
 }
 
@@ -422,6 +430,7 @@ int main(int argc, char** argv) {
   CK(cudaFuncSetAttribute(gemm_m64, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM_T(64, 4, true)));
   CK(cudaFuncSetAttribute(gemm_s3, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM_T(128, 3, true)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM(2880)));
+  CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv_r4, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM_R(2880, 4)));
   CK(cudaMalloc(&l2flush, L2FLUSH_BYTES));
   check_unpack();
 

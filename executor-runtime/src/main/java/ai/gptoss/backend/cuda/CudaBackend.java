@@ -143,7 +143,10 @@ public final class CudaBackend implements Backend {
     Cuda.trace("kernels");
     k = new Kernels(new KernelCompiler(arch, kvFormat.defines), stream);
     k.allowSharedMemory(ExpertGemmPlan.GEMM, ExpertGemmPlan.gemmSharedBytes(true));
-    k.allowSharedMemory(ExpertGemmPlan.GEMV, ExpertGemmPlan.gemvSharedBytes(Math.max(c.hiddenSize(), c.intermediateSize())));
+    for (int rows : new int[] {1, 2, 4, ExpertGemmPlan.GEMV_ROWS}) {
+      k.allowSharedMemory(ExpertGemmPlan.gemvKernel(rows),
+          ExpertGemmPlan.gemvSharedBytes(Math.max(c.hiddenSize(), c.intermediateSize()), rows));
+    }
     Cuda.trace("weights");
     model = weights.apply(k);
     check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(after loading weights)");

@@ -46,9 +46,22 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes) {
     return 4 * ((precise ? 2 : 1) * GEMM_ROWS * 72 * 2 + 128 * 48 + 2 * 128) + 2 * 128 * 72 * 2;
   }
 
-  /** MOE_GEMV_SMEM in moe_gemv.cu: A as float [8][K/32][36] and the scales [K/32][32]. */
-  static int gemvSharedBytes(int k) {
-    return GEMV_ROWS * (k / 32) * 36 * 4 + (k / 32) * GEMV_FEATURES;
+  /** MOE_GEMV_SMEM_R in moe_gemv.cu: the scales [K/32][32] (padded to 16 bytes), then A as float [rows][K/32][36]. */
+  static int gemvSharedBytes(int k, int rows) {
+    return rows * (k / 32) * 36 * 4 + (((k / 32) * GEMV_FEATURES + 15) & ~15);
+  }
+
+  /**
+   * Rows a gemv tile can hold in a step of {@code tokens} tokens: at most min(GEMV_ROWS, tokens),
+   * since a token picks an expert once; rounded up to the variants compiled (1, 2, 4, 8).
+   */
+  static int gemvRows(int tokens) {
+    return tokens <= 1 ? 1 : tokens <= 2 ? 2 : tokens <= 4 ? 4 : GEMV_ROWS;
+  }
+
+  /** The gemv variant for tiles of at most {@code rows} rows (moe_gemv.cu). */
+  static String gemvKernel(int rows) {
+    return rows == GEMV_ROWS ? GEMV : GEMV + "_r" + rows;
   }
 
   /**
@@ -86,15 +99,15 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes) {
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, String forced) {
     boolean gemv = forced != null ? forced.equals(GEMV) : tokens * topK <= GEMV_MAX_ASSIGNMENTS;
     if (gemv) {
-      int k = Math.max(hidden, intermediate);
-      return new ExpertGemmPlan(GEMV, GEMV_ROWS, maxTiles(tokens, topK, experts, GEMV_ROWS), gemvSharedBytes(k));
+      int k = Math.max(hidden, intermediate), rows = gemvRows(tokens);
+      return new ExpertGemmPlan(gemvKernel(rows), GEMV_ROWS, maxTiles(tokens, topK, experts, GEMV_ROWS), gemvSharedBytes(k, rows));
     }
     return new ExpertGemmPlan(GEMM, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), gemmSharedBytes(precise));
   }
 
   /** Blocks along y for {@code n} output features. */
   int featureBlocks(int n) {
-    int f = kernel.equals(GEMV) ? GEMV_FEATURES : GEMM_FEATURES;
+    int f = kernel.startsWith(GEMV) ? GEMV_FEATURES : GEMM_FEATURES;
     return (n + f - 1) / f;
   }
 }

@@ -24,6 +24,9 @@ final class Kernels implements AutoCloseable {
       Map.entry("moe_scatter", "moe_route.cu"),
       Map.entry("bf16_mxfp4w_moe_gemm", "moe_gemm.cu"),
       Map.entry("bf16_mxfp4w_moe_gemv", "moe_gemv.cu"),
+      Map.entry("bf16_mxfp4w_moe_gemv_r4", "moe_gemv.cu"),
+      Map.entry("bf16_mxfp4w_moe_gemv_r2", "moe_gemv.cu"),
+      Map.entry("bf16_mxfp4w_moe_gemv_r1", "moe_gemv.cu"),
       Map.entry("moe_combine", "moe_combine.cu"),
       Map.entry("sample_rows", "sampling.cu"),
       Map.entry("synthetic_fill", "synthetic.cu"));

@@ -65,7 +65,11 @@ class ExpertGemmPlanTest {
   @Test
   void kernelFollowsTheRowCountOnly() {
     ExpertGemmPlan one = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true);
-    assertEquals(ExpertGemmPlan.GEMV, one.kernel());
+    assertEquals("bf16_mxfp4w_moe_gemv_r1", one.kernel());
+    assertEquals(ExpertGemmPlan.gemvSharedBytes(2880, 1), one.sharedBytes());
+    assertEquals("bf16_mxfp4w_moe_gemv_r2", ExpertGemmPlan.of(2, 4, 32, 2880, 2880, true).kernel());
+    assertEquals("bf16_mxfp4w_moe_gemv_r4", ExpertGemmPlan.of(3, 4, 32, 2880, 2880, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(5, 4, 32, 2880, 2880, true).kernel());
     assertEquals(ExpertGemmPlan.GEMV_ROWS, one.tileM());
     assertEquals(1 + 4, one.maxTiles());
     assertEquals(180, one.featureBlocks(5760));
@@ -83,6 +87,7 @@ class ExpertGemmPlanTest {
     assertEquals(null, ExpertGemmPlan.forcedKernel("auto"));
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class, () -> ExpertGemmPlan.forcedKernel("fast"));
     assertTrue(ExpertGemmPlan.gemmSharedBytes(true) <= 227 * 1024, "gemm shared memory fits an H100/A100 block");
-    assertTrue(ExpertGemmPlan.gemvSharedBytes(2880) <= 227 * 1024 / 2, "two gemv blocks per SM");
+    assertTrue(ExpertGemmPlan.gemvSharedBytes(2880, 8) <= 227 * 1024 / 2, "two gemv blocks per SM");
+    assertTrue(ExpertGemmPlan.gemvSharedBytes(2880, 1) <= 227 * 1024 / 3, "three single-row gemv blocks per SM");
   }
 }
