@@ -206,7 +206,10 @@ static void run_case(const char* label, int heads, int kvHeads, int hd, std::vec
   CK(cudaMalloc(&dref, (size_t)T * qDim * 4));
   CK(cudaMalloc(&dout, (size_t)T * qDim * 2));
   CK(cudaMalloc(&doutLo, (size_t)T * qDim * 2));
-  CK(cudaMalloc(&dpart, (size_t)2 * TARGET_WARPS * 16 * (hd + 2) * 4));
+  // the split rule keeps partials under 2 * TARGET_WARPS * 16 rows; the forced 3 splits may need more
+  int tpw = group >= 16 ? 1 : 16 / group, wpi = (tile + tpw - 1) / tpw;
+  size_t partRows = std::max<size_t>((size_t)2 * TARGET_WARPS * 16, (size_t)3 * ((pre.size() / 3) * wpi + dec.size() / 3) * kvHeads * 16);
+  CK(cudaMalloc(&dpart, partRows * (hd + 2) * 4));
   QkvRopeArgs ra = {dqkv, dbias, dinv, dpos, dseq, dtable, dq, pool, T, heads, kvHeads, hd, PAGE, maxPages, layers, lot, 1.f};
   qkv_rope_store<<<T, 128>>>(ra);
   int nNew = (int)newTokens.size();
