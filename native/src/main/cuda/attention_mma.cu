@@ -18,7 +18,7 @@
 //   O = P V: S column n of n-tile nt stands for key 4(n/2) + 2nt + n%2 of the 16-key chunk, so the
 //     P A-fragment slots (2t, 2t+1, 2t+8, 2t+9) of a lane are keys 4t..4t+3, and the V^T B fragment
 //     is one 8-byte load V^T[d = 8j + g][4t..4t+3]. A 16-key chunk is one page, never crossing one.
-// The next chunk's page id, K and V are loaded while the current chunk is computed.
+// The next chunk's K and V are loaded while the current chunk is computed; page ids come 32 at a time.
 //
 // One warp = one task = up to 16 query rows of one kv head: tpw = 16/group consecutive tokens of a
 // work item x group heads (a decode token: group rows, padded to 16). Each lane owns rows g and g+8;
@@ -134,8 +134,12 @@ __device__ __forceinline__ void attention_mma_body(const AttentionArgs& a) {
   const long long kOff = (long long)kKey0 * kvDim + kvh * HD + t * (HD / 4);
   const long long vOff = 16LL * kvDim + (long long)(kvh * HD + g) * 16 + 4 * t;
 
+  // page ids of 32 chunks at a time, one per lane (chunks are loaded in order cb, cb+1, ...)
+  int pages = -1;
   auto load = [&](int c, unsigned (&kw)[2][KW], uint2 (&vw)[NJ], int& page) {
-    page = c < ce ? table[c] : -1;
+    int i = c - cb;
+    if ((i & 31) == 0) pages = c + lane < ce ? table[c + lane] : -1;
+    page = __shfl_sync(0xffffffffu, pages, i & 31);
     if (page < 0) return;
     const kv_t* base = layerBase + page * pageStride;
 #pragma unroll
@@ -295,32 +299,43 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma(AttentionArgs a)
 
 // Merges the splits of attention_mma: per row, M = max(sink, max_s m_s),
 //   out = sum_s exp(m_s - M) acc_s / (exp(sink - M) + sum_s exp(m_s - M) l_s)   (base 2 throughout).
-// Grid (numItems * warpsPerItem, kvHeads), 128 threads over (row, d). Bytes: splits * rows * (hd+2) * 4 read.
-extern "C" __global__ void __launch_bounds__(128) attention_combine(AttentionArgs a) {
+// Grid (numItems * warpsPerItem, kvHeads), 256 threads: warp w merges rows w and w + 8, first with
+// lanes over splits (weights), then with lanes over d (loads of 8 splits in flight per lane).
+// Bytes: splits * rows * (hd + 2) * 4 read, rows * hd * 2 (4 precise) written.
+#define AM_MAX_SPLITS 64
+extern "C" __global__ void __launch_bounds__(256) attention_combine(AttentionArgs a) {
+  __shared__ float weight[8][AM_MAX_SPLITS];
   const int task = blockIdx.x, kvh = blockIdx.y, hd = a.headDim;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   AmTask w;
   if (!am_task(a, task, w)) return;
-  const int tasks = a.numItems * a.warpsPerItem, qDim = a.heads * hd;
+  const int tasks = a.numItems * a.warpsPerItem, qDim = a.heads * hd, S = min(a.splits, AM_MAX_SPLITS);
   const long long splitStride = (long long)a.kvHeads * tasks * 16 * (hd + 2);
-  for (int idx = threadIdx.x; idx < 16 * hd; idx += blockDim.x) {
-    int r = idx / hd, d = idx % hd;
+  for (int r = warp; r < 16; r += 8) {
     int tok = r / w.group;
-    if (tok >= w.tokens) continue;
+    if (tok >= w.tokens) continue;  // warp-uniform
     int h = kvh * w.group + r % w.group;
     const float* rec = a.partials + (((long long)kvh * tasks + task) * 16 + r) * (hd + 2);
-    float sink = a.sinks[h] * AM_LOG2E, mf = sink;
-    for (int s = 0; s < a.splits; s++) mf = fmaxf(mf, rec[s * splitStride]);
-    float den = exp2f(sink - mf), num = 0.f;
-    for (int s = 0; s < a.splits; s++) {
-      const float* p = rec + s * splitStride;
-      float f = exp2f(p[0] - mf);
-      den += p[1] * f;
-      num += p[2 + d] * f;
+    float sink = a.sinks[h] * AM_LOG2E;
+    float m0 = lane < S ? rec[lane * splitStride] : AM_NEG_INF;
+    float m1 = lane + 32 < S ? rec[(lane + 32) * splitStride] : AM_NEG_INF;
+    float l0 = lane < S ? rec[lane * splitStride + 1] : 0.f;
+    float l1 = lane + 32 < S ? rec[(lane + 32) * splitStride + 1] : 0.f;
+    float mf = warp_max(fmaxf(sink, fmaxf(m0, m1)));
+    float w0 = exp2f(m0 - mf), w1 = exp2f(m1 - mf);
+    float inv = 1.f / (exp2f(sink - mf) + warp_sum(l0 * w0 + l1 * w1));
+    weight[warp][lane] = w0 * inv;
+    weight[warp][lane + 32] = w1 * inv;
+    __syncwarp();
+    long long o = (long long)(w.firstToken + tok) * qDim + h * hd;
+    for (int d = lane; d < hd; d += 32) {
+      float v = 0.f;
+#pragma unroll 8
+      for (int s = 0; s < S; s++) v += weight[warp][s] * rec[s * splitStride + 2 + d];
+      bf16 hi = f2bf(v);
+      a.out[o + d] = hi;
+      if (a.outLo) a.outLo[o + d] = f2bf(v - bf2f(hi));
     }
-    float v = num / den;
-    long long o = (long long)(w.firstToken + tok) * qDim + h * hd + d;
-    bf16 hi = f2bf(v);
-    a.out[o] = hi;
-    if (a.outLo) a.outLo[o] = f2bf(v - bf2f(hi));
+    __syncwarp();
   }
 }

@@ -102,11 +102,11 @@ struct Dev {
 
 // Launches one item list (decode or prefill) as CudaBackend does. kernel: 0 = mma, 1 = SIMT.
 // splitsOverride > 0 forces the split count. Returns the split count used.
-static int launch_attention(AttentionArgs a, int kernel, bool prefill, int tile, int splitsOverride) {
+static int launch_attention(AttentionArgs a, int kernel, bool prefill, int tile, int splitsOverride, cudaStream_t st = 0) {
   if (a.numItems == 0) return 0;
   if (kernel == 1) {
     dim3 grid(a.numItems, a.kvHeads);
-    if (prefill) attention_prefill<<<grid, 256>>>(a); else attention_decode<<<grid, 256>>>(a);
+    if (prefill) attention_prefill<<<grid, 256, 0, st>>>(a); else attention_decode<<<grid, 256, 0, st>>>(a);
     return 1;
   }
   int group = a.heads / a.kvHeads, tpw = group >= 16 ? 1 : 16 / group;
@@ -116,8 +116,8 @@ static int launch_attention(AttentionArgs a, int kernel, bool prefill, int tile,
   a.splits = splits;
   a.warpsPerItem = wpi;
   int wpb = std::min(4, tasks);
-  attention_mma<<<dim3((tasks + wpb - 1) / wpb, a.kvHeads, splits), 32 * wpb>>>(a);
-  if (splits > 1) attention_combine<<<dim3(tasks, a.kvHeads), 128>>>(a);
+  attention_mma<<<dim3((tasks + wpb - 1) / wpb, a.kvHeads, splits), 32 * wpb, 0, st>>>(a);
+  if (splits > 1) attention_combine<<<dim3(tasks, a.kvHeads), 256, 0, st>>>(a);
   return splits;
 }
 
@@ -268,7 +268,9 @@ static void run_case(const char* label, int heads, int kvHeads, int hd, std::vec
 }
 
 // Timing on random pools (no reference): n sequences of ctx keys each decoding one token.
-static void time_decode(int nSeq, int ctx, int window, const char* what) {
+__global__ void empty_kernel() {}
+
+static void time_decode(int nSeq, int ctx, int window, const char* what, std::vector<int> splitList = {0}) {
   const int heads = 64, kvHeads = 8, hd = 64, kvDim = kvHeads * hd, qDim = heads * hd, layers = 1;
   int pagesPer = (ctx + PAGE - 1) / PAGE, maxPages = pagesPer;
   size_t poolElems = (size_t)nSeq * pagesPer * layers * 2 * PAGE * kvDim;
@@ -289,7 +291,7 @@ static void time_decode(int nSeq, int ctx, int window, const char* what) {
   float* dpart;
   CK(cudaMalloc(&dout, (size_t)nSeq * qDim * 2));
   CK(cudaMalloc(&doutLo, (size_t)nSeq * qDim * 2));
-  CK(cudaMalloc(&dpart, (size_t)2 * TARGET_WARPS * 16 * (hd + 2) * 4));
+  CK(cudaMalloc(&dpart, std::max<size_t>((size_t)2 * TARGET_WARPS * 16, (size_t)128 * nSeq * kvHeads * 16) * (hd + 2) * 4));
   int keys = window > 0 ? std::min(window, ctx) : ctx;
   double bytes = (double)nSeq * kvHeads * keys * hd * 2 * sizeof(kv_t);
   cudaEvent_t e0, e1;
@@ -299,19 +301,34 @@ static void time_decode(int nSeq, int ctx, int window, const char* what) {
 #ifdef GPTOSS_KV_F32
     if (kernel == 0) continue;
 #endif
-    for (int precise = 0; precise < 2; precise++) {
+    for (int precise = 0; precise < 2; precise++)
+    for (int ov : splitList) {
+      if (kernel == 1 && ov != 0) continue;
       AttentionArgs a = {dq, pool, dtable, dsinks, dpos, ditems, dout, precise ? doutLo : nullptr, dpart, nSeq, heads,
                          kvHeads, hd, PAGE, maxPages, layers, 0, window, 0.125f, 1, 1};
       int splits = 0;
-      for (int i = 0; i < 3; i++) splits = launch_attention(a, kernel, false, 8, 0);
+      for (int i = 0; i < 3; i++) splits = launch_attention(a, kernel, false, 8, ov);
+      // 20 back-to-back layers captured in a CUDA graph: GPU time without host launch overhead
       const int iters = 20;
-      cudaEventRecord(e0);
-      for (int i = 0; i < iters; i++) launch_attention(a, kernel, false, 8, 0);
-      cudaEventRecord(e1);
+      cudaStream_t st;
+      CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+      cudaGraph_t graph;
+      cudaGraphExec_t exec;
+      CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+      for (int i = 0; i < iters; i++) launch_attention(a, kernel, false, 8, ov, st);
+      CK(cudaStreamEndCapture(st, &graph));
+      CK(cudaGraphInstantiate(&exec, graph, 0));
+      CK(cudaGraphLaunch(exec, st));
+      cudaEventRecord(e0, st);
+      CK(cudaGraphLaunch(exec, st));
+      cudaEventRecord(e1, st);
       CK(cudaEventSynchronize(e1));
       float ms;
       cudaEventElapsedTime(&ms, e0, e1);
       double us = ms * 1000.0 / iters;
+      cudaGraphExecDestroy(exec);
+      cudaGraphDestroy(graph);
+      cudaStreamDestroy(st);
       printf("TIMING attention_%s_%s %s: %d seqs x ctx %d window %d splits %d: %.1f us/layer, %.0f GB/s of KV read\n",
              kernel == 0 ? "mma" : "simt", precise ? "precise" : "fast", what, nSeq, ctx, window, splits, us,
              bytes / (us * 1e3));
@@ -344,8 +361,29 @@ int main() {
     }
   }
   time_decode(1024, 1536, 0, "batch-1024 decode");
-  time_decode(1, 2048, 0, "single-stream full");
-  time_decode(1, 2048, 128, "single-stream sliding");
+  time_decode(1, 2048, 0, "single-stream full", {0, 8, 16, 33, 64});
+  time_decode(1, 2048, 128, "single-stream sliding", {0, 2, 4});
+  {  // the floor: two empty launches per layer in the same kind of graph
+    cudaStream_t st;
+    CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+    cudaGraph_t graph;
+    cudaGraphExec_t exec;
+    CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+    for (int i = 0; i < 40; i++) empty_kernel<<<1, 32, 0, st>>>();
+    CK(cudaStreamEndCapture(st, &graph));
+    CK(cudaGraphInstantiate(&exec, graph, 0));
+    CK(cudaGraphLaunch(exec, st));
+    cudaEvent_t e0, e1;
+    cudaEventCreate(&e0);
+    cudaEventCreate(&e1);
+    cudaEventRecord(e0, st);
+    CK(cudaGraphLaunch(exec, st));
+    cudaEventRecord(e1, st);
+    CK(cudaEventSynchronize(e1));
+    float ms;
+    cudaEventElapsedTime(&ms, e0, e1);
+    printf("TIMING floor: two empty kernels in a graph: %.1f us/layer\n", ms * 1000.0 / 20);
+  }
   printf("KERNELCHECK attention %s (%d failing cases)\n", failures ? "FAIL" : "PASS", failures);
   return failures ? 1 : 0;
 }

@@ -339,7 +339,7 @@ public final class CudaBackend implements Backend {
         .i32(c.headDim()).i32(pageSize).i32(maxPages).i32(layersOfType).i32(lot).i32(window)
         .f32((float) (1.0 / Math.sqrt(c.headDim()))).i32(p.splits()).i32(p.warpsPerItem());
     k.launch(p.kernel(), p.gridX(), p.gridY(), p.gridZ(), p.block(), 0);
-    if (p.splits() > 1) k.launch("attention_combine", p.tasks(items), p.gridY(), 128);
+    if (p.splits() > 1) k.launch("attention_combine", p.tasks(items), p.gridY(), 256);
   }
 
   private long lo(long address) {
