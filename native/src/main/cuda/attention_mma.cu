@@ -29,6 +29,10 @@
 // writes (m, l, unnormalised acc[hd]) per row to partials and attention_combine merges the splits,
 // adds the sink and normalises. The host picks splits from the step's shape only (CudaBackend).
 //
+// Measured on an H100 (attention_check, CUDA graph, 64/8 heads of 64): batch 1,024 decode at context
+// 1,536: 1.13 ms per layer = 2.84 TB/s of K/V (the SIMT kernel: 5.3 ms, 0.6 TB/s); one sequence at
+// context 2,048: ~11 us per full layer with 16-33 splits (SIMT: 235 us), 7.4 us per sliding layer.
+//
 // Bytes: each task reads K and V of its keys once, 2 * keys * hd * 2 bytes (prefill tasks of one item
 // share them through L2), plus q (16 * hd * 4) and out; decode at batch 1,024, context 1,536, 8 kv
 // heads of 64: 1024 * 8 * 1536 * 256 B = 3.2 GB per layer, memory-bound (H100 ~3.35 TB/s ~ 1 ms).

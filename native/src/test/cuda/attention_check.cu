@@ -22,7 +22,7 @@
 #define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e_), __FILE__, __LINE__); exit(1); } } while (0)
 
 static const int PAGE = 16;
-static const int TARGET_WARPS = 264;  // as CudaBackend.ATTENTION_TARGET_WARPS
+static const int TARGET_WARPS = 132;  // as AttentionPlan.TARGET_WARPS
 static const int MAX_SPLITS = 64;
 
 // Host split rule: the same as CudaBackend.attentionSplits (shape only).
