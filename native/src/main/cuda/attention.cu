@@ -6,6 +6,11 @@
 //   out = sum_j exp(s_j - m) v_j / (exp(sink_h - m) + sum_j exp(s_j - m))
 // The sink is one extra softmax column that is dropped before multiplying by V.
 //
+// KV page layout (shared with rope.cu): [page][layerOfType][k|v]; K part [slot][kvDim], V part
+// transposed [kvHead][headDim][slot] (for the tensor-core kernel, attention_mma.cu, which is used for
+// bf16 K/V, head_dim 16/32/64 and 16-token pages). This SIMT kernel is its slow twin and the path
+// for float32 K/V and other head dims.
+//
 // One block per (work item, kv head). A work item is a run of consecutive query tokens of one
 // sequence; its rows are (token, head of the group). K and V are staged in shared memory 32 keys
 // at a time and shared by every row of the block; each warp keeps an online softmax for its rows,
@@ -79,7 +84,14 @@ __device__ __forceinline__ void paged_attention(const AttentionArgs& a) {
           if (page >= 0) {
             long long off = page * pageStride + layerBase + (long long)(key % a.pageSize) * kvDim + kvh * hd + d2;
             pk[q] = *(const kv_pair*)(a.kvPool + off);
-            pv[q] = *(const kv_pair*)(a.kvPool + off + (long long)a.pageSize * kvDim);
+            // V is stored transposed in its page: [kvHead][headDim][slot]
+            const kv_t* vt = a.kvPool + page * pageStride + layerBase + (long long)a.pageSize * kvDim
+                + (long long)(kvh * hd + d2) * a.pageSize + key % a.pageSize;
+#ifdef GPTOSS_KV_F32
+            pv[q] = make_float2(vt[0], vt[a.pageSize]);
+#else
+            pv[q] = (unsigned)vt[0] | ((unsigned)vt[a.pageSize] << 16);
+#endif
           }
         }
       }

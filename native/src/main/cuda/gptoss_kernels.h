@@ -71,7 +71,7 @@ struct QkvRopeArgs {
   const int* tokenSeq;   // [T] sequence of each token
   const int* pageTable;  // [numSeqs, maxPages] page ids of this attention type (-1 unmapped)
   float* q;              // [T, heads * headDim] rotated queries, written
-  kv_t* kvPool;          // pages [page][layerOfType][k|v][slot][kvDim]
+  kv_t* kvPool;          // pages [page][layerOfType][k|v]: K [slot][kvDim], V transposed [kvHead][headDim][slot]
   int numTokens;
   int heads;
   int kvHeads;
@@ -93,6 +93,7 @@ struct AttentionArgs {
   const int* items;      // [numItems, 3]: sequence, first token, token count (consecutive positions)
   bf16* out;             // [T, heads * headDim]
   bf16* outLo;           // [T, heads * headDim] low part, or null
+  float* partials;       // attention_mma with splits > 1: [splits, kvHeads, tasks, 16 rows, headDim + 2]
   int numItems;
   int heads;
   int kvHeads;
@@ -103,6 +104,8 @@ struct AttentionArgs {
   int layerOfType;
   int window;            // sliding window in tokens, 0 for full attention
   float scale;           // 1 / sqrt(headDim)
+  int splits;            // attention_mma: key-range splits (1: no partials, output written directly)
+  int warpsPerItem;      // attention_mma: warps (16-row tasks) per work item
 };
 
 // ---- moe_route.cu ----

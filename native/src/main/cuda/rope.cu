@@ -2,7 +2,7 @@
 //   (a, b) = (x[i], x[i + d/2]);  x[i] = a cos - b sin;  x[i + d/2] = b cos + a sin
 //   with angle = position * invFreq[i], cos and sin scaled by attentionFactor (as YarnRope.java).
 // q goes to a float buffer; k and v are stored as kv_t (bf16, or float32 with GPTOSS_KV_F32) into the
-// token's KV page.
+// token's KV page: K at [slot][kvDim], V transposed at [kvHead][headDim][slot] (see attention_mma.cu).
 // Bytes per token: (Q + 2K)*4 read, Q*4 + 2K*2 written; ~6 flops per rotated pair.
 #include "gptoss_kernels.h"
 
@@ -22,7 +22,7 @@ extern "C" __global__ void qkv_rope_store(QkvRopeArgs a) {
   if (page >= 0) {
     long long base = (((long long)page * a.layers + a.layerOfType) * 2) * a.pageSize * kvDim;
     kdst = a.kvPool + base + (long long)slot * kvDim;
-    vdst = a.kvPool + base + (long long)a.pageSize * kvDim + (long long)slot * kvDim;
+    vdst = a.kvPool + base + (long long)a.pageSize * kvDim + slot;
   }
   // rotated pairs: heads + kvHeads heads, half pairs each
   int pairs = (a.heads + a.kvHeads) * half;
@@ -48,6 +48,6 @@ extern "C" __global__ void qkv_rope_store(QkvRopeArgs a) {
     }
   }
   if (vdst) {
-    for (int i = threadIdx.x; i < kvDim; i += blockDim.x) vdst[i] = to_kv(src[qDim + kvDim + i] + a.bias[qDim + kvDim + i]);
+    for (int i = threadIdx.x; i < kvDim; i += blockDim.x) vdst[(long long)i * a.pageSize] = to_kv(src[qDim + kvDim + i] + a.bias[qDim + kvDim + i]);
   }
 }

@@ -67,6 +67,8 @@ public final class CudaBackend implements Backend {
   private DeviceArena kvArena;
   private long fullPool, slidingPool;
   private int fullPages, slidingPages, pageSize;
+  /** attention_mma.cu (bf16 K/V, head_dim 16/32/64, 16-token pages), else attention.cu. */
+  private boolean tensorCoreAttention;
   private IntPointer metaHost;
   private long metaHostInts;
   private DeviceArena metaDev;
@@ -206,6 +208,12 @@ public final class CudaBackend implements Backend {
     fullPages = spec.fullPages();
     slidingPages = spec.slidingPages();
     pageSize = spec.pageSize();
+    tensorCoreAttention = AttentionPlan.tensorCores(kvFormat, c.headDim(), pageSize);
+    // Zeroed once: slots past a sequence's end are read (and masked) by the tensor-core kernel, and a
+    // NaN left in fresh memory would survive the zero softmax weight.
+    if (fullBytes > 0) check(cudaMemsetAsync(dev(fullPool), 0, fullBytes, stream), "cudaMemsetAsync(full KV pages)");
+    if (slidingBytes > 0) check(cudaMemsetAsync(dev(slidingPool), 0, slidingBytes, stream), "cudaMemsetAsync(sliding KV pages)");
+    check(cudaStreamSynchronize(stream), "cudaStreamSynchronize(KV pages zeroed)");
   }
 
   /**
@@ -325,9 +333,9 @@ public final class CudaBackend implements Backend {
           .i32(layersOfType).i32(lot).f32(attentionFactor);
       k.launch("qkv_rope_store", T, 1, 128);
       prof(sliding ? "attention sliding" : "attention full");
-      attention("attention_prefill", md.offPrefillItems, md.numPrefillItems, meta, w, pool, table, positions, md.maxPages,
+      attention(true, md.offPrefillItems, md.numPrefillItems, meta, w, pool, table, positions, md.maxPages,
           layersOfType, lot, sliding);
-      attention("attention_decode", md.offDecodeItems, md.numDecodeItems, meta, w, pool, table, positions, md.maxPages,
+      attention(false, md.offDecodeItems, md.numDecodeItems, meta, w, pool, table, positions, md.maxPages,
           layersOfType, lot, sliding);
       prof("o gemm+norm");
       gemm(ws.attn, lo(ws.attnLo), w.wo(), ws.tmp, T, H, Q);
@@ -374,13 +382,19 @@ public final class CudaBackend implements Backend {
     return profiler == null ? "" : profiler.report();
   }
 
-  private void attention(String kernel, int off, int items, long meta, DeviceModel.Layer w, long pool, long table,
+  /** One item list's attention (see AttentionPlan): attention_mma (+ attention_combine when split), or the SIMT kernel. */
+  private void attention(boolean prefill, int off, int items, long meta, DeviceModel.Layer w, long pool, long table,
       long positions, int maxPages, int layersOfType, int lot, boolean sliding) {
     if (items == 0) return;
+    int window = sliding ? c.slidingWindow() : 0;
+    AttentionPlan p = AttentionPlan.of(tensorCoreAttention, prefill, items, prefillTile, c.numAttentionHeads(),
+        c.numKeyValueHeads(), maxPages, window);
     k.args.reset().ptr(ws.q).ptr(pool).ptr(table).ptr(w.sinks()).ptr(positions).ptr(meta + 4L * off).ptr(ws.attn)
-        .ptr(lo(ws.attnLo)).i32(items).i32(c.numAttentionHeads()).i32(c.numKeyValueHeads()).i32(c.headDim()).i32(pageSize).i32(maxPages)
-        .i32(layersOfType).i32(lot).i32(sliding ? c.slidingWindow() : 0).f32((float) (1.0 / Math.sqrt(c.headDim())));
-    k.launch(kernel, items, c.numKeyValueHeads(), 256);
+        .ptr(lo(ws.attnLo)).ptr(ws.attnPartials).i32(items).i32(c.numAttentionHeads()).i32(c.numKeyValueHeads())
+        .i32(c.headDim()).i32(pageSize).i32(maxPages).i32(layersOfType).i32(lot).i32(window)
+        .f32((float) (1.0 / Math.sqrt(c.headDim()))).i32(p.splits()).i32(p.warpsPerItem());
+    k.launch(p.kernel(), p.gridX(), p.gridY(), p.gridZ(), p.block(), 0);
+    if (p.splits() > 1) k.launch("attention_combine", p.tasks(items), p.gridY(), 256);
   }
 
   private long lo(long address) {
@@ -484,7 +498,7 @@ public final class CudaBackend implements Backend {
     final int tokens, rows;
     final DeviceArena arena;
     final long x, h, qkv, q, attn, tmp, routerLogits, expertIds, expertWeights, counts, cursor, tiles, numTiles, assign,
-        act, y, hn, logits, sampled, hLo, attnLo, actLo, hnLo;
+        act, y, hn, logits, sampled, hLo, attnLo, actLo, hnLo, attnPartials;
 
     static long bytes(ModelConfig c, int t, int r) {
       long[] sizes = sizes(c, t, r);
@@ -498,7 +512,8 @@ public final class CudaBackend implements Backend {
           I = c.intermediateSize(), V = c.vocabSize();
       return new long[] {t * H * 4, t * H * 2, t * (Q + 2 * KV) * 4, t * Q * 4, t * Q * 2, t * H * 4, t * E * 4, t * k * 4,
           t * k * 4, E * 4, E * 4, 3L * ExpertGemmPlan.maxTilesAnyKernel((int) t, (int) k, (int) E) * 4, 4, t * k * 4,
-          t * k * I * 2, t * k * H * 4, r * H * 2, r * V * 4, r * 4, t * H * 2, t * Q * 2, t * k * I * 2, r * H * 2};
+          t * k * I * 2, t * k * H * 4, r * H * 2, r * V * 4, r * 4, t * H * 2, t * Q * 2, t * k * I * 2, r * H * 2,
+          AttentionPlan.partialFloats(c.headDim()) * 4};
     }
 
     Workspace(ModelConfig c, int t, int r) {
@@ -532,6 +547,7 @@ public final class CudaBackend implements Backend {
       attnLo = arena.alloc(s[i++]);
       actLo = arena.alloc(s[i++]);
       hnLo = arena.alloc(s[i++]);
+      attnPartials = arena.alloc(s[i++]); // split-K partials of attention_mma: bounded by AttentionPlan, not by t
     }
 
     @Override

@@ -19,6 +19,8 @@ final class Kernels implements AutoCloseable {
       Map.entry("qkv_rope_store", "rope.cu"),
       Map.entry("attention_prefill", "attention.cu"),
       Map.entry("attention_decode", "attention.cu"),
+      Map.entry("attention_mma", "attention_mma.cu"),
+      Map.entry("attention_combine", "attention_mma.cu"),
       Map.entry("moe_topk", "moe_route.cu"),
       Map.entry("moe_group", "moe_route.cu"),
       Map.entry("moe_scatter", "moe_route.cu"),
@@ -75,9 +77,13 @@ final class Kernels implements AutoCloseable {
   }
 
   void launch(String name, int gridX, int gridY, int block, int sharedBytes) {
-    if (gridX <= 0 || gridY <= 0) return;
-    checkDrv(cuLaunchKernel(function(name), gridX, gridY, 1, block, 1, 1, sharedBytes, stream, args.params(), null),
-        "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + ")");
+    launch(name, gridX, gridY, 1, block, sharedBytes);
+  }
+
+  void launch(String name, int gridX, int gridY, int gridZ, int block, int sharedBytes) {
+    if (gridX <= 0 || gridY <= 0 || gridZ <= 0) return;
+    checkDrv(cuLaunchKernel(function(name), gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, args.params(), null),
+        "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + "x" + gridZ + ")");
     launches++;
   }
 
