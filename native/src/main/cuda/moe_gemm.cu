@@ -30,7 +30,7 @@
 #define BK 64
 #define LDA (BK + 8)
 #define LDB 48
-#define STAGES 4   // cp.async ring depth of the production kernel (template parameter ST_)
+#define STAGES 3   // cp.async ring depth of the production kernel (template parameter ST_)
 #define B_STAGE (BN * LDB)
 #define S_STAGE (2 * BN)
 #define BDQ_BYTES (2 * BN * LDA * 2)
@@ -180,8 +180,10 @@ __device__ __forceinline__ void moe_gemm_tile(const MoeGemmArgs& a) {
     const bf16* At = As + stage * (A_STAGE / 2);
     const bf16* AtLo = AsLo + stage * (A_STAGE / 2);
     const bf16* Bt = Bdq + (s & 1) * (BN * LDA);
+    // A warp whose 32 rows all lie past the tile's end (an expert's last, partly filled tile) has
+    // no products to do; it still shares the unpacking and the barriers.
 #pragma unroll
-    for (int kk = 0; kk < 4; kk++) {
+    for (int kk = 0; kk < 4 && wm < r1 - r0; kk++) {
       const int kc = kk * 16;
       unsigned af[2][4];
 #pragma unroll
@@ -242,4 +244,7 @@ __device__ __forceinline__ void moe_gemm_tile(const MoeGemmArgs& a) {
   }
 }
 
-extern "C" __global__ void __launch_bounds__(256) bf16_mxfp4w_moe_gemm(MoeGemmArgs a) { moe_gemm_tile<BM, STAGES>(a); }
+// 3 stages and at most 128 registers: two blocks per SM in fast mode (111 KB of shared memory each),
+// which measured 23-25% faster than 4 stages and one block (H100, moe_check: decode at batch 1,024
+// 1.30 vs 1.68 ms per layer, a 9,216-token prefill step 8.0 vs 10.6 ms per layer).
+extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemm(MoeGemmArgs a) { moe_gemm_tile<BM, STAGES>(a); }

@@ -18,7 +18,7 @@
 
 // Other shapes of the gemm template, timed to choose the next production shape (not used by the runtime).
 extern "C" __global__ void __launch_bounds__(256, 2) gemm_m64(MoeGemmArgs a) { moe_gemm_tile<64, 4>(a); }
-extern "C" __global__ void __launch_bounds__(256, 2) gemm_s3(MoeGemmArgs a) { moe_gemm_tile<128, 3>(a); }
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_s3(MoeGemmArgs a) { moe_gemm_tile<64, 3>(a); }
 
 #define CK(x)                                                                           \
   do {                                                                                  \
@@ -211,7 +211,7 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
   } else if (kind == GEMM_M64) {
     gemm_m64<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, MOE_GEMM_SMEM_T(64, 4, a.aLo != nullptr)>>>(a);
   } else if (kind == GEMM_S3) {
-    gemm_s3<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, MOE_GEMM_SMEM_T(128, 3, a.aLo != nullptr)>>>(a);
+    gemm_s3<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, MOE_GEMM_SMEM_T(64, 3, a.aLo != nullptr)>>>(a);
   } else if (kind == GEMM_V0) {
     int smem = MOE_GEMM_V0_SMEM(a.aLo != nullptr);
     bf16_mxfp4w_moe_gemm_v0<<<dim3(d.maxTiles, (a.N + BN_v0 - 1) / BN_v0), 256, smem>>>(a);
@@ -226,10 +226,10 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
 }
 
 static const char* kname(Kernel k) {
-  const char* names[] = {"gemm", "gemv", "gemm_old", "gemm_bm64", "gemm_3stage"};
+  const char* names[] = {"gemm", "gemv", "gemm_old", "gemm_bm64", "gemm_bm64_3stage"};
   return names[k];
 }
-static int tile_rows(Kernel k) { return k == GEMV ? GV_ROWS : k == GEMM_M64 ? 64 : BM; }
+static int tile_rows(Kernel k) { return k == GEMV ? GV_ROWS : (k == GEMM_M64 || k == GEMM_S3) ? 64 : BM; }
 
 // Inputs of one mode: A rows (hi, lo) and the outputs.
 struct Case {
@@ -428,7 +428,7 @@ int main(int argc, char** argv) {
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM(true)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm_v0, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_V0_SMEM(true)));
   CK(cudaFuncSetAttribute(gemm_m64, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM_T(64, 4, true)));
-  CK(cudaFuncSetAttribute(gemm_s3, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM_T(128, 3, true)));
+  CK(cudaFuncSetAttribute(gemm_s3, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM_T(64, 3, true)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM(2880)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv_r4, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM_R(2880, 4)));
   CK(cudaMalloc(&l2flush, L2FLUSH_BYTES));

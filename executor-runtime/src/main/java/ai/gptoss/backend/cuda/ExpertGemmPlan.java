@@ -28,22 +28,18 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes) {
   /** Output features per block: BN in moe_gemm.cu, GV_FB in moe_gemv.cu. */
   static final int GEMM_FEATURES = 128, GEMV_FEATURES = 32;
   /**
-   * Largest T * topK that takes the gemv: 512 rows (128 tokens at top-4). NOT YET MEASURED (written
-   * without a GPU): an estimate from the two kernels' costs per layer at gpt-oss-20b shapes. The
-   * gemm's time hardly depends on the row count below ~128 rows per expert (every non-empty expert
-   * costs a full 128-row tile: the old kernel took ~2.2 ms per layer at 4,096 rows over 32 experts);
-   * the gemv streams the weights once per 8-row tile and then pays CUDA-core FMAs, 2 * rows * 8640
-   * * 2880 flops per layer, about 0.6 ms at 512 rows if it reaches ~40 TFLOP/s. Set this from the
-   * "both products" lines of moe_check.cu (T = 1 .. 1,024): the largest T * 4 where gemv < gemm.
+   * Largest T * topK that takes the gemv: 128 rows (32 tokens at top-4). Measured with moe_check.cu
+   * on an H100 (gpt-oss-20b shapes, both products per layer, fast): T=32 gemv 630 us vs gemm 803 us
+   * (3 stages); T=64 gemv 1,030 us vs gemm 811 us.
    */
-  static final int GEMV_MAX_ASSIGNMENTS = 512;
+  static final int GEMV_MAX_ASSIGNMENTS = 128;
 
   /**
-   * Dynamic shared memory of the gemm (MOE_GEMM_SMEM in moe_gemm.cu): 4 stages of A [128][72] bf16
+   * Dynamic shared memory of the gemm (MOE_GEMM_SMEM in moe_gemm.cu): 3 stages of A [128][72] bf16
    * (twice with the low part), nibbles [128][48] and scales [2][128], plus two unpacked [128][72] bf16 tiles.
    */
   static int gemmSharedBytes(boolean precise) {
-    return 4 * ((precise ? 2 : 1) * GEMM_ROWS * 72 * 2 + 128 * 48 + 2 * 128) + 2 * 128 * 72 * 2;
+    return 3 * ((precise ? 2 : 1) * GEMM_ROWS * 72 * 2 + 128 * 48 + 2 * 128) + 2 * 128 * 72 * 2;
   }
 
   /** MOE_GEMV_SMEM_R in moe_gemv.cu: the scales [K/32][32] (padded to 16 bytes), then A as float [rows][K/32][36]. */

@@ -28,7 +28,7 @@ class ExpertGemmPlanTest {
   void constantsMatchTheKernels() throws IOException {
     assertEquals(define("moe_gemm.cu", "BM"), ExpertGemmPlan.GEMM_ROWS);
     assertEquals(define("moe_gemm.cu", "BN"), ExpertGemmPlan.GEMM_FEATURES);
-    assertEquals(define("moe_gemm.cu", "STAGES"), 4, "gemmSharedBytes assumes 4 stages");
+    assertEquals(define("moe_gemm.cu", "STAGES"), 3, "gemmSharedBytes assumes 3 stages");
     assertEquals(define("moe_gemm.cu", "LDB"), 48);
     assertEquals(define("moe_gemm.cu", "BK") + 8, 72, "gemmSharedBytes assumes rows of BK + 8");
     assertEquals(define("moe_gemv.cu", "GV_ROWS"), ExpertGemmPlan.GEMV_ROWS);
