@@ -43,18 +43,9 @@ __device__ __forceinline__ void moe_gemv(const MoeGemmArgs& a) {
   const int nw = n0 + warp * GV_FEAT;  // this warp's first feature
   // the warp's features are consecutive rows of [E, N, K/32] blocks (N is a multiple of GV_FEAT)
   const uint4* wp = (const uint4*)(a.blocks + ((long long)e * a.N + min(nw, a.N - GV_FEAT)) * nb * 16);
-  // Iterations (32 blocks of K each) whose weights are all requested before the staging: 3 covers
-  // K = 2,880 in one round trip for the small variants; the 8-row one has no registers to spare
-  // and fetches one iteration ahead.
-  constexpr int PRE = ROWS <= 2 ? 3 : 1;
-  uint4 wv[PRE][GV_FEAT];
+  uint4 cur[GV_FEAT], nxt[GV_FEAT];
 #pragma unroll
-  for (int p = 0; p < PRE; p++)
-#pragma unroll
-    for (int f = 0; f < GV_FEAT; f++) {
-      const int b = lane + 32 * p;
-      wv[p][f] = b < nb && nw < a.N ? __ldg(wp + f * nb + b) : make_uint4(0, 0, 0, 0);
-    }
+  for (int f = 0; f < GV_FEAT; f++) cur[f] = lane < nb && nw < a.N ? __ldg(wp + f * nb + lane) : make_uint4(0, 0, 0, 0);
   u8* Ss = smem;
   float* As = (float*)(smem + ((nb * GV_FB + 15) & ~15));
   if (tid < ROWS) rowDst[tid] = tid < R ? a.assign[r0 + tid] : -1;
@@ -88,63 +79,41 @@ __device__ __forceinline__ void moe_gemv(const MoeGemmArgs& a) {
   for (int f = 0; f < GV_FEAT; f++)
 #pragma unroll
     for (int r = 0; r < ROWS; r++) acc[f][r] = 0.f;
-  // One 32-value block b of K for the warp's features: unpack, multiply with every row of the tile.
-  auto block = [&](int b, const uint4 (&wb)[GV_FEAT]) {
-    unsigned sc2[GV_FEAT];
-#pragma unroll
-    for (int f = 0; f < GV_FEAT; f++) sc2[f] = mxfp4_scale2(Ss[b * GV_FB + warp * GV_FEAT + f]);
-#pragma unroll
-    for (int q = 0; q < 4; q++) {  // word q: k = 32b + 8q .. +7
-      float w[GV_FEAT][8];
-#pragma unroll
-      for (int f = 0; f < GV_FEAT; f++) {
-        const unsigned word = q == 0 ? wb[f].x : q == 1 ? wb[f].y : q == 2 ? wb[f].z : wb[f].w;
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-          unsigned p = mxfp4_pair(word, j, sc2[f]);
-          w[f][2 * j] = __uint_as_float(p << 16);
-          w[f][2 * j + 1] = __uint_as_float(p & 0xffff0000u);
-        }
-      }
-#pragma unroll
-      for (int r = 0; r < ROWS; r++) {
-        if (r < R) {
-          const float4* ap = (const float4*)(As + (r * nb + b) * GV_BLK + q * 8);
-          float4 x0 = ap[0], x1 = ap[1];
-          const float x[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
-#pragma unroll
-          for (int f = 0; f < GV_FEAT; f++)
-#pragma unroll
-            for (int j = 0; j < 8; j++) acc[f][r] = fmaf(w[f][j], x[j], acc[f][r]);
-        }
-      }
-    }
-  };
   if (nw < a.N) {
-    if constexpr (PRE > 1) {
-      for (int g0 = 0; g0 < nb; g0 += 32 * PRE) {
-        if (g0 > 0) {
+    for (int b = lane; b < nb; b += 32) {
 #pragma unroll
-          for (int p = 0; p < PRE; p++)
+      for (int f = 0; f < GV_FEAT; f++) nxt[f] = b + 32 < nb ? __ldg(wp + f * nb + b + 32) : make_uint4(0, 0, 0, 0);
+      unsigned sc2[GV_FEAT];
 #pragma unroll
-            for (int f = 0; f < GV_FEAT; f++) {
-              const int b = g0 + lane + 32 * p;
-              wv[p][f] = b < nb ? __ldg(wp + f * nb + b) : make_uint4(0, 0, 0, 0);
-            }
+      for (int f = 0; f < GV_FEAT; f++) sc2[f] = mxfp4_scale2(Ss[b * GV_FB + warp * GV_FEAT + f]);
+#pragma unroll
+      for (int q = 0; q < 4; q++) {  // word q: k = 32b + 8q .. +7
+        float w[GV_FEAT][8];
+#pragma unroll
+        for (int f = 0; f < GV_FEAT; f++) {
+          const unsigned word = q == 0 ? cur[f].x : q == 1 ? cur[f].y : q == 2 ? cur[f].z : cur[f].w;
+#pragma unroll
+          for (int j = 0; j < 4; j++) {
+            unsigned p = mxfp4_pair(word, j, sc2[f]);
+            w[f][2 * j] = __uint_as_float(p << 16);
+            w[f][2 * j + 1] = __uint_as_float(p & 0xffff0000u);
+          }
         }
 #pragma unroll
-        for (int p = 0; p < PRE; p++)
-          if (g0 + lane + 32 * p < nb) block(g0 + lane + 32 * p, wv[p]);
-      }
-    } else {
-      uint4 nxt[GV_FEAT];
-      for (int b = lane; b < nb; b += 32) {
+        for (int r = 0; r < ROWS; r++) {
+          if (r < R) {
+            const float4* ap = (const float4*)(As + (r * nb + b) * GV_BLK + q * 8);
+            float4 x0 = ap[0], x1 = ap[1];
+            const float x[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
 #pragma unroll
-        for (int f = 0; f < GV_FEAT; f++) nxt[f] = b + 32 < nb ? __ldg(wp + f * nb + b + 32) : make_uint4(0, 0, 0, 0);
-        block(b, wv[0]);
+            for (int f = 0; f < GV_FEAT; f++)
 #pragma unroll
-        for (int f = 0; f < GV_FEAT; f++) wv[0][f] = nxt[f];
+              for (int j = 0; j < 8; j++) acc[f][r] = fmaf(w[f][j], x[j], acc[f][r]);
+          }
+        }
       }
+#pragma unroll
+      for (int f = 0; f < GV_FEAT; f++) cur[f] = nxt[f];
     }
   }
   // reduce over lanes; lane r keeps row r's GV_FEAT sums
@@ -187,5 +156,5 @@ __device__ __forceinline__ void moe_gemv(const MoeGemmArgs& a) {
 
 extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv(MoeGemmArgs a) { moe_gemv<GV_ROWS>(a); }
 extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv_r4(MoeGemmArgs a) { moe_gemv<4>(a); }
-extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv_r2(MoeGemmArgs a) { moe_gemv<2>(a); }
+extern "C" __global__ void __launch_bounds__(256, 3) bf16_mxfp4w_moe_gemv_r2(MoeGemmArgs a) { moe_gemv<2>(a); }
 extern "C" __global__ void __launch_bounds__(256, 3) bf16_mxfp4w_moe_gemv_r1(MoeGemmArgs a) { moe_gemv<1>(a); }
