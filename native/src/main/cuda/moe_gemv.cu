@@ -49,9 +49,12 @@ __device__ __forceinline__ void moe_gemv(const MoeGemmArgs& a) {
   u8* Ss = smem;
   float* As = (float*)(smem + ((nb * GV_FB + 15) & ~15));
   if (tid < ROWS) rowDst[tid] = tid < R ? a.assign[r0 + tid] : -1;
-  for (int i = tid; i < nb * GV_FB; i += 256) {
-    int blk = i / GV_FB, f = i % GV_FB;
-    Ss[i] = n0 + f < a.N ? a.scalesT[((long long)e * nb + blk) * a.N + n0 + f] : 127;
+  // The block's scales, 16 at a time (N is a multiple of 16, so a half block past N is whole).
+  for (int i = tid; i < nb * (GV_FB / 16); i += 256) {
+    int blk = i / (GV_FB / 16), f = (i % (GV_FB / 16)) * 16;
+    uint4 v = make_uint4(0x7f7f7f7fu, 0x7f7f7f7fu, 0x7f7f7f7fu, 0x7f7f7f7fu);
+    if (n0 + f < a.N) v = __ldg((const uint4*)(a.scalesT + ((long long)e * nb + blk) * a.N + n0 + f));
+    *(uint4*)(Ss + blk * GV_FB + f) = v;
   }
   __syncthreads();
   const int k8 = a.K / 8;
