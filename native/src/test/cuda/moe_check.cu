@@ -438,12 +438,14 @@ int main(int argc, char** argv) {
   check_unpack();
 
   const int H = 2880, I2 = 5760, topK = 4;
+  // MOE_CHECK_TIMING=NAME[,NAME]: only the timings of those shapes (e.g. under ncu); else everything.
+  const char* only = getenv("MOE_CHECK_TIMING");
   // ---- correctness ----
   struct Shape {
     const char* name;
     int E, K, N;
   };
-  for (int big = 0; big < 2; big++) {
+  for (int big = 0; big < 2 && !only; big++) {
     Shape sh = big ? Shape{"20b", 32, H, I2} : Shape{"tiny", 8, 64, 128};
     Experts gu = make_experts(sh.E, sh.K, sh.N, rng);
     Experts dn = make_experts(sh.E, sh.N / 2, sh.K, rng);  // down: K = N/2 of gate_up, N = hidden
@@ -478,7 +480,7 @@ int main(int argc, char** argv) {
     free_experts(dn);
   }
   // decode batch 1,024 (both kernels) for correctness at the full shape
-  {
+  if (!only) {
     Experts gu = make_experts(32, H, I2, rng), dn = make_experts(32, H, H, rng);
     Routing r = make_routing(random_counts(1024, 32, topK, rng), topK, rng);
     for (int mode = 0; mode < 2; mode++) {
@@ -505,6 +507,7 @@ int main(int argc, char** argv) {
                                   {"T=256", 256, true, true},        {"T=512", 512, true, true},
                                   {"decode-1024", 1024, true, true}, {"prefill-9216", 9216, true, false}};
     for (const TimingShape& s : shapes) {
+      if (only && !strstr(only, s.name)) continue;
       std::vector<int> counts(32, 0);
       if (s.T == 1)
         for (int j = 0; j < topK; j++) counts[j * 8] = 1;
