@@ -480,10 +480,10 @@ int main(int argc, char** argv) {
     free_experts(dn);
   }
   // decode batch 1,024 (both kernels) for correctness at the full shape
-  if (!only) {
+  {
     Experts gu = make_experts(32, H, I2, rng), dn = make_experts(32, H, H, rng);
     Routing r = make_routing(random_counts(1024, 32, topK, rng), topK, rng);
-    for (int mode = 0; mode < 2; mode++) {
+    for (int mode = 0; mode < 2 && !only; mode++) {
       const Experts& x = mode == 0 ? gu : dn;
       Case c = make_case(mode, r, x.K, x.N, rng);
       for (int p = 0; p < 2; p++) {
