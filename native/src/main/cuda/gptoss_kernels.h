@@ -156,7 +156,7 @@ struct MoeGemmArgs {
   float limit;           // swiglu_limit
 };
 
-// MXFP4 -> bf16 in registers (moe_gemm.cu, moe_gemv.cu). Byte j of a 32-bit word of nibbles holds
+// MXFP4 -> bf16 in registers (the 8-row moe_gemv; moe_check.cu compares it with mxfp4_word). Byte j of a 32-bit word of nibbles holds
 // two consecutive k values, the low nibble first (the checkpoint's order). One multiply moves the
 // nibbles into place: the E2M1 bits (sign s, exponent e1 e0, mantissa m) land at bf16 bits 15, 8..7, 6,
 // so the bf16 value is exactly E2M1 x 2^-126 (e = 0 codes are the subnormals 0 and 0.5 x 2^-126).
@@ -181,6 +181,43 @@ __device__ __forceinline__ unsigned mxfp4_scale2(unsigned s) { return (s << 7) |
 // Byte j of w -> bf16x2 of (E2M1 x 2^(s - 127)) for k = 2j, 2j+1: exact for s in [2, 252].
 __device__ __forceinline__ unsigned mxfp4_pair(unsigned w, int j, unsigned scale2) {
   return bf16x2_mul(bf16x2_mul(mxfp4_pair_raw(w, j), MXFP4_2P126), scale2);
+}
+
+// The same values through byte-permute lookups, the block scale folded into the tables: fewer
+// instructions per value (about 2.6 against 3.75), no subnormals. mxfp4_lut(s) builds the bf16 bits
+// of the 8 magnitudes 0, 0.5, 1, 1.5, 2, 3, 4, 6 times 2^(s - 127) (code 0 stays +0) as four
+// byte tables; mxfp4_word(w, lut, out) turns a 32-bit word of 8 nibbles into 4 bf16x2 registers,
+// out[j] = values 2j (low half) and 2j+1, as mxfp4_pair(w, j, .). Exact for s in [2, 252]: every
+// scaled magnitude is a normal bf16 and the integer add of (s - 127) << 7 to the exponent field
+// neither borrows nor carries between the 16-bit halves (each half stays in 0x80..0x7f80).
+struct Mxfp4Lut {
+  unsigned hi0, hi1, lo0, lo1;  // high / low bytes of codes 0-3 and 4-7
+};
+
+__device__ __forceinline__ Mxfp4Lut mxfp4_lut(unsigned s) {
+  const int adj = ((int)s - 127) << 7;
+  const unsigned both = (unsigned)(adj * 65537);          // adj in each half
+  const unsigned p01 = 0x3f000000u + ((unsigned)adj << 16);  // codes 0 (kept 0) and 1 (0.5)
+  const unsigned p23 = 0x3fc03f80u + both;                  // 1, 1.5
+  const unsigned p45 = 0x40404000u + both;                  // 2, 3
+  const unsigned p67 = 0x40c04080u + both;                  // 4, 6
+  Mxfp4Lut t;
+  t.hi0 = __byte_perm(p01, p23, 0x7531);
+  t.lo0 = __byte_perm(p01, p23, 0x6420);
+  t.hi1 = __byte_perm(p45, p67, 0x7531);
+  t.lo1 = __byte_perm(p45, p67, 0x6420);
+  return t;
+}
+
+__device__ __forceinline__ void mxfp4_word(unsigned w, const Mxfp4Lut& t, unsigned (&out)[4]) {
+  const unsigned m = w & 0x77777777u, mb = m >> 16;  // magnitudes; prmt reads 4 selectors at a time
+  const unsigned ha = __byte_perm(t.hi0, t.hi1, m), la = __byte_perm(t.lo0, t.lo1, m);
+  const unsigned hb = __byte_perm(t.hi0, t.hi1, mb), lb = __byte_perm(t.lo0, t.lo1, mb);
+  const unsigned x = w << 4;  // byte i of x has the sign of value 2i at bit 7; byte i of w, of 2i+1
+  out[0] = __byte_perm(la, ha, 0x5140) | (__byte_perm(x, w, 0x4000) & 0x80008000u);
+  out[1] = __byte_perm(la, ha, 0x7362) | (__byte_perm(x, w, 0x5010) & 0x80008000u);
+  out[2] = __byte_perm(lb, hb, 0x5140) | (__byte_perm(x, w, 0x6020) & 0x80008000u);
+  out[3] = __byte_perm(lb, hb, 0x7362) | (__byte_perm(x, w, 0x7030) & 0x80008000u);
 }
 
 // ---- moe_combine.cu ----

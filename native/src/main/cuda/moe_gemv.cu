@@ -86,32 +86,63 @@ __device__ __forceinline__ void moe_gemv(const MoeGemmArgs& a) {
     for (int b = lane; b < nb; b += 32) {
 #pragma unroll
       for (int f = 0; f < GV_FEAT; f++) nxt[f] = b + 32 < nb ? __ldg(wp + f * nb + b + 32) : make_uint4(0, 0, 0, 0);
-      unsigned sc2[GV_FEAT];
-#pragma unroll
-      for (int f = 0; f < GV_FEAT; f++) sc2[f] = mxfp4_scale2(Ss[b * GV_FB + warp * GV_FEAT + f]);
-#pragma unroll
-      for (int q = 0; q < 4; q++) {  // word q: k = 32b + 8q .. +7
-        float w[GV_FEAT][8];
+      if constexpr (ROWS <= 4) {
+        // Feature by feature with the lookup-table unpack (the block scale folded into the tables);
+        // per (feature, row) the products are summed in the same order as below.
 #pragma unroll
         for (int f = 0; f < GV_FEAT; f++) {
-          const unsigned word = q == 0 ? cur[f].x : q == 1 ? cur[f].y : q == 2 ? cur[f].z : cur[f].w;
+          const Mxfp4Lut lut = mxfp4_lut(Ss[b * GV_FB + warp * GV_FEAT + f]);
+          const unsigned words[4] = {cur[f].x, cur[f].y, cur[f].z, cur[f].w};
 #pragma unroll
-          for (int j = 0; j < 4; j++) {
-            unsigned p = mxfp4_pair(word, j, sc2[f]);
-            w[f][2 * j] = __uint_as_float(p << 16);
-            w[f][2 * j + 1] = __uint_as_float(p & 0xffff0000u);
+          for (int q = 0; q < 4; q++) {  // word q: k = 32b + 8q .. +7
+            unsigned o[4];
+            mxfp4_word(words[q], lut, o);
+            float w[8];
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+              w[2 * j] = __uint_as_float(o[j] << 16);
+              w[2 * j + 1] = __uint_as_float(o[j] & 0xffff0000u);
+            }
+#pragma unroll
+            for (int r = 0; r < ROWS; r++) {
+              if (r < R) {
+                const float4* ap = (const float4*)(As + (r * nb + b) * GV_BLK + q * 8);
+                float4 x0 = ap[0], x1 = ap[1];
+                const float x[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
+#pragma unroll
+                for (int j = 0; j < 8; j++) acc[f][r] = fmaf(w[j], x[j], acc[f][r]);
+              }
+            }
           }
         }
+      } else {
+        unsigned sc2[GV_FEAT];
 #pragma unroll
-        for (int r = 0; r < ROWS; r++) {
-          if (r < R) {
-            const float4* ap = (const float4*)(As + (r * nb + b) * GV_BLK + q * 8);
-            float4 x0 = ap[0], x1 = ap[1];
-            const float x[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
+        for (int f = 0; f < GV_FEAT; f++) sc2[f] = mxfp4_scale2(Ss[b * GV_FB + warp * GV_FEAT + f]);
 #pragma unroll
-            for (int f = 0; f < GV_FEAT; f++)
+        for (int q = 0; q < 4; q++) {  // word q: k = 32b + 8q .. +7
+          float w[GV_FEAT][8];
 #pragma unroll
-              for (int j = 0; j < 8; j++) acc[f][r] = fmaf(w[f][j], x[j], acc[f][r]);
+          for (int f = 0; f < GV_FEAT; f++) {
+            const unsigned word = q == 0 ? cur[f].x : q == 1 ? cur[f].y : q == 2 ? cur[f].z : cur[f].w;
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+              unsigned p = mxfp4_pair(word, j, sc2[f]);
+              w[f][2 * j] = __uint_as_float(p << 16);
+              w[f][2 * j + 1] = __uint_as_float(p & 0xffff0000u);
+            }
+          }
+#pragma unroll
+          for (int r = 0; r < ROWS; r++) {
+            if (r < R) {
+              const float4* ap = (const float4*)(As + (r * nb + b) * GV_BLK + q * 8);
+              float4 x0 = ap[0], x1 = ap[1];
+              const float x[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
+#pragma unroll
+              for (int f = 0; f < GV_FEAT; f++)
+#pragma unroll
+                for (int j = 0; j < 8; j++) acc[f][r] = fmaf(w[f][j], x[j], acc[f][r]);
+            }
           }
         }
       }

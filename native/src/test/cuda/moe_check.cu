@@ -37,6 +37,24 @@ __global__ void unpack_all(unsigned* out) {  // out[s][byte] = bf16x2 from mxfp4
   out[s * 256 + b] = mxfp4_pair((unsigned)b << 8, 1, mxfp4_scale2(s));
 }
 
+// out[((s * 4 + j) * 256 + b) * 4 + i] = mxfp4_word output i for a word with byte b at position j and
+// other bytes (b * 37 + 11 + i) & 0xff elsewhere (so that neighbouring bytes are checked too)
+static __device__ __host__ unsigned lut_word(int b, int j) {
+  unsigned w = 0;
+  for (int i = 0; i < 4; i++) w |= (unsigned)(i == j ? b : ((b * 37 + 11 + i) & 0xff)) << (8 * i);
+  return w;
+}
+
+__global__ void unpack_all_lut(unsigned* out) {
+  int s = blockIdx.x, b = threadIdx.x;
+  const Mxfp4Lut t = mxfp4_lut(s);
+  for (int j = 0; j < 4; j++) {
+    unsigned o[4];
+    mxfp4_word(lut_word(b, j), t, o);
+    for (int i = 0; i < 4; i++) out[((s * 4 + j) * 256 + b) * 4 + i] = o[i];
+  }
+}
+
 static float e2m1(int code) {
   static const float t[8] = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f};
   return (code & 8) ? -t[code & 7] : t[code & 7];
@@ -70,6 +88,32 @@ static void check_unpack() {
       }
     }
   printf("KERNELCHECK mxfp4_unpack %s all 256 bytes x scales 2..252, %d mismatches\n", bad ? "FAIL" : "PASS", bad);
+  failures += bad != 0;
+
+  // the lookup-table unpack (mxfp4_lut / mxfp4_word), every byte in every position
+  CK(cudaMalloc(&d, 256 * 4 * 256 * 4 * 4));
+  unpack_all_lut<<<256, 256>>>(d);
+  CK(cudaGetLastError());
+  std::vector<unsigned> g(256 * 4 * 256 * 4);
+  CK(cudaMemcpy(g.data(), d, g.size() * 4, cudaMemcpyDeviceToHost));
+  CK(cudaFree(d));
+  bad = 0;
+  for (int s = 2; s <= 252; s++)
+    for (int j = 0; j < 4; j++)
+      for (int b = 0; b < 256; b++) {
+        unsigned w = lut_word(b, j);
+        for (int i = 0; i < 4; i++) {
+          unsigned v = g[((s * 4 + j) * 256 + b) * 4 + i], byte = (w >> (8 * i)) & 0xff;
+          float lo = bf16f(v & 0xffff), hi = bf16f(v >> 16);
+          float elo = ldexpf(e2m1(byte & 15), s - 127), ehi = ldexpf(e2m1(byte >> 4), s - 127);
+          if (memcmp(&lo, &elo, 4) != 0 || memcmp(&hi, &ehi, 4) != 0) {
+            if (bad < 5) printf("  lut unpack s=%d word=0x%08x out %d got %g %g want %g %g\n", s, w, i, lo, hi, elo, ehi);
+            bad++;
+          }
+        }
+      }
+  printf("KERNELCHECK mxfp4_unpack_lut %s all 256 bytes in 4 positions x scales 2..252, %d mismatches\n",
+         bad ? "FAIL" : "PASS", bad);
   failures += bad != 0;
 }
 

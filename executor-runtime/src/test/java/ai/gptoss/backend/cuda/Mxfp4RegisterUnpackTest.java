@@ -69,4 +69,61 @@ class Mxfp4RegisterUnpackTest {
       }
     }
   }
+
+  /** PTX prmt.b32 (CUDA __byte_perm), default mode: result byte i = byte (s >> 4i) & 7 of {y, x}. */
+  static int bytePerm(int x, int y, int sel) {
+    long bytes = (x & 0xffffffffL) | (y & 0xffffffffL) << 32;
+    int r = 0;
+    for (int i = 0; i < 4; i++) {
+      int n = (sel >>> (4 * i)) & 0xf;
+      int b = (int) (bytes >>> (8 * (n & 7))) & 0xff;
+      if ((n & 8) != 0) b = (b & 0x80) != 0 ? 0xff : 0; // sign replication (never used by the kernels)
+      r |= b << (8 * i);
+    }
+    return r;
+  }
+
+  /** mxfp4_lut: {hi0, hi1, lo0, lo1}. */
+  static int[] lut(int s) {
+    int adj = (s - 127) << 7, both = adj * 65537;
+    int p01 = 0x3f000000 + (adj << 16), p23 = 0x3fc03f80 + both, p45 = 0x40404000 + both, p67 = 0x40c04080 + both;
+    return new int[] {bytePerm(p01, p23, 0x7531), bytePerm(p45, p67, 0x7531), bytePerm(p01, p23, 0x6420),
+        bytePerm(p45, p67, 0x6420)};
+  }
+
+  /** mxfp4_word: 8 nibbles -> 4 bf16x2 registers (values 2j, 2j+1 in register j). */
+  static int[] word(int w, int[] t) {
+    int m = w & 0x77777777, mb = m >>> 16;
+    int ha = bytePerm(t[0], t[1], m), la = bytePerm(t[2], t[3], m);
+    int hb = bytePerm(t[0], t[1], mb), lb = bytePerm(t[2], t[3], mb);
+    int x = w << 4;
+    return new int[] {bytePerm(la, ha, 0x5140) | (bytePerm(x, w, 0x4000) & 0x80008000),
+        bytePerm(la, ha, 0x7362) | (bytePerm(x, w, 0x5010) & 0x80008000),
+        bytePerm(lb, hb, 0x5140) | (bytePerm(x, w, 0x6020) & 0x80008000),
+        bytePerm(lb, hb, 0x7362) | (bytePerm(x, w, 0x7030) & 0x80008000)};
+  }
+
+  /** CPU twin of mxfp4_lut / mxfp4_word (the lookup-table unpack of moe_gemm.cu): every byte, every scale. */
+  @Test
+  void lookupTableUnpackMatchesTheReferenceForEveryByteAndScale() {
+    byte[] block = new byte[16];
+    float[] ref = new float[32];
+    for (int s = 2; s <= 252; s++) {
+      int[] t = lut(s);
+      for (int b0 = 0; b0 < 256; b0 += 16) {
+        for (int i = 0; i < 16; i++) block[i] = (byte) (b0 + i * 17 + s); // every byte value, mixed positions
+        Mxfp4.decodeBlock(block, 0, (byte) s, ref, 0);
+        for (int q = 0; q < 4; q++) {
+          int w = (block[4 * q] & 0xff) | (block[4 * q + 1] & 0xff) << 8 | (block[4 * q + 2] & 0xff) << 16
+              | (block[4 * q + 3] & 0xff) << 24;
+          int[] o = word(w, t);
+          for (int j = 0; j < 4; j++) {
+            int k = 8 * q + 2 * j;
+            assertEquals(Float.floatToRawIntBits(ref[k]), Float.floatToRawIntBits(bf16(o[j])), "s=" + s + " k=" + k);
+            assertEquals(Float.floatToRawIntBits(ref[k + 1]), Float.floatToRawIntBits(bf16(o[j] >>> 16)), "s=" + s + " k=" + (k + 1));
+          }
+        }
+      }
+    }
+  }
 }
