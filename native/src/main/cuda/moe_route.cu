@@ -146,15 +146,28 @@ extern "C" __global__ void __launch_bounds__(256) moe_route_small(MoeRouteSmallA
     }
   }
   __syncthreads();
-  if (threadIdx.x == 0) {
+  // Exclusive prefix sums of rows and tiles per expert (moe_group's), warp 0, 32 experts at a time.
+  if (threadIdx.x < 32) {
     int rows = 0, tiles = 0;
-    for (int e = 0; e < E; e++) {
-      rowStart[e] = rows;
-      tileStart[e] = tiles;
-      rows += count[e];
-      tiles += (count[e] + a.tileM - 1) / a.tileM;
+    for (int base = 0; base < E; base += 32) {
+      int e = base + lane;
+      int c = e < E ? count[e] : 0, tl = (c + a.tileM - 1) / a.tileM;
+      int rc = c, tc = tl;
+      for (int o = 1; o < 32; o <<= 1) {
+        int ur = __shfl_up_sync(0xffffffffu, rc, o), ut = __shfl_up_sync(0xffffffffu, tc, o);
+        if (lane >= o) {
+          rc += ur;
+          tc += ut;
+        }
+      }
+      if (e < E) {
+        rowStart[e] = rows + rc - c;
+        tileStart[e] = tiles + tc - tl;
+      }
+      rows += __shfl_sync(0xffffffffu, rc, 31);
+      tiles += __shfl_sync(0xffffffffu, tc, 31);
     }
-    *a.numTiles = min(tiles, a.maxTiles);
+    if (lane == 0) *a.numTiles = min(tiles, a.maxTiles);
   }
   __syncthreads();
   for (int e = threadIdx.x; e < E; e += blockDim.x) {
