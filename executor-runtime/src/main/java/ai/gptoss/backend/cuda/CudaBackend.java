@@ -63,6 +63,7 @@ public final class CudaBackend implements Backend {
   private final Precision precision;
   /** GPTOSS_CUDA_MOE=gemm|gemv forces one expert kernel (ExpertGemmPlan); null: chosen per step shape. */
   private final String forcedMoeKernel = ExpertGemmPlan.forcedKernel(System.getenv("GPTOSS_CUDA_MOE"));
+  private final boolean splitRoute = RoutePlan.splitForced(System.getenv("GPTOSS_CUDA_ROUTE"));
 
   private Workspace ws;
   private DeviceArena kvArena;
@@ -317,7 +318,7 @@ public final class CudaBackend implements Backend {
     a.reset().ptr(model.embed).ptr(tokens).ptr(ws.x).i32(T).i32(H);
     k.launch("embedding_gather", T, 1, 256);
     ExpertGemmPlan moe = ExpertGemmPlan.of(T, topK, E, H, I, precise, forcedMoeKernel);
-    boolean smallRoute = RoutePlan.small(T, topK, E);
+    boolean smallRoute = !splitRoute && RoutePlan.small(T, topK, E);
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       DeviceModel.Layer w = model.layers.get(l);
       boolean sliding = c.isSliding(l);

@@ -3,6 +3,7 @@ package ai.gptoss.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -46,5 +47,15 @@ class RoutePlanTest {
     assertFalse(RoutePlan.small(1, 4, 257), "more experts than the shared counts hold");
     assertFalse(RoutePlan.small(1, 9, 32), "more than MAX_TOPK choices");
     assertFalse(RoutePlan.small(Integer.MAX_VALUE, 4, 32), "no overflow of T * k");
+  }
+
+  @Test
+  void environmentForcesTheFourLaunches() {
+    assertFalse(RoutePlan.splitForced(null));
+    assertFalse(RoutePlan.splitForced(" "));
+    assertFalse(RoutePlan.splitForced("auto"));
+    assertTrue(RoutePlan.splitForced("split"));
+    assertTrue(RoutePlan.splitForced("SPLIT"));
+    assertThrows(IllegalArgumentException.class, () -> RoutePlan.splitForced("small"));
   }
 }
