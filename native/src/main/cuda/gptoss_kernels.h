@@ -57,9 +57,12 @@ struct RmsNormArgs {
   const int* rows;     // [numRows] rows of x to normalize (null: row r is r)
   bf16* out;           // [numRows, H]
   bf16* outLo;         // [numRows, H] low part (value - out), or null
+  const float* moeY;   // [T*k, H] the experts' outputs added to x first when not null (moe_combine folded in)
+  const float* moeWeights; // [T, k] their routing weights
   int numRows;
   int hidden;
   float eps;
+  int moeK;            // k of moeY
 };
 
 // ---- rope.cu ----
@@ -135,6 +138,22 @@ struct MoeScatterArgs {
   int* cursor;           // [E] from MoeGroupArgs, advanced
   int* assign;           // [T * k] sorted row -> t * k + j
   int numAssignments;    // T * k
+};
+
+// moe_route_small: MoeRouteArgs + MoeGroupArgs + MoeScatterArgs in one launch (T * k <= 256, E <= 256).
+struct MoeRouteSmallArgs {
+  const float* logits;   // [T, E] router logits without bias
+  const float* bias;     // [E]
+  int* expertIds;        // [T, k] chosen experts, best first
+  float* weights;        // [T, k] softmax over the chosen logits
+  int* tiles;            // [maxTiles, 3]: expert, first sorted row, end row
+  int* numTiles;         // [1]
+  int* assign;           // [T * k] sorted row -> t * k + j
+  int numTokens;
+  int experts;
+  int k;
+  int tileM;
+  int maxTiles;
 };
 
 // ---- moe_gemm.cu, moe_gemv.cu ----

@@ -4,11 +4,43 @@
 //   moe_group:   one block: prefix sum of counts -> first sorted row per expert, and the GEMM tile
 //                list (expert, row range) of tileM rows each. O(E + tiles).
 //   moe_scatter: per assignment, sorted row = cursor[e]++ ; assign[row] = t*k + j.
+//   moe_route_small: the four steps above (with the zeroing of counts) in one block of 256 threads,
+//                for steps with T*k <= ROUTE_SMALL_MAX and E <= ROUTE_MAX_EXPERTS: counts and cursors
+//                live in shared memory; one warp per token picks the top k by warp argmax (the same
+//                choices, values and softmax code as moe_topk, so the same bits). Same outputs as the
+//                four launches except that rows inside an expert may come in another order.
 // Row order inside an expert depends on atomics, but every output is written at its (t, j) slot,
 // so results do not depend on it.
 #include "gptoss_kernels.h"
 
 #define MAX_TOPK 8
+#define ROUTE_SMALL_MAX 256      // most assignments (T * k) of moe_route_small: one per thread
+#define ROUTE_MAX_EXPERTS 256
+
+// Softmax over the chosen logits (best first), written at the token's k slots.
+__device__ __forceinline__ void route_softmax(const int* idx, float* val, int k, int* ids, float* w) {
+  float sum = 0.f, top = val[0];
+  for (int j = 0; j < k; j++) {
+    val[j] = expf(val[j] - top);
+    sum += val[j];
+  }
+  for (int j = 0; j < k; j++) {
+    ids[j] = idx[j];
+    w[j] = val[j] / sum;
+  }
+}
+
+// Expert e's tiles of tileM rows: (e, first row, end row), at tile indices tileStart.. (below maxTiles).
+__device__ __forceinline__ void route_tiles(int e, int n, int rowStart, int tileStart, int tileM, int maxTiles,
+                                            int* tiles) {
+  for (int i = 0; i * tileM < n; i++) {
+    int tile = tileStart + i;
+    if (tile >= maxTiles) break;
+    tiles[tile * 3] = e;
+    tiles[tile * 3 + 1] = rowStart + i * tileM;
+    tiles[tile * 3 + 2] = rowStart + min(n, (i + 1) * tileM);
+  }
+}
 
 extern "C" __global__ void moe_topk(MoeRouteArgs a) {
   int t = blockIdx.x * blockDim.x + threadIdx.x;
@@ -32,16 +64,8 @@ extern "C" __global__ void moe_topk(MoeRouteArgs a) {
     idx[j] = best;
     val[j] = bv;
   }
-  float sum = 0.f, top = val[0];
-  for (int j = 0; j < a.k; j++) {
-    val[j] = expf(val[j] - top);
-    sum += val[j];
-  }
-  for (int j = 0; j < a.k; j++) {
-    a.expertIds[t * a.k + j] = idx[j];
-    a.weights[t * a.k + j] = val[j] / sum;
-    atomicAdd(&a.counts[idx[j]], 1);
-  }
+  route_softmax(idx, val, a.k, a.expertIds + t * a.k, a.weights + t * a.k);
+  for (int j = 0; j < a.k; j++) atomicAdd(&a.counts[idx[j]], 1);
 }
 
 extern "C" __global__ void moe_group(MoeGroupArgs a) {
@@ -61,14 +85,7 @@ extern "C" __global__ void moe_group(MoeGroupArgs a) {
   __syncthreads();
   for (int e = threadIdx.x; e < a.experts; e += blockDim.x) {
     a.cursor[e] = rowStart[e];
-    int n = a.counts[e];
-    for (int i = 0; i * a.tileM < n; i++) {
-      int tile = tileStart[e] + i;
-      if (tile >= a.maxTiles) break;
-      a.tiles[tile * 3] = e;
-      a.tiles[tile * 3 + 1] = rowStart[e] + i * a.tileM;
-      a.tiles[tile * 3 + 2] = rowStart[e] + min(n, (i + 1) * a.tileM);
-    }
+    route_tiles(e, a.counts[e], rowStart[e], tileStart[e], a.tileM, a.maxTiles, a.tiles);
   }
 }
 
@@ -77,4 +94,87 @@ extern "C" __global__ void moe_scatter(MoeScatterArgs a) {
   if (i >= a.numAssignments) return;
   int row = atomicAdd(&a.cursor[a.expertIds[i]], 1);
   a.assign[row] = i;
+}
+
+// Launch: 1 block of 256 threads. Bytes: T*E*4 read; T*k*12 + tiles*12 written.
+extern "C" __global__ void __launch_bounds__(256) moe_route_small(MoeRouteSmallArgs a) {
+  __shared__ int count[ROUTE_MAX_EXPERTS];
+  __shared__ int cursor[ROUTE_MAX_EXPERTS];
+  __shared__ int rowStart[ROUTE_MAX_EXPERTS];
+  __shared__ int tileStart[ROUTE_MAX_EXPERTS];
+  __shared__ int ids[ROUTE_SMALL_MAX];
+  const int E = a.experts, k = a.k, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
+  for (int e = threadIdx.x; e < E; e += blockDim.x) count[e] = 0;
+  __syncthreads();
+  // Top k, one warp per token: round j takes the largest logit + bias among the experts not taken,
+  // ties to the lower expert (as moe_topk's scan in expert order with a strict >).
+  for (int t = threadIdx.x >> 5; t < a.numTokens; t += warps) {
+    const float* lg = a.logits + (long long)t * E;
+    int idx[MAX_TOPK];
+    float val[MAX_TOPK];
+    for (int j = 0; j < k; j++) {
+      int best = 0x7fffffff;  // none
+      float bv = 0.f;
+      for (int e = lane; e < E; e += 32) {
+        bool taken = false;
+        for (int q = 0; q < j; q++) taken |= idx[q] == e;
+        if (taken) continue;
+        float v = lg[e] + a.bias[e];
+        if (best == 0x7fffffff || v > bv) {
+          best = e;
+          bv = v;
+        }
+      }
+      for (int o = 16; o > 0; o >>= 1) {
+        int ob = __shfl_xor_sync(0xffffffffu, best, o);
+        float ov = __shfl_xor_sync(0xffffffffu, bv, o);
+        bool none = best == 0x7fffffff, onone = ob == 0x7fffffff;
+        if (!onone && (none || ov > bv || (ov == bv && ob < best))) {
+          best = ob;
+          bv = ov;
+        }
+      }
+      idx[j] = best;
+      val[j] = bv;
+    }
+    if (lane == 0) {
+      route_softmax(idx, val, k, a.expertIds + t * k, a.weights + t * k);
+      for (int j = 0; j < k; j++) {
+        ids[t * k + j] = idx[j];
+        atomicAdd(&count[idx[j]], 1);
+      }
+    }
+  }
+  __syncthreads();
+  // Exclusive prefix sums of rows and tiles per expert (moe_group's), warp 0, 32 experts at a time.
+  if (threadIdx.x < 32) {
+    int rows = 0, tiles = 0;
+    for (int base = 0; base < E; base += 32) {
+      int e = base + lane;
+      int c = e < E ? count[e] : 0, tl = (c + a.tileM - 1) / a.tileM;
+      int rc = c, tc = tl;
+      for (int o = 1; o < 32; o <<= 1) {
+        int ur = __shfl_up_sync(0xffffffffu, rc, o), ut = __shfl_up_sync(0xffffffffu, tc, o);
+        if (lane >= o) {
+          rc += ur;
+          tc += ut;
+        }
+      }
+      if (e < E) {
+        rowStart[e] = rows + rc - c;
+        tileStart[e] = tiles + tc - tl;
+      }
+      rows += __shfl_sync(0xffffffffu, rc, 31);
+      tiles += __shfl_sync(0xffffffffu, tc, 31);
+    }
+    if (lane == 0) *a.numTiles = min(tiles, a.maxTiles);
+  }
+  __syncthreads();
+  for (int e = threadIdx.x; e < E; e += blockDim.x) {
+    cursor[e] = rowStart[e];
+    route_tiles(e, count[e], rowStart[e], tileStart[e], a.tileM, a.maxTiles, a.tiles);
+  }
+  __syncthreads();
+  int n = a.numTokens * k;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) a.assign[atomicAdd(&cursor[ids[i]], 1)] = i;
 }

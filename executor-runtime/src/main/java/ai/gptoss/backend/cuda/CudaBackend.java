@@ -29,8 +29,9 @@ import org.bytedeco.javacpp.SizeTPointer;
  * bias + YaRN rotary + KV store, paged attention with sinks, output projection (cuBLAS) joined to
  * the residual by the next RMSNorm, router (cuBLAS), top-k, grouping by expert, MXFP4 gate_up GEMM
  * with fused SwiGLU, MXFP4 down GEMM (a weight-streaming gemv instead for steps with few rows:
- * {@link ExpertGemmPlan}), weighted combine. Then the final norm and unembedding at the
- * output rows only, and sampling on the GPU.
+ * {@link ExpertGemmPlan}), weighted combine folded into the next RMSNorm. Routing is one kernel for
+ * small steps ({@link RoutePlan}). Then the final norm and unembedding at the output rows only, and
+ * sampling on the GPU.
  *
  * <p>A step uploads its metadata in one copy, launches everything on one stream (or replays a CUDA
  * graph of it: {@link DecodeGraphs}), and synchronizes once, to read the sampled ids (and the logits
@@ -62,6 +63,7 @@ public final class CudaBackend implements Backend {
   private final Precision precision;
   /** GPTOSS_CUDA_MOE=gemm|gemv forces one expert kernel (ExpertGemmPlan); null: chosen per step shape. */
   private final String forcedMoeKernel = ExpertGemmPlan.forcedKernel(System.getenv("GPTOSS_CUDA_MOE"));
+  private final boolean splitRoute = RoutePlan.splitForced(System.getenv("GPTOSS_CUDA_ROUTE"));
 
   private Workspace ws;
   private DeviceArena kvArena;
@@ -316,6 +318,7 @@ public final class CudaBackend implements Backend {
     a.reset().ptr(model.embed).ptr(tokens).ptr(ws.x).i32(T).i32(H);
     k.launch("embedding_gather", T, 1, 256);
     ExpertGemmPlan moe = ExpertGemmPlan.of(T, topK, E, H, I, precise, forcedMoeKernel);
+    boolean smallRoute = !splitRoute && RoutePlan.small(T, topK, E);
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       DeviceModel.Layer w = model.layers.get(l);
       boolean sliding = c.isSliding(l);
@@ -323,7 +326,9 @@ public final class CudaBackend implements Backend {
       int layersOfType = sliding ? c.numSlidingLayers() : c.numFullLayers();
       long pool = sliding ? slidingPool : fullPool;
       long table = meta + 4L * (sliding ? md.offSlidingTable : md.offFullTable);
-      a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(w.inputNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).i32(T).i32(H).f32(eps);
+      // The previous layer's experts join the residual stream here (moe_combine folded into the norm).
+      a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(w.inputNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).ptr(l > 0 ? ws.y : 0)
+          .ptr(l > 0 ? ws.expertWeights : 0).i32(T).i32(H).f32(eps).i32(topK);
       k.launch("residual_rmsnorm", T, 1, 256);
       prof("qkv gemm");
       gemm(ws.h, lo(ws.hLo), w.wqkv(), ws.qkv, T, Q + 2 * KV, H);
@@ -339,17 +344,24 @@ public final class CudaBackend implements Backend {
           layersOfType, lot, sliding);
       prof("o gemm+norm");
       gemm(ws.attn, lo(ws.attnLo), w.wo(), ws.tmp, T, H, Q);
-      a.reset().ptr(ws.x).ptr(ws.tmp).ptr(w.bo()).ptr(w.postNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).i32(T).i32(H).f32(eps);
+      a.reset().ptr(ws.x).ptr(ws.tmp).ptr(w.bo()).ptr(w.postNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).ptr(0).ptr(0)
+          .i32(T).i32(H).f32(eps).i32(0);
       k.launch("residual_rmsnorm", T, 1, 256);
       prof("router+group");
       gemm(ws.h, lo(ws.hLo), w.router(), ws.routerLogits, T, E, H);
-      check(cudaMemsetAsync(dev(ws.counts), 0, 4L * E, stream), "cudaMemsetAsync(expert counts)");
-      a.reset().ptr(ws.routerLogits).ptr(w.routerBias()).ptr(ws.expertIds).ptr(ws.expertWeights).ptr(ws.counts).i32(T).i32(E).i32(topK);
-      k.launch("moe_topk", (T + 127) / 128, 1, 128);
-      a.reset().ptr(ws.counts).ptr(ws.cursor).ptr(ws.tiles).ptr(ws.numTiles).i32(E).i32(moe.tileM()).i32(moe.maxTiles());
-      k.launch("moe_group", 1, 1, 256);
-      a.reset().ptr(ws.expertIds).ptr(ws.cursor).ptr(ws.assign).i32(T * topK);
-      k.launch("moe_scatter", (T * topK + 255) / 256, 1, 256);
+      if (smallRoute) {
+        a.reset().ptr(ws.routerLogits).ptr(w.routerBias()).ptr(ws.expertIds).ptr(ws.expertWeights).ptr(ws.tiles)
+            .ptr(ws.numTiles).ptr(ws.assign).i32(T).i32(E).i32(topK).i32(moe.tileM()).i32(moe.maxTiles());
+        k.launch("moe_route_small", 1, 1, RoutePlan.SMALL_THREADS);
+      } else {
+        check(cudaMemsetAsync(dev(ws.counts), 0, 4L * E, stream), "cudaMemsetAsync(expert counts)");
+        a.reset().ptr(ws.routerLogits).ptr(w.routerBias()).ptr(ws.expertIds).ptr(ws.expertWeights).ptr(ws.counts).i32(T).i32(E).i32(topK);
+        k.launch("moe_topk", (T + 127) / 128, 1, 128);
+        a.reset().ptr(ws.counts).ptr(ws.cursor).ptr(ws.tiles).ptr(ws.numTiles).i32(E).i32(moe.tileM()).i32(moe.maxTiles());
+        k.launch("moe_group", 1, 1, 256);
+        a.reset().ptr(ws.expertIds).ptr(ws.cursor).ptr(ws.assign).i32(T * topK);
+        k.launch("moe_scatter", (T * topK + 255) / 256, 1, 256);
+      }
       prof("moe gate_up");
       a.reset().ptr(ws.h).ptr(lo(ws.hLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.gateUpBlocks())
           .ptr(w.gateUpScales()).ptr(w.gateUpBias()).ptr(ws.act).ptr(lo(ws.actLo)).i32(topK).i32(H).i32(2 * I).i32(0)
@@ -359,12 +371,13 @@ public final class CudaBackend implements Backend {
       a.reset().ptr(ws.act).ptr(lo(ws.actLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.downBlocks())
           .ptr(w.downScales()).ptr(w.downBias()).ptr(ws.y).ptr(0).i32(topK).i32(I).i32(H).i32(1).f32((float) c.swigluLimit());
       k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(H), 256, moe.sharedBytes());
-      prof("moe combine");
-      a.reset().ptr(ws.x).ptr(ws.y).ptr(ws.expertWeights).i32(T).i32(H).i32(topK);
-      k.launch("moe_combine", T, 1, 256);
+      // moe_combine is folded into the next residual_rmsnorm (the next layer's input norm, or the final norm).
     }
     prof("final norm+lm_head");
-    a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(model.norm).ptr(meta + 4L * md.offRows).ptr(ws.hn).ptr(lo(ws.hnLo)).i32(R).i32(H).f32(eps);
+    // The last layer's experts join the output rows only: nothing reads x after this norm.
+    a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(model.norm).ptr(meta + 4L * md.offRows).ptr(ws.hn).ptr(lo(ws.hnLo))
+        .ptr(c.numHiddenLayers() > 0 ? ws.y : 0).ptr(c.numHiddenLayers() > 0 ? ws.expertWeights : 0)
+        .i32(R).i32(H).f32(eps).i32(topK);
     k.launch("residual_rmsnorm", R, 1, 256);
     gemm(ws.hn, lo(ws.hnLo), model.lmHead, ws.logits, R, V, H);
     a.reset().ptr(ws.logits).ptr(meta + 4L * md.offSampling).ptr(ws.sampled).i32(R).i32(V);

@@ -24,6 +24,7 @@ final class Kernels implements AutoCloseable {
       Map.entry("moe_topk", "moe_route.cu"),
       Map.entry("moe_group", "moe_route.cu"),
       Map.entry("moe_scatter", "moe_route.cu"),
+      Map.entry("moe_route_small", "moe_route.cu"),
       Map.entry("bf16_mxfp4w_moe_gemm", "moe_gemm.cu"),
       Map.entry("bf16_mxfp4w_moe_gemv", "moe_gemv.cu"),
       Map.entry("bf16_mxfp4w_moe_gemv_r4", "moe_gemv.cu"),
