@@ -40,6 +40,13 @@ read -r GBPS TFLOPS < <(awk '/CEILING/{print $3, $5}' "$W/ceilings.txt")
 CEIL=()
 [ -n "${GBPS:-}" ] && [ -n "${TFLOPS:-}" ] && CEIL=(--ceiling-gbps "$GBPS" --ceiling-tflops "$TFLOPS")
 
+# 1b. The standalone kernel checks (native/src/test/cuda): attention, routing, CUDA graphs
+#     (moe_check takes ~2 minutes: KERNEL_CHECKS="moe_check ..." adds it).
+if [ "$MODE" = full ]; then
+  OUT=$W/kernel-checks bash scripts/kernel-checks.sh ${KERNEL_CHECKS:-attention_check route_check graphs} 2>&1 \
+    | grep -E "^KERNELCHECK [a-z_]+(: | PASS| FAIL)|^GRAPHS" | sed 's/^/  /' | tee -a "$SUMMARY"
+fi
+
 # 2. Reference fixtures (background, GPU): the real-dimension one and a small one unlike tiny-a.
 (python3 "$G/ref/reference_fixture.py" "$W/fx" real 7 \
    '{"num_hidden_layers": 2, "_lengths": [5, 150, 300]}' > "$W/fixture-real.log" 2>&1; echo "exit $?" >> "$W/fixture-real.log") &
