@@ -68,14 +68,13 @@ __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_grou
 template <int n>
 __device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(n)); }
 
-// The kernel body for BM_ rows per tile and NT_ threads (warps as BM_/32 x NT_/BM_ of 32 x WN:
-// 128 rows x 256 threads, 64 x 256, 256 x 512) and a ring of ST_ >= 3 stages. The runtime uses
-// bf16_mxfp4w_moe_gemm and bf16_mxfp4w_moe_gemm_bm256 below; moe_check.cu times other instantiations.
-template <int BM_, int ST_, int NT_ = 256>
+// The kernel body for BM_ rows per tile (128 or 64: 8 warps as BM_/32 x 8/(BM_/32) of 32 x WN) and a
+// ring of ST_ >= 3 stages. The runtime uses bf16_mxfp4w_moe_gemm below (BM, STAGES); moe_check.cu
+// times other instantiations.
+template <int BM_, int ST_>
 __device__ __forceinline__ void moe_gemm_tile(const MoeGemmArgs& a) {
   constexpr int A_STAGE = BM_ * LDA * 2;
-  constexpr int WARPS_M = BM_ / 32, WARPS_N = NT_ / 32 / WARPS_M, WN = BN / WARPS_N, J = WN / 8;
-  static_assert(NT_ >= 2 * BN && NT_ % (32 * WARPS_M) == 0 && (BM_ * 8) % NT_ == 0, "tile shape");
+  constexpr int WARPS_M = BM_ / 32, WARPS_N = 8 / WARPS_M, WN = BN / WARPS_N, J = WN / 8;
   extern __shared__ __align__(16) unsigned char smem[];
   __shared__ int rowSrc[BM_];
   __shared__ int rowDst[BM_];
@@ -112,8 +111,8 @@ __device__ __forceinline__ void moe_gemm_tile(const MoeGemmArgs& a) {
 
   auto issue = [&](int stage, int step) {
 #pragma unroll
-    for (int c = 0; c < BM_ * 8 / NT_; c++) {
-      int chunk = tid + c * NT_;
+    for (int c = 0; c < BM_ / 32; c++) {
+      int chunk = tid + c * 256;
       int row = chunk >> 3, col = (chunk & 7) * 8;
       int k = step * BK + col;
       int src = rowSrc[row];
@@ -122,7 +121,7 @@ __device__ __forceinline__ void moe_gemm_tile(const MoeGemmArgs& a) {
       cp16(As + stage * (A_STAGE / 2) + row * LDA + col, a.a + off, ok);
       if (precise) cp16(AsLo + stage * (A_STAGE / 2) + row * LDA + col, a.aLo + off, ok);
     }
-    if (tid < 2 * BN) {
+    {
       int row = tid >> 1, half = tid & 1;
       int blk = step * 2 + half;
       bool ok = n0 + row < a.N && blk < nb;
@@ -148,7 +147,6 @@ __device__ __forceinline__ void moe_gemm_tile(const MoeGemmArgs& a) {
 
   // unpack: thread -> (row, half): 16 bytes = 32 values of one MXFP4 block
   auto unpack = [&](int step) {
-    if (NT_ > 2 * BN && tid >= 2 * BN) return;  // 512 threads: the second half only multiplies
     const int slot = step % ST_;
     const int row = tid >> 1, half = tid & 1;
     const uint4 raw = *(const uint4*)(Bq + slot * B_STAGE + row * LDB + half * 16);
@@ -252,11 +250,3 @@ __device__ __forceinline__ void moe_gemm_tile(const MoeGemmArgs& a) {
 // which measured 23-25% faster than 4 stages and one block (H100, moe_check: decode at batch 1,024
 // 1.30 vs 1.68 ms per layer, a 9,216-token prefill step 8.0 vs 10.6 ms per layer).
 extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemm(MoeGemmArgs a) { moe_gemm_tile<BM, STAGES>(a); }
-
-// 256 rows x 512 threads (16 warps of 32 x 64), for steps whose experts get ~128 rows or more in
-// fast mode (167 KB of shared memory; the precise mode's second A ring would not fit): each
-// unpacked weight tile serves twice the rows per barrier.
-#define BM_WIDE 256
-extern "C" __global__ void __launch_bounds__(512, 1) bf16_mxfp4w_moe_gemm_bm256(MoeGemmArgs a) {
-  moe_gemm_tile<BM_WIDE, STAGES, 512>(a);
-}

@@ -245,7 +245,7 @@ static void free_routing(DevRouting& d) {
   cudaFree(d.numTiles);
 }
 
-enum Kernel { GEMM, GEMV, GEMM_V0, GEMM_M64, GEMM_S3, GEMM_WIDE, NKERNELS };
+enum Kernel { GEMM, GEMV, GEMM_V0, GEMM_M64, GEMM_S3, NKERNELS };
 #define MOE_GEMM_V0_SMEM(precise) (STAGES_v0 * ((precise ? 2 : 1) * A_STAGE_v0 + B_STAGE_v0 + S_STAGE_v0) + BDQ_BYTES_v0)
 
 static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
@@ -254,8 +254,6 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
     bf16_mxfp4w_moe_gemm<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, smem>>>(a);
   } else if (kind == GEMM_M64) {
     gemm_m64<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, MOE_GEMM_SMEM_T(64, 4, a.aLo != nullptr)>>>(a);
-  } else if (kind == GEMM_WIDE) {
-    bf16_mxfp4w_moe_gemm_bm256<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 512, MOE_GEMM_SMEM_T(BM_WIDE, STAGES, false)>>>(a);
   } else if (kind == GEMM_S3) {
     gemm_s3<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, MOE_GEMM_SMEM_T(64, 3, a.aLo != nullptr)>>>(a);
   } else if (kind == GEMM_V0) {
@@ -272,10 +270,10 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
 }
 
 static const char* kname(Kernel k) {
-  const char* names[] = {"gemm", "gemv", "gemm_old", "gemm_bm64", "gemm_bm64_3stage", "gemm_bm256"};
+  const char* names[] = {"gemm", "gemv", "gemm_old", "gemm_bm64", "gemm_bm64_3stage"};
   return names[k];
 }
-static int tile_rows(Kernel k) { return k == GEMV ? GV_ROWS : (k == GEMM_M64 || k == GEMM_S3) ? 64 : k == GEMM_WIDE ? BM_WIDE : BM; }
+static int tile_rows(Kernel k) { return k == GEMV ? GV_ROWS : (k == GEMM_M64 || k == GEMM_S3) ? 64 : BM; }
 
 // Inputs of one mode: A rows (hi, lo) and the outputs.
 struct Case {
@@ -387,7 +385,6 @@ static std::vector<double> reference(const Case& c, const Routing& r, const Expe
 
 static void compare(const char* name, Kernel kind, const Case& c, const Routing& r, const Experts& x, bool precise,
                     const std::vector<double>& ref) {
-  if (kind == GEMM_WIDE && precise) return;  // fast mode only (one A ring in shared memory)
   DevRouting d = upload_routing(r, x.E, tile_rows(kind));
   MoeGemmArgs a = args_for(c, x, d, precise);
   size_t n = ref.size();
@@ -478,7 +475,6 @@ int main(int argc, char** argv) {
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM(true)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm_v0, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_V0_SMEM(true)));
   CK(cudaFuncSetAttribute(gemm_m64, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM_T(64, 4, true)));
-  CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm_bm256, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM_T(BM_WIDE, STAGES, false)));
   CK(cudaFuncSetAttribute(gemm_s3, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM_T(64, 3, true)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM(2880)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv_r4, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM_R(2880, 4)));
@@ -503,7 +499,6 @@ int main(int argc, char** argv) {
     edge[1] = 1;
     edge[2] = BM + 1;
     edge[3] = GV_ROWS + 1;
-    edge[4] = BM_WIDE + 1;  // two 256-row tiles
     edge[5] = GV_ROWS;
     edge[sh.E - 1] = 3;
     routings.push_back(edge);
@@ -572,7 +567,6 @@ int main(int argc, char** argv) {
           for (int k = 0; k < NKERNELS; k++) {
             Kernel kind = (Kernel)k;
             if (!(kind == GEMV ? s.gemv : s.gemm)) continue;
-            if (kind == GEMM_WIDE && p == 1) continue;
             float ms = time_kernel(kind, c, rr, x, p == 1, reps);
             total[k] += ms;
             report(s.name, mode == 0 ? "gate_up" : "down", kind, p == 1, ms, rr, x.K, x.N);

@@ -147,7 +147,6 @@ public final class CudaBackend implements Backend {
     Cuda.trace("kernels");
     k = new Kernels(new KernelCompiler(arch, kvFormat.defines), stream);
     k.allowSharedMemory(ExpertGemmPlan.GEMM, ExpertGemmPlan.gemmSharedBytes(true));
-    k.allowSharedMemory(ExpertGemmPlan.GEMM_WIDE, ExpertGemmPlan.gemmWideSharedBytes());
     for (int rows : new int[] {1, 2, 4, ExpertGemmPlan.GEMV_ROWS}) {
       k.allowSharedMemory(ExpertGemmPlan.gemvKernel(rows),
           ExpertGemmPlan.gemvSharedBytes(Math.max(c.hiddenSize(), c.intermediateSize()), rows));
@@ -367,11 +366,11 @@ public final class CudaBackend implements Backend {
       a.reset().ptr(ws.h).ptr(lo(ws.hLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.gateUpBlocks())
           .ptr(w.gateUpScales()).ptr(w.gateUpBias()).ptr(ws.act).ptr(lo(ws.actLo)).i32(topK).i32(H).i32(2 * I).i32(0)
           .f32((float) c.swigluLimit());
-      k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(2 * I), moe.threads(), moe.sharedBytes());
+      k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(2 * I), 256, moe.sharedBytes());
       prof("moe down");
       a.reset().ptr(ws.act).ptr(lo(ws.actLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.downBlocks())
           .ptr(w.downScales()).ptr(w.downBias()).ptr(ws.y).ptr(0).i32(topK).i32(I).i32(H).i32(1).f32((float) c.swigluLimit());
-      k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(H), moe.threads(), moe.sharedBytes());
+      k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(H), 256, moe.sharedBytes());
       // moe_combine is folded into the next residual_rmsnorm (the next layer's input norm, or the final norm).
     }
     prof("final norm+lm_head");

@@ -18,19 +18,9 @@ package ai.gptoss.backend.cuda;
  * or {@code =gemv} forces one kernel for every step (conformance runs of each path; both kernels
  * compute the same sums, in a different order).
  */
-record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes, int threads) {
+record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes) {
   static final String GEMM = "bf16_mxfp4w_moe_gemm";
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
-  /** moe_gemm.cu's 256-row, 512-thread instantiation (fast mode only: its shared memory has one A ring). */
-  static final String GEMM_WIDE = "bf16_mxfp4w_moe_gemm_bm256";
-  /** BM_WIDE in moe_gemm.cu. */
-  static final int GEMM_WIDE_ROWS = 256;
-  /**
-   * Fewest rows per expert on average (T * topK / E) for the 256-row tiles: at 128 (gpt-oss-20b from
-   * 1,024 tokens) nearly every expert's rows fit one wide tile instead of one full and one mostly
-   * empty 128-row tile.
-   */
-  static final int GEMM_WIDE_MIN_ROWS_PER_EXPERT = 128;
   /** BM in moe_gemm.cu. */
   static final int GEMM_ROWS = 128;
   /** GV_ROWS in moe_gemv.cu. */
@@ -50,11 +40,6 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes, i
    */
   static int gemmSharedBytes(boolean precise) {
     return 3 * ((precise ? 2 : 1) * GEMM_ROWS * 72 * 2 + 128 * 48 + 2 * 128) + 2 * 128 * 72 * 2;
-  }
-
-  /** MOE_GEMM_SMEM_T(256, 3, false) in moe_gemm.cu: 3 stages of A [256][72] bf16, nibbles, scales; two unpacked tiles. */
-  static int gemmWideSharedBytes() {
-    return 3 * (GEMM_WIDE_ROWS * 72 * 2 + 128 * 48 + 2 * 128) + 2 * 128 * 72 * 2;
   }
 
   /** MOE_GEMV_SMEM_R in moe_gemv.cu: the scales [K/32][32] (padded to 16 bytes), then A as float [rows][K/32][36]. */
@@ -111,14 +96,9 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes, i
     boolean gemv = forced != null ? forced.equals(GEMV) : tokens * topK <= GEMV_MAX_ASSIGNMENTS;
     if (gemv) {
       int k = Math.max(hidden, intermediate), rows = gemvRows(tokens);
-      return new ExpertGemmPlan(gemvKernel(rows), GEMV_ROWS, maxTiles(tokens, topK, experts, GEMV_ROWS), gemvSharedBytes(k, rows),
-          256);
+      return new ExpertGemmPlan(gemvKernel(rows), GEMV_ROWS, maxTiles(tokens, topK, experts, GEMV_ROWS), gemvSharedBytes(k, rows));
     }
-    if (forced == null && !precise && (long) tokens * topK >= (long) GEMM_WIDE_MIN_ROWS_PER_EXPERT * experts) {
-      return new ExpertGemmPlan(GEMM_WIDE, GEMM_WIDE_ROWS, maxTiles(tokens, topK, experts, GEMM_WIDE_ROWS),
-          gemmWideSharedBytes(), 512);
-    }
-    return new ExpertGemmPlan(GEMM, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), gemmSharedBytes(precise), 256);
+    return new ExpertGemmPlan(GEMM, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), gemmSharedBytes(precise));
   }
 
   /** Blocks along y for {@code n} output features. */

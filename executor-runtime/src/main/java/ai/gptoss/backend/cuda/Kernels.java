@@ -26,7 +26,6 @@ final class Kernels implements AutoCloseable {
       Map.entry("moe_scatter", "moe_route.cu"),
       Map.entry("moe_route_small", "moe_route.cu"),
       Map.entry("bf16_mxfp4w_moe_gemm", "moe_gemm.cu"),
-      Map.entry("bf16_mxfp4w_moe_gemm_bm256", "moe_gemm.cu"),
       Map.entry("bf16_mxfp4w_moe_gemv", "moe_gemv.cu"),
       Map.entry("bf16_mxfp4w_moe_gemv_r4", "moe_gemv.cu"),
       Map.entry("bf16_mxfp4w_moe_gemv_r2", "moe_gemv.cu"),

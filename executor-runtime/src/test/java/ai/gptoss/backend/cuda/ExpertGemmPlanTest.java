@@ -27,7 +27,6 @@ class ExpertGemmPlanTest {
   @Test
   void constantsMatchTheKernels() throws IOException {
     assertEquals(define("moe_gemm.cu", "BM"), ExpertGemmPlan.GEMM_ROWS);
-    assertEquals(define("moe_gemm.cu", "BM_WIDE"), ExpertGemmPlan.GEMM_WIDE_ROWS);
     assertEquals(define("moe_gemm.cu", "BN"), ExpertGemmPlan.GEMM_FEATURES);
     assertEquals(define("moe_gemm.cu", "STAGES"), 3, "gemmSharedBytes assumes 3 stages");
     assertEquals(define("moe_gemm.cu", "LDB"), 48);
@@ -75,18 +74,10 @@ class ExpertGemmPlanTest {
     assertEquals(1 + 4, one.maxTiles());
     assertEquals(180, one.featureBlocks(5760));
     assertEquals(90, one.featureBlocks(2880));
-    ExpertGemmPlan big = ExpertGemmPlan.of(512, 4, 32, 2880, 2880, false);
+    ExpertGemmPlan big = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false);
     assertEquals(ExpertGemmPlan.GEMM, big.kernel());
-    assertEquals(2048 / 128 + 32, big.maxTiles());
+    assertEquals(4096 / 128 + 32, big.maxTiles());
     assertEquals(45, big.featureBlocks(5760));
-    assertEquals(256, big.threads());
-    ExpertGemmPlan wide = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false);
-    assertEquals(ExpertGemmPlan.GEMM_WIDE, wide.kernel());
-    assertEquals(512, wide.threads());
-    assertEquals(4096 / 256 + 32, wide.maxTiles());
-    assertEquals(45, wide.featureBlocks(5760));
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true).kernel(), "precise mode: 128-row tiles");
-    assertTrue(ExpertGemmPlan.gemmWideSharedBytes() <= 227 * 1024, "wide gemm shared memory fits an H100 block");
     int edge = ExpertGemmPlan.GEMV_MAX_ASSIGNMENTS / 4;
     assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(edge, 4, 32, 2880, 2880, true).kernel());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, true).kernel());
