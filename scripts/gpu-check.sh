@@ -59,11 +59,12 @@ if [ ! -f "$G/golden/tiny-b.golden.json" ]; then
   tail -2 "$W/fixture-tiny-b.log"; cp "$W/fixture-tiny-b.log" "$OUT/fixtures.log"
 fi
 
-# 3. GPU conformance on the small fixtures (while the real one is being made).
+# 3. GPU conformance on the small fixtures (while the real one is being made), --precision balanced
+#    (unlabelled lines); 4b and 4c add fast and exact (the default).
 EXTRA=""
 [ -f "$W/fx/tiny-b.golden.json" ] && EXTRA="tiny-b=$W/fx/tiny-b:$W/fx/tiny-b.golden.json"
 [ -f "$G/golden/tiny-b.golden.json" ] && EXTRA="tiny-b=$G/golden/tiny-b:$G/golden/tiny-b.golden.json"
-timeout ${CONF_TIMEOUT:-300} "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA 2>&1 | tee "$OUT/conformance.log" | grep -E "^CHECK|Exception|error" | head -40
+GPTOSS_PRECISION=balanced timeout ${CONF_TIMEOUT:-300} "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA 2>&1 | tee "$OUT/conformance.log" | grep -E "^CHECK|Exception|error" | head -40
 grep "^CHECK" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
 
 bench() {
@@ -82,7 +83,7 @@ bench() {
 wait $FX_REAL
 tail -3 "$W/fixture-real.log"; cat "$W/fixture-real.log" >> "$OUT/fixtures.log"
 if [ -f "$W/fx/real.golden.json" ]; then
-  timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" --extra-only "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
+  GPTOSS_PRECISION=balanced timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" --extra-only "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
     | tee -a "$OUT/conformance.log" | grep -E "^CHECK|Exception" | head
   grep "^CHECK real" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
 else

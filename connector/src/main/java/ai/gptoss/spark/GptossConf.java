@@ -84,7 +84,7 @@ public final class GptossConf {
    * (bf16 K/V and activations). See {@code ai.gptoss.backend.Precision}.
    */
   public static final String PRECISION = "precision";
-  public static final String PRECISION_DEFAULT = "balanced";
+  public static final String PRECISION_DEFAULT = "exact";
 
   /** The engine's sequence limit per step (continuous batching width). */
   public static final String ENGINE_MAX_SEQS = "engine.max_seqs";

@@ -7,12 +7,13 @@ import java.util.Locale;
  * every mode). Weights are exact either way (bf16 as published, MXFP4 experts).
  *
  * <ul>
- *   <li>{@link #EXACT}: K and V stored in float32, activations fed to the tensor cores as a bf16
- *       high/low pair (about 16 mantissa bits). Matches transformers in float32: every teacher-forced
- *       top-1 of the conformance fixtures, logits within ~3e-5 relative L2 (BENCHMARKS.md). Twice the
- *       KV memory of the other modes.
- *   <li>{@link #BALANCED} (default): bf16 K/V (as vLLM's default cache), paired activations. Near-ties
- *       (reference top-2 margins below ~0.1) may resolve differently; logits within ~1e-2.
+ *   <li>{@link #EXACT} (default): K and V stored in float32, activations fed to the tensor cores as a
+ *       bf16 high/low pair (about 16 mantissa bits). Matches transformers in float32: every
+ *       teacher-forced top-1 of the conformance fixtures, logits within ~3e-5 relative L2
+ *       (BENCHMARKS.md). Twice the KV memory of the other modes, and attention on CUDA cores.
+ *   <li>{@link #BALANCED}: bf16 K/V (as vLLM's default cache), paired activations, tensor-core
+ *       attention. Near-ties (reference top-2 margins below ~0.15) may resolve differently; logits
+ *       within ~1e-2.
  *   <li>{@link #FAST}: bf16 K/V, activations rounded to bf16 once: the throughput figures' mode.
  * </ul>
  */
@@ -36,16 +37,16 @@ public enum Precision {
 
   /** Parses "exact", "balanced" or "fast"; {@code source} names the option in the error. */
   public static Precision parse(String value, String source) {
-    if (value == null || value.isBlank()) return BALANCED;
+    if (value == null || value.isBlank()) return EXACT;
     return switch (value.trim().toLowerCase(Locale.ROOT)) {
       case "exact" -> EXACT;
       case "balanced" -> BALANCED;
       case "fast" -> FAST;
-      default -> throw new IllegalArgumentException(source + "=" + value + ": expected exact, balanced (default) or fast");
+      default -> throw new IllegalArgumentException(source + "=" + value + ": expected exact (default), balanced or fast");
     };
   }
 
-  /** From {@value #ENV}, else {@link #BALANCED}. */
+  /** From {@value #ENV}, else {@link #EXACT}. */
   public static Precision fromEnvironment() {
     return parse(System.getenv(ENV), ENV);
   }

@@ -26,7 +26,7 @@ final class BenchCommand implements Callable<Integer> {
   String device;
 
   @Option(names = "--precision", paramLabel = "MODE",
-      description = "CUDA backend: exact, balanced or fast (see generate --help). Default: ${env:GPTOSS_PRECISION:-balanced}.")
+      description = "CUDA backend: exact, balanced or fast (see generate --help). Default: ${env:GPTOSS_PRECISION:-exact}.")
   String precision;
 
   @Option(names = "--prompts", defaultValue = "64") int prompts;

@@ -19,7 +19,7 @@ final class ModelOptions {
 
   @Option(names = "--precision", paramLabel = "MODE",
       description = "CUDA backend: exact (float32 K/V, matches transformers' float32), balanced (bf16 K/V), or fast "
-          + "(bf16 K/V and activations). Default: ${env:GPTOSS_PRECISION:-balanced}.")
+          + "(bf16 K/V and activations). Default: ${env:GPTOSS_PRECISION:-exact}.")
   String precision;
 
   Path modelDir() {

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class KvFormatTest {
   @Test
   void parsesThePrecisionAndNamesTheOptionInErrors() {
-    assertEquals(Precision.BALANCED, Precision.parse(null, "--precision"));
+    assertEquals(Precision.EXACT, Precision.parse(null, "--precision"));
+    assertEquals(Precision.BALANCED, Precision.parse("balanced", "--precision"));
     assertEquals(Precision.EXACT, Precision.parse(" Exact ", "--precision"));
     assertEquals(Precision.FAST, Precision.parse("fast", "--precision"));
     assertTrue(Precision.BALANCED.bf16Kv && Precision.BALANCED.pairedActivations);
