@@ -30,7 +30,6 @@ final class Kernels implements AutoCloseable {
       Map.entry("bf16_mxfp4w_moe_gemv_r4", "moe_gemv.cu"),
       Map.entry("bf16_mxfp4w_moe_gemv_r2", "moe_gemv.cu"),
       Map.entry("bf16_mxfp4w_moe_gemv_r1", "moe_gemv.cu"),
-      Map.entry("moe_combine", "moe_combine.cu"),
       Map.entry("sample_rows", "sampling.cu"),
       Map.entry("synthetic_fill", "synthetic.cu"));
 
