@@ -165,13 +165,8 @@ __device__ __forceinline__ void paged_attention(const AttentionArgs& a) {
       float denom = l[i] * keep + expf(sink - mf);
       long long base = (long long)t * qDim + h * hd;
       float v0 = acc0[i] * keep / denom, v1 = acc1[i] * keep / denom;
-      bf16 h0 = f2bf(v0), h1 = f2bf(v1);
-      if (lane < hd) a.out[base + lane] = h0;
-      if (lane + 32 < hd) a.out[base + lane + 32] = h1;
-      if (a.outLo) {
-        if (lane < hd) a.outLo[base + lane] = f2bf(v0 - bf2f(h0));
-        if (lane + 32 < hd) a.outLo[base + lane + 32] = f2bf(v1 - bf2f(h1));
-      }
+      if (lane < hd) store_hi_lo(a.out, a.outLo, base + lane, v0);
+      if (lane + 32 < hd) store_hi_lo(a.out, a.outLo, base + lane + 32, v1);
     }
   }
 }

@@ -336,9 +336,7 @@ extern "C" __global__ void __launch_bounds__(256) attention_combine(AttentionArg
       float v = 0.f;
 #pragma unroll 8
       for (int s = 0; s < S; s++) v += weight[warp][s] * rec[s * splitStride + 2 + d];
-      bf16 hi = f2bf(v);
-      a.out[o + d] = hi;
-      if (a.outLo) a.outLo[o + d] = f2bf(v - bf2f(hi));
+      store_hi_lo(a.out, a.outLo, o + d, v);
     }
     __syncwarp();
   }

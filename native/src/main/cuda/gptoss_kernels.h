@@ -29,6 +29,22 @@ typedef bf16 kv_t;
 __device__ __forceinline__ kv_t to_kv(float f) { return f2bf(f); }
 #endif
 
+// An activation handed to the next tensor-core product: hi[i] = bf16(v), and with lo (the precise
+// modes) lo[i] = bf16(v - hi[i]), so that hi + lo carries about 16 mantissa bits.
+__device__ __forceinline__ void store_hi_lo(bf16* hi, bf16* lo, long long i, float v) {
+  bf16 h = f2bf(v);
+  hi[i] = h;
+  if (lo) lo[i] = f2bf(v - bf2f(h));
+}
+
+// gpt-oss's clamped SwiGLU of one gate/up pair (u = the gate_up product with bias, interleaved):
+// gate = min(gate, limit); up = clamp(up, -limit, limit); act = gate * sigmoid(1.702 gate) * (up + 1).
+__device__ __forceinline__ float clamped_swiglu(float gate, float up, float limit) {
+  gate = fminf(gate, limit);
+  up = fminf(fmaxf(up, -limit), limit);
+  return gate / (1.f + expf(-1.702f * gate)) * (up + 1.f);
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;

@@ -230,13 +230,7 @@ __device__ __forceinline__ void moe_gemm_tile(const MoeGemmArgs& a) {
         float u0 = acc[i][j][half * 2] + bias[n];
         float u1 = acc[i][j][half * 2 + 1] + bias[n + 1];
         if (a.mode == 0) {
-          float gate = fminf(u0, a.limit);
-          float up = fminf(fmaxf(u1, -a.limit), a.limit);
-          float act = gate / (1.f + expf(-1.702f * gate)) * (up + 1.f);
-          long long o = (long long)(r0 + row) * (a.N / 2) + n / 2;
-          bf16 hi = f2bf(act);
-          ((bf16*)a.out)[o] = hi;
-          if (a.outLo) a.outLo[o] = f2bf(act - bf2f(hi));
+          store_hi_lo((bf16*)a.out, a.outLo, (long long)(r0 + row) * (a.N / 2) + n / 2, clamped_swiglu(u0, u1, a.limit));
         } else {
           float2* y = (float2*)((float*)a.out + (long long)dst * a.N + n);
           *y = make_float2(u0, u1);

@@ -172,13 +172,8 @@ __device__ __forceinline__ void moe_gemv(const MoeGemmArgs& a) {
     for (int p = 0; p < GV_FEAT / 2; p++) {
       int n = nw + 2 * p;
       if (n >= a.N) break;
-      float gate = fminf(mine[2 * p] + bias[n], a.limit);
-      float up = fminf(fmaxf(mine[2 * p + 1] + bias[n + 1], -a.limit), a.limit);
-      float act = gate / (1.f + expf(-1.702f * gate)) * (up + 1.f);
-      long long o = (long long)(r0 + lane) * (a.N / 2) + n / 2;
-      bf16 hi = f2bf(act);
-      ((bf16*)a.out)[o] = hi;
-      if (a.outLo) a.outLo[o] = f2bf(act - bf2f(hi));
+      float act = clamped_swiglu(mine[2 * p] + bias[n], mine[2 * p + 1] + bias[n + 1], a.limit);
+      store_hi_lo((bf16*)a.out, a.outLo, (long long)(r0 + lane) * (a.N / 2) + n / 2, act);
     }
   } else {
     float* y = (float*)a.out + (long long)dst * a.N;

@@ -49,8 +49,6 @@ extern "C" __global__ void residual_rmsnorm(RmsNormArgs a) {
   bool recompute = !writeX && (a.moeY || a.delta);
   for (int i = threadIdx.x; i < a.hidden; i += blockDim.x) {
     float v = a.weight[i] * ((recompute ? rmsnorm_input(a, x, src, i) : x[i]) * inv);
-    bf16 hi = f2bf(v);
-    out[i] = hi;
-    if (lo) lo[i] = f2bf(v - bf2f(hi));
+    store_hi_lo(out, lo, i, v);
   }
 }
