@@ -14,11 +14,6 @@
 #include "../../main/cuda/moe_route.cu"
 #include "../../main/cuda/moe_gemm.cu"
 #include "../../main/cuda/moe_gemv.cu"
-#include "moe_gemm_v0.cuh"  // the previous gemm, for side-by-side timings
-
-// Other shapes of the gemm template, timed to choose the next production shape (not used by the runtime).
-extern "C" __global__ void __launch_bounds__(256, 2) gemm_m64(MoeGemmArgs a) { moe_gemm_tile<64, 4>(a); }
-extern "C" __global__ void __launch_bounds__(256, 2) gemm_s3(MoeGemmArgs a) { moe_gemm_tile<64, 3>(a); }
 
 #define CK(x)                                                                           \
   do {                                                                                  \
@@ -245,20 +240,12 @@ static void free_routing(DevRouting& d) {
   cudaFree(d.numTiles);
 }
 
-enum Kernel { GEMM, GEMV, GEMM_V0, GEMM_M64, GEMM_S3, NKERNELS };
-#define MOE_GEMM_V0_SMEM(precise) (STAGES_v0 * ((precise ? 2 : 1) * A_STAGE_v0 + B_STAGE_v0 + S_STAGE_v0) + BDQ_BYTES_v0)
+enum Kernel { GEMM, GEMV, NKERNELS };
 
 static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
   if (kind == GEMM) {
     int smem = MOE_GEMM_SMEM(a.aLo != nullptr);
     bf16_mxfp4w_moe_gemm<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, smem>>>(a);
-  } else if (kind == GEMM_M64) {
-    gemm_m64<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, MOE_GEMM_SMEM_T(64, 4, a.aLo != nullptr)>>>(a);
-  } else if (kind == GEMM_S3) {
-    gemm_s3<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, MOE_GEMM_SMEM_T(64, 3, a.aLo != nullptr)>>>(a);
-  } else if (kind == GEMM_V0) {
-    int smem = MOE_GEMM_V0_SMEM(a.aLo != nullptr);
-    bf16_mxfp4w_moe_gemm_v0<<<dim3(d.maxTiles, (a.N + BN_v0 - 1) / BN_v0), 256, smem>>>(a);
   } else {
     int smem = MOE_GEMV_SMEM_R(a.K, d.gvRows);
     dim3 grid(d.maxTiles, (a.N + GV_FB - 1) / GV_FB);
@@ -270,10 +257,10 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
 }
 
 static const char* kname(Kernel k) {
-  const char* names[] = {"gemm", "gemv", "gemm_old", "gemm_bm64", "gemm_bm64_3stage"};
+  const char* names[] = {"gemm", "gemv"};
   return names[k];
 }
-static int tile_rows(Kernel k) { return k == GEMV ? GV_ROWS : (k == GEMM_M64 || k == GEMM_S3) ? 64 : BM; }
+static int tile_rows(Kernel k) { return k == GEMV ? GV_ROWS : BM; }
 
 // Inputs of one mode: A rows (hi, lo) and the outputs.
 struct Case {
@@ -415,8 +402,8 @@ static void compare(const char* name, Kernel kind, const Case& c, const Routing&
   double rel = std::sqrt(num / std::max(den, 1e-30));
   // fast mode 0 rounds act to bf16 once (relative 2^-9); otherwise float32 sums in another order.
   // The tensor-core kernels in precise mode: the H100's mma.sync sums bf16 products at slightly
-  // less than float32 precision; over K = 2,880 that measured rel_l2 2.2e-5..2.4e-5 for the old and
-  // the new gemm alike (the CUDA-core gemv: 5e-6), hence 5e-5 for the gemm family.
+  // less than float32 precision; over K = 2,880 that measured rel_l2 2.2e-5..2.4e-5 for the previous and
+  // the current gemm alike (the CUDA-core gemv: 5e-6), hence 5e-5 for the gemm family.
   double tol = (!precise && c.mode == 0) ? 4e-3 : (precise && kind != GEMV) ? 5e-5 : 2e-5;
   bool pass = finite && rel <= tol;
   printf("KERNELCHECK %s_%s_%s %s rows=%d K=%d N=%d max_abs=%.3g rel_l2=%.3g tol=%.1g\n", kname(kind), name,
@@ -473,9 +460,6 @@ static void report(const char* shape, const char* mode, Kernel kind, bool precis
 int main(int argc, char** argv) {
   std::mt19937 rng(1234);
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM(true)));
-  CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm_v0, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_V0_SMEM(true)));
-  CK(cudaFuncSetAttribute(gemm_m64, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM_T(64, 4, true)));
-  CK(cudaFuncSetAttribute(gemm_s3, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM_T(64, 3, true)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM(2880)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv_r4, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM_R(2880, 4)));
   CK(cudaMalloc(&l2flush, L2FLUSH_BYTES));
