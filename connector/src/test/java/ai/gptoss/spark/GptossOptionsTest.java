@@ -36,6 +36,16 @@ class GptossOptionsTest {
   }
 
   @Test
+  void precisionDefaultsToExactAndIsValidated() {
+    assertEquals("exact", GptossOptions.defaults().precision());
+    assertEquals("fast", GptossOptions.resolve(Map.of(), Map.of("spark.gptoss.precision", "FAST")::get).precision());
+    var bad = assertThrows(IllegalArgumentException.class,
+        () -> GptossOptions.resolve(Map.of("precision", "fp8"), k -> null));
+    assertTrue(bad.getMessage().contains("'precision'") && bad.getMessage().contains("fp8")
+        && bad.getMessage().contains("expected exact, balanced or fast"), bad.getMessage());
+  }
+
+  @Test
   void rowSeedsDependOnGlobalSeedContentAndOccurrence() {
     RowSeeds a = new RowSeeds(1), b = new RowSeeds(1), c = new RowSeeds(2);
     int[] p = {1, 2, 3}, q = {1, 2, 4};

@@ -51,6 +51,11 @@ public enum Precision {
     return parse(System.getenv(ENV), ENV);
   }
 
+  /** An option's value when given (its error names {@code option}), else {@link #fromEnvironment()}. */
+  public static Precision fromOption(String value, String option) {
+    return value != null ? parse(value, option) : fromEnvironment();
+  }
+
   public String id() {
     return name().toLowerCase(Locale.ROOT);
   }

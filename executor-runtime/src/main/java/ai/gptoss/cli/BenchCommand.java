@@ -60,8 +60,7 @@ final class BenchCommand implements Callable<Integer> {
     if (prompts < 1 || inputLen < 1 || outputLen < 1) throw new IllegalArgumentException("--prompts, --input-len and --output-len must be at least 1");
     if (maxBatchTokens < 1 || maxSeqs < 1) throw new IllegalArgumentException("--max-batch-tokens and --max-seqs must be at least 1");
     long l0 = System.nanoTime();
-    Precision p = precision != null ? Precision.parse(precision, "--precision") : Precision.fromEnvironment();
-    try (Backend b = Backends.open(Path.of(model), device, p)) {
+    try (Backend b = Backends.open(Path.of(model), device, Precision.fromOption(precision, "--precision"))) {
       double loadSeconds = (System.nanoTime() - l0) / 1e9;
       if (warmup) new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(2, 16, 4, seed + 1);
       BenchLoop.Result r = new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(prompts, inputLen, outputLen, seed);

@@ -31,6 +31,6 @@ final class ModelOptions {
   }
 
   Precision precision() {
-    return precision != null ? Precision.parse(precision, "--precision") : Precision.fromEnvironment();
+    return Precision.fromOption(precision, "--precision");
   }
 }

@@ -40,6 +40,13 @@ class BenchCommandTest {
   }
 
   @Test
+  void anUnknownPrecisionIsAnErrorThatNamesTheOption() {
+    String[] r = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--precision", "fp8");
+    assertEquals("1", r[0]);
+    assertTrue(r[2].contains("--precision=fp8: expected exact (default), balanced or fast"), r[2]);
+  }
+
+  @Test
   void syntheticModelsNeedAGpu() {
     String[] r = run("bench", "--model", "synthetic:gpt-oss-20b", "--device", "cpu", "--prompts", "1");
     assertEquals("1", r[0]);

@@ -17,6 +17,7 @@ class KvFormatTest {
     assertEquals(Precision.BALANCED, Precision.parse("balanced", "--precision"));
     assertEquals(Precision.EXACT, Precision.parse(" Exact ", "--precision"));
     assertEquals(Precision.FAST, Precision.parse("fast", "--precision"));
+    assertEquals(Precision.BALANCED, Precision.fromOption("balanced", "--precision"), "a given option wins");
     assertTrue(Precision.BALANCED.bf16Kv && Precision.BALANCED.pairedActivations);
     assertTrue(!Precision.EXACT.bf16Kv && Precision.EXACT.pairedActivations);
     assertTrue(Precision.FAST.bf16Kv && !Precision.FAST.pairedActivations);
