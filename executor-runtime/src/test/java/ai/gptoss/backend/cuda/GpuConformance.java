@@ -1,5 +1,7 @@
 package ai.gptoss.backend.cuda;
 
+import static ai.gptoss.backend.cuda.GpuChecks.require;
+
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.MixedBatches;
 import ai.gptoss.backend.Sampler;
@@ -24,8 +26,7 @@ import java.util.List;
  * exits non-zero when any fails.
  */
 public final class GpuConformance {
-  private static final List<String> lines = new ArrayList<>();
-  private static boolean failed;
+  private static final GpuChecks CHECKS = new GpuChecks("CHECK ");
 
   public static void main(String[] args) throws Exception {
     Path golden = Paths.get(args[0]);
@@ -35,11 +36,11 @@ public final class GpuConformance {
     try (Checkpoint ckpt = Checkpoint.open(golden.resolve("tiny-a"))) {
       tinyA = ModelWeights.load(ckpt);
     }
-    if (!extraOnly) run("tiny-a golden", () -> goldenFixture(tinyA, json.readTree(golden.resolve("tiny-a.golden.json").toFile()), true));
+    if (!extraOnly) CHECKS.run("tiny-a golden", () -> goldenFixture(tinyA, json.readTree(golden.resolve("tiny-a.golden.json").toFile()), true));
     for (int i = extraOnly ? 2 : 1; i < args.length; i++) {
       String[] kv = args[i].split("=", 2);
       String[] paths = kv[1].split(":", 2);
-      run(kv[0] + " golden", () -> {
+      CHECKS.run(kv[0] + " golden", () -> {
         ModelWeights w;
         try (Checkpoint ckpt = Checkpoint.open(Paths.get(paths[0]))) {
           w = ModelWeights.load(ckpt);
@@ -51,8 +52,8 @@ public final class GpuConformance {
       finish();
       return;
     }
-    run("tiny-qa eval greedy", () -> tinyQa(json.readTree(golden.resolve("tiny-qa.eval.json").toFile())));
-    run("tiny-qa eval through the engine (continuous batching)", () -> {
+    CHECKS.run("tiny-qa eval greedy", () -> tinyQa(json.readTree(golden.resolve("tiny-qa.eval.json").toFile())));
+    CHECKS.run("tiny-qa eval through the engine (continuous batching)", () -> {
       ModelWeights w;
       try (Checkpoint ckpt = Checkpoint.open(EmbeddedModel.path())) {
         w = ModelWeights.load(ckpt);
@@ -64,48 +65,22 @@ public final class GpuConformance {
         return eval.get("results").size() + " cases reproduce greedy_ids exactly";
       }
     });
-    run("cpu-vs-gpu mixed batches tiny-a", () -> mixed(tinyA, 6, 60, 12));
-    run("cpu-vs-gpu mixed batches tiny-qa", () -> {
+    CHECKS.run("cpu-vs-gpu mixed batches tiny-a", () -> mixed(tinyA, 6, 60, 12));
+    CHECKS.run("cpu-vs-gpu mixed batches tiny-qa", () -> {
       ModelWeights w;
       try (Checkpoint ckpt = Checkpoint.open(EmbeddedModel.path())) {
         w = ModelWeights.load(ckpt);
       }
       return mixed(w, 4, 80, 10);
     });
-    run("sampling kernel vs Sampler", GpuConformance::sampling);
+    CHECKS.run("sampling kernel vs Sampler", GpuConformance::sampling);
     finish();
   }
 
   private static void finish() {
     System.out.println("---- GPU conformance ----");
-    lines.forEach(System.out::println);
-    if (failed) System.exit(1);
-  }
-
-  interface Check {
-    String run() throws Exception;
-  }
-
-  private static void run(String name, Check c) {
-    long t0 = System.nanoTime();
-    String line;
-    try {
-      line = "CHECK " + name + " PASS " + c.run();
-    } catch (AssertionError e) {
-      failed = true;
-      line = "CHECK " + name + " FAIL " + e.getMessage();
-    } catch (Throwable e) {
-      failed = true;
-      line = "CHECK " + name + " FAIL " + e;
-      e.printStackTrace();
-    }
-    line += String.format(" (%.1fs)", (System.nanoTime() - t0) / 1e9);
-    System.out.println(line);
-    lines.add(line);
-  }
-
-  static void require(boolean ok, String msg) {
-    if (!ok) throw new AssertionError(msg);
+    CHECKS.lines.forEach(System.out::println);
+    if (!CHECKS.failures.isEmpty()) System.exit(1);
   }
 
   static double relL2(float[] got, float[] ref) {

@@ -1,6 +1,7 @@
 package ai.gptoss.backend.cuda;
 
 import static ai.gptoss.backend.cuda.Cuda.check;
+import static ai.gptoss.backend.cuda.GpuChecks.require;
 import static org.bytedeco.cuda.global.cudart.*;
 
 import ai.gptoss.backend.MixedBatches;
@@ -41,7 +42,7 @@ import org.bytedeco.javacpp.SizeTPointer;
  * ms/step, graph Y ms/step}, and last {@code KERNELCHECK graphs PASS|FAIL}; exits 1 on a failure.
  */
 public final class GraphCheck {
-  private static final List<String> failures = new ArrayList<>();
+  private static final GpuChecks CHECKS = new GpuChecks("KERNELCHECK graphs:");
 
   public static void main(String[] args) throws Exception {
     Path golden = Paths.get(args[0]);
@@ -50,19 +51,19 @@ public final class GraphCheck {
     try (Checkpoint ckpt = Checkpoint.open(golden.resolve("tiny-a"))) {
       tinyA = ModelWeights.load(ckpt);
     }
-    run("capture-failure", GraphCheck::captureFailure);
-    run("tiny-a-mixed", () -> {
+    CHECKS.run("capture-failure", GraphCheck::captureFailure);
+    CHECKS.run("tiny-a-mixed", () -> {
       try (CudaBackend b = CudaBackend.upload(tinyA, 0)) {
         return mixedIdentical(b);
       }
     });
-    run("tiny-a-decode", () -> {
+    CHECKS.run("tiny-a-decode", () -> {
       try (CudaBackend b = CudaBackend.upload(tinyA, 0)) {
         DecodeStream ds = new DecodeStream(b, new int[] {5, 17, 3, 40, 9, 26, 12}, new int[] {30, 12, 45, 20, 6, 38, 25}, 4, 7);
         return decodeIdentical(b, ds, 45);
       }
     });
-    run("tiny-a-no-leak", () -> {
+    CHECKS.run("tiny-a-no-leak", () -> {
       long[] free = freeAfterCycles(tinyA, 6);
       long lost = free[1] - free[free.length - 1];
       require(lost <= 2L << 20, "free device memory after each close " + Arrays.toString(free) + ": " + lost + " bytes lost");
@@ -72,39 +73,15 @@ public final class GraphCheck {
       CudaBackend b20 = CudaBackend.synthetic(SyntheticModels.config("synthetic:gpt-oss-20b"), 0, 1234,
           ai.gptoss.backend.Precision.fromEnvironment());
       try (b20) {
-        run("gpt-oss-20b-decode", () -> {
+        CHECKS.run("gpt-oss-20b-decode", () -> {
           DecodeStream ds = new DecodeStream(b20, new int[] {300, 140, 40, 260}, new int[] {6, 3, 8, 5}, 16, 9);
           return decodeIdentical(b20, ds, 8);
         });
-        run("gpt-oss-20b-single-stream-timing", () -> timing(b20, 1024, 16, 64));
+        CHECKS.run("gpt-oss-20b-single-stream-timing", () -> timing(b20, 1024, 16, 64));
       }
     }
-    System.out.println("KERNELCHECK graphs " + (failures.isEmpty() ? "PASS" : "FAIL " + failures));
-    if (!failures.isEmpty()) System.exit(1);
-  }
-
-  interface Check {
-    String run() throws Exception;
-  }
-
-  private static void run(String name, Check c) {
-    long t0 = System.nanoTime();
-    String line;
-    try {
-      line = "KERNELCHECK graphs:" + name + " PASS " + c.run();
-    } catch (AssertionError e) {
-      failures.add(name);
-      line = "KERNELCHECK graphs:" + name + " FAIL " + e.getMessage();
-    } catch (Throwable e) {
-      failures.add(name);
-      line = "KERNELCHECK graphs:" + name + " FAIL " + e;
-      e.printStackTrace();
-    }
-    System.out.println(line + String.format(" (%.1fs)", (System.nanoTime() - t0) / 1e9));
-  }
-
-  static void require(boolean ok, String msg) {
-    if (!ok) throw new AssertionError(msg);
+    System.out.println("KERNELCHECK graphs " + (CHECKS.failures.isEmpty() ? "PASS" : "FAIL " + CHECKS.failures));
+    if (!CHECKS.failures.isEmpty()) System.exit(1);
   }
 
   /** An illegal call under capture: CaptureFailed, stream not capturing, eager fallback runs, next capture fine. */
