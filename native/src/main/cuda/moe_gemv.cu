@@ -88,7 +88,9 @@ __device__ __forceinline__ void moe_gemv(const MoeGemmArgs& a) {
       for (int f = 0; f < GV_FEAT; f++) nxt[f] = b + 32 < nb ? __ldg(wp + f * nb + b + 32) : make_uint4(0, 0, 0, 0);
       if constexpr (ROWS <= 4) {
         // Feature by feature with the lookup-table unpack (the block scale folded into the tables);
-        // per (feature, row) the products are summed in the same order as below.
+        // per (feature, row) the products are summed in the same order as below. The 8-row variant
+        // keeps the multiply unpack (mxfp4_pair) word by word: four tables at once would not fit its
+        // registers (125 of 128), and feature by feature would read its 8 activation rows 4 times.
 #pragma unroll
         for (int f = 0; f < GV_FEAT; f++) {
           const Mxfp4Lut lut = mxfp4_lut(Ss[b * GV_FB + warp * GV_FEAT + f]);
