@@ -1,4 +1,4 @@
-// Standalone check of the MXFP4 expert products (moe_gemm.cu, moe_gemv.cu) against a naive float32
+// Standalone check of the MXFP4 expert products (moe_gemm.cu, moe_gemv.cu, moe_gemv_tc.cu) against a naive float32
 // reference, plus timings at the production shapes. Build and run on the GPU machine:
 //   nvcc -std=c++17 -arch=sm_90a -O3 -o /tmp/moe_check native/src/test/cuda/moe_check.cu && /tmp/moe_check
 // Prints one "KERNELCHECK <name> PASS|FAIL" line per case and "TIMING" lines; exits 1 on any FAIL.
@@ -14,6 +14,7 @@
 #include "../../main/cuda/moe_route.cu"
 #include "../../main/cuda/moe_gemm.cu"
 #include "../../main/cuda/moe_gemv.cu"
+#include "../../main/cuda/moe_gemv_tc.cu"
 
 #define CK(x)                                                                           \
   do {                                                                                  \
@@ -240,12 +241,16 @@ static void free_routing(DevRouting& d) {
   cudaFree(d.numTiles);
 }
 
-enum Kernel { GEMM, GEMV, NKERNELS };
+enum Kernel { GEMM, GEMV, GEMV_TC, NKERNELS };
 
 static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
   if (kind == GEMM) {
     int smem = MOE_GEMM_SMEM(a.aLo != nullptr);
     bf16_mxfp4w_moe_gemm<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, smem>>>(a);
+  } else if (kind == GEMV_TC) {
+    // room for the most rows a tile can hold (gvRows <= TC_ROWS), hi and lo planes in precise mode
+    int smem = MOE_GEMV_TC_SMEM(a.K, d.gvRows, a.aLo != nullptr);
+    bf16_mxfp4w_moe_gemv_tc<<<dim3(d.maxTiles, (a.N + TC_FB - 1) / TC_FB), 256, smem>>>(a);
   } else {
     int smem = MOE_GEMV_SMEM_R(a.K, d.gvRows);
     dim3 grid(d.maxTiles, (a.N + GV_FB - 1) / GV_FB);
@@ -257,10 +262,10 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
 }
 
 static const char* kname(Kernel k) {
-  const char* names[] = {"gemm", "gemv"};
+  const char* names[] = {"gemm", "gemv", "gemv_tc"};
   return names[k];
 }
-static int tile_rows(Kernel k) { return k == GEMV ? GV_ROWS : BM; }
+static int tile_rows(Kernel k) { return k == GEMV ? GV_ROWS : k == GEMV_TC ? TC_ROWS : BM; }
 
 // Inputs of one mode: A rows (hi, lo) and the outputs.
 struct Case {
@@ -403,7 +408,7 @@ static void compare(const char* name, Kernel kind, const Case& c, const Routing&
   // fast mode 0 rounds act to bf16 once (relative 2^-9); otherwise float32 sums in another order.
   // The tensor-core kernels in precise mode: the H100's mma.sync sums bf16 products at slightly
   // less than float32 precision; over K = 2,880 that measured rel_l2 2.2e-5..2.4e-5 for the previous and
-  // the current gemm alike (the CUDA-core gemv: 5e-6), hence 5e-5 for the gemm family.
+  // the current gemm alike (the CUDA-core gemv: 5e-6), hence 5e-5 for the gemm family (gemv_tc included).
   double tol = (!precise && c.mode == 0) ? 4e-3 : (precise && kind != GEMV) ? 5e-5 : 2e-5;
   bool pass = finite && rel <= tol;
   printf("KERNELCHECK %s_%s_%s %s rows=%d K=%d N=%d max_abs=%.3g rel_l2=%.3g tol=%.1g\n", kname(kind), name,
@@ -462,6 +467,7 @@ int main(int argc, char** argv) {
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM(true)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM(2880)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv_r4, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM_R(2880, 4)));
+  CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv_tc, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_TC_SMEM(2880, TC_ROWS, true)));
   CK(cudaMalloc(&l2flush, L2FLUSH_BYTES));
   check_unpack();
 
@@ -550,7 +556,8 @@ int main(int argc, char** argv) {
           Case c = make_case(mode, rr, x.K, x.N, rng);
           for (int k = 0; k < NKERNELS; k++) {
             Kernel kind = (Kernel)k;
-            if (!(kind == GEMV ? s.gemv : s.gemm)) continue;
+            // the tensor-core gemv: single stream to T=64 (one step past the gemv/gemm crossover)
+            if (!(kind == GEMV ? s.gemv : kind == GEMV_TC ? s.gemv && s.T <= 64 : s.gemm)) continue;
             float ms = time_kernel(kind, c, rr, x, p == 1, reps);
             total[k] += ms;
             report(s.name, mode == 0 ? "gate_up" : "down", kind, p == 1, ms, rr, x.K, x.N);

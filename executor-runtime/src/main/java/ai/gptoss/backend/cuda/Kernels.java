@@ -30,6 +30,8 @@ final class Kernels implements AutoCloseable {
       Map.entry("bf16_mxfp4w_moe_gemv_r4", "moe_gemv.cu"),
       Map.entry("bf16_mxfp4w_moe_gemv_r2", "moe_gemv.cu"),
       Map.entry("bf16_mxfp4w_moe_gemv_r1", "moe_gemv.cu"),
+      // tensor-core gemv for 1-8 rows per tile: checked by moe_check.cu
+      Map.entry("bf16_mxfp4w_moe_gemv_tc", "moe_gemv_tc.cu"),
       Map.entry("sample_rows", "sampling.cu"),
       Map.entry("synthetic_fill", "synthetic.cu"));
 

@@ -1,0 +1,209 @@
+// NOTES (draft, not yet run on a GPU; ExpertGemmPlan does not use it yet)
+//   Prediction, gpt-oss-20b single stream (4 experts x (gate_up 5760x2880 + down 2880x2880)):
+//   bytes: 4 x 24.9 M weights x 17/32 B = 53 MB per layer -> 17.7 us at 3 TB/s (~20 us at the
+//   ~2.7 TB/s a copy reaches). Instructions: per lane and 4-block group (64 weights a lane) about
+//   2 x 11 (tables) + 8 x ~20 (mxfp4_word) + 8 mma + 4 LDS.128 + 3 LDG + ~10 address/loop = ~210,
+//   i.e. ~3.3 per weight against ~4.7 for bf16_mxfp4w_moe_gemv_r1 (unpack 2.6 + bf16->f32 + FFMA):
+//   99.5 M weights x 3.3 / 32 lanes = 10.3 M warp instructions = ~11.5 us at full issue rate on
+//   132 SMs x 4 schedulers x 1.755 GHz. So memory-bound if the prefetch ring keeps enough bytes in
+//   flight (TC_PF groups = 4 x 34 B per lane, ~4.3 KB per warp): expected 20-25 us per layer
+//   against 52.7 us today (-> ~0.7 ms per step, 266 -> ~320 tok/s single stream). For 8-row
+//   tiles (T >= 8) the instruction count is the same as for 1 row (one n8 mma covers all rows),
+//   where the CUDA-core gemv spends ~11 per weight.
+//   To validate (H100):
+//     nvcc -std=c++17 -arch=sm_90a -O3 -o /tmp/moe_check native/src/test/cuda/moe_check.cu && /tmp/moe_check
+//   -> every "KERNELCHECK gemv_tc_*" line PASS (both modes, tiny and 20b shapes, edge routings
+//   with 1-, 8- and 9-row experts, single stream, decode 1,024), and the "TIMING ... both
+//   products" lines for single-stream, T=2..64 comparing gemv and gemv_tc (us per layer). Then
+//   tune TC_KSPLIT (1, 2, 4) and TC_PF (2, 4, 6) by editing the defines and rerunning with
+//   MOE_CHECK_TIMING=single-stream,T=8,T=32; ncu on single-stream for dram__throughput.
+//   To adopt: in ExpertGemmPlan, for steps with tokens * topK <= GEMV_MAX_ASSIGNMENTS (re-measure
+//   the crossover against the gemm at T=32/64: the tc gemv may move it up) choose
+//   "bf16_mxfp4w_moe_gemv_tc" with tileM = 8, grid y = N / 64 (TC_FB), 256 threads and dynamic
+//   shared memory MOE_GEMV_TC_SMEM(max(K), min(8, tokens), precise) (CudaBackend's
+//   allowSharedMemory for the precise 8-row size, 105 KB); keep bf16_mxfp4w_moe_gemv as the
+//   CUDA-core twin (GPTOSS_CUDA_MOE=gemv) and then run the conformance suite in all three precisions.
+//
+// bf16 x MXFP4 expert products for steps with 1-8 rows per tile on the tensor cores (the twin of
+// moe_gemv.cu: same MoeGemmArgs, tiles of at most TC_ROWS = 8 rows, same outputs and math):
+//   u[r, n] = sum_k A[r, k] * W_e[n, k] + bias_e[n],   W_e[n, k] = E2M1(nibble) * 2^(scale - 127)
+//   mode 0: act[r, i] = SwiGLU(u[r, 2i], u[r, 2i+1]) -> bf16 hi (+ lo), sorted-row order
+//   mode 1: y[assign[r], n] = u[r, n]                 -> float
+// The weights are the mma.sync m16n8k16 A operand (16 features x 16 k) and the tile's rows the B
+// operand (k16 x n8; rows >= R are zero), so ONE mma covers every row of a tile and a weight costs
+// its unpack and no float conversion or FMA. C accumulates in float32.
+//
+// Layout of the work: a block = 8 warps = TC_FB = 64 consecutive output features x TC_KSPLIT = 2
+// halves of K; a warp owns 16 features and every other group of 4 MXFP4 blocks (128 k).
+// Lane (g = lane / 4, t = lane % 4) loads, per group G, the whole 16-byte block 4G + t of two
+// features (one LDG.128 each; the 4 lanes of a feature read 64 contiguous bytes) and the two
+// scale bytes (adjacent in scalesT: one 16-bit load). The k order inside an mma is free as long as
+// A and B agree, so lane t's logical k (2t, 2t+1 | 2t+8, 2t+9) of mma 2q and 2q+1 stand for
+// physical k 32(4G+t) + 8q + (0,1 | 2,3) and + (4,5 | 6,7): mxfp4_word of word q of the block gives
+// out[0..3] = exactly those four bf16x2 registers, and the matching B fragment of lane (g, t) is
+// act[row g][32(4G+t) + 8q .. +7], one 16-byte shared-memory load per q (b = .x,.y then .z,.w).
+// Scale: applied inside the lookup table (mxfp4_lut(s) per feature and block, exact), not to a
+// per-block partial C: within one mma the four t lanes hold four DIFFERENT blocks (that is what
+// makes the loads whole 16-byte blocks with no shuffles), so no single scale applies to C.
+// The tables cost ~11 instructions per 32 values, ~0.35 per weight.
+// SwiGLU pairing: A row g stands for feature n0 + 2g (gate) and A row g + 8 for n0 + 2g + 1 (up),
+// so lane (g, t) ends with c0, c1 = gate of rows 2t, 2t+1 and c2, c3 = their up: the pair is in one
+// lane and the epilogue needs no shuffle (mode 1 stores (c0, c2) as one float2).
+// Precise mode (aLo): B as hi and lo, two mma per A fragment. Prefetch: a ring of TC_PF groups in
+// registers (2 x 16 + 2 bytes per lane each). The two K halves are summed through shared memory.
+// Shared memory: the tile's rows as bf16, [planes][R][U] 16-byte units, unit of 8-value chunk c at
+// c + c / 8 and U = 2 (mod 8) so the 8 lanes of a quarter warp hit distinct banks
+// (MOE_GEMV_TC_SMEM). Bytes: each tile reads its expert's weights (N*K*17/32) once; A once per block.
+// Flops 2*8*N*K per tile on tensor cores (whatever R), twice with aLo.
+// Grid: x = tile (early exit past *numTiles), y = N / TC_FB; 256 threads.
+#include "gptoss_kernels.h"
+
+#define TC_ROWS 8     // most rows in a tile (n of the mma)
+#define TC_KSPLIT 2   // warps per 16 features (K split)
+#define TC_PF 3       // groups of 4 MXFP4 blocks in flight per warp (4 spills at 3 blocks per SM)
+#define TC_FB (16 * 8 / TC_KSPLIT)  // features per block
+// 16-byte units per staged row: K/8 chunks + one pad unit per 8, rounded up to 2 (mod 8).
+#define TC_UNITS(K) (((K) / 8 + ((K) / 8 + 7) / 8 + 5) / 8 * 8 + 2)
+#define MOE_GEMV_TC_SMEM(K, rows, precise) (((precise) ? 2 : 1) * (rows) * TC_UNITS(K) * 16)
+
+__device__ __forceinline__ void tc_mma(float* c, const unsigned* a, unsigned b0, unsigned b1) {
+  asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+template <bool PRECISE>
+__device__ __forceinline__ void moe_gemv_tc_body(const MoeGemmArgs& a, float (&acc)[2][4], int e, int R, int nw,
+                                                 int kw, const uint4* As, int U) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const int nb = a.K / 32, groups = (nb + 3) / 4;
+  const int ng = groups > kw ? (groups - kw + TC_KSPLIT - 1) / TC_KSPLIT : 0;  // this warp's groups
+  // features nw + 2g (A row g) and nw + 2g + 1 (A row g + 8): consecutive rows of [E, N, K/32] blocks
+  const uint4* wp = (const uint4*)(a.blocks + ((long long)e * a.N + nw + 2 * g) * nb * 16);
+  const u8* sp = a.scalesT + (long long)e * nb * a.N + nw + 2 * g;
+  const uint4 zero = make_uint4(0, 0, 0, 0);
+  uint4 wg[TC_PF], wh[TC_PF];
+  unsigned sc[TC_PF];
+#pragma unroll
+  for (int p = 0; p < TC_PF; p++) {
+    const int blk = 4 * (kw + p * TC_KSPLIT) + t;
+    const bool ok = p < ng && blk < nb;
+    wg[p] = ok ? __ldg(wp + blk) : zero;
+    wh[p] = ok ? __ldg(wp + nb + blk) : zero;
+    sc[p] = ok ? __ldg((const unsigned short*)(sp + (long long)blk * a.N)) : 0x7f7fu;
+  }
+  const bool rowOk = g < R;
+  const uint4* bRow = As + g * U;
+  for (int i0 = 0; i0 < ng; i0 += TC_PF) {
+#pragma unroll
+    for (int p = 0; p < TC_PF; p++) {
+      const int i = i0 + p;
+      if (i < ng) {
+        const int blk = 4 * (kw + i * TC_KSPLIT) + t;
+        const bool ok = rowOk && blk < nb;
+        const uint4* bp = bRow + 4 * blk + (blk >> 1);  // unit of chunk 4 blk: c + c / 8
+        uint4 bh[4], bl[4];
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+          bh[q] = ok ? bp[q] : zero;
+          if (PRECISE) bl[q] = ok ? bp[q + R * U] : zero;
+        }
+        const Mxfp4Lut tg = mxfp4_lut(sc[p] & 0xffu), th = mxfp4_lut(sc[p] >> 8);
+        const unsigned xg[4] = {wg[p].x, wg[p].y, wg[p].z, wg[p].w}, xh[4] = {wh[p].x, wh[p].y, wh[p].z, wh[p].w};
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+          unsigned og[4], oh[4];
+          mxfp4_word(xg[q], tg, og);
+          mxfp4_word(xh[q], th, oh);
+          const unsigned a0[4] = {og[0], oh[0], og[1], oh[1]}, a1[4] = {og[2], oh[2], og[3], oh[3]};
+          tc_mma(acc[0], a0, bh[q].x, bh[q].y);
+          tc_mma(acc[1], a1, bh[q].z, bh[q].w);
+          if (PRECISE) {
+            tc_mma(acc[0], a0, bl[q].x, bl[q].y);
+            tc_mma(acc[1], a1, bl[q].z, bl[q].w);
+          }
+        }
+      }
+      // refill this slot with group i + TC_PF
+      const int j = i + TC_PF;
+      const int blk = 4 * (kw + j * TC_KSPLIT) + t;
+      const bool ok = j < ng && blk < nb;
+      wg[p] = ok ? __ldg(wp + blk) : zero;
+      wh[p] = ok ? __ldg(wp + nb + blk) : zero;
+      sc[p] = ok ? __ldg((const unsigned short*)(sp + (long long)blk * a.N)) : 0x7f7fu;
+    }
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(256, 3) bf16_mxfp4w_moe_gemv_tc(MoeGemmArgs a) {
+  extern __shared__ __align__(16) unsigned char smem[];
+  __shared__ int rowDst[TC_ROWS];
+  __shared__ float4 red[TC_KSPLIT - 1][8 / TC_KSPLIT][32];
+  const int tile = blockIdx.x;
+  if (tile >= *a.numTiles) return;
+  const int e = a.tiles[tile * 3], r0 = a.tiles[tile * 3 + 1];
+  const int R = min(a.tiles[tile * 3 + 2] - r0, TC_ROWS);
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int fw = warp % (8 / TC_KSPLIT), kw = warp / (8 / TC_KSPLIT);
+  const int nw = blockIdx.y * TC_FB + fw * 16;  // this warp's first feature
+  const bool active = nw < a.N;                 // N is a multiple of 16
+  const int U = TC_UNITS(a.K), planes = a.aLo ? 2 : 1;
+  {  // the host must give the tile's rows room (MOE_GEMV_TC_SMEM); fail loudly rather than drop rows
+    unsigned dyn;
+    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dyn));
+    if ((unsigned)(planes * R * U * 16) > dyn) __trap();
+  }
+  uint4* As = (uint4*)smem;
+  if (tid < TC_ROWS) rowDst[tid] = tid < R ? a.assign[r0 + tid] : -1;
+  __syncthreads();
+  const int k8 = a.K / 8;
+  for (int i = tid; i < R * k8; i += 256) {
+    const int r = i / k8, c = i % k8;
+    const long long src = (long long)(a.mode == 0 ? rowDst[r] / a.topK : r0 + r) * a.K + c * 8;
+    As[r * U + c + (c >> 3)] = *(const uint4*)(a.a + src);
+    if (a.aLo) As[(R + r) * U + c + (c >> 3)] = *(const uint4*)(a.aLo + src);
+  }
+  __syncthreads();
+
+  float acc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+  if (active) {
+    if (a.aLo) moe_gemv_tc_body<true>(a, acc, e, R, nw, kw, As, U);
+    else moe_gemv_tc_body<false>(a, acc, e, R, nw, kw, As, U);
+  }
+  float c[4];
+#pragma unroll
+  for (int j = 0; j < 4; j++) c[j] = acc[0][j] + acc[1][j];
+  // the K halves: warps kw > 0 hand their sums to warp kw = 0 of the same features
+  if (kw > 0) red[kw - 1][fw][lane] = make_float4(c[0], c[1], c[2], c[3]);
+  __syncthreads();
+  if (kw > 0 || !active) return;
+#pragma unroll
+  for (int s = 0; s < TC_KSPLIT - 1; s++) {
+    const float4 v = red[s][fw][lane];
+    c[0] += v.x;
+    c[1] += v.y;
+    c[2] += v.z;
+    c[3] += v.w;
+  }
+  // lane (g, t): c0, c1 = feature nw + 2g for rows 2t, 2t + 1; c2, c3 = feature nw + 2g + 1
+  const int g = lane >> 2, t = lane & 3, n = nw + 2 * g;
+  const float* bias = a.bias + (long long)e * a.N;
+  const float b0 = bias[n], b1 = bias[n + 1];
+#pragma unroll
+  for (int j = 0; j < 2; j++) {
+    const int r = 2 * t + j;
+    if (r >= R) break;
+    if (a.mode == 0) {
+      const float gate = fminf(c[j] + b0, a.limit);
+      const float up = fminf(fmaxf(c[j + 2] + b1, -a.limit), a.limit);
+      const float act = gate / (1.f + expf(-1.702f * gate)) * (up + 1.f);
+      const long long o = (long long)(r0 + r) * (a.N / 2) + n / 2;
+      const bf16 hi = f2bf(act);
+      ((bf16*)a.out)[o] = hi;
+      if (a.outLo) a.outLo[o] = f2bf(act - bf2f(hi));
+    } else {
+      *(float2*)((float*)a.out + (long long)rowDst[r] * a.N + n) = make_float2(c[j] + b0, c[j + 2] + b1);
+    }
+  }
+}
