@@ -6,8 +6,9 @@
 //   i.e. ~3.3 per weight against ~4.7 for bf16_mxfp4w_moe_gemv_r1 (unpack 2.6 + bf16->f32 + FFMA):
 //   99.5 M weights x 3.3 / 32 lanes = 10.3 M warp instructions = ~11.5 us at full issue rate on
 //   132 SMs x 4 schedulers x 1.755 GHz. So memory-bound if the prefetch ring keeps enough bytes in
-//   flight (TC_PF groups = 4 x 34 B per lane, ~4.3 KB per warp): expected 20-25 us per layer
-//   against 52.7 us today (-> ~0.7 ms per step, 266 -> ~320 tok/s single stream). For 8-row
+//   flight (TC_PF = 3 groups x 34 B per lane, ~3.3 KB per warp, 24 warps per SM at 80 registers,
+//   against the ~20 KB per SM that 3 TB/s x ~1 us needs): expected 20-25 us per layer
+//   against 52.7 us today (x 24 layers: ~0.7 ms of the 3.68 ms step, 266 -> ~330 tok/s). For 8-row
 //   tiles (T >= 8) the instruction count is the same as for 1 row (one n8 mma covers all rows),
 //   where the CUDA-core gemv spends ~11 per weight.
 //   To validate (H100):
@@ -15,7 +16,8 @@
 //   -> every "KERNELCHECK gemv_tc_*" line PASS (both modes, tiny and 20b shapes, edge routings
 //   with 1-, 8- and 9-row experts, single stream, decode 1,024), and the "TIMING ... both
 //   products" lines for single-stream, T=2..64 comparing gemv and gemv_tc (us per layer). Then
-//   tune TC_KSPLIT (1, 2, 4) and TC_PF (2, 4, 6) by editing the defines and rerunning with
+//   tune TC_KSPLIT (1, 2, 4) and TC_PF (2, 3; 4 spills unless __launch_bounds__(256, 2)) by editing
+//   the defines and rerunning with
 //   MOE_CHECK_TIMING=single-stream,T=8,T=32; ncu on single-stream for dram__throughput.
 //   To adopt: in ExpertGemmPlan, for steps with tokens * topK <= GEMV_MAX_ASSIGNMENTS (re-measure
 //   the crossover against the gemm at T=32/64: the tc gemv may move it up) choose
@@ -60,7 +62,7 @@
 
 #define TC_ROWS 8     // most rows in a tile (n of the mma)
 #define TC_KSPLIT 2   // warps per 16 features (K split)
-#define TC_PF 3       // groups of 4 MXFP4 blocks in flight per warp (4 spills at 3 blocks per SM)
+#define TC_PF 3       // groups of 4 MXFP4 blocks in flight per warp (79-80 registers; 4 spills at 3 blocks per SM)
 #define TC_FB (16 * 8 / TC_KSPLIT)  // features per block
 // 16-byte units per staged row: K/8 chunks + one pad unit per 8, rounded up to 2 (mod 8).
 #define TC_UNITS(K) (((K) / 8 + ((K) / 8 + 7) / 8 + 5) / 8 * 8 + 2)
@@ -73,35 +75,39 @@ __device__ __forceinline__ void tc_mma(float* c, const unsigned* a, unsigned b0,
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-template <bool PRECISE>
-__device__ __forceinline__ void moe_gemv_tc_body(const MoeGemmArgs& a, float (&acc)[2][4], int e, int R, int nw,
-                                                 int kw, const uint4* As, int U) {
-  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-  const int nb = a.K / 32, groups = (nb + 3) / 4;
-  const int ng = groups > kw ? (groups - kw + TC_KSPLIT - 1) / TC_KSPLIT : 0;  // this warp's groups
-  // features nw + 2g (A row g) and nw + 2g + 1 (A row g + 8): consecutive rows of [E, N, K/32] blocks
-  const uint4* wp = (const uint4*)(a.blocks + ((long long)e * a.N + nw + 2 * g) * nb * 16);
-  const u8* sp = a.scalesT + (long long)e * nb * a.N + nw + 2 * g;
+// Group i of this warp (MXFP4 blocks 4 (kw + i TC_KSPLIT) + 0..3; lane t takes the block + t) of the
+// lane's two features: both 16-byte blocks and the two scale bytes; zeros (scale 127) past the end.
+struct TcSrc {
+  const uint4* w;  // feature nw + 2g's blocks; feature nw + 2g + 1's follow at + nb
+  const u8* s;     // scalesT of expert e at feature nw + 2g (block b at + b N)
+  int nb, N, kw, t, ng;
+};
+
+__device__ __forceinline__ void tc_load(const TcSrc& src, int i, uint4& wg, uint4& wh, unsigned& sc) {
+  const int blk = 4 * (src.kw + i * TC_KSPLIT) + src.t;
+  const bool ok = i < src.ng && blk < src.nb;
   const uint4 zero = make_uint4(0, 0, 0, 0);
-  uint4 wg[TC_PF], wh[TC_PF];
-  unsigned sc[TC_PF];
-#pragma unroll
-  for (int p = 0; p < TC_PF; p++) {
-    const int blk = 4 * (kw + p * TC_KSPLIT) + t;
-    const bool ok = p < ng && blk < nb;
-    wg[p] = ok ? __ldg(wp + blk) : zero;
-    wh[p] = ok ? __ldg(wp + nb + blk) : zero;
-    sc[p] = ok ? __ldg((const unsigned short*)(sp + (long long)blk * a.N)) : 0x7f7fu;
-  }
-  const bool rowOk = g < R;
+  wg = ok ? __ldg(src.w + blk) : zero;
+  wh = ok ? __ldg(src.w + src.nb + blk) : zero;
+  sc = ok ? __ldg((const unsigned short*)(src.s + (long long)blk * src.N)) : 0x7f7fu;
+}
+
+// The main loop over the warp's groups; the ring (wg, wh, sc) arrives with groups 0..TC_PF-1 loaded.
+template <bool PRECISE>
+__device__ __forceinline__ void moe_gemv_tc_body(const TcSrc& src, float (&acc)[2][4], uint4 (&wg)[TC_PF],
+                                                 uint4 (&wh)[TC_PF], unsigned (&sc)[TC_PF], int R,
+                                                 const uint4* As, int U) {
+  const int lane = threadIdx.x & 31, g = lane >> 2;
+  const uint4 zero = make_uint4(0, 0, 0, 0);
+  const bool rowOk = g < R;   // rows >= R of B are zero
   const uint4* bRow = As + g * U;
-  for (int i0 = 0; i0 < ng; i0 += TC_PF) {
+  for (int i0 = 0; i0 < src.ng; i0 += TC_PF) {
 #pragma unroll
     for (int p = 0; p < TC_PF; p++) {
       const int i = i0 + p;
-      if (i < ng) {
-        const int blk = 4 * (kw + i * TC_KSPLIT) + t;
-        const bool ok = rowOk && blk < nb;
+      if (i < src.ng) {
+        const int blk = 4 * (src.kw + i * TC_KSPLIT) + src.t;
+        const bool ok = rowOk && blk < src.nb;
         const uint4* bp = bRow + 4 * blk + (blk >> 1);  // unit of chunk 4 blk: c + c / 8
         uint4 bh[4], bl[4];
 #pragma unroll
@@ -125,13 +131,7 @@ __device__ __forceinline__ void moe_gemv_tc_body(const MoeGemmArgs& a, float (&a
           }
         }
       }
-      // refill this slot with group i + TC_PF
-      const int j = i + TC_PF;
-      const int blk = 4 * (kw + j * TC_KSPLIT) + t;
-      const bool ok = j < ng && blk < nb;
-      wg[p] = ok ? __ldg(wp + blk) : zero;
-      wh[p] = ok ? __ldg(wp + nb + blk) : zero;
-      sc[p] = ok ? __ldg((const unsigned short*)(sp + (long long)blk * a.N)) : 0x7f7fu;
+      tc_load(src, i + TC_PF, wg[p], wh[p], sc[p]);  // refill this slot
     }
   }
 }
@@ -149,6 +149,22 @@ extern "C" __global__ void __launch_bounds__(256, 3) bf16_mxfp4w_moe_gemv_tc(Moe
   const int nw = blockIdx.y * TC_FB + fw * 16;  // this warp's first feature
   const bool active = nw < a.N;                 // N is a multiple of 16
   const int U = TC_UNITS(a.K), planes = a.aLo ? 2 : 1;
+  // The ring's first loads go out before the staging below, so their latency overlaps it.
+  TcSrc src;
+  {
+    const int g = lane >> 2, nb = a.K / 32, groups = (nb + 3) / 4;
+    src.w = (const uint4*)(a.blocks + ((long long)e * a.N + min(nw, a.N - 16) + 2 * g) * nb * 16);
+    src.s = a.scalesT + (long long)e * nb * a.N + min(nw, a.N - 16) + 2 * g;
+    src.nb = nb;
+    src.N = a.N;
+    src.kw = kw;
+    src.t = lane & 3;
+    src.ng = active && groups > kw ? (groups - kw + TC_KSPLIT - 1) / TC_KSPLIT : 0;  // this warp's groups
+  }
+  uint4 wg[TC_PF], wh[TC_PF];
+  unsigned sc[TC_PF];
+#pragma unroll
+  for (int p = 0; p < TC_PF; p++) tc_load(src, p, wg[p], wh[p], sc[p]);
   {  // the host must give the tile's rows room (MOE_GEMV_TC_SMEM); fail loudly rather than drop rows
     unsigned dyn;
     asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dyn));
@@ -160,17 +176,15 @@ extern "C" __global__ void __launch_bounds__(256, 3) bf16_mxfp4w_moe_gemv_tc(Moe
   const int k8 = a.K / 8;
   for (int i = tid; i < R * k8; i += 256) {
     const int r = i / k8, c = i % k8;
-    const long long src = (long long)(a.mode == 0 ? rowDst[r] / a.topK : r0 + r) * a.K + c * 8;
-    As[r * U + c + (c >> 3)] = *(const uint4*)(a.a + src);
-    if (a.aLo) As[(R + r) * U + c + (c >> 3)] = *(const uint4*)(a.aLo + src);
+    const long long from = (long long)(a.mode == 0 ? rowDst[r] / a.topK : r0 + r) * a.K + c * 8;
+    As[r * U + c + (c >> 3)] = *(const uint4*)(a.a + from);
+    if (a.aLo) As[(R + r) * U + c + (c >> 3)] = *(const uint4*)(a.aLo + from);
   }
   __syncthreads();
 
   float acc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
-  if (active) {
-    if (a.aLo) moe_gemv_tc_body<true>(a, acc, e, R, nw, kw, As, U);
-    else moe_gemv_tc_body<false>(a, acc, e, R, nw, kw, As, U);
-  }
+  if (a.aLo) moe_gemv_tc_body<true>(src, acc, wg, wh, sc, R, As, U);
+  else moe_gemv_tc_body<false>(src, acc, wg, wh, sc, R, As, U);
   float c[4];
 #pragma unroll
   for (int j = 0; j < 4; j++) c[j] = acc[0][j] + acc[1][j];
