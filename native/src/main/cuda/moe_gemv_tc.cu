@@ -48,7 +48,8 @@
 // per-block partial C: within one mma the four t lanes hold four DIFFERENT blocks (that is what
 // makes the loads whole 16-byte blocks with no shuffles), so no single scale applies to C.
 // The tables cost ~11 instructions per 32 values, ~0.35 per weight.
-// SwiGLU pairing: A row g stands for feature n0 + 2g (gate) and A row g + 8 for n0 + 2g + 1 (up),
+// SwiGLU pairing: A row g stands for feature nw + 2g (gate; nw = the warp's first feature) and A
+// row g + 8 for nw + 2g + 1 (up),
 // so lane (g, t) ends with c0, c1 = gate of rows 2t, 2t+1 and c2, c3 = their up: the pair is in one
 // lane and the epilogue needs no shuffle (mode 1 stores (c0, c2) as one float2).
 // Precise mode (aLo): B as hi and lo, two mma per A fragment. Prefetch: a ring of TC_PF groups in
