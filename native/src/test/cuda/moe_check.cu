@@ -1,6 +1,10 @@
-// Standalone check of the MXFP4 expert products (moe_gemm.cu, moe_gemv.cu, moe_gemv_tc.cu) against a naive float32
-// reference, plus timings at the production shapes. Build and run on the GPU machine:
-//   nvcc -std=c++17 -arch=sm_90a -O3 -o /tmp/moe_check native/src/test/cuda/moe_check.cu && /tmp/moe_check
+// Standalone check of the MXFP4 expert products (moe_gemm.cu, moe_gemv.cu, moe_gemv_tc.cu, the wgmma
+// gemm moe_gemm_wgmma.cu) against a naive float32 reference, plus timings at the production shapes.
+// Build and run on the GPU machine (Hopper: the wgmma kernels need the sm_90a target):
+//   nvcc -std=c++17 -gencode=arch=compute_90a,code=sm_90a -O3 -o /tmp/moe_check native/src/test/cuda/moe_check.cu && /tmp/moe_check
+// MOE_CHECK_KERNELS=gemm,gemm_wgmma (names as printed): check and time only those kernels.
+// MOE_CHECK_TIMING=NAME[,NAME]: only the timings of those shapes. Build with -DWG_HANG_CHECK to have
+// a stuck wgmma mbarrier wait print itself and trap instead of hanging.
 // Prints one "KERNELCHECK <name> PASS|FAIL" line per case and "TIMING" lines; exits 1 on any FAIL.
 #include <cstdio>
 #include <cstdlib>
@@ -9,12 +13,23 @@
 #include <random>
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <cuda_runtime.h>
 
 #include "../../main/cuda/moe_route.cu"
 #include "../../main/cuda/moe_gemm.cu"
 #include "../../main/cuda/moe_gemv.cu"
 #include "../../main/cuda/moe_gemv_tc.cu"
+#include "../../main/cuda/moe_gemm_wgmma.cu"
+// Other shapes of the wgmma template (moe_gemm_wgmma.cu): a 6-deep load ring, 256 features per tile,
+// two producer warpgroups. (Two CTAs of 384 threads per SM do not fit: 85 registers per thread, and
+// ptxas needs 90 for an m64n128 wgmma.)
+#define WG_LS6_SMEM(precise) MOE_WGMMA_SMEM_T(128, 6, precise)
+#define WG_N256_SMEM(precise) MOE_WGMMA_SMEM_T(256, 4, precise)
+#define WG_P2_SMEM(precise) MOE_WGMMA_SMEM_T(128, 4, precise)
+extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_ls6(MoeGemmArgs a) { MOE_WGMMA_BODY(128, 6, 1) }
+extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_n256(MoeGemmArgs a) { MOE_WGMMA_BODY(256, 4, 1) }
+extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_p2(MoeGemmArgs a) { MOE_WGMMA_BODY(128, 4, 2) }
 
 #define CK(x)                                                                           \
   do {                                                                                  \
@@ -241,12 +256,24 @@ static void free_routing(DevRouting& d) {
   cudaFree(d.numTiles);
 }
 
-enum Kernel { GEMM, GEMV, GEMV_TC, NKERNELS };
+enum Kernel { GEMM, GEMV, GEMV_TC, WGMMA, WGMMA_LS6, WGMMA_N256, WGMMA_P2, NKERNELS };
+static bool is_wgmma(Kernel k) { return k >= WGMMA && k <= WGMMA_P2; }
+// Precise mode doubles the A ring: the 6-slot and 256-feature variants then exceed 227 KB of shared
+// memory and run fast only.
+static bool runs_precise(Kernel k) { return k != WGMMA_LS6 && k != WGMMA_N256; }
 
 static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
   if (kind == GEMM) {
     int smem = MOE_GEMM_SMEM(a.aLo != nullptr);
     bf16_mxfp4w_moe_gemm<<<dim3(d.maxTiles, (a.N + BN - 1) / BN), 256, smem>>>(a);
+  } else if (kind == WGMMA) {
+    bf16_mxfp4w_moe_gemm_wgmma<<<dim3(d.maxTiles, (a.N + 127) / 128), 384, MOE_WGMMA_SMEM(a.aLo != nullptr)>>>(a);
+  } else if (kind == WGMMA_LS6) {
+    gemm_wgmma_ls6<<<dim3(d.maxTiles, (a.N + 127) / 128), 384, WG_LS6_SMEM(false)>>>(a);
+  } else if (kind == WGMMA_N256) {
+    gemm_wgmma_n256<<<dim3(d.maxTiles, (a.N + 255) / 256), 384, WG_N256_SMEM(false)>>>(a);
+  } else if (kind == WGMMA_P2) {
+    gemm_wgmma_p2<<<dim3(d.maxTiles, (a.N + 127) / 128), 512, WG_P2_SMEM(a.aLo != nullptr)>>>(a);
   } else if (kind == GEMV_TC) {
     // room for the most rows a tile can hold (gvRows <= TC_ROWS), hi and lo planes in precise mode
     int smem = MOE_GEMV_TC_SMEM(a.K, d.gvRows, a.aLo != nullptr);
@@ -262,10 +289,18 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
 }
 
 static const char* kname(Kernel k) {
-  const char* names[] = {"gemm", "gemv", "gemv_tc"};
+  const char* names[] = {"gemm", "gemv", "gemv_tc", "gemm_wgmma", "gemm_wgmma_ls6", "gemm_wgmma_n256", "gemm_wgmma_p2"};
   return names[k];
 }
-static int tile_rows(Kernel k) { return k == GEMV ? GV_ROWS : k == GEMV_TC ? TC_ROWS : BM; }
+// MOE_CHECK_KERNELS: a comma-separated list of kernel names, or unset for all.
+static bool kernel_enabled(Kernel k) {
+  const char* list = getenv("MOE_CHECK_KERNELS");
+  if (!list) return true;
+  return (std::string(",") + list + ",").find(std::string(",") + kname(k) + ",") != std::string::npos;
+}
+static int tile_rows(Kernel k) {
+  return k == GEMV ? GV_ROWS : k == GEMV_TC ? TC_ROWS : is_wgmma(k) ? WG_BM : BM;
+}
 
 // Inputs of one mode: A rows (hi, lo) and the outputs.
 struct Case {
@@ -377,6 +412,7 @@ static std::vector<double> reference(const Case& c, const Routing& r, const Expe
 
 static void compare(const char* name, Kernel kind, const Case& c, const Routing& r, const Experts& x, bool precise,
                     const std::vector<double>& ref) {
+  if ((precise && !runs_precise(kind)) || !kernel_enabled(kind)) return;
   DevRouting d = upload_routing(r, x.E, tile_rows(kind));
   MoeGemmArgs a = args_for(c, x, d, precise);
   size_t n = ref.size();
@@ -467,6 +503,10 @@ int main(int argc, char** argv) {
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM(true)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM(2880)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv_r4, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM_R(2880, 4)));
+  CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm_wgmma, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_WGMMA_SMEM(true)));
+  CK(cudaFuncSetAttribute(gemm_wgmma_ls6, cudaFuncAttributeMaxDynamicSharedMemorySize, WG_LS6_SMEM(false)));
+  CK(cudaFuncSetAttribute(gemm_wgmma_n256, cudaFuncAttributeMaxDynamicSharedMemorySize, WG_N256_SMEM(false)));
+  CK(cudaFuncSetAttribute(gemm_wgmma_p2, cudaFuncAttributeMaxDynamicSharedMemorySize, WG_P2_SMEM(true)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv_tc, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_TC_SMEM(2880, TC_ROWS, true)));
   CK(cudaMalloc(&l2flush, L2FLUSH_BYTES));
   check_unpack();
@@ -490,6 +530,7 @@ int main(int argc, char** argv) {
     edge[2] = BM + 1;
     edge[3] = GV_ROWS + 1;
     edge[5] = GV_ROWS;
+    edge[4] = 2 * BM + 1;  // 257 rows: two full 128-row tiles and one row
     edge[sh.E - 1] = 3;
     routings.push_back(edge);
     std::vector<int> one(sh.E, 0);
@@ -558,6 +599,7 @@ int main(int argc, char** argv) {
             Kernel kind = (Kernel)k;
             // the tensor-core gemv: single stream to T=64 (one step past the gemv/gemm crossover)
             if (!(kind == GEMV ? s.gemv : kind == GEMV_TC ? s.gemv && s.T <= 64 : s.gemm)) continue;
+            if ((p == 1 && !runs_precise(kind)) || !kernel_enabled(kind)) continue;
             float ms = time_kernel(kind, c, rr, x, p == 1, reps);
             total[k] += ms;
             report(s.name, mode == 0 ? "gate_up" : "down", kind, p == 1, ms, rr, x.K, x.N);

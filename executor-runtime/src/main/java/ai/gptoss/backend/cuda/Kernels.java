@@ -32,6 +32,8 @@ final class Kernels implements AutoCloseable {
       Map.entry("bf16_mxfp4w_moe_gemv_r1", "moe_gemv.cu"),
       // tensor-core gemv for 1-8 rows per tile: checked by moe_check.cu
       Map.entry("bf16_mxfp4w_moe_gemv_tc", "moe_gemv_tc.cu"),
+      // Hopper wgmma expert gemm (sm_90a; an empty trapping body elsewhere): checked by moe_check.cu
+      Map.entry("bf16_mxfp4w_moe_gemm_wgmma", "moe_gemm_wgmma.cu"),
       Map.entry("sample_rows", "sampling.cu"),
       Map.entry("synthetic_fill", "synthetic.cu"));
 
