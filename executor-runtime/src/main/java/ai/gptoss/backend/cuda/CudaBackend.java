@@ -61,7 +61,7 @@ public final class CudaBackend implements Backend {
   /** bf16 K/V, or float32 in {@link Precision#EXACT} (see KvFormat). */
   private final KvFormat kvFormat;
   private final Precision precision;
-  /** GPTOSS_CUDA_MOE=gemm|gemv forces one expert kernel (ExpertGemmPlan); null: chosen per step shape. */
+  /** GPTOSS_CUDA_MOE=gemm|wgmma|gemv|gemv_tc forces one expert kernel (ExpertGemmPlan); null: chosen per step shape. */
   private final String forcedMoeKernel = ExpertGemmPlan.forcedKernel(System.getenv("GPTOSS_CUDA_MOE"));
   private final boolean splitRoute = RoutePlan.splitForced(System.getenv("GPTOSS_CUDA_ROUTE"));
 
@@ -146,10 +146,12 @@ public final class CudaBackend implements Backend {
         System.err::println);
     Cuda.trace("kernels");
     k = new Kernels(new KernelCompiler(arch, kvFormat.defines), stream);
+    int maxK = Math.max(c.hiddenSize(), c.intermediateSize());
     k.allowSharedMemory(ExpertGemmPlan.GEMM, ExpertGemmPlan.gemmSharedBytes(true));
+    if (hopper()) k.allowSharedMemory(ExpertGemmPlan.WGMMA, ExpertGemmPlan.wgmmaSharedBytes(true));
+    k.allowSharedMemory(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.gemvTcSharedBytes(maxK, ExpertGemmPlan.GEMV_ROWS, true));
     for (int rows : new int[] {1, 2, 4, ExpertGemmPlan.GEMV_ROWS}) {
-      k.allowSharedMemory(ExpertGemmPlan.gemvKernel(rows),
-          ExpertGemmPlan.gemvSharedBytes(Math.max(c.hiddenSize(), c.intermediateSize()), rows));
+      k.allowSharedMemory(ExpertGemmPlan.gemvKernel(rows), ExpertGemmPlan.gemvSharedBytes(maxK, rows));
     }
     Cuda.trace("weights");
     model = weights.apply(k);
@@ -169,6 +171,11 @@ public final class CudaBackend implements Backend {
 
   public String arch() {
     return arch;
+  }
+
+  /** Hopper (sm_90a): the wgmma kernels have a body. */
+  private boolean hopper() {
+    return arch.startsWith("sm_90");
   }
 
   @Override
@@ -317,7 +324,7 @@ public final class CudaBackend implements Backend {
     prof("embed+norm");
     a.reset().ptr(model.embed).ptr(tokens).ptr(ws.x).i32(T).i32(H);
     k.launch("embedding_gather", T, 1, 256);
-    ExpertGemmPlan moe = ExpertGemmPlan.of(T, topK, E, H, I, precise, forcedMoeKernel);
+    ExpertGemmPlan moe = ExpertGemmPlan.of(T, topK, E, H, I, precise, hopper(), forcedMoeKernel);
     boolean smallRoute = !splitRoute && RoutePlan.small(T, topK, E);
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       DeviceModel.Layer w = model.layers.get(l);
@@ -366,11 +373,11 @@ public final class CudaBackend implements Backend {
       a.reset().ptr(ws.h).ptr(lo(ws.hLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.gateUpBlocks())
           .ptr(w.gateUpScales()).ptr(w.gateUpBias()).ptr(ws.act).ptr(lo(ws.actLo)).i32(topK).i32(H).i32(2 * I).i32(0)
           .f32((float) c.swigluLimit());
-      k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(2 * I), 256, moe.sharedBytes());
+      k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(2 * I), moe.threads(), moe.sharedBytes());
       prof("moe down");
       a.reset().ptr(ws.act).ptr(lo(ws.actLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.downBlocks())
           .ptr(w.downScales()).ptr(w.downBias()).ptr(ws.y).ptr(0).i32(topK).i32(I).i32(H).i32(1).f32((float) c.swigluLimit());
-      k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(H), 256, moe.sharedBytes());
+      k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(H), moe.threads(), moe.sharedBytes());
       // moe_combine is folded into the next residual_rmsnorm (the next layer's input norm, or the final norm).
     }
     prof("final norm+lm_head");

@@ -3,36 +3,52 @@ package ai.gptoss.backend.cuda;
 /**
  * How one step runs its two expert products (gate_up with SwiGLU, then down): which kernel, the
  * rows per tile that {@code moe_group} cuts, and the launch shape. Everything here follows from
- * the step's shape (tokens, top-k, experts) and never from device data, so a step's launches can
- * be captured once per shape and replayed.
+ * the step's shape (tokens, top-k, experts), the precision and the GPU generation, never from
+ * device data, so a step's launches can be captured once per shape and replayed.
  *
  * <ul>
  *   <li>{@code bf16_mxfp4w_moe_gemv} (moe_gemv.cu): tiles of at most {@link #GEMV_ROWS} rows, 32
  *       features per block, CUDA-core FMAs; streams the chosen experts' weights, one read per tile.
+ *   <li>{@code bf16_mxfp4w_moe_gemv_tc} (moe_gemv_tc.cu): the same tiles on the tensor cores (the
+ *       weights as the mma's A operand, the tile's rows as B), 64 features per block.
  *   <li>{@code bf16_mxfp4w_moe_gemm} (moe_gemm.cu): tiles of {@link #GEMM_ROWS} rows, 128 features
- *       per block, tensor cores; each expert's weights read and unpacked once per 128 rows.
+ *       per block, mma.sync; each expert's weights read and unpacked once per 128 rows.
+ *   <li>{@code bf16_mxfp4w_moe_gemm_wgmma} (moe_gemm_wgmma.cu, Hopper only): the same tiles with a
+ *       producer warpgroup unpacking for two consumer warpgroups of wgmma, 384 threads.
  * </ul>
  *
- * <p>The gemv runs when the step has at most {@link #GEMV_MAX_ASSIGNMENTS} (token, expert) rows;
- * see the comment on that constant for where the number comes from. {@code GPTOSS_CUDA_MOE=gemm}
- * or {@code =gemv} forces one kernel for every step (conformance runs of each path; both kernels
- * compute the same sums, in a different order).
+ * <p>The choice, from moe_check.cu on an H100 (2026-11-26 23:15Z, gpt-oss-20b shapes, both products
+ * per layer, microseconds, fast / precise):
+ * <pre>
+ *   tokens        1            2           8            32           64           512           1,024
+ *   gemv          53.3/53.7    83.8/84.4   290/299      610/612      1,019/1,021
+ *   gemv_tc       53.6/57.0    76.4/81.3   186/203      253/325      352/446
+ *   gemm                                   497/939      638/1,190    643/1,191    810/1,542     1,219/2,320
+ *   gemm_wgmma                             735/923      950/1,172    978/1,194    1,058/1,303   1,586/1,960
+ * </pre>
+ * so: one token, the CUDA-core gemv; up to {@link #GEMV_MAX_ASSIGNMENTS} rows, the tensor-core
+ * gemv; above, mma.sync in fast mode and, on Hopper, wgmma in precise mode (two products per k
+ * slice against one unpack). {@code GPTOSS_CUDA_MOE=gemm|gemv|gemv_tc|wgmma} forces one kernel
+ * for every step (conformance runs of each path; all compute the same sums, in other orders).
  */
-record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes) {
+record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int threads, int sharedBytes) {
   static final String GEMM = "bf16_mxfp4w_moe_gemm";
+  static final String WGMMA = "bf16_mxfp4w_moe_gemm_wgmma";
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
-  /** BM in moe_gemm.cu. */
+  static final String GEMV_TC = "bf16_mxfp4w_moe_gemv_tc";
+  /** BM in moe_gemm.cu, WG_BM in moe_gemm_wgmma.cu. */
   static final int GEMM_ROWS = 128;
-  /** GV_ROWS in moe_gemv.cu. */
+  /** GV_ROWS in moe_gemv.cu, TC_ROWS in moe_gemv_tc.cu. */
   static final int GEMV_ROWS = 8;
-  /** Output features per block: BN in moe_gemm.cu, GV_FB in moe_gemv.cu. */
-  static final int GEMM_FEATURES = 128, GEMV_FEATURES = 32;
+  /** Output features per block: BN in moe_gemm.cu (and the wgmma's), GV_FB in moe_gemv.cu, TC_FB in moe_gemv_tc.cu. */
+  static final int GEMM_FEATURES = 128, GEMV_FEATURES = 32, GEMV_TC_FEATURES = 64;
+  /** Threads per block: the wgmma's one producer and two consumer warpgroups; 256 for the others. */
+  static final int WGMMA_THREADS = 384, THREADS = 256;
   /**
-   * Largest T * topK that takes the gemv: 128 rows (32 tokens at top-4). Measured with moe_check.cu
-   * on an H100 (gpt-oss-20b shapes, both products per layer, fast): T=32 gemv 630 us vs gemm 803 us
-   * (3 stages); T=64 gemv 1,030 us vs gemm 811 us.
+   * Largest T * topK that takes a gemv: 256 rows (64 tokens at top-4). The tensor-core gemv's 352 us
+   * at T=64 against the gemm's 643 us (table above); at T=512 the gemm costs 810 us.
    */
-  static final int GEMV_MAX_ASSIGNMENTS = 128;
+  static final int GEMV_MAX_ASSIGNMENTS = 256;
 
   /**
    * Dynamic shared memory of the gemm (MOE_GEMM_SMEM in moe_gemm.cu): 3 stages of A [128][72] bf16
@@ -42,9 +58,23 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes) {
     return 3 * ((precise ? 2 : 1) * GEMM_ROWS * 72 * 2 + 128 * 48 + 2 * 128) + 2 * 128 * 72 * 2;
   }
 
+  /**
+   * MOE_WGMMA_SMEM in moe_gemm_wgmma.cu: 4 load slots of A [128][128 B] (twice with the low part),
+   * nibbles [128][32 B] and scales [2][128], two unpacked [128][128 B] tiles, 1,024 for alignment.
+   */
+  static int wgmmaSharedBytes(boolean precise) {
+    return 4 * ((precise ? 2 : 1) * GEMM_ROWS * 128 + GEMM_FEATURES * 32 + 2 * GEMM_FEATURES) + 2 * GEMM_FEATURES * 128 + 1024;
+  }
+
   /** MOE_GEMV_SMEM_R in moe_gemv.cu: the scales [K/32][32] (padded to 16 bytes), then A as float [rows][K/32][36]. */
   static int gemvSharedBytes(int k, int rows) {
     return rows * (k / 32) * 36 * 4 + (((k / 32) * GEMV_FEATURES + 15) & ~15);
+  }
+
+  /** MOE_GEMV_TC_SMEM in moe_gemv_tc.cu: the tile's rows as bf16 (hi, and lo when precise), TC_UNITS(K) 16-byte units each. */
+  static int gemvTcSharedBytes(int k, int rows, boolean precise) {
+    int units = (k / 8 + (k / 8 + 7) / 8 + 5) / 8 * 8 + 2;
+    return (precise ? 2 : 1) * rows * units * 16;
   }
 
   /**
@@ -55,7 +85,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes) {
     return tokens <= 1 ? 1 : tokens <= 2 ? 2 : tokens <= 4 ? 4 : GEMV_ROWS;
   }
 
-  /** The gemv variant for tiles of at most {@code rows} rows (moe_gemv.cu). */
+  /** The CUDA-core gemv variant for tiles of at most {@code rows} rows (moe_gemv.cu). */
   static String gemvKernel(int rows) {
     return rows == GEMV_ROWS ? GEMV : GEMV + "_r" + rows;
   }
@@ -70,40 +100,58 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int sharedBytes) {
     return (rows + tileM - 1) / tileM + Math.min(experts, rows);
   }
 
-  /** The most tiles of either kernel (the size of the workspace's tile list). */
+  /** The most tiles of any kernel (the size of the workspace's tile list). */
   static int maxTilesAnyKernel(int tokens, int topK, int experts) {
     return Math.max(maxTiles(tokens, topK, experts, GEMV_ROWS), maxTiles(tokens, topK, experts, GEMM_ROWS));
   }
 
-  /** GPTOSS_CUDA_MOE: "gemm", "gemv", or unset / "auto" for the choice by row count. */
+  /** GPTOSS_CUDA_MOE: "gemm", "wgmma", "gemv", "gemv_tc", or unset / "auto" for the choice by shape. */
   static String forcedKernel(String env) {
     if (env == null || env.isBlank()) return null;
     return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
       case "auto" -> null;
       case "gemm" -> GEMM;
+      case "wgmma" -> WGMMA;
       case "gemv" -> GEMV;
-      default -> throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm or gemv");
+      case "gemv_tc" -> GEMV_TC;
+      default -> throw new ai.gptoss.backend.BackendException(
+          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, gemv or gemv_tc");
     };
   }
 
   /** The plan of a step of {@code tokens} tokens; {@code hidden} and {@code intermediate} are the K of the two products. */
-  static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise) {
-    return of(tokens, topK, experts, hidden, intermediate, precise, null);
+  static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper) {
+    return of(tokens, topK, experts, hidden, intermediate, precise, hopper, null);
   }
 
-  /** As above; {@code forced} (GEMM or GEMV) overrides the choice by row count when not null. */
-  static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, String forced) {
-    boolean gemv = forced != null ? forced.equals(GEMV) : tokens * topK <= GEMV_MAX_ASSIGNMENTS;
-    if (gemv) {
-      int k = Math.max(hidden, intermediate), rows = gemvRows(tokens);
-      return new ExpertGemmPlan(gemvKernel(rows), GEMV_ROWS, maxTiles(tokens, topK, experts, GEMV_ROWS), gemvSharedBytes(k, rows));
+  /** As above; {@code forced} (one of the kernel names) overrides the choice by shape when not null. */
+  static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
+      String forced) {
+    String kernel = forced != null ? forced
+        : tokens <= 1 ? GEMV
+        : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
+        : precise && hopper ? WGMMA : GEMM;
+    if (kernel.equals(WGMMA) && !hopper) {
+      throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=wgmma: the wgmma expert kernel needs a Hopper GPU (sm_90)");
     }
-    return new ExpertGemmPlan(GEMM, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), gemmSharedBytes(precise));
+    int k = Math.max(hidden, intermediate);
+    return switch (kernel) {
+      case GEMV -> {
+        int rows = gemvRows(tokens);
+        yield new ExpertGemmPlan(gemvKernel(rows), GEMV_ROWS, maxTiles(tokens, topK, experts, GEMV_ROWS), GEMV_FEATURES,
+            THREADS, gemvSharedBytes(k, rows));
+      }
+      case GEMV_TC -> new ExpertGemmPlan(GEMV_TC, GEMV_ROWS, maxTiles(tokens, topK, experts, GEMV_ROWS), GEMV_TC_FEATURES,
+          THREADS, gemvTcSharedBytes(k, Math.min(GEMV_ROWS, tokens), precise));
+      case WGMMA -> new ExpertGemmPlan(WGMMA, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES,
+          WGMMA_THREADS, wgmmaSharedBytes(precise));
+      default -> new ExpertGemmPlan(GEMM, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES, THREADS,
+          gemmSharedBytes(precise));
+    };
   }
 
   /** Blocks along y for {@code n} output features. */
   int featureBlocks(int n) {
-    int f = kernel.startsWith(GEMV) ? GEMV_FEATURES : GEMM_FEATURES;
-    return (n + f - 1) / f;
+    return (n + features - 1) / features;
   }
 }

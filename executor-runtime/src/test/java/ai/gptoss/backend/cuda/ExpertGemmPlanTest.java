@@ -34,6 +34,21 @@ class ExpertGemmPlanTest {
     assertEquals(define("moe_gemv.cu", "GV_ROWS"), ExpertGemmPlan.GEMV_ROWS);
     assertEquals(define("moe_gemv.cu", "GV_FEAT") * define("moe_gemv.cu", "GV_WARPS"), ExpertGemmPlan.GEMV_FEATURES);
     assertEquals(define("moe_gemv.cu", "GV_BLK"), 36);
+    assertEquals(define("moe_gemv_tc.cu", "TC_ROWS"), ExpertGemmPlan.GEMV_ROWS);
+    assertEquals(16 * 8 / define("moe_gemv_tc.cu", "TC_KSPLIT"), ExpertGemmPlan.GEMV_TC_FEATURES, "TC_FB");
+    assertEquals(define("moe_gemm_wgmma.cu", "WG_BM"), ExpertGemmPlan.GEMM_ROWS);
+    assertEquals(define("moe_gemm_wgmma.cu", "WG_LDQ"), 32, "wgmmaSharedBytes assumes nibble rows of 32 bytes");
+  }
+
+  /** The host's shared-memory sizes are the kernels' macros, evaluated here for the production shapes. */
+  @Test
+  void sharedBytesMatchTheMacros() {
+    // MOE_WGMMA_SMEM_T(128, 4, precise): 4 * ((precise ? 2 : 1) * 128 * 128 + 128 * 32 + 2 * 128) + 2 * 128 * 128 + 1024
+    assertEquals(116_736, ExpertGemmPlan.wgmmaSharedBytes(false));
+    assertEquals(182_272, ExpertGemmPlan.wgmmaSharedBytes(true));
+    // MOE_GEMV_TC_SMEM(2880, 8, true): TC_UNITS(2880) = (360 + 45 + 5) / 8 * 8 + 2 = 410 units of 16 bytes
+    assertEquals(2 * 8 * 410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 8, true));
+    assertEquals(410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 1, false));
   }
 
   /** moe_group cuts sum over experts of ceil(count / tileM) tiles; the grid must cover all of them. */
@@ -63,30 +78,45 @@ class ExpertGemmPlanTest {
   }
 
   @Test
-  void kernelFollowsTheRowCountOnly() {
-    ExpertGemmPlan one = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true);
+  void kernelFollowsTheShapePrecisionAndGeneration() {
+    ExpertGemmPlan one = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, true);
     assertEquals("bf16_mxfp4w_moe_gemv_r1", one.kernel());
     assertEquals(ExpertGemmPlan.gemvSharedBytes(2880, 1), one.sharedBytes());
-    assertEquals("bf16_mxfp4w_moe_gemv_r2", ExpertGemmPlan.of(2, 4, 32, 2880, 2880, true).kernel());
-    assertEquals("bf16_mxfp4w_moe_gemv_r4", ExpertGemmPlan.of(3, 4, 32, 2880, 2880, true).kernel());
-    assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(5, 4, 32, 2880, 2880, true).kernel());
     assertEquals(ExpertGemmPlan.GEMV_ROWS, one.tileM());
     assertEquals(1 + 4, one.maxTiles());
     assertEquals(180, one.featureBlocks(5760));
     assertEquals(90, one.featureBlocks(2880));
-    ExpertGemmPlan big = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false);
+    assertEquals(256, one.threads());
+    ExpertGemmPlan two = ExpertGemmPlan.of(2, 4, 32, 2880, 2880, false, true);
+    assertEquals(ExpertGemmPlan.GEMV_TC, two.kernel());
+    assertEquals(ExpertGemmPlan.gemvTcSharedBytes(2880, 2, false), two.sharedBytes());
+    assertEquals(90, two.featureBlocks(5760));
+    int edge = ExpertGemmPlan.GEMV_MAX_ASSIGNMENTS / 4;
+    ExpertGemmPlan last = ExpertGemmPlan.of(edge, 4, 32, 2880, 2880, true, true);
+    assertEquals(ExpertGemmPlan.GEMV_TC, last.kernel());
+    assertEquals(ExpertGemmPlan.gemvTcSharedBytes(2880, 8, true), last.sharedBytes());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, false, true).kernel());
+    ExpertGemmPlan big = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true);
     assertEquals(ExpertGemmPlan.GEMM, big.kernel());
     assertEquals(4096 / 128 + 32, big.maxTiles());
     assertEquals(45, big.featureBlocks(5760));
-    int edge = ExpertGemmPlan.GEMV_MAX_ASSIGNMENTS / 4;
-    assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(edge, 4, 32, 2880, 2880, true).kernel());
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, true).kernel());
-    assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, ExpertGemmPlan.forcedKernel("gemv")).kernel());
-    assertEquals(4096 / 8 + 32, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, ExpertGemmPlan.forcedKernel("gemv")).maxTiles());
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, ExpertGemmPlan.forcedKernel("gemm")).kernel());
+    // precise steps above the gemv range: wgmma on Hopper, mma.sync elsewhere
+    ExpertGemmPlan wg = ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, true, true);
+    assertEquals(ExpertGemmPlan.WGMMA, wg.kernel());
+    assertEquals(384, wg.threads());
+    assertEquals(ExpertGemmPlan.wgmmaSharedBytes(true), wg.sharedBytes());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, false).kernel());
+    assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemv")).kernel());
+    assertEquals(4096 / 8 + 32, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemv")).maxTiles());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemm")).kernel());
+    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("gemv_tc")).kernel());
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("wgmma")).kernel());
+    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, false, ExpertGemmPlan.WGMMA));
     assertEquals(null, ExpertGemmPlan.forcedKernel("auto"));
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class, () -> ExpertGemmPlan.forcedKernel("fast"));
     assertTrue(ExpertGemmPlan.gemmSharedBytes(true) <= 227 * 1024, "gemm shared memory fits an H100/A100 block");
+    assertTrue(ExpertGemmPlan.wgmmaSharedBytes(true) <= 227 * 1024, "wgmma shared memory fits an H100 block");
     assertTrue(ExpertGemmPlan.gemvSharedBytes(2880, 8) <= 227 * 1024 / 2, "two gemv blocks per SM");
     assertTrue(ExpertGemmPlan.gemvSharedBytes(2880, 1) <= 227 * 1024 / 3, "three single-row gemv blocks per SM");
   }
