@@ -191,6 +191,30 @@ struct MoeGemmArgs {
   float limit;           // swiglu_limit
 };
 
+// ---- moe_dense.cu (the expert products of large steps through cuBLAS) ----
+struct Mxfp4DequantArgs {
+  const u8* blocks;      // [E, N, K/32, 16] MXFP4 nibbles
+  const u8* scalesT;     // [E, K/32, N] E8M0
+  bf16* out;             // [E, N, K] bf16: E2M1 x 2^(scale - 127)
+  int experts;
+  int N;
+  int K;
+};
+
+struct MoeRowsArgs {
+  const int* assign;     // [T*k] sorted row -> t*k + j
+  const int* expertIds;  // [T*k] expert of (t, j)
+  const void* in;        // gather: h [T, K] bf16; swiglu: u [T*k, N] f32; scatter: u [T*k, N] f32 (sorted rows)
+  const bf16* inLo;      // gather: the low part of h, or null
+  const float* bias;     // [E, N] (swiglu, scatter)
+  void* out;             // gather: [T*k, K] bf16 sorted rows; swiglu: act [T*k, N/2] bf16; scatter: y [T*k, N] f32 at t*k+j
+  bf16* outLo;           // gather / swiglu: the low part, or null
+  int rows;              // T*k
+  int topK;
+  int N;                 // features per row (gather: K)
+  float limit;           // swiglu_limit
+};
+
 // MXFP4 -> bf16 in registers (the 8-row moe_gemv; moe_check.cu compares it with mxfp4_word). Byte j of a 32-bit word of nibbles holds
 // two consecutive k values, the low nibble first (the checkpoint's order). One multiply moves the
 // nibbles into place: the E2M1 bits (sign s, exponent e1 e0, mantissa m) land at bf16 bits 15, 8..7, 6,

@@ -66,6 +66,8 @@ public final class CudaBackend implements Backend {
   private final boolean splitRoute = RoutePlan.splitForced(System.getenv("GPTOSS_CUDA_ROUTE"));
 
   private Workspace ws;
+  /** Scratch of the dense expert path, made at the first step that takes it ({@link ExpertGemmPlan#DENSE}). */
+  private DenseExperts dense;
   private DeviceArena kvArena;
   private long fullPool, slidingPool;
   private int fullPages, slidingPages, pageSize;
@@ -198,7 +200,8 @@ public final class CudaBackend implements Backend {
   @Override
   public long kvMemoryBudgetBytes() {
     long held = kvArena == null ? 0 : kvArena.capacity();
-    return Math.max(0, memoryInfo()[0] + held - KV_RESERVE - Workspace.bytes(c, 8192, 1024));
+    return Math.max(0, memoryInfo()[0] + held - KV_RESERVE - Workspace.bytes(c, 8192, 1024)
+        - (dense != null ? 0 : DenseExperts.bytes(c, 8192, precise)));
   }
 
   @Override
@@ -243,7 +246,11 @@ public final class CudaBackend implements Backend {
     Cuda.trace("step " + T + " tokens " + R + " rows");
     long meta = uploadMetadata(md);
     Cuda.trace("metadata uploaded");
-    graphs.run(DecodeGraphs.Key.of(md, precise, buffers), () -> enqueueForward(md, meta, T, R));
+    if (moePlan(T).dense()) {
+      enqueueForward(md, meta, T, R); // reads the expert counts on the host: never captured
+    } else {
+      graphs.run(DecodeGraphs.Key.of(md, precise, buffers), () -> enqueueForward(md, meta, T, R));
+    }
     Cuda.trace("enqueued");
     check(cudaMemcpyAsync(sampledHost, dev(ws.sampled), 4L * R, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync(sampled ids)");
     if (batch.returnLogits()) {
@@ -324,8 +331,9 @@ public final class CudaBackend implements Backend {
     prof("embed+norm");
     a.reset().ptr(model.embed).ptr(tokens).ptr(ws.x).i32(T).i32(H);
     k.launch("embedding_gather", T, 1, 256);
-    ExpertGemmPlan moe = ExpertGemmPlan.of(T, topK, E, H, I, precise, hopper(), forcedMoeKernel);
-    boolean smallRoute = !splitRoute && RoutePlan.small(T, topK, E);
+    ExpertGemmPlan moe = moePlan(T);
+    DenseExperts denseExperts = moe.dense() ? denseExperts(T) : null;
+    boolean smallRoute = !splitRoute && denseExperts == null && RoutePlan.small(T, topK, E);
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       DeviceModel.Layer w = model.layers.get(l);
       boolean sliding = c.isSliding(l);
@@ -369,6 +377,11 @@ public final class CudaBackend implements Backend {
         a.reset().ptr(ws.expertIds).ptr(ws.cursor).ptr(ws.assign).i32(T * topK);
         k.launch("moe_scatter", (T * topK + 255) / 256, 1, 256);
       }
+      if (denseExperts != null) {
+        prof("moe dense");
+        denseExperts.enqueue(ws, w, T, lo(ws.hLo), lo(ws.actLo));
+        continue;
+      }
       prof("moe gate_up");
       a.reset().ptr(ws.h).ptr(lo(ws.hLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.gateUpBlocks())
           .ptr(w.gateUpScales()).ptr(w.gateUpBias()).ptr(ws.act).ptr(lo(ws.actLo)).i32(topK).i32(H).i32(2 * I).i32(0)
@@ -391,6 +404,23 @@ public final class CudaBackend implements Backend {
     prof("sampling");
     k.launch("sample_rows", R, 1, 1024);
     if (profiler != null) profiler.end();
+  }
+
+  private ExpertGemmPlan moePlan(int tokens) {
+    return ExpertGemmPlan.of(tokens, c.numExpertsPerTok(), c.numLocalExperts(), c.hiddenSize(), c.intermediateSize(), precise,
+        hopper(), forcedMoeKernel);
+  }
+
+  /** The dense expert scratch, (re)made for at least {@code tokens} tokens. */
+  private DenseExperts denseExperts(int tokens) {
+    if (dense != null && dense.tokens >= tokens) return dense;
+    if (dense != null) {
+      check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+      dense.close();
+      dense = null;
+    }
+    dense = new DenseExperts(c, k, stream, this::gemm, Math.max(tokens, ws.tokens), precise);
+    return dense;
   }
 
   private void prof(String section) {
@@ -496,6 +526,8 @@ public final class CudaBackend implements Backend {
     cudaStreamSynchronize(stream);
     graphs.close();
     if (ws != null) ws.close();
+    if (dense != null) dense.close();
+    dense = null;
     if (kvArena != null) kvArena.close();
     if (metaDev != null) metaDev.close();
     if (metaHost != null) cudaFreeHost(metaHost);

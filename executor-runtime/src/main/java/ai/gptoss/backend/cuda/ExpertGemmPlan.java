@@ -15,6 +15,8 @@ package ai.gptoss.backend.cuda;
  *       per block, mma.sync; each expert's weights read and unpacked once per 128 rows.
  *   <li>{@code bf16_mxfp4w_moe_gemm_wgmma} (moe_gemm_wgmma.cu, Hopper only): the same tiles with a
  *       producer warpgroup unpacking for two consumer warpgroups of wgmma, 384 threads.
+ *   <li>{@link #DENSE} (moe_dense.cu, {@link DenseExperts}): steps of at least {@link #DENSE_MIN_TOKENS}
+ *       tokens unpack each product's weights to bf16 once and run one cuBLAS GEMM per expert.
  * </ul>
  *
  * <p>The choice, from moe_check.cu on an H100 (2026-11-26 23:15Z, gpt-oss-20b shapes, both products
@@ -28,7 +30,7 @@ package ai.gptoss.backend.cuda;
  * </pre>
  * so: one token, the CUDA-core gemv; up to {@link #GEMV_MAX_ASSIGNMENTS} rows, the tensor-core
  * gemv; above, mma.sync in fast mode and, on Hopper, wgmma in precise mode (two products per k
- * slice against one unpack). {@code GPTOSS_CUDA_MOE=gemm|gemv|gemv_tc|wgmma} forces one kernel
+ * slice against one unpack). {@code GPTOSS_CUDA_MOE=gemm|gemv|gemv_tc|wgmma|dense} forces one kernel
  * for every step (conformance runs of each path; all compute the same sums, in other orders).
  */
 record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int threads, int sharedBytes) {
@@ -36,6 +38,13 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final String WGMMA = "bf16_mxfp4w_moe_gemm_wgmma";
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
   static final String GEMV_TC = "bf16_mxfp4w_moe_gemv_tc";
+  /** Not a kernel: {@link DenseExperts}. */
+  static final String DENSE = "dense";
+  /**
+   * Fewest tokens of a step that takes {@link #DENSE}: its unpack and gather cost about 0.8 ms per
+   * layer whatever the step (gpt-oss-20b), paid back only where the GEMMs are long.
+   */
+  static final int DENSE_MIN_TOKENS = 4096;
   /** BM in moe_gemm.cu, WG_BM in moe_gemm_wgmma.cu. */
   static final int GEMM_ROWS = 128;
   /** GV_ROWS in moe_gemv.cu, TC_ROWS in moe_gemv_tc.cu. */
@@ -114,8 +123,9 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "wgmma" -> WGMMA;
       case "gemv" -> GEMV;
       case "gemv_tc" -> GEMV_TC;
+      case "dense" -> DENSE;
       default -> throw new ai.gptoss.backend.BackendException(
-          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, gemv or gemv_tc");
+          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, gemv, gemv_tc or dense");
     };
   }
 
@@ -128,6 +138,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
       String forced) {
     String kernel = forced != null ? forced
+        : tokens >= DENSE_MIN_TOKENS ? DENSE
         : tokens <= 1 ? GEMV
         : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
         : precise && hopper ? WGMMA : GEMM;
@@ -145,9 +156,15 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
           THREADS, gemvTcSharedBytes(k, Math.min(GEMV_ROWS, tokens), precise));
       case WGMMA -> new ExpertGemmPlan(WGMMA, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES,
           WGMMA_THREADS, wgmmaSharedBytes(precise));
+      case DENSE -> new ExpertGemmPlan(DENSE, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES, THREADS, 0);
       default -> new ExpertGemmPlan(GEMM, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES, THREADS,
           gemmSharedBytes(precise));
     };
+  }
+
+  /** Whether this step's experts run through {@link DenseExperts} (cuBLAS on unpacked weights). */
+  boolean dense() {
+    return kernel.equals(DENSE);
   }
 
   /** Blocks along y for {@code n} output features. */

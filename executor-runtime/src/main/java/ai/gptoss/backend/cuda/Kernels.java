@@ -34,6 +34,11 @@ final class Kernels implements AutoCloseable {
       Map.entry("bf16_mxfp4w_moe_gemv_tc", "moe_gemv_tc.cu"),
       // Hopper wgmma expert gemm (sm_90a; an empty trapping body elsewhere): checked by moe_check.cu
       Map.entry("bf16_mxfp4w_moe_gemm_wgmma", "moe_gemm_wgmma.cu"),
+      // the expert products of large steps through cuBLAS (DenseExperts)
+      Map.entry("mxfp4_dequant", "moe_dense.cu"),
+      Map.entry("moe_gather_rows", "moe_dense.cu"),
+      Map.entry("moe_swiglu_rows", "moe_dense.cu"),
+      Map.entry("moe_scatter_rows", "moe_dense.cu"),
       Map.entry("sample_rows", "sampling.cu"),
       Map.entry("synthetic_fill", "synthetic.cu"));
 

@@ -106,6 +106,12 @@ class ExpertGemmPlanTest {
     assertEquals(384, wg.threads());
     assertEquals(ExpertGemmPlan.wgmmaSharedBytes(true), wg.sharedBytes());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, false).kernel());
+    // large steps: cuBLAS on unpacked weights, in every precision and generation
+    int many = ExpertGemmPlan.DENSE_MIN_TOKENS;
+    assertTrue(ExpertGemmPlan.of(many, 4, 32, 2880, 2880, true, true).dense());
+    assertTrue(ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, false).dense());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(many - 1, 4, 32, 2880, 2880, false, true).kernel());
+    assertTrue(ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("dense")).dense());
     assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemv")).kernel());
     assertEquals(4096 / 8 + 32, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemv")).maxTiles());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemm")).kernel());
