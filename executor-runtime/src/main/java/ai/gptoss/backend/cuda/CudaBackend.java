@@ -419,7 +419,7 @@ public final class CudaBackend implements Backend {
       dense.close();
       dense = null;
     }
-    dense = new DenseExperts(c, k, stream, this::gemm, Math.max(tokens, ws.tokens), precise);
+    dense = new DenseExperts(c, k, stream, blas, blasWorkspace.base(), this::gemm, Math.max(tokens, ws.tokens), precise);
     return dense;
   }
 

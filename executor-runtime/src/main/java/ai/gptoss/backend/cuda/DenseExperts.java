@@ -1,12 +1,15 @@
 package ai.gptoss.backend.cuda;
 
 import static ai.gptoss.backend.cuda.Cuda.check;
+import static ai.gptoss.backend.cuda.Cuda.checkBlas;
 import static ai.gptoss.backend.cuda.Cuda.dev;
 import static org.bytedeco.cuda.global.cudart.*;
 
 import ai.gptoss.model.ModelConfig;
+import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.javacpp.IntPointer;
 
 /**
@@ -16,6 +19,11 @@ import org.bytedeco.javacpp.IntPointer;
  * kernels) against its unpacked weights; SwiGLU and the scatter to the (token, slot) rows follow
  * as separate passes (moe_dense.cu). The expert weights stay 4-bit in memory: the scratch holds one
  * product of one layer at a time.
+ *
+ * <p>The experts' GEMMs go round-robin to {@link #STREAMS} side streams (each with its own cuBLAS
+ * workspace), forked from and joined back to the step's stream: one expert's GEMM (~1,000 rows of
+ * gpt-oss-20b at 8,192 tokens per step) fills 1.4 waves of an H100's SMs or fewer, and the
+ * concurrent ones fill the tails.
  *
  * <p>Worth it only where the GEMMs are large: the unpack costs one read of the layer's MXFP4 weights
  * and a write of their bf16 form per step, and the host reads the expert row counts once per layer
@@ -27,12 +35,22 @@ final class DenseExperts implements AutoCloseable {
     void run(long in, long inLo, long w, long out, int m, int n, int k);
   }
 
+  static final int STREAMS = 4;
+  /** cuBLAS workspace of each side stream (CudaBackend's own size). */
+  static final long BLAS_WORKSPACE = 32L << 20;
+
   final int tokens;
   final boolean precise;
   private final ModelConfig c;
   private final Kernels k;
   private final CUstream_st stream;
   private final Gemm gemm;
+  private final cublasContext blas;
+  private final long mainWorkspace;
+  private final CUstream_st[] side = new CUstream_st[STREAMS];
+  private final CUevent_st fork = new CUevent_st();
+  private final CUevent_st[] joins = new CUevent_st[STREAMS];
+  private final long[] sideWorkspace = new long[STREAMS];
   private final DeviceArena arena;
   private final long rows, rowsLo, products, weights;
   private final IntPointer countsHost = new IntPointer();
@@ -49,10 +67,14 @@ final class DenseExperts implements AutoCloseable {
   private static long[] sizes(ModelConfig c, long t, boolean precise) {
     long H = c.hiddenSize(), I = c.intermediateSize(), E = c.numLocalExperts(), k = c.numExpertsPerTok();
     long widest = Math.max(2 * I, H);
-    return new long[] {t * k * H * 2, precise ? t * k * H * 2 : 0, t * k * widest * 4, E * Math.max(2 * I * H, H * I) * 2};
+    return new long[] {t * k * H * 2, precise ? t * k * H * 2 : 0, t * k * widest * 4, E * Math.max(2 * I * H, H * I) * 2,
+        STREAMS * BLAS_WORKSPACE};
   }
 
-  DenseExperts(ModelConfig c, Kernels k, CUstream_st stream, Gemm gemm, int tokens, boolean precise) {
+  DenseExperts(ModelConfig c, Kernels k, CUstream_st stream, cublasContext blas, long mainWorkspace, Gemm gemm, int tokens,
+      boolean precise) {
+    this.blas = blas;
+    this.mainWorkspace = mainWorkspace;
     this.c = c;
     this.k = k;
     this.stream = stream;
@@ -68,6 +90,15 @@ final class DenseExperts implements AutoCloseable {
       rowsLo = precise ? arena.alloc(s[1]) : 0;
       products = arena.alloc(s[2]);
       weights = arena.alloc(s[3]);
+      long workspaces = arena.alloc(s[4]);
+      check(cudaEventCreateWithFlags(fork, cudaEventDisableTiming), "cudaEventCreate(dense fork)");
+      for (int i = 0; i < STREAMS; i++) {
+        sideWorkspace[i] = workspaces + i * BLAS_WORKSPACE;
+        side[i] = new CUstream_st();
+        check(cudaStreamCreateWithFlags(side[i], cudaStreamNonBlocking), "cudaStreamCreate(dense side stream)");
+        joins[i] = new CUevent_st();
+        check(cudaEventCreateWithFlags(joins[i], cudaEventDisableTiming), "cudaEventCreate(dense join)");
+      }
       check(cudaMallocHost(countsHost, 4L * c.numLocalExperts()), "cudaMallocHost(expert counts)");
       countsHost.capacity(c.numLocalExperts());
       check(cudaEventCreateWithFlags(countsReady, cudaEventDisableTiming), "cudaEventCreate(expert counts)");
@@ -95,29 +126,58 @@ final class DenseExperts implements AutoCloseable {
     check(cudaEventSynchronize(countsReady), "cudaEventSynchronize(expert counts)");
     int[] counts = new int[E];
     countsHost.get(counts, 0, E);
+    forkSide();
     int row = 0;
     for (int e = 0; e < E; e++) {
       if (counts[e] > 0) {
+        onSide(e);
         gemm.run(rows + 2L * row * H, hLo != 0 ? rowsLo + 2L * row * H : 0, weights + 2L * e * 2 * I * H,
             products + 4L * row * 2 * I, counts[e], 2 * I, H);
       }
       row += counts[e];
     }
+    joinSide();
     a.reset().ptr(ws.assign).ptr(ws.expertIds).ptr(products).ptr(0).ptr(w.gateUpBias()).ptr(ws.act).ptr(actLo)
         .i32(R).i32(topK).i32(2 * I).f32((float) c.swigluLimit());
     k.launch("moe_swiglu_rows", R, 1, 256);
     dequant(w.downBlocks(), w.downScales(), H, I);
+    forkSide();
     row = 0;
     for (int e = 0; e < E; e++) {
       if (counts[e] > 0) {
+        onSide(e);
         gemm.run(ws.act + 2L * row * I, actLo != 0 ? actLo + 2L * row * I : 0, weights + 2L * e * H * I,
             products + 4L * row * H, counts[e], H, I);
       }
       row += counts[e];
     }
+    joinSide();
     a.reset().ptr(ws.assign).ptr(ws.expertIds).ptr(products).ptr(0).ptr(w.downBias()).ptr(ws.y).ptr(0)
         .i32(R).i32(topK).i32(H).f32(0f);
     k.launch("moe_scatter_rows", R, 1, 256);
+  }
+
+  /** The side streams start after everything enqueued on the step's stream so far. */
+  private void forkSide() {
+    check(cudaEventRecord(fork, stream), "cudaEventRecord(dense fork)");
+    for (CUstream_st s : side) check(cudaStreamWaitEvent(s, fork, 0), "cudaStreamWaitEvent(dense fork)");
+  }
+
+  /** cuBLAS on the side stream of expert {@code e}, with that stream's workspace. */
+  private void onSide(int e) {
+    int i = e % STREAMS;
+    checkBlas(cublas.cublasSetStream_v2(blas, side[i]), "cublasSetStream(dense side stream)");
+    checkBlas(cublas.cublasSetWorkspace_v2(blas, dev(sideWorkspace[i]), BLAS_WORKSPACE), "cublasSetWorkspace(dense side stream)");
+  }
+
+  /** The step's stream waits for every side stream; cuBLAS back on it with its workspace. */
+  private void joinSide() {
+    for (int i = 0; i < STREAMS; i++) {
+      check(cudaEventRecord(joins[i], side[i]), "cudaEventRecord(dense join)");
+      check(cudaStreamWaitEvent(stream, joins[i], 0), "cudaStreamWaitEvent(dense join)");
+    }
+    checkBlas(cublas.cublasSetStream_v2(blas, stream), "cublasSetStream");
+    checkBlas(cublas.cublasSetWorkspace_v2(blas, dev(mainWorkspace), BLAS_WORKSPACE), "cublasSetWorkspace");
   }
 
   /** One product's weights of every expert, [E, n, kDim] bf16, into the scratch. */
@@ -129,6 +189,12 @@ final class DenseExperts implements AutoCloseable {
 
   @Override
   public void close() {
+    for (int i = 0; i < STREAMS; i++) {
+      if (side[i] != null && !side[i].isNull()) cudaStreamSynchronize(side[i]);
+      if (side[i] != null && !side[i].isNull()) cudaStreamDestroy(side[i]);
+      if (joins[i] != null && !joins[i].isNull()) cudaEventDestroy(joins[i]);
+    }
+    if (!fork.isNull()) cudaEventDestroy(fork);
     if (!countsReady.isNull()) cudaEventDestroy(countsReady);
     if (!countsHost.isNull()) cudaFreeHost(countsHost);
     arena.close();
