@@ -11,26 +11,34 @@
 // products), so the CPU backend is the twin of this path as of the others.
 #include "gptoss_kernels.h"
 
-// One thread per MXFP4 block (32 values); consecutive threads take consecutive features n, so the
-// scale bytes load coalesced and each thread reads 16 and writes 64 contiguous bytes.
+// A block unpacks a tile of 32 features x 32 MXFP4 blocks (1,024 values along K per feature) of one
+// expert: the tile's scales (32 x 32 bytes of scalesT, rows along n) are staged through shared memory,
+// then consecutive threads take consecutive blocks along K of one feature, so every warp reads 512
+// and writes 2,048 contiguous bytes. Grid (ceil(K/32 / 32), ceil(N / 32), E), 256 threads.
 // Bytes: E*N*K*(17/32 read + 2 written).
-extern "C" __global__ void mxfp4_dequant(Mxfp4DequantArgs a) {
-  const int nb = a.K / 32;
-  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= (long long)a.experts * nb * a.N) return;
-  const int n = (int)(i % a.N);
-  const long long eb = i / a.N;  // e * nb + b
-  const int b = (int)(eb % nb), e = (int)(eb / nb);
-  const Mxfp4Lut t = mxfp4_lut(a.scalesT[i]);  // scalesT[e][b][n] is element i
-  const long long blk = ((long long)e * a.N + n) * nb + b;
-  const uint4 w = __ldg((const uint4*)a.blocks + blk);
-  const unsigned words[4] = {w.x, w.y, w.z, w.w};
-  uint4* dst = (uint4*)(a.out + blk * 32);
+#define DQ_TILE 32
+extern "C" __global__ void __launch_bounds__(256) mxfp4_dequant(Mxfp4DequantArgs a) {
+  __shared__ unsigned char sc[DQ_TILE][DQ_TILE + 4];  // [block][feature]
+  const int nb = a.K / 32, b0 = blockIdx.x * DQ_TILE, n0 = blockIdx.y * DQ_TILE, e = blockIdx.z;
+  for (int i = threadIdx.x; i < DQ_TILE * DQ_TILE; i += blockDim.x) {
+    const int b = i / DQ_TILE, n = i % DQ_TILE;
+    sc[b][n] = (b0 + b < nb && n0 + n < a.N) ? a.scalesT[((long long)e * nb + b0 + b) * a.N + n0 + n] : 127;
+  }
+  __syncthreads();
+  for (int i = threadIdx.x; i < DQ_TILE * DQ_TILE; i += blockDim.x) {
+    const int n = i / DQ_TILE, b = i % DQ_TILE;
+    if (b0 + b >= nb || n0 + n >= a.N) continue;
+    const long long blk = ((long long)e * a.N + n0 + n) * nb + b0 + b;
+    const Mxfp4Lut t = mxfp4_lut(sc[b][n]);
+    const uint4 w = __ldg((const uint4*)a.blocks + blk);
+    const unsigned words[4] = {w.x, w.y, w.z, w.w};
+    uint4* dst = (uint4*)(a.out + blk * 32);
 #pragma unroll
-  for (int q = 0; q < 4; q++) {
-    unsigned o[4];
-    mxfp4_word(words[q], t, o);
-    dst[q] = make_uint4(o[0], o[1], o[2], o[3]);
+    for (int q = 0; q < 4; q++) {
+      unsigned o[4];
+      mxfp4_word(words[q], t, o);
+      dst[q] = make_uint4(o[0], o[1], o[2], o[3]);
+    }
   }
 }
 

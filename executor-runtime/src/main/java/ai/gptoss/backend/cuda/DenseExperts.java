@@ -182,9 +182,9 @@ final class DenseExperts implements AutoCloseable {
 
   /** One product's weights of every expert, [E, n, kDim] bf16, into the scratch. */
   private void dequant(long blocks, long scalesT, int n, int kDim) {
-    long threads = (long) c.numLocalExperts() * n * (kDim / 32);
     k.args.reset().ptr(blocks).ptr(scalesT).ptr(weights).i32(c.numLocalExperts()).i32(n).i32(kDim);
-    k.launch("mxfp4_dequant", (int) ((threads + 255) / 256), 1, 256);
+    // DQ_TILE (32) blocks along K x 32 features per launch block (moe_dense.cu)
+    k.launch("mxfp4_dequant", (kDim / 32 + 31) / 32, (n + 31) / 32, c.numLocalExperts(), 256, 0);
   }
 
   @Override
