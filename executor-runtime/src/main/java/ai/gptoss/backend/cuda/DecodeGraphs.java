@@ -32,7 +32,7 @@ import java.util.function.Consumer;
  */
 final class DecodeGraphs<G> implements AutoCloseable {
   static final int MAX_GRAPHS = 32;
-  static final int MAX_GRAPH_TOKENS = 256;
+  static final int MAX_GRAPH_TOKENS = 1024;
   private static final int MAX_REMEMBERED_KEYS = 1024;
 
   /** Capture, replay and destruction of graphs: {@link CudaGraphs} on the GPU, a fake in tests. */
