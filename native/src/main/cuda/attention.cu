@@ -27,6 +27,7 @@
 #define MAXHD 64
 #define NEG_INF __int_as_float(0xff800000)
 
+#ifndef GPTOSS_KV_FP8
 template <int MAXR>
 __device__ __forceinline__ void paged_attention(const AttentionArgs& a) {
   __shared__ float ks[KC][MAXHD + 1];
@@ -171,6 +172,14 @@ __device__ __forceinline__ void paged_attention(const AttentionArgs& a) {
   }
 }
 
+#endif
+
+// FP8 K/V: AttentionPlan always takes attention_mma; the symbols exist in every variant.
+#ifdef GPTOSS_KV_FP8
+extern "C" __global__ void attention_prefill(AttentionArgs a) { __trap(); }
+extern "C" __global__ void attention_decode(AttentionArgs a) { __trap(); }
+#else
 extern "C" __global__ void __launch_bounds__(256) attention_prefill(AttentionArgs a) { paged_attention<8>(a); }
 
 extern "C" __global__ void __launch_bounds__(256) attention_decode(AttentionArgs a) { paged_attention<2>(a); }
+#endif

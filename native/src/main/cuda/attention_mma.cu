@@ -1,7 +1,8 @@
 // Paged grouped-query attention with sinks and the sliding window on tensor cores (mma.sync
 // m16n8k16, bf16 in, float32 accumulate), flash-attention style, with split-K over the keys.
-// bf16 K/V, head_dim 16, 32 or 64, 16-token pages; attention.cu is the SIMT slow twin and the path
-// for everything else (float32 K/V, other head dims or page sizes).
+// bf16 K/V (or FP8 E4M3 with -DGPTOSS_KV_FP8, widened to bf16 in registers), head_dim 16, 32 or 64,
+// 16-token pages; attention.cu is the SIMT slow twin and the path for everything else (float32 K/V,
+// other head dims or page sizes).
 //
 // Math, per query row (token at position p, head h, kv head h / group), as attention.cu:
 //   keys j with lo < j <= p, lo = p - window on sliding layers (window > 0), none below 0 on full ones
@@ -149,6 +150,19 @@ __device__ __forceinline__ void attention_mma_body(const AttentionArgs& a) {
 #pragma unroll
     for (int nt = 0; nt < 2; nt++) {
       const kv_t* kp = base + kOff + 2 * nt * kvDim;
+#ifdef GPTOSS_KV_FP8
+      // HD/4 bytes per lane (16, 8 or 4): each 32-bit word of E4M3 becomes two bf16 pairs in the same order
+      if (KW == 8) {
+        uint4 v = *(const uint4*)kp;
+        e4m3x4_to_bf16x4(v.x, kw[nt][0], kw[nt][1]); e4m3x4_to_bf16x4(v.y, kw[nt][2], kw[nt][3]);
+        e4m3x4_to_bf16x4(v.z, kw[nt][4], kw[nt][5]); e4m3x4_to_bf16x4(v.w, kw[nt][6], kw[nt][7]);
+      } else if (KW == 4) {
+        uint2 v = *(const uint2*)kp;
+        e4m3x4_to_bf16x4(v.x, kw[nt][0], kw[nt][1]); e4m3x4_to_bf16x4(v.y, kw[nt][2], kw[nt][3]);
+      } else {
+        e4m3x4_to_bf16x4(*(const unsigned*)kp, kw[nt][0], kw[nt][1]);
+      }
+#else
       if (KW >= 4) {
 #pragma unroll
         for (int i = 0; i < KW / 4; i++) {
@@ -159,9 +173,16 @@ __device__ __forceinline__ void attention_mma_body(const AttentionArgs& a) {
         uint2 v = *(const uint2*)kp;
         kw[nt][0] = v.x; kw[nt][1] = v.y;
       }
+#endif
     }
 #pragma unroll
-    for (int j = 0; j < NJ; j++) vw[j] = *(const uint2*)(base + vOff + j * 8 * 16);
+    for (int j = 0; j < NJ; j++) {
+#ifdef GPTOSS_KV_FP8
+      e4m3x4_to_bf16x4(*(const unsigned*)(base + vOff + j * 8 * 16), vw[j].x, vw[j].y);
+#else
+      vw[j] = *(const uint2*)(base + vOff + j * 8 * 16);
+#endif
+    }
   };
 
   float m0 = AM_NEG_INF, m1 = AM_NEG_INF, l0 = 0.f, l1 = 0.f;

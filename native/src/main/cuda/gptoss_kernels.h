@@ -19,11 +19,25 @@ __device__ __forceinline__ bf16 f2bf(float f) {
   return (bf16)(u >> 16);
 }
 
-// KV cache element: bf16 by default (half the memory and bandwidth); float32 when compiled with
-// -DGPTOSS_KV_F32 (GPTOSS_CUDA_KV=f32), which stores K and V exactly as the pure-Java reference does.
-#ifdef GPTOSS_KV_F32
+// KV cache element (KvFormat.java): bf16 by default (half the memory and bandwidth); float32 with
+// -DGPTOSS_KV_F32 (precision exact), which stores K and V exactly as the pure-Java reference does;
+// FP8 E4M3 with -DGPTOSS_KV_FP8 (GPTOSS_KV_CACHE_DTYPE=fp8: vLLM's kv_cache_dtype "fp8" with scale
+// 1, a quarter of float32), rounded to nearest even and saturated to +-448 (Fp8E4M3.java is the twin).
+#if defined(GPTOSS_KV_F32)
 typedef float kv_t;
 __device__ __forceinline__ kv_t to_kv(float f) { return f; }
+#elif defined(GPTOSS_KV_FP8)
+typedef unsigned char kv_t;
+__device__ __forceinline__ kv_t to_kv(float f) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+  unsigned short r;
+  asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;\n" : "=h"(r) : "f"(0.f), "f"(f));  // f -> the low byte
+  return (kv_t)(r & 0xffu);
+#else
+  __trap();  // CudaBackend refuses the FP8 cache below sm_89
+  return 0;
+#endif
+}
 #else
 typedef bf16 kv_t;
 __device__ __forceinline__ kv_t to_kv(float f) { return f2bf(f); }
@@ -233,6 +247,17 @@ __device__ __forceinline__ unsigned bf16x2_mul(unsigned x, unsigned y) {
 }
 
 #define MXFP4_2P126 0x7e807e80u  // bf16x2 (2^126, 2^126)
+
+// Four E4M3 bytes (KV cache, low byte first) -> two bf16 pairs, exactly: sign to bit 15 and the 7
+// exponent+mantissa bits to bits 10..4 give bf16 bits worth value x 2^-120 for normals (1.m x 2^(e-127)
+// against 1.m x 2^(e-7)) and subnormals alike (0.m x 2^-126 against 0.m x 2^-6); one bf16 multiply by
+// 2^120 restores them. lo = values 0 and 1, hi = values 2 and 3.
+#define E4M3_2P120 0x7b807b80u  // bf16x2 (2^120, 2^120)
+__device__ __forceinline__ void e4m3x4_to_bf16x4(unsigned w, unsigned& lo, unsigned& hi) {
+  const unsigned a = __byte_perm(w, 0, 0x4140), b = __byte_perm(w, 0, 0x4342);  // bytes 0,1 / 2,3 in 16-bit halves
+  lo = bf16x2_mul(((a & 0x00800080u) << 8) | ((a & 0x007f007fu) << 4), E4M3_2P120);
+  hi = bf16x2_mul(((b & 0x00800080u) << 8) | ((b & 0x007f007fu) << 4), E4M3_2P120);
+}
 
 // bf16x2 of the scale 2^(s - 127) for an E8M0 byte s.
 __device__ __forceinline__ unsigned mxfp4_scale2(unsigned s) { return (s << 7) | (s << 23); }

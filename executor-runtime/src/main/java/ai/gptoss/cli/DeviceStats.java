@@ -31,6 +31,7 @@ final class DeviceStats {
       boolean precise = (Boolean) cb.getClass().getMethod("precise").invoke(cb);
       o.put("activations", precise ? "bf16 high+low pair" : "bf16");
       o.put("precision", cb.getClass().getMethod("precision").invoke(cb).toString().toLowerCase(java.util.Locale.ROOT));
+      o.put("kv_cache", (String) cb.getClass().getMethod("kvCacheDtype").invoke(cb));
     } catch (ReflectiveOperationException e) {
       o.put("gpu_memory", "unavailable: " + e);
     }

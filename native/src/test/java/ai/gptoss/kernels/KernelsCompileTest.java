@@ -35,12 +35,13 @@ class KernelsCompileTest {
   @ParameterizedTest
   @MethodSource("sources")
   void compilesForAmpereAndHopper(String source, @TempDir Path tmp) throws Exception {
-    // Kernels that touch the KV cache are also built with float32 K/V (GPTOSS_CUDA_KV=f32).
+    // Kernels that touch the KV cache are also built with float32 and FP8 K/V (KvFormat).
     boolean usesKv = Files.readString(SOURCES.resolve(source)).contains("kvPool");
-    List<List<String>> variants = usesKv ? List.of(List.of(), List.of("-DGPTOSS_KV_F32")) : List.of(List.of());
+    List<List<String>> variants = usesKv ? List.of(List.of(), List.of("-DGPTOSS_KV_F32"), List.of("-DGPTOSS_KV_FP8"))
+        : List.of(List.of());
     for (List<String> defines : variants) {
       for (String arch : new String[] {"sm_80", "sm_90a"}) {
-        Path out = tmp.resolve(source + "." + arch + defines.size() + ".cubin");
+        Path out = tmp.resolve(source + "." + arch + String.join("", defines) + ".cubin");
         List<String> cmd = new java.util.ArrayList<>(List.of(nvcc(), "-cubin", "-arch=" + arch, "-Werror", "all-warnings"));
         cmd.addAll(defines);
         cmd.addAll(List.of("-o", out.toString(), SOURCES.resolve(source).toString()));

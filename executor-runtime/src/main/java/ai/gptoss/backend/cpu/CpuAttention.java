@@ -64,8 +64,8 @@ final class CpuAttention {
       int[] table = sliding ? batch.slidingPages()[s] : batch.fullPages()[s];
       int pos = batch.positions()[t];
       float[] page = cache.page(table, pos, true);
-      System.arraycopy(k, t * kvDim, page, cache.offset(layerOfType, 0, pos), kvDim);
-      System.arraycopy(v, t * kvDim, page, cache.offset(layerOfType, 1, pos), kvDim);
+      cache.write(k, t * kvDim, page, cache.offset(layerOfType, 0, pos), kvDim);
+      cache.write(v, t * kvDim, page, cache.offset(layerOfType, 1, pos), kvDim);
     }
   }
 }

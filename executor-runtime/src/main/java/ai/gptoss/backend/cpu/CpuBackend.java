@@ -23,6 +23,8 @@ public final class CpuBackend implements Backend {
   private final ModelWeights w;
   private final YarnRope rope;
   private final int[] layerOfType; // index of each layer among the layers of its attention type
+  /** GPTOSS_KV_CACHE_DTYPE: float32 (auto), or K/V rounded as the CUDA backend's bf16 / FP8 cache stores them. */
+  private final ai.gptoss.backend.KvCacheDtype kvDtype = ai.gptoss.backend.KvCacheDtype.fromEnvironment();
   private CpuKvCache fullCache;
   private CpuKvCache slidingCache;
   private final long kvBudgetBytes;
@@ -83,8 +85,8 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void allocateKvCache(KvCacheSpec spec) {
-    fullCache = CpuKvCache.of(spec, c.numFullLayers(), false, c.kvDim());
-    slidingCache = CpuKvCache.of(spec, c.numSlidingLayers(), true, c.kvDim());
+    fullCache = CpuKvCache.of(spec, c.numFullLayers(), false, c.kvDim(), kvDtype);
+    slidingCache = CpuKvCache.of(spec, c.numSlidingLayers(), true, c.kvDim(), kvDtype);
   }
 
   @Override

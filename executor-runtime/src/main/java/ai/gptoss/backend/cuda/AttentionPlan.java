@@ -29,7 +29,7 @@ record AttentionPlan(String kernel, int gridX, int gridY, int gridZ, int block, 
   }
 
   static boolean tensorCores(KvFormat format, int headDim, int pageSize) {
-    return format == KvFormat.BF16 && pageSize == PAGE && (headDim == 16 || headDim == 32 || headDim == 64);
+    return format != KvFormat.F32 && pageSize == PAGE && (headDim == 16 || headDim == 32 || headDim == 64);
   }
 
   /** Split count of attention_mma (mirrored by native/src/test/cuda/attention_check.cu). */

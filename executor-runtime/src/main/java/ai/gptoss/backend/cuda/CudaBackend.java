@@ -58,7 +58,7 @@ public final class CudaBackend implements Backend {
    * off ({@link Precision#FAST}), they are rounded to bf16 once. Weights are exact in bf16 either way.
    */
   private final boolean precise;
-  /** bf16 K/V, or float32 in {@link Precision#EXACT} (see KvFormat). */
+  /** bf16 K/V, float32 in {@link Precision#EXACT}, or FP8 when GPTOSS_KV_CACHE_DTYPE=fp8 (see KvFormat). */
   private final KvFormat kvFormat;
   private final Precision precision;
   /** GPTOSS_CUDA_MOE=gemm|wgmma|gemv|gemv_tc forces one expert kernel (ExpertGemmPlan); null: chosen per step shape. */
@@ -114,7 +114,6 @@ public final class CudaBackend implements Backend {
     this.ordinal = ordinal;
     this.precision = precision;
     this.precise = precision.pairedActivations;
-    this.kvFormat = precision.bf16Kv ? KvFormat.BF16 : KvFormat.F32;
     int group = c.numAttentionHeads() / c.numKeyValueHeads();
     if (c.headDim() > 64 || c.headDim() % 2 != 0) throw new BackendException("CUDA backend: head_dim " + c.headDim() + " unsupported (even, at most 64)");
     if (c.hiddenSize() % 16 != 0 || (2 * c.intermediateSize()) % 16 != 0) {
@@ -134,6 +133,7 @@ public final class CudaBackend implements Backend {
     check(cudaDeviceGetAttribute(major, cudaDevAttrComputeCapabilityMajor, ordinal), "cudaDeviceGetAttribute(major)");
     check(cudaDeviceGetAttribute(minor, cudaDevAttrComputeCapabilityMinor, ordinal), "cudaDeviceGetAttribute(minor)");
     arch = KernelCompiler.archFor(major[0], minor[0]);
+    kvFormat = KvFormat.choose(precision, ai.gptoss.backend.KvCacheDtype.fromEnvironment(), major[0], minor[0]);
     Cuda.trace("arch " + arch + ", stream");
     check(cudaStreamCreate(stream), "cudaStreamCreate");
     Cuda.trace("cublas");
@@ -185,6 +185,11 @@ public final class CudaBackend implements Backend {
     return kvFormat.bytesPerElement;
   }
 
+  /** The K/V cache's element type: "f32", "bf16" or "fp8" (E4M3). */
+  public String kvCacheDtype() {
+    return kvFormat.id();
+  }
+
   /** Bytes of the weight arena. */
   public long weightBytes() {
     return model.arena.capacity();
@@ -206,6 +211,10 @@ public final class CudaBackend implements Backend {
 
   @Override
   public void allocateKvCache(KvCacheSpec spec) {
+    if (kvFormat == KvFormat.FP8 && !AttentionPlan.tensorCores(kvFormat, c.headDim(), spec.pageSize())) {
+      throw new BackendException("the FP8 KV cache needs tensor-core attention: head_dim 16, 32 or 64 and pages of "
+          + AttentionPlan.PAGE + " tokens (head_dim " + c.headDim() + ", pages of " + spec.pageSize() + ")");
+    }
     check(cudaSetDevice(ordinal), "cudaSetDevice(" + ordinal + ")");
     check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
     invalidateGraphs();
@@ -221,6 +230,7 @@ public final class CudaBackend implements Backend {
     slidingPages = spec.slidingPages();
     pageSize = spec.pageSize();
     tensorCoreAttention = AttentionPlan.tensorCores(kvFormat, c.headDim(), pageSize);
+
     // Zeroed once: slots past a sequence's end are read (and masked) by the tensor-core kernel, and a
     // NaN left in fresh memory would survive the zero softmax weight.
     if (fullBytes > 0) check(cudaMemsetAsync(dev(fullPool), 0, fullBytes, stream), "cudaMemsetAsync(full KV pages)");

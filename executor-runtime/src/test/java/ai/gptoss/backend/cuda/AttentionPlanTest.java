@@ -47,6 +47,8 @@ class AttentionPlanTest {
     assertTrue(AttentionPlan.tensorCores(KvFormat.BF16, 64, 16));
     assertTrue(AttentionPlan.tensorCores(KvFormat.BF16, 16, 16));
     assertFalse(AttentionPlan.tensorCores(KvFormat.F32, 64, 16));
+    assertTrue(AttentionPlan.tensorCores(KvFormat.FP8, 64, 16));
+    assertFalse(AttentionPlan.tensorCores(KvFormat.FP8, 64, 32));
     assertFalse(AttentionPlan.tensorCores(KvFormat.BF16, 48, 16));
     assertFalse(AttentionPlan.tensorCores(KvFormat.BF16, 64, 32));
     assertEquals("attention_prefill", AttentionPlan.of(false, true, 5, 8, 64, 8, 10, 0).kernel());
