@@ -42,7 +42,7 @@ CEIL=()
 
 # 1b. The standalone kernel checks (native/src/test/cuda): attention, routing, CUDA graphs
 #     (moe_check takes ~2 minutes: KERNEL_CHECKS="moe_check ..." adds it).
-if [ "$MODE" = full ]; then
+if [ "$MODE" = full ] && [ "${SKIP_KERNEL_CHECKS:-0}" != 1 ]; then
   OUT=$W/kernel-checks bash scripts/kernel-checks.sh ${KERNEL_CHECKS:-attention_check route_check graphs} 2>&1 \
     | grep -E "^KERNELCHECK [a-z_]+(: | PASS| FAIL)|^GRAPHS" | sed 's/^/  /' | tee -a "$SUMMARY"
 fi
@@ -59,13 +59,31 @@ if [ ! -f "$G/golden/tiny-b.golden.json" ]; then
   tail -2 "$W/fixture-tiny-b.log"; cp "$W/fixture-tiny-b.log" "$OUT/fixtures.log"
 fi
 
-# 3. GPU conformance on the small fixtures (while the real one is being made), --precision balanced
-#    (unlabelled lines); 4b and 4c add fast and exact (the default).
+# 3-4. The GPU conformance suite, once per entry of CONFORMANCE (default: all five): balanced, fast,
+#      exact (the default precision), dense (exact with the dense expert path forced on every step:
+#      steps of >= 4,096 tokens, which no fixture reaches, take it in the benchmarks) and fp8 (fast with
+#      GPTOSS_KV_CACHE_DTYPE=fp8; the pure-Java side of the CPU-vs-GPU checks rounds K/V the same way).
+#      The first entry runs on the small fixtures while the real-dimension one is being made.
 EXTRA=""
 [ -f "$W/fx/tiny-b.golden.json" ] && EXTRA="tiny-b=$W/fx/tiny-b:$W/fx/tiny-b.golden.json"
 [ -f "$G/golden/tiny-b.golden.json" ] && EXTRA="tiny-b=$G/golden/tiny-b:$G/golden/tiny-b.golden.json"
-GPTOSS_PRECISION=balanced timeout ${CONF_TIMEOUT:-300} "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA 2>&1 | tee "$OUT/conformance.log" | grep -E "^CHECK|Exception|error" | head -40
-grep "^CHECK" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
+REAL="real-dim=$W/fx/real:$W/fx/real.golden.json"
+conformance() {  # MODE [GpuConformance arguments...]
+  local mode=$1; shift
+  local env=() label="[$mode] "
+  case $mode in
+    balanced) env=(GPTOSS_PRECISION=balanced); label="" ;;
+    fast) env=(GPTOSS_PRECISION=fast) ;;
+    exact) env=(GPTOSS_PRECISION=exact) ;;
+    dense) env=(GPTOSS_PRECISION=exact GPTOSS_CUDA_MOE=dense); label="[exact, dense experts] " ;;
+    fp8) env=(GPTOSS_PRECISION=fast GPTOSS_KV_CACHE_DTYPE=fp8); label="[fast, fp8 KV] " ;;
+  esac
+  env "${env[@]}" timeout ${CONF_TIMEOUT:-300} "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" "$@" 2>&1 \
+    | sed "s/^CHECK /CHECK $label/" | tee -a "$OUT/conformance.log" | grep -E "^CHECK|Exception|error" | head -20
+}
+MODES=(${CONFORMANCE:-balanced fast exact dense fp8})
+conformance "${MODES[0]}" $EXTRA
+[ "$MODE" = quick ] && timeout 120 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuDiagnosis "$G/golden/tiny-a" 2>&1 | grep DIAG | tee -a "$SUMMARY"
 
 bench() {
   local tag=$1; shift
@@ -76,37 +94,18 @@ bench() {
   grep PROFILE "$W/bench-$tag.err" | sed "s/^/  $tag /" >> "$SUMMARY"
   if [ $rc -eq 0 ]; then note "  BENCH $tag $(cat "$W/bench-$tag.json")"; else note "  BENCH $tag FAILED rc=$rc $(tail -3 "$W/bench-$tag.err" | tr '\n' ' ')"; fi
 }
-[ "$MODE" = quick ] && timeout 120 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuDiagnosis "$G/golden/tiny-a" 2>&1 | grep DIAG | tee -a "$SUMMARY"
-[ "$MODE" = quick ] && bench small 120 --prompts 64 --input-len 128 --output-len 64
+[ "$MODE" = quick ] && [ "${SKIP_BENCH:-0}" != 1 ] && bench small 120 --prompts 64 --input-len 128 --output-len 64
 
-# 4. The real-dimension fixture.
 wait $FX_REAL
 tail -3 "$W/fixture-real.log"; cat "$W/fixture-real.log" >> "$OUT/fixtures.log"
 if [ -f "$W/fx/real.golden.json" ]; then
-  GPTOSS_PRECISION=balanced timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" --extra-only "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
-    | tee -a "$OUT/conformance.log" | grep -E "^CHECK|Exception" | head
-  grep "^CHECK real" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
+  conformance "${MODES[0]}" --extra-only "$REAL"
+  for m in "${MODES[@]:1}"; do conformance "$m" $EXTRA "$REAL"; done
 else
   note "  CHECK real-dim golden FAIL fixture not made (see fixture-real.log)"
+  for m in "${MODES[@]:1}"; do conformance "$m" $EXTRA; done
 fi
-# 4b. The same suite in --precision fast (bf16 activations), the mode of the throughput figures.
-if [ -f "$W/fx/real.golden.json" ]; then
-  GPTOSS_PRECISION=fast timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
-    | sed 's/^CHECK /CHECK [fast] /' | tee -a "$OUT/conformance.log" | grep -E "^CHECK" | head -20
-  grep "^CHECK \[fast\]" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
-  # 4c. The suite in --precision exact (float32 K/V): on the CPU, rounding K/V to bf16 alone
-  #     reproduces every tiny-a/tiny-b top-1 miss of the balanced mode (BENCHMARKS.md).
-  GPTOSS_PRECISION=exact timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
-    | sed 's/^CHECK /CHECK [exact] /' | tee -a "$OUT/conformance.log" | grep -E "^CHECK" | head -20
-  grep "^CHECK \[exact\]" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
-fi
-# 4d. The dense expert path (cuBLAS on unpacked weights) runs only in steps of >= 4,096 tokens, which
-#     no fixture reaches: forced for every step here, exact precision.
-if [ -f "$W/fx/real.golden.json" ]; then
-  GPTOSS_CUDA_MOE=dense GPTOSS_PRECISION=exact timeout 300 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" $EXTRA "real-dim=$W/fx/real:$W/fx/real.golden.json" 2>&1 \
-    | sed 's/^CHECK /CHECK [exact, dense experts] /' | tee -a "$OUT/conformance.log" | grep -E "^CHECK" | head -20
-  grep "^CHECK \[exact, dense experts\]" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
-fi
+grep "^CHECK" "$OUT/conformance.log" | awk '!s[$0]++' | sed 's/^/  /' >> "$SUMMARY"
 rm -rf "$W/fx/real"
 
 # 5. Benchmarks (synthetic gpt-oss-20b shapes, random MXFP4 weights made on the GPU).
@@ -120,10 +119,11 @@ elif [ "$MODE" = quick ]; then
 else
   # Reported figures: no profiler (its events would cost time and turn CUDA graphs off).
   export GPTOSS_PRECISION=${BENCH_PRECISION:-fast}
+  [ -n "${BENCH_KV:-}" ] && export GPTOSS_KV_CACHE_DTYPE=$BENCH_KV   # e.g. BENCH_KV=fp8
   [ "${SKIP_FULL:-0}" = 1 ] || bench full ${FULL_LIMIT:-330} --prompts ${FULL_PROMPTS:-1024} --input-len 1024 --output-len ${FULL_OUT:-1024}
   bench single 90 --prompts 1 --input-len 1024 --output-len 1024
   bench hf-shape 90 --prompts 64 --input-len 256 --output-len 128
-  unset GPTOSS_PRECISION
+  unset GPTOSS_PRECISION GPTOSS_KV_CACHE_DTYPE
   timeout ${HF_LIMIT:-200} python3 "$G/ref/hf_baseline.py" static 64 256 128 > "$W/hf.log" 2>&1; tail -5 "$W/hf.log" >> "$OUT/bench.log"
   note "  HF $(grep RESULT "$W/hf.log" | tail -1)"
   # The targets of issue 7, from this run's own figures.

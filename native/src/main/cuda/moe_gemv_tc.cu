@@ -62,8 +62,12 @@
 #include "gptoss_kernels.h"
 
 #define TC_ROWS 8     // most rows in a tile (n of the mma)
+#ifndef TC_KSPLIT     // (moe_check.cu builds variants with -D)
 #define TC_KSPLIT 2   // warps per 16 features (K split)
+#endif
+#ifndef TC_PF
 #define TC_PF 3       // groups of 4 MXFP4 blocks in flight per warp (79-80 registers; 4 spills at 3 blocks per SM)
+#endif
 #define TC_FB (16 * 8 / TC_KSPLIT)  // features per block
 // 16-byte units per staged row: K/8 chunks + one pad unit per 8, rounded up to 2 (mod 8).
 #define TC_UNITS(K) (((K) / 8 + ((K) / 8 + 7) / 8 + 5) / 8 * 8 + 2)

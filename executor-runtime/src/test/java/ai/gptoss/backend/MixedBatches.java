@@ -31,6 +31,8 @@ public final class MixedBatches {
   public static Trace run(Backend b, long seed, int numSeqs, int maxPrompt, int newTokens, Trace forced) {
     Random rnd = new Random(seed);
     int page = 4 + rnd.nextInt(13);
+    // the FP8 KV cache runs only on tensor-core attention, which takes 16-token pages
+    if (KvCacheDtype.fromEnvironment() == KvCacheDtype.FP8) page = 16;
     int window = b.config().slidingWindow();
     int vocab = b.config().vocabSize();
     int maxLen = maxPrompt + newTokens;
