@@ -1,30 +1,9 @@
-// NOTES (draft, not yet run on a GPU; ExpertGemmPlan does not use it yet)
-//   Prediction, gpt-oss-20b single stream (4 experts x (gate_up 5760x2880 + down 2880x2880)):
-//   bytes: 4 x 24.9 M weights x 17/32 B = 53 MB per layer -> 17.7 us at 3 TB/s (~20 us at the
-//   ~2.7 TB/s a copy reaches). Instructions: per lane and 4-block group (64 weights a lane) about
-//   2 x 11 (tables) + 8 x ~20 (mxfp4_word) + 8 mma + 4 LDS.128 + 3 LDG + ~10 address/loop = ~210,
-//   i.e. ~3.3 per weight against ~4.7 for bf16_mxfp4w_moe_gemv_r1 (unpack 2.6 + bf16->f32 + FFMA):
-//   99.5 M weights x 3.3 / 32 lanes = 10.3 M warp instructions = ~11.5 us at full issue rate on
-//   132 SMs x 4 schedulers x 1.755 GHz. So memory-bound if the prefetch ring keeps enough bytes in
-//   flight (TC_PF = 3 groups x 34 B per lane, ~3.3 KB per warp, 24 warps per SM at 80 registers,
-//   against the ~20 KB per SM that 3 TB/s x ~1 us needs): expected 20-25 us per layer
-//   against 52.7 us today (x 24 layers: ~0.7 ms of the 3.68 ms step, 266 -> ~330 tok/s). For 8-row
-//   tiles (T >= 8) the instruction count is the same as for 1 row (one n8 mma covers all rows),
-//   where the CUDA-core gemv spends ~11 per weight.
-//   To validate (H100):
-//     nvcc -std=c++17 -arch=sm_90a -O3 -o /tmp/moe_check native/src/test/cuda/moe_check.cu && /tmp/moe_check
-//   -> every "KERNELCHECK gemv_tc_*" line PASS (both modes, tiny and 20b shapes, edge routings
-//   with 1-, 8- and 9-row experts, single stream, decode 1,024), and the "TIMING ... both
-//   products" lines for single-stream, T=2..64 comparing gemv and gemv_tc (us per layer). Then
-//   tune TC_KSPLIT (1, 2, 4) and TC_PF (2, 3; 4 spills unless __launch_bounds__(256, 2)) by editing
-//   the defines and rerunning with
-//   MOE_CHECK_TIMING=single-stream,T=8,T=32; ncu on single-stream for dram__throughput.
-//   To adopt: in ExpertGemmPlan, for steps with tokens * topK <= GEMV_MAX_ASSIGNMENTS (re-measure
-//   the crossover against the gemm at T=32/64: the tc gemv may move it up) choose
-//   "bf16_mxfp4w_moe_gemv_tc" with tileM = 8, grid y = N / 64 (TC_FB), 256 threads and dynamic
-//   shared memory MOE_GEMV_TC_SMEM(max(K), min(8, tokens), precise) (CudaBackend's
-//   allowSharedMemory for the precise 8-row size, 105 KB); keep bf16_mxfp4w_moe_gemv as the
-//   CUDA-core twin (GPTOSS_CUDA_MOE=gemv) and then run the conformance suite in all three precisions.
+// Measured (moe_check.cu, H100, 2026-11-26 23:15Z, gpt-oss-20b shapes, both products per layer, fast):
+//   tokens 1: 53.6 us (the CUDA-core gemv 53.3); 2: 76.4 (83.8); 8: 186 (290); 32: 253 (610); 64: 352
+//   (1,019; the mma.sync gemm 643). ExpertGemmPlan takes it for 2-64 tokens; one token keeps the
+//   CUDA-core gemv. The prediction of 20-25 us at one token (memory-bound at ~2.7 TB/s) did not hold:
+//   no shape of TC_KSPLIT 2/4/8 x TC_PF 2/3/4 beat 51.6 us (BENCHMARKS.md), ~1 TB/s like the gemv.
+//   Variants: moe_check.cu built with -DTC_KSPLIT=.. -DTC_PF=.. (the defines below are defaults).
 //
 // bf16 x MXFP4 expert products for steps with 1-8 rows per tile on the tensor cores (the twin of
 // moe_gemv.cu: same MoeGemmArgs, tiles of at most TC_ROWS = 8 rows, same outputs and math):
