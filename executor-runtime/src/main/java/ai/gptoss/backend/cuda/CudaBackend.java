@@ -563,10 +563,7 @@ public final class CudaBackend implements Backend {
         act, y, hn, logits, sampled, hLo, attnLo, actLo, hnLo, attnPartials;
 
     static long bytes(ModelConfig c, int t, int r) {
-      long[] sizes = sizes(c, t, r);
-      long sum = 0;
-      for (long s : sizes) sum += DeviceArena.aligned(s);
-      return sum;
+      return DeviceArena.alignedTotal(sizes(c, t, r));
     }
 
     private static long[] sizes(ModelConfig c, long t, long r) {
@@ -582,9 +579,7 @@ public final class CudaBackend implements Backend {
       tokens = t;
       rows = r;
       long[] s = sizes(c, t, r);
-      long total = 0;
-      for (long v : s) total += DeviceArena.aligned(v);
-      arena = new DeviceArena("step workspace for " + t + " tokens, " + r + " output rows", total);
+      arena = new DeviceArena("step workspace for " + t + " tokens, " + r + " output rows", DeviceArena.alignedTotal(s));
       int i = 0;
       x = arena.alloc(s[i++]);
       h = arena.alloc(s[i++]);

@@ -58,10 +58,7 @@ final class DenseExperts implements AutoCloseable {
 
   /** Device bytes of the scratch for steps of up to {@code tokens} tokens. */
   static long bytes(ModelConfig c, int tokens, boolean precise) {
-    long[] s = sizes(c, tokens, precise);
-    long sum = 0;
-    for (long v : s) sum += DeviceArena.aligned(v);
-    return sum;
+    return DeviceArena.alignedTotal(sizes(c, tokens, precise));
   }
 
   private static long[] sizes(ModelConfig c, long t, boolean precise) {
@@ -82,9 +79,7 @@ final class DenseExperts implements AutoCloseable {
     this.tokens = tokens;
     this.precise = precise;
     long[] s = sizes(c, tokens, precise);
-    long total = 0;
-    for (long v : s) total += DeviceArena.aligned(v);
-    arena = new DeviceArena("dense expert scratch for " + tokens + " tokens", total);
+    arena = new DeviceArena("dense expert scratch for " + tokens + " tokens", DeviceArena.alignedTotal(s));
     try {
       rows = arena.alloc(s[0]);
       rowsLo = precise ? arena.alloc(s[1]) : 0;

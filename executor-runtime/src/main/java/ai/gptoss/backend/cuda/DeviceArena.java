@@ -38,6 +38,13 @@ final class DeviceArena implements AutoCloseable {
   static long aligned(long bytes) {
     return (bytes + ALIGN - 1) / ALIGN * ALIGN;
   }
+  /** The arena size that holds each of {@code sizes}, aligned: what {@link #alloc} takes in turn. */
+  static long alignedTotal(long[] sizes) {
+    long sum = 0;
+    for (long v : sizes) sum += aligned(v);
+    return sum;
+  }
+
 
   long alloc(long bytes) {
     long a = aligned(bytes);
