@@ -68,6 +68,8 @@ public final class CudaBackend implements Backend {
   private Workspace ws;
   /** Scratch of the dense expert path, made at the first step that takes it ({@link ExpertGemmPlan#DENSE}). */
   private DenseExperts dense;
+  /** Set when the dense path's scratch did not fit: large steps take the fused expert kernels from then on. */
+  private boolean denseUnavailable;
   private DeviceArena kvArena;
   private long fullPool, slidingPool;
   private int fullPages, slidingPages, pageSize;
@@ -256,7 +258,7 @@ public final class CudaBackend implements Backend {
     Cuda.trace("step " + T + " tokens " + R + " rows");
     long meta = uploadMetadata(md);
     Cuda.trace("metadata uploaded");
-    if (moePlan(T).dense()) {
+    if (moePlan(T).dense() && denseReady(T)) {
       enqueueForward(md, meta, T, R); // reads the expert counts on the host: never captured
     } else {
       graphs.run(DecodeGraphs.Key.of(md, precise, buffers), () -> enqueueForward(md, meta, T, R));
@@ -417,8 +419,29 @@ public final class CudaBackend implements Backend {
   }
 
   private ExpertGemmPlan moePlan(int tokens) {
+    ExpertGemmPlan p = ExpertGemmPlan.of(tokens, c.numExpertsPerTok(), c.numLocalExperts(), c.hiddenSize(),
+        c.intermediateSize(), precise, hopper(), forcedMoeKernel);
+    if (!p.dense() || !denseUnavailable) return p;
     return ExpertGemmPlan.of(tokens, c.numExpertsPerTok(), c.numLocalExperts(), c.hiddenSize(), c.intermediateSize(), precise,
-        hopper(), forcedMoeKernel);
+        hopper(), ExpertGemmPlan.fusedKernel(precise, hopper()));
+  }
+
+  /**
+   * Makes the dense path's scratch for a step of {@code tokens} tokens; false (once said on stderr) when
+   * the device has no room for it, unless GPTOSS_CUDA_MOE=dense asked for that path.
+   */
+  private boolean denseReady(int tokens) {
+    try {
+      denseExperts(tokens);
+      return true;
+    } catch (CudaException e) {
+      if (e.code() != cudaErrorMemoryAllocation || forcedMoeKernel != null) throw e;
+      cudaGetLastError(); // the failed allocation leaves nothing sticky; clear its record
+      denseUnavailable = true;
+      System.err.println("gptoss: no device memory for the dense expert path (" + e.getMessage()
+          + "); large steps use the fused expert kernels");
+      return false;
+    }
   }
 
   /** The dense expert scratch, (re)made for at least {@code tokens} tokens. */

@@ -129,6 +129,11 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
     };
   }
 
+  /** The fused kernel of steps above the gemv range: wgmma for precise steps on Hopper, else mma.sync. */
+  static String fusedKernel(boolean precise, boolean hopper) {
+    return precise && hopper ? WGMMA : GEMM;
+  }
+
   /** The plan of a step of {@code tokens} tokens; {@code hidden} and {@code intermediate} are the K of the two products. */
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper) {
     return of(tokens, topK, experts, hidden, intermediate, precise, hopper, null);
@@ -141,7 +146,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
         : tokens >= DENSE_MIN_TOKENS ? DENSE
         : tokens <= 1 ? GEMV
         : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
-        : precise && hopper ? WGMMA : GEMM;
+        : fusedKernel(precise, hopper);
     if (kernel.equals(WGMMA) && !hopper) {
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=wgmma: the wgmma expert kernel needs a Hopper GPU (sm_90)");
     }

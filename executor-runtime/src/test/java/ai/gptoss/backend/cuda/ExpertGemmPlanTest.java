@@ -112,6 +112,10 @@ class ExpertGemmPlanTest {
     assertTrue(ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, false).dense());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(many - 1, 4, 32, 2880, 2880, false, true).kernel());
     assertTrue(ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("dense")).dense());
+    // without room for the dense scratch, large steps take the fused kernel of their precision
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.fusedKernel(true, true));
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(true, false));
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(false, true));
     assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemv")).kernel());
     assertEquals(4096 / 8 + 32, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemv")).maxTiles());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemm")).kernel());
