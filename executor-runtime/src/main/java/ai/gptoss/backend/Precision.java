@@ -16,6 +16,9 @@ import java.util.Locale;
  *       within ~1e-2.
  *   <li>{@link #FAST}: bf16 K/V, activations rounded to bf16 once: the throughput figures' mode.
  * </ul>
+ *
+ * <p>{@link KvCacheDtype} ({@code GPTOSS_KV_CACHE_DTYPE}) overrides the K/V format of any of them, e.g.
+ * FP8 E4M3 for the largest batches.
  */
 public enum Precision {
   EXACT(false, true),
