@@ -60,7 +60,7 @@ final class ExecutorEngine implements AutoCloseable {
     Backend opened = Backends.open(modelDir, key.device(), Precision.parse(key.precision(), GptossConf.PRECISION));
     Backend backend = kvBudgetBytes > 0 ? new BudgetedBackend(opened, kvBudgetBytes) : opened;
     try {
-      EngineConfig config = EngineConfig.defaults().withMaxSeqsPerStep(key.maxSeqs());
+      EngineConfig config = EngineConfig.defaults().withMaxSeqsPerStep(key.maxSeqs()).withMaxTokensPerStep(key.maxBatchedTokens());
       return new ExecutorEngine(key, Engine.start(backend, config));
     } catch (RuntimeException e) {
       backend.close();

@@ -36,7 +36,7 @@ final class ExecutorEngines {
   /** The engine for {@code options} on the device assigned to the current task, started on first use. */
   static ExecutorEngine get(GptossOptions options) {
     EngineKey key = new EngineKey(options.model(), device(options, TaskContext.get()), options.precision(),
-        options.engineMaxSeqs());
+        options.engineMaxSeqs(), options.engineMaxBatchedTokens());
     ExecutorEngine e = ENGINES.get(key);
     if (e != null) return e;
     synchronized (LOCK) {

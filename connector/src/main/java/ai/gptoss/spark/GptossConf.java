@@ -14,7 +14,8 @@ import java.util.List;
  *   <li>the defaults below.
  * </ol>
  * Options are resolved on the driver when the query is planned, so every task of a query sees the same
- * values. Engine-wide settings ({@link #MODEL}, {@link #DEVICE}, {@link #PRECISION}, {@link #ENGINE_MAX_SEQS}, {@link #GPU_MEMORY_FRACTION})
+ * values. Engine-wide settings ({@link #MODEL}, {@link #DEVICE}, {@link #PRECISION}, {@link #ENGINE_MAX_SEQS},
+ * {@link #ENGINE_MAX_BATCHED_TOKENS}, {@link #GPU_MEMORY_FRACTION})
  * pick which executor engine serves the query; a query that names another model gets its own engine.
  */
 public final class GptossConf {
@@ -90,6 +91,14 @@ public final class GptossConf {
   public static final String ENGINE_MAX_SEQS = "engine.max_seqs";
   public static final int ENGINE_MAX_SEQS_DEFAULT = 256;
 
+  /**
+   * The engine's token budget per step: prompt chunks plus one token per decoding sequence (vLLM's
+   * {@code max_num_batched_tokens}). Larger steps prefill faster on a GPU (steps of 4,096 tokens and
+   * more take the dense expert path) and need more device memory for their buffers.
+   */
+  public static final String ENGINE_MAX_BATCHED_TOKENS = "engine.max_batched_tokens";
+  public static final int ENGINE_MAX_BATCHED_TOKENS_DEFAULT = ai.gptoss.engine.EngineConfig.DEFAULT_MAX_TOKENS_PER_STEP;
+
   /** Fraction of the GPU the engine may use when RAPIDS is not sharing it. */
   public static final String GPU_MEMORY_FRACTION = "gpu.memory_fraction";
   public static final double GPU_MEMORY_FRACTION_DEFAULT = 0.9;
@@ -97,7 +106,7 @@ public final class GptossConf {
   /** Every key above, for validating user input. */
   public static final List<String> KEYS = List.of(MODEL, MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED,
       REASONING_EFFORT, INSTRUCTIONS, DATE, MAX_IN_FLIGHT, MAX_PROMPT_TOKENS, ERROR_MODE, OUTPUT, DEVICE,
-      PRECISION, ENGINE_MAX_SEQS, GPU_MEMORY_FRACTION);
+      PRECISION, ENGINE_MAX_SEQS, ENGINE_MAX_BATCHED_TOKENS, GPU_MEMORY_FRACTION);
 
   /** The SparkSessionExtensions class users put in {@code spark.sql.extensions}. */
   public static final String EXTENSIONS_CLASS = "ai.gptoss.spark.GptossExtensions";

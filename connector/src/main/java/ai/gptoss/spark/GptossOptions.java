@@ -27,6 +27,7 @@ public record GptossOptions(
     String device,
     String precision,
     int engineMaxSeqs,
+    int engineMaxBatchedTokens,
     double gpuMemoryFraction) implements Serializable {
 
   /** Defaults only (no function options, no session configuration). */
@@ -93,6 +94,7 @@ public record GptossOptions(
         device,
         precision,
         s.integer(GptossConf.ENGINE_MAX_SEQS, GptossConf.ENGINE_MAX_SEQS_DEFAULT, 1),
+        s.integer(GptossConf.ENGINE_MAX_BATCHED_TOKENS, GptossConf.ENGINE_MAX_BATCHED_TOKENS_DEFAULT, 1),
         gpuFraction);
   }
 
@@ -117,6 +119,7 @@ public record GptossOptions(
     add(b, GptossConf.DEVICE, device, d.device);
     add(b, GptossConf.PRECISION, precision, d.precision);
     add(b, GptossConf.ENGINE_MAX_SEQS, engineMaxSeqs, d.engineMaxSeqs);
+    add(b, GptossConf.ENGINE_MAX_BATCHED_TOKENS, engineMaxBatchedTokens, d.engineMaxBatchedTokens);
     add(b, GptossConf.GPU_MEMORY_FRACTION, gpuMemoryFraction, d.gpuMemoryFraction);
     return b.append('}').toString();
   }

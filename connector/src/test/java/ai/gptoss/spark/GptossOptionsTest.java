@@ -36,6 +36,17 @@ class GptossOptionsTest {
   }
 
   @Test
+  void stepTokenBudgetDefaultsToTheEnginesAndIsValidated() {
+    assertEquals(ai.gptoss.engine.EngineConfig.DEFAULT_MAX_TOKENS_PER_STEP, GptossOptions.defaults().engineMaxBatchedTokens());
+    GptossOptions big = GptossOptions.resolve(Map.of(), Map.of("spark.gptoss.engine.max_batched_tokens", "16384")::get);
+    assertEquals(16384, big.engineMaxBatchedTokens());
+    assertTrue(big.toString().contains("engine.max_batched_tokens=16384"), big.toString());
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+        () -> GptossOptions.resolve(Map.of("engine.max_batched_tokens", "0"), k -> null));
+    assertTrue(bad.getMessage().contains("engine.max_batched_tokens"), bad.getMessage());
+  }
+
+  @Test
   void precisionDefaultsToExactAndIsValidated() {
     assertEquals("exact", GptossOptions.defaults().precision());
     assertEquals("fast", GptossOptions.resolve(Map.of(), Map.of("spark.gptoss.precision", "FAST")::get).precision());
