@@ -21,19 +21,7 @@ public final class Fp8E4M3 {
     return (float) Math.copySign(Math.rint(a / step) * step, x); // exact: a / step and back are powers-of-two scalings
   }
 
-  /** The code of {@link #round}(x): 0x7f for NaN. */
-  public static int encode(float x) {
-    if (Float.isNaN(x)) return 0x7f;
-    float r = round(x);
-    int sign = (Float.floatToRawIntBits(r) >>> 31) << 7;
-    float a = Math.abs(r);
-    if (a < 0x1p-6f) return sign | (int) (a * 512f); // subnormal: m x 2^-9
-    int e = Math.getExponent(a);
-    int m = (int) (a / Math.scalb(1f, e - 3)) - 8;
-    return sign | ((e + 7) << 3) | m;
-  }
-
-  /** The value of an E4M3 code (the low 8 bits of {@code code}). */
+  /** The value of an E4M3 code (the low 8 bits of {@code code}): the format's definition, which the tests check {@link #round} and the kernels' widening against. */
   public static float decode(int code) {
     int c = code & 0xff, e = (c >>> 3) & 15, m = c & 7;
     float a = e == 15 && m == 7 ? Float.NaN : e == 0 ? m * 0x1p-9f : Math.scalb(8f + m, e - 10);

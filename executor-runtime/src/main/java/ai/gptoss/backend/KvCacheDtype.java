@@ -35,20 +35,8 @@ public enum KvCacheDtype {
   public float round(float x) {
     return switch (this) {
       case AUTO -> x;
-      case BF16 -> Float.intBitsToFloat(Bf16Rounding.roundBits(x));
+      case BF16 -> Bf16.round(x);
       case FP8 -> Fp8E4M3.round(x);
     };
-  }
-
-  /** Round-to-nearest-even bf16, as the kernels' f2bf (NaN to the quiet NaN 0x7fc0). */
-  static final class Bf16Rounding {
-    private Bf16Rounding() {}
-
-    static int roundBits(float f) {
-      int u = Float.floatToRawIntBits(f);
-      if ((u & 0x7fffffff) > 0x7f800000) return 0x7fc00000;
-      u += 0x7fff + ((u >>> 16) & 1);
-      return u & 0xffff0000;
-    }
   }
 }

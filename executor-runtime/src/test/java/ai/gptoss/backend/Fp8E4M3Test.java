@@ -21,18 +21,16 @@ class Fp8E4M3Test {
     assertEquals(0x1p-9f, Fp8E4M3.decode(0x01)); // smallest subnormal
     assertEquals(0x1p-6f, Fp8E4M3.decode(0x08)); // smallest normal
     assertTrue(Float.isNaN(Fp8E4M3.decode(0x7f)));
-    assertEquals(0x7f, Fp8E4M3.encode(Float.NaN));
   }
 
   @Test
-  void everyCodeRoundTrips() {
+  void everyCodeIsItsOwnRounding() {
     for (int c = 0; c < 256; c++) {
       if (nan(c)) continue;
       float v = Fp8E4M3.decode(c);
       assertEquals(v, Fp8E4M3.round(v), "code " + c);
-      if (c != 0x80) assertEquals(c, Fp8E4M3.encode(v), "code " + c); // -0 encodes as 0x80 only from -0f
     }
-    assertEquals(0x80, Fp8E4M3.encode(-0f));
+    assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(Fp8E4M3.round(-0f)), "-0 keeps its sign");
   }
 
   /**

@@ -208,7 +208,7 @@ public final class CudaBackend implements Backend {
   public long kvMemoryBudgetBytes() {
     long held = kvArena == null ? 0 : kvArena.capacity();
     return Math.max(0, memoryInfo()[0] + held - KV_RESERVE - Workspace.bytes(c, 8192, 1024)
-        - (dense != null ? 0 : DenseExperts.bytes(c, 8192, precise)));
+        - (dense != null || denseUnavailable ? 0 : DenseExperts.bytes(c, 8192, precise)));
   }
 
   @Override
@@ -258,10 +258,14 @@ public final class CudaBackend implements Backend {
     Cuda.trace("step " + T + " tokens " + R + " rows");
     long meta = uploadMetadata(md);
     Cuda.trace("metadata uploaded");
-    if (moePlan(T).dense() && denseReady(T)) {
-      enqueueForward(md, meta, T, R); // reads the expert counts on the host: never captured
+    ExpertGemmPlan chosen = moePlan(T);
+    DenseExperts dx = chosen.dense() ? denseExperts(T) : null;
+    // no room for the dense scratch (denseExperts said so once): the fused kernels plan the step
+    ExpertGemmPlan plan = chosen.dense() && dx == null ? moePlan(T) : chosen;
+    if (dx != null) {
+      enqueueForward(md, meta, T, R, plan, dx); // reads the expert counts on the host: never captured
     } else {
-      graphs.run(DecodeGraphs.Key.of(md, precise, buffers), () -> enqueueForward(md, meta, T, R));
+      graphs.run(DecodeGraphs.Key.of(md, precise, buffers), () -> enqueueForward(md, meta, T, R, plan, null));
     }
     Cuda.trace("enqueued");
     check(cudaMemcpyAsync(sampledHost, dev(ws.sampled), 4L * R, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync(sampled ids)");
@@ -334,7 +338,7 @@ public final class CudaBackend implements Backend {
   }
 
   /** Every kernel of one step, in order, on the stream; no host synchronisation. */
-  private void enqueueForward(StepMetadata md, long meta, int T, int R) {
+  private void enqueueForward(StepMetadata md, long meta, int T, int R, ExpertGemmPlan moe, DenseExperts denseExperts) {
     int H = c.hiddenSize(), Q = c.qDim(), KV = c.kvDim(), E = c.numLocalExperts(), topK = c.numExpertsPerTok(),
         I = c.intermediateSize(), V = c.vocabSize();
     float eps = (float) c.rmsNormEps();
@@ -343,8 +347,6 @@ public final class CudaBackend implements Backend {
     prof("embed+norm");
     a.reset().ptr(model.embed).ptr(tokens).ptr(ws.x).i32(T).i32(H);
     k.launch("embedding_gather", T, 1, 256);
-    ExpertGemmPlan moe = moePlan(T);
-    DenseExperts denseExperts = moe.dense() ? denseExperts(T) : null;
     boolean smallRoute = !splitRoute && denseExperts == null && RoutePlan.small(T, topK, E);
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       DeviceModel.Layer w = model.layers.get(l);
@@ -419,32 +421,15 @@ public final class CudaBackend implements Backend {
   }
 
   private ExpertGemmPlan moePlan(int tokens) {
-    ExpertGemmPlan p = ExpertGemmPlan.of(tokens, c.numExpertsPerTok(), c.numLocalExperts(), c.hiddenSize(),
-        c.intermediateSize(), precise, hopper(), forcedMoeKernel);
-    if (!p.dense() || !denseUnavailable) return p;
-    return ExpertGemmPlan.of(tokens, c.numExpertsPerTok(), c.numLocalExperts(), c.hiddenSize(), c.intermediateSize(), precise,
-        hopper(), ExpertGemmPlan.fusedKernel(precise, hopper()));
+    return ExpertGemmPlan.of(tokens, c.numExpertsPerTok(), c.numLocalExperts(), c.hiddenSize(), c.intermediateSize(),
+        precise, hopper(), forcedMoeKernel, !denseUnavailable);
   }
 
   /**
-   * Makes the dense path's scratch for a step of {@code tokens} tokens; false (once said on stderr) when
-   * the device has no room for it, unless GPTOSS_CUDA_MOE=dense asked for that path.
+   * The dense expert scratch, (re)made for at least {@code tokens} tokens; null (once said on stderr,
+   * and {@link #denseUnavailable} set) when the device has no room for it, unless GPTOSS_CUDA_MOE=dense
+   * asked for that path.
    */
-  private boolean denseReady(int tokens) {
-    try {
-      denseExperts(tokens);
-      return true;
-    } catch (CudaException e) {
-      if (e.code() != cudaErrorMemoryAllocation || forcedMoeKernel != null) throw e;
-      cudaGetLastError(); // the failed allocation leaves nothing sticky; clear its record
-      denseUnavailable = true;
-      System.err.println("gptoss: no device memory for the dense expert path (" + e.getMessage()
-          + "); large steps use the fused expert kernels");
-      return false;
-    }
-  }
-
-  /** The dense expert scratch, (re)made for at least {@code tokens} tokens. */
   private DenseExperts denseExperts(int tokens) {
     if (dense != null && dense.tokens >= tokens) return dense;
     if (dense != null) {
@@ -452,8 +437,17 @@ public final class CudaBackend implements Backend {
       dense.close();
       dense = null;
     }
-    dense = new DenseExperts(c, k, stream, blas, blasWorkspace.base(), this::gemm, Math.max(tokens, ws.tokens), precise);
-    return dense;
+    try {
+      dense = new DenseExperts(c, k, stream, blas, blasWorkspace.base(), this::gemm, Math.max(tokens, ws.tokens), precise);
+      return dense;
+    } catch (CudaException e) {
+      if (e.code() != cudaErrorMemoryAllocation || forcedMoeKernel != null) throw e;
+      cudaGetLastError(); // the failed allocation leaves nothing sticky; clear its record
+      denseUnavailable = true;
+      System.err.println("gptoss: no device memory for the dense expert path (" + e.getMessage()
+          + "); large steps use the fused expert kernels");
+      return null;
+    }
   }
 
   private void prof(String section) {

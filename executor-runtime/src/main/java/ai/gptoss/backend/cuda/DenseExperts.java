@@ -121,35 +121,33 @@ final class DenseExperts implements AutoCloseable {
     check(cudaEventSynchronize(countsReady), "cudaEventSynchronize(expert counts)");
     int[] counts = new int[E];
     countsHost.get(counts, 0, E);
-    forkSide();
-    int row = 0;
-    for (int e = 0; e < E; e++) {
-      if (counts[e] > 0) {
-        onSide(e);
-        gemm.run(rows + 2L * row * H, hLo != 0 ? rowsLo + 2L * row * H : 0, weights + 2L * e * 2 * I * H,
-            products + 4L * row * 2 * I, counts[e], 2 * I, H);
-      }
-      row += counts[e];
-    }
-    joinSide();
+    expertProducts(counts, rows, hLo != 0 ? rowsLo : 0, 2 * I, H);
     a.reset().ptr(ws.assign).ptr(ws.expertIds).ptr(products).ptr(0).ptr(w.gateUpBias()).ptr(ws.act).ptr(actLo)
         .i32(R).i32(topK).i32(2 * I).f32((float) c.swigluLimit());
     k.launch("moe_swiglu_rows", R, 1, 256);
     dequant(w.downBlocks(), w.downScales(), H, I);
+    expertProducts(counts, ws.act, actLo, H, I);
+    a.reset().ptr(ws.assign).ptr(ws.expertIds).ptr(products).ptr(0).ptr(w.downBias()).ptr(ws.y).ptr(0)
+        .i32(R).i32(topK).i32(H).f32(0f);
+    k.launch("moe_scatter_rows", R, 1, 256);
+  }
+
+  /**
+   * products[rows of e, n] = in[rows of e, kDim] . weights[e]^T (+ inLo's product when not 0) for every
+   * expert with rows, the rows of expert e following those of experts 0..e-1; on the side streams.
+   */
+  private void expertProducts(int[] counts, long in, long inLo, int n, int kDim) {
     forkSide();
-    row = 0;
-    for (int e = 0; e < E; e++) {
+    int row = 0;
+    for (int e = 0; e < counts.length; e++) {
       if (counts[e] > 0) {
         onSide(e);
-        gemm.run(ws.act + 2L * row * I, actLo != 0 ? actLo + 2L * row * I : 0, weights + 2L * e * H * I,
-            products + 4L * row * H, counts[e], H, I);
+        gemm.run(in + 2L * row * kDim, inLo != 0 ? inLo + 2L * row * kDim : 0, weights + 2L * e * n * kDim,
+            products + 4L * row * n, counts[e], n, kDim);
       }
       row += counts[e];
     }
     joinSide();
-    a.reset().ptr(ws.assign).ptr(ws.expertIds).ptr(products).ptr(0).ptr(w.downBias()).ptr(ws.y).ptr(0)
-        .i32(R).i32(topK).i32(H).f32(0f);
-    k.launch("moe_scatter_rows", R, 1, 256);
   }
 
   /** The side streams start after everything enqueued on the step's stream so far. */
@@ -185,8 +183,10 @@ final class DenseExperts implements AutoCloseable {
   @Override
   public void close() {
     for (int i = 0; i < STREAMS; i++) {
-      if (side[i] != null && !side[i].isNull()) cudaStreamSynchronize(side[i]);
-      if (side[i] != null && !side[i].isNull()) cudaStreamDestroy(side[i]);
+      if (side[i] != null && !side[i].isNull()) {
+        cudaStreamSynchronize(side[i]);
+        cudaStreamDestroy(side[i]);
+      }
       if (joins[i] != null && !joins[i].isNull()) cudaEventDestroy(joins[i]);
     }
     if (!fork.isNull()) cudaEventDestroy(fork);

@@ -3,6 +3,7 @@ package ai.gptoss.backend.cuda;
 import static ai.gptoss.backend.cuda.Cuda.check;
 import static org.bytedeco.cuda.global.cudart.*;
 
+import ai.gptoss.backend.Bf16;
 import ai.gptoss.backend.YarnRope;
 import ai.gptoss.model.Checkpoint;
 import ai.gptoss.model.ModelConfig;

@@ -136,14 +136,17 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
 
   /** The plan of a step of {@code tokens} tokens; {@code hidden} and {@code intermediate} are the K of the two products. */
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper) {
-    return of(tokens, topK, experts, hidden, intermediate, precise, hopper, null);
+    return of(tokens, topK, experts, hidden, intermediate, precise, hopper, null, true);
   }
 
-  /** As above; {@code forced} (one of the kernel names) overrides the choice by shape when not null. */
+  /**
+   * As above; {@code forced} (one of the kernel names) overrides the choice by shape when not null;
+   * without {@code denseAllowed} (no room for its scratch) large steps take the fused kernel instead of {@link #DENSE}.
+   */
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
-      String forced) {
+      String forced, boolean denseAllowed) {
     String kernel = forced != null ? forced
-        : tokens >= DENSE_MIN_TOKENS ? DENSE
+        : tokens >= DENSE_MIN_TOKENS && denseAllowed ? DENSE
         : tokens <= 1 ? GEMV
         : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
         : fusedKernel(precise, hopper);

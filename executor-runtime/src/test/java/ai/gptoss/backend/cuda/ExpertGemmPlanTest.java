@@ -111,18 +111,21 @@ class ExpertGemmPlanTest {
     assertTrue(ExpertGemmPlan.of(many, 4, 32, 2880, 2880, true, true).dense());
     assertTrue(ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, false).dense());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(many - 1, 4, 32, 2880, 2880, false, true).kernel());
-    assertTrue(ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("dense")).dense());
+    assertTrue(ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("dense"), true).dense());
     // without room for the dense scratch, large steps take the fused kernel of their precision
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, true, true, null, false).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, null, false).kernel());
+    assertEquals(ExpertGemmPlan.gemmSharedBytes(false), ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, null, false).sharedBytes());
     assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.fusedKernel(true, true));
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(true, false));
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(false, true));
-    assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemv")).kernel());
-    assertEquals(4096 / 8 + 32, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemv")).maxTiles());
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemm")).kernel());
-    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("gemv_tc")).kernel());
-    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("wgmma")).kernel());
+    assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemv"), true).kernel());
+    assertEquals(4096 / 8 + 32, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemv"), true).maxTiles());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemm"), true).kernel());
+    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("gemv_tc"), true).kernel());
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("wgmma"), true).kernel());
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
-        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, false, ExpertGemmPlan.WGMMA));
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, false, ExpertGemmPlan.WGMMA, true));
     assertEquals(null, ExpertGemmPlan.forcedKernel("auto"));
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class, () -> ExpertGemmPlan.forcedKernel("fast"));
     assertTrue(ExpertGemmPlan.gemmSharedBytes(true) <= 227 * 1024, "gemm shared memory fits an H100/A100 block");
