@@ -16,7 +16,7 @@ for n in "${NAMES[@]}"; do
       | grep -E "KERNELCHECK|GRAPHS|Exception"
     continue
   fi
-  if ! nvcc -std=c++17 -gencode=arch=compute_90a,code=sm_90a -O3 -o "/tmp/$n" "native/src/test/cuda/$n.cu" > "$OUT/$n.build.log" 2>&1; then
+  if ! nvcc -std=c++17 -gencode=arch=compute_90a,code=sm_90a -O3 -o "/tmp/$n" "native/src/test/cuda/$n.cu" -lcublas > "$OUT/$n.build.log" 2>&1; then
     echo "KERNELCHECK $n FAIL (does not compile)"; tail -5 "$OUT/$n.build.log"; continue
   fi
   timeout 300 "/tmp/$n" > "$OUT/$n.log" 2>&1; grep -E "KERNELCHECK.*FAIL|both products|error" "$OUT/$n.log"; echo "KERNELCHECK $n: $(grep -c "KERNELCHECK.*PASS" "$OUT/$n.log") PASS, $(grep -c "KERNELCHECK.*FAIL" "$OUT/$n.log") FAIL"

@@ -4,8 +4,8 @@
 #   2. per-section GPU time (GPTOSS_PROFILE=1: CUDA events, graphs off),
 #   3. Nsight Compute on the one-token expert products (moe_check single-stream timing): DRAM
 #      throughput, occupancy, stall reasons of the CUDA-core and the tensor-core gemv,
-#   4. Nsight Systems over a graphed run, when nsys is installed: kernel time per step against wall time
-#      (the host's share between steps).
+#   4. Nsight Compute over a stretch of decode kernels (graphs off): each kernel's own GPU time, by name
+#      (nsys is not installed on the GPU machines).
 # usage (project root on the GPU machine, after ../shared/device/pack.sh executor-runtime && scripts/stage-gpu.sh):
 #   bash scripts/profile-single-stream.sh        files under $OUT (or /tmp/profile-out)
 set -uo pipefail
@@ -22,17 +22,31 @@ echo "STEP graphs $(step "$OUT/graphs.json") ms, eager $(step "$OUT/eager.json")
 GPTOSS_PROFILE=1 timeout 120 "${JAVA[@]}" "${BENCH[@]}" > /dev/null 2> "$OUT/profile.err"
 grep "PROFILE decode" "$OUT/profile.err"
 if nvcc -std=c++17 -gencode=arch=compute_90a,code=sm_90a -O3 -o /tmp/moe_check native/src/test/cuda/moe_check.cu > "$OUT/moe_check.build.log" 2>&1; then
-  for k in gemv gemv_tc; do
+  for k in gemv gemv_tc gemv_token; do
     MOE_CHECK_TIMING=single-stream MOE_CHECK_KERNELS=$k timeout 180 ncu --kernel-name "regex:moe_gemv" --launch-skip 4 --launch-count 2 \
       --section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy --section LaunchStats \
       --section SchedulerStats --section WarpStateStats /tmp/moe_check > "$OUT/ncu-$k.txt" 2>&1
     echo "NCU $k: $(grep -E 'DRAM Throughput|Achieved Occupancy|Eligible Warps Per|Duration' "$OUT/ncu-$k.txt" | tr -s ' ' | tr '\n' ';')"
   done
 fi
-if command -v nsys > /dev/null; then
-  timeout 200 nsys profile -o "$OUT/single" --force-overwrite true --trace cuda "${JAVA[@]}" "${BENCH[@]}" > /dev/null 2>&1
-  nsys stats --report cuda_gpu_kern_sum --format csv "$OUT/single.nsys-rep" 2> /dev/null | head -25 > "$OUT/kernels.csv"
-  echo "NSYS kernel time by name: $OUT/kernels.csv"; head -12 "$OUT/kernels.csv"
-else
-  echo "NSYS not installed"
-fi
+# 4. Each kernel of a decode step alone (Nsight Compute, graphs off, one metric: its GPU duration), summed
+#    by name: the kernels' own time per step against the step's wall time above is the launch/host share.
+SKIP=${NCU_SKIP:-4000} COUNT=${NCU_COUNT:-600}
+GPTOSS_CUDA_GRAPHS=0 timeout 300 ncu --clock-control none --metrics gpu__time_duration.sum --launch-skip "$SKIP" \
+  --launch-count "$COUNT" --csv "${JAVA[@]}" "${BENCH[@]}" > "$OUT/ncu-step.csv" 2> "$OUT/ncu-step.err"
+python3 - "$OUT/ncu-step.csv" <<'PY'
+import csv, sys, collections
+rows = list(csv.reader(open(sys.argv[1])))  # the bench's own JSON line is on stdout too
+start = next((i for i, r in enumerate(rows) if r[:1] == ["ID"]), None)
+if start is None: print("NCUSTEP no rows"); sys.exit()
+rows = [r for r in rows[start:] if len(r) == len(rows[start])]
+h = rows[0]; ki = h.index("Kernel Name"); vi = h.index("Metric Value"); ui = h.index("Metric Unit")
+t = collections.defaultdict(float); n = collections.Counter()
+for r in rows[1:]:
+    v = float(r[vi].replace(",", "")); v *= {"ns": 1e-3, "nsecond": 1e-3, "ms": 1e3, "msecond": 1e3}.get(r[ui], 1.0)  # to microseconds
+    name = r[ki].split("(")[0][:60]; t[name] += v; n[name] += 1
+steps = n.get("sample_rows", 0)  # one per step
+print(f"NCUSTEP {sum(n.values())} kernels over {steps} sample_rows (steps), total {sum(t.values()):.0f} us"
+      + (f", {sum(t.values()) / steps:.0f} us of kernel time per step" if steps else ""))
+for name, v in sorted(t.items(), key=lambda x: -x[1]): print(f"NCUSTEP {name:60s} n={n[name]:4d} total={v:9.1f} us mean={v / n[name]:7.2f} us")
+PY

@@ -179,7 +179,7 @@ __device__ __forceinline__ void paged_attention(const AttentionArgs& a) {
 extern "C" __global__ void attention_prefill(AttentionArgs a) { __trap(); }
 extern "C" __global__ void attention_decode(AttentionArgs a) { __trap(); }
 #else
-extern "C" __global__ void __launch_bounds__(256) attention_prefill(AttentionArgs a) { paged_attention<8>(a); }
+extern "C" __global__ void __launch_bounds__(256) attention_prefill(AttentionArgs a) { pdl_begin(); paged_attention<8>(a); }
 
-extern "C" __global__ void __launch_bounds__(256) attention_decode(AttentionArgs a) { paged_attention<2>(a); }
+extern "C" __global__ void __launch_bounds__(256) attention_decode(AttentionArgs a) { pdl_begin(); paged_attention<2>(a); }
 #endif

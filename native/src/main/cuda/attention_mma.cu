@@ -309,6 +309,7 @@ __device__ __forceinline__ void attention_mma_body(const AttentionArgs& a) {
 
 // Blocks of up to 4 warps; grid (ceil(numItems * warpsPerItem / warpsPerBlock), kvHeads, splits).
 extern "C" __global__ void __launch_bounds__(128) attention_mma(AttentionArgs a) {
+  pdl_begin();
 #ifndef GPTOSS_KV_F32
   const bool precise = a.outLo != 0;
   if (a.headDim == 64) {
@@ -329,6 +330,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_mma(AttentionArgs a)
 // Bytes: splits * rows * (hd + 2) * 4 read, rows * hd * 2 (4 precise) written.
 #define AM_MAX_SPLITS 64
 extern "C" __global__ void __launch_bounds__(256) attention_combine(AttentionArgs a) {
+  pdl_begin();
   __shared__ float weight[8][AM_MAX_SPLITS];
   const int task = blockIdx.x, kvh = blockIdx.y, hd = a.headDim;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;

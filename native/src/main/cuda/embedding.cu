@@ -3,6 +3,7 @@
 #include "gptoss_kernels.h"
 
 extern "C" __global__ void embedding_gather(EmbedArgs a) {
+  pdl_begin();
   int t = blockIdx.x;
   if (t >= a.numTokens) return;
   const bf16* row = a.table + (long long)a.tokens[t] * a.hidden;

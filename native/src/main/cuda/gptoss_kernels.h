@@ -9,6 +9,19 @@
 typedef unsigned short bf16;   // bfloat16 bits
 typedef unsigned char u8;
 
+// Programmatic dependent launch (sm_90+; Kernels.java launches every kernel with programmatic stream
+// serialization there unless GPTOSS_CUDA_PDL=0): a kernel may then begin while the previous kernel of
+// the stream is still running, so every kernel calls this first. griddepcontrol.wait returns once the
+// previous kernel has completed and its writes are visible (at once without such a launch);
+// launch_dependents then lets the next kernel's blocks be scheduled (they wait in their own
+// pdl_begin), so its launch overlaps this kernel's run instead of following its last block.
+__device__ __forceinline__ void pdl_begin() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+
 __device__ __forceinline__ float bf2f(bf16 v) { return __uint_as_float(((unsigned)v) << 16); }
 
 // Round to nearest even; NaN stays NaN.
@@ -184,6 +197,17 @@ struct MoeRouteSmallArgs {
   int k;
   int tileM;
   int maxTiles;
+};
+
+// ---- gemv_bf16.cu ----
+struct GemvArgs {
+  const bf16* w;         // [N, K] weights (row n: output feature n)
+  const bf16* x;         // [rows, K] activations (bf16, or their high part)
+  const bf16* xLo;       // [rows, K] their low part, or null
+  float* out;            // [rows, N]
+  int rows;              // at most GB_MAX_ROWS (4)
+  int N;
+  int K;                 // a multiple of 8
 };
 
 // ---- moe_gemm.cu, moe_gemv.cu ----

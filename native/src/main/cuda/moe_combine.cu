@@ -7,6 +7,7 @@
 #include "gptoss_kernels.h"
 
 extern "C" __global__ void moe_combine(MoeCombineArgs a) {
+  pdl_begin();
   int t = blockIdx.x;
   if (t >= a.numTokens) return;
   float* x = a.x + (long long)t * a.hidden;

@@ -18,6 +18,7 @@
 // Bytes: E*N*K*(17/32 read + 2 written).
 #define DQ_TILE 32
 extern "C" __global__ void __launch_bounds__(256) mxfp4_dequant(Mxfp4DequantArgs a) {
+  pdl_begin();
   __shared__ unsigned char sc[DQ_TILE][DQ_TILE + 4];  // [block][feature]
   const int nb = a.K / 32, b0 = blockIdx.x * DQ_TILE, n0 = blockIdx.y * DQ_TILE, e = blockIdx.z;
   for (int i = threadIdx.x; i < DQ_TILE * DQ_TILE; i += blockDim.x) {
@@ -44,6 +45,7 @@ extern "C" __global__ void __launch_bounds__(256) mxfp4_dequant(Mxfp4DequantArgs
 
 // One block per sorted row; N = K here (bf16 values, 16 bytes at a time; K is a multiple of 8).
 extern "C" __global__ void moe_gather_rows(MoeRowsArgs a) {
+  pdl_begin();
   const int r = blockIdx.x;
   if (r >= a.rows) return;
   const long long src = (long long)(a.assign[r] / a.topK) * a.N, dst = (long long)r * a.N;
@@ -59,6 +61,7 @@ extern "C" __global__ void moe_gather_rows(MoeRowsArgs a) {
 
 // One block per sorted row: the gate_up product u [rows, N] (interleaved gate, up) -> act [rows, N/2].
 extern "C" __global__ void moe_swiglu_rows(MoeRowsArgs a) {
+  pdl_begin();
   const int r = blockIdx.x;
   if (r >= a.rows) return;
   const int e = a.expertIds[a.assign[r]], half = a.N / 2;
@@ -72,6 +75,7 @@ extern "C" __global__ void moe_swiglu_rows(MoeRowsArgs a) {
 
 // One block per sorted row: the down product u [rows, N] plus bias -> y at the row's (t, j) slot.
 extern "C" __global__ void moe_scatter_rows(MoeRowsArgs a) {
+  pdl_begin();
   const int r = blockIdx.x;
   if (r >= a.rows) return;
   const int slot = a.assign[r], e = a.expertIds[slot];

@@ -243,4 +243,4 @@ __device__ __forceinline__ void moe_gemm_tile(const MoeGemmArgs& a) {
 // 3 stages and at most 128 registers: two blocks per SM in fast mode (111 KB of shared memory each),
 // which measured 23-25% faster than 4 stages and one block (H100, moe_check: decode at batch 1,024
 // 1.30 vs 1.68 ms per layer, a 9,216-token prefill step 8.0 vs 10.6 ms per layer).
-extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemm(MoeGemmArgs a) { moe_gemm_tile<BM, STAGES>(a); }
+extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemm(MoeGemmArgs a) { pdl_begin(); moe_gemm_tile<BM, STAGES>(a); }

@@ -446,4 +446,4 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
 // Production shape: 128 x 128 tile, 4-deep load ring, one producer warpgroup, 384 threads, one CTA per
 // SM (114 KB of shared memory fast, 178 KB precise; 104 registers per thread, no spills, nvcc 13.0). Grid: x = row tile
 // (maxTiles), y = ceil(N / 128); 384 threads; MOE_WGMMA_SMEM(a.aLo != null) bytes of dynamic shared memory.
-extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma(MoeGemmArgs a) { MOE_WGMMA_BODY(128, 4, 1) }
+extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY(128, 4, 1) }

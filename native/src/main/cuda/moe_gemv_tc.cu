@@ -121,6 +121,7 @@ __device__ __forceinline__ void moe_gemv_tc_body(const TcSrc& src, float (&acc)[
 }
 
 extern "C" __global__ void __launch_bounds__(256, 3) bf16_mxfp4w_moe_gemv_tc(MoeGemmArgs a) {
+  pdl_begin();
   extern __shared__ __align__(16) unsigned char smem[];
   __shared__ int rowDst[TC_ROWS];
   __shared__ float4 red[TC_KSPLIT - 1][8 / TC_KSPLIT][32];

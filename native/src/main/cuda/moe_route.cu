@@ -43,6 +43,7 @@ __device__ __forceinline__ void route_tiles(int e, int n, int rowStart, int tile
 }
 
 extern "C" __global__ void moe_topk(MoeRouteArgs a) {
+  pdl_begin();
   int t = blockIdx.x * blockDim.x + threadIdx.x;
   if (t >= a.numTokens) return;
   const float* lg = a.logits + (long long)t * a.experts;
@@ -69,6 +70,7 @@ extern "C" __global__ void moe_topk(MoeRouteArgs a) {
 }
 
 extern "C" __global__ void moe_group(MoeGroupArgs a) {
+  pdl_begin();
   __shared__ int tileStart[257];
   __shared__ int rowStart[257];
   if (threadIdx.x == 0) {
@@ -90,6 +92,7 @@ extern "C" __global__ void moe_group(MoeGroupArgs a) {
 }
 
 extern "C" __global__ void moe_scatter(MoeScatterArgs a) {
+  pdl_begin();
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= a.numAssignments) return;
   int row = atomicAdd(&a.cursor[a.expertIds[i]], 1);
@@ -98,6 +101,7 @@ extern "C" __global__ void moe_scatter(MoeScatterArgs a) {
 
 // Launch: 1 block of 256 threads. Bytes: T*E*4 read; T*k*12 + tiles*12 written.
 extern "C" __global__ void __launch_bounds__(256) moe_route_small(MoeRouteSmallArgs a) {
+  pdl_begin();
   __shared__ int count[ROUTE_MAX_EXPERTS];
   __shared__ int cursor[ROUTE_MAX_EXPERTS];
   __shared__ int rowStart[ROUTE_MAX_EXPERTS];

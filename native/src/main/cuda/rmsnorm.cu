@@ -21,7 +21,8 @@ __device__ __forceinline__ float rmsnorm_input(const RmsNormArgs& a, const float
   return v;
 }
 
-extern "C" __global__ void residual_rmsnorm(RmsNormArgs a) {
+extern "C" __global__ void __launch_bounds__(1024) residual_rmsnorm(RmsNormArgs a) {
+  pdl_begin();
   int r = blockIdx.x;
   if (r >= a.numRows) return;
   int src = a.rows ? a.rows[r] : r;

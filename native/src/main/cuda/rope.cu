@@ -6,7 +6,8 @@
 // Bytes per token: (Q + 2K)*4 read, Q*4 + 2K*2 written; ~6 flops per rotated pair.
 #include "gptoss_kernels.h"
 
-extern "C" __global__ void qkv_rope_store(QkvRopeArgs a) {
+extern "C" __global__ void __launch_bounds__(1024) qkv_rope_store(QkvRopeArgs a) {
+  pdl_begin();
   int t = blockIdx.x;
   if (t >= a.numTokens) return;
   int half = a.headDim / 2;

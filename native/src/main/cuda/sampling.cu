@@ -122,6 +122,7 @@ __device__ void selectInOrder(RowCtx& r, double target, bool strict, bool count,
 }
 
 extern "C" __global__ void __launch_bounds__(ST) sample_rows(SampleArgs a) {
+  pdl_begin();
   __shared__ double sh[ST];
   __shared__ int ish[2];
   __shared__ float smax[32];

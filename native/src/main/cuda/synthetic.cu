@@ -16,6 +16,7 @@ __device__ __forceinline__ unsigned hash32(unsigned long long x) {
 }
 
 extern "C" __global__ void synthetic_fill(FillArgs a) {
+  pdl_begin();
   long long stride = (long long)gridDim.x * blockDim.x;
   for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < a.count; i += stride) {
     unsigned long long base = ((unsigned long long)a.seed << 40) ^ (unsigned long long)i * 4ULL;

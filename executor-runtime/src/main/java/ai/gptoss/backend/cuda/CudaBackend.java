@@ -53,6 +53,8 @@ public final class CudaBackend implements Backend {
   private final int prefillTile;
   private final float attentionFactor;
   private final String arch;
+  /** Which products of a few rows run bf16_gemv instead of cuBLAS (GPTOSS_CUDA_GEMV). */
+  private final SmallGemv.Mode smallGemv = SmallGemv.mode(System.getenv("GPTOSS_CUDA_GEMV"));
   /**
    * Activations enter every tensor-core product as a bf16 high/low pair (about 16 mantissa bits);
    * off ({@link Precision#FAST}), they are rounded to bf16 once. Weights are exact in bf16 either way.
@@ -149,7 +151,8 @@ public final class CudaBackend implements Backend {
         DecodeGraphs.enabledByEnvironment(System.getenv("GPTOSS_CUDA_GRAPHS"), System.getenv("GPTOSS_PROFILE")),
         System.err::println);
     Cuda.trace("kernels");
-    k = new Kernels(new KernelCompiler(arch, kvFormat.defines), stream);
+    k = new Kernels(new KernelCompiler(arch, kvFormat.defines), stream,
+        programmaticLaunch(major[0], System.getenv("GPTOSS_CUDA_PDL")));
     int maxK = Math.max(c.hiddenSize(), c.intermediateSize());
     k.allowSharedMemory(ExpertGemmPlan.GEMM, ExpertGemmPlan.gemmSharedBytes(true));
     if (hopper()) k.allowSharedMemory(ExpertGemmPlan.WGMMA, ExpertGemmPlan.wgmmaSharedBytes(true));
@@ -358,14 +361,14 @@ public final class CudaBackend implements Backend {
       // The previous layer's experts join the residual stream here (moe_combine folded into the norm).
       a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(w.inputNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).ptr(l > 0 ? ws.y : 0)
           .ptr(l > 0 ? ws.expertWeights : 0).i32(T).i32(H).f32(eps).i32(topK);
-      k.launch("residual_rmsnorm", T, 1, 256);
+      k.launch("residual_rmsnorm", T, 1, rowThreads(T, 256));
       prof("qkv gemm");
       gemm(ws.h, lo(ws.hLo), w.wqkv(), ws.qkv, T, Q + 2 * KV, H);
       prof("rope+store");
       a.reset().ptr(ws.qkv).ptr(w.bqkv()).ptr(model.invFreq).ptr(positions).ptr(tokenSeq).ptr(table).ptr(ws.q).ptr(pool)
           .i32(T).i32(c.numAttentionHeads()).i32(c.numKeyValueHeads()).i32(c.headDim()).i32(pageSize).i32(md.maxPages)
           .i32(layersOfType).i32(lot).f32(attentionFactor);
-      k.launch("qkv_rope_store", T, 1, 128);
+      k.launch("qkv_rope_store", T, 1, rowThreads(T, 128));
       prof(sliding ? "attention sliding" : "attention full");
       attention(true, md.offPrefillItems, md.numPrefillItems, meta, w, pool, table, positions, md.maxPages,
           layersOfType, lot, sliding);
@@ -375,7 +378,7 @@ public final class CudaBackend implements Backend {
       gemm(ws.attn, lo(ws.attnLo), w.wo(), ws.tmp, T, H, Q);
       a.reset().ptr(ws.x).ptr(ws.tmp).ptr(w.bo()).ptr(w.postNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).ptr(0).ptr(0)
           .i32(T).i32(H).f32(eps).i32(0);
-      k.launch("residual_rmsnorm", T, 1, 256);
+      k.launch("residual_rmsnorm", T, 1, rowThreads(T, 256));
       prof("router+group");
       gemm(ws.h, lo(ws.hLo), w.router(), ws.routerLogits, T, E, H);
       if (smallRoute) {
@@ -412,12 +415,36 @@ public final class CudaBackend implements Backend {
     a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(model.norm).ptr(meta + 4L * md.offRows).ptr(ws.hn).ptr(lo(ws.hnLo))
         .ptr(c.numHiddenLayers() > 0 ? ws.y : 0).ptr(c.numHiddenLayers() > 0 ? ws.expertWeights : 0)
         .i32(R).i32(H).f32(eps).i32(topK);
-    k.launch("residual_rmsnorm", R, 1, 256);
+    k.launch("residual_rmsnorm", R, 1, rowThreads(R, 256));
     gemm(ws.hn, lo(ws.hnLo), model.lmHead, ws.logits, R, V, H);
     a.reset().ptr(ws.logits).ptr(meta + 4L * md.offSampling).ptr(ws.sampled).i32(R).i32(V);
     prof("sampling");
     k.launch("sample_rows", R, 1, 1024);
     if (profiler != null) profiler.end();
+  }
+
+  /**
+   * Threads per block of the one-block-per-row kernels (residual_rmsnorm, qkv_rope_store): {@code usual}
+   * for large steps, 1,024 for steps of at most {@link #FEW_ROWS} rows, where the step is a handful of
+   * blocks and each thread's serial share of the row (11 elements of 2,880 at 256 threads, 18 rotated
+   * pairs at 128) is the kernel's latency.
+   */
+  static int rowThreads(int rows, int usual) {
+    return rows <= FEW_ROWS ? 1024 : usual;
+  }
+
+  static final int FEW_ROWS = 16;
+
+  /** Programmatic dependent launch (see {@link Kernels}): sm_90 and later, unless GPTOSS_CUDA_PDL is "0" or "off". */
+  static boolean programmaticLaunch(int major, String env) {
+    if (env != null && !env.isBlank()) {
+      String v = env.trim().toLowerCase(java.util.Locale.ROOT);
+      if (v.equals("0") || v.equals("off")) return false;
+      if (!v.equals("1") && !v.equals("on") && !v.equals("auto")) {
+        throw new BackendException("GPTOSS_CUDA_PDL=" + env + ": expected auto (default), on or off");
+      }
+    }
+    return major >= 9;
   }
 
   private ExpertGemmPlan moePlan(int tokens) {
@@ -480,9 +507,15 @@ public final class CudaBackend implements Backend {
 
   /**
    * out[M, N] (f32) = in[M, K] x W[N, K]^T (bf16), float32 accumulation; with {@code inLo}, the
-   * input is the pair in + inLo and the product is taken twice (the second accumulates).
+   * input is the pair in + inLo and the product is taken twice (the second accumulates). Steps of a
+   * few rows run bf16_gemv instead (see {@link SmallGemv}), which sums w * (in + inLo) in one pass.
    */
   private void gemm(long in, long inLo, long w, long out, int m, int n, int kDim) {
+    if (SmallGemv.applies(smallGemv, m, n, kDim, precise)) {
+      k.args.reset().ptr(w).ptr(in).ptr(inLo).ptr(out).i32(m).i32(n).i32(kDim);
+      k.launch(SmallGemv.KERNEL, SmallGemv.blocks(n), 1, 256);
+      return;
+    }
     checkBlas(cublas.cublasGemmEx(blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, kDim, one, dev(w), CUDA_R_16BF, kDim,
         dev(in), CUDA_R_16BF, kDim, zero, dev(out), CUDA_R_32F, n, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
         "cublasGemmEx(" + m + "x" + n + "x" + kDim + ")");

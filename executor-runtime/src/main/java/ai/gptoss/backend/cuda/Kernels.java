@@ -6,15 +6,26 @@ import static org.bytedeco.cuda.global.cudart.*;
 import java.util.HashMap;
 import java.util.Map;
 import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.cudart.CUlaunchAttribute;
+import org.bytedeco.cuda.cudart.CUlaunchAttributeValue;
+import org.bytedeco.cuda.cudart.CUlaunchConfig;
 import org.bytedeco.cuda.cudart.CUmod_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerPointer;
 
-/** The project's kernels, loaded from NVRTC cubins, and their launches on one stream. */
+/**
+ * The project's kernels, loaded from NVRTC cubins, and their launches on one stream. With
+ * programmatic launch (sm_90 and later, unless GPTOSS_CUDA_PDL=0) every launch carries programmatic
+ * stream serialization: the next kernel may be scheduled while this one runs and waits in its
+ * pdl_begin() (gptoss_kernels.h) for this one's results, so the launch gaps of a decode step's ~300
+ * small kernels overlap the kernels instead of following them (also inside CUDA graphs).
+ */
 final class Kernels implements AutoCloseable {
   /** Kernel source of each function. */
   private static final Map<String, String> SOURCE = Map.ofEntries(
       Map.entry("embedding_gather", "embedding.cu"),
+      Map.entry("bf16_gemv", "gemv_bf16.cu"),
       Map.entry("residual_rmsnorm", "rmsnorm.cu"),
       Map.entry("qkv_rope_store", "rope.cu"),
       Map.entry("attention_prefill", "attention.cu"),
@@ -49,9 +60,23 @@ final class Kernels implements AutoCloseable {
   final KernelArgs args = new KernelArgs();
   long launches;
 
-  Kernels(KernelCompiler compiler, CUstream_st stream) {
+  /** The reusable launch description when launches are programmatic, else null; it points at {@link #attribute}. */
+  private final CUlaunchConfig config;
+  private final CUlaunchAttribute attribute;
+
+  Kernels(KernelCompiler compiler, CUstream_st stream, boolean programmaticLaunch) {
     this.compiler = compiler;
     this.stream = stream;
+    if (programmaticLaunch) {
+      CUlaunchAttributeValue allowed = new CUlaunchAttributeValue();
+      allowed.programmaticStreamSerializationAllowed(1);
+      attribute = new CUlaunchAttribute(1);
+      attribute.id(CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION).value(allowed);
+      config = new CUlaunchConfig().hStream(stream).attrs(attribute).numAttrs(1).blockDimY(1).blockDimZ(1);
+    } else {
+      attribute = null;
+      config = null;
+    }
     for (String fn : SOURCE.keySet()) function(fn); // compile (or load from cache) everything up front
   }
 
@@ -91,6 +116,13 @@ final class Kernels implements AutoCloseable {
 
   void launch(String name, int gridX, int gridY, int gridZ, int block, int sharedBytes) {
     if (gridX <= 0 || gridY <= 0 || gridZ <= 0) return;
+    if (config != null) {
+      config.gridDimX(gridX).gridDimY(gridY).gridDimZ(gridZ).blockDimX(block).sharedMemBytes(sharedBytes);
+      checkDrv(cuLaunchKernelEx(config, function(name), args.params(), (PointerPointer) null),
+          "cuLaunchKernelEx(" + name + ", grid " + gridX + "x" + gridY + "x" + gridZ + ", programmatic)");
+      launches++;
+      return;
+    }
     checkDrv(cuLaunchKernel(function(name), gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, args.params(), null),
         "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + "x" + gridZ + ")");
     launches++;

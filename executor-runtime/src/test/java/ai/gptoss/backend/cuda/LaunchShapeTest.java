@@ -1,0 +1,32 @@
+package ai.gptoss.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.gptoss.backend.BackendException;
+import org.junit.jupiter.api.Test;
+
+/** The launch choices CudaBackend makes from the step's shape and the device, testable without a GPU. */
+class LaunchShapeTest {
+  @Test
+  void rowKernelsTakeAWholeBlockPerRowInSmallSteps() {
+    assertEquals(1024, CudaBackend.rowThreads(1, 256));
+    assertEquals(1024, CudaBackend.rowThreads(CudaBackend.FEW_ROWS, 128));
+    assertEquals(256, CudaBackend.rowThreads(CudaBackend.FEW_ROWS + 1, 256));
+    assertEquals(128, CudaBackend.rowThreads(16384, 128));
+  }
+
+  @Test
+  void programmaticLaunchOnHopperAndLaterUnlessSwitchedOff() {
+    assertTrue(CudaBackend.programmaticLaunch(9, null));
+    assertTrue(CudaBackend.programmaticLaunch(10, "auto"));
+    assertFalse(CudaBackend.programmaticLaunch(8, null)); // Ampere has no griddepcontrol
+    assertFalse(CudaBackend.programmaticLaunch(8, "on"));
+    assertFalse(CudaBackend.programmaticLaunch(9, "0"));
+    assertFalse(CudaBackend.programmaticLaunch(9, " OFF "));
+    BackendException e = assertThrows(BackendException.class, () -> CudaBackend.programmaticLaunch(9, "yes"));
+    assertTrue(e.getMessage().contains("GPTOSS_CUDA_PDL=yes"), e.getMessage());
+  }
+}
