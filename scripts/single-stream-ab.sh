@@ -1,6 +1,7 @@
 #!/bin/bash
 # Single-stream decode step time (bench, 1 x 1,024 -> OUTPUT_LEN, synthetic gpt-oss-20b) under each
-# switch of the small-step launch path, on one card in one call, ROUNDS rounds interleaved:
+# switch of the small-step launch path, on one card in one call, ROUNDS rounds interleaved; VARIANTS
+# (environment settings, or "default") replaces the usual list:
 #   default (programmatic launch, bf16_gemv auto), GPTOSS_CUDA_PDL=0, GPTOSS_CUDA_GEMV=off, GPTOSS_CUDA_GEMV=all.
 # usage (project root on the GPU machine, after ../shared/device/pack.sh executor-runtime && scripts/stage-gpu.sh):
 #   bash scripts/single-stream-ab.sh
@@ -11,7 +12,7 @@ JAVA=("$G/jre/bin/java" -Xmx16g -cp "$G/lib/*")
 BENCH=(ai.gptoss.cli.GptossCli bench --model synthetic:gpt-oss-20b --device cuda --prompts 1 --input-len 1024
   --output-len "${OUTPUT_LEN:-256}")
 for round in $(seq 1 "${ROUNDS:-1}"); do
-  for v in default GPTOSS_CUDA_PDL=0 GPTOSS_CUDA_GEMV=off GPTOSS_CUDA_GEMV=all ${EXTRA_VARIANTS:-}; do
+  for v in ${VARIANTS:-default GPTOSS_CUDA_PDL=0 GPTOSS_CUDA_GEMV=off GPTOSS_CUDA_GEMV=all}; do
     envs=()
     [ "$v" != default ] && envs=("$v")
     ms=$(env "${envs[@]}" timeout 150 "${JAVA[@]}" "${BENCH[@]}" 2>/dev/null | grep -o '"decode_step_median_ms":[0-9.]*' | cut -d: -f2)

@@ -8,6 +8,8 @@
 // of every row t (read through L1: every warp of the block reads the same rows), float32 FMAs, then
 // the warp reduces. Bytes: N*K*2 of weights (the floor: memory-bound), T*K*2 (x4 with xLo) of
 // activations per block from L1/L2, T*N*4 written. Flops: 2*T*N*K on CUDA cores.
+// With programmatic launch the first GB_UNROLL weight loads of each lane are issued before pdl_wait,
+// so a block scheduled while the previous kernel runs has its weights on the way when that kernel ends.
 // Grid: x = ceil(N / 8) blocks of 256 threads (8 warps). K must be a multiple of 8.
 #include "gptoss_kernels.h"
 
@@ -16,7 +18,7 @@
 #define GB_UNROLL 16
 #endif
 #ifndef GB_MIN_BLOCKS
-#define GB_MIN_BLOCKS 1
+#define GB_MIN_BLOCKS 2
 #endif
 
 __device__ __forceinline__ void bf16x8_to_float(const uint4& v, float (&f)[8]) {
@@ -29,12 +31,11 @@ __device__ __forceinline__ void bf16x8_to_float(const uint4& v, float (&f)[8]) {
 }
 
 extern "C" __global__ void __launch_bounds__(256, GB_MIN_BLOCKS) bf16_gemv(GemvArgs a) {
-  pdl_begin();
+  pdl_trigger();
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int n = blockIdx.x * 8 + warp;
-  if (n >= a.N) return;
   const int k8 = a.K / 8;
-  const uint4* w = (const uint4*)(a.w + (long long)n * a.K);
+  const uint4* w = (const uint4*)(a.w + (long long)min(n, a.N - 1) * a.K);
   float acc[GB_MAX_ROWS] = {0.f, 0.f, 0.f, 0.f};
   for (int base = 0; base < k8; base += 32 * GB_UNROLL) {
     uint4 wv[GB_UNROLL];
@@ -43,6 +44,9 @@ extern "C" __global__ void __launch_bounds__(256, GB_MIN_BLOCKS) bf16_gemv(GemvA
       const int c = base + lane + 32 * i;
       wv[i] = c < k8 ? __ldg(w + c) : make_uint4(0, 0, 0, 0);
     }
+    // the first pass's weights are in flight while the previous kernel finishes (programmatic launch)
+    if (base == 0) pdl_wait();
+    if (n >= a.N) return;
 #pragma unroll
     for (int i = 0; i < GB_UNROLL; i++) {
       const int c = base + lane + 32 * i;

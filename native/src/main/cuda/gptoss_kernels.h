@@ -10,16 +10,29 @@ typedef unsigned short bf16;   // bfloat16 bits
 typedef unsigned char u8;
 
 // Programmatic dependent launch (sm_90+; Kernels.java launches every kernel with programmatic stream
-// serialization there unless GPTOSS_CUDA_PDL=0): a kernel may then begin while the previous kernel of
-// the stream is still running, so every kernel calls this first. griddepcontrol.wait returns once the
-// previous kernel has completed and its writes are visible (at once without such a launch);
-// launch_dependents then lets the next kernel's blocks be scheduled (they wait in their own
-// pdl_begin), so its launch overlaps this kernel's run instead of following its last block.
-__device__ __forceinline__ void pdl_begin() {
+// serialization there unless GPTOSS_CUDA_PDL=0): a kernel may then be scheduled while the previous
+// kernel of the stream is still running. pdl_trigger lets the next kernel's blocks be scheduled as
+// soon as every block of this one has called it; pdl_wait returns once the previous kernel has
+// completed and its writes are visible (at once without such a launch). A kernel reads nothing that
+// an earlier kernel writes, and writes nothing, before pdl_wait; what it reads before (weights)
+// overlaps the previous kernel. Waiting is transitive: the previous kernel completed only after its
+// own wait, so a kernel that waited sees every earlier kernel's writes.
+__device__ __forceinline__ void pdl_trigger() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("griddepcontrol.wait;\n" ::: "memory");
   asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
 #endif
+}
+
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+
+// The start of a kernel with nothing to read ahead: let the next kernel launch, then wait for the previous.
+__device__ __forceinline__ void pdl_begin() {
+  pdl_trigger();
+  pdl_wait();
 }
 
 __device__ __forceinline__ float bf2f(bf16 v) { return __uint_as_float(((unsigned)v) << 16); }

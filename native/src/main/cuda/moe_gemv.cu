@@ -188,4 +188,7 @@ __device__ __forceinline__ void moe_gemv(const MoeGemmArgs& a) {
 extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv(MoeGemmArgs a) { pdl_begin(); moe_gemv<GV_ROWS>(a); }
 extern "C" __global__ void __launch_bounds__(256, 2) bf16_mxfp4w_moe_gemv_r4(MoeGemmArgs a) { pdl_begin(); moe_gemv<4>(a); }
 extern "C" __global__ void __launch_bounds__(256, 3) bf16_mxfp4w_moe_gemv_r2(MoeGemmArgs a) { pdl_begin(); moe_gemv<2>(a); }
-extern "C" __global__ void __launch_bounds__(256, 3) bf16_mxfp4w_moe_gemv_r1(MoeGemmArgs a) { pdl_begin(); moe_gemv<1>(a); }
+#ifndef GV_R1_MIN_BLOCKS
+#define GV_R1_MIN_BLOCKS 3
+#endif
+extern "C" __global__ void __launch_bounds__(256, GV_R1_MIN_BLOCKS) bf16_mxfp4w_moe_gemv_r1(MoeGemmArgs a) { pdl_begin(); moe_gemv<1>(a); }

@@ -405,9 +405,10 @@ public final class CudaBackend implements Backend {
           .f32((float) c.swigluLimit());
       k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(2 * I), moe.threads(), moe.sharedBytes());
       prof("moe down");
+      ExpertGemmPlan down = moe.downProduct();
       a.reset().ptr(ws.act).ptr(lo(ws.actLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.downBlocks())
           .ptr(w.downScales()).ptr(w.downBias()).ptr(ws.y).ptr(0).i32(topK).i32(I).i32(H).i32(1).f32((float) c.swigluLimit());
-      k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(H), moe.threads(), moe.sharedBytes());
+      k.launch(down.kernel(), down.maxTiles(), down.featureBlocks(H), down.threads(), down.sharedBytes());
       // moe_combine is folded into the next residual_rmsnorm (the next layer's input norm, or the final norm).
     }
     prof("final norm+lm_head");

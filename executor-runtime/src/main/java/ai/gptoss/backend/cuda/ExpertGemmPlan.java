@@ -28,12 +28,21 @@ package ai.gptoss.backend.cuda;
  *   gemm                                   497/939      638/1,190    643/1,191    810/1,542     1,219/2,320
  *   gemm_wgmma                             735/923      950/1,172    978/1,194    1,058/1,303   1,586/1,960
  * </pre>
- * so: one token, the CUDA-core gemv; up to {@link #GEMV_MAX_ASSIGNMENTS} rows, the tensor-core
+ * and per product at one token in fast mode (2026-11-27 02:00Z, L2 evicted by reads, so that no dirty
+ * lines are written back during the kernel: MOE_CHECK_FLUSH=read; two rounds alike):
+ * <pre>
+ *              gate_up   down    (us)
+ *   gemv       31.0      18.0
+ *   gemv_tc    27.9      19.8
+ * </pre>
+ * so: one token, the tensor-core gemv for gate_up and the CUDA-core gemv for down in fast mode, the
+ * CUDA-core gemv for both in precise mode; up to {@link #GEMV_MAX_ASSIGNMENTS} rows, the tensor-core
  * gemv; above, mma.sync in fast mode and, on Hopper, wgmma in precise mode (two products per k
  * slice against one unpack). {@code GPTOSS_CUDA_MOE=gemm|gemv|gemv_tc|wgmma|dense} forces one kernel
  * for every step (conformance runs of each path; all compute the same sums, in other orders).
  */
-record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int threads, int sharedBytes) {
+record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int threads, int sharedBytes,
+    ExpertGemmPlan down) {
   static final String GEMM = "bf16_mxfp4w_moe_gemm";
   static final String WGMMA = "bf16_mxfp4w_moe_gemm_wgmma";
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
@@ -154,6 +163,12 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=wgmma: the wgmma expert kernel needs a Hopper GPU (sm_90)");
     }
     int k = Math.max(hidden, intermediate);
+    if (forced == null && tokens <= 1 && !precise) {
+      // one token, fast: gate_up on the tensor cores, down on the CUDA cores (see the class comment)
+      ExpertGemmPlan down = of(tokens, topK, experts, hidden, intermediate, false, hopper, GEMV, denseAllowed);
+      return new ExpertGemmPlan(GEMV_TC, GEMV_ROWS, down.maxTiles(), GEMV_TC_FEATURES, THREADS,
+          gemvTcSharedBytes(k, 1, false), down);
+    }
     return switch (kernel) {
       case GEMV -> {
         int rows = gemvRows(tokens);
@@ -168,6 +183,16 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       default -> new ExpertGemmPlan(GEMM, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES, THREADS,
           gemmSharedBytes(precise));
     };
+  }
+
+  /** A plan whose two products run the same kernel. */
+  ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int threads, int sharedBytes) {
+    this(kernel, tileM, maxTiles, features, threads, sharedBytes, null);
+  }
+
+  /** The launch of the down product: this plan's, or another kernel on the same tiles. */
+  ExpertGemmPlan downProduct() {
+    return down == null ? this : down;
   }
 
   /** Whether this step's experts run through {@link DenseExperts} (cuBLAS on unpacked weights). */

@@ -87,7 +87,24 @@ class ExpertGemmPlanTest {
     assertEquals(180, one.featureBlocks(5760));
     assertEquals(90, one.featureBlocks(2880));
     assertEquals(256, one.threads());
+    assertEquals(one, one.downProduct());
+    // one token, fast: gate_up on the tensor-core gemv, down on the one-row CUDA-core gemv, same tiles
+    ExpertGemmPlan oneFast = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true);
+    assertEquals(ExpertGemmPlan.GEMV_TC, oneFast.kernel());
+    assertEquals(ExpertGemmPlan.gemvTcSharedBytes(2880, 1, false), oneFast.sharedBytes());
+    assertEquals(90, oneFast.featureBlocks(5760));
+    ExpertGemmPlan down = oneFast.downProduct();
+    assertEquals("bf16_mxfp4w_moe_gemv_r1", down.kernel());
+    assertEquals(ExpertGemmPlan.gemvSharedBytes(2880, 1), down.sharedBytes());
+    assertEquals(90, down.featureBlocks(2880));
+    assertEquals(oneFast.tileM(), down.tileM());
+    assertEquals(oneFast.maxTiles(), down.maxTiles());
+    // a forced kernel runs both products
+    ExpertGemmPlan forced = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("gemv"), true);
+    assertEquals(forced, forced.downProduct());
+    assertEquals("bf16_mxfp4w_moe_gemv_r1", forced.kernel());
     ExpertGemmPlan two = ExpertGemmPlan.of(2, 4, 32, 2880, 2880, false, true);
+    assertEquals(two, two.downProduct());
     assertEquals(ExpertGemmPlan.GEMV_TC, two.kernel());
     assertEquals(ExpertGemmPlan.gemvTcSharedBytes(2880, 2, false), two.sharedBytes());
     assertEquals(90, two.featureBlocks(5760));
