@@ -9,7 +9,9 @@
 // the warp reduces. Bytes: N*K*2 of weights (the floor: memory-bound), T*K*2 (x4 with xLo) of
 // activations per block from L1/L2, T*N*4 written. Flops: 2*T*N*K on CUDA cores.
 // With programmatic launch the first GB_UNROLL weight loads of each lane are issued before pdl_wait,
-// so a block scheduled while the previous kernel runs has its weights on the way when that kernel ends.
+// so a block scheduled while the previous kernel runs has its weights on the way when that kernel ends:
+// W must be the model's, never a buffer that an earlier kernel of the stream writes (the dense expert
+// path's unpacked weights take cuBLAS for that reason).
 // Grid: x = ceil(N / 8) blocks of 256 threads (8 warps). K must be a multiple of 8.
 #include "gptoss_kernels.h"
 

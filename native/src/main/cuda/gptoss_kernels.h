@@ -214,7 +214,7 @@ struct MoeRouteSmallArgs {
 
 // ---- gemv_bf16.cu ----
 struct GemvArgs {
-  const bf16* w;         // [N, K] weights (row n: output feature n)
+  const bf16* w;         // [N, K] the model's weights (row n: output feature n), read before pdl_wait
   const bf16* x;         // [rows, K] activations (bf16, or their high part)
   const bf16* xLo;       // [rows, K] their low part, or null
   float* out;            // [rows, N]

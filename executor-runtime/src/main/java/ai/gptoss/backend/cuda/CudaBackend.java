@@ -466,7 +466,7 @@ public final class CudaBackend implements Backend {
       dense = null;
     }
     try {
-      dense = new DenseExperts(c, k, stream, blas, blasWorkspace.base(), this::gemm, Math.max(tokens, ws.tokens), precise);
+      dense = new DenseExperts(c, k, stream, blas, blasWorkspace.base(), this::cublasGemm, Math.max(tokens, ws.tokens), precise);
       return dense;
     } catch (CudaException e) {
       if (e.code() != cudaErrorMemoryAllocation || forcedMoeKernel != null) throw e;
@@ -513,10 +513,20 @@ public final class CudaBackend implements Backend {
    */
   private void gemm(long in, long inLo, long w, long out, int m, int n, int kDim) {
     if (SmallGemv.applies(smallGemv, m, n, kDim, precise)) {
+      // w must be the model's: bf16_gemv loads it before waiting for the previous kernel (gemv_bf16.cu)
       k.args.reset().ptr(w).ptr(in).ptr(inLo).ptr(out).i32(m).i32(n).i32(kDim);
       k.launch(SmallGemv.KERNEL, SmallGemv.blocks(n), 1, 256);
       return;
     }
+    cublasGemm(in, inLo, w, out, m, n, kDim);
+  }
+
+  /**
+   * As {@link #gemm}, always through cuBLAS on whatever stream its handle is set to: the dense expert
+   * path's per-expert products, which run on side streams and whose weights are a scratch that an
+   * earlier kernel of the step writes (bf16_gemv would read it before that kernel ends).
+   */
+  private void cublasGemm(long in, long inLo, long w, long out, int m, int n, int kDim) {
     checkBlas(cublas.cublasGemmEx(blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, kDim, one, dev(w), CUDA_R_16BF, kDim,
         dev(in), CUDA_R_16BF, kDim, zero, dev(out), CUDA_R_32F, n, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
         "cublasGemmEx(" + m + "x" + n + "x" + kDim + ")");
