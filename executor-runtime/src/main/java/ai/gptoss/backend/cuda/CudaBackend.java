@@ -512,7 +512,7 @@ public final class CudaBackend implements Backend {
    * few rows run bf16_gemv instead (see {@link SmallGemv}), which sums w * (in + inLo) in one pass.
    */
   private void gemm(long in, long inLo, long w, long out, int m, int n, int kDim) {
-    if (SmallGemv.applies(smallGemv, m, n, kDim, precise)) {
+    if (SmallGemv.applies(smallGemv, m, kDim, precise)) {
       // w must be the model's: bf16_gemv loads it before waiting for the previous kernel (gemv_bf16.cu)
       k.args.reset().ptr(w).ptr(in).ptr(inLo).ptr(out).i32(m).i32(n).i32(kDim);
       k.launch(SmallGemv.KERNEL, SmallGemv.blocks(n), 1, 256);

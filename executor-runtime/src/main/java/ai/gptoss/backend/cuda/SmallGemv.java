@@ -48,10 +48,10 @@ final class SmallGemv {
   }
 
   /**
-   * Whether a product of {@code rows} rows, {@code n} output features and inner dimension {@code k}
-   * runs the kernel; it needs whole 16-byte loads of a weight row (k a multiple of 8).
+   * Whether a product of {@code rows} rows and inner dimension {@code k} runs the kernel; it needs
+   * whole 16-byte loads of a weight row (k a multiple of 8).
    */
-  static boolean applies(Mode mode, int rows, int n, int k, boolean precise) {
+  static boolean applies(Mode mode, int rows, int k, boolean precise) {
     if (mode == Mode.OFF || rows < 1 || rows > MAX_ROWS || k % 8 != 0) return false;
     return mode == Mode.ALL || (rows == 1 && precise);
   }

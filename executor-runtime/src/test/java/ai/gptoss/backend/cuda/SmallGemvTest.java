@@ -12,19 +12,18 @@ import org.junit.jupiter.api.Test;
 class SmallGemvTest {
   @Test
   void autoTakesOneRowProductsInThePreciseModes() {
-    assertFalse(SmallGemv.applies(Mode.AUTO, 1, 201088, 2880, false)); // LM head, fast: cuBLAS
-    assertFalse(SmallGemv.applies(Mode.AUTO, 1, 5120, 2880, false)); // qkv, fast: cuBLAS
-    assertTrue(SmallGemv.applies(Mode.AUTO, 1, 5120, 2880, true)); // qkv, precise: one pass instead of two
-    assertFalse(SmallGemv.applies(Mode.AUTO, 2, 201088, 2880, true));
+    assertFalse(SmallGemv.applies(Mode.AUTO, 1, 2880, false)); // fast: cuBLAS (the LM head too)
+    assertTrue(SmallGemv.applies(Mode.AUTO, 1, 2880, true)); // precise: one pass instead of cuBLAS's two
+    assertFalse(SmallGemv.applies(Mode.AUTO, 2, 2880, true));
   }
 
   @Test
   void allAndOff() {
-    assertTrue(SmallGemv.applies(Mode.ALL, SmallGemv.MAX_ROWS, 32, 2880, false));
-    assertFalse(SmallGemv.applies(Mode.ALL, SmallGemv.MAX_ROWS + 1, 32, 2880, false));
-    assertFalse(SmallGemv.applies(Mode.ALL, 0, 32, 2880, false));
-    assertFalse(SmallGemv.applies(Mode.ALL, 1, 32, 2884, false)); // rows of 5,768 bytes: not whole 16-byte loads
-    assertFalse(SmallGemv.applies(Mode.OFF, 1, 201088, 2880, true));
+    assertTrue(SmallGemv.applies(Mode.ALL, SmallGemv.MAX_ROWS, 2880, false));
+    assertFalse(SmallGemv.applies(Mode.ALL, SmallGemv.MAX_ROWS + 1, 2880, false));
+    assertFalse(SmallGemv.applies(Mode.ALL, 0, 2880, false));
+    assertFalse(SmallGemv.applies(Mode.ALL, 1, 2884, false)); // rows of 5,768 bytes: not whole 16-byte loads
+    assertFalse(SmallGemv.applies(Mode.OFF, 1, 2880, true));
     assertEquals(640, SmallGemv.blocks(5120));
     assertEquals(5, SmallGemv.blocks(37));
   }
