@@ -417,13 +417,7 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
         const float u0 = acc[4 * j + half * 2] + bias[n];
         const float u1 = acc[4 * j + half * 2 + 1] + bias[n + 1];
         if (a.mode == 0) {
-          const float gate = fminf(u0, a.limit);
-          const float up = fminf(fmaxf(u1, -a.limit), a.limit);
-          const float act = gate / (1.f + expf(-1.702f * gate)) * (up + 1.f);
-          const long long o = (long long)(r0 + row) * (a.N / 2) + n / 2;
-          const bf16 hi = f2bf(act);
-          ((bf16*)a.out)[o] = hi;
-          if (a.outLo) a.outLo[o] = f2bf(act - bf2f(hi));
+          store_hi_lo((bf16*)a.out, a.outLo, (long long)(r0 + row) * (a.N / 2) + n / 2, clamped_swiglu(u0, u1, a.limit));
         } else {
           *(float2*)((float*)a.out + (long long)dst * a.N + n) = make_float2(u0, u1);
         }

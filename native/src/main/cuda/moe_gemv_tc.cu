@@ -194,13 +194,8 @@ extern "C" __global__ void __launch_bounds__(256, 3) bf16_mxfp4w_moe_gemv_tc(Moe
     const int r = 2 * t + j;
     if (r >= R) break;
     if (a.mode == 0) {
-      const float gate = fminf(c[j] + b0, a.limit);
-      const float up = fminf(fmaxf(c[j + 2] + b1, -a.limit), a.limit);
-      const float act = gate / (1.f + expf(-1.702f * gate)) * (up + 1.f);
-      const long long o = (long long)(r0 + r) * (a.N / 2) + n / 2;
-      const bf16 hi = f2bf(act);
-      ((bf16*)a.out)[o] = hi;
-      if (a.outLo) a.outLo[o] = f2bf(act - bf2f(hi));
+      store_hi_lo((bf16*)a.out, a.outLo, (long long)(r0 + r) * (a.N / 2) + n / 2,
+                  clamped_swiglu(c[j] + b0, c[j + 2] + b1, a.limit));
     } else {
       *(float2*)((float*)a.out + (long long)rowDst[r] * a.N + n) = make_float2(c[j] + b0, c[j + 2] + b1);
     }

@@ -19,7 +19,7 @@
 #include "../../main/cuda/attention.cu"
 #include "../../main/cuda/attention_mma.cu"
 
-#define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e_), __FILE__, __LINE__); exit(1); } } while (0)
+#include "check_util.cuh"
 
 static const int PAGE = 16;
 static const int TARGET_WARPS = 132;  // as AttentionPlan.TARGET_WARPS
@@ -45,7 +45,6 @@ static float bf16_round(float f) {
   return f;
 }
 #endif
-static float h_bf2f(bf16 v) { unsigned u = (unsigned)v << 16; float f; memcpy(&f, &u, 4); return f; }
 
 // Naive reference: one thread per (token, head); K/V dense [allTokens, kvDim] float, tokens of a
 // sequence contiguous from seqStart; keys with an unmapped page are skipped.
@@ -246,7 +245,7 @@ static void run_case(const char* label, int heads, int kvHeads, int hd, std::vec
         for (int t : newTokens)
           for (int i = 0; i < qDim; i++) {
             size_t k = (size_t)t * qDim + i;
-            double v = h_bf2f(o[k]) + (precise ? h_bf2f(ol[k]) : 0.f), r = ref[k];
+            double v = host_bf2f(o[k]) + (precise ? host_bf2f(ol[k]) : 0.f), r = ref[k];
             double d = std::isfinite(v) ? fabs(v - r) : 1e30;
             num += d * d;
             den += r * r;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../../main/cuda/gemv_bf16.cu"
+#include "check_util.cuh"
 
 // The few cuBLAS declarations used (cublas_v2.h is not on every build machine; link with -lcublas).
 typedef struct cublasContext* cublasHandle_t;
@@ -21,28 +22,9 @@ extern "C" int cublasGemmEx(cublasHandle_t, int transa, int transb, int m, int n
                             int ldc, int computeType, int algo);
 enum { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1, CUBLAS_COMPUTE_32F = 68, CUBLAS_GEMM_DEFAULT = -1 };
 
-#define CK(x)                                                                            \
-  do {                                                                                   \
-    cudaError_t e_ = (x);                                                                \
-    if (e_ != cudaSuccess) {                                                             \
-      fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-      exit(2);                                                                           \
-    }                                                                                    \
-  } while (0)
 
 static int failures = 0;
 
-static unsigned short to_bf16(float f) {
-  unsigned u;
-  memcpy(&u, &f, 4);
-  return (unsigned short)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-static float from_bf16(unsigned short h) {
-  unsigned u = (unsigned)h << 16;
-  float f;
-  memcpy(&f, &u, 4);
-  return f;
-}
 
 struct Shape {
   const char* name;
@@ -64,11 +46,11 @@ int main() {
   for (const Shape& s : shapes) {
     const int N = s.N, K = s.K, T = GB_MAX_ROWS;
     std::vector<unsigned short> w((size_t)N * K), xh((size_t)T * K), xl((size_t)T * K);
-    for (auto& v : w) v = to_bf16(nd(rng) * 0.05f);
+    for (auto& v : w) v = host_f2bf(nd(rng) * 0.05f);
     for (size_t i = 0; i < xh.size(); i++) {
       float v = nd(rng);
-      xh[i] = to_bf16(v);
-      xl[i] = to_bf16(v - from_bf16(xh[i]));
+      xh[i] = host_f2bf(v);
+      xl[i] = host_f2bf(v - host_bf2f(xh[i]));
     }
     unsigned short *dw, *dx, *dl;
     float* dout;
@@ -94,8 +76,8 @@ int main() {
           for (int n = 0; n < N; n++) {
             double ref = 0;
             for (int k = 0; k < K; k++) {
-              double x = from_bf16(xh[(size_t)t * K + k]) + (precise ? (double)from_bf16(xl[(size_t)t * K + k]) : 0.0);
-              ref += (double)from_bf16(w[(size_t)n * K + k]) * x;
+              double x = host_bf2f(xh[(size_t)t * K + k]) + (precise ? (double)host_bf2f(xl[(size_t)t * K + k]) : 0.0);
+              ref += (double)host_bf2f(w[(size_t)n * K + k]) * x;
             }
             double g = got[(size_t)t * N + n];
             if (!std::isfinite(g)) finite = false;

@@ -21,6 +21,7 @@
 #include "../../main/cuda/moe_gemv.cu"
 #include "../../main/cuda/moe_gemv_tc.cu"
 #include "../../main/cuda/moe_gemm_wgmma.cu"
+#include "check_util.cuh"
 // Other shapes of the wgmma template (moe_gemm_wgmma.cu): a 6-deep load ring, 256 features per tile,
 // two producer warpgroups. (Two CTAs of 384 threads per SM do not fit: 85 registers per thread, and
 // ptxas needs 90 for an m64n128 wgmma.)
@@ -31,14 +32,6 @@ extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_ls6(MoeGemmArgs 
 extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_n256(MoeGemmArgs a) { MOE_WGMMA_BODY(256, 4, 1) }
 extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_p2(MoeGemmArgs a) { MOE_WGMMA_BODY(128, 4, 2) }
 
-#define CK(x)                                                                           \
-  do {                                                                                  \
-    cudaError_t err_ = (x);                                                             \
-    if (err_ != cudaSuccess) {                                                          \
-      printf("CUDA error %s at %s:%d\n", cudaGetErrorString(err_), __FILE__, __LINE__); \
-      exit(2);                                                                          \
-    }                                                                                   \
-  } while (0)
 
 static int failures = 0;
 
@@ -71,12 +64,6 @@ static float e2m1(int code) {
   return (code & 8) ? -t[code & 7] : t[code & 7];
 }
 
-static float bf16f(unsigned short b) {
-  unsigned u = (unsigned)b << 16;
-  float f;
-  memcpy(&f, &u, 4);
-  return f;
-}
 
 static void check_unpack() {
   unsigned* d;
@@ -90,7 +77,7 @@ static void check_unpack() {
   for (int s = 2; s <= 252; s++)
     for (int b = 0; b < 256; b++) {
       unsigned v = h[s * 256 + b];
-      float lo = bf16f(v & 0xffff), hi = bf16f(v >> 16);
+      float lo = host_bf2f(v & 0xffff), hi = host_bf2f(v >> 16);
       float elo = ldexpf(e2m1(b & 15), s - 127), ehi = ldexpf(e2m1(b >> 4), s - 127);
       // bit-exact, -0 included
       if (memcmp(&lo, &elo, 4) != 0 || memcmp(&hi, &ehi, 4) != 0) {
@@ -115,7 +102,7 @@ static void check_unpack() {
         unsigned w = lut_word(b, j);
         for (int i = 0; i < 4; i++) {
           unsigned v = g[((s * 4 + j) * 256 + b) * 4 + i], byte = (w >> (8 * i)) & 0xff;
-          float lo = bf16f(v & 0xffff), hi = bf16f(v >> 16);
+          float lo = host_bf2f(v & 0xffff), hi = host_bf2f(v >> 16);
           float elo = ldexpf(e2m1(byte & 15), s - 127), ehi = ldexpf(e2m1(byte >> 4), s - 127);
           if (memcmp(&lo, &elo, 4) != 0 || memcmp(&hi, &ehi, 4) != 0) {
             if (bad < 5) printf("  lut unpack s=%d word=0x%08x out %d got %g %g want %g %g\n", s, w, i, lo, hi, elo, ehi);
@@ -321,16 +308,12 @@ static Case make_case(int mode, const Routing& r, int K, int N, std::mt19937& rn
   std::normal_distribution<float> nd(0.f, 1.f);
   for (size_t i = 0; i < hi.size(); i++) {
     float v = nd(rng);
-    unsigned u;
-    memcpy(&u, &v, 4);
-    unsigned short h = (unsigned short)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
-    float rest = v - bf16f(h);
-    memcpy(&u, &rest, 4);
-    unsigned short l = (unsigned short)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
+    unsigned short h = host_f2bf(v);
+    unsigned short l = host_f2bf(v - host_bf2f(h));
     hi[i] = h;
     lo[i] = l;
-    c.aF[i] = bf16f(h) + bf16f(l);
-    c.aHiF[i] = bf16f(h);
+    c.aF[i] = host_bf2f(h) + host_bf2f(l);
+    c.aHiF[i] = host_bf2f(h);
   }
   CK(cudaMalloc(&c.aHi, hi.size() * 2));
   CK(cudaMalloc(&c.aLo, lo.size() * 2));
@@ -425,7 +408,7 @@ static void compare(const char* name, Kernel kind, const Case& c, const Routing&
     std::vector<unsigned short> hi(n), lo(n);
     CK(cudaMemcpy(hi.data(), c.out, n * 2, cudaMemcpyDeviceToHost));
     if (precise) CK(cudaMemcpy(lo.data(), c.outLo, n * 2, cudaMemcpyDeviceToHost));
-    for (size_t i = 0; i < n; i++) got[i] = (double)bf16f(hi[i]) + (precise ? (double)bf16f(lo[i]) : 0.0);
+    for (size_t i = 0; i < n; i++) got[i] = (double)host_bf2f(hi[i]) + (precise ? (double)host_bf2f(lo[i]) : 0.0);
   } else {
     std::vector<float> y(n);
     CK(cudaMemcpy(y.data(), c.out, n * 4, cudaMemcpyDeviceToHost));

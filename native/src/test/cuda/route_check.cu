@@ -14,15 +14,8 @@
 #include "../../main/cuda/moe_route.cu"
 #include "../../main/cuda/moe_combine.cu"
 #include "../../main/cuda/rmsnorm.cu"
+#include "check_util.cuh"
 
-#define CK(x)                                                                            \
-  do {                                                                                   \
-    cudaError_t e_ = (x);                                                                \
-    if (e_ != cudaSuccess) {                                                             \
-      fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-      exit(2);                                                                           \
-    }                                                                                    \
-  } while (0)
 
 static int failures = 0;
 static unsigned long long rng = 0x9e3779b97f4a7c15ull;

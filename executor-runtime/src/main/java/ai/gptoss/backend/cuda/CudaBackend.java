@@ -40,7 +40,7 @@ import org.bytedeco.javacpp.SizeTPointer;
 public final class CudaBackend implements Backend {
   private static final long KV_RESERVE = 1536L << 20; // left free for cuBLAS and workspace growth
   /** cuBLAS workspace, fixed so that cuBLAS never allocates under graph capture (32 MiB: Hopper's advice). */
-  private static final long BLAS_WORKSPACE = 32L << 20;
+  static final long BLAS_WORKSPACE = 32L << 20;
 
   private final int ordinal;
   private final ModelConfig c;

@@ -36,8 +36,8 @@ final class DenseExperts implements AutoCloseable {
   }
 
   static final int STREAMS = 4;
-  /** cuBLAS workspace of each side stream (CudaBackend's own size). */
-  static final long BLAS_WORKSPACE = 32L << 20;
+  /** cuBLAS workspace of each side stream: the step stream's size. */
+  static final long BLAS_WORKSPACE = CudaBackend.BLAS_WORKSPACE;
 
   final int tokens;
   final boolean precise;

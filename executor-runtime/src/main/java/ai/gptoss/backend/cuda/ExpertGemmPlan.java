@@ -154,21 +154,25 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    */
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
       String forced, boolean denseAllowed) {
+    // one token, fast: gate_up on the tensor cores, down on the CUDA cores (see the class comment)
+    boolean oneTokenFast = forced == null && tokens <= 1 && !precise;
     String kernel = forced != null ? forced
         : tokens >= DENSE_MIN_TOKENS && denseAllowed ? DENSE
-        : tokens <= 1 ? GEMV
+        : tokens <= 1 ? (precise ? GEMV : GEMV_TC)
         : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
         : fusedKernel(precise, hopper);
     if (kernel.equals(WGMMA) && !hopper) {
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=wgmma: the wgmma expert kernel needs a Hopper GPU (sm_90)");
     }
     int k = Math.max(hidden, intermediate);
-    if (forced == null && tokens <= 1 && !precise) {
-      // one token, fast: gate_up on the tensor cores, down on the CUDA cores (see the class comment)
-      ExpertGemmPlan down = of(tokens, topK, experts, hidden, intermediate, false, hopper, GEMV, denseAllowed);
-      return new ExpertGemmPlan(GEMV_TC, GEMV_ROWS, down.maxTiles(), GEMV_TC_FEATURES, THREADS,
-          gemvTcSharedBytes(k, 1, false), down);
-    }
+    ExpertGemmPlan plan = single(kernel, tokens, topK, experts, k, precise);
+    if (!oneTokenFast) return plan;
+    return new ExpertGemmPlan(plan.kernel, plan.tileM, plan.maxTiles, plan.features, plan.threads, plan.sharedBytes,
+        single(GEMV, tokens, topK, experts, k, precise));
+  }
+
+  /** The plan of {@code kernel} for both products of a step; {@code k} is the larger inner dimension of the two. */
+  private static ExpertGemmPlan single(String kernel, int tokens, int topK, int experts, int k, boolean precise) {
     return switch (kernel) {
       case GEMV -> {
         int rows = gemvRows(tokens);

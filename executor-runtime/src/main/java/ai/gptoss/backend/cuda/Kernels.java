@@ -120,11 +120,10 @@ final class Kernels implements AutoCloseable {
       config.gridDimX(gridX).gridDimY(gridY).gridDimZ(gridZ).blockDimX(block).sharedMemBytes(sharedBytes);
       checkDrv(cuLaunchKernelEx(config, function(name), args.params(), (PointerPointer) null),
           "cuLaunchKernelEx(" + name + ", grid " + gridX + "x" + gridY + "x" + gridZ + ", programmatic)");
-      launches++;
-      return;
+    } else {
+      checkDrv(cuLaunchKernel(function(name), gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, args.params(), null),
+          "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + "x" + gridZ + ")");
     }
-    checkDrv(cuLaunchKernel(function(name), gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, args.params(), null),
-        "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + "x" + gridZ + ")");
     launches++;
   }
 

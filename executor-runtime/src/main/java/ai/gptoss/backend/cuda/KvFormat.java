@@ -41,7 +41,7 @@ enum KvFormat {
     return f;
   }
 
-  /** The name users set ({@value #ENV}) and the bench reports. */
+  /** The name users set ({@value KvCacheDtype#ENV}) and the bench reports. */
   String id() {
     return this == F32 ? "f32" : name().toLowerCase(Locale.ROOT);
   }
