@@ -126,6 +126,13 @@ else
     --max-batch-tokens ${FULL_MAX_BATCH_TOKENS:-32768}
   bench single 90 --prompts 1 --input-len 1024 --output-len 1024
   bench hf-shape 90 --prompts 64 --input-len 256 --output-len 128
+  # The same workloads through the product's engine (generate and Spark run it), at the engine's own
+  # step budget on this card (vLLM's offline defaults: 16,384 tokens, 1,024 sequences on >= 70 GiB).
+  if [ "${SKIP_ENGINE_BENCH:-0}" != 1 ]; then
+    [ "${SKIP_FULL:-0}" = 1 ] || bench engine-full ${FULL_LIMIT:-330} --driver engine --prompts ${FULL_PROMPTS:-1024} \
+      --input-len 1024 --output-len ${FULL_OUT:-1024} --max-batch-tokens 16384
+    bench engine-single 90 --driver engine --prompts 1 --input-len 1024 --output-len 1024
+  fi
   unset GPTOSS_PRECISION GPTOSS_KV_CACHE_DTYPE
   timeout ${HF_LIMIT:-200} python3 "$G/ref/hf_baseline.py" static 64 256 128 > "$W/hf.log" 2>&1; tail -5 "$W/hf.log" >> "$OUT/bench.log"
   note "  HF $(grep RESULT "$W/hf.log" | tail -1)"
@@ -140,7 +147,8 @@ hf = None
 for line in open(f"{w}/hf.log") if os.path.exists(f"{w}/hf.log") else []:
     if line.startswith("RESULT"): hf = json.loads(line[len("RESULT"):])
 print("  TARGETS (issue 7)")
-for tag, target, what in [("full", 15000, "1024 x 1024 -> 1024"), ("single", 300, "1 x 1024 -> 1024"), ("hf-shape", None, "64 x 256 -> 128")]:
+for tag, target, what in [("full", 15000, "1024 x 1024 -> 1024"), ("single", 300, "1 x 1024 -> 1024"), ("hf-shape", None, "64 x 256 -> 128"),
+                          ("engine-full", 15000, "engine: 1024 x 1024 -> 1024"), ("engine-single", 300, "engine: 1 x 1024 -> 1024")]:
     b = bench(tag)
     if not b: print(f"  | {what} | not run |"); continue
     frac = b.get("fraction_of_limit"); lim = b.get("limit_output_tokens_per_s")

@@ -3,6 +3,7 @@ package ai.gptoss.spark;
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.KvCacheSpec;
 import ai.gptoss.backend.StepBatch;
+import ai.gptoss.backend.StepBudget;
 import ai.gptoss.backend.StepResult;
 import ai.gptoss.model.ModelConfig;
 
@@ -37,8 +38,13 @@ final class BudgetedBackend implements Backend {
   }
 
   @Override
-  public long kvMemoryBudgetBytes() {
-    return Math.min(delegate.kvMemoryBudgetBytes(), kvBudgetBytes);
+  public long kvMemoryBudgetBytes(StepBudget step) {
+    return Math.min(delegate.kvMemoryBudgetBytes(step), kvBudgetBytes);
+  }
+
+  @Override
+  public StepBudget defaultStepBudget() {
+    return delegate.defaultStepBudget();
   }
 
   @Override

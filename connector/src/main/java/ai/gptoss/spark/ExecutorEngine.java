@@ -81,6 +81,11 @@ final class ExecutorEngine implements AutoCloseable {
     return maxModelLen;
   }
 
+  /** The engine's sequences per step, as resolved for its device. */
+  int maxSeqsPerStep() {
+    return engine.config().maxSeqsPerStep();
+  }
+
   int vocabSize() {
     return vocabSize;
   }

@@ -58,9 +58,13 @@ public final class GptossConf {
   /** {@code Current date:} line of the system message, an ISO date (none by default). */
   public static final String DATE = "date";
 
-  /** Most requests one task keeps unfinished in the executor's engine at a time. */
+  /**
+   * Most requests one task keeps unfinished in the executor's engine at a time: {@code auto} (stored
+   * as 0) or a count. Auto is the engine's sequences per step, so that even one task per executor
+   * keeps the engine's batch full.
+   */
   public static final String MAX_IN_FLIGHT = "max_in_flight";
-  public static final int MAX_IN_FLIGHT_DEFAULT = 64;
+  public static final int MAX_IN_FLIGHT_DEFAULT = 0;
 
   /** Prompts longer than this many tokens are bad rows; 0 = only the model's context length limits them. */
   public static final String MAX_PROMPT_TOKENS = "max_prompt_tokens";
@@ -87,17 +91,21 @@ public final class GptossConf {
   public static final String PRECISION = "precision";
   public static final String PRECISION_DEFAULT = "exact";
 
-  /** The engine's sequence limit per step (continuous batching width). */
+  /**
+   * The engine's sequence limit per step (continuous batching width, vLLM's {@code max_num_seqs}):
+   * {@code auto} (stored as 0: the device's, see {@code ai.gptoss.backend.StepBudget}) or a count.
+   */
   public static final String ENGINE_MAX_SEQS = "engine.max_seqs";
-  public static final int ENGINE_MAX_SEQS_DEFAULT = 256;
+  public static final int ENGINE_MAX_SEQS_DEFAULT = 0;
 
   /**
    * The engine's token budget per step: prompt chunks plus one token per decoding sequence (vLLM's
-   * {@code max_num_batched_tokens}). Larger steps prefill faster on a GPU (steps of 4,096 tokens and
-   * more take the dense expert path) and need more device memory for their buffers.
+   * {@code max_num_batched_tokens}): {@code auto} (stored as 0: the device's) or a count. Larger steps
+   * prefill faster on a GPU (steps of 4,096 tokens and more take the dense expert path) and need more
+   * device memory for their buffers.
    */
   public static final String ENGINE_MAX_BATCHED_TOKENS = "engine.max_batched_tokens";
-  public static final int ENGINE_MAX_BATCHED_TOKENS_DEFAULT = ai.gptoss.engine.EngineConfig.DEFAULT_MAX_TOKENS_PER_STEP;
+  public static final int ENGINE_MAX_BATCHED_TOKENS_DEFAULT = 0;
 
   /** Fraction of the GPU the engine may use when RAPIDS is not sharing it. */
   public static final String GPU_MEMORY_FRACTION = "gpu.memory_fraction";

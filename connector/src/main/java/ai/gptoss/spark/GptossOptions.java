@@ -87,14 +87,14 @@ public record GptossOptions(
         effort,
         emptyToNull(s.string(GptossConf.INSTRUCTIONS, null)),
         emptyToNull(s.string(GptossConf.DATE, null)),
-        s.integer(GptossConf.MAX_IN_FLIGHT, GptossConf.MAX_IN_FLIGHT_DEFAULT, 1),
+        s.countOrAuto(GptossConf.MAX_IN_FLIGHT, GptossConf.MAX_IN_FLIGHT_DEFAULT),
         s.integer(GptossConf.MAX_PROMPT_TOKENS, GptossConf.MAX_PROMPT_TOKENS_DEFAULT, 0),
         errorMode.equals(GptossConf.ERROR_MODE_FAIL),
         output.equals(GptossConf.OUTPUT_STRUCT),
         device,
         precision,
-        s.integer(GptossConf.ENGINE_MAX_SEQS, GptossConf.ENGINE_MAX_SEQS_DEFAULT, 1),
-        s.integer(GptossConf.ENGINE_MAX_BATCHED_TOKENS, GptossConf.ENGINE_MAX_BATCHED_TOKENS_DEFAULT, 1),
+        s.countOrAuto(GptossConf.ENGINE_MAX_SEQS, GptossConf.ENGINE_MAX_SEQS_DEFAULT),
+        s.countOrAuto(GptossConf.ENGINE_MAX_BATCHED_TOKENS, GptossConf.ENGINE_MAX_BATCHED_TOKENS_DEFAULT),
         gpuFraction);
   }
 
@@ -166,6 +166,20 @@ public record GptossOptions(
         return i;
       } catch (NumberFormatException e) {
         throw bad(key, "expected an integer >= " + min);
+      }
+    }
+
+    /** {@code auto} (0) or an integer >= 1. */
+    int countOrAuto(String key, int dflt) {
+      String v = raw(key);
+      if (v == null) return dflt;
+      if (v.trim().equalsIgnoreCase("auto")) return 0;
+      try {
+        int i = Integer.parseInt(v.trim());
+        if (i < 1) throw bad(key, "expected auto or an integer >= 1");
+        return i;
+      } catch (NumberFormatException e) {
+        throw bad(key, "expected auto or an integer >= 1");
       }
     }
 

@@ -64,11 +64,12 @@ final class RequestWindow<T> implements Iterator<RequestWindow.Done<T>>, AutoClo
     }
   }
 
+  /** @param maxInFlight most unfinished requests; 0: the engine's sequences per step ({@code max_in_flight=auto}) */
   RequestWindow(Iterator<T> input, Function<T, Prepared> prepare, ExecutorEngine engine, int maxInFlight, TaskContext task) {
     this.input = input;
     this.prepare = prepare;
     this.engine = engine;
-    this.maxInFlight = maxInFlight;
+    this.maxInFlight = maxInFlight > 0 ? maxInFlight : engine.maxSeqsPerStep();
     this.maxBuffered = 2 * maxInFlight + 16;
     this.task = task;
   }

@@ -55,8 +55,9 @@ public final class SparkGenerate implements Callable<Integer> {
   @Option(names = "--top-p", defaultValue = "1") float topP;
   @Option(names = "--top-k", defaultValue = "0") int topK;
   @Option(names = "--seed", defaultValue = "0") long seed;
-  @Option(names = "--max-in-flight", defaultValue = "" + GptossConf.MAX_IN_FLIGHT_DEFAULT,
-      description = "Requests each task keeps in the engine. Default: ${DEFAULT-VALUE}.") int maxInFlight;
+  @Option(names = "--max-in-flight", defaultValue = "auto",
+      description = "Requests each task keeps in the engine: auto (the engine's sequences per step) or a count. "
+          + "Default: ${DEFAULT-VALUE}.") String maxInFlight;
   @Option(names = "--device", defaultValue = "auto", description = "auto (the task's GPU, else CPU) or cpu.") String device;
 
   public static void main(String[] args) {
@@ -78,7 +79,7 @@ public final class SparkGenerate implements Callable<Integer> {
   public Integer call() {
     Map<String, String> opts = new TreeMap<>();
     opts.put(GptossConf.MODEL, model);
-    opts.put(GptossConf.MAX_IN_FLIGHT, Integer.toString(maxInFlight));
+    opts.put(GptossConf.MAX_IN_FLIGHT, maxInFlight);
     opts.put(GptossConf.DEVICE, device);
     GptossOptions options = GptossOptions.resolve(opts, k -> null);
     GenerateLine.Defaults defaults = new GenerateLine.Defaults(maxNewTokens, temperature, topP, topK, seed);

@@ -36,8 +36,19 @@ class GptossOptionsTest {
   }
 
   @Test
-  void stepTokenBudgetDefaultsToTheEnginesAndIsValidated() {
-    assertEquals(ai.gptoss.engine.EngineConfig.DEFAULT_MAX_TOKENS_PER_STEP, GptossOptions.defaults().engineMaxBatchedTokens());
+  void stepBudgetAndInFlightDefaultToAutoAndAreValidated() {
+    GptossOptions d = GptossOptions.defaults();
+    assertEquals(0, d.engineMaxBatchedTokens()); // 0: the device's (StepBudget), resolved by the engine
+    assertEquals(0, d.engineMaxSeqs());
+    assertEquals(0, d.maxInFlight()); // 0: the engine's sequences per step
+    GptossOptions auto = GptossOptions.resolve(Map.of("engine.max_seqs", "AUTO", "max_in_flight", " auto"), k -> null);
+    assertEquals(0, auto.engineMaxSeqs());
+    assertEquals(0, auto.maxInFlight());
+    assertEquals(512, GptossOptions.resolve(Map.of("engine.max_seqs", "512"), k -> null).engineMaxSeqs());
+    var badSeqs = assertThrows(IllegalArgumentException.class,
+        () -> GptossOptions.resolve(Map.of(), Map.of("spark.gptoss.max_in_flight", "many")::get));
+    assertTrue(badSeqs.getMessage().contains("spark.gptoss.max_in_flight") && badSeqs.getMessage().contains("expected auto or an integer >= 1"),
+        badSeqs.getMessage());
     GptossOptions big = GptossOptions.resolve(Map.of(), Map.of("spark.gptoss.engine.max_batched_tokens", "16384")::get);
     assertEquals(16384, big.engineMaxBatchedTokens());
     assertTrue(big.toString().contains("engine.max_batched_tokens=16384"), big.toString());

@@ -114,8 +114,8 @@ public final class ThroughputBenchmark implements Callable<Integer> {
         .config("spark.sql.extensions", GptossConf.EXTENSIONS_CLASS).config("spark.ui.enabled", "false").getOrCreate();
     try {
       int parts = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
-      int perTask = Math.max(64, (EngineConfig.DEFAULT_MAX_SEQS_PER_STEP + parts - 1) / parts);
-      Map<String, String> opts = Map.of("output", "struct", "max_new_tokens", "" + maxNewTokens, "max_in_flight", "" + perTask);
+      // max_in_flight is auto: each task keeps up to the engine's sequences per step in it.
+      Map<String, String> opts = Map.of("output", "struct", "max_new_tokens", "" + maxNewTokens);
       Dataset<Row> df = spark.createDataset(questions, Encoders.STRING()).toDF("question").repartition(parts).cache();
       df.count();
       df.limit(8).select(gptoss(col("question"), opts)).collectAsList();

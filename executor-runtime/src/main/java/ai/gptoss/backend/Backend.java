@@ -23,8 +23,20 @@ public interface Backend extends AutoCloseable {
   /** 4 for float32 KV (CPU), 2 for bf16 (CUDA). */
   int kvBytesPerElement();
 
-  /** Bytes this backend can give the KV cache after its weights (a budget, not an allocation). */
-  long kvMemoryBudgetBytes();
+  /**
+   * Bytes this backend can give the KV cache after its weights and the buffers that steps of up to
+   * {@code step} need (a budget, not an allocation).
+   */
+  long kvMemoryBudgetBytes(StepBudget step);
+
+  /**
+   * The step budget the engine uses when its caller sets none ({@code EngineConfig}'s zeros): the
+   * pure-Java backend's small steps unless a backend knows better (the CUDA backend follows vLLM's
+   * defaults for its GPU).
+   */
+  default StepBudget defaultStepBudget() {
+    return StepBudget.CPU;
+  }
 
   /** Creates the KV page pools. Called once, before the first step. */
   void allocateKvCache(KvCacheSpec spec);

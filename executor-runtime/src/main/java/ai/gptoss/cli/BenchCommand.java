@@ -49,6 +49,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "true", arity = "1", description = "Run one small request first (kernel load). Default: ${DEFAULT-VALUE}.")
   boolean warmup;
 
+  @Option(names = "--driver", defaultValue = "loop",
+      description = "loop: the bench's own batching loop (reserves each request's whole KV up front); engine: the "
+          + "product's engine, as generate and Spark run it (same prompts, same step limits). Default: ${DEFAULT-VALUE}.")
+  String driver;
+
   @Option(names = "--ceiling-gbps", defaultValue = "0",
       description = "Copy bandwidth measured on this card (GB/s); with --ceiling-tflops, the report adds the run's limit (ThroughputLimit).")
   double ceilingGbps;
@@ -60,12 +65,22 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (prompts < 1 || inputLen < 1 || outputLen < 1) throw new IllegalArgumentException("--prompts, --input-len and --output-len must be at least 1");
     if (maxBatchTokens < 1 || maxSeqs < 1) throw new IllegalArgumentException("--max-batch-tokens and --max-seqs must be at least 1");
+    if (!driver.equals("loop") && !driver.equals("engine")) throw new IllegalArgumentException("--driver must be loop or engine, got " + driver);
     long l0 = System.nanoTime();
     try (Backend b = Backends.open(Path.of(model), device, Precision.fromOption(precision, "--precision"))) {
       double loadSeconds = (System.nanoTime() - l0) / 1e9;
-      if (warmup) new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(2, 16, 4, seed + 1);
-      BenchLoop.Result r = new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(prompts, inputLen, outputLen, seed);
       ObjectNode o = new ObjectMapper().createObjectNode();
+      BenchLoop.Result r;
+      if (driver.equals("engine")) {
+        EngineBench e = new EngineBench(b, pageSize, maxBatchTokens, maxSeqs);
+        r = e.run(warmup ? 2 : 0, prompts, inputLen, outputLen, seed);
+        o.put("engine_mean_batch", round(e.meanBatch()));
+        o.put("engine_preemptions", e.preemptions());
+      } else {
+        if (warmup) new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(2, 16, 4, seed + 1);
+        r = new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(prompts, inputLen, outputLen, seed);
+      }
+      o.put("driver", driver);
       o.put("model", model);
       o.put("device", b.name());
       o.put("prompts", prompts);

@@ -4,6 +4,7 @@ import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.KvCacheSpec;
 import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.backend.StepBatch;
+import ai.gptoss.backend.StepBudget;
 import ai.gptoss.backend.StepResult;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -66,7 +67,7 @@ final class BenchLoop {
     int concurrent = Math.min(n, maxSeqs);
     int slidingPerSeq = Math.min(pagesPerSeq, (window + pageSize - 1) / pageSize + 2);
     int slidingPages = concurrent * slidingPerSeq + maxBatchTokens / pageSize + concurrent + 1;
-    long budget = b.kvMemoryBudgetBytes();
+    long budget = b.kvMemoryBudgetBytes(new StepBudget(maxBatchTokens, maxSeqs));
     long slidingBytes = (long) slidingPages * b.kvPageBytes(pageSize, true);
     long fullPageBytes = b.kvPageBytes(pageSize, false);
     int fullPages = (int) Math.min((long) concurrent * pagesPerSeq, Math.max(0, (budget - slidingBytes) / Math.max(1, fullPageBytes)));
@@ -78,14 +79,9 @@ final class BenchLoop {
     for (int i = 0; i < fullPages; i++) freeFull.add(i);
     for (int i = 0; i < slidingPages; i++) freeSliding.add(i);
 
-    Random rnd = new Random(seed);
-    int vocab = Math.min(b.config().vocabSize(), 199990);
     Deque<Seq> waiting = new ArrayDeque<>();
-    for (int i = 0; i < n; i++) {
-      int[] p = new int[inputLen];
-      for (int j = 0; j < inputLen; j++) p[j] = rnd.nextInt(vocab);
-      waiting.add(new Seq(i, p));
-    }
+    int[][] prompts = randomPrompts(b, n, inputLen, seed);
+    for (int i = 0; i < n; i++) waiting.add(new Seq(i, prompts[i]));
     List<Seq> running = new ArrayList<>();
     List<Double> ttft = new ArrayList<>();
     List<Double> decodeSteps = new ArrayList<>();
@@ -193,11 +189,20 @@ final class BenchLoop {
         steps, maxConc, fullPages, slidingPages, pageSize);
   }
 
-  private static double mean(double[] v) {
+  /** The benchmark's prompts: {@code n} x {@code inputLen} ids drawn below harmony's special tokens. */
+  static int[][] randomPrompts(Backend b, int n, int inputLen, long seed) {
+    Random rnd = new Random(seed);
+    int vocab = Math.min(b.config().vocabSize(), 199990);
+    int[][] prompts = new int[n][inputLen];
+    for (int[] p : prompts) for (int j = 0; j < inputLen; j++) p[j] = rnd.nextInt(vocab);
+    return prompts;
+  }
+
+  static double mean(double[] v) {
     return v.length == 0 ? Double.NaN : Arrays.stream(v).average().orElse(Double.NaN);
   }
 
-  private static double median(double[] v) {
+  static double median(double[] v) {
     return v.length == 0 ? Double.NaN : v[v.length / 2];
   }
 }

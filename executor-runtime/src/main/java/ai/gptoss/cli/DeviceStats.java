@@ -27,6 +27,7 @@ final class DeviceStats {
       o.put("gpu_weights_gib", BenchCommand.round(weights / (double) (1L << 30)));
       o.put("gpu_used_gib", BenchCommand.round((mem[1] - mem[0]) / (double) (1L << 30)));
       o.put("gpu_total_gib", BenchCommand.round(mem[1] / (double) (1L << 30)));
+      o.put("gpu_name", (String) cb.getClass().getMethod("deviceName").invoke(cb));
       o.put("gpu_arch", (String) cb.getClass().getMethod("arch").invoke(cb));
       boolean precise = (Boolean) cb.getClass().getMethod("precise").invoke(cb);
       o.put("activations", precise ? "bf16 high+low pair" : "bf16");

@@ -63,12 +63,14 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = "--seed", defaultValue = "0") long seed;
 
-  @Option(names = "--max-tokens-per-step", defaultValue = "" + EngineConfig.DEFAULT_MAX_TOKENS_PER_STEP,
-      description = "Engine token budget per step. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-tokens-per-step", defaultValue = "0",
+      description = "Engine token budget per step (prompt chunks + decode tokens). Default: 0 = the device's: "
+          + "2048 on the CPU; on a GPU vLLM's offline defaults, 16384 on GPUs of >= 70 GiB but the A100, else 8192.")
   int maxTokensPerStep;
 
-  @Option(names = "--max-seqs-per-step", defaultValue = "" + EngineConfig.DEFAULT_MAX_SEQS_PER_STEP,
-      description = "Most sequences in one step. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-seqs-per-step", defaultValue = "0",
+      description = "Most sequences in one step. Default: 0 = the device's: 256 on the CPU; on a GPU 1024 "
+          + "(>= 70 GiB but the A100) or 256.")
   int maxSeqsPerStep;
 
   @Option(names = "--max-model-len", defaultValue = "0",
@@ -87,8 +89,8 @@ final class GenerateCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--output and --benchmark belong to batch mode (--input IN.jsonl)");
     }
     if (maxNewTokens < 1) throw new IllegalArgumentException("--max-new-tokens must be at least 1, got " + maxNewTokens);
-    if (maxTokensPerStep < 1) throw new IllegalArgumentException("--max-tokens-per-step must be at least 1, got " + maxTokensPerStep);
-    if (maxSeqsPerStep < 1) throw new IllegalArgumentException("--max-seqs-per-step must be at least 1, got " + maxSeqsPerStep);
+    if (maxTokensPerStep < 0) throw new IllegalArgumentException("--max-tokens-per-step must be 0 (the device's) or more, got " + maxTokensPerStep);
+    if (maxSeqsPerStep < 0) throw new IllegalArgumentException("--max-seqs-per-step must be 0 (the device's) or more, got " + maxSeqsPerStep);
     if (maxModelLen < 0) throw new IllegalArgumentException("--max-model-len must not be negative, got " + maxModelLen);
     EngineConfig cfg = EngineConfig.defaults().withMaxTokensPerStep(maxTokensPerStep).withMaxSeqsPerStep(maxSeqsPerStep)
         .withMaxModelLen(maxModelLen);
@@ -122,7 +124,7 @@ final class GenerateCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--output " + output + " is the --input file; write the results elsewhere");
     }
     int total = countLines(input);
-    BatchRun run = new BatchRun(engine, parser, Math.max(64, 2 * maxSeqsPerStep), System.err, benchmark, harmony);
+    BatchRun run = new BatchRun(engine, parser, Math.max(64, 2 * engine.config().maxSeqsPerStep()), System.err, benchmark, harmony);
     BatchRun.Summary s;
     try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8); Writer out = openOutput()) {
       s = run.run(in, out, total);

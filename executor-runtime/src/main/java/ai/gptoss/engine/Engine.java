@@ -71,8 +71,11 @@ public final class Engine implements AutoCloseable {
     return start(backend, config, null);
   }
 
-  /** As {@link #start(Backend, EngineConfig)}, calling {@code afterStep} on the loop thread after every step. */
-  static Engine start(Backend backend, EngineConfig config, Consumer<EngineStats> afterStep) {
+  /**
+   * As {@link #start(Backend, EngineConfig)}, calling {@code afterStep} on the loop thread after every
+   * step (tests and benchmarks observe steps with it; it must be quick).
+   */
+  public static Engine start(Backend backend, EngineConfig config, Consumer<EngineStats> afterStep) {
     Engine e = new Engine(backend, config.resolve(backend), afterStep);
     e.loop.start();
     return e;

@@ -1,17 +1,19 @@
 package ai.gptoss.engine;
 
 import ai.gptoss.backend.Backend;
+import ai.gptoss.backend.StepBudget;
 import ai.gptoss.model.ModelConfig;
 
 /**
- * How the engine schedules and how large its KV pools are. Zero for {@code fullPages},
- * {@code slidingPages} or {@code maxModelLen} means "derive it": {@link #resolve} fills them from the
- * backend's memory budget and the model config.
+ * How the engine schedules and how large its KV pools are. Zero means "derive it": {@link #resolve}
+ * takes the step budget ({@code maxTokensPerStep}, {@code maxSeqsPerStep}) from the backend
+ * ({@link Backend#defaultStepBudget}: vLLM's offline defaults on a GPU), the prefill chunk from the
+ * step budget, the pools from the backend's memory budget and the max model length from the model.
  *
  * @param pageSize tokens per KV page
- * @param maxTokensPerStep token budget of one step (prefill chunks plus decode tokens)
- * @param maxSeqsPerStep most sequences in one step
- * @param prefillChunkSize most prompt tokens one sequence computes in one step
+ * @param maxTokensPerStep token budget of one step (prefill chunks plus decode tokens; 0: the backend's)
+ * @param maxSeqsPerStep most sequences in one step (0: the backend's)
+ * @param prefillChunkSize most prompt tokens one sequence computes in one step (0: the step's budget)
  * @param fullPages pages in the full-attention pool (0: from the budget)
  * @param slidingPages pages in the sliding-window pool (0: from the budget)
  * @param maxModelLen most tokens (prompt + generated) of one sequence (0: max_position_embeddings)
@@ -26,32 +28,30 @@ public record EngineConfig(
     int maxModelLen) {
 
   public static final int DEFAULT_PAGE_SIZE = 16;
-  public static final int DEFAULT_MAX_TOKENS_PER_STEP = 2048;
-  public static final int DEFAULT_MAX_SEQS_PER_STEP = 256;
 
   public EngineConfig {
     positive("pageSize", pageSize);
-    positive("maxTokensPerStep", maxTokensPerStep);
-    positive("maxSeqsPerStep", maxSeqsPerStep);
-    positive("prefillChunkSize", prefillChunkSize);
+    nonNegative("maxTokensPerStep", maxTokensPerStep);
+    nonNegative("maxSeqsPerStep", maxSeqsPerStep);
+    nonNegative("prefillChunkSize", prefillChunkSize);
     nonNegative("fullPages", fullPages);
     nonNegative("slidingPages", slidingPages);
     nonNegative("maxModelLen", maxModelLen);
   }
 
+  /** Pages of 16 tokens; everything else derived by {@link #resolve}. */
   public static EngineConfig defaults() {
-    return new EngineConfig(DEFAULT_PAGE_SIZE, DEFAULT_MAX_TOKENS_PER_STEP, DEFAULT_MAX_SEQS_PER_STEP,
-        DEFAULT_MAX_TOKENS_PER_STEP, 0, 0, 0);
+    return new EngineConfig(DEFAULT_PAGE_SIZE, 0, 0, 0, 0, 0, 0);
   }
 
   public EngineConfig withPageSize(int v) {
     return new EngineConfig(v, maxTokensPerStep, maxSeqsPerStep, prefillChunkSize, fullPages, slidingPages, maxModelLen);
   }
 
-  /** Sets the step token budget; the prefill chunk is capped to it. */
+  /** Sets the step token budget (0: the backend's); a prefill chunk set before is capped to it. */
   public EngineConfig withMaxTokensPerStep(int v) {
-    return new EngineConfig(pageSize, v, maxSeqsPerStep, Math.min(prefillChunkSize, v), fullPages, slidingPages,
-        maxModelLen);
+    int chunk = prefillChunkSize > 0 && v > 0 ? Math.min(prefillChunkSize, v) : prefillChunkSize;
+    return new EngineConfig(pageSize, v, maxSeqsPerStep, chunk, fullPages, slidingPages, maxModelLen);
   }
 
   public EngineConfig withMaxSeqsPerStep(int v) {
@@ -71,7 +71,7 @@ public record EngineConfig(
   }
 
   /**
-   * Fills in the derived sizes for {@code backend} and checks that one sequence can always make
+   * Fills in the step budget and the derived sizes for {@code backend} and checks that one sequence can always make
    * progress alone (otherwise preemption could not guarantee completion).
    *
    * <p>Pool split: the sliding pool gets what {@code maxSeqsPerStep} sequences need at once
@@ -80,11 +80,14 @@ public record EngineConfig(
    */
   public EngineConfig resolve(Backend backend) {
     ModelConfig c = backend.config();
+    StepBudget step = backend.defaultStepBudget();
+    int maxTokensPerStep = this.maxTokensPerStep > 0 ? this.maxTokensPerStep : step.maxTokensPerStep();
+    int maxSeqsPerStep = this.maxSeqsPerStep > 0 ? this.maxSeqsPerStep : step.maxSeqsPerStep();
     int maxLen = maxModelLen > 0 ? maxModelLen : c.maxPositionEmbeddings();
-    int chunk = Math.min(prefillChunkSize, maxTokensPerStep);
+    int chunk = prefillChunkSize > 0 ? Math.min(prefillChunkSize, maxTokensPerStep) : maxTokensPerStep;
     int windowPages = SlidingWindowKvManager.maxPagesForChunk(1, c.slidingWindow(), pageSize, maxLen);
     int slidingMin = SlidingWindowKvManager.maxPagesForChunk(chunk, c.slidingWindow(), pageSize, maxLen);
-    long budget = backend.kvMemoryBudgetBytes();
+    long budget = backend.kvMemoryBudgetBytes(new StepBudget(maxTokensPerStep, maxSeqsPerStep));
     long fullBytes = backend.kvPageBytes(pageSize, false);
     long slidingBytes = backend.kvPageBytes(pageSize, true);
     int sliding = slidingPages;

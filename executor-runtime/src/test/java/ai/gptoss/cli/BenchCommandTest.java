@@ -40,6 +40,29 @@ class BenchCommandTest {
   }
 
   @Test
+  void theEngineDriverRunsTheSameWorkloadThroughTheEngine() throws Exception {
+    String[] common = {"bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--prompts", "5",
+        "--input-len", "20", "--output-len", "6", "--max-batch-tokens", "16", "--max-seqs", "3", "--page-size", "4"};
+    String[] loop = run(common);
+    String[] engine = run(java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.stream.Stream.of("--driver", "engine"))
+        .toArray(String[]::new));
+    assertEquals("0", engine[0], engine[2]);
+    JsonNode l = new ObjectMapper().readTree(loop[1]), e = new ObjectMapper().readTree(engine[1]);
+    assertEquals("loop", l.get("driver").asText());
+    assertEquals("engine", e.get("driver").asText());
+    assertEquals(30, e.get("output_tokens").asInt());
+    assertTrue(e.get("max_concurrent").asInt() <= 3 && e.get("max_concurrent").asInt() >= 1, engine[1]);
+    double batch = e.get("engine_mean_batch").asDouble();
+    assertTrue(batch > 1 && batch <= 3, engine[1]);
+    assertTrue(e.get("decode_step_median_ms").asDouble() > 0, engine[1]);
+    // 125 tokens computed (100 prompt tokens, then 5 x 5 decode tokens) in steps of at most 16
+    assertTrue(e.get("steps").asInt() >= 8, engine[1]);
+    String[] bad = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--driver", "vllm");
+    assertEquals("1", bad[0]);
+    assertTrue(bad[2].contains("--driver must be loop or engine, got vllm"), bad[2]);
+  }
+
+  @Test
   void anUnknownPrecisionIsAnErrorThatNamesTheOption() {
     String[] r = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--precision", "fp8");
     assertEquals("1", r[0]);

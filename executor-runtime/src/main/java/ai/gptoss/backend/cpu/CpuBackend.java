@@ -5,6 +5,7 @@ import ai.gptoss.backend.BackendException;
 import ai.gptoss.backend.KvCacheSpec;
 import ai.gptoss.backend.Sampler;
 import ai.gptoss.backend.StepBatch;
+import ai.gptoss.backend.StepBudget;
 import ai.gptoss.backend.StepResult;
 import ai.gptoss.backend.YarnRope;
 import ai.gptoss.model.ModelConfig;
@@ -79,7 +80,7 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public long kvMemoryBudgetBytes() {
+  public long kvMemoryBudgetBytes(StepBudget step) {
     return kvBudgetBytes;
   }
 

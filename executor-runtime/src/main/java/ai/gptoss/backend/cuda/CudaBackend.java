@@ -10,6 +10,7 @@ import ai.gptoss.backend.BackendException;
 import ai.gptoss.backend.KvCacheSpec;
 import ai.gptoss.backend.Precision;
 import ai.gptoss.backend.StepBatch;
+import ai.gptoss.backend.StepBudget;
 import ai.gptoss.backend.StepResult;
 import ai.gptoss.backend.YarnRope;
 import ai.gptoss.model.Checkpoint;
@@ -17,6 +18,7 @@ import ai.gptoss.model.ModelConfig;
 import ai.gptoss.model.ModelWeights;
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.cudart.cudaDeviceProp;
 import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -53,6 +55,7 @@ public final class CudaBackend implements Backend {
   private final int prefillTile;
   private final float attentionFactor;
   private final String arch;
+  private final String deviceName;
   /** Which products of a few rows run bf16_gemv instead of cuBLAS (GPTOSS_CUDA_GEMV). */
   private final SmallGemv.Mode smallGemv = SmallGemv.mode(System.getenv("GPTOSS_CUDA_GEMV"));
   /**
@@ -137,6 +140,10 @@ public final class CudaBackend implements Backend {
     check(cudaDeviceGetAttribute(major, cudaDevAttrComputeCapabilityMajor, ordinal), "cudaDeviceGetAttribute(major)");
     check(cudaDeviceGetAttribute(minor, cudaDevAttrComputeCapabilityMinor, ordinal), "cudaDeviceGetAttribute(minor)");
     arch = KernelCompiler.archFor(major[0], minor[0]);
+    try (cudaDeviceProp prop = new cudaDeviceProp()) {
+      check(cudaGetDeviceProperties(prop, ordinal), "cudaGetDeviceProperties(" + ordinal + ")");
+      deviceName = prop.name().getString();
+    }
     kvFormat = KvFormat.choose(precision, ai.gptoss.backend.KvCacheDtype.fromEnvironment(), major[0], minor[0]);
     Cuda.trace("arch " + arch + ", stream");
     check(cudaStreamCreate(stream), "cudaStreamCreate");
@@ -180,6 +187,17 @@ public final class CudaBackend implements Backend {
     return arch;
   }
 
+  /** The GPU's name as CUDA reports it ("NVIDIA H100 80GB HBM3"). */
+  public String deviceName() {
+    return deviceName;
+  }
+
+  /** vLLM's offline defaults for this GPU: 16,384 tokens and 1,024 sequences on GPUs of >= 70 GiB but the A100. */
+  @Override
+  public StepBudget defaultStepBudget() {
+    return StepBudget.forGpu(memoryInfo()[1], deviceName);
+  }
+
   /** Hopper (sm_90a): the wgmma kernels have a body. */
   private boolean hopper() {
     return arch.startsWith("sm_90");
@@ -207,11 +225,20 @@ public final class CudaBackend implements Backend {
     return new long[] {free.get(), total.get()};
   }
 
+  /**
+   * Free memory, plus what the KV pages, the step workspace and the dense expert scratch hold now, less
+   * {@link #KV_RESERVE} and what the workspace and the scratch grow to for steps of up to {@code step}
+   * (the scratch only where steps reach {@link ExpertGemmPlan#DENSE_MIN_TOKENS} tokens).
+   */
   @Override
-  public long kvMemoryBudgetBytes() {
-    long held = kvArena == null ? 0 : kvArena.capacity();
-    return Math.max(0, memoryInfo()[0] + held - KV_RESERVE - Workspace.bytes(c, 8192, 1024)
-        - (dense != null || denseUnavailable ? 0 : DenseExperts.bytes(c, 8192, precise)));
+  public long kvMemoryBudgetBytes(StepBudget step) {
+    int tokens = Math.max(step.maxTokensPerStep(), ws == null ? 0 : ws.tokens);
+    int rows = Math.max(Math.min(step.maxSeqsPerStep(), step.maxTokensPerStep()), ws == null ? 0 : ws.rows);
+    int denseTokens = Math.max(tokens, dense == null ? 0 : dense.tokens);
+    long held = (kvArena == null ? 0 : kvArena.capacity()) + (ws == null ? 0 : ws.arena.capacity())
+        + (dense == null ? 0 : DenseExperts.bytes(c, dense.tokens, precise));
+    long denseBytes = !denseUnavailable && denseTokens >= ExpertGemmPlan.DENSE_MIN_TOKENS ? DenseExperts.bytes(c, denseTokens, precise) : 0;
+    return Math.max(0, memoryInfo()[0] + held - KV_RESERVE - Workspace.bytes(c, tokens, rows) - denseBytes);
   }
 
   @Override
@@ -292,9 +319,11 @@ public final class CudaBackend implements Backend {
     if (ws != null && ws.tokens >= tokens && ws.rows >= rows) return;
     check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
     invalidateGraphs();
+    // Grown, never shrunk: steps of many tokens and steps of many rows alternate in continuous batching.
+    int t = Math.max(tokens, ws == null ? 0 : ws.tokens), r = Math.max(rows, ws == null ? 0 : ws.rows);
     if (ws != null) ws.close();
     ws = null;
-    ws = new Workspace(c, tokens, rows);
+    ws = new Workspace(c, t, r);
   }
 
   /** Pinned sampled-id buffer and (only when asked) the logits buffer, sized before the launch. */

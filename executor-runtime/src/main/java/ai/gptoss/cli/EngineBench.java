@@ -1,0 +1,117 @@
+package ai.gptoss.cli;
+
+import ai.gptoss.backend.Backend;
+import ai.gptoss.engine.Engine;
+import ai.gptoss.engine.EngineConfig;
+import ai.gptoss.engine.EngineStats;
+import ai.gptoss.engine.FinishReason;
+import ai.gptoss.engine.GenerationRequest;
+import ai.gptoss.engine.GenerationResult;
+import ai.gptoss.engine.RequestHandle;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code gptoss bench --driver engine}: the benchmark's workload run through the product's {@link Engine}
+ * (the scheduler that {@code generate} and the Spark connector use) instead of {@link BenchLoop}: the
+ * same random prompts, all submitted at time 0, greedy, no stop tokens, so every request generates
+ * exactly its output length. The engine sizes its own KV pools and admits requests as pages allow
+ * (growing them step by step, preempting when they run out), where the bench's loop reserves each
+ * request's whole length up front.
+ */
+final class EngineBench {
+  private final Backend b;
+  private final EngineConfig config;
+
+  /** {@code maxBatchTokens} and {@code maxSeqs}: 0 for the backend's defaults, as in the engine. */
+  EngineBench(Backend b, int pageSize, int maxBatchTokens, int maxSeqs) {
+    this.b = b;
+    this.config = EngineConfig.defaults().withPageSize(pageSize).withMaxTokensPerStep(maxBatchTokens).withMaxSeqsPerStep(maxSeqs);
+  }
+
+  /** The engine's resolved configuration after a run, for the report. */
+  private EngineConfig resolved;
+  private long preemptions;
+  private double meanBatch;
+
+  EngineConfig resolved() {
+    return resolved;
+  }
+
+  long preemptions() {
+    return preemptions;
+  }
+
+  double meanBatch() {
+    return meanBatch;
+  }
+
+  /** Runs a warm-up of {@code warmup} short requests (0: none), then the measured workload, in one engine. */
+  BenchLoop.Result run(int warmup, int n, int inputLen, int outputLen, long seed) {
+    StepClock clock = new StepClock();
+    try (Engine e = Engine.start(b, config, clock::afterStep)) {
+      resolved = e.config();
+      if (warmup > 0) submitAndWait(e, BenchLoop.randomPrompts(b, warmup, 16, seed + 1), 4);
+      EngineStats before = e.stats();
+      clock.reset(before);
+      long t0 = System.nanoTime();
+      List<GenerationResult> results = submitAndWait(e, BenchLoop.randomPrompts(b, n, inputLen, seed), outputLen);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      EngineStats after = e.stats();
+      preemptions = after.preemptions() - before.preemptions();
+      long steps = after.steps() - before.steps();
+      meanBatch = steps == 0 ? 0
+          : (after.meanBatchSize() * after.steps() - before.meanBatchSize() * before.steps()) / steps;
+      double[] ttft = results.stream().mapToDouble(r -> r.firstTokenNanos() / 1e6).sorted().toArray();
+      double[] decode = clock.decodeMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      long outTokens = results.stream().mapToLong(GenerationResult::completionTokens).sum();
+      return new BenchLoop.Result(n, inputLen, outputLen, outTokens, (long) n * inputLen, seconds, BenchLoop.mean(ttft),
+          BenchLoop.median(ttft), BenchLoop.median(decode), BenchLoop.mean(decode), (int) steps, clock.maxRunning,
+          resolved.fullPages(), resolved.slidingPages(), resolved.pageSize());
+    }
+  }
+
+  private static List<GenerationResult> submitAndWait(Engine e, int[][] prompts, int outputLen) {
+    List<GenerationRequest> reqs = new ArrayList<>(prompts.length);
+    for (int i = 0; i < prompts.length; i++) reqs.add(GenerationRequest.greedy("bench-" + i, prompts[i], outputLen, List.of()));
+    List<RequestHandle> handles = e.submitAll(reqs);
+    List<GenerationResult> out = new ArrayList<>(handles.size());
+    for (RequestHandle h : handles) {
+      GenerationResult r = h.result().join();
+      if (r.finishReason() != FinishReason.LENGTH || r.completionTokens() != outputLen) {
+        throw new IllegalStateException("bench request " + r.id() + " ended " + r.finishReason() + " after "
+            + r.completionTokens() + " of " + outputLen + " tokens" + (r.error() == null ? "" : ": " + r.error()));
+      }
+      out.add(r);
+    }
+    return out;
+  }
+
+  /**
+   * Wall time between the engine's step callbacks, so the engine's scheduling counts with its step. A
+   * step that computed exactly as many tokens as it sampled carried no prompt tokens: a decode step.
+   */
+  private static final class StepClock {
+    final List<Double> decodeMillis = new ArrayList<>();
+    long last, computed, generated;
+    int maxRunning;
+
+    synchronized void reset(EngineStats s) {
+      decodeMillis.clear();
+      last = System.nanoTime();
+      computed = s.computedTokens();
+      generated = s.generatedTokens();
+      maxRunning = 0;
+    }
+
+    synchronized void afterStep(EngineStats s) {
+      long now = System.nanoTime();
+      long dc = s.computedTokens() - computed, dg = s.generatedTokens() - generated;
+      if (last != 0 && dc == dg && dc > 0) decodeMillis.add((now - last) / 1e6);
+      maxRunning = Math.max(maxRunning, s.running());
+      last = now;
+      computed = s.computedTokens();
+      generated = s.generatedTokens();
+    }
+  }
+}

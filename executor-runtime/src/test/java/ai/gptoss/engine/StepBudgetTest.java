@@ -1,0 +1,111 @@
+package ai.gptoss.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import ai.gptoss.backend.Backend;
+import ai.gptoss.backend.KvCacheSpec;
+import ai.gptoss.backend.StepBatch;
+import ai.gptoss.backend.StepBudget;
+import ai.gptoss.backend.StepResult;
+import ai.gptoss.backend.cpu.CpuBackend;
+import ai.gptoss.model.ModelConfig;
+import org.junit.jupiter.api.Test;
+
+/** The engine's step budget when the caller sets none: the backend's ({@link Backend#defaultStepBudget}). */
+class StepBudgetTest {
+  private static final long GIB = 1L << 30;
+
+  @Test
+  void gpuBudgetsFollowVllmsOfflineDefaults() {
+    assertEquals(new StepBudget(16384, 1024), StepBudget.forGpu(80 * GIB - 300_000_000L, "NVIDIA H100 80GB HBM3"));
+    assertEquals(new StepBudget(16384, 1024), StepBudget.forGpu(141 * GIB, "NVIDIA H200"));
+    assertEquals(new StepBudget(8192, 256), StepBudget.forGpu(80 * GIB, "NVIDIA A100-SXM4-80GB"));
+    assertEquals(new StepBudget(8192, 256), StepBudget.forGpu(48 * GIB, "NVIDIA L40S"));
+    assertEquals(new StepBudget(8192, 256), StepBudget.forGpu(70 * GIB - 1, null));
+    assertThrows(IllegalArgumentException.class, () -> new StepBudget(0, 1));
+  }
+
+  @Test
+  void zerosTakeTheBackendsBudgetAndExplicitValuesWin() {
+    try (CpuBackend cpu = TinyA.backend()) {
+      EngineConfig onCpu = EngineConfig.defaults().resolve(cpu);
+      assertEquals(StepBudget.CPU.maxTokensPerStep(), onCpu.maxTokensPerStep());
+      assertEquals(StepBudget.CPU.maxSeqsPerStep(), onCpu.maxSeqsPerStep());
+      assertEquals(onCpu.maxTokensPerStep(), onCpu.prefillChunkSize()); // 0: the whole step budget
+
+      Backend gpuLike = withBudget(cpu, new StepBudget(16384, 1024));
+      EngineConfig big = EngineConfig.defaults().resolve(gpuLike);
+      assertEquals(16384, big.maxTokensPerStep());
+      assertEquals(1024, big.maxSeqsPerStep());
+      assertEquals(16384, big.prefillChunkSize());
+
+      EngineConfig mine = EngineConfig.defaults().withMaxSeqsPerStep(3).withPrefillChunkSize(100_000).resolve(gpuLike);
+      assertEquals(16384, mine.maxTokensPerStep());
+      assertEquals(3, mine.maxSeqsPerStep());
+      assertEquals(16384, mine.prefillChunkSize()); // a chunk never exceeds the step
+
+      EngineConfig small = EngineConfig.defaults().withPrefillChunkSize(64).withMaxTokensPerStep(32).resolve(gpuLike);
+      assertEquals(32, small.maxTokensPerStep());
+      assertEquals(32, small.prefillChunkSize());
+      assertEquals(1024, small.maxSeqsPerStep());
+    }
+  }
+
+  @Test
+  void theEngineRunsWithTheResolvedBudget() throws Exception {
+    try (CpuBackend cpu = TinyA.backend(); Engine e = Engine.start(withBudget(cpu, new StepBudget(8, 2)), EngineConfig.defaults())) {
+      assertEquals(8, e.config().maxTokensPerStep());
+      assertEquals(2, e.config().maxSeqsPerStep());
+      var r = e.submit(GenerationRequest.greedy("a", new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 3, java.util.List.of()))
+          .result().get();
+      assertEquals(FinishReason.LENGTH, r.finishReason());
+      EngineStats s = e.stats();
+      assertEquals(10 + 2, s.computedTokens()); // 10 prompt tokens in chunks of at most 8, then 2 decode tokens
+      assertEquals(4, s.steps()); // 8 + 2 (prompt) then 1 + 1 (decode)
+    }
+  }
+
+  /** {@code b} reporting {@code budget} as its default, otherwise itself. */
+  private static Backend withBudget(Backend b, StepBudget budget) {
+    return new Backend() {
+      @Override
+      public ModelConfig config() {
+        return b.config();
+      }
+
+      @Override
+      public String name() {
+        return b.name();
+      }
+
+      @Override
+      public int kvBytesPerElement() {
+        return b.kvBytesPerElement();
+      }
+
+      @Override
+      public long kvMemoryBudgetBytes(StepBudget step) {
+        return b.kvMemoryBudgetBytes(step);
+      }
+
+      @Override
+      public StepBudget defaultStepBudget() {
+        return budget;
+      }
+
+      @Override
+      public void allocateKvCache(KvCacheSpec spec) {
+        b.allocateKvCache(spec);
+      }
+
+      @Override
+      public StepResult step(StepBatch batch) {
+        return b.step(batch);
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+}
