@@ -148,11 +148,11 @@ for line in open(f"{w}/hf.log") if os.path.exists(f"{w}/hf.log") else []:
     if line.startswith("RESULT"): hf = json.loads(line[len("RESULT"):])
 print("  TARGETS (issue 7)")
 for tag, target, what in [("full", 15000, "1024 x 1024 -> 1024"), ("single", 300, "1 x 1024 -> 1024"), ("hf-shape", None, "64 x 256 -> 128"),
-                          ("engine-full", 15000, "engine: 1024 x 1024 -> 1024"), ("engine-single", 300, "engine: 1 x 1024 -> 1024")]:
+                          ("engine-full", None, "1024 x 1024 -> 1024 through the engine"), ("engine-single", None, "1 x 1024 -> 1024 through the engine")]:
     b = bench(tag)
     if not b: print(f"  | {what} | not run |"); continue
     frac = b.get("fraction_of_limit"); lim = b.get("limit_output_tokens_per_s")
-    goal = f">= {target}" if target else "(transformers' shape)"
+    goal = f">= {target}" if target else ("(the product's engine)" if tag.startswith("engine") else "(transformers' shape)")
     print(f"  | {what} | {b['output_tokens_per_s']:.0f} output tok/s | {goal} | limit {lim} | fraction {frac} |")
 if hf:
     print(f"  | transformers static 64 x 256 -> 128 | {hf['out_tok_s']:.1f} output tok/s | peak {hf['peak_mem_gib']:.1f} GiB |")

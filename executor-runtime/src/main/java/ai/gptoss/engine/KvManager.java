@@ -34,7 +34,7 @@ abstract class KvManager {
 
   /** Returns every page of {@code table} to the pool and empties it. */
   final void freeAll(PageTable table) {
-    for (int j = 0; j < table.length(); j++) {
+    for (int j = table.firstHeld(); j < table.length(); j++) {
       int id = table.clear(j);
       if (id >= 0) pool.release(id);
     }

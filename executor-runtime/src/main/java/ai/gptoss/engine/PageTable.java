@@ -11,6 +11,8 @@ final class PageTable {
   private int[] pages = new int[4];
   private int length;
   private int held;
+  private int firstHeld; // entries before it are all released
+  private int[] snapshot; // the last snapshot while the table has not changed since, else null
 
   /** Number of logical pages mapped so far, released ones included. */
   int length() {
@@ -30,6 +32,12 @@ final class PageTable {
     if (length == pages.length) pages = Arrays.copyOf(pages, pages.length * 2);
     pages[length++] = pageId;
     held++;
+    snapshot = null;
+  }
+
+  /** Entries before this index are all released (sliding layers release from the front). */
+  int firstHeld() {
+    return firstHeld;
   }
 
   /** Marks logical page {@code j} released and returns the page id it held (-1 if already released). */
@@ -38,6 +46,8 @@ final class PageTable {
     if (id >= 0) {
       pages[logical] = -1;
       held--;
+      snapshot = null;
+      while (firstHeld < length && pages[firstHeld] < 0) firstHeld++;
     }
     return id;
   }
@@ -46,10 +56,16 @@ final class PageTable {
   void reset() {
     length = 0;
     held = 0;
+    firstHeld = 0;
+    snapshot = null;
   }
 
-  /** A copy for the immutable step plan. */
+  /**
+   * A copy for the immutable step plan, shared by the plans of consecutive steps while the table does
+   * not change (a decoding sequence's tables change once a page of tokens): nobody writes to it.
+   */
   int[] snapshot() {
-    return Arrays.copyOf(pages, length);
+    if (snapshot == null) snapshot = Arrays.copyOf(pages, length);
+    return snapshot;
   }
 }

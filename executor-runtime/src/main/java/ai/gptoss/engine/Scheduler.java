@@ -5,9 +5,7 @@ import ai.gptoss.backend.StepBatch;
 import ai.gptoss.backend.StepResult;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Continuous batching in tokens, after vLLM's scheduler: each sequence only has a number of computed
@@ -88,7 +86,7 @@ final class Scheduler {
 
   ScheduledStep schedule() {
     int budget = cfg.maxTokensPerStep();
-    Map<Sequence, Integer> plan = new LinkedHashMap<>();
+    List<Sequence> plan = new ArrayList<>(); // in batch order; each with its token count in Sequence.planned
     int preemptedHere = 0;
     // Decodes first, then continuing prefills, each oldest first.
     List<Sequence> order = new ArrayList<>();
@@ -101,8 +99,11 @@ final class Scheduler {
       boolean victimIsSelf = false;
       while (!fits(s, n)) {
         Sequence victim = running.get(running.size() - 1);
-        Integer given = plan.remove(victim);
-        if (given != null) budget += given;
+        if (victim.planned > 0) {
+          budget += victim.planned;
+          victim.planned = 0;
+          plan.remove(victim);
+        }
         preempt(victim);
         preemptedHere++;
         if (victim == s) {
@@ -112,7 +113,8 @@ final class Scheduler {
       }
       if (victimIsSelf) continue;
       grow(s, n);
-      plan.put(s, n);
+      s.planned = n;
+      plan.add(s);
       budget -= n;
     }
     if (preemptedHere == 0) {
@@ -124,7 +126,8 @@ final class Scheduler {
         s.status = Sequence.Status.RUNNING;
         running.add(s);
         grow(s, n);
-        plan.put(s, n);
+        s.planned = n;
+        plan.add(s);
         budget -= n;
       }
     }
@@ -157,21 +160,22 @@ final class Scheduler {
     sliding.freeAll(s.slidingPages);
   }
 
-  private ScheduledStep build(Map<Sequence, Integer> plan, int preempted) {
+  private ScheduledStep build(List<Sequence> seqs, int preempted) {
     int total = 0;
-    for (int n : plan.values()) total += n;
-    int[] tokens = new int[total], positions = new int[total], seqStart = new int[plan.size() + 1];
-    int[][] fullTables = new int[plan.size()][], slidingTables = new int[plan.size()][];
-    List<Sequence> seqs = new ArrayList<>(plan.keySet());
+    for (Sequence s : seqs) total += s.planned;
+    int[] tokens = new int[total], positions = new int[total], seqStart = new int[seqs.size() + 1];
+    int[][] fullTables = new int[seqs.size()][], slidingTables = new int[seqs.size()][];
     int[] counts = new int[seqs.size()];
-    List<Integer> rows = new ArrayList<>();
-    List<Sequence> rowSeqs = new ArrayList<>();
-    List<SamplingParams> sampling = new ArrayList<>();
+    int[] rows = new int[seqs.size()];
+    int numRows = 0;
+    List<Sequence> rowSeqs = new ArrayList<>(seqs.size());
+    List<SamplingParams> sampling = new ArrayList<>(seqs.size());
     long now = System.nanoTime();
     int t = 0;
     for (int i = 0; i < seqs.size(); i++) {
       Sequence s = seqs.get(i);
-      int n = plan.get(s);
+      int n = s.planned;
+      s.planned = 0;
       counts[i] = n;
       seqStart[i] = t;
       for (int j = 0; j < n; j++, t++) {
@@ -181,7 +185,7 @@ final class Scheduler {
       fullTables[i] = s.fullPages.snapshot();
       slidingTables[i] = s.slidingPages.snapshot();
       if (s.numComputed + n == s.length()) {
-        rows.add(t - 1);
+        rows[numRows++] = t - 1;
         rowSeqs.add(s);
         sampling.add(s.sampling.withCounter(s.generated()));
       }
@@ -189,7 +193,7 @@ final class Scheduler {
     }
     seqStart[seqs.size()] = t;
     StepBatch batch = new StepBatch(tokens, positions, seqStart, fullTables, slidingTables,
-        rows.stream().mapToInt(Integer::intValue).toArray(), sampling.toArray(new SamplingParams[0]), false);
+        java.util.Arrays.copyOf(rows, numRows), sampling.toArray(new SamplingParams[0]), false);
     return new ScheduledStep(batch, List.copyOf(seqs), counts, List.copyOf(rowSeqs), preempted);
   }
 

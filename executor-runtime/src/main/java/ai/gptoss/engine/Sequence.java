@@ -34,6 +34,7 @@ final class Sequence implements RequestHandle {
   private int[] tokens;
   private int length; // tokens known: prompt + generated
   int numComputed; // tokens whose KV is in the cache
+  int planned; // tokens planned for the step being scheduled (Scheduler); 0 outside schedule()
   Status status = Status.WAITING;
   int preemptions;
 

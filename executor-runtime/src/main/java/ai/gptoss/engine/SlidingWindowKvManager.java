@@ -29,7 +29,7 @@ final class SlidingWindowKvManager extends KvManager {
     int first = firstVisible(nextPos, window);
     // Page j covers [j*P, (j+1)*P); it is dead once (j+1)*P <= first.
     int dead = Math.min(first / pageSize, table.length());
-    for (int j = 0; j < dead; j++) {
+    for (int j = table.firstHeld(); j < dead; j++) {
       int id = table.clear(j);
       if (id >= 0) pool.release(id);
     }

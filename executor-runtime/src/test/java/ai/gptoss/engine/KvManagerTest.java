@@ -9,6 +9,31 @@ import org.junit.jupiter.api.Test;
 
 class KvManagerTest {
   @Test
+  void snapshotsAreSharedWhileUnchangedAndNeverChangeAfterwards() {
+    PagePool pool = new PagePool("sliding", 8);
+    SlidingWindowKvManager m = new SlidingWindowKvManager(pool, 4, 4);
+    PageTable t = new PageTable();
+    m.grow(t, 8); // positions 0-7: two pages
+    int[] a = t.snapshot();
+    assertTrue(a == t.snapshot(), "an unchanged table gives the same snapshot");
+    assertArrayEquals(new int[] {0, 1}, a);
+    m.grow(t, 9);
+    int[] b = t.snapshot();
+    assertArrayEquals(new int[] {0, 1, 2}, b);
+    m.afterStep(t, 9); // window 4: position 9 sees 6-9, so page 0 (0-3) is dead
+    assertArrayEquals(new int[] {-1, 1, 2}, t.snapshot());
+    assertArrayEquals(new int[] {0, 1, 2}, b, "an earlier step's snapshot is not touched");
+    assertEquals(1, t.firstHeld());
+    m.afterStep(t, 12); // sees 9-12: page 1 (4-7) dead
+    assertEquals(2, t.firstHeld());
+    assertEquals(1, t.held());
+    m.freeAll(t);
+    assertEquals(8, pool.freePages());
+    assertEquals(0, t.length());
+    assertEquals(0, t.firstHeld());
+  }
+
+  @Test
   void poolDetectsDoubleFreeAndForeignIds() {
     PagePool p = new PagePool("test", 3);
     int a = p.allocate(), b = p.allocate();
