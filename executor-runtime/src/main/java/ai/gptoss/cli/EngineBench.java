@@ -22,20 +22,13 @@ import java.util.List;
 final class EngineBench {
   private final Backend b;
   private final EngineConfig config;
+  private long preemptions; // of the last run
+  private double meanBatch; // of the last run
 
   /** {@code maxBatchTokens} and {@code maxSeqs}: 0 for the backend's defaults, as in the engine. */
   EngineBench(Backend b, int pageSize, int maxBatchTokens, int maxSeqs) {
     this.b = b;
     this.config = EngineConfig.defaults().withPageSize(pageSize).withMaxTokensPerStep(maxBatchTokens).withMaxSeqsPerStep(maxSeqs);
-  }
-
-  /** The engine's resolved configuration after a run, for the report. */
-  private EngineConfig resolved;
-  private long preemptions;
-  private double meanBatch;
-
-  EngineConfig resolved() {
-    return resolved;
   }
 
   long preemptions() {
@@ -50,7 +43,7 @@ final class EngineBench {
   BenchLoop.Result run(int warmup, int n, int inputLen, int outputLen, long seed) {
     StepClock clock = new StepClock();
     try (Engine e = Engine.start(b, config, clock::afterStep)) {
-      resolved = e.config();
+      EngineConfig resolved = e.config();
       if (warmup > 0) submitAndWait(e, BenchLoop.randomPrompts(b, warmup, 16, seed + 1), 4);
       EngineStats before = e.stats();
       clock.reset(before);
@@ -63,10 +56,10 @@ final class EngineBench {
       meanBatch = steps == 0 ? 0
           : (after.meanBatchSize() * after.steps() - before.meanBatchSize() * before.steps()) / steps;
       double[] ttft = results.stream().mapToDouble(r -> r.firstTokenNanos() / 1e6).sorted().toArray();
-      double[] decode = clock.decodeMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      double[] decode = clock.decodeMillisSorted();
       long outTokens = results.stream().mapToLong(GenerationResult::completionTokens).sum();
       return new BenchLoop.Result(n, inputLen, outputLen, outTokens, (long) n * inputLen, seconds, BenchLoop.mean(ttft),
-          BenchLoop.median(ttft), BenchLoop.median(decode), BenchLoop.mean(decode), (int) steps, clock.maxRunning,
+          BenchLoop.median(ttft), BenchLoop.median(decode), BenchLoop.mean(decode), (int) steps, clock.maxRunning(),
           resolved.fullPages(), resolved.slidingPages(), resolved.pageSize());
     }
   }
@@ -92,9 +85,17 @@ final class EngineBench {
    * step that computed exactly as many tokens as it sampled carried no prompt tokens: a decode step.
    */
   private static final class StepClock {
-    final List<Double> decodeMillis = new ArrayList<>();
-    long last, computed, generated;
-    int maxRunning;
+    private final List<Double> decodeMillis = new ArrayList<>();
+    private long last, computed, generated;
+    private int maxRunning;
+
+    synchronized double[] decodeMillisSorted() {
+      return decodeMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    }
+
+    synchronized int maxRunning() {
+      return maxRunning;
+    }
 
     synchronized void reset(EngineStats s) {
       decodeMillis.clear();
