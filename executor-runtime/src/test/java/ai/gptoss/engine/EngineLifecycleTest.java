@@ -7,11 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.BackendException;
-import ai.gptoss.backend.KvCacheSpec;
+import ai.gptoss.backend.ForwardingBackend;
 import ai.gptoss.backend.StepBatch;
 import ai.gptoss.backend.StepResult;
 import ai.gptoss.backend.cpu.CpuBackend;
-import ai.gptoss.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -155,18 +154,12 @@ class EngineLifecycleTest {
   }
 
   /** Throws on any step that contains the poison token id. */
-  static final class PoisonBackend implements Backend {
-    final Backend inner;
+  static final class PoisonBackend extends ForwardingBackend {
     final int poison;
 
     PoisonBackend(Backend inner, int poison) {
-      this.inner = inner;
+      super(inner);
       this.poison = poison;
-    }
-
-    @Override
-    public ModelConfig config() {
-      return inner.config();
     }
 
     @Override
@@ -175,29 +168,9 @@ class EngineLifecycleTest {
     }
 
     @Override
-    public int kvBytesPerElement() {
-      return inner.kvBytesPerElement();
-    }
-
-    @Override
-    public long kvMemoryBudgetBytes(ai.gptoss.backend.StepBudget step) {
-      return inner.kvMemoryBudgetBytes(step);
-    }
-
-    @Override
-    public void allocateKvCache(KvCacheSpec spec) {
-      inner.allocateKvCache(spec);
-    }
-
-    @Override
     public StepResult step(StepBatch batch) {
       for (int t : batch.tokens()) if (t == poison) throw new BackendException("simulated device fault");
-      return inner.step(batch);
-    }
-
-    @Override
-    public void close() {
-      inner.close();
+      return delegate.step(batch);
     }
   }
 

@@ -4,12 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.gptoss.backend.Backend;
-import ai.gptoss.backend.KvCacheSpec;
-import ai.gptoss.backend.StepBatch;
+import ai.gptoss.backend.ForwardingBackend;
 import ai.gptoss.backend.StepBudget;
-import ai.gptoss.backend.StepResult;
 import ai.gptoss.backend.cpu.CpuBackend;
-import ai.gptoss.model.ModelConfig;
 import org.junit.jupiter.api.Test;
 
 /** The engine's step budget when the caller sets none: the backend's ({@link Backend#defaultStepBudget}). */
@@ -66,42 +63,12 @@ class StepBudgetTest {
     }
   }
 
-  /** {@code b} reporting {@code budget} as its default, otherwise itself. */
+  /** {@code b} reporting {@code budget} as its default, otherwise itself; closing it leaves {@code b} open. */
   private static Backend withBudget(Backend b, StepBudget budget) {
-    return new Backend() {
-      @Override
-      public ModelConfig config() {
-        return b.config();
-      }
-
-      @Override
-      public String name() {
-        return b.name();
-      }
-
-      @Override
-      public int kvBytesPerElement() {
-        return b.kvBytesPerElement();
-      }
-
-      @Override
-      public long kvMemoryBudgetBytes(StepBudget step) {
-        return b.kvMemoryBudgetBytes(step);
-      }
-
+    return new ForwardingBackend(b) {
       @Override
       public StepBudget defaultStepBudget() {
         return budget;
-      }
-
-      @Override
-      public void allocateKvCache(KvCacheSpec spec) {
-        b.allocateKvCache(spec);
-      }
-
-      @Override
-      public StepResult step(StepBatch batch) {
-        return b.step(batch);
       }
 
       @Override
