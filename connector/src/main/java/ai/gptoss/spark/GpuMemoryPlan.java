@@ -20,7 +20,11 @@ import java.util.Map;
  * @param rapidsPoolBytes what RAPIDS' pool may take (0 without RAPIDS or with pool NONE)
  */
 record GpuMemoryPlan(long engineBytes, long kvBudgetBytes, long rapidsPoolBytes) {
-  /** CUDA context, kernels, cuBLAS workspace and activations of one step: kept free of the KV cache. */
+  /**
+   * CUDA context, kernels and cuBLAS workspace: kept free of the KV cache in this plan. The step buffers
+   * (gigabytes at 16,384-token steps) are reserved by the backend's own KV budget, which is computed from
+   * the memory actually free and which the engine takes the smaller of with this plan's.
+   */
   static final long ENGINE_OVERHEAD_BYTES = 1L << 30;
   static final double RAPIDS_ALLOC_FRACTION_DEFAULT = 1.0;
   static final long RAPIDS_RESERVE_DEFAULT = 640L << 20;

@@ -3,6 +3,7 @@ package ai.gptoss.cli;
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.Backends;
 import ai.gptoss.backend.Precision;
+import ai.gptoss.backend.StepBudget;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
@@ -35,11 +36,13 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--output-len", defaultValue = "1024") int outputLen;
 
-  // 16,384 and 1,024 running requests: vLLM's defaults for offline (LLM class) runs on GPUs of >= 70 GiB.
-  @Option(names = "--max-batch-tokens", defaultValue = "16384", description = "Token budget of one step. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-batch-tokens", defaultValue = "0",
+      description = "Token budget of one step. Default: 0 = the device's, as the engine: on GPUs of >= 70 GiB but "
+          + "the A100 16384 (vLLM's offline default), other GPUs 8192, the CPU 2048.")
   int maxBatchTokens;
 
-  @Option(names = "--max-seqs", defaultValue = "1024", description = "Most requests running at once. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-seqs", defaultValue = "0",
+      description = "Most requests running at once. Default: 0 = the device's: 1024 on GPUs of >= 70 GiB but the A100, else 256.")
   int maxSeqs;
 
   @Option(names = "--page-size", defaultValue = "16") int pageSize;
@@ -64,12 +67,15 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (prompts < 1 || inputLen < 1 || outputLen < 1) throw new IllegalArgumentException("--prompts, --input-len and --output-len must be at least 1");
-    if (maxBatchTokens < 1 || maxSeqs < 1) throw new IllegalArgumentException("--max-batch-tokens and --max-seqs must be at least 1");
+    if (maxBatchTokens < 0 || maxSeqs < 0) throw new IllegalArgumentException("--max-batch-tokens and --max-seqs must be 0 (the device's) or more");
     if (!driver.equals("loop") && !driver.equals("engine")) throw new IllegalArgumentException("--driver must be loop or engine, got " + driver);
     long l0 = System.nanoTime();
     try (Backend b = Backends.open(Path.of(model), device, Precision.fromOption(precision, "--precision"))) {
       double loadSeconds = (System.nanoTime() - l0) / 1e9;
       ObjectNode o = new ObjectMapper().createObjectNode();
+      StepBudget device = b.defaultStepBudget();
+      int maxBatchTokens = this.maxBatchTokens > 0 ? this.maxBatchTokens : device.maxTokensPerStep();
+      int maxSeqs = this.maxSeqs > 0 ? this.maxSeqs : device.maxSeqsPerStep();
       BenchLoop.Result r;
       if (driver.equals("engine")) {
         EngineBench e = new EngineBench(b, pageSize, maxBatchTokens, maxSeqs);
@@ -81,6 +87,8 @@ final class BenchCommand implements Callable<Integer> {
         r = new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(prompts, inputLen, outputLen, seed);
       }
       o.put("driver", driver);
+      o.put("max_batch_tokens", maxBatchTokens);
+      o.put("max_seqs", maxSeqs);
       o.put("model", model);
       o.put("device", b.name());
       o.put("prompts", prompts);

@@ -103,8 +103,10 @@ public record EngineConfig(
       full = (int) Math.min(fullBytes > 0 ? left / fullBytes : fullMax, Math.min(fullMax, 1 << 24));
     }
     if (full < 1) {
-      throw new IllegalArgumentException("KV budget of " + budget + " bytes leaves no full-attention page of "
-          + fullBytes + " bytes (pageSize " + pageSize + ")");
+      throw new IllegalArgumentException("KV budget of " + budget + " bytes (" + backend.name() + ", after the buffers of steps of "
+          + maxTokensPerStep + " tokens and " + maxSeqsPerStep + " sequences) leaves no full-attention page of " + fullBytes
+          + " bytes (pageSize " + pageSize + "): lower the step budget (maxTokensPerStep: Spark's engine.max_batched_tokens,"
+          + " generate's --max-tokens-per-step) or give the engine more memory");
     }
     // No sequence outgrows the full pool, so no chunk spans more than that either.
     slidingMin = SlidingWindowKvManager.maxPagesForChunk(chunk, c.slidingWindow(), pageSize,

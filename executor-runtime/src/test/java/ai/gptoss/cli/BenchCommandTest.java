@@ -57,6 +57,13 @@ class BenchCommandTest {
     assertTrue(e.get("decode_step_median_ms").asDouble() > 0, engine[1]);
     // 125 tokens computed (100 prompt tokens, then 5 x 5 decode tokens) in steps of at most 16
     assertTrue(e.get("steps").asInt() >= 8, engine[1]);
+    assertEquals(16, e.get("max_batch_tokens").asInt());
+    String[] dflt = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--prompts", "2",
+        "--input-len", "8", "--output-len", "2", "--driver", "engine");
+    assertEquals("0", dflt[0], dflt[2]);
+    JsonNode d = new ObjectMapper().readTree(dflt[1]);
+    assertEquals(2048, d.get("max_batch_tokens").asInt(), dflt[1]); // the CPU's step budget
+    assertEquals(256, d.get("max_seqs").asInt(), dflt[1]);
     String[] bad = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--driver", "vllm");
     assertEquals("1", bad[0]);
     assertTrue(bad[2].contains("--driver must be loop or engine, got vllm"), bad[2]);

@@ -2,6 +2,7 @@ package ai.gptoss.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.ForwardingBackend;
@@ -60,6 +61,23 @@ class StepBudgetTest {
       EngineStats s = e.stats();
       assertEquals(10 + 2, s.computedTokens()); // 10 prompt tokens in chunks of at most 8, then 2 decode tokens
       assertEquals(4, s.steps()); // 8 + 2 (prompt) then 1 + 1 (decode)
+    }
+  }
+
+  @Test
+  void aStepBudgetThatLeavesNoKvPageIsAnErrorThatSaysWhatToLower() {
+    try (CpuBackend cpu = TinyA.backend()) {
+      // A device whose step buffers for more than 4,096 tokens leave nothing for the KV cache.
+      Backend tight = new ForwardingBackend(withBudget(cpu, new StepBudget(16384, 1024))) {
+        @Override
+        public long kvMemoryBudgetBytes(StepBudget step) {
+          return step.maxTokensPerStep() > 4096 ? 0 : delegate.kvMemoryBudgetBytes(step);
+        }
+      };
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EngineConfig.defaults().resolve(tight));
+      assertTrue(e.getMessage().contains("steps of 16384 tokens and 1024 sequences")
+          && e.getMessage().contains("lower the step budget") && e.getMessage().contains("engine.max_batched_tokens"), e.getMessage());
+      assertEquals(4096, EngineConfig.defaults().withMaxTokensPerStep(4096).resolve(tight).maxTokensPerStep());
     }
   }
 
