@@ -70,7 +70,7 @@ final class RequestWindow<T> implements Iterator<RequestWindow.Done<T>>, AutoClo
     this.prepare = prepare;
     this.engine = engine;
     this.maxInFlight = maxInFlight > 0 ? maxInFlight : engine.maxSeqsPerStep();
-    this.maxBuffered = 2 * maxInFlight + 16;
+    this.maxBuffered = 2 * this.maxInFlight + 16;
     this.task = task;
   }
 
