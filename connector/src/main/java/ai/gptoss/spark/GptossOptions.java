@@ -158,29 +158,26 @@ public record GptossOptions(
     }
 
     int integer(String key, int dflt, int min) {
+      return integer(key, dflt, min, "expected an integer >= " + min);
+    }
+
+    private int integer(String key, int dflt, int min, String expected) {
       String v = raw(key);
       if (v == null) return dflt;
       try {
         int i = Integer.parseInt(v.trim());
-        if (i < min) throw bad(key, "expected an integer >= " + min);
+        if (i < min) throw bad(key, expected);
         return i;
       } catch (NumberFormatException e) {
-        throw bad(key, "expected an integer >= " + min);
+        throw bad(key, expected);
       }
     }
 
     /** {@code auto} (0) or an integer >= 1. */
     int countOrAuto(String key, int dflt) {
       String v = raw(key);
-      if (v == null) return dflt;
-      if (v.trim().equalsIgnoreCase("auto")) return 0;
-      try {
-        int i = Integer.parseInt(v.trim());
-        if (i < 1) throw bad(key, "expected auto or an integer >= 1");
-        return i;
-      } catch (NumberFormatException e) {
-        throw bad(key, "expected auto or an integer >= 1");
-      }
+      if (v != null && v.trim().equalsIgnoreCase("auto")) return 0;
+      return integer(key, dflt, 1, "expected auto or an integer >= 1");
     }
 
     long lng(String key, long dflt) {

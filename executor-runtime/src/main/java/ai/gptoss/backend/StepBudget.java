@@ -23,6 +23,12 @@ public record StepBudget(int maxTokensPerStep, int maxSeqsPerStep) {
     }
   }
 
+  /** This budget with each limit that is set (> 0) in its place: a caller's limits over a backend's defaults. */
+  public StepBudget override(int maxTokensPerStep, int maxSeqsPerStep) {
+    return new StepBudget(maxTokensPerStep > 0 ? maxTokensPerStep : this.maxTokensPerStep,
+        maxSeqsPerStep > 0 ? maxSeqsPerStep : this.maxSeqsPerStep);
+  }
+
   /**
    * vLLM's defaults for offline runs (its {@code LLM} class, {@code EngineArgs.get_batch_defaults}): GPUs
    * of at least 70 GiB other than the A100 (H100, H200, MI300X) run 16,384-token steps of up to 1,024

@@ -73,9 +73,8 @@ final class BenchCommand implements Callable<Integer> {
     try (Backend b = Backends.open(Path.of(model), device, Precision.fromOption(precision, "--precision"))) {
       double loadSeconds = (System.nanoTime() - l0) / 1e9;
       ObjectNode o = new ObjectMapper().createObjectNode();
-      StepBudget device = b.defaultStepBudget();
-      int maxBatchTokens = this.maxBatchTokens > 0 ? this.maxBatchTokens : device.maxTokensPerStep();
-      int maxSeqs = this.maxSeqs > 0 ? this.maxSeqs : device.maxSeqsPerStep();
+      StepBudget step = b.defaultStepBudget().override(maxBatchTokens, maxSeqs);
+      int maxBatchTokens = step.maxTokensPerStep(), maxSeqs = step.maxSeqsPerStep();
       BenchLoop.Result r;
       if (driver.equals("engine")) {
         EngineBench e = new EngineBench(b, pageSize, maxBatchTokens, maxSeqs);

@@ -80,14 +80,13 @@ public record EngineConfig(
    */
   public EngineConfig resolve(Backend backend) {
     ModelConfig c = backend.config();
-    StepBudget step = backend.defaultStepBudget();
-    int maxTokensPerStep = this.maxTokensPerStep > 0 ? this.maxTokensPerStep : step.maxTokensPerStep();
-    int maxSeqsPerStep = this.maxSeqsPerStep > 0 ? this.maxSeqsPerStep : step.maxSeqsPerStep();
+    StepBudget step = backend.defaultStepBudget().override(this.maxTokensPerStep, this.maxSeqsPerStep);
+    int maxTokensPerStep = step.maxTokensPerStep(), maxSeqsPerStep = step.maxSeqsPerStep();
     int maxLen = maxModelLen > 0 ? maxModelLen : c.maxPositionEmbeddings();
     int chunk = prefillChunkSize > 0 ? Math.min(prefillChunkSize, maxTokensPerStep) : maxTokensPerStep;
     int windowPages = SlidingWindowKvManager.maxPagesForChunk(1, c.slidingWindow(), pageSize, maxLen);
     int slidingMin = SlidingWindowKvManager.maxPagesForChunk(chunk, c.slidingWindow(), pageSize, maxLen);
-    long budget = backend.kvMemoryBudgetBytes(new StepBudget(maxTokensPerStep, maxSeqsPerStep));
+    long budget = backend.kvMemoryBudgetBytes(step);
     long fullBytes = backend.kvPageBytes(pageSize, false);
     long slidingBytes = backend.kvPageBytes(pageSize, true);
     int sliding = slidingPages;

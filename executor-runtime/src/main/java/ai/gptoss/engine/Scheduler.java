@@ -5,6 +5,7 @@ import ai.gptoss.backend.StepBatch;
 import ai.gptoss.backend.StepResult;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -193,7 +194,7 @@ final class Scheduler {
     }
     seqStart[seqs.size()] = t;
     StepBatch batch = new StepBatch(tokens, positions, seqStart, fullTables, slidingTables,
-        java.util.Arrays.copyOf(rows, numRows), sampling.toArray(new SamplingParams[0]), false);
+        Arrays.copyOf(rows, numRows), sampling.toArray(new SamplingParams[0]), false);
     return new ScheduledStep(batch, List.copyOf(seqs), counts, List.copyOf(rowSeqs), preempted);
   }
 

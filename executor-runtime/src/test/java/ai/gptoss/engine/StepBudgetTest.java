@@ -22,6 +22,7 @@ class StepBudgetTest {
     assertEquals(new StepBudget(8192, 256), StepBudget.forGpu(48 * GIB, "NVIDIA L40S"));
     assertEquals(new StepBudget(8192, 256), StepBudget.forGpu(70 * GIB - 1, null));
     assertThrows(IllegalArgumentException.class, () -> new StepBudget(0, 1));
+    assertEquals(new StepBudget(16, 1024), new StepBudget(16384, 1024).override(16, 0)); // a set limit wins, 0 keeps
   }
 
   @Test

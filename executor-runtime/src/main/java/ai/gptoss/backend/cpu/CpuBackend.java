@@ -2,6 +2,7 @@ package ai.gptoss.backend.cpu;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.BackendException;
+import ai.gptoss.backend.KvCacheDtype;
 import ai.gptoss.backend.KvCacheSpec;
 import ai.gptoss.backend.Sampler;
 import ai.gptoss.backend.StepBatch;
@@ -25,7 +26,7 @@ public final class CpuBackend implements Backend {
   private final YarnRope rope;
   private final int[] layerOfType; // index of each layer among the layers of its attention type
   /** GPTOSS_KV_CACHE_DTYPE: float32 (auto), or K/V rounded as the CUDA backend's bf16 / FP8 cache stores them. */
-  private final ai.gptoss.backend.KvCacheDtype kvDtype = ai.gptoss.backend.KvCacheDtype.fromEnvironment();
+  private final KvCacheDtype kvDtype = KvCacheDtype.fromEnvironment();
   private CpuKvCache fullCache;
   private CpuKvCache slidingCache;
   private final long kvBudgetBytes;

@@ -7,6 +7,7 @@ import static org.bytedeco.cuda.global.cudart.*;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.BackendException;
+import ai.gptoss.backend.KvCacheDtype;
 import ai.gptoss.backend.KvCacheSpec;
 import ai.gptoss.backend.Precision;
 import ai.gptoss.backend.StepBatch;
@@ -144,7 +145,7 @@ public final class CudaBackend implements Backend {
       check(cudaGetDeviceProperties(prop, ordinal), "cudaGetDeviceProperties(" + ordinal + ")");
       deviceName = prop.name().getString();
     }
-    kvFormat = KvFormat.choose(precision, ai.gptoss.backend.KvCacheDtype.fromEnvironment(), major[0], minor[0]);
+    kvFormat = KvFormat.choose(precision, KvCacheDtype.fromEnvironment(), major[0], minor[0]);
     Cuda.trace("arch " + arch + ", stream");
     check(cudaStreamCreate(stream), "cudaStreamCreate");
     Cuda.trace("cublas");
