@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
-import java.util.Random;
 
 /**
  * The benchmark's own continuous-batching driver (the general engine scheduler lives elsewhere):
@@ -191,11 +190,7 @@ final class BenchLoop {
 
   /** The benchmark's prompts: {@code n} x {@code inputLen} ids drawn below harmony's special tokens. */
   static int[][] randomPrompts(Backend b, int n, int inputLen, long seed) {
-    Random rnd = new Random(seed);
-    int vocab = Math.min(b.config().vocabSize(), 199990);
-    int[][] prompts = new int[n][inputLen];
-    for (int[] p : prompts) for (int j = 0; j < inputLen; j++) p[j] = rnd.nextInt(vocab);
-    return prompts;
+    return BenchPrompts.random(b.config().vocabSize(), n, inputLen, seed);
   }
 
   static double mean(double[] v) {

@@ -1,0 +1,104 @@
+#!/bin/bash
+# gptoss() through Spark on the GPU machine (issue 14), from the project root there, after
+# scripts/stage-spark-gpu.sh here and the parts of .gpu-rt/rt unpacked there (/tmp/parts/root/rt).
+# usage: bash scripts/gpu-spark-check.sh STEP...   (run in this order, on one warm machine)
+#   local     1. bin/gptoss tiny-qa-eval in local mode: accuracy, and the device the engine ran on
+#   cluster   3. a standalone master + one worker with one GPU (the shipped discovery script), one
+#                executor with spark.executor.resource.gpu.amount=1: tiny-qa-eval again
+#   ckpt      writes a real-layout gpt-oss-20b-shaped checkpoint (random MXFP4 weights) to disk
+#   bench     2. bench --driver engine and spark-bench (gptoss() in local mode) on that checkpoint,
+#                the same prompts (BENCH_PROMPTS x BENCH_IN -> BENCH_OUT), precision and K/V type
+# Every step appends to $OUT/summary.txt, printed last; logs go to $OUT.
+set -uo pipefail
+RT=${RT:-/tmp/parts/root/rt}
+OUT=${OUT:-/tmp/gpu-spark-out}
+W=/tmp/gpu-spark
+CK=${CK:-/tmp/gpu-spark-ckpt/gpt-oss-20b-shaped}
+DISCOVERY=${DISCOVERY:-$PWD/scripts/gpu-discovery.sh}
+mkdir -p "$OUT" "$W"
+SUMMARY=$OUT/summary.txt
+note() { echo "$*" | tee -a "$SUMMARY"; }
+[ -x "$RT/jre/bin/java" ] || { echo "no runtime at $RT: send the parts first"; exit 2; }
+export JAVA_HOME=$RT/jre PATH=$RT/jre/bin:$PATH GPTOSS_KERNEL_CACHE=$W/kernels SPARK_LOCAL_IP=127.0.0.1
+rm -rf build/lib bin && mkdir -p build/lib bin
+ln -s "$RT"/lib/*.jar build/lib/ && cp .gpu/spark/lib/*.jar build/lib/ && cp scripts/gptoss bin/gptoss && chmod +x bin/gptoss
+note "card: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -1)  date: $(date -u +%FT%TZ)  commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+fail=0
+
+tinyqa() {  # TAG [tiny-qa-eval arguments...]
+  local tag=$1; shift
+  local t0=$SECONDS
+  timeout 300 bin/gptoss tiny-qa-eval --output "$W/tqa-$tag" "$@" > "$OUT/tqa-$tag.out" 2> "$OUT/tqa-$tag.err"
+  local rc=$?
+  local acc; acc=$(grep '^accuracy' "$OUT/tqa-$tag.out")
+  local dev; dev=$(grep -o 'started engine[^)]*)\|started [^ ]* #[0-9]* ([^,]*' "$OUT/tqa-$tag.err" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+  note "  TINYQA $tag rc=$rc wall=$((SECONDS - t0))s | $acc | engines: ${dev:-none logged}"
+  grep -E "WARN|ERROR|Exception" "$OUT/tqa-$tag.err" | grep -v "incubator" | head -5 | sed 's/^/    /' | tee -a "$SUMMARY"
+  [ $rc -eq 0 ] && echo "$acc" | grep -qE 'accuracy: (9[5-9]|100)\.' || fail=1
+}
+
+for step in "$@"; do
+  case $step in
+    local)
+      tinyqa local --min-accuracy 0.95 ;;
+    cluster)
+      [ -x "$DISCOVERY" ] || { note "  CLUSTER FAIL: $DISCOVERY missing"; fail=1; continue; }
+      note "  discovery script prints: $("$DISCOVERY")"
+      mkdir -p "$W/spark-home" && ln -sfn "$PWD/build/lib" "$W/spark-home/jars"
+      export SPARK_HOME=$W/spark-home SPARK_SCALA_VERSION=2.13
+      CP="$PWD/build/lib/*"
+      setsid java -cp "$CP" org.apache.spark.deploy.master.Master --host 127.0.0.1 --port 7077 --webui-port 18080 \
+        > "$OUT/master.log" 2>&1 < /dev/null &
+      sleep 4
+      setsid java -cp "$CP" -Dspark.worker.resource.gpu.amount=1 -Dspark.worker.resource.gpu.discoveryScript="$DISCOVERY" \
+        org.apache.spark.deploy.worker.Worker spark://127.0.0.1:7077 --host 127.0.0.1 --cores 8 --memory 32g --webui-port 18081 \
+        --work-dir "$W/work" > "$OUT/worker.log" 2>&1 < /dev/null &
+      for i in $(seq 30); do grep -q "Successfully registered with master" "$OUT/worker.log" && break; sleep 1; done
+      grep -E "Successfully registered|resource|gpu" "$OUT/worker.log" | head -3 | sed 's/^/    worker: /' | tee -a "$SUMMARY"
+      GPTOSS_JAVA_OPTS="-Dspark.executor.resource.gpu.amount=1 -Dspark.task.resource.gpu.amount=0.125 -Dspark.executor.cores=8 \
+-Dspark.executor.memory=24g -Dspark.executor.resource.gpu.discoveryScript=$DISCOVERY \
+-Dspark.executor.extraJavaOptions=--add-modules=jdk.incubator.vector ${EXTRA_JAVA_OPTS:-}" tinyqa cluster --master spark://127.0.0.1:7077 --min-accuracy 0.95
+      for f in "$W"/work/app-*/*/stderr; do
+        [ -f "$f" ] || continue
+        cp "$f" "$OUT/executor-stderr.log"
+        note "    executor: $(grep -o 'started engine[^)]*)\|started [^ ]* #[0-9]* ([^,]*' "$f" | sort | uniq -c | tr -s ' ' | tr '\n' ';') $(grep -c 'gpu' "$f") gpu lines"
+        grep -iE "resources|gpu" "$f" | head -3 | sed 's/^/      /' | tee -a "$SUMMARY"
+      done
+      pkill -f org.apache.spark.deploy.worker.Worker; pkill -f org.apache.spark.deploy.master.Master ;;
+    ckpt)
+      t0=$SECONDS
+      rm -rf "$CK"; mkdir -p "$(dirname "$CK")"
+      timeout 300 java -Xmx8g -cp "build/lib/*" ai.gptoss.backend.cuda.LoadSpeedCheck write "$CK" > "$OUT/ckpt.log" 2>&1
+      note "  CKPT rc=$? wall=$((SECONDS - t0))s $(du -sh "$CK" | cut -f1) at $CK ($(df -hT "$CK" | tail -1 | tr -s ' ' | cut -d' ' -f2))" ;;
+    bench)
+      P=${BENCH_PROMPTS:-1024}; I=${BENCH_IN:-1024}; O=${BENCH_OUT:-1024}; PREC=${BENCH_PRECISION:-fast}
+      export GPTOSS_KV_CACHE_DTYPE=${BENCH_KV:-fp8}
+      t0=$SECONDS
+      timeout 330 bin/gptoss bench --model "$CK" --device cuda --precision "$PREC" --driver engine --prompts $P --input-len $I \
+        --output-len $O > "$OUT/bench-engine.json" 2> "$OUT/bench-engine.err"
+      note "  BENCH engine rc=$? wall=$((SECONDS - t0))s $(cat "$OUT/bench-engine.json")"
+      t0=$SECONDS
+      timeout 400 bin/gptoss spark-bench --model "$CK" --prompts $P --input-len $I --output-len $O --option precision=$PREC \
+        > "$OUT/bench-spark.json" 2> "$OUT/bench-spark.err"
+      note "  BENCH spark rc=$? wall=$((SECONDS - t0))s $(cat "$OUT/bench-spark.json")"
+      grep -E "started|memory plan|WARN" "$OUT/bench-spark.err" | grep -v incubator | head -5 | sed 's/^/    /' | tee -a "$SUMMARY"
+      python3 - "$OUT" <<'PY' | tee -a "$SUMMARY"
+import json, sys
+o = sys.argv[1]
+try:
+    e = json.load(open(f"{o}/bench-engine.json")); s = json.load(open(f"{o}/bench-spark.json"))
+    r = s["output_tokens_per_s"] / e["output_tokens_per_s"]
+    print(f"  | {e['prompts']} x {e['input_len']} -> {e['output_len']} | engine {e['output_tokens_per_s']:.0f} tok/s (load {e['load_seconds']} s)"
+          f" | spark gptoss() {s['output_tokens_per_s']:.0f} tok/s on {s['device']} (load {s['load_seconds']} s) | ratio {r:.3f} | target >= 0.95 |")
+except Exception as ex:
+    print(f"  | bench comparison not available: {ex} |")
+PY
+      unset GPTOSS_KV_CACHE_DTYPE ;;
+    *) note "unknown step $step"; fail=1 ;;
+  esac
+done
+for f in hs_err_*.log "$W"/hs_err_*.log; do [ -f "$f" ] && note "  JVM CRASH $f"; done
+echo
+echo "================ gpu-spark-check summary ================"
+cat "$SUMMARY"
+exit $fail
