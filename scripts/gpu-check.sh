@@ -2,6 +2,7 @@
 # One run on the GPU machine: GPU conformance, reference fixtures made with transformers on the
 # spot, the benchmark, the transformers baseline, and a short table printed last.
 # usage (project root on the GPU machine, after pack): bash scripts/gpu-check.sh [quick|full]
+# Exits 1 when a golden file is missing, a check or benchmark fails, or a JVM crashes.
 #   G (default .gpu) holds jre/, lib/ (runtime + test classes), golden/ (tiny-a, tiny-qa.eval.json)
 #   and ref/ (reference_fixture.py, hf_baseline.py). Files worth keeping go to $OUT.
 set -uo pipefail
@@ -14,6 +15,9 @@ JAVA=("$G/jre/bin/java" -Xmx48g -XX:+UseParallelGC -XX:ErrorFile=$W/hs_err_%p.lo
 SUMMARY=$OUT/summary.txt
 : > "$SUMMARY"
 note() { echo "$*" | tee -a "$SUMMARY"; }
+for f in tiny-a/config.json tiny-a.golden.json tiny-qa.eval.json; do
+  [ -f "$G/golden/$f" ] || { note "  CHECK golden FAIL $G/golden/$f is missing (scripts/stage-gpu.sh stages it)"; exit 1; }
+done
 export GPTOSS_KERNEL_CACHE=$W/kernels
 
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader | tee "$W/gpu.txt"
@@ -45,6 +49,7 @@ CEIL=()
 if [ "$MODE" = full ] && [ "${SKIP_KERNEL_CHECKS:-0}" != 1 ]; then
   OUT=$W/kernel-checks bash scripts/kernel-checks.sh ${KERNEL_CHECKS:-attention_check route_check graphs} 2>&1 \
     | grep -E "^KERNELCHECK [a-z_]+(: | PASS| FAIL)|^GRAPHS" | sed 's/^/  /' | tee -a "$SUMMARY"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || note "  KERNELCHECKS FAILED (see $W/kernel-checks)"
 fi
 
 # 2. Reference fixtures (background, GPU): the real-dimension one and a small one unlike tiny-a.
@@ -72,14 +77,16 @@ conformance() {  # MODE [GpuConformance arguments...]
   local mode=$1; shift
   local env=() label="[$mode] "
   case $mode in
-    balanced) env=(GPTOSS_PRECISION=balanced); label="" ;;
+    balanced) env=(GPTOSS_PRECISION=balanced); label="[balanced] " ;;
     fast) env=(GPTOSS_PRECISION=fast) ;;
     exact) env=(GPTOSS_PRECISION=exact) ;;
     dense) env=(GPTOSS_PRECISION=exact GPTOSS_CUDA_MOE=dense); label="[exact, dense experts] " ;;
     fp8) env=(GPTOSS_PRECISION=fast GPTOSS_KV_CACHE_DTYPE=fp8); label="[fast, fp8 KV] " ;;
   esac
-  env "${env[@]}" timeout ${CONF_TIMEOUT:-300} "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" "$@" 2>&1 \
-    | sed "s/^CHECK /CHECK $label/" | tee -a "$OUT/conformance.log" | grep -E "^CHECK|Exception|error" | head -20
+  env "${env[@]}" timeout ${CONF_TIMEOUT:-300} "${JAVA[@]}" ai.gptoss.backend.cuda.GpuConformance "$G/golden" "$@" > "$W/conf.log" 2>&1
+  local rc=$?
+  sed "s/^CHECK /CHECK $label/" "$W/conf.log" | tee -a "$OUT/conformance.log" | grep -E "^CHECK|Exception|error" | head -20
+  [ $rc -eq 0 ] || note "  CHECK ${label}GpuConformance FAILED exit status $rc"
 }
 MODES=(${CONFORMANCE:-balanced fast exact dense fp8})
 conformance "${MODES[0]}" $EXTRA
@@ -192,3 +199,12 @@ for f in "$W"/hs_err_*.log; do [ -f "$f" ] && { note "  JVM CRASH $f"; grep -A12
 echo
 echo "================ gpu-check summary ================"
 cat "$SUMMARY"
+# "N PASS, 0 FAIL" is a pass; any other FAIL, FAILED or CRASH is not, except in the conformance modes
+# that are not held to transformers' top-1 (balanced, fast, fp8: near-tie flips are expected and
+# documented in BENCHMARKS.md), whose FAIL lines are reported and counted apart.
+INFORMATIONAL='^ *CHECK \[(balanced|fast|fast, fp8 KV)\] '
+BAD=$(grep -E "FAIL|CRASH" "$SUMMARY" | grep -vE "(^|[^0-9])0 FAIL\b" | grep -vE "$INFORMATIONAL")
+INFO=$(grep -E "$INFORMATIONAL" "$SUMMARY" | grep -c "FAIL")
+[ "$INFO" -gt 0 ] && echo "gpu-check: $INFO FAIL line(s) in the balanced/fast/fp8 modes (near-tie flips, not held to top-1)"
+if [ -n "$BAD" ]; then echo "gpu-check: FAILED:"; echo "$BAD" | cut -c1-200; exit 1; fi
+echo "gpu-check: every check held to exactness passed"
