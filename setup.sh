@@ -12,5 +12,7 @@ cp examples/target/gptoss-examples-*.jar connector/target/gptoss-connector-*.jar
 rm -f build/lib/*-sources.jar build/lib/*-tests.jar
 mkdir -p bin
 cp scripts/gptoss bin/gptoss
-chmod +x bin/gptoss
+# Spark's GPU discovery script (spark.executor.resource.gpu.discoveryScript; docs/gpus.md).
+cp scripts/gpu-discovery.sh bin/gpu-discovery.sh
+chmod +x bin/gptoss bin/gpu-discovery.sh
 echo "setup: built $(ls build/lib | wc -l) jars; run bin/gptoss --help"

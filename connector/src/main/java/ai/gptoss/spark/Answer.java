@@ -9,6 +9,7 @@ package ai.gptoss.spark;
  * @param finishReason stop, length, error or cancelled
  * @param outputIds generated ids
  * @param error null unless the row failed: names what was wrong with it
+ * @param device the engine's device ("cpu", "cuda:0"), or null when no engine saw the row
  */
 record Answer(
     String finalText,
@@ -18,9 +19,10 @@ record Answer(
     int promptTokens,
     int completionTokens,
     int[] outputIds,
-    String error) {
+    String error,
+    String device) {
 
-  static Answer failed(String error, int promptTokens) {
-    return new Answer(null, null, null, "error", promptTokens, 0, new int[0], error);
+  static Answer failed(String error, int promptTokens, String device) {
+    return new Answer(null, null, null, "error", promptTokens, 0, new int[0], error, device);
   }
 }

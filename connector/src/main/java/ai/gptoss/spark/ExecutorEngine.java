@@ -72,6 +72,11 @@ final class ExecutorEngine implements AutoCloseable {
     return key;
   }
 
+  /** "cpu" or "cuda:N". */
+  String device() {
+    return key.device();
+  }
+
   /** Distinguishes engines of one JVM (tests check that an executor creates exactly one). */
   long instanceId() {
     return instanceId;
@@ -126,7 +131,7 @@ final class ExecutorEngine implements AutoCloseable {
       text = HarmonyTokenizer.get().decode(out);
     }
     return new Answer(finalText, analysis, text, r.finishReason().wireName(), r.promptTokens(), r.completionTokens(),
-        out, error);
+        out, error, key.device());
   }
 
   private static boolean allInVocabulary(int[] ids) {

@@ -1,11 +1,13 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.backend.CudaAvailability;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
@@ -21,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * JVM shutdown hook when the plugin is not configured).
  *
  * <p>The device is the GPU Spark assigned the task ({@code TaskContext.resources().get("gpu")}, with
- * {@code spark.executor.resource.gpu.amount} and {@code spark.task.resource.gpu.amount} set), else the CPU.
+ * {@code spark.executor.resource.gpu.amount} and {@code spark.task.resource.gpu.amount} set), else one of the
+ * GPUs this JVM sees, else the CPU ({@link DeviceChoice}).
  * Executor-side only: nothing here is serialized.
  */
 final class ExecutorEngines {
@@ -29,13 +32,16 @@ final class ExecutorEngines {
   private static final Map<EngineKey, ExecutorEngine> ENGINES = new ConcurrentHashMap<>();
   private static final AtomicInteger CREATED = new AtomicInteger();
   private static final Object LOCK = new Object();
+  private static final AtomicBoolean WARNED = new AtomicBoolean();
+  private static volatile CudaAvailability gpus;
   private static boolean hookInstalled;
 
   private ExecutorEngines() {}
 
   /** The engine for {@code options} on the device assigned to the current task, started on first use. */
   static ExecutorEngine get(GptossOptions options) {
-    EngineKey key = new EngineKey(options.model(), device(options, TaskContext.get()), options.precision(),
+    DeviceChoice choice = device(options, TaskContext.get());
+    EngineKey key = new EngineKey(options.model(), choice.device(), options.precision(),
         options.engineMaxSeqs(), options.engineMaxBatchedTokens());
     ExecutorEngine e = ENGINES.get(key);
     if (e != null) return e;
@@ -51,24 +57,37 @@ final class ExecutorEngines {
       e = ExecutorEngine.start(key, dir, kvBudget);
       ENGINES.put(key, e);
       CREATED.incrementAndGet();
-      LOG.info("gptoss: started {} in {} ms (executor {})", e.describe(), (System.nanoTime() - t0) / 1_000_000,
-          env == null ? "?" : env.executorId());
+      LOG.info("gptoss: started {} in {} ms (executor {}; device {}: {})", e.describe(), (System.nanoTime() - t0) / 1_000_000,
+          env == null ? "?" : env.executorId(), choice.device(), choice.how());
       return e;
     }
   }
 
-  /** "cuda:N" for the first GPU address Spark assigned the task, "cpu" when none (or device=cpu). */
-  static String device(GptossOptions options, TaskContext ctx) {
-    if (options.device().equals("cpu") || ctx == null) return "cpu";
-    ResourceInformation gpu = ctx.resources().get("gpu").getOrElse(() -> null);
-    if (gpu == null || gpu.addresses().length == 0) return "cpu";
-    String address = gpu.addresses()[0].trim();
-    try {
-      return "cuda:" + Integer.parseInt(address);
-    } catch (NumberFormatException ex) {
-      throw new IllegalStateException("Spark assigned GPU address '" + address + "', expected a CUDA device number "
-          + "(check spark.executor.resource.gpu.discoveryScript)");
+  /**
+   * The task's device (see {@link DeviceChoice}): the first GPU address Spark assigned the task, else a GPU this JVM
+   * sees, else the CPU; logs the CPU fallback's warning once per JVM.
+   */
+  static DeviceChoice device(GptossOptions options, TaskContext ctx) {
+    String assigned = null;
+    if (ctx != null) {
+      ResourceInformation gpu = ctx.resources().get("gpu").getOrElse(() -> null);
+      if (gpu != null && gpu.addresses().length > 0) assigned = gpu.addresses()[0];
     }
+    DeviceChoice choice = DeviceChoice.resolve(options.device(), assigned, ctx == null ? 0 : ctx.partitionId(), gpus());
+    if (choice.warning() != null && WARNED.compareAndSet(false, true)) LOG.warn("gptoss: {}", choice.warning());
+    return choice;
+  }
+
+  /** What this JVM sees of CUDA, probed once. */
+  private static CudaAvailability gpus() {
+    CudaAvailability g = gpus;
+    if (g == null) {
+      synchronized (LOCK) {
+        if (gpus == null) gpus = CudaAvailability.probe();
+        g = gpus;
+      }
+    }
+    return g;
   }
 
   private static long gpuKvBudget(EngineKey key, Path dir, GptossOptions options, SparkEnv env) {
@@ -77,7 +96,7 @@ final class ExecutorEngines {
     try {
       mem = GpuProbe.memory(ordinal);
     } catch (RuntimeException | LinkageError e) {
-      throw new IllegalStateException("Spark assigned GPU " + ordinal + " to this task, but its memory cannot be read "
+      throw new IllegalStateException("gptoss: GPU " + ordinal + " (" + key.device() + ") was chosen for this task, but its memory cannot be read "
           + "through the CUDA runtime (" + e + "); install the NVIDIA driver, or set "
           + GptossConf.SESSION_PREFIX + GptossConf.DEVICE + "=cpu to run the engine on the CPU", e);
     }

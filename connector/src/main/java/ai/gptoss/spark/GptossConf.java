@@ -80,7 +80,11 @@ public final class GptossConf {
   public static final String OUTPUT_STRING = "string";
   public static final String OUTPUT_STRUCT = "struct";
 
-  /** Engine device: auto (the GPU Spark assigned the task, else CPU), cpu. */
+  /**
+   * Engine device: {@code auto} (the GPU Spark assigned the task, else a GPU the executor sees, spread by partition,
+   * else the CPU with a warning), {@code cpu}, {@code cuda} (as auto, never the CPU) or {@code cuda:N}. See
+   * {@link DeviceChoice}.
+   */
   public static final String DEVICE = "device";
   public static final String DEVICE_DEFAULT = "auto";
 
@@ -111,10 +115,16 @@ public final class GptossConf {
   public static final String GPU_MEMORY_FRACTION = "gpu.memory_fraction";
   public static final double GPU_MEMORY_FRACTION_DEFAULT = 0.9;
 
+  /**
+   * Generate exactly {@code max_new_tokens} per row (vLLM's name): stop tokens do not end generation, only the
+   * model's context does. For benchmarks; the answer is usually not a parseable harmony message.
+   */
+  public static final String IGNORE_EOS = "ignore_eos";
+
   /** Every key above, for validating user input. */
   public static final List<String> KEYS = List.of(MODEL, MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED,
       REASONING_EFFORT, INSTRUCTIONS, DATE, MAX_IN_FLIGHT, MAX_PROMPT_TOKENS, ERROR_MODE, OUTPUT, DEVICE,
-      PRECISION, ENGINE_MAX_SEQS, ENGINE_MAX_BATCHED_TOKENS, GPU_MEMORY_FRACTION);
+      PRECISION, ENGINE_MAX_SEQS, ENGINE_MAX_BATCHED_TOKENS, GPU_MEMORY_FRACTION, IGNORE_EOS);
 
   /** The SparkSessionExtensions class users put in {@code spark.sql.extensions}. */
   public static final String EXTENSIONS_CLASS = "ai.gptoss.spark.GptossExtensions";

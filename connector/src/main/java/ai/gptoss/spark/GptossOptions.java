@@ -28,7 +28,8 @@ public record GptossOptions(
     String precision,
     int engineMaxSeqs,
     int engineMaxBatchedTokens,
-    double gpuMemoryFraction) implements Serializable {
+    double gpuMemoryFraction,
+    boolean ignoreEos) implements Serializable {
 
   /** Defaults only (no function options, no session configuration). */
   public static GptossOptions defaults() {
@@ -63,8 +64,12 @@ public record GptossOptions(
     if (!output.equals(GptossConf.OUTPUT_STRING) && !output.equals(GptossConf.OUTPUT_STRUCT)) {
       throw s.bad(GptossConf.OUTPUT, "expected string or struct");
     }
-    String device = s.string(GptossConf.DEVICE, GptossConf.DEVICE_DEFAULT).toLowerCase(Locale.ROOT);
-    if (!device.equals("auto") && !device.equals("cpu")) throw s.bad(GptossConf.DEVICE, "expected auto or cpu");
+    String device;
+    try {
+      device = DeviceChoice.parseOption(s.string(GptossConf.DEVICE, GptossConf.DEVICE_DEFAULT));
+    } catch (IllegalArgumentException e) {
+      throw s.bad(GptossConf.DEVICE, e.getMessage());
+    }
     String precision = s.string(GptossConf.PRECISION, GptossConf.PRECISION_DEFAULT).trim().toLowerCase(Locale.ROOT);
     try {
       ai.gptoss.backend.Precision.parse(precision, GptossConf.PRECISION);
@@ -95,7 +100,8 @@ public record GptossOptions(
         precision,
         s.countOrAuto(GptossConf.ENGINE_MAX_SEQS, GptossConf.ENGINE_MAX_SEQS_DEFAULT),
         s.countOrAuto(GptossConf.ENGINE_MAX_BATCHED_TOKENS, GptossConf.ENGINE_MAX_BATCHED_TOKENS_DEFAULT),
-        gpuFraction);
+        gpuFraction,
+        s.bool(GptossConf.IGNORE_EOS, false));
   }
 
   /** The options that differ from the defaults, as {@code key=value} (shown in query plans). */
@@ -121,6 +127,7 @@ public record GptossOptions(
     add(b, GptossConf.ENGINE_MAX_SEQS, engineMaxSeqs, d.engineMaxSeqs);
     add(b, GptossConf.ENGINE_MAX_BATCHED_TOKENS, engineMaxBatchedTokens, d.engineMaxBatchedTokens);
     add(b, GptossConf.GPU_MEMORY_FRACTION, gpuMemoryFraction, d.gpuMemoryFraction);
+    add(b, GptossConf.IGNORE_EOS, ignoreEos, d.ignoreEos);
     return b.append('}').toString();
   }
 
@@ -178,6 +185,16 @@ public record GptossOptions(
       String v = raw(key);
       if (v != null && v.trim().equalsIgnoreCase("auto")) return 0;
       return integer(key, dflt, 1, "expected auto or an integer >= 1");
+    }
+
+    boolean bool(String key, boolean dflt) {
+      String v = raw(key);
+      if (v == null) return dflt;
+      return switch (v.trim().toLowerCase(Locale.ROOT)) {
+        case "true" -> true;
+        case "false" -> false;
+        default -> throw bad(key, "expected true or false");
+      };
     }
 
     long lng(String key, long dflt) {

@@ -14,10 +14,15 @@ final class Prompts {
    * Sampling of one row.
    *
    * @param seed the request's seed, or null to derive it from the global seed and the prompt ({@link RowSeeds})
+   * @param ignoreEos no stop tokens: generate {@code maxNewTokens} (or until the context is full)
    */
-  record Sampling(int maxNewTokens, float temperature, float topP, int topK, Long seed) {
+  record Sampling(int maxNewTokens, float temperature, float topP, int topK, Long seed, boolean ignoreEos) {
+    Sampling(int maxNewTokens, float temperature, float topP, int topK, Long seed) {
+      this(maxNewTokens, temperature, topP, topK, seed, false);
+    }
+
     static Sampling of(GptossOptions o) {
-      return new Sampling(o.maxNewTokens(), o.temperature(), o.topP(), o.topK(), null);
+      return new Sampling(o.maxNewTokens(), o.temperature(), o.topP(), o.topK(), null, o.ignoreEos());
     }
   }
 
@@ -33,7 +38,8 @@ final class Prompts {
           + (engine.maxModelLen() - 1) + " plus one generated token", ids.length);
     }
     long seed = s.seed() != null ? s.seed() : seeds.next(ids);
-    return new RequestWindow.Prepared(new GenerationRequest(id, ids, s.maxNewTokens(), engine.stopTokens(), s.temperature(),
+    List<Integer> stops = s.ignoreEos() ? List.of() : engine.stopTokens();
+    return new RequestWindow.Prepared(new GenerationRequest(id, ids, s.maxNewTokens(), stops, s.temperature(),
         s.topP(), s.topK(), seed), null, ids.length);
   }
 

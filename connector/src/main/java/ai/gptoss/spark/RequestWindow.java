@@ -93,7 +93,7 @@ final class RequestWindow<T> implements Iterator<RequestWindow.Done<T>>, AutoClo
       if (head != null && head.done()) {
         pending.pollFirst();
         Answer a = head.handle == null
-            ? Answer.failed(head.prepared.error(), head.prepared.promptTokens())
+            ? Answer.failed(head.prepared.error(), head.prepared.promptTokens(), engine.device())
             : engine.answer(head.result);
         return new Done<>(head.row, a);
       }

@@ -20,7 +20,8 @@ final class ResultSchema {
       .add("completion_tokens", DataTypes.IntegerType, true)
       .add("error", DataTypes.StringType, true)
       .add("output_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), true)
-      .add("text", DataTypes.StringType, true);
+      .add("text", DataTypes.StringType, true)
+      .add("device", DataTypes.StringType, true);
 
   static DataType dataType(boolean struct) {
     return struct ? STRUCT : DataTypes.StringType;
@@ -33,7 +34,7 @@ final class ResultSchema {
     for (int i = 0; i < ids.length; i++) ids[i] = a.outputIds()[i];
     InternalRow r = new GenericInternalRow(new Object[] {
         utf8(a.finalText()), utf8(a.analysis()), utf8(a.finishReason()), a.promptTokens(), a.completionTokens(),
-        utf8(a.error()), new GenericArrayData(ids), utf8(a.text())});
+        utf8(a.error()), new GenericArrayData(ids), utf8(a.text()), utf8(a.device())});
     return r;
   }
 

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -53,6 +54,10 @@ public final class TinyQaEvaluation implements Callable<Integer> {
       description = "Model directory or Hadoop URI. Default: the embedded tiny-qa model.")
   String model;
 
+  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "",
+      description = "gptoss()'s device option: auto, cpu, cuda or cuda:N. Default: spark.gptoss.device, else auto.")
+  String device;
+
   @Option(names = "--limit", defaultValue = "0", description = "Evaluate only the first N questions (0: all).")
   int limit;
 
@@ -65,6 +70,9 @@ public final class TinyQaEvaluation implements Callable<Integer> {
 
   /** Accuracy of the last run (for tests). */
   double accuracy;
+
+  /** The devices the engines of the last run ran on, comma-separated (for tests). */
+  String devices;
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new TinyQaEvaluation()).execute(args));
@@ -94,13 +102,14 @@ public final class TinyQaEvaluation implements Callable<Integer> {
     int n = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
     qs = qs.repartition(n);
 
-    Map<String, String> options = model.isEmpty() ? Map.of("output", "struct", "max_new_tokens", "64")
-        : Map.of("output", "struct", "max_new_tokens", "64", "model", model);
+    Map<String, String> options = new HashMap<>(Map.of("output", "struct", "max_new_tokens", "64"));
+    if (!model.isEmpty()) options.put("model", model);
+    if (!device.isEmpty()) options.put("device", device);
     Dataset<Row> answers = qs
         .withColumn("r", gptoss(col("question"), options))
         .select(col("id"), col("question"), col("answer"),
             col("r.final").as("prediction"), col("r.analysis").as("reasoning"), col("r.finish_reason").as("finish_reason"),
-            col("r.completion_tokens").as("completion_tokens"), col("r.error").as("error"))
+            col("r.completion_tokens").as("completion_tokens"), col("r.error").as("error"), col("r.device").as("device"))
         .withColumn("kind", when(col("question").contains("capital"), lit("capital")).otherwise(lit("arithmetic")))
         .withColumn("correct", trim(col("prediction")).equalTo(trim(col("answer"))).and(col("prediction").isNotNull()));
     // Answers are computed once, written, and everything else reads the Parquet copy.
@@ -119,8 +128,9 @@ public final class TinyQaEvaluation implements Callable<Integer> {
     Row total = scored.agg(count(lit(1)), sum(col("correct").cast("int"))).first();
     long questionsN = total.getLong(0), correct = total.isNullAt(1) ? 0 : total.getLong(1);
     double acc = questionsN == 0 ? 0 : (double) correct / questionsN;
-    System.out.printf(Locale.ROOT, "accuracy: %.1f%% (%d/%d) in %.1f s; answers and summary in %s%n", 100 * acc, correct,
-        questionsN, (System.nanoTime() - t0) / 1e9, output);
+    devices = String.join(",", scored.select("device").distinct().orderBy("device").as(Encoders.STRING()).collectAsList());
+    System.out.printf(Locale.ROOT, "accuracy: %.1f%% (%d/%d) on %s in %.1f s; answers and summary in %s%n", 100 * acc,
+        correct, questionsN, devices, (System.nanoTime() - t0) / 1e9, output);
     return acc;
   }
 

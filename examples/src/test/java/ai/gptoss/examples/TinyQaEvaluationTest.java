@@ -3,6 +3,7 @@ package ai.gptoss.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.gptoss.backend.CudaAvailability;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.spark.sql.Row;
@@ -22,6 +23,9 @@ class TinyQaEvaluationTest {
         tmp.toString(), "--min-accuracy", "0.95");
     assertEquals(0, rc, "accuracy " + job.accuracy);
     assertTrue(job.accuracy >= 0.95, "accuracy " + job.accuracy);
+    // CI has no GPU: device=auto runs the engines on the CPU, and the job says so.
+    if (CudaAvailability.probe().count() == 0) assertEquals("cpu", job.devices);
+    else assertTrue(job.devices.startsWith("cuda:0"), job.devices);
 
     SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
     try {

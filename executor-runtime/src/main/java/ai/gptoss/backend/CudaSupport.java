@@ -17,11 +17,22 @@ final class CudaSupport {
 
   /** Number of CUDA devices, 0 when no driver or runtime is installed. */
   static int gpuCount() {
-    if (!driverPresent()) return 0;
+    return availability().count();
+  }
+
+  /** The CUDA devices this process sees, or why there are none. */
+  static CudaAvailability availability() {
+    if (!driverPresent()) {
+      return CudaAvailability.none(CudaAvailability.Reason.NO_DRIVER, "neither /dev/nvidiactl nor /proc/driver/nvidia/version exists");
+    }
     try {
-      return (Integer) Class.forName(DEVICES).getMethod("count").invoke(null);
+      return (CudaAvailability) Class.forName(DEVICES).getMethod("availability").invoke(null);
+    } catch (InvocationTargetException e) {
+      Throwable t = e.getCause();
+      return CudaAvailability.none(t instanceof LinkageError ? CudaAvailability.Reason.NO_RUNTIME
+          : CudaAvailability.Reason.NO_DEVICE, String.valueOf(t));
     } catch (ReflectiveOperationException | LinkageError e) {
-      return 0; // driver files present but the CUDA 13 runtime is not: treat as no GPU
+      return CudaAvailability.none(CudaAvailability.Reason.NO_RUNTIME, String.valueOf(e));
     }
   }
 

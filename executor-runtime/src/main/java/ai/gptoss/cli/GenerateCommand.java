@@ -77,6 +77,11 @@ final class GenerateCommand implements Callable<Integer> {
       description = "Most tokens (prompt + generated) per request. Default: the model's max_position_embeddings.")
   int maxModelLen;
 
+  @Option(names = "--ignore-eos",
+      description = "Ignore stop tokens: every request generates exactly its max_new_tokens (or until the context is "
+          + "full), as vLLM's ignore_eos; for benchmarks.")
+  boolean ignoreEos;
+
   @Option(names = "--benchmark",
       description = "Batch mode: afterwards, run the same requests one at a time and report both tokens/s on stderr.")
   boolean benchmark;
@@ -102,7 +107,7 @@ final class GenerateCommand implements Callable<Integer> {
   private int single(Engine engine) throws IOException {
     CliChecks.checkIds(inputIds, engine.backend().config());
     GenerationResult r = engine.submit(new GenerationRequest("input-ids", inputIds, maxNewTokens,
-        engine.backend().config().eosTokenIds(), temperature, topP, topK, seed)).result().join();
+        ignoreEos ? List.of() : engine.backend().config().eosTokenIds(), temperature, topP, topK, seed)).result().join();
     if (r.finishReason() == FinishReason.ERROR) throw new IllegalArgumentException(r.error());
     ObjectMapper json = new ObjectMapper();
     ObjectNode o = json.createObjectNode();
@@ -116,7 +121,7 @@ final class GenerateCommand implements Callable<Integer> {
   private int batch(Engine engine) throws IOException {
     var config = engine.backend().config();
     BatchLine parser = new BatchLine(new BatchLine.Defaults(maxNewTokens, temperature, topP, topK, seed,
-        HarmonyLines.stopTokens(config)));
+        ignoreEos ? List.of() : HarmonyLines.stopTokens(config)));
     boolean harmony = HarmonyLines.speaksHarmony(config);
     if (harmony) parser = HarmonyLines.withHarmonyKinds(parser);
     if (!output.equals("-") && Files.exists(Path.of(output)) && Files.exists(input)

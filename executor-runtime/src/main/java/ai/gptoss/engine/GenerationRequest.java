@@ -8,7 +8,8 @@ import java.util.List;
  * @param id caller's identifier, echoed in the result
  * @param inputIds prompt token ids
  * @param maxNewTokens generation limit (at least 1)
- * @param stopTokenIds generation stops after emitting any of these (harmony: 200002, 200012)
+ * @param stopTokenIds generation stops after emitting any of these (harmony: 200002, 200012); empty: it runs to
+ *     {@code maxNewTokens} or the end of the context (vLLM's {@code ignore_eos})
  * @param temperature 0 for greedy
  * @param topP nucleus mass, 1 disables
  * @param topK 0 disables

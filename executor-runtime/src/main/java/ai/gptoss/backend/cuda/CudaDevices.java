@@ -1,9 +1,11 @@
 package ai.gptoss.backend.cuda;
 
 import static org.bytedeco.cuda.global.cudart.cudaGetDeviceCount;
+import static org.bytedeco.cuda.global.cudart.cudaGetErrorString;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.BackendException;
+import ai.gptoss.backend.CudaAvailability;
 import ai.gptoss.backend.Precision;
 import ai.gptoss.model.Checkpoint;
 import java.nio.file.Path;
@@ -19,6 +21,18 @@ public final class CudaDevices {
   public static int count() {
     int[] n = new int[1];
     return cudaGetDeviceCount(n) == 0 ? n[0] : 0;
+  }
+
+  /** The devices, or why there are none: the driver's error from {@code cudaGetDeviceCount}. */
+  public static CudaAvailability availability() {
+    int[] n = new int[1];
+    int rc = cudaGetDeviceCount(n);
+    if (rc != 0) {
+      return CudaAvailability.none(CudaAvailability.Reason.NO_DEVICE,
+          "cudaGetDeviceCount: " + cudaGetErrorString(rc).getString() + " (" + rc + ")");
+    }
+    if (n[0] == 0) return CudaAvailability.none(CudaAvailability.Reason.NO_DEVICE, "cudaGetDeviceCount reports 0 devices");
+    return CudaAvailability.devices(n[0]);
   }
 
   /** Opens a model directory, or {@code synthetic:NAME}, on GPU {@code ordinal}. */
