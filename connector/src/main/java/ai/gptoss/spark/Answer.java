@@ -8,7 +8,7 @@ package ai.gptoss.spark;
  * @param text the whole completion decoded, special tokens included
  * @param finishReason stop, length, error or cancelled
  * @param outputIds generated ids
- * @param error null unless the row failed: names what was wrong with it
+ * @param error null unless the row failed or was cut off by a limit: names the row and what was wrong
  * @param device the engine's device ("cpu", "cuda:0"), or null when no engine saw the row
  */
 record Answer(
@@ -21,6 +21,16 @@ record Answer(
     int[] outputIds,
     String error,
     String device) {
+
+  /** Whether a limit cut the generation off before the model finished ({@code finish_reason = "length"}, and said so). */
+  boolean truncated() {
+    return "length".equals(finishReason) && error != null;
+  }
+
+  /** This answer with {@code error} set (a truncation's message). */
+  Answer withError(String message) {
+    return new Answer(finalText, analysis, text, finishReason, promptTokens, completionTokens, outputIds, message, device);
+  }
 
   static Answer failed(String error, int promptTokens, String device) {
     return new Answer(null, null, null, "error", promptTokens, 0, new int[0], error, device);

@@ -1,6 +1,7 @@
 package ai.gptoss.spark;
 
 import ai.gptoss.batch.LineFields;
+import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.harmony.ChatMessage;
 import ai.gptoss.harmony.HarmonyJson;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -63,8 +64,7 @@ final class GenerateLine {
       }
       if (key == null) throw new IllegalArgumentException("no prompt: give one of " + PROMPT_KEYS);
       if (id != null && !id.isValueNode()) throw new IllegalArgumentException("'id' must be a string or a number");
-      int maxNew = LineFields.intOr(root, "max_new_tokens", d.maxNewTokens());
-      if (maxNew < 1) throw new IllegalArgumentException("'max_new_tokens' must be at least 1, got " + maxNew);
+      int maxNew = MaxNewTokens.fromLine(root, d.maxNewTokens());
       Prompts.Sampling s = new Prompts.Sampling(maxNew, (float) LineFields.numberOr(root, "temperature", d.temperature()),
           (float) LineFields.numberOr(root, "top_p", d.topP()), LineFields.intOr(root, "top_k", d.topK()),
           root.has("seed") ? LineFields.longValue(root.get("seed"), "seed") : d.seed());

@@ -28,9 +28,13 @@ public final class GptossConf {
   public static final String MODEL = "model";
   public static final String MODEL_DEFAULT = "";
 
-  /** Generation limit per row. */
+  /**
+   * Generation limit per row: {@code auto} (stored as 0: the rest of the model's context, as vLLM; the one
+   * default of every command, see {@link ai.gptoss.batch.MaxNewTokens}) or a count. A row it cuts off gets
+   * {@code finish_reason = "length"} and an {@code error} saying so.
+   */
   public static final String MAX_NEW_TOKENS = "max_new_tokens";
-  public static final int MAX_NEW_TOKENS_DEFAULT = 256;
+  public static final int MAX_NEW_TOKENS_DEFAULT = ai.gptoss.batch.MaxNewTokens.AUTO_VALUE;
 
   /** Sampling temperature; 0 is greedy (the default: batch evaluation wants reproducible answers). */
   public static final String TEMPERATURE = "temperature";

@@ -62,6 +62,7 @@ public final class GptossEvalExec extends SparkPlan {
       m.put("promptTokens", SQLMetrics.createMetric(sparkContext(), "prompt tokens"));
       m.put("generatedTokens", SQLMetrics.createMetric(sparkContext(), "generated tokens"));
       m.put("badRows", SQLMetrics.createMetric(sparkContext(), "rows with errors"));
+      m.put("truncatedRows", SQLMetrics.createMetric(sparkContext(), "rows truncated"));
       m.put("tokensPerSecond", SQLMetrics.createAverageMetric(sparkContext(), "generated tokens/s per task"));
       m.put("engineBatchSize", SQLMetrics.createAverageMetric(sparkContext(), "mean engine batch size"));
       metrics = scala.collection.immutable.Map.from(CollectionConverters.asScala(m));
@@ -87,7 +88,7 @@ public final class GptossEvalExec extends SparkPlan {
     InputKind kind = InputKind.of(input.dataType());
     GptossPartitionEvaluator.Factory factory = new GptossPartitionEvaluator.Factory(options, kind, ordinal,
         input.dataType(), outTypes, metric("numOutputRows"), metric("promptTokens"), metric("generatedTokens"),
-        metric("badRows"), metric("tokensPerSecond"), metric("engineBatchSize"));
+        metric("badRows"), metric("truncatedRows"), metric("tokensPerSecond"), metric("engineBatchSize"));
     return child.execute().mapPartitionsWithEvaluator(factory, ClassTag$.MODULE$.apply(InternalRow.class));
   }
 

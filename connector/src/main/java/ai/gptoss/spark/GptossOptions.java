@@ -84,7 +84,7 @@ public record GptossOptions(
     if (!(gpuFraction > 0 && gpuFraction <= 1)) throw s.bad(GptossConf.GPU_MEMORY_FRACTION, "expected a number in (0, 1]");
     return new GptossOptions(
         s.string(GptossConf.MODEL, GptossConf.MODEL_DEFAULT).trim(),
-        s.integer(GptossConf.MAX_NEW_TOKENS, GptossConf.MAX_NEW_TOKENS_DEFAULT, 1),
+        s.maxNewTokens(),
         temperature,
         topP,
         s.integer(GptossConf.TOP_K, GptossConf.TOP_K_DEFAULT, 0),
@@ -177,6 +177,16 @@ public record GptossOptions(
         return i;
       } catch (NumberFormatException e) {
         throw bad(key, expected);
+      }
+    }
+
+    int maxNewTokens() {
+      String v = raw(GptossConf.MAX_NEW_TOKENS);
+      if (v == null) return GptossConf.MAX_NEW_TOKENS_DEFAULT;
+      try {
+        return ai.gptoss.batch.MaxNewTokens.parse(v, GptossConf.MAX_NEW_TOKENS);
+      } catch (IllegalArgumentException e) {
+        throw bad(GptossConf.MAX_NEW_TOKENS, "expected auto or an integer >= 1");
       }
     }
 

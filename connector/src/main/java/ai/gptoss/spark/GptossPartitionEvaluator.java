@@ -20,14 +20,18 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.TaskCompletionListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import scala.jdk.javaapi.CollectionConverters;
 
 /** One task of {@link GptossEvalExec}: rows in, rows with the answer column out, through a {@link RequestWindow}. */
 final class GptossPartitionEvaluator implements PartitionEvaluator<InternalRow, InternalRow> {
+  private static final Logger LOG = LoggerFactory.getLogger(GptossPartitionEvaluator.class);
+
   /** Serializable description of the work, shipped to the executors. */
   record Factory(GptossOptions options, InputKind kind, int ordinal, DataType inputType, DataType[] outputTypes,
-      SQLMetric rows, SQLMetric promptTokens, SQLMetric generatedTokens, SQLMetric badRows, SQLMetric tokensPerSecond,
-      SQLMetric engineBatchSize) implements PartitionEvaluatorFactory<InternalRow, InternalRow>, Serializable {
+      SQLMetric rows, SQLMetric promptTokens, SQLMetric generatedTokens, SQLMetric badRows, SQLMetric truncatedRows,
+      SQLMetric tokensPerSecond, SQLMetric engineBatchSize) implements PartitionEvaluatorFactory<InternalRow, InternalRow>, Serializable {
     @Override
     public PartitionEvaluator<InternalRow, InternalRow> createEvaluator() {
       return new GptossPartitionEvaluator(this);
@@ -65,9 +69,16 @@ final class GptossPartitionEvaluator implements PartitionEvaluator<InternalRow, 
         row -> prepare(engine, "partition " + partition + " row " + index[0]++, row, sampling, seeds),
         engine, f.options().maxInFlight(), task);
     long[] generated = {0};
+    long[] truncated = {0}, emitted = {0};
     if (task != null) {
       task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
         window.close();
+        if (truncated[0] > 0) {
+          LOG.warn("gptoss: {} of {} rows of partition {} were cut off by max_new_tokens={} or the model's context before "
+              + "the model finished (finish_reason=length, the error says so, the answer is null or partial); raise "
+              + "max_new_tokens (default: auto)", truncated[0], emitted[0], partition,
+              ai.gptoss.batch.MaxNewTokens.describe(f.options().maxNewTokens()));
+        }
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (generated[0] > 0 && seconds > 0) f.tokensPerSecond().set(generated[0] / seconds);
         EngineStats after = engine.stats();
@@ -90,7 +101,11 @@ final class GptossPartitionEvaluator implements PartitionEvaluator<InternalRow, 
       public InternalRow next() {
         RequestWindow.Done<InternalRow> d = window.next();
         Answer a = d.answer();
-        if (a.error() != null) {
+        emitted[0]++;
+        if (a.truncated()) {
+          truncated[0]++;
+          f.truncatedRows().add(1);
+        } else if (a.error() != null) {
           f.badRows().add(1);
           if (f.options().failOnError()) {
             window.close();

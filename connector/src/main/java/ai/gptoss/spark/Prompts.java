@@ -1,5 +1,6 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.harmony.ChatMessage;
 import ai.gptoss.harmony.ChatOptions;
@@ -11,7 +12,7 @@ final class Prompts {
   private Prompts() {}
 
   /**
-   * Sampling of one row.
+   * Sampling of one row ({@code maxNewTokens} 0: auto, the rest of the context).
    *
    * @param seed the request's seed, or null to derive it from the global seed and the prompt ({@link RowSeeds})
    * @param ignoreEos no stop tokens: generate {@code maxNewTokens} (or until the context is full)
@@ -39,8 +40,8 @@ final class Prompts {
     }
     long seed = s.seed() != null ? s.seed() : seeds.next(ids);
     List<Integer> stops = s.ignoreEos() ? List.of() : engine.stopTokens();
-    return new RequestWindow.Prepared(new GenerationRequest(id, ids, s.maxNewTokens(), stops, s.temperature(),
-        s.topP(), s.topK(), seed), null, ids.length);
+    return new RequestWindow.Prepared(new GenerationRequest(id, ids, MaxNewTokens.forRequest(s.maxNewTokens()), stops,
+        s.temperature(), s.topP(), s.topK(), seed), null, ids.length);
   }
 
   static RequestWindow.Prepared prompt(ExecutorEngine engine, String id, String prompt, GptossOptions o, Sampling s,

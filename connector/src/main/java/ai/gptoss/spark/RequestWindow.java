@@ -1,5 +1,6 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.engine.GenerationResult;
 import ai.gptoss.engine.RequestHandle;
@@ -95,6 +96,11 @@ final class RequestWindow<T> implements Iterator<RequestWindow.Done<T>>, AutoClo
         Answer a = head.handle == null
             ? Answer.failed(head.prepared.error(), head.prepared.promptTokens(), engine.device())
             : engine.answer(head.result);
+        GenerationRequest r = head.prepared.request();
+        // A limit cut the row off before the model finished (ignore_eos rows, without stop tokens, are meant to).
+        if ("length".equals(a.finishReason()) && a.error() == null && !r.stopTokenIds().isEmpty()) {
+          a = a.withError(r.id() + ": " + MaxNewTokens.truncation(r.maxNewTokens(), a.completionTokens()));
+        }
         return new Done<>(head.row, a);
       }
       awaitAnyFinished();

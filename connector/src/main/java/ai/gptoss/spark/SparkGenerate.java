@@ -1,5 +1,6 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.harmony.ChatOptions;
 import ai.gptoss.harmony.HarmonyJson;
 
@@ -16,6 +17,8 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.TaskCompletionListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,6 +36,8 @@ import scala.Tuple2;
     description = "Runs generate's batch input format (JSONL lines with id and input_ids, prompt or messages) as a "
         + "Spark job; writes one JSON result per line under --output.")
 public final class SparkGenerate implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(SparkGenerate.class);
+
   @Option(names = "--input", required = true, paramLabel = "IN.jsonl", description = "Input lines (any Hadoop path).")
   String input;
 
@@ -50,7 +55,10 @@ public final class SparkGenerate implements Callable<Integer> {
   @Option(names = "--partitions", defaultValue = "4", description = "Input splits (tasks). Default: ${DEFAULT-VALUE}.")
   int partitions;
 
-  @Option(names = "--max-new-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.") int maxNewTokens;
+  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = MaxNewTokens.AUTO,
+      description = "Generation limit for lines that give none: auto (the rest of the model's context, as vLLM) or a "
+          + "count. A line cut off by it gets finish_reason length and an error saying so. Default: ${DEFAULT-VALUE}.")
+  String maxNewTokens;
   @Option(names = "--temperature", defaultValue = "0", description = "0 (default) is greedy.") float temperature;
   @Option(names = "--top-p", defaultValue = "1") float topP;
   @Option(names = "--top-k", defaultValue = "0") int topK;
@@ -82,7 +90,8 @@ public final class SparkGenerate implements Callable<Integer> {
     opts.put(GptossConf.MAX_IN_FLIGHT, maxInFlight);
     opts.put(GptossConf.DEVICE, device);
     GptossOptions options = GptossOptions.resolve(opts, k -> null);
-    GenerateLine.Defaults defaults = new GenerateLine.Defaults(maxNewTokens, temperature, topP, topK, seed);
+    GenerateLine.Defaults defaults = new GenerateLine.Defaults(
+        MaxNewTokens.parse(maxNewTokens, "--max-new-tokens"), temperature, topP, topK, seed);
     SparkSession spark = CommandLineSessions.start("gptoss spark-generate", master);
     try {
       return generate(spark, options, defaults);
@@ -136,7 +145,17 @@ public final class SparkGenerate implements Callable<Integer> {
       };
       RequestWindow<GenerateLine.Parsed> window = new RequestWindow<>(parsed, p -> prepare(engine, p, seeds), engine,
           options.maxInFlight(), task);
-      if (task != null) task.addTaskCompletionListener((TaskCompletionListener) ctx -> window.close());
+      long[] truncated = {0}, emitted = {0};
+      if (task != null) {
+        task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
+          window.close();
+          if (truncated[0] > 0) {
+            LOG.warn("spark-generate: {} of {} lines of partition {} were cut off by max_new_tokens or the model's context "
+                + "before the model finished (finish_reason length; their error says so)", truncated[0], emitted[0],
+                task.partitionId());
+          }
+        });
+      }
       ObjectMapper json = new ObjectMapper();
       return new Iterator<>() {
         @Override
@@ -147,6 +166,8 @@ public final class SparkGenerate implements Callable<Integer> {
         @Override
         public String next() {
           RequestWindow.Done<GenerateLine.Parsed> d = window.next();
+          emitted[0]++;
+          if (d.answer().truncated()) truncated[0]++;
           return record(json, d.row(), d.answer());
         }
       };

@@ -22,6 +22,17 @@ class GptossOptionsTest {
   }
 
   @Test
+  void maxNewTokensIsAutoByDefaultTheSameInGptossAndSparkGenerate() {
+    assertEquals(ai.gptoss.batch.MaxNewTokens.AUTO_VALUE, GptossOptions.defaults().maxNewTokens());
+    assertEquals(0, GptossOptions.resolve(Map.of("max_new_tokens", "AUTO"), k -> null).maxNewTokens());
+    var spec = new picocli.CommandLine(new SparkGenerate()).getCommandSpec();
+    assertEquals(ai.gptoss.batch.MaxNewTokens.AUTO, spec.findOption("--max-new-tokens").defaultValue());
+    var zero = assertThrows(IllegalArgumentException.class,
+        () -> GptossOptions.resolve(Map.of("max_new_tokens", "0"), k -> null));
+    assertTrue(zero.getMessage().contains("expected auto or an integer >= 1"), zero.getMessage());
+  }
+
+  @Test
   void errorsNameTheOptionAndWhereItCameFrom() {
     var fn = assertThrows(IllegalArgumentException.class,
         () -> GptossOptions.resolve(Map.of("top_p", "2"), k -> null));

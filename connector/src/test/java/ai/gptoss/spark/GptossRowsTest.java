@@ -145,6 +145,35 @@ class GptossRowsTest {
   }
 
   @Test
+  void rowsCutOffByMaxNewTokensSayISoInTheErrorAMetricAndOneWarnPerTask() {
+    List<String> prompts = new ArrayList<>();
+    for (int i = 0; i < 6; i++) prompts.add("What is " + i + " + 2?");
+    Dataset<Row> df = prompts(prompts, 2).withColumn("r", gptoss(col("prompt"), Map.of("output", "struct",
+        "max_new_tokens", "3")));
+    List<Row> out;
+    List<String> log;
+    try (LogCapture capture = new LogCapture(GptossPartitionEvaluator.class)) {
+      out = df.collectAsList();
+      log = capture.lines();
+    }
+    assertEquals(6, out.size());
+    for (Row row : out) {
+      Row r = row.getStruct(2);
+      assertEquals("length", r.<String>getAs("finish_reason"));
+      assertNull(r.getAs("final"));
+      String error = r.getAs("error");
+      assertTrue(error != null && error.matches("partition \\d row \\d: cut off by max_new_tokens=3 before the model "
+          + "finished.*"), error);
+    }
+    GptossEvalExec exec = (GptossEvalExec) df.queryExecution().executedPlan().find(p -> p instanceof GptossEvalExec).get();
+    assertEquals(6, exec.metric("truncatedRows").value());
+    assertEquals(0, exec.metric("badRows").value(), "a cut-off row is not a failed row");
+    List<String> warns = log.stream().filter(l -> l.startsWith("WARN") && l.contains("cut off")).toList();
+    assertEquals(2, warns.size(), "one WARN per task: " + log);
+    assertTrue(warns.get(0).contains("3 of 3 rows") && warns.get(0).contains("max_new_tokens=3"), warns.get(0));
+  }
+
+  @Test
   void badOptionsFailAtAnalysisNamingTheOption() {
     Dataset<Row> df = prompts(List.of("What is 9 + 8?"), 1);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.sum;
 
 import ai.gptoss.backend.Backends;
+import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.engine.Engine;
 import ai.gptoss.engine.EngineConfig;
 import ai.gptoss.engine.GenerationRequest;
@@ -44,7 +45,9 @@ public final class ThroughputBenchmark implements Callable<Integer> {
   @Option(names = "--partitions", defaultValue = "0", description = "0: Spark's default parallelism.")
   int partitions;
 
-  @Option(names = "--max-new-tokens", defaultValue = "64") int maxNewTokens;
+  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = MaxNewTokens.AUTO,
+      description = "Generation limit per prompt: auto (the rest of the context) or a count. Default: ${DEFAULT-VALUE}.")
+  String maxNewTokens;
 
   @Option(names = "--rounds", defaultValue = "3", description = "Alternating rounds; the last is reported. Default: ${DEFAULT-VALUE}.")
   int rounds;
@@ -91,7 +94,8 @@ public final class ThroughputBenchmark implements Callable<Integer> {
     try {
       List<GenerationRequest> reqs = new ArrayList<>();
       for (int i = 0; i < questions.size(); i++) {
-        reqs.add(GenerationRequest.greedy("q" + i, Harmony.prompt(questions.get(i)), maxNewTokens, Harmony.STOP_TOKENS));
+        reqs.add(GenerationRequest.greedy("q" + i, Harmony.prompt(questions.get(i)),
+            MaxNewTokens.forRequest(MaxNewTokens.parse(maxNewTokens, "--max-new-tokens")), Harmony.STOP_TOKENS));
       }
       // Warm-up (JIT), as the Spark run below gets one too.
       for (RequestHandle h : engine.submitAll(reqs.subList(0, Math.min(8, reqs.size())))) h.result().get();

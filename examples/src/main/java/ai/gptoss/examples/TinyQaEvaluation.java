@@ -102,7 +102,8 @@ public final class TinyQaEvaluation implements Callable<Integer> {
     int n = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
     qs = qs.repartition(n);
 
-    Map<String, String> options = new HashMap<>(Map.of("output", "struct", "max_new_tokens", "64"));
+    // max_new_tokens stays at its default (auto): tiny-qa's answers end at <|return|> after a few tokens.
+    Map<String, String> options = new HashMap<>(Map.of("output", "struct"));
     if (!model.isEmpty()) options.put("model", model);
     if (!device.isEmpty()) options.put("device", device);
     Dataset<Row> answers = qs

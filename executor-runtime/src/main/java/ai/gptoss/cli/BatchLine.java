@@ -1,6 +1,7 @@
 package ai.gptoss.cli;
 
 import ai.gptoss.batch.LineFields;
+import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.engine.GenerationRequest;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,7 +31,7 @@ final class BatchLine {
     int[] tokenIds(JsonNode value, JsonNode line);
   }
 
-  /** Per-line defaults, from the command line. */
+  /** Per-line defaults, from the command line ({@code maxNewTokens} 0: auto, see {@link MaxNewTokens}). */
   record Defaults(int maxNewTokens, float temperature, float topP, int topK, long seed, List<Integer> stopTokenIds) {}
 
   /**
@@ -107,8 +108,7 @@ final class BatchLine {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("'" + promptKey + "' " + e.getMessage());
     }
-    int maxNew = LineFields.intOr(root, "max_new_tokens", defaults.maxNewTokens());
-    if (maxNew < 1) throw new IllegalArgumentException("'max_new_tokens' must be at least 1, got " + maxNew);
+    int maxNew = MaxNewTokens.forRequest(MaxNewTokens.fromLine(root, defaults.maxNewTokens()));
     float temperature = (float) LineFields.numberOr(root, "temperature", defaults.temperature());
     float topP = (float) LineFields.numberOr(root, "top_p", defaults.topP());
     int topK = LineFields.intOr(root, "top_k", defaults.topK());

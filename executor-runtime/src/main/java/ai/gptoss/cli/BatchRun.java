@@ -1,5 +1,6 @@
 package ai.gptoss.cli;
 
+import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.engine.Engine;
 import ai.gptoss.engine.EngineStats;
 import ai.gptoss.engine.FinishReason;
@@ -174,7 +175,10 @@ final class BatchRun {
       o.put("finish_reason", r.finishReason().wireName());
       o.put("prompt_tokens", r.promptTokens());
       o.put("completion_tokens", r.completionTokens());
-      error = r.error() == null ? null : "line " + line.lineNo() + ": " + r.error();
+      error = r.error() != null ? "line " + line.lineNo() + ": " + r.error()
+          : r.finishReason() == FinishReason.LENGTH && !line.request().stopTokenIds().isEmpty()
+          ? "line " + line.lineNo() + ": " + MaxNewTokens.truncation(line.request().maxNewTokens(), r.completionTokens())
+          : null;
     }
     if (error == null) o.putNull("error");
     else o.put("error", error);

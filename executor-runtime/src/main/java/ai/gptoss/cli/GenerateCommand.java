@@ -1,6 +1,7 @@
 package ai.gptoss.cli;
 
 import ai.gptoss.backend.Backend;
+import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.engine.Engine;
 import ai.gptoss.engine.EngineConfig;
 import ai.gptoss.engine.FinishReason;
@@ -51,7 +52,10 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--output", paramLabel = "OUT.jsonl", description = "Batch mode: where results go ('-' for stdout).")
   String output;
 
-  @Option(names = "--max-new-tokens", defaultValue = "64", description = "Generation limit. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = MaxNewTokens.AUTO,
+      description = "Generation limit per request: auto (the rest of the model's context, as vLLM) or a count. A request "
+          + "cut off by it gets finish_reason length and an error saying so. Default: ${DEFAULT-VALUE}.")
+  String maxNewTokensOption;
   int maxNewTokens;
 
   @Option(names = "--temperature", defaultValue = "0", description = "0 (default) is greedy.")
@@ -93,7 +97,7 @@ final class GenerateCommand implements Callable<Integer> {
     if (input == null && (output != null || benchmark)) {
       throw new IllegalArgumentException("--output and --benchmark belong to batch mode (--input IN.jsonl)");
     }
-    if (maxNewTokens < 1) throw new IllegalArgumentException("--max-new-tokens must be at least 1, got " + maxNewTokens);
+    maxNewTokens = MaxNewTokens.parse(maxNewTokensOption, "--max-new-tokens");
     if (maxTokensPerStep < 0) throw new IllegalArgumentException("--max-tokens-per-step must be 0 (the device's) or more, got " + maxTokensPerStep);
     if (maxSeqsPerStep < 0) throw new IllegalArgumentException("--max-seqs-per-step must be 0 (the device's) or more, got " + maxSeqsPerStep);
     if (maxModelLen < 0) throw new IllegalArgumentException("--max-model-len must not be negative, got " + maxModelLen);
@@ -106,7 +110,7 @@ final class GenerateCommand implements Callable<Integer> {
 
   private int single(Engine engine) throws IOException {
     CliChecks.checkIds(inputIds, engine.backend().config());
-    GenerationResult r = engine.submit(new GenerationRequest("input-ids", inputIds, maxNewTokens,
+    GenerationResult r = engine.submit(new GenerationRequest("input-ids", inputIds, MaxNewTokens.forRequest(maxNewTokens),
         ignoreEos ? List.of() : engine.backend().config().eosTokenIds(), temperature, topP, topK, seed)).result().join();
     if (r.finishReason() == FinishReason.ERROR) throw new IllegalArgumentException(r.error());
     ObjectMapper json = new ObjectMapper();
@@ -114,6 +118,9 @@ final class GenerateCommand implements Callable<Integer> {
     ArrayNode arr = o.putArray("output_ids");
     for (int id : r.outputIds()) arr.add(id);
     o.put("finish_reason", r.finishReason().wireName());
+    if (r.finishReason() == FinishReason.LENGTH && !ignoreEos) {
+      o.put("error", MaxNewTokens.truncation(MaxNewTokens.forRequest(maxNewTokens), r.completionTokens()));
+    }
     System.out.println(json.writeValueAsString(o));
     return 0;
   }

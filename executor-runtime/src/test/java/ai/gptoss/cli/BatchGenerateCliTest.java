@@ -102,7 +102,9 @@ class BatchGenerateCliTest {
     assertEquals("length", out.get(0).get("finish_reason").asText());
     assertEquals(40, out.get(0).get("prompt_tokens").asInt());
     assertEquals(6, out.get(0).get("completion_tokens").asInt());
-    assertTrue(out.get(0).get("error").isNull());
+    // Cut off by its max_new_tokens: never silent.
+    assertTrue(out.get(0).get("error").asText().startsWith("line 1: cut off by max_new_tokens=6 before the model finished"),
+        out.get(0).toString());
     assertEquals("b", out.get(3).get("id").asText());
     assertArrayEquals(alone(Golden.ints(cases.get(0).get("input_ids")), 5, new SamplingParams(0.9f, 0.95f, 50, 17, 0)),
         Golden.ints(out.get(3).get("output_ids")));
@@ -192,5 +194,23 @@ class BatchGenerateCliTest {
     JsonNode o = JSON.readTree(out.toString(StandardCharsets.UTF_8));
     assertArrayEquals(alone(new int[] {5, 6, 7}, 5, SamplingParams.greedy()), Golden.ints(o.get("output_ids")));
     assertEquals("length", o.get("finish_reason").asText());
+    assertTrue(o.get("error").asText().startsWith("cut off by max_new_tokens=5"), o.toString());
+  }
+
+  @Test
+  void maxNewTokensDefaultsToAutoTheRestOfTheContext(@TempDir Path dir) throws Exception {
+    var spec = new picocli.CommandLine(new GptossCli()).getSubcommands().get("generate").getCommandSpec();
+    assertEquals(ai.gptoss.batch.MaxNewTokens.AUTO, spec.findOption("--max-new-tokens").defaultValue());
+    // tiny-a never emits its eos on this prompt: auto runs it to the end of the context (--max-model-len 50),
+    // and the record says it was cut off there; "auto" on a line works too.
+    Run r = run(dir, List.of("{\"id\": 1, \"input_ids\": [5, 6, 7]}",
+        "{\"id\": 2, \"input_ids\": [5, 6, 7], \"max_new_tokens\": \"auto\"}"), "--max-model-len", "50");
+    assertEquals(0, r.status(), r.err());
+    for (JsonNode o : r.out()) {
+      assertEquals("length", o.get("finish_reason").asText(), o.toString());
+      assertEquals(47, o.get("completion_tokens").asInt(), o.toString());
+      assertTrue(o.get("error").asText().contains("cut off at the end of the model's context after 47 generated tokens"),
+          o.toString());
+    }
   }
 }
