@@ -7,6 +7,7 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.analysis.TypeCheckResult;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.Unevaluable;
+import org.apache.spark.sql.catalyst.expressions.UserDefinedExpression;
 import org.apache.spark.sql.catalyst.expressions.codegen.CodegenContext;
 import org.apache.spark.sql.catalyst.expressions.codegen.ExprCode;
 import org.apache.spark.sql.internal.SQLConf;
@@ -18,9 +19,11 @@ import scala.collection.immutable.Seq;
  * {@code gptoss(input)} in a logical plan. Never evaluated row by row: {@link ExtractGptossCalls}
  * replaces it with an attribute computed by a {@link GptossEval} node, which the planner turns into the
  * batched {@link GptossEvalExec}. It is {@link Unevaluable}, so Spark never tries to fold it on the driver
- * (e.g. over a local relation).
+ * (e.g. over a local relation). As a {@link UserDefinedExpression} that is nondeterministic, Spark's analysis
+ * moves it out of grouping keys and sort orders into a projection below ({@code PullOutNondeterministic});
+ * {@link GptossAnalysis} does so for aggregate functions' arguments and join conditions.
  */
-public final class GptossCall extends Expression implements Unevaluable {
+public final class GptossCall extends Expression implements Unevaluable, UserDefinedExpression {
   private final Expression input;
   private final TreeMap<String, String> functionOptions;
   private final boolean structOutput;
@@ -99,6 +102,17 @@ public final class GptossCall extends Expression implements Unevaluable {
   }
 
   @Override
+  public String name() {
+    return "gptoss";
+  }
+
+  /** {@code gptoss(prompt#2)}, or {@code gptoss(prompt#2, {max_new_tokens=32})} with function options. */
+  @Override
+  public String toString() {
+    return "gptoss(" + input + (functionOptions.isEmpty() ? "" : ", " + functionOptions) + ")";
+  }
+
+  @Override
   public TypeCheckResult checkInputDataTypes() {
     if (InputKind.of(input.dataType()) == null) {
       return new TypeCheckResult.TypeCheckFailure("gptoss() takes " + InputKind.EXPECTED + ", but "
@@ -109,8 +123,7 @@ public final class GptossCall extends Expression implements Unevaluable {
 
   private UnsupportedOperationException notPlanned() {
     return new UnsupportedOperationException("gptoss() was not planned as a batched operator: add "
-        + GptossConf.EXTENSIONS_CLASS + " to spark.sql.extensions (gptoss() is not supported in join "
-        + "conditions; compute it in a projection first)");
+        + GptossConf.EXTENSIONS_CLASS + " to spark.sql.extensions");
   }
 
   @Override

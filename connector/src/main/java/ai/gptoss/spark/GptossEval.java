@@ -6,6 +6,7 @@ import java.util.Objects;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeSet;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import scala.Option;
 import scala.collection.immutable.IndexedSeq;
 import scala.collection.immutable.Seq;
 
@@ -18,12 +19,14 @@ public final class GptossEval extends LogicalPlan {
   private final Attribute input;
   private final GptossOptions options;
   private final Attribute result;
+  private final Option<Attribute> when;
   private final LogicalPlan child;
 
-  public GptossEval(Attribute input, GptossOptions options, Attribute result, LogicalPlan child) {
+  public GptossEval(Attribute input, GptossOptions options, Attribute result, Option<Attribute> when, LogicalPlan child) {
     this.input = input;
     this.options = options;
     this.result = result;
+    this.when = when;
     this.child = child;
   }
 
@@ -37,6 +40,11 @@ public final class GptossEval extends LogicalPlan {
 
   Attribute result() {
     return result;
+  }
+
+  /** The child's boolean column that says which rows to answer (the others get null), if any. */
+  Option<Attribute> when() {
+    return when;
   }
 
   LogicalPlan child() {
@@ -56,18 +64,28 @@ public final class GptossEval extends LogicalPlan {
   }
 
   @Override
+  public String simpleString(int maxFields) {
+    return nodeName() + " " + describe(input, options, result, when);
+  }
+
+  /** {@code gptoss(prompt#1, {max_new_tokens=24}) AS gptoss_0#5 WHEN gptoss_when_0#4}. */
+  static String describe(Attribute input, GptossOptions options, Attribute result, Option<Attribute> when) {
+    return "gptoss(" + input + ", " + options + ") AS " + result + (when.isDefined() ? " WHEN " + when.get() : "");
+  }
+
+  @Override
   public Seq<LogicalPlan> children() {
     return Scala.seq(child);
   }
 
   @Override
   public LogicalPlan withNewChildrenInternal(IndexedSeq<LogicalPlan> newChildren) {
-    return new GptossEval(input, options, result, newChildren.apply(0));
+    return new GptossEval(input, options, result, when, newChildren.apply(0));
   }
 
   @Override
   public int productArity() {
-    return 4;
+    return 5;
   }
 
   @Override
@@ -76,7 +94,8 @@ public final class GptossEval extends LogicalPlan {
       case 0 -> input;
       case 1 -> options;
       case 2 -> result;
-      case 3 -> child;
+      case 3 -> when;
+      case 4 -> child;
       default -> throw new IndexOutOfBoundsException(n);
     };
   }
@@ -89,11 +108,11 @@ public final class GptossEval extends LogicalPlan {
   @Override
   public boolean equals(Object o) {
     return o instanceof GptossEval g && g.input.equals(input) && g.options.equals(options) && g.result.equals(result)
-        && g.child.equals(child);
+        && g.when.equals(when) && g.child.equals(child);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(input, options, result, child);
+    return Objects.hash(input, options, result, when, child);
   }
 }

@@ -9,10 +9,12 @@ import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeSet;
+import org.apache.spark.sql.execution.ExplainUtils;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.execution.metric.SQLMetrics;
 import org.apache.spark.sql.types.DataType;
+import scala.Option;
 import scala.collection.immutable.IndexedSeq;
 import scala.collection.immutable.Seq;
 import scala.jdk.javaapi.CollectionConverters;
@@ -21,21 +23,30 @@ import scala.reflect.ClassTag$;
 /**
  * Physical operator of {@link GptossEval}: streams each partition's rows into the executor's resident
  * engine ({@link GptossPartitionEvaluator}) and appends the answer column, keeping row order. Shows rows,
- * prompt and generated tokens, bad rows, per-task tokens/s and mean engine batch size as SQL metrics in
+ * engine requests, prompt and generated tokens, bad rows, per-task tokens/s and mean engine batch size as SQL metrics in
  * the Spark UI.
  */
 public final class GptossEvalExec extends SparkPlan {
+  /** The SQL metric of the rows submitted to the engine (rows a downstream LIMIT cancels included). */
+  static final String ENGINE_REQUESTS = "gptoss engine requests";
+
   private final Attribute input;
   private final GptossOptions options;
   private final Attribute result;
+  private final Option<Attribute> when;
   private final SparkPlan child;
   private transient scala.collection.immutable.Map<String, SQLMetric> metrics;
 
-  public GptossEvalExec(Attribute input, GptossOptions options, Attribute result, SparkPlan child) {
+  public GptossEvalExec(Attribute input, GptossOptions options, Attribute result, Option<Attribute> when, SparkPlan child) {
     this.input = input;
     this.options = options;
     this.result = result;
+    this.when = when;
     this.child = child;
+  }
+
+  Option<Attribute> when() {
+    return when;
   }
 
   SparkPlan child() {
@@ -59,6 +70,7 @@ public final class GptossEvalExec extends SparkPlan {
     if (metrics == null) {
       Map<String, SQLMetric> m = new LinkedHashMap<>();
       m.put("numOutputRows", SQLMetrics.createMetric(sparkContext(), "number of output rows"));
+      m.put("engineRequests", SQLMetrics.createMetric(sparkContext(), ENGINE_REQUESTS));
       m.put("promptTokens", SQLMetrics.createMetric(sparkContext(), "prompt tokens"));
       m.put("generatedTokens", SQLMetrics.createMetric(sparkContext(), "generated tokens"));
       m.put("badRows", SQLMetrics.createMetric(sparkContext(), "rows with errors"));
@@ -76,20 +88,37 @@ public final class GptossEvalExec extends SparkPlan {
 
   @Override
   public RDD<InternalRow> doExecute() {
-    List<Attribute> childOut = Scala.java(child.output());
-    int ordinal = -1;
-    for (int i = 0; i < childOut.size(); i++) {
-      if (childOut.get(i).exprId().equals(input.exprId())) ordinal = i;
-    }
-    if (ordinal < 0) throw new IllegalStateException("gptoss input " + input + " is not in the child's output " + childOut);
+    int ordinal = ordinal(input);
+    int whenOrdinal = when.isDefined() ? ordinal(when.get()) : -1;
     List<Attribute> out = Scala.java(output());
     DataType[] outTypes = new DataType[out.size()];
     for (int i = 0; i < outTypes.length; i++) outTypes[i] = out.get(i).dataType();
     InputKind kind = InputKind.of(input.dataType());
-    GptossPartitionEvaluator.Factory factory = new GptossPartitionEvaluator.Factory(options, kind, ordinal,
-        input.dataType(), outTypes, metric("numOutputRows"), metric("promptTokens"), metric("generatedTokens"),
-        metric("badRows"), metric("truncatedRows"), metric("tokensPerSecond"), metric("engineBatchSize"));
+    GptossPartitionEvaluator.Factory factory = new GptossPartitionEvaluator.Factory(options, kind, ordinal, whenOrdinal,
+        input.dataType(), outTypes, metric("numOutputRows"), metric("engineRequests"), metric("promptTokens"),
+        metric("generatedTokens"), metric("badRows"), metric("truncatedRows"), metric("tokensPerSecond"),
+        metric("engineBatchSize"));
     return child.execute().mapPartitionsWithEvaluator(factory, ClassTag$.MODULE$.apply(InternalRow.class));
+  }
+
+  private int ordinal(Attribute a) {
+    List<Attribute> childOut = Scala.java(child.output());
+    for (int i = 0; i < childOut.size(); i++) {
+      if (childOut.get(i).exprId().equals(a.exprId())) return i;
+    }
+    throw new IllegalStateException("gptoss column " + a + " is not in the child's output " + childOut);
+  }
+
+  @Override
+  public String simpleString(int maxFields) {
+    return nodeName() + " " + GptossEval.describe(input, options, result, when);
+  }
+
+  @Override
+  public String verboseStringWithOperatorId() {
+    return "\n" + formattedNodeName() + "\n" + ExplainUtils.generateFieldString("Input", child.output()) + "\n"
+        + ExplainUtils.generateFieldString("Output", output()) + "\n"
+        + ExplainUtils.generateFieldString("Arguments", GptossEval.describe(input, options, result, when)) + "\n";
   }
 
   @Override
@@ -99,12 +128,12 @@ public final class GptossEvalExec extends SparkPlan {
 
   @Override
   public SparkPlan withNewChildrenInternal(IndexedSeq<SparkPlan> newChildren) {
-    return new GptossEvalExec(input, options, result, newChildren.apply(0));
+    return new GptossEvalExec(input, options, result, when, newChildren.apply(0));
   }
 
   @Override
   public int productArity() {
-    return 4;
+    return 5;
   }
 
   @Override
@@ -113,7 +142,8 @@ public final class GptossEvalExec extends SparkPlan {
       case 0 -> input;
       case 1 -> options;
       case 2 -> result;
-      case 3 -> child;
+      case 3 -> when;
+      case 4 -> child;
       default -> throw new IndexOutOfBoundsException(n);
     };
   }
@@ -126,11 +156,11 @@ public final class GptossEvalExec extends SparkPlan {
   @Override
   public boolean equals(Object o) {
     return o instanceof GptossEvalExec g && g.input.equals(input) && g.options.equals(options) && g.result.equals(result)
-        && g.child.equals(child);
+        && g.when.equals(when) && g.child.equals(child);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(input, options, result, child);
+    return Objects.hash(input, options, result, when, child);
   }
 }

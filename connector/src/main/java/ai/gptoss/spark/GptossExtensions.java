@@ -15,7 +15,8 @@ import scala.runtime.BoxedUnit;
 
 /**
  * Installs {@code gptoss()} in a session: {@code spark.sql.extensions=ai.gptoss.spark.GptossExtensions}.
- * Registers the SQL function, the optimizer rule that extracts calls into {@link GptossEval} nodes, and
+ * Registers the SQL function, the analysis rule that moves calls out of places Spark rejects them
+ * ({@link GptossAnalysis}), the optimizer rule that extracts calls into {@link GptossEval} nodes, and
  * the planner strategy that runs them as {@link GptossEvalExec}.
  */
 public final class GptossExtensions extends AbstractFunction1<SparkSessionExtensions, BoxedUnit> {
@@ -28,6 +29,7 @@ public final class GptossExtensions extends AbstractFunction1<SparkSessionExtens
     ExpressionInfo info = new ExpressionInfo(GptossCall.class.getName(), null, "gptoss", USAGE, "");
     Function1<scala.collection.immutable.Seq<Expression>, Expression> builder = args -> build(Scala.java(args));
     ext.injectFunction(new Tuple3<>(FunctionIdentifier.apply("gptoss"), info, builder));
+    ext.injectPostHocResolutionRule(session -> new GptossAnalysis());
     ext.injectPreCBORule(session -> new ExtractGptossCalls());
     ext.injectPlannerStrategy(session -> new GptossStrategy());
     return BoxedUnit.UNIT;

@@ -29,9 +29,10 @@ final class GptossPartitionEvaluator implements PartitionEvaluator<InternalRow, 
   private static final Logger LOG = LoggerFactory.getLogger(GptossPartitionEvaluator.class);
 
   /** Serializable description of the work, shipped to the executors. */
-  record Factory(GptossOptions options, InputKind kind, int ordinal, DataType inputType, DataType[] outputTypes,
-      SQLMetric rows, SQLMetric promptTokens, SQLMetric generatedTokens, SQLMetric badRows, SQLMetric truncatedRows,
-      SQLMetric tokensPerSecond, SQLMetric engineBatchSize) implements PartitionEvaluatorFactory<InternalRow, InternalRow>, Serializable {
+  record Factory(GptossOptions options, InputKind kind, int ordinal, int whenOrdinal, DataType inputType,
+      DataType[] outputTypes, SQLMetric rows, SQLMetric requests, SQLMetric promptTokens, SQLMetric generatedTokens,
+      SQLMetric badRows, SQLMetric truncatedRows, SQLMetric tokensPerSecond, SQLMetric engineBatchSize)
+      implements PartitionEvaluatorFactory<InternalRow, InternalRow>, Serializable {
     @Override
     public PartitionEvaluator<InternalRow, InternalRow> createEvaluator() {
       return new GptossPartitionEvaluator(this);
@@ -66,7 +67,7 @@ final class GptossPartitionEvaluator implements PartitionEvaluator<InternalRow, 
       }
     };
     RequestWindow<InternalRow> window = new RequestWindow<>(copied,
-        row -> prepare(engine, "partition " + partition + " row " + index[0]++, row, sampling, seeds),
+        row -> counted(prepare(engine, "partition " + partition + " row " + index[0]++, row, sampling, seeds)),
         engine, f.options().maxInFlight(), task);
     long[] generated = {0};
     long[] truncated = {0}, emitted = {0};
@@ -102,6 +103,10 @@ final class GptossPartitionEvaluator implements PartitionEvaluator<InternalRow, 
         RequestWindow.Done<InternalRow> d = window.next();
         Answer a = d.answer();
         emitted[0]++;
+        if (a == null) {
+          f.rows().add(1);
+          return projection.apply(new JoinedRow(d.row(), new GenericInternalRow(new Object[] {null})));
+        }
         if (a.truncated()) {
           truncated[0]++;
           f.truncatedRows().add(1);
@@ -123,9 +128,15 @@ final class GptossPartitionEvaluator implements PartitionEvaluator<InternalRow, 
     return CollectionConverters.asScala(out);
   }
 
+  private RequestWindow.Prepared counted(RequestWindow.Prepared p) {
+    if (p.request() != null) f.requests().add(1);
+    return p;
+  }
+
   private RequestWindow.Prepared prepare(ExecutorEngine engine, String id, InternalRow row, Prompts.Sampling s,
       RowSeeds seeds) {
-    int ord = f.ordinal();
+    int ord = f.ordinal(), when = f.whenOrdinal();
+    if (when >= 0 && (row.isNullAt(when) || !row.getBoolean(when))) return RequestWindow.Prepared.SKIPPED;
     GptossOptions o = f.options();
     if (row.isNullAt(ord)) return RequestWindow.Prepared.bad(id + ": the input is null", 0);
     switch (f.kind()) {

@@ -5,13 +5,14 @@ import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.SparkStrategy;
 import scala.collection.immutable.Seq;
 
-/** Planner strategy: {@link GptossEval} becomes the batched {@link GptossEvalExec}. */
+/** Planner strategy: {@link GptossEval} becomes the batched {@link GptossEvalExec}; a {@link OneRowBarrier} its child. */
 final class GptossStrategy extends SparkStrategy {
   @Override
   public Seq<SparkPlan> apply(LogicalPlan plan) {
     if (plan instanceof GptossEval e) {
-      return Scala.seq(new GptossEvalExec(e.input(), e.options(), e.result(), planLater(e.child())));
+      return Scala.seq(new GptossEvalExec(e.input(), e.options(), e.result(), e.when(), planLater(e.child())));
     }
+    if (plan instanceof OneRowBarrier b) return Scala.seq(planLater(b.child()));
     return Scala.seq();
   }
 }

@@ -25,14 +25,17 @@ import org.apache.spark.TaskContext;
  * by a downstream {@code LIMIT}, leaves nothing running.
  */
 final class RequestWindow<T> implements Iterator<RequestWindow.Done<T>>, AutoCloseable {
-  /** A row turned into a request, or the reason it cannot be one. */
+  /** A row turned into a request, the reason it cannot be one, or neither ({@link #SKIPPED}). */
   record Prepared(GenerationRequest request, String error, int promptTokens) {
+    /** A row not to answer: its answer is null. */
+    static final Prepared SKIPPED = new Prepared(null, null, 0);
+
     static Prepared bad(String error, int promptTokens) {
       return new Prepared(null, error, promptTokens);
     }
   }
 
-  /** A row with its answer. */
+  /** A row with its answer (null for a {@link Prepared#SKIPPED} row). */
   record Done<T>(T row, Answer answer) {}
 
   private static final long POLL_MILLIS = 50;
@@ -93,13 +96,17 @@ final class RequestWindow<T> implements Iterator<RequestWindow.Done<T>>, AutoClo
       Slot<T> head = pending.peekFirst();
       if (head != null && head.done()) {
         pending.pollFirst();
-        Answer a = head.handle == null
-            ? Answer.failed(head.prepared.error(), head.prepared.promptTokens(), engine.device())
-            : engine.answer(head.result);
-        GenerationRequest r = head.prepared.request();
-        // A limit cut the row off before the model finished (ignore_eos rows, without stop tokens, are meant to).
-        if ("length".equals(a.finishReason()) && a.error() == null && !r.stopTokenIds().isEmpty()) {
-          a = a.withError(r.id() + ": " + MaxNewTokens.truncation(r.maxNewTokens(), a.completionTokens()));
+        Answer a;
+        if (head.handle == null) {
+          a = head.prepared.error() == null ? null
+              : Answer.failed(head.prepared.error(), head.prepared.promptTokens(), engine.device());
+        } else {
+          a = engine.answer(head.result);
+          GenerationRequest r = head.prepared.request();
+          // A limit cut the row off before the model finished (ignore_eos rows, without stop tokens, are meant to).
+          if ("length".equals(a.finishReason()) && a.error() == null && !r.stopTokenIds().isEmpty()) {
+            a = a.withError(r.id() + ": " + MaxNewTokens.truncation(r.maxNewTokens(), a.completionTokens()));
+          }
         }
         return new Done<>(head.row, a);
       }

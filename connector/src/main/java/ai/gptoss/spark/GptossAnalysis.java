@@ -1,0 +1,136 @@
+package ai.gptoss.spark;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.catalyst.expressions.Alias;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.NamedExpression;
+import org.apache.spark.sql.catalyst.expressions.ScalarSubquery;
+import org.apache.spark.sql.catalyst.expressions.SubqueryExpression;
+import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateExpression;
+import org.apache.spark.sql.catalyst.plans.logical.Aggregate;
+import org.apache.spark.sql.catalyst.plans.logical.Join;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.catalyst.plans.logical.OneRowRelation;
+import org.apache.spark.sql.catalyst.plans.logical.Project;
+import org.apache.spark.sql.catalyst.rules.Rule;
+
+/**
+ * Post-hoc resolution rule: moves {@code gptoss()} calls out of the places where Spark's analysis rejects a
+ * nondeterministic expression, into a projection below, as Spark does for Python UDFs. (Calls in grouping
+ * keys and sort orders are moved by Spark's own {@code PullOutNondeterministic}, since {@link GptossCall} is
+ * a {@code UserDefinedExpression}.)
+ * <ul>
+ *   <li>in an aggregate function's argument, {@code collect_list(gptoss(p))}, {@code count_if(gptoss(p) = 'x')}:
+ *       the call is answered once per input row in a projection below the aggregate;
+ *   <li>in a join condition, {@code a JOIN b ON gptoss(a.p) = b.x}: the call is answered once per row of the
+ *       side it reads, in a projection of that side; a call that reads both sides is an error that says how
+ *       to rewrite the query;
+ *   <li>in a scalar subquery over no table, {@code (SELECT gptoss('...'))}: a {@link OneRowBarrier} keeps the
+ *       subquery from being inlined into the outer query, so it is answered once.
+ * </ul>
+ */
+final class GptossAnalysis extends Rule<LogicalPlan> {
+  @Override
+  public LogicalPlan apply(LogicalPlan plan) {
+    return rewrite(plan);
+  }
+
+  private LogicalPlan rewrite(LogicalPlan p) {
+    List<LogicalPlan> kids = Scala.java(p.children());
+    List<LogicalPlan> newKids = new ArrayList<>(kids.size());
+    boolean changed = false;
+    for (LogicalPlan k : kids) {
+      LogicalPlan nk = rewrite(k);
+      changed |= nk != k;
+      newKids.add(nk);
+    }
+    LogicalPlan q = changed ? p.withNewChildren(Scala.list(newKids)) : p;
+    q = q.mapExpressions(e -> Calls.map(e, this::subquery));
+    if (!q.resolved()) return q;
+    if (q instanceof Aggregate a) return aggregateArguments(a);
+    if (q instanceof Join j && j.condition().isDefined() && Calls.in(j.condition().get())) return joinCondition(j);
+    return q;
+  }
+
+  private Expression subquery(Expression e) {
+    if (!(e instanceof SubqueryExpression s)) return null;
+    LogicalPlan inner = rewrite(s.plan());
+    if (s instanceof ScalarSubquery && inner.exists(Calls::in)) inner = barrier(inner);
+    return inner == s.plan() ? e : s.withNewPlan(inner);
+  }
+
+  private static LogicalPlan barrier(LogicalPlan p) {
+    if (p instanceof OneRowBarrier) return p;
+    if (p instanceof OneRowRelation) return new OneRowBarrier(p);
+    List<LogicalPlan> kids = Scala.java(p.children());
+    List<LogicalPlan> newKids = new ArrayList<>();
+    boolean changed = false;
+    for (LogicalPlan k : kids) {
+      LogicalPlan nk = barrier(k);
+      changed |= nk != k;
+      newKids.add(nk);
+    }
+    return changed ? p.withNewChildren(Scala.list(newKids)) : p;
+  }
+
+  /** Calls inside aggregate functions' arguments become columns of a projection below the aggregate. */
+  private static LogicalPlan aggregateArguments(Aggregate a) {
+    List<GptossCall> calls = new ArrayList<>();
+    for (NamedExpression ne : Scala.java(a.aggregateExpressions())) {
+      Calls.map((Expression) ne, x -> {
+        if (!(x instanceof AggregateExpression)) return null;
+        for (GptossCall c : Calls.outermost(x)) Calls.add(calls, c);
+        return x;
+      });
+    }
+    if (calls.isEmpty()) return a;
+    LogicalPlan child = a.child();
+    List<NamedExpression> projection = new ArrayList<>(Scala.java(child.output()));
+    List<Attribute> attrs = new ArrayList<>();
+    for (GptossCall c : calls) {
+      Alias al = Calls.alias(c, "gptoss_arg");
+      projection.add(al);
+      attrs.add(al.toAttribute());
+    }
+    LogicalPlan withChild = a.withNewChildren(Scala.seq(new Project(Scala.list(projection), child)));
+    return withChild.mapExpressions(e -> Calls.map(e, x -> x instanceof AggregateExpression ? replace(x, calls, attrs) : null));
+  }
+
+  /** Calls in a join condition become columns of a projection of the side they read. */
+  private static LogicalPlan joinCondition(Join j) {
+    LogicalPlan left = j.left(), right = j.right();
+    List<GptossCall> calls = Calls.outermost(j.condition().get());
+    List<NamedExpression> leftProj = new ArrayList<>(Scala.java(left.output()));
+    List<NamedExpression> rightProj = new ArrayList<>(Scala.java(right.output()));
+    List<Attribute> attrs = new ArrayList<>();
+    for (GptossCall c : calls) {
+      Alias al = Calls.alias(c, "gptoss_join_key");
+      if (c.references().subsetOf(left.outputSet())) {
+        leftProj.add(al);
+      } else if (c.references().subsetOf(right.outputSet())) {
+        rightProj.add(al);
+      } else {
+        throw new IllegalArgumentException("gptoss(): " + c.sql() + " in the join condition " + j.condition().get().sql()
+            + " reads both sides of the join; a call in a join condition may read one side only. Answer it after the "
+            + "join instead: ... JOIN ... ON <the other conditions> WHERE <the condition with gptoss()>");
+      }
+      attrs.add(al.toAttribute());
+    }
+    LogicalPlan newLeft = leftProj.size() == left.output().size() ? left : new Project(Scala.list(leftProj), left);
+    LogicalPlan newRight = rightProj.size() == right.output().size() ? right : new Project(Scala.list(rightProj), right);
+    LogicalPlan joined = j.withNewChildren(Scala.seq(newLeft, newRight)).mapExpressions(e -> replace(e, calls, attrs));
+    return new Project(Scala.list(new ArrayList<NamedExpression>(Scala.java(j.output()))), joined);
+  }
+
+  static Expression replace(Expression e, List<GptossCall> calls, List<Attribute> attrs) {
+    return Calls.map(e, x -> {
+      if (!(x instanceof GptossCall c)) return null;
+      for (int i = 0; i < calls.size(); i++) {
+        if (Calls.same(calls.get(i), c)) return attrs.get(i);
+      }
+      return null;
+    });
+  }
+}
