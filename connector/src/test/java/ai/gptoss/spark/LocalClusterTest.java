@@ -125,4 +125,46 @@ class LocalClusterTest {
           + " must exceed one task's max_in_flight " + MAX_IN_FLIGHT + " (tasks share the engine)");
     }
   }
+
+  /** A few query shapes on the executors: the engines are asked for exactly the rows each shape needs. */
+  @Test
+  void queryShapesAskTheExecutorsEnginesOnlyForTheRowsTheyNeed() {
+    EngineRequests requests = EngineRequests.install(spark);
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 12; i++) rows.add(RowFactory.create((long) i, "What is " + (i % 6) + " + 1?"));
+    StructType schema = new StructType().add("id", DataTypes.LongType).add("prompt", DataTypes.StringType);
+    spark.createDataFrame(rows, schema).repartition(4).createOrReplaceTempView("shapes");
+    spark.conf().set("spark.gptoss.max_new_tokens", "24");
+    try {
+      var plain = requests.count(() -> spark.sql("SELECT id, gptoss(prompt) FROM shapes").collectAsList());
+      assertEquals(12, plain.requests(), "plain query");
+      Map<Long, String> answers = new HashMap<>();
+      for (Row r : plain.result()) answers.put(r.getLong(0), r.getString(1));
+
+      var distinct = requests.count(() -> spark.sql("SELECT p, gptoss(p) FROM (SELECT DISTINCT prompt AS p FROM shapes)")
+          .collectAsList());
+      assertEquals(6, distinct.requests(), "DISTINCT then gptoss()");
+      assertEquals(6, distinct.result().size());
+      for (Row r : distinct.result()) {
+        int k = Integer.parseInt(r.getString(0).substring("What is ".length(), "What is ".length() + 1));
+        assertEquals(answers.get((long) k), r.getString(1), r.toString());
+      }
+      var guarded = requests.count(() -> spark.sql("SELECT id, CASE WHEN id < 3 THEN gptoss(prompt) END AS a FROM shapes")
+          .collectAsList());
+      assertEquals(3, guarded.requests(), "CASE WHEN id < 3 THEN gptoss()");
+      for (Row r : guarded.result()) assertEquals(r.getLong(0) < 3 ? answers.get(r.getLong(0)) : null, r.getString(1));
+      var limited = requests.count(() -> spark.sql("SELECT id, gptoss(prompt) FROM shapes ORDER BY id LIMIT 3")
+          .collectAsList());
+      assertEquals(3, limited.requests(), "ORDER BY id LIMIT 3");
+      for (int i = 0; i < 3; i++) assertEquals(RowFactory.create((long) i, answers.get((long) i)), limited.result().get(i));
+      var sorted = requests.count(() -> spark.sql("SELECT id, gptoss(prompt) AS a FROM shapes ORDER BY a, id")
+          .collectAsList());
+      assertEquals(12, sorted.requests(), "ORDER BY the answer (Spark samples the sort's input in a job of its own)");
+      for (int i = 1; i < 12; i++) {
+        assertTrue(sorted.result().get(i - 1).getString(1).compareTo(sorted.result().get(i).getString(1)) <= 0);
+      }
+    } finally {
+      spark.conf().unset("spark.gptoss.max_new_tokens");
+    }
+  }
 }
