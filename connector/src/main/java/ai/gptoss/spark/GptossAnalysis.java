@@ -5,6 +5,7 @@ import java.util.List;
 import org.apache.spark.sql.catalyst.expressions.Alias;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.LambdaFunction;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.expressions.ScalarSubquery;
 import org.apache.spark.sql.catalyst.expressions.SubqueryExpression;
@@ -28,7 +29,8 @@ import org.apache.spark.sql.catalyst.rules.Rule;
  *       side it reads, in a projection of that side; a call that reads both sides is an error that says how
  *       to rewrite the query;
  *   <li>in a scalar subquery over no table, {@code (SELECT gptoss('...'))}: a {@link OneRowBarrier} keeps the
- *       subquery from being inlined into the outer query, so it is answered once.
+ *       subquery from being inlined into the outer query, so it is answered once;
+ *   <li>in a lambda function ({@code transform(arr, x -> gptoss(x))}): an error that says how to rewrite.
  * </ul>
  */
 final class GptossAnalysis extends Rule<LogicalPlan> {
@@ -49,6 +51,13 @@ final class GptossAnalysis extends Rule<LogicalPlan> {
     LogicalPlan q = changed ? p.withNewChildren(Scala.list(newKids)) : p;
     q = q.mapExpressions(e -> Calls.map(e, this::subquery));
     if (!q.resolved()) return q;
+    for (Expression e : Scala.java(q.expressions())) {
+      if (e.exists(x -> x instanceof LambdaFunction l && Calls.in(l.function()))) {
+        throw new IllegalArgumentException("gptoss() cannot be called inside a lambda function (transform, filter, "
+            + "exists, aggregate, ...), where the rows to answer are not rows of the query: explode the array, "
+            + "answer each element with gptoss(), and collect_list() the answers back, in " + e.sql());
+      }
+    }
     if (q instanceof Aggregate a) return aggregateArguments(a);
     if (q instanceof Join j && j.condition().isDefined() && Calls.in(j.condition().get())) return joinCondition(j);
     return q;

@@ -2,7 +2,6 @@ package ai.gptoss.spark;
 
 import static ai.gptoss.spark.GptossFunctions.gptoss;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,7 +16,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -151,6 +149,31 @@ class QueryShapesTest {
   }
 
   @Test
+  void aWindowOrderedByACallAnswersEachRowOnce() {
+    Comparator<String> nullsFirst = Comparator.nullsFirst(Comparator.naturalOrder());
+    List<String> expected = new ArrayList<>();
+    for (long i = 0; i <= ROWS; i++) {
+      int rank = 1;
+      for (long j = 0; j <= ROWS; j++) {
+        if (j % 2 == i % 2 && nullsFirst.compare(answer(j), answer(i)) < 0) rank++;
+      }
+      expected.add(row(i, rank));
+    }
+    assertEquals(sorted(expected), sql(ROWS, "SELECT id, rank() OVER (PARTITION BY id % 2 ORDER BY gptoss(prompt)) FROM t"));
+  }
+
+  @Test
+  void eachActionAnswersAgainUnlessTheAnswersAreCheckpointed() {
+    Dataset<Row> answered = t.withColumn("a", gptoss(col("prompt")));
+    List<String> first = run(ROWS, answered::collectAsList, "first action");
+    assertEquals(first, run(ROWS, answered::collectAsList, "second action: Spark recomputes the DataFrame"));
+    var checkpointed = requests.count(answered::localCheckpoint);
+    assertEquals(ROWS, checkpointed.requests(), "localCheckpoint() answers once");
+    assertEquals(first, run(0, () -> checkpointed.result().collectAsList(), "an action on the checkpoint"));
+    assertEquals(1, run(0, () -> checkpointed.result().filter(col("id").equalTo(0)).collectAsList(), "a query on it").size());
+  }
+
+  @Test
   void aCallInAJoinConditionIsAnsweredOncePerRowOfItsSide() {
     List<String> expected = new ArrayList<>();
     for (long i = 0; i < ROWS; i++) {
@@ -238,6 +261,14 @@ class QueryShapesTest {
     List<String> constant = new ArrayList<>();
     for (long i = 0; i <= ROWS; i++) constant.add(row(i, "4"));
     assertEquals(sorted(constant), sql(1, "SELECT id, (SELECT gptoss('What is 2 + 2?')) FROM t"));
+  }
+
+  @Test
+  void aCallInALambdaFailsWithHowToRewrite() {
+    Exception e = assertThrows(Exception.class,
+        () -> spark.sql("SELECT transform(array(prompt), x -> gptoss(x)) FROM t").collectAsList());
+    assertTrue(String.valueOf(e.getMessage()).contains("inside a lambda function") && e.getMessage().contains("explode"),
+        e.getMessage());
   }
 
   @Test
