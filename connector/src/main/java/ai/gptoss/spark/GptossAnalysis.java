@@ -66,7 +66,8 @@ final class GptossAnalysis extends Rule<LogicalPlan> {
   private Expression subquery(Expression e) {
     if (!(e instanceof SubqueryExpression s)) return null;
     LogicalPlan inner = rewrite(s.plan());
-    if (s instanceof ScalarSubquery && inner.exists(Calls::in)) inner = barrier(inner);
+    // A correlated one (SELECT gptoss(t.p)) is answered per outer row either way: let Spark inline it.
+    if (s instanceof ScalarSubquery sq && sq.outerAttrs().isEmpty() && inner.exists(Calls::in)) inner = barrier(inner);
     return inner == s.plan() ? e : s.withNewPlan(inner);
   }
 

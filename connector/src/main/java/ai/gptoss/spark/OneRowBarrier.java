@@ -29,6 +29,11 @@ public final class OneRowBarrier extends LogicalPlan {
   }
 
   @Override
+  public scala.Option<Object> maxRows() {
+    return child.maxRows();
+  }
+
+  @Override
   public Seq<LogicalPlan> children() {
     return Scala.seq(child);
   }

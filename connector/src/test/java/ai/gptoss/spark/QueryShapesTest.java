@@ -245,6 +245,8 @@ class QueryShapesTest {
     List<String> firstThree = new ArrayList<>();
     for (long i = 0; i < 3; i++) firstThree.add(row(i, answer(i)));
     assertEquals(firstThree, sql(3, "SELECT id, gptoss(prompt) AS a FROM t ORDER BY id LIMIT 3"));
+    List<Row> byId = ordered(ROWS, "SELECT id, gptoss(prompt) AS a FROM t ORDER BY id");
+    for (int i = 0; i <= ROWS; i++) assertEquals(RowFactory.create((long) i, answer(i)), byId.get(i), "row " + i);
     assertEquals(firstThree, run(3, () -> answered.orderBy("id").limit(3).select("id", "a").collectAsList(),
         "orderBy(id).limit(3)"));
   }
@@ -261,6 +263,9 @@ class QueryShapesTest {
     List<String> constant = new ArrayList<>();
     for (long i = 0; i <= ROWS; i++) constant.add(row(i, "4"));
     assertEquals(sorted(constant), sql(1, "SELECT id, (SELECT gptoss('What is 2 + 2?')) FROM t"));
+    List<String> correlated = new ArrayList<>();
+    for (long i = 0; i <= ROWS; i++) correlated.add(row(i, answer(i)));
+    assertEquals(sorted(correlated), sql(ROWS, "SELECT id, (SELECT gptoss(t.prompt)) FROM t"));
   }
 
   @Test
