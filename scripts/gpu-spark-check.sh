@@ -8,14 +8,15 @@
 #   ckpt      writes a real-layout gpt-oss-20b-shaped checkpoint (random MXFP4 weights) to disk
 #   bench     2. bench --driver engine and spark-bench (gptoss() in local mode) on that checkpoint,
 #                the same prompts (BENCH_PROMPTS x BENCH_IN -> BENCH_OUT), precision and K/V type
-# Every step appends to $OUT/summary.txt, printed last; logs go to $OUT.
+# Every step appends to $OUT/summary.txt, printed last; the logs come back as $OUT/logs.tgz.
 set -uo pipefail
 RT=${RT:-/tmp/parts/root/rt}
 OUT=${OUT:-/tmp/gpu-spark-out}
 W=/tmp/gpu-spark
 CK=${CK:-/tmp/gpu-spark-ckpt/gpt-oss-20b-shaped}
 DISCOVERY=${DISCOVERY:-$PWD/scripts/gpu-discovery.sh}
-mkdir -p "$OUT" "$W"
+L=$W/logs
+mkdir -p "$OUT" "$W" "$L"
 SUMMARY=$OUT/summary.txt
 note() { echo "$*" | tee -a "$SUMMARY"; }
 [ -x "$RT/jre/bin/java" ] || { echo "no runtime at $RT: send the parts first"; exit 2; }
@@ -28,12 +29,12 @@ fail=0
 tinyqa() {  # TAG [tiny-qa-eval arguments...]
   local tag=$1; shift
   local t0=$SECONDS
-  timeout 300 bin/gptoss tiny-qa-eval --output "$W/tqa-$tag" "$@" > "$OUT/tqa-$tag.out" 2> "$OUT/tqa-$tag.err"
+  timeout 300 bin/gptoss tiny-qa-eval --output "$W/tqa-$tag" "$@" > "$L/tqa-$tag.out" 2> "$L/tqa-$tag.err"
   local rc=$?
-  local acc; acc=$(grep '^accuracy' "$OUT/tqa-$tag.out")
-  local dev; dev=$(grep -o 'started engine[^)]*)\|started [^ ]* #[0-9]* ([^,]*' "$OUT/tqa-$tag.err" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+  local acc; acc=$(grep '^accuracy' "$L/tqa-$tag.out")
+  local dev; dev=$(grep -o 'started engine[^)]*)\|started [^ ]* #[0-9]* ([^,]*' "$L/tqa-$tag.err" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
   note "  TINYQA $tag rc=$rc wall=$((SECONDS - t0))s | $acc | engines: ${dev:-none logged}"
-  grep -E "WARN|ERROR|Exception" "$OUT/tqa-$tag.err" | grep -v "incubator" | head -5 | sed 's/^/    /' | tee -a "$SUMMARY"
+  grep -E "WARN|ERROR|Exception" "$L/tqa-$tag.err" | grep -v "incubator" | head -5 | sed 's/^/    /' | tee -a "$SUMMARY"
   [ $rc -eq 0 ] && echo "$acc" | grep -qE 'accuracy: (9[5-9]|100)\.' || fail=1
 }
 
@@ -48,19 +49,19 @@ for step in "$@"; do
       export SPARK_HOME=$W/spark-home SPARK_SCALA_VERSION=2.13
       CP="$PWD/build/lib/*"
       setsid java -cp "$CP" org.apache.spark.deploy.master.Master --host 127.0.0.1 --port 7077 --webui-port 18080 \
-        > "$OUT/master.log" 2>&1 < /dev/null &
+        > "$L/master.log" 2>&1 < /dev/null &
       sleep 4
       setsid java -cp "$CP" -Dspark.worker.resource.gpu.amount=1 -Dspark.worker.resource.gpu.discoveryScript="$DISCOVERY" \
         org.apache.spark.deploy.worker.Worker spark://127.0.0.1:7077 --host 127.0.0.1 --cores 8 --memory 32g --webui-port 18081 \
-        --work-dir "$W/work" > "$OUT/worker.log" 2>&1 < /dev/null &
-      for i in $(seq 30); do grep -q "Successfully registered with master" "$OUT/worker.log" && break; sleep 1; done
-      grep -E "Successfully registered|resource|gpu" "$OUT/worker.log" | head -3 | sed 's/^/    worker: /' | tee -a "$SUMMARY"
+        --work-dir "$W/work" > "$L/worker.log" 2>&1 < /dev/null &
+      for i in $(seq 30); do grep -q "Successfully registered with master" "$L/worker.log" && break; sleep 1; done
+      grep -E "Successfully registered|resource|gpu" "$L/worker.log" | head -3 | sed 's/^/    worker: /' | tee -a "$SUMMARY"
       GPTOSS_JAVA_OPTS="-Dspark.executor.resource.gpu.amount=1 -Dspark.task.resource.gpu.amount=0.125 -Dspark.executor.cores=8 \
 -Dspark.executor.memory=24g -Dspark.executor.resource.gpu.discoveryScript=$DISCOVERY \
 -Dspark.executor.extraJavaOptions=--add-modules=jdk.incubator.vector ${EXTRA_JAVA_OPTS:-}" tinyqa cluster --master spark://127.0.0.1:7077 --min-accuracy 0.95
       for f in "$W"/work/app-*/*/stderr; do
         [ -f "$f" ] || continue
-        cp "$f" "$OUT/executor-stderr.log"
+        cp "$f" "$L/executor-stderr.log"
         note "    executor: $(grep -o 'started engine[^)]*)\|started [^ ]* #[0-9]* ([^,]*' "$f" | sort | uniq -c | tr -s ' ' | tr '\n' ';') $(grep -c 'gpu' "$f") gpu lines"
         grep -iE "resources|gpu" "$f" | head -3 | sed 's/^/      /' | tee -a "$SUMMARY"
       done
@@ -68,21 +69,21 @@ for step in "$@"; do
     ckpt)
       t0=$SECONDS
       rm -rf "$CK"; mkdir -p "$(dirname "$CK")"
-      timeout 300 java -Xmx8g -cp "build/lib/*" ai.gptoss.backend.cuda.LoadSpeedCheck write "$CK" > "$OUT/ckpt.log" 2>&1
+      timeout 300 java -Xmx8g -cp "build/lib/*" ai.gptoss.backend.cuda.LoadSpeedCheck write "$CK" > "$L/ckpt.log" 2>&1
       note "  CKPT rc=$? wall=$((SECONDS - t0))s $(du -sh "$CK" | cut -f1) at $CK ($(df -hT "$CK" | tail -1 | tr -s ' ' | cut -d' ' -f2))" ;;
     bench)
       P=${BENCH_PROMPTS:-1024}; I=${BENCH_IN:-1024}; O=${BENCH_OUT:-1024}; PREC=${BENCH_PRECISION:-fast}
       export GPTOSS_KV_CACHE_DTYPE=${BENCH_KV:-fp8}
       t0=$SECONDS
       timeout 330 bin/gptoss bench --model "$CK" --device cuda --precision "$PREC" --driver engine --prompts $P --input-len $I \
-        --output-len $O > "$OUT/bench-engine.json" 2> "$OUT/bench-engine.err"
-      note "  BENCH engine rc=$? wall=$((SECONDS - t0))s $(cat "$OUT/bench-engine.json")"
+        --output-len $O > "$L/bench-engine.json" 2> "$L/bench-engine.err"
+      note "  BENCH engine rc=$? wall=$((SECONDS - t0))s $(cat "$L/bench-engine.json")"
       t0=$SECONDS
       timeout 400 bin/gptoss spark-bench --model "$CK" --prompts $P --input-len $I --output-len $O --option precision=$PREC \
-        > "$OUT/bench-spark.json" 2> "$OUT/bench-spark.err"
-      note "  BENCH spark rc=$? wall=$((SECONDS - t0))s $(cat "$OUT/bench-spark.json")"
-      grep -E "started|memory plan|WARN" "$OUT/bench-spark.err" | grep -v incubator | head -5 | sed 's/^/    /' | tee -a "$SUMMARY"
-      python3 - "$OUT" <<'PY' | tee -a "$SUMMARY"
+        > "$L/bench-spark.json" 2> "$L/bench-spark.err"
+      note "  BENCH spark rc=$? wall=$((SECONDS - t0))s $(cat "$L/bench-spark.json")"
+      grep -E "started|memory plan|WARN" "$L/bench-spark.err" | grep -v incubator | head -5 | sed 's/^/    /' | tee -a "$SUMMARY"
+      python3 - "$L" <<'PY' | tee -a "$SUMMARY"
 import json, sys
 o = sys.argv[1]
 try:
@@ -98,6 +99,7 @@ PY
   esac
 done
 for f in hs_err_*.log "$W"/hs_err_*.log; do [ -f "$f" ] && note "  JVM CRASH $f"; done
+tar czf "$OUT/logs.tgz" -C "$W" logs
 echo
 echo "================ gpu-spark-check summary ================"
 cat "$SUMMARY"
