@@ -14,6 +14,11 @@ import java.util.stream.IntStream;
 final class Matmul {
   private static final int ROWS_PER_TASK = 32;
 
+  /** Logged once per JVM (as a WARNING) when the CPU kernels fall back to scalar for want of the module. */
+  static final String NO_VECTOR_MODULE = "gptoss: the CPU backend runs its scalar kernels, about 3x slower than its "
+      + "SIMD ones, because this JVM lacks the Vector API module: start it with --add-modules jdk.incubator.vector "
+      + "(Spark: spark.driver.extraJavaOptions and spark.executor.extraJavaOptions)";
+
   /**
    * SIMD kernels when the JVM has {@code jdk.incubator.vector} (bin/gptoss, the tests, and Spark
    * executors given {@code --add-modules jdk.incubator.vector}); the scalar kernels below otherwise.
@@ -23,7 +28,11 @@ final class Matmul {
 
   private static boolean simdAvailable() {
     if (!Boolean.parseBoolean(System.getProperty("gptoss.cpu.simd", "true"))) return false;
-    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return false;
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      // Once per JVM (class initialization). System.Logger: java.util.logging, which Spark bridges to its log4j.
+      System.getLogger(Matmul.class.getName()).log(System.Logger.Level.WARNING, NO_VECTOR_MODULE);
+      return false;
+    }
     try {
       return VectorMatmul.lanes() >= 4;
     } catch (LinkageError e) {
