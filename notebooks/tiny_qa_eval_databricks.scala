@@ -6,11 +6,13 @@
 // MAGIC against the references and writes a summary table, in SQL and in Scala.
 // MAGIC
 // MAGIC **Cluster setup** (Compute > your cluster > Configuration):
-// MAGIC * Libraries: the jars of `build/lib/` that are not part of Databricks Runtime (`gptoss-connector`,
-// MAGIC   `gptoss-executor-runtime`, `gptoss-native`, `jtokkit`, `picocli`, `javacpp`, `cuda`), uploaded as cluster libraries.
-// MAGIC * Spark config: `spark.sql.extensions ai.gptoss.spark.GptossExtensions` and, to close engines when executors stop,
-// MAGIC   `spark.plugins ai.gptoss.spark.GptossPlugin`. On GPU clusters also `spark.task.resource.gpu.amount` so that
-// MAGIC   each task is assigned a GPU (see docs/rapids.md when the RAPIDS Accelerator shares it).
+// MAGIC * The connector jar `gptoss-spark_2.13-0.1.0-SNAPSHOT.jar` on the classpath at cluster start: the init script
+// MAGIC   `notebooks/gptoss_init.sh` copies it to `/databricks/jars/` (the README's "Databricks" section).
+// MAGIC * Spark config: `spark.sql.extensions ai.gptoss.spark.GptossExtensions`, to close engines when executors stop
+// MAGIC   `spark.plugins ai.gptoss.spark.GptossPlugin`, and for the CPU kernels' SIMD
+// MAGIC   `spark.driver.extraJavaOptions --add-modules=jdk.incubator.vector` and `spark.executor.extraJavaOptions --add-modules=jdk.incubator.vector`.
+// MAGIC   On GPU clusters also `spark.task.resource.gpu.amount` so that each task is assigned a GPU (see docs/rapids.md when
+// MAGIC   the RAPIDS Accelerator shares it).
 // MAGIC * Upload `tiny-qa.questions.jsonl` (in `examples/src/main/resources/ai/gptoss/examples/`) and set its path below.
 
 // COMMAND ----------

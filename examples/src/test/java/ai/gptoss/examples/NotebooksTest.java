@@ -70,7 +70,7 @@ class NotebooksTest {
   }
 
   /** Runs one cell snippet by snippet, failing on a compile error or an exception, naming the cell. */
-  private static void run(JShell js, int cell, String code) {
+  static void run(JShell js, int cell, String code) {
     String rest = code;
     while (!rest.isBlank()) {
       SourceCodeAnalysis.CompletionInfo info = js.sourceCodeAnalysis().analyzeCompletion(rest);
