@@ -1,17 +1,17 @@
 package ai.gptoss.spark;
 
 /**
- * Which resident engine serves a call: one per model, device, precision and batching limits in each
- * executor JVM.
+ * An engine of an executor JVM: its device (one engine per device at a time) and its settings.
  *
- * @param model the {@code model} option ("" for the embedded tiny-qa)
- * @param device "cpu" or "cuda:N" (N = the GPU address Spark assigned the task)
- * @param precision the CUDA backend's precision (exact, balanced, fast)
- * @param maxSeqs the engine's sequence limit per step
- * @param maxBatchedTokens the engine's token budget per step
+ * @param device "cpu" or "cuda:N"
+ * @param settings what the engine loaded and how it uses the device's memory
  */
-record EngineKey(String model, String device, String precision, int maxSeqs, int maxBatchedTokens) {
+record EngineKey(String device, EngineSettings settings) {
+  String model() {
+    return settings.model();
+  }
+
   String modelDisplay() {
-    return model.isEmpty() ? "embedded tiny-qa" : model;
+    return settings.modelDisplay();
   }
 }

@@ -1,6 +1,7 @@
 package ai.gptoss.spark;
 
 import ai.gptoss.backend.Backend;
+import ai.gptoss.backend.BackendException;
 import ai.gptoss.backend.Backends;
 import ai.gptoss.backend.Precision;
 import ai.gptoss.engine.Engine;
@@ -57,10 +58,17 @@ final class ExecutorEngine implements AutoCloseable {
    * @param kvBudgetBytes cap on the KV cache (from {@link GpuMemoryPlan}), 0 for the backend's own budget
    */
   static ExecutorEngine start(EngineKey key, Path modelDir, long kvBudgetBytes) {
-    Backend opened = Backends.open(modelDir, key.device(), Precision.parse(key.precision(), GptossConf.PRECISION));
-    Backend backend = kvBudgetBytes > 0 ? new BudgetedBackend(opened, kvBudgetBytes) : opened;
+    EngineSettings s = key.settings();
+    Backend opened = Backends.open(modelDir, key.device(), Precision.parse(s.precision(), GptossConf.PRECISION),
+        s.kvCacheDtype());
+    return start(key, kvBudgetBytes > 0 ? new BudgetedBackend(opened, kvBudgetBytes) : opened);
+  }
+
+  /** Starts the engine over an opened {@code backend} (closed here if the engine cannot start). */
+  static ExecutorEngine start(EngineKey key, Backend backend) {
     try {
-      EngineConfig config = EngineConfig.defaults().withMaxSeqsPerStep(key.maxSeqs()).withMaxTokensPerStep(key.maxBatchedTokens());
+      EngineConfig config = EngineConfig.defaults().withMaxSeqsPerStep(key.settings().maxSeqs())
+          .withMaxTokensPerStep(key.settings().maxBatchedTokens());
       return new ExecutorEngine(key, Engine.start(backend, config));
     } catch (RuntimeException e) {
       backend.close();
@@ -146,7 +154,12 @@ final class ExecutorEngine implements AutoCloseable {
   }
 
   String describe() {
-    return "engine #" + instanceId + " (" + key.device() + ", model " + key.modelDisplay() + ")";
+    return "engine #" + instanceId + " (" + key.device() + ", " + key.settings().describe() + ")";
+  }
+
+  /** The sticky device error that made the engine FAILED, or null while it works. */
+  BackendException failure() {
+    return engine.failure();
   }
 
   @Override

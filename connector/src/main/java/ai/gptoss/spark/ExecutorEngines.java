@@ -2,25 +2,23 @@ package ai.gptoss.spark;
 
 import ai.gptoss.backend.CudaAvailability;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.deploy.SparkHadoopUtil;
 import org.apache.spark.resource.ResourceInformation;
+import org.apache.spark.util.TaskCompletionListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The executor JVM's resident engines: one per (model, device, batching width), created by the first
- * task that needs it (double-checked under one lock, as Iceberg's {@code SparkExecutorCache}), then
- * shared by every task and stage of the executor until the executor stops ({@link GptossPlugin}, or a
- * JVM shutdown hook when the plugin is not configured).
+ * The executor JVM's resident engines, one per device ({@link EngineRegistry}), created by the first task that
+ * needs one and shared by every task and stage of the executor whose settings match, until the executor stops
+ * ({@link GptossPlugin}, or a JVM shutdown hook when the plugin is not configured). A task leases its engine until
+ * it completes.
  *
  * <p>The device is the GPU Spark assigned the task ({@code TaskContext.resources().get("gpu")}, with
  * {@code spark.executor.resource.gpu.amount} and {@code spark.task.resource.gpu.amount} set), else one of the
@@ -29,38 +27,29 @@ import org.slf4j.LoggerFactory;
  */
 final class ExecutorEngines {
   private static final Logger LOG = LoggerFactory.getLogger(ExecutorEngines.class);
-  private static final Map<EngineKey, ExecutorEngine> ENGINES = new ConcurrentHashMap<>();
-  private static final AtomicInteger CREATED = new AtomicInteger();
   private static final Object LOCK = new Object();
   private static final AtomicBoolean WARNED = new AtomicBoolean();
   private static volatile CudaAvailability gpus;
+  private static volatile EngineRegistry registry = new EngineRegistry(ExecutorEngines::load, ExecutorEngines::checkDevice);
   private static boolean hookInstalled;
 
   private ExecutorEngines() {}
 
-  /** The engine for {@code options} on the device assigned to the current task, started on first use. */
+  /**
+   * The engine for {@code options} on the current task's device, started on first use and leased to the task until
+   * it completes (see {@link EngineRegistry} for when a task waits or fails instead).
+   */
   static ExecutorEngine get(GptossOptions options) {
-    DeviceChoice choice = device(options, TaskContext.get());
-    EngineKey key = new EngineKey(options.model(), choice.device(), options.precision(),
-        options.engineMaxSeqs(), options.engineMaxBatchedTokens());
-    ExecutorEngine e = ENGINES.get(key);
-    if (e != null) return e;
-    synchronized (LOCK) {
-      e = ENGINES.get(key);
-      if (e != null) return e;
-      installShutdownHook();
-      long t0 = System.nanoTime();
-      SparkEnv env = SparkEnv.get();
-      Path dir = ModelFiles.localDir(options.model(),
-          env == null ? new org.apache.hadoop.conf.Configuration() : SparkHadoopUtil.get().newConfiguration(env.conf()));
-      long kvBudget = key.device().startsWith("cuda") ? gpuKvBudget(key, dir, options, env) : 0;
-      e = ExecutorEngine.start(key, dir, kvBudget);
-      ENGINES.put(key, e);
-      CREATED.incrementAndGet();
-      LOG.info("gptoss: started {} in {} ms (executor {}; device {}: {})", e.describe(), (System.nanoTime() - t0) / 1_000_000,
-          env == null ? "?" : env.executorId(), choice.device(), choice.how());
-      return e;
-    }
+    TaskContext ctx = TaskContext.get();
+    DeviceChoice choice = device(options, ctx);
+    EngineKey key = new EngineKey(choice.device(), EngineSettings.of(options, choice.device()));
+    installShutdownHook();
+    EngineRegistry r = registry;
+    long task = ctx == null ? EngineRegistry.NO_TASK : ctx.taskAttemptId();
+    ExecutorEngine e = r.acquire(key, choice.how(), task, options.engineSwitchFail(),
+        ctx == null ? () -> {} : ctx::killTaskIfInterrupted);
+    if (ctx != null) ctx.addTaskCompletionListener((TaskCompletionListener) c -> r.release(key.device(), task));
+    return e;
   }
 
   /**
@@ -90,7 +79,25 @@ final class ExecutorEngines {
     return g;
   }
 
-  private static long gpuKvBudget(EngineKey key, Path dir, GptossOptions options, SparkEnv env) {
+  /** Loads the model's files, plans the GPU's memory and starts the engine (the registry's loader). */
+  private static ExecutorEngine load(EngineKey key, String how) {
+    long t0 = System.nanoTime();
+    SparkEnv env = SparkEnv.get();
+    Path dir = ModelFiles.localDir(key.model(),
+        env == null ? new org.apache.hadoop.conf.Configuration() : SparkHadoopUtil.get().newConfiguration(env.conf()));
+    long kvBudget = key.device().startsWith("cuda") ? gpuKvBudget(key, dir, env) : 0;
+    ExecutorEngine e = ExecutorEngine.start(key, dir, kvBudget);
+    LOG.info("gptoss: started {} in {} ms (executor {}; device {}: {})", e.describe(), (System.nanoTime() - t0) / 1_000_000,
+        env == null ? "?" : env.executorId(), key.device(), how);
+    return e;
+  }
+
+  /** After an engine FAILED: throws unless the device answers again (cudaSetDevice and cudaMemGetInfo). */
+  private static void checkDevice(String device) {
+    if (device.startsWith("cuda:")) GpuProbe.memory(Integer.parseInt(device.substring("cuda:".length())));
+  }
+
+  private static long gpuKvBudget(EngineKey key, Path dir, SparkEnv env) {
     int ordinal = Integer.parseInt(key.device().substring("cuda:".length()));
     long[] mem;
     try {
@@ -106,39 +113,42 @@ final class ExecutorEngines {
     }
     long weights = ModelFiles.weightBytes(dir);
     long minKv = 64L << 20;
-    GpuMemoryPlan plan = GpuMemoryPlan.plan(key.device(), mem[1], weights, minKv, conf, options.gpuMemoryFraction());
+    GpuMemoryPlan plan = GpuMemoryPlan.plan(key.device(), mem[1], weights, minKv, conf, key.settings().gpuMemoryFraction());
     LOG.info("gptoss: {} memory plan: engine {} bytes, KV cache {} bytes, RAPIDS pool {} bytes (GPU total {}, free {})",
         key.device(), plan.engineBytes(), plan.kvBudgetBytes(), plan.rapidsPoolBytes(), mem[1], mem[0]);
     return plan.kvBudgetBytes();
   }
 
   private static void installShutdownHook() {
-    if (hookInstalled) return;
-    hookInstalled = true;
+    synchronized (LOCK) {
+      if (hookInstalled) return;
+      hookInstalled = true;
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(ExecutorEngines::closeAll, "gptoss-engines-shutdown"));
   }
 
   /** Closes every engine (executor shutdown). The next task that needs one starts it again. */
   static void closeAll() {
-    synchronized (LOCK) {
-      for (ExecutorEngine e : new ArrayList<>(ENGINES.values())) {
-        try {
-          e.close();
-        } catch (RuntimeException ex) {
-          LOG.warn("gptoss: closing {} failed", e.describe(), ex);
-        }
-      }
-      ENGINES.clear();
-    }
+    registry.closeAll();
+  }
+
+  /**
+   * Replaces the registry (tests: a stub loader or device check); closes the old one's engines and returns it.
+   */
+  static EngineRegistry swapRegistry(EngineRegistry next) {
+    EngineRegistry old = registry;
+    registry = next;
+    old.closeAll();
+    return old;
   }
 
   /** Engines started by this JVM so far (closed ones included). */
   static int createdCount() {
-    return CREATED.get();
+    return registry.createdCount();
   }
 
   /** The engines alive in this JVM. */
   static List<ExecutorEngine> live() {
-    return new ArrayList<>(ENGINES.values());
+    return registry.live();
   }
 }

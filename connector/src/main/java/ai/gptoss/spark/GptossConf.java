@@ -14,9 +14,10 @@ import java.util.List;
  *   <li>the defaults below.
  * </ol>
  * Options are resolved on the driver when the query is planned, so every task of a query sees the same
- * values. Engine-wide settings ({@link #MODEL}, {@link #DEVICE}, {@link #PRECISION}, {@link #ENGINE_MAX_SEQS},
- * {@link #ENGINE_MAX_BATCHED_TOKENS}, {@link #GPU_MEMORY_FRACTION})
- * pick which executor engine serves the query; a query that names another model gets its own engine.
+ * values. {@link #DEVICE} picks the device; each device runs one engine at a time, and the engine-wide settings
+ * ({@link #MODEL}, {@link #PRECISION}, {@link #KV_CACHE_DTYPE}, {@link #ENGINE_MAX_SEQS},
+ * {@link #ENGINE_MAX_BATCHED_TOKENS}, {@link #GPU_MEMORY_FRACTION}) decide whether a query shares it or replaces it
+ * ({@link #ENGINE_SWITCH}).
  */
 public final class GptossConf {
   private GptossConf() {}
@@ -125,10 +126,26 @@ public final class GptossConf {
    */
   public static final String IGNORE_EOS = "ignore_eos";
 
+  /**
+   * The K/V cache's element type (vLLM's {@code kv_cache_dtype}): {@code auto} (the precision's), {@code bf16} or
+   * {@code fp8} (E4M3; GPUs of compute capability 8.9+). Unset: the executor's {@code GPTOSS_KV_CACHE_DTYPE}, else auto.
+   */
+  public static final String KV_CACHE_DTYPE = "kv_cache_dtype";
+
+  /**
+   * What a query does when its device's engine has other settings ({@link #MODEL}, {@link #PRECISION},
+   * {@link #KV_CACHE_DTYPE}, {@link #ENGINE_MAX_SEQS}, {@link #ENGINE_MAX_BATCHED_TOKENS}, {@link #GPU_MEMORY_FRACTION})
+   * and other tasks still use it: {@code wait} until it is idle, then replace it; {@code fail} at once, naming both.
+   */
+  public static final String ENGINE_SWITCH = "engine_switch";
+  public static final String ENGINE_SWITCH_WAIT = "wait";
+  public static final String ENGINE_SWITCH_FAIL = "fail";
+
   /** Every key above, for validating user input. */
   public static final List<String> KEYS = List.of(MODEL, MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED,
       REASONING_EFFORT, INSTRUCTIONS, DATE, MAX_IN_FLIGHT, MAX_PROMPT_TOKENS, ERROR_MODE, OUTPUT, DEVICE,
-      PRECISION, ENGINE_MAX_SEQS, ENGINE_MAX_BATCHED_TOKENS, GPU_MEMORY_FRACTION, IGNORE_EOS);
+      PRECISION, ENGINE_MAX_SEQS, ENGINE_MAX_BATCHED_TOKENS, GPU_MEMORY_FRACTION, IGNORE_EOS, KV_CACHE_DTYPE,
+      ENGINE_SWITCH);
 
   /** The SparkSessionExtensions class users put in {@code spark.sql.extensions}. */
   public static final String EXTENSIONS_CLASS = "ai.gptoss.spark.GptossExtensions";

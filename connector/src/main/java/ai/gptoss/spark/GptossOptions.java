@@ -29,7 +29,9 @@ public record GptossOptions(
     int engineMaxSeqs,
     int engineMaxBatchedTokens,
     double gpuMemoryFraction,
-    boolean ignoreEos) implements Serializable {
+    boolean ignoreEos,
+    String kvCacheDtype,
+    boolean engineSwitchFail) implements Serializable {
 
   /** Defaults only (no function options, no session configuration). */
   public static GptossOptions defaults() {
@@ -80,6 +82,18 @@ public record GptossOptions(
     if (!(temperature >= 0f)) throw s.bad(GptossConf.TEMPERATURE, "expected a number >= 0");
     float topP = (float) s.dbl(GptossConf.TOP_P, GptossConf.TOP_P_DEFAULT);
     if (!(topP > 0f && topP <= 1f)) throw s.bad(GptossConf.TOP_P, "expected a number in (0, 1]");
+    String kvCacheDtype = s.string(GptossConf.KV_CACHE_DTYPE, null);
+    if (kvCacheDtype != null) {
+      try {
+        kvCacheDtype = ai.gptoss.backend.KvCacheDtype.parse(kvCacheDtype, GptossConf.KV_CACHE_DTYPE).name().toLowerCase(Locale.ROOT);
+      } catch (RuntimeException e) {
+        throw s.bad(GptossConf.KV_CACHE_DTYPE, "expected auto, bf16 or fp8");
+      }
+    }
+    String engineSwitch = s.string(GptossConf.ENGINE_SWITCH, GptossConf.ENGINE_SWITCH_WAIT).trim().toLowerCase(Locale.ROOT);
+    if (!engineSwitch.equals(GptossConf.ENGINE_SWITCH_WAIT) && !engineSwitch.equals(GptossConf.ENGINE_SWITCH_FAIL)) {
+      throw s.bad(GptossConf.ENGINE_SWITCH, "expected wait or fail");
+    }
     double gpuFraction = s.dbl(GptossConf.GPU_MEMORY_FRACTION, GptossConf.GPU_MEMORY_FRACTION_DEFAULT);
     if (!(gpuFraction > 0 && gpuFraction <= 1)) throw s.bad(GptossConf.GPU_MEMORY_FRACTION, "expected a number in (0, 1]");
     return new GptossOptions(
@@ -101,7 +115,9 @@ public record GptossOptions(
         s.countOrAuto(GptossConf.ENGINE_MAX_SEQS, GptossConf.ENGINE_MAX_SEQS_DEFAULT),
         s.countOrAuto(GptossConf.ENGINE_MAX_BATCHED_TOKENS, GptossConf.ENGINE_MAX_BATCHED_TOKENS_DEFAULT),
         gpuFraction,
-        s.bool(GptossConf.IGNORE_EOS, false));
+        s.bool(GptossConf.IGNORE_EOS, false),
+        kvCacheDtype,
+        engineSwitch.equals(GptossConf.ENGINE_SWITCH_FAIL));
   }
 
   /** The options that differ from the defaults, as {@code key=value} (shown in query plans). */
@@ -128,6 +144,8 @@ public record GptossOptions(
     add(b, GptossConf.ENGINE_MAX_BATCHED_TOKENS, engineMaxBatchedTokens, d.engineMaxBatchedTokens);
     add(b, GptossConf.GPU_MEMORY_FRACTION, gpuMemoryFraction, d.gpuMemoryFraction);
     add(b, GptossConf.IGNORE_EOS, ignoreEos, d.ignoreEos);
+    add(b, GptossConf.KV_CACHE_DTYPE, kvCacheDtype, d.kvCacheDtype);
+    add(b, GptossConf.ENGINE_SWITCH, engineSwitchFail ? "fail" : "wait", d.engineSwitchFail ? "fail" : "wait");
     return b.append('}').toString();
   }
 

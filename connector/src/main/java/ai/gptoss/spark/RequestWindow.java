@@ -1,6 +1,8 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.backend.BackendException;
 import ai.gptoss.batch.MaxNewTokens;
+import ai.gptoss.engine.FinishReason;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.engine.GenerationResult;
 import ai.gptoss.engine.RequestHandle;
@@ -23,6 +25,9 @@ import org.apache.spark.TaskContext;
  * <p>{@link #close} cancels every request still in the engine (their KV pages are freed at once); the
  * task registers it as a completion listener, so a killed, failed or retried task, or one stopped early
  * by a downstream {@code LIMIT}, leaves nothing running.
+ *
+ * <p>A row whose request failed because the engine FAILED (a sticky device error) throws
+ * {@link EngineFailedException} instead of giving an answer.
  */
 final class RequestWindow<T> implements Iterator<RequestWindow.Done<T>>, AutoCloseable {
   /** A row turned into a request, the reason it cannot be one, or neither ({@link #SKIPPED}). */
@@ -101,6 +106,7 @@ final class RequestWindow<T> implements Iterator<RequestWindow.Done<T>>, AutoClo
           a = head.prepared.error() == null ? null
               : Answer.failed(head.prepared.error(), head.prepared.promptTokens(), engine.device());
         } else {
+          failIfEngineFailed(head.result);
           a = engine.answer(head.result);
           GenerationRequest r = head.prepared.request();
           // A limit cut the row off before the model finished (ignore_eos rows, without stop tokens, are meant to).
@@ -112,6 +118,18 @@ final class RequestWindow<T> implements Iterator<RequestWindow.Done<T>>, AutoClo
       }
       awaitAnyFinished();
     }
+  }
+
+  /**
+   * A request that ended in ERROR on a FAILED engine (a sticky device error) fails the task, whatever error_mode says:
+   * Spark retries the task, possibly elsewhere, instead of the row getting a null answer.
+   */
+  private void failIfEngineFailed(GenerationResult r) {
+    BackendException f = engine.failure();
+    if (f == null || r.finishReason() != FinishReason.ERROR) return;
+    close();
+    throw new EngineFailedException("gptoss: the engine on " + engine.device() + " failed with a device error ("
+        + f.getMessage() + "); the task fails so that Spark retries it", f);
   }
 
   private void fill() {

@@ -14,15 +14,23 @@ public final class Backends {
     return open(modelDir, device, Precision.fromEnvironment());
   }
 
-  /** Opens {@code modelDir} on {@code device}; {@code precision} applies to the CUDA backend. */
+  /** Opens {@code modelDir} on {@code device} with the K/V cache type of {@link KvCacheDtype#fromEnvironment()}. */
   public static Backend open(Path modelDir, String device, Precision precision) {
+    return open(modelDir, device, precision, KvCacheDtype.fromEnvironment());
+  }
+
+  /**
+   * Opens {@code modelDir} on {@code device}; {@code precision} applies to the CUDA backend, {@code kvCacheDtype} to
+   * both (the CPU backend rounds its K/V as the CUDA one stores them).
+   */
+  public static Backend open(Path modelDir, String device, Precision precision, KvCacheDtype kvCacheDtype) {
     String d = device == null ? "auto" : device.trim().toLowerCase(java.util.Locale.ROOT);
     if (d.equals("auto")) d = CudaSupport.gpuCount() > 0 ? "cuda:0" : "cpu";
     boolean synthetic = modelDir.toString().startsWith("synthetic:");
     if (d.equals("cpu")) {
       if (synthetic) throw new IllegalArgumentException("--model " + modelDir + ": synthetic models are generated on the GPU; use --device cuda");
       try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
-        return new CpuBackend(ModelWeights.load(ckpt));
+        return new CpuBackend(ModelWeights.load(ckpt), kvCacheDtype);
       }
     }
     if (d.equals("cuda") || d.startsWith("cuda:")) {
@@ -34,7 +42,7 @@ public final class Backends {
           throw new IllegalArgumentException("--device " + device + ": expected cuda:N with N a GPU number");
         }
       }
-      return CudaSupport.open(modelDir, ordinal, precision);
+      return CudaSupport.open(modelDir, ordinal, precision, kvCacheDtype);
     }
     throw new IllegalArgumentException("--device " + device + ": expected cpu, cuda, cuda:N or auto");
   }

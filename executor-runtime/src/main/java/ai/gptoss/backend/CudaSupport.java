@@ -40,11 +40,11 @@ final class CudaSupport {
     return Files.exists(Paths.get("/dev/nvidiactl")) || Files.exists(Paths.get("/proc/driver/nvidia/version"));
   }
 
-  static Backend open(Path modelDir, int ordinal, Precision precision) {
+  static Backend open(Path modelDir, int ordinal, Precision precision, KvCacheDtype kvCacheDtype) {
     if (!driverPresent()) throw new BackendException("--device cuda:" + ordinal + ": no NVIDIA driver on this machine");
     try {
-      return (Backend) Class.forName(DEVICES).getMethod("open", Path.class, int.class, Precision.class)
-          .invoke(null, modelDir, ordinal, precision);
+      return (Backend) Class.forName(DEVICES).getMethod("open", Path.class, int.class, Precision.class, KvCacheDtype.class)
+          .invoke(null, modelDir, ordinal, precision, kvCacheDtype);
     } catch (InvocationTargetException e) {
       Throwable t = e.getCause();
       if (t instanceof RuntimeException r) throw r;

@@ -1,6 +1,7 @@
 package ai.gptoss.engine;
 
 import ai.gptoss.backend.Backend;
+import ai.gptoss.backend.BackendException;
 import ai.gptoss.backend.KvCacheSpec;
 import ai.gptoss.backend.StepResult;
 import ai.gptoss.model.ModelConfig;
@@ -28,6 +29,12 @@ import java.util.function.Consumer;
  * requests complete at once with {@link FinishReason#ERROR} and a message that names the problem;
  * submit never throws. A backend failure in a step fails the requests of that step (ERROR, pages
  * freed); the engine keeps serving the others.
+ *
+ * <p>FAILED: a sticky device error in a step ({@link BackendException#sticky()}: an illegal address, a
+ * kernel trap, a lost device; the device cannot run anything after it) fails every request in the engine
+ * with that cause, rejects every later request the same way and stops the loop thread; {@link #failure()}
+ * returns the cause. The engine cannot recover: its creator closes it and, if the device works again,
+ * starts a new one.
  */
 public final class Engine implements AutoCloseable {
   private final Backend backend;
@@ -42,6 +49,7 @@ public final class Engine implements AutoCloseable {
   private final ArrayDeque<Sequence> arrivals = new ArrayDeque<>(); // guarded by lock
   private final ArrayDeque<Sequence> cancels = new ArrayDeque<>(); // guarded by lock
   private boolean closed; // guarded by lock
+  private volatile BackendException failure; // set once, by the loop thread: the engine is FAILED
   private final AtomicLong seqNo = new AtomicLong();
   private static final GenerationRequest NULL_REQUEST = GenerationRequest.greedy(null, new int[0], 1, List.of());
   private final AtomicLong rejected = new AtomicLong();
@@ -125,7 +133,7 @@ public final class Engine implements AutoCloseable {
         for (int i = 0; i < handles.size(); i++) {
           if (handles.get(i) instanceof Sequence s) {
             rejected.incrementAndGet();
-            handles.set(i, completed(GenerationResult.failed(s.id(), s.promptLen, "the engine is closed")));
+            handles.set(i, completed(GenerationResult.failed(s.id(), s.promptLen, closedReason())));
           }
         }
         return handles;
@@ -189,6 +197,16 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /** The sticky device error that made this engine FAILED, or null while it works. */
+  public BackendException failure() {
+    return failure;
+  }
+
+  private String closedReason() {
+    BackendException f = failure;
+    return f == null ? "the engine is closed" : "the engine failed on a device error, no request can run: " + f.getMessage();
+  }
+
   public EngineStats stats() {
     EngineStats p = published;
     long r = rejected.get();
@@ -250,8 +268,10 @@ public final class Engine implements AutoCloseable {
       // the scheduler's state is broken; the arrivals still get their answers
     }
     for (Sequence s : left) {
-      // A normal close leaves nothing here; anything left means the loop died.
-      if (s.status != Sequence.Status.FINISHED) s.complete(FinishReason.ERROR, "the engine's loop thread stopped");
+      // A normal close leaves nothing here; anything left means the loop died (or the device failed).
+      if (s.status != Sequence.Status.FINISHED) {
+        s.complete(FinishReason.ERROR, failure != null ? closedReason() : "the engine's loop thread stopped");
+      }
     }
     for (Runnable r : toComplete) r.run();
     toComplete.clear();
@@ -291,6 +311,7 @@ public final class Engine implements AutoCloseable {
         }
         if (!toComplete.isEmpty() || !scheduler.hasWork()) publish();
         if (scheduler.hasWork()) step();
+        if (failure != null) return; // FAILED: abandon() completes the arrivals
       } catch (RuntimeException | Error e) {
         // A bug in the engine itself: fail everything in it rather than hang the callers' futures.
         failAll("internal engine error: " + e);
@@ -308,6 +329,21 @@ public final class Engine implements AutoCloseable {
       checkResult(plan, result);
     } catch (RuntimeException | Error e) {
       String msg = "backend " + backend.name() + " failed in a step of " + plan.batch().numTokens() + " tokens: " + e;
+      BackendException sticky = BackendException.stickyCause(e);
+      if (sticky != null) {
+        // FAILED: the device runs nothing any more; every request in the engine fails with the cause.
+        lock.lock();
+        try {
+          failure = sticky;
+          closed = true;
+        } finally {
+          lock.unlock();
+        }
+        failAll("backend " + backend.name() + " failed in a step of " + plan.batch().numTokens()
+            + " tokens with a sticky device error (the engine is FAILED): " + sticky.getMessage());
+        busyNanos += System.nanoTime() - t0;
+        return;
+      }
       for (Sequence s : scheduler.fail(plan)) finish(s, FinishReason.ERROR, msg);
       busyNanos += System.nanoTime() - t0;
       publish();

@@ -26,7 +26,7 @@ public final class CpuBackend implements Backend {
   private final YarnRope rope;
   private final int[] layerOfType; // index of each layer among the layers of its attention type
   /** GPTOSS_KV_CACHE_DTYPE: float32 (auto), or K/V rounded as the CUDA backend's bf16 / FP8 cache stores them. */
-  private final KvCacheDtype kvDtype = KvCacheDtype.fromEnvironment();
+  private final KvCacheDtype kvDtype;
   private CpuKvCache fullCache;
   private CpuKvCache slidingCache;
   private final long kvBudgetBytes;
@@ -48,7 +48,17 @@ public final class CpuBackend implements Backend {
     this(weights, defaultKvBudget());
   }
 
+  /** With the K/V cache type given instead of {@value KvCacheDtype#ENV}'s. */
+  public CpuBackend(ModelWeights weights, KvCacheDtype kvDtype) {
+    this(weights, defaultKvBudget(), kvDtype);
+  }
+
   public CpuBackend(ModelWeights weights, long kvBudgetBytes) {
+    this(weights, kvBudgetBytes, KvCacheDtype.fromEnvironment());
+  }
+
+  public CpuBackend(ModelWeights weights, long kvBudgetBytes, KvCacheDtype kvDtype) {
+    this.kvDtype = kvDtype;
     this.w = weights;
     this.c = weights.config;
     this.rope = new YarnRope(c);

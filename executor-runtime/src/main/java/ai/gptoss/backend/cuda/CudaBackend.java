@@ -99,7 +99,7 @@ public final class CudaBackend implements Backend {
   }
 
   public static CudaBackend upload(ModelWeights weights, int ordinal, Precision precision) {
-    return new CudaBackend(weights.config, ordinal, precision, k -> DeviceModel.upload(weights));
+    return new CudaBackend(weights.config, ordinal, precision, KvCacheDtype.fromEnvironment(), k -> DeviceModel.upload(weights));
   }
 
   /** Streams a checkpoint to GPU {@code ordinal} (no float copy of the weights on the host). */
@@ -108,15 +108,25 @@ public final class CudaBackend implements Backend {
   }
 
   public static CudaBackend load(Checkpoint ckpt, int ordinal, Precision precision) {
-    return new CudaBackend(ckpt.config(), ordinal, precision, k -> DeviceModel.load(ckpt));
+    return load(ckpt, ordinal, precision, KvCacheDtype.fromEnvironment());
+  }
+
+  /** Streams a checkpoint to GPU {@code ordinal} with the K/V cache type given. */
+  public static CudaBackend load(Checkpoint ckpt, int ordinal, Precision precision, KvCacheDtype kvCacheDtype) {
+    return new CudaBackend(ckpt.config(), ordinal, precision, kvCacheDtype, k -> DeviceModel.load(ckpt));
   }
 
   /** A model with {@code config}'s shapes and random weights generated on the GPU. */
   public static CudaBackend synthetic(ModelConfig config, int ordinal, long seed, Precision precision) {
-    return new CudaBackend(config, ordinal, precision, k -> DeviceModel.synthetic(config, k, seed));
+    return synthetic(config, ordinal, seed, precision, KvCacheDtype.fromEnvironment());
   }
 
-  private CudaBackend(ModelConfig c, int ordinal, Precision precision,
+  public static CudaBackend synthetic(ModelConfig config, int ordinal, long seed, Precision precision,
+      KvCacheDtype kvCacheDtype) {
+    return new CudaBackend(config, ordinal, precision, kvCacheDtype, k -> DeviceModel.synthetic(config, k, seed));
+  }
+
+  private CudaBackend(ModelConfig c, int ordinal, Precision precision, KvCacheDtype kvCacheDtype,
       java.util.function.Function<Kernels, DeviceModel> weights) {
     this.c = c;
     this.ordinal = ordinal;
@@ -145,7 +155,7 @@ public final class CudaBackend implements Backend {
       check(cudaGetDeviceProperties(prop, ordinal), "cudaGetDeviceProperties(" + ordinal + ")");
       deviceName = prop.name().getString();
     }
-    kvFormat = KvFormat.choose(precision, KvCacheDtype.fromEnvironment(), major[0], minor[0]);
+    kvFormat = KvFormat.choose(precision, kvCacheDtype, major[0], minor[0]);
     Cuda.trace("arch " + arch + ", stream");
     check(cudaStreamCreate(stream), "cudaStreamCreate");
     Cuda.trace("cublas");

@@ -6,6 +6,7 @@ import static org.bytedeco.cuda.global.cudart.cudaGetErrorString;
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.BackendException;
 import ai.gptoss.backend.CudaAvailability;
+import ai.gptoss.backend.KvCacheDtype;
 import ai.gptoss.backend.Precision;
 import ai.gptoss.model.Checkpoint;
 import java.nio.file.Path;
@@ -37,14 +38,21 @@ public final class CudaDevices {
 
   /** Opens a model directory, or {@code synthetic:NAME}, on GPU {@code ordinal}. */
   public static Backend open(Path modelDir, int ordinal, Precision precision) {
+    return open(modelDir, ordinal, precision, KvCacheDtype.fromEnvironment());
+  }
+
+  /** As {@link #open(Path, int, Precision)} with the K/V cache type given (not read from the environment). */
+  public static Backend open(Path modelDir, int ordinal, Precision precision, KvCacheDtype kvCacheDtype) {
     int n = count();
     if (ordinal < 0 || ordinal >= n) {
       throw new BackendException("--device cuda:" + ordinal + ": this machine has " + n + " CUDA device" + (n == 1 ? "" : "s"));
     }
     String s = modelDir.toString();
-    if (s.startsWith(SyntheticModels.PREFIX)) return CudaBackend.synthetic(SyntheticModels.config(s), ordinal, 1234, precision);
+    if (s.startsWith(SyntheticModels.PREFIX)) {
+      return CudaBackend.synthetic(SyntheticModels.config(s), ordinal, 1234, precision, kvCacheDtype);
+    }
     try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
-      return CudaBackend.load(ckpt, ordinal, precision);
+      return CudaBackend.load(ckpt, ordinal, precision, kvCacheDtype);
     }
   }
 }

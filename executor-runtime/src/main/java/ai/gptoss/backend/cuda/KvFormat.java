@@ -35,7 +35,8 @@ enum KvFormat {
       case FP8 -> FP8;
     };
     if (f == FP8 && major * 10 + minor < 89) {
-      throw new BackendException(KvCacheDtype.ENV + "=fp8 needs a GPU of compute capability 8.9 or later (this one is "
+      throw new BackendException("kv_cache_dtype=fp8 (" + KvCacheDtype.ENV + ", Spark's spark.gptoss.kv_cache_dtype) needs a GPU "
+          + "of compute capability 8.9 or later (this one is "
           + major + "." + minor + ")");
     }
     return f;
