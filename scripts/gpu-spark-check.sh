@@ -5,6 +5,8 @@
 #   local     1. bin/gptoss tiny-qa-eval in local mode: accuracy, and the device the engine ran on
 #   cluster   3. a standalone master + one worker with one GPU (the shipped discovery script), one
 #                executor with spark.executor.resource.gpu.amount=1: tiny-qa-eval again
+#   conformance  GpuConformance (exact precision, the default) on the golden fixtures: the CUDA backend
+#                against transformers and the pure-Java backend, on this build
 #   ckpt      writes a real-layout gpt-oss-20b-shaped checkpoint (random MXFP4 weights) to disk
 #   bench     2. bench --driver engine and spark-bench (gptoss() in local mode) on that checkpoint,
 #                the same prompts (BENCH_PROMPTS x BENCH_IN -> BENCH_OUT), precision and K/V type
@@ -66,6 +68,14 @@ for step in "$@"; do
         grep -iE "resources|gpu" "$f" | head -3 | sed 's/^/      /' | tee -a "$SUMMARY"
       done
       pkill -f org.apache.spark.deploy.worker.Worker; pkill -f org.apache.spark.deploy.master.Master ;;
+    conformance)
+      GD=executor-runtime/src/test/resources/golden
+      GPTOSS_PRECISION=exact timeout 300 java -Xmx32g -cp "build/lib/*" ai.gptoss.backend.cuda.GpuConformance "$GD" \
+        "tiny-b=$GD/tiny-b:$GD/tiny-b.golden.json" > "$L/conformance.log" 2>&1
+      rc=$?
+      grep "^CHECK" "$L/conformance.log" | cut -c1-160 | sed 's/^/  [exact] /' | tee -a "$SUMMARY"
+      note "  CONFORMANCE exact rc=$rc"
+      [ $rc -eq 0 ] || fail=1 ;;
     ckpt)
       t0=$SECONDS
       rm -rf "$CK"; mkdir -p "$(dirname "$CK")"
