@@ -8,6 +8,7 @@ import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.LambdaFunction;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.expressions.ScalarSubquery;
+import org.apache.spark.sql.catalyst.expressions.SortOrder;
 import org.apache.spark.sql.catalyst.expressions.SubqueryExpression;
 import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateExpression;
 import org.apache.spark.sql.catalyst.plans.logical.Aggregate;
@@ -15,16 +16,17 @@ import org.apache.spark.sql.catalyst.plans.logical.Join;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.logical.OneRowRelation;
 import org.apache.spark.sql.catalyst.plans.logical.Project;
+import org.apache.spark.sql.catalyst.plans.logical.Sort;
 import org.apache.spark.sql.catalyst.rules.Rule;
 
 /**
  * Post-hoc resolution rule: moves {@code gptoss()} calls out of the places where Spark's analysis rejects a
- * nondeterministic expression, into a projection below, as Spark does for Python UDFs. (Calls in grouping
- * keys and sort orders are moved by Spark's own {@code PullOutNondeterministic}, since {@link GptossCall} is
- * a {@code UserDefinedExpression}.)
+ * nondeterministic expression, into a projection below, as Spark does for Python UDFs. The whole expression
+ * that holds the call moves (not only the call, as Spark's {@code PullOutNondeterministic} would), so that a
+ * condition around the call still decides which rows are answered ({@link CallGuards}).
  * <ul>
- *   <li>in an aggregate function's argument, {@code collect_list(gptoss(p))}, {@code count_if(gptoss(p) = 'x')}:
- *       the call is answered once per input row in a projection below the aggregate;
+ *   <li>in an aggregate function's argument, {@code collect_list(gptoss(p))}, {@code count_if(gptoss(p) = 'x')},
+ *       in a grouping key or in a sort key: the call is answered once per input row in a projection below;
  *   <li>in a join condition, {@code a JOIN b ON gptoss(a.p) = b.x}: the call is answered once per row of the
  *       side it reads, in a projection of that side; a call that reads both sides is an error that says how
  *       to rewrite the query;
@@ -58,7 +60,8 @@ final class GptossAnalysis extends Rule<LogicalPlan> {
             + "answer each element with gptoss(), and collect_list() the answers back, in " + e.sql());
       }
     }
-    if (q instanceof Aggregate a) return aggregateArguments(a);
+    if (q instanceof Aggregate a) return aggregate(a);
+    if (q instanceof Sort srt && Calls.in(srt)) return sort(srt);
     if (q instanceof Join j && j.condition().isDefined() && Calls.in(j.condition().get())) return joinCondition(j);
     return q;
   }
@@ -85,27 +88,75 @@ final class GptossAnalysis extends Rule<LogicalPlan> {
     return changed ? p.withNewChildren(Scala.list(newKids)) : p;
   }
 
-  /** Calls inside aggregate functions' arguments become columns of a projection below the aggregate. */
-  private static LogicalPlan aggregateArguments(Aggregate a) {
-    List<GptossCall> calls = new ArrayList<>();
-    for (NamedExpression ne : Scala.java(a.aggregateExpressions())) {
-      Calls.map((Expression) ne, x -> {
-        if (!(x instanceof AggregateExpression)) return null;
-        for (GptossCall c : Calls.outermost(x)) Calls.add(calls, c);
-        return x;
-      });
+  /** Columns added to a projection of {@code child}, one per distinct expression. */
+  private static final class Below {
+    final LogicalPlan child;
+    final List<NamedExpression> projection;
+    final List<Expression> keys = new ArrayList<>();
+    final List<Attribute> attrs = new ArrayList<>();
+
+    Below(LogicalPlan child) {
+      this.child = child;
+      this.projection = new ArrayList<>(Scala.java(child.output()));
     }
-    if (calls.isEmpty()) return a;
-    LogicalPlan child = a.child();
-    List<NamedExpression> projection = new ArrayList<>(Scala.java(child.output()));
-    List<Attribute> attrs = new ArrayList<>();
-    for (GptossCall c : calls) {
-      Alias al = Calls.alias(c, "gptoss_arg");
+
+    Attribute column(Expression e, String name) {
+      int at = keys.indexOf(e.canonicalized());
+      if (at >= 0) return attrs.get(at);
+      Alias al = Calls.alias(e, name);
       projection.add(al);
+      keys.add(e.canonicalized());
       attrs.add(al.toAttribute());
+      return al.toAttribute();
     }
-    LogicalPlan withChild = a.withNewChildren(Scala.seq(new Project(Scala.list(projection), child)));
-    return withChild.mapExpressions(e -> Calls.map(e, x -> x instanceof AggregateExpression ? replace(x, calls, attrs) : null));
+
+    LogicalPlan plan() {
+      return new Project(Scala.list(projection), child);
+    }
+  }
+
+  /**
+   * Grouping keys and aggregate functions' arguments that call gptoss() become columns of a projection below the
+   * aggregate, whole (so that {@code count(CASE WHEN c THEN gptoss(p) END)} answers only the rows where {@code c}
+   * holds, see {@link CallGuards}).
+   */
+  private static LogicalPlan aggregate(Aggregate a) {
+    Below below = new Below(a.child());
+    List<Expression> grouping = new ArrayList<>();
+    for (Expression g : Scala.java(a.groupingExpressions())) grouping.add(Calls.in(g) ? below.column(g, "gptoss_key") : g);
+    List<NamedExpression> aggregates = new ArrayList<>();
+    for (NamedExpression ne : Scala.java(a.aggregateExpressions())) {
+      aggregates.add((NamedExpression) Calls.map((Expression) ne, x -> {
+        if (x instanceof AggregateExpression ae) return arguments(ae, below);
+        int at = Calls.in(x) ? below.keys.indexOf(x.canonicalized()) : -1;
+        return at >= 0 ? below.attrs.get(at) : null;
+      }));
+    }
+    if (below.keys.isEmpty()) return a;
+    return new Aggregate(Scala.list(grouping), Scala.list(aggregates), below.plan(), a.hint());
+  }
+
+  private static Expression arguments(AggregateExpression ae, Below below) {
+    List<Expression> args = new ArrayList<>();
+    for (Expression c : Scala.java(ae.aggregateFunction().children())) {
+      args.add(Calls.in(c) ? below.column(c, "gptoss_arg") : c);
+    }
+    List<Expression> kids = new ArrayList<>();
+    kids.add(ae.aggregateFunction().withNewChildren(Scala.list(args)));
+    if (ae.filter().isDefined()) {
+      Expression f = ae.filter().get();
+      kids.add(Calls.in(f) ? below.column(f, "gptoss_filter") : f);
+    }
+    return ae.withNewChildren(Scala.list(kids));
+  }
+
+  /** Sort keys that call gptoss() become columns of a projection below the sort, whole. */
+  private static LogicalPlan sort(Sort s) {
+    Below below = new Below(s.child());
+    LogicalPlan sorted = s.mapExpressions(e -> Calls.map(e, x -> x instanceof SortOrder || !Calls.in(x) ? null
+        : below.column(x, "gptoss_order")));
+    return new Project(Scala.list(new ArrayList<NamedExpression>(Scala.java(s.output()))),
+        sorted.withNewChildren(Scala.seq(below.plan())));
   }
 
   /** Calls in a join condition become columns of a projection of the side they read. */

@@ -19,9 +19,9 @@ import scala.collection.immutable.Seq;
  * {@code gptoss(input)} in a logical plan. Never evaluated row by row: {@link ExtractGptossCalls}
  * replaces it with an attribute computed by a {@link GptossEval} node, which the planner turns into the
  * batched {@link GptossEvalExec}. It is {@link Unevaluable}, so Spark never tries to fold it on the driver
- * (e.g. over a local relation). As a {@link UserDefinedExpression} that is nondeterministic, Spark's analysis
- * moves it out of grouping keys and sort orders into a projection below ({@code PullOutNondeterministic});
- * {@link GptossAnalysis} does so for aggregate functions' arguments and join conditions.
+ * (e.g. over a local relation). {@link GptossAnalysis} moves the expressions that hold it out of aggregate
+ * functions' arguments, grouping and sort keys and join conditions into projections below; as a nondeterministic
+ * {@link UserDefinedExpression}, Spark's own {@code PullOutNondeterministic} would move any call left there.
  */
 public final class GptossCall extends Expression implements Unevaluable, UserDefinedExpression {
   private final Expression input;

@@ -17,6 +17,7 @@ import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.logical.Project;
 import org.apache.spark.sql.catalyst.plans.logical.RepartitionByExpression;
 import org.apache.spark.sql.catalyst.plans.logical.Sort;
+import org.apache.spark.sql.catalyst.plans.physical.RangePartitioning;
 import scala.Option;
 
 /**
@@ -27,9 +28,11 @@ import scala.Option;
  * each move leaves the result unchanged. (Spark's own pushdown rules do not know the node, and Python UDFs
  * under a limit are answered up to the limit in every partition.)
  *
- * <p>A global sort that reads an answer ({@code ORDER BY gptoss(p)}) gets a round-robin shuffle under it:
- * Spark samples a range-partitioned sort's input with a job of its own before the shuffle; the shuffle below
- * is written once and read by both, so each row is answered once.
+ * <p>A global sort or a range repartitioning that stays over the answering ({@code ORDER BY gptoss(p)},
+ * {@code repartitionByRange(n, col("answer"))}) gets a round-robin shuffle under it: Spark samples a range
+ * partitioning's input with a job of its own before the shuffle; the shuffle below is written once and read
+ * by both, so each row is answered once. A nondeterministic column ({@code rand()}) is never inlined into a
+ * filter or sort that moves below its projection (it would be evaluated twice).
  */
 final class SinkBelowGptoss {
   private SinkBelowGptoss() {}
@@ -48,6 +51,14 @@ final class SinkBelowGptoss {
 
   /** Moves {@code q} (a filter, sort or limit) as far below the answering as it can go. */
   private static LogicalPlan sink(LogicalPlan q) {
+    boolean sampled = q instanceof Sort s && s.global()
+        || q instanceof RepartitionByExpression r && r.partitioning() instanceof RangePartitioning;
+    LogicalPlan moved = move(q);
+    if (moved != q || !sampled || !reachesEval(q.children().apply(0))) return moved;
+    return belowSampledPartitioning(q);
+  }
+
+  private static LogicalPlan move(LogicalPlan q) {
     if (!(q instanceof Filter || q instanceof Sort || q instanceof LocalLimit || q instanceof GlobalLimit)) return q;
     LogicalPlan child = q.children().apply(0);
     if (!reachesEval(child)) return q;
@@ -61,7 +72,7 @@ final class SinkBelowGptoss {
         LogicalPlan below = e.withNewChildren(Scala.seq(sink(new Filter(all(down), e.child()))));
         return up.isEmpty() ? below : new Filter(all(up), below);
       }
-      if (q.references().contains(e.result())) return sortOverAnswers(q);
+      if (q.references().contains(e.result())) return q;
       return e.withNewChildren(Scala.seq(sink(q.withNewChildren(Scala.seq(e.child())))));
     }
     if (child instanceof Project proj) {
@@ -89,10 +100,13 @@ final class SinkBelowGptoss {
     return q;
   }
 
-  /** A global sort over answers: a round-robin shuffle below it, so that its sampling job does not answer again. */
-  private static LogicalPlan sortOverAnswers(LogicalPlan q) {
-    if (!(q instanceof Sort s) || !s.global()) return q;
-    return s.withNewChildren(Scala.seq(new RepartitionByExpression(Scala.seq(), s.child(), Option.empty(), Option.empty())));
+  /**
+   * A global sort or range repartitioning over answers: a round-robin shuffle below it, so that the job in
+   * which Spark samples its input reads the shuffle instead of answering again.
+   */
+  private static LogicalPlan belowSampledPartitioning(LogicalPlan q) {
+    LogicalPlan child = q.children().apply(0);
+    return q.withNewChildren(Scala.seq(new RepartitionByExpression(Scala.seq(), child, Option.empty(), Option.empty())));
   }
 
   private static boolean inlinable(LogicalPlan q, Map<ExprId, Expression> defs) {

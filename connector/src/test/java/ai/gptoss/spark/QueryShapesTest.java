@@ -134,6 +134,12 @@ class QueryShapesTest {
     for (int i = 0; i < 6; i++) groups.add(row(answer(i), 2L));
     groups.add(row(null, 1L));
     assertEquals(sorted(groups), sql(ROWS, "SELECT gptoss(prompt), count(*) FROM t GROUP BY gptoss(prompt)"));
+    // Conditions inside aggregate arguments, grouping and sort keys still decide which rows are answered.
+    assertEquals(List.of(row(3L)), sql(3, "SELECT count(CASE WHEN id < 3 THEN gptoss(prompt) END) FROM t"));
+    assertEquals(sorted(List.of(row(null, 11L), row(answer(0), 1L), row(answer(1), 1L))),
+        sql(2, "SELECT CASE WHEN id < 2 THEN gptoss(prompt) END, count(*) FROM t GROUP BY CASE WHEN id < 2 THEN gptoss(prompt) END"));
+    List<Row> guardedSort = ordered(2, "SELECT id FROM t ORDER BY CASE WHEN id < 2 THEN gptoss(prompt) END DESC, id");
+    assertEquals(answer(0).compareTo(answer(1)) > 0 ? 0L : 1L, guardedSort.get(0).getLong(0));
 
     // A global sort on an answer: Spark samples the sort's input in a job of its own, yet each row is answered once.
     List<Row> bySort = ordered(ROWS, "SELECT id FROM t ORDER BY gptoss(prompt), id");
@@ -146,6 +152,10 @@ class QueryShapesTest {
     assertEquals(expectedOrder, got);
     List<Row> byAnswer = ordered(ROWS, "SELECT id, gptoss(prompt) AS a FROM t ORDER BY a, id");
     for (int i = 0; i <= ROWS; i++) assertEquals(expectedOrder.get(i), byAnswer.get(i).getLong(0));
+    List<Row> filteredByAnswer = ordered(ROWS, "SELECT id, gptoss(prompt) AS a FROM t WHERE gptoss(prompt) <> 'none' ORDER BY a, id");
+    for (int i = 0; i < ROWS; i++) assertEquals(expectedOrder.get(i + 1), filteredByAnswer.get(i).getLong(0));
+    assertEquals(ROWS + 1, run(ROWS, () -> t.withColumn("a", gptoss(col("prompt"))).repartitionByRange(2, col("a"))
+        .collectAsList(), "repartitionByRange(a)").size());
   }
 
   @Test
