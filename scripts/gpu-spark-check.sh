@@ -25,7 +25,7 @@ note() { echo "$*" | tee -a "$SUMMARY"; }
 export JAVA_HOME=$RT/jre PATH=$RT/jre/bin:$PATH GPTOSS_KERNEL_CACHE=$W/kernels SPARK_LOCAL_IP=127.0.0.1
 rm -rf build/lib bin && mkdir -p build/lib bin
 ln -s "$RT"/lib/*.jar build/lib/ && cp .gpu/spark/lib/*.jar build/lib/ && cp scripts/gptoss bin/gptoss && chmod +x bin/gptoss
-note "card: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -1)  date: $(date -u +%FT%TZ)  commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+note "card: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -1)  date: $(date -u +%FT%TZ)  jars built at: $(cat .gpu/spark/COMMIT 2>/dev/null || echo '?')"
 fail=0
 
 tinyqa() {  # TAG [tiny-qa-eval arguments...]

@@ -25,6 +25,7 @@ if [ "${1:-}" != --own-only ]; then
 fi
 rm -rf .gpu/spark && mkdir -p .gpu/spark/lib
 cp build/lib/gptoss-*.jar .gpu/spark/lib/
+git rev-parse --short HEAD > .gpu/spark/COMMIT   # the device copy's .git is not this checkout's
 mvn -q -B -o -pl executor-runtime -am test-compile
 jar cf .gpu/spark/lib/gptoss-tests.jar -C executor-runtime/target/test-classes ai
 du -sh .gpu/spark
