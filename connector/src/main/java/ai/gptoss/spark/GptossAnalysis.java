@@ -121,6 +121,7 @@ final class GptossAnalysis extends Rule<LogicalPlan> {
    * holds, see {@link CallGuards}).
    */
   private static LogicalPlan aggregate(Aggregate a) {
+    if (!Calls.in(a)) return a;
     Below below = new Below(a.child());
     List<Expression> grouping = new ArrayList<>();
     for (Expression g : Scala.java(a.groupingExpressions())) grouping.add(Calls.in(g) ? below.column(g, "gptoss_key") : g);
