@@ -30,14 +30,14 @@ import org.bytedeco.javacpp.IntPointer;
  * (it sizes the GEMMs), so these steps are never captured as CUDA graphs.
  */
 final class DenseExperts implements AutoCloseable {
-  /** CudaBackend's cuBLAS product: out[m, n] (f32) = in[m, k] . w[n, k]^T, plus inLo's product when not 0. */
+  /** ForwardPass's cuBLAS product: out[m, n] (f32) = in[m, k] . w[n, k]^T, plus inLo's product when not 0. */
   interface Gemm {
     void run(long in, long inLo, long w, long out, int m, int n, int k);
   }
 
   static final int STREAMS = 4;
   /** cuBLAS workspace of each side stream: the step stream's size. */
-  static final long BLAS_WORKSPACE = CudaBackend.BLAS_WORKSPACE;
+  static final long BLAS_WORKSPACE = DevicePlan.BLAS_WORKSPACE;
 
   final int tokens;
   final boolean precise;
@@ -108,7 +108,7 @@ final class DenseExperts implements AutoCloseable {
    * assign, expertIds of {@code ws}) is enqueued before; blocks until the counts reach the host.
    * Writes ws.act (and actLo) and ws.y as the fused kernels do.
    */
-  void enqueue(CudaBackend.Workspace ws, DeviceModel.Layer w, int T, long hLo, long actLo) {
+  void enqueue(StepBuffers ws, DeviceModel.Layer w, int T, long hLo, long actLo) {
     int H = c.hiddenSize(), I = c.intermediateSize(), E = c.numLocalExperts(), topK = c.numExpertsPerTok(), R = T * topK;
     KernelArgs a = k.args;
     check(cudaMemcpyAsync(countsHost, dev(ws.counts), 4L * E, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync(expert counts)");

@@ -1,0 +1,305 @@
+package ai.gptoss.backend.cuda;
+
+import static ai.gptoss.backend.cuda.Cuda.check;
+import static ai.gptoss.backend.cuda.Cuda.checkBlas;
+import static ai.gptoss.backend.cuda.Cuda.dev;
+import static org.bytedeco.cuda.global.cudart.*;
+
+import ai.gptoss.backend.BackendException;
+import ai.gptoss.backend.YarnRope;
+import ai.gptoss.model.ModelConfig;
+import org.bytedeco.cuda.global.cublas;
+import org.bytedeco.javacpp.FloatPointer;
+
+/**
+ * The forward pass of one step as kernel launches on the step stream: the order of the kernels and
+ * their arguments, the products (bf16_gemv or cuBLAS), attention per item list, and the choice of
+ * expert path (fused expert kernels planned by {@link ExpertGemmPlan}, or the dense path's scratch,
+ * {@link DenseExperts}, made on first use and given up once the device has no room for it).
+ */
+final class ForwardPass implements AutoCloseable {
+  /** The forward pass's switches from the environment, read before anything touches the GPU. */
+  record Options(SmallGemv.Mode smallGemv, String forcedMoeKernel, boolean splitRoute) {
+    static Options fromEnvironment() {
+      return new Options(
+          // which products of a few rows run bf16_gemv instead of cuBLAS (GPTOSS_CUDA_GEMV)
+          SmallGemv.mode(System.getenv("GPTOSS_CUDA_GEMV")),
+          // GPTOSS_CUDA_MOE=gemm|wgmma|gemv|gemv_tc forces one expert kernel (ExpertGemmPlan); null: chosen per step shape
+          ExpertGemmPlan.forcedKernel(System.getenv("GPTOSS_CUDA_MOE")),
+          RoutePlan.splitForced(System.getenv("GPTOSS_CUDA_ROUTE")));
+    }
+  }
+
+  /** The expert path of one step: the fused kernels' plan, and the dense scratch when that path runs it. */
+  record Experts(ExpertGemmPlan plan, DenseExperts dense) {}
+
+  /**
+   * Threads per block of the one-block-per-row kernels (residual_rmsnorm, qkv_rope_store): {@code usual}
+   * for large steps, 1,024 for steps of at most {@link #FEW_ROWS} rows, where the step is a handful of
+   * blocks and each thread's serial share of the row (11 elements of 2,880 at 256 threads, 18 rotated
+   * pairs at 128) is the kernel's latency.
+   */
+  static int rowThreads(int rows, int usual) {
+    return rows <= FEW_ROWS ? 1024 : usual;
+  }
+
+  static final int FEW_ROWS = 16;
+
+  private final ModelConfig c;
+  private final DeviceModel model;
+  private final Kernels k;
+  private final DevicePlan device;
+  private final Options options;
+  /**
+   * Activations enter every tensor-core product as a bf16 high/low pair (about 16 mantissa bits);
+   * off ({@link ai.gptoss.backend.Precision#FAST}), they are rounded to bf16 once. Weights are exact in bf16 either way.
+   */
+  private final boolean precise;
+  private final StepProfiler profiler;
+  private final FloatPointer one = new FloatPointer(1f), zero = new FloatPointer(0f);
+  private final int[] layerOfType;
+  /** Query tokens per prefill attention item (StepMetadata cuts prefill items to it). */
+  final int prefillTile;
+  private final float attentionFactor;
+  /** Scratch of the dense expert path, made at the first step that takes it ({@link ExpertGemmPlan#DENSE}). */
+  private DenseExperts dense;
+  /** Set when the dense path's scratch did not fit: large steps take the fused expert kernels from then on. */
+  private boolean denseUnavailable;
+
+  /** Refuses model shapes the kernels do not serve (before anything touches the GPU). */
+  static void checkSupported(ModelConfig c) {
+    int group = c.numAttentionHeads() / c.numKeyValueHeads();
+    if (c.headDim() > 64 || c.headDim() % 2 != 0) throw new BackendException("CUDA backend: head_dim " + c.headDim() + " unsupported (even, at most 64)");
+    if (c.hiddenSize() % 16 != 0 || (2 * c.intermediateSize()) % 16 != 0) {
+      throw new BackendException("CUDA backend: hidden_size and 2*intermediate_size must be multiples of 16");
+    }
+    if (group > 16) throw new BackendException("CUDA backend: " + group + " query heads per KV head unsupported (at most 16)");
+    if (c.numExpertsPerTok() > 8 || c.numLocalExperts() > 256) throw new BackendException("CUDA backend: at most 8 of 256 experts per token");
+  }
+
+  /** Raises the dynamic shared memory limits of the expert kernels (at kernel load). */
+  static void allowSharedMemory(Kernels k, ModelConfig c, boolean hopper) {
+    int maxK = Math.max(c.hiddenSize(), c.intermediateSize());
+    k.allowSharedMemory(ExpertGemmPlan.GEMM, ExpertGemmPlan.gemmSharedBytes(true));
+    if (hopper) k.allowSharedMemory(ExpertGemmPlan.WGMMA, ExpertGemmPlan.wgmmaSharedBytes(true));
+    k.allowSharedMemory(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.gemvTcSharedBytes(maxK, ExpertGemmPlan.GEMV_ROWS, true));
+    for (int rows : new int[] {1, 2, 4, ExpertGemmPlan.GEMV_ROWS}) {
+      k.allowSharedMemory(ExpertGemmPlan.gemvKernel(rows), ExpertGemmPlan.gemvSharedBytes(maxK, rows));
+    }
+  }
+
+  ForwardPass(ModelConfig c, DeviceModel model, Kernels k, DevicePlan device, Options options, boolean precise,
+      StepProfiler profiler) {
+    this.c = c;
+    this.model = model;
+    this.k = k;
+    this.device = device;
+    this.options = options;
+    this.precise = precise;
+    this.profiler = profiler;
+    int group = c.numAttentionHeads() / c.numKeyValueHeads();
+    prefillTile = Math.max(1, 64 / group);
+    attentionFactor = new YarnRope(c).attentionFactor();
+    layerOfType = new int[c.numHiddenLayers()];
+    int full = 0, sliding = 0;
+    for (int l = 0; l < c.numHiddenLayers(); l++) layerOfType[l] = c.isSliding(l) ? sliding++ : full++;
+  }
+
+  /** The dense expert scratch now held, or null. */
+  DenseExperts dense() {
+    return dense;
+  }
+
+  /** Whether the dense path was given up for want of device memory. */
+  boolean denseUnavailable() {
+    return denseUnavailable;
+  }
+
+  /** The expert path of a step of {@code tokens} tokens (the dense scratch at least {@code ws.tokens} large). */
+  Experts experts(int tokens, StepBuffers ws) {
+    ExpertGemmPlan chosen = moePlan(tokens);
+    DenseExperts dx = chosen.dense() ? denseExperts(tokens, ws) : null;
+    // no room for the dense scratch (denseExperts said so once): the fused kernels plan the step
+    ExpertGemmPlan plan = chosen.dense() && dx == null ? moePlan(tokens) : chosen;
+    return new Experts(plan, dx);
+  }
+
+  /**
+   * Every kernel of one step, in order, on the step stream; no host synchronisation (but the dense
+   * expert path's read of the expert counts). {@code meta} is the device address of {@code md}'s data.
+   */
+  void enqueue(StepMetadata md, long meta, int T, int R, ExpertGemmPlan moe, DenseExperts denseExperts, StepBuffers ws,
+      KvPages kv) {
+    int H = c.hiddenSize(), Q = c.qDim(), KV = c.kvDim(), E = c.numLocalExperts(), topK = c.numExpertsPerTok(),
+        I = c.intermediateSize(), V = c.vocabSize();
+    float eps = (float) c.rmsNormEps();
+    long tokens = meta + 4L * md.offTokens, positions = meta + 4L * md.offPositions, tokenSeq = meta + 4L * md.offTokenSeq;
+    KernelArgs a = k.args;
+    prof("embed+norm");
+    a.reset().ptr(model.embed).ptr(tokens).ptr(ws.x).i32(T).i32(H);
+    k.launch("embedding_gather", T, 1, 256);
+    boolean smallRoute = !options.splitRoute() && denseExperts == null && RoutePlan.small(T, topK, E);
+    for (int l = 0; l < c.numHiddenLayers(); l++) {
+      DeviceModel.Layer w = model.layers.get(l);
+      boolean sliding = c.isSliding(l);
+      int lot = layerOfType[l];
+      int layersOfType = sliding ? c.numSlidingLayers() : c.numFullLayers();
+      long pool = sliding ? kv.slidingPool : kv.fullPool;
+      long table = meta + 4L * (sliding ? md.offSlidingTable : md.offFullTable);
+      // The previous layer's experts join the residual stream here (moe_combine folded into the norm).
+      a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(w.inputNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).ptr(l > 0 ? ws.y : 0)
+          .ptr(l > 0 ? ws.expertWeights : 0).i32(T).i32(H).f32(eps).i32(topK);
+      k.launch("residual_rmsnorm", T, 1, rowThreads(T, 256));
+      prof("qkv gemm");
+      gemm(ws.h, lo(ws.hLo), w.wqkv(), ws.qkv, T, Q + 2 * KV, H);
+      prof("rope+store");
+      a.reset().ptr(ws.qkv).ptr(w.bqkv()).ptr(model.invFreq).ptr(positions).ptr(tokenSeq).ptr(table).ptr(ws.q).ptr(pool)
+          .i32(T).i32(c.numAttentionHeads()).i32(c.numKeyValueHeads()).i32(c.headDim()).i32(kv.pageSize).i32(md.maxPages)
+          .i32(layersOfType).i32(lot).f32(attentionFactor);
+      k.launch("qkv_rope_store", T, 1, rowThreads(T, 128));
+      prof(sliding ? "attention sliding" : "attention full");
+      attention(true, md.offPrefillItems, md.numPrefillItems, meta, w, pool, table, positions, md.maxPages,
+          layersOfType, lot, sliding, ws, kv);
+      attention(false, md.offDecodeItems, md.numDecodeItems, meta, w, pool, table, positions, md.maxPages,
+          layersOfType, lot, sliding, ws, kv);
+      prof("o gemm+norm");
+      gemm(ws.attn, lo(ws.attnLo), w.wo(), ws.tmp, T, H, Q);
+      a.reset().ptr(ws.x).ptr(ws.tmp).ptr(w.bo()).ptr(w.postNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).ptr(0).ptr(0)
+          .i32(T).i32(H).f32(eps).i32(0);
+      k.launch("residual_rmsnorm", T, 1, rowThreads(T, 256));
+      prof("router+group");
+      gemm(ws.h, lo(ws.hLo), w.router(), ws.routerLogits, T, E, H);
+      if (smallRoute) {
+        a.reset().ptr(ws.routerLogits).ptr(w.routerBias()).ptr(ws.expertIds).ptr(ws.expertWeights).ptr(ws.tiles)
+            .ptr(ws.numTiles).ptr(ws.assign).i32(T).i32(E).i32(topK).i32(moe.tileM()).i32(moe.maxTiles());
+        k.launch("moe_route_small", 1, 1, RoutePlan.SMALL_THREADS);
+      } else {
+        check(cudaMemsetAsync(dev(ws.counts), 0, 4L * E, device.stream), "cudaMemsetAsync(expert counts)");
+        a.reset().ptr(ws.routerLogits).ptr(w.routerBias()).ptr(ws.expertIds).ptr(ws.expertWeights).ptr(ws.counts).i32(T).i32(E).i32(topK);
+        k.launch("moe_topk", (T + 127) / 128, 1, 128);
+        a.reset().ptr(ws.counts).ptr(ws.cursor).ptr(ws.tiles).ptr(ws.numTiles).i32(E).i32(moe.tileM()).i32(moe.maxTiles());
+        k.launch("moe_group", 1, 1, 256);
+        a.reset().ptr(ws.expertIds).ptr(ws.cursor).ptr(ws.assign).i32(T * topK);
+        k.launch("moe_scatter", (T * topK + 255) / 256, 1, 256);
+      }
+      if (denseExperts != null) {
+        prof("moe dense");
+        denseExperts.enqueue(ws, w, T, lo(ws.hLo), lo(ws.actLo));
+        continue;
+      }
+      prof("moe gate_up");
+      a.reset().ptr(ws.h).ptr(lo(ws.hLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.gateUpBlocks())
+          .ptr(w.gateUpScales()).ptr(w.gateUpBias()).ptr(ws.act).ptr(lo(ws.actLo)).i32(topK).i32(H).i32(2 * I).i32(0)
+          .f32((float) c.swigluLimit());
+      k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(2 * I), moe.threads(), moe.sharedBytes());
+      prof("moe down");
+      ExpertGemmPlan down = moe.downProduct();
+      a.reset().ptr(ws.act).ptr(lo(ws.actLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.downBlocks())
+          .ptr(w.downScales()).ptr(w.downBias()).ptr(ws.y).ptr(0).i32(topK).i32(I).i32(H).i32(1).f32((float) c.swigluLimit());
+      k.launch(down.kernel(), down.maxTiles(), down.featureBlocks(H), down.threads(), down.sharedBytes());
+      // moe_combine is folded into the next residual_rmsnorm (the next layer's input norm, or the final norm).
+    }
+    prof("final norm+lm_head");
+    // The last layer's experts join the output rows only: nothing reads x after this norm.
+    a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(model.norm).ptr(meta + 4L * md.offRows).ptr(ws.hn).ptr(lo(ws.hnLo))
+        .ptr(c.numHiddenLayers() > 0 ? ws.y : 0).ptr(c.numHiddenLayers() > 0 ? ws.expertWeights : 0)
+        .i32(R).i32(H).f32(eps).i32(topK);
+    k.launch("residual_rmsnorm", R, 1, rowThreads(R, 256));
+    gemm(ws.hn, lo(ws.hnLo), model.lmHead, ws.logits, R, V, H);
+    a.reset().ptr(ws.logits).ptr(meta + 4L * md.offSampling).ptr(ws.sampled).i32(R).i32(V);
+    prof("sampling");
+    k.launch("sample_rows", R, 1, 1024);
+    if (profiler != null) profiler.end();
+  }
+
+  private ExpertGemmPlan moePlan(int tokens) {
+    return ExpertGemmPlan.of(tokens, c.numExpertsPerTok(), c.numLocalExperts(), c.hiddenSize(), c.intermediateSize(),
+        precise, device.hopper(), options.forcedMoeKernel(), !denseUnavailable);
+  }
+
+  /**
+   * The dense expert scratch, (re)made for at least {@code tokens} tokens; null (once said on stderr,
+   * and {@link #denseUnavailable} set) when the device has no room for it, unless GPTOSS_CUDA_MOE=dense
+   * asked for that path.
+   */
+  private DenseExperts denseExperts(int tokens, StepBuffers ws) {
+    if (dense != null && dense.tokens >= tokens) return dense;
+    if (dense != null) {
+      check(cudaStreamSynchronize(device.stream), "cudaStreamSynchronize");
+      dense.close();
+      dense = null;
+    }
+    try {
+      dense = new DenseExperts(c, k, device.stream, device.blas, device.blasWorkspace.base(), this::cublasGemm, Math.max(tokens, ws.tokens), precise);
+      return dense;
+    } catch (CudaException e) {
+      if (e.code() != cudaErrorMemoryAllocation || options.forcedMoeKernel() != null) throw e;
+      cudaGetLastError(); // the failed allocation leaves nothing sticky; clear its record
+      denseUnavailable = true;
+      System.err.println("gptoss: no device memory for the dense expert path (" + e.getMessage()
+          + "); large steps use the fused expert kernels");
+      return null;
+    }
+  }
+
+  private void prof(String section) {
+    if (profiler != null) profiler.section(section);
+  }
+
+  /** One item list's attention (see AttentionPlan): attention_mma (+ attention_combine when split), or the SIMT kernel. */
+  private void attention(boolean prefill, int off, int items, long meta, DeviceModel.Layer w, long pool, long table,
+      long positions, int maxPages, int layersOfType, int lot, boolean sliding, StepBuffers ws, KvPages kv) {
+    if (items == 0) return;
+    int window = sliding ? c.slidingWindow() : 0;
+    AttentionPlan p = AttentionPlan.of(kv.tensorCoreAttention, prefill, items, prefillTile, c.numAttentionHeads(),
+        c.numKeyValueHeads(), maxPages, window);
+    k.args.reset().ptr(ws.q).ptr(pool).ptr(table).ptr(w.sinks()).ptr(positions).ptr(meta + 4L * off).ptr(ws.attn)
+        .ptr(lo(ws.attnLo)).ptr(ws.attnPartials).i32(items).i32(c.numAttentionHeads()).i32(c.numKeyValueHeads())
+        .i32(c.headDim()).i32(kv.pageSize).i32(maxPages).i32(layersOfType).i32(lot).i32(window)
+        .f32((float) (1.0 / Math.sqrt(c.headDim()))).i32(p.splits()).i32(p.warpsPerItem());
+    k.launch(p.kernel(), p.gridX(), p.gridY(), p.gridZ(), p.block(), 0);
+    if (p.splits() > 1) k.launch("attention_combine", p.tasks(items), p.gridY(), 256);
+  }
+
+  private long lo(long address) {
+    return precise ? address : 0;
+  }
+
+  /**
+   * out[M, N] (f32) = in[M, K] x W[N, K]^T (bf16), float32 accumulation; with {@code inLo}, the
+   * input is the pair in + inLo and the product is taken twice (the second accumulates). Steps of a
+   * few rows run bf16_gemv instead (see {@link SmallGemv}), which sums w * (in + inLo) in one pass.
+   */
+  private void gemm(long in, long inLo, long w, long out, int m, int n, int kDim) {
+    if (SmallGemv.applies(options.smallGemv(), m, kDim, precise)) {
+      // w must be the model's: bf16_gemv loads it before waiting for the previous kernel (gemv_bf16.cu)
+      k.args.reset().ptr(w).ptr(in).ptr(inLo).ptr(out).i32(m).i32(n).i32(kDim);
+      k.launch(SmallGemv.KERNEL, SmallGemv.blocks(n), 1, 256);
+      return;
+    }
+    cublasGemm(in, inLo, w, out, m, n, kDim);
+  }
+
+  /**
+   * As {@link #gemm}, always through cuBLAS on whatever stream its handle is set to: the dense expert
+   * path's per-expert products, which run on side streams and whose weights are a scratch that an
+   * earlier kernel of the step writes (bf16_gemv would read it before that kernel ends).
+   */
+  private void cublasGemm(long in, long inLo, long w, long out, int m, int n, int kDim) {
+    checkBlas(cublas.cublasGemmEx(device.blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, kDim, one, dev(w), CUDA_R_16BF, kDim,
+        dev(in), CUDA_R_16BF, kDim, zero, dev(out), CUDA_R_32F, n, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
+        "cublasGemmEx(" + m + "x" + n + "x" + kDim + ")");
+    if (inLo != 0) {
+      checkBlas(cublas.cublasGemmEx(device.blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, kDim, one, dev(w), CUDA_R_16BF, kDim,
+          dev(inLo), CUDA_R_16BF, kDim, one, dev(out), CUDA_R_32F, n, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
+          "cublasGemmEx(low part, " + m + "x" + n + "x" + kDim + ")");
+    }
+  }
+
+  /** Frees the dense expert scratch (after the stream's work is done). */
+  @Override
+  public void close() {
+    if (dense != null) dense.close();
+    dense = null;
+  }
+}
