@@ -30,6 +30,9 @@ def gptoss(input: Union[Column, str], options: Optional[Mapping[str, Any]] = Non
         Values are passed as strings; booleans as ``true``/``false``. Unknown names and bad values fail
         when the query is planned, naming the option.
     """
+    merged = dict(options or {})
+    merged.update(kwargs)
+    strings = {str(name): _option_value(name, value) for name, value in merged.items()}
     from pyspark.sql.utils import is_remote
 
     if is_remote():
@@ -44,11 +47,9 @@ def gptoss(input: Union[Column, str], options: Optional[Mapping[str, Any]] = Non
     sc = SparkContext._active_spark_context
     if sc is None or sc._jvm is None:
         raise RuntimeError("gptoss_spark.gptoss() needs an active SparkSession (SparkSession.builder...getOrCreate())")
-    merged = dict(options or {})
-    merged.update(kwargs)
     jopts = sc._jvm.java.util.HashMap()
-    for name, value in merged.items():
-        jopts.put(str(name), _option_value(name, value))
+    for name, value in strings.items():
+        jopts.put(name, value)
     functions = _jvm_class(sc._jvm, "ai.gptoss.spark.GptossFunctions")
     return ClassicColumn(functions.gptoss(_to_java_column(input), jopts))
 

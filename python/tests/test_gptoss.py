@@ -70,3 +70,11 @@ def test_option_values_are_strings():
 def test_a_missing_jar_is_named(spark):
     with pytest.raises(RuntimeError, match="ai.gptoss.spark.NoSuchClass not found"):
         gptoss_spark._jvm_class(spark.sparkContext._jvm, "ai.gptoss.spark.NoSuchClass")
+
+
+def test_a_spark_connect_session_is_told_to_use_sql(monkeypatch):
+    import pyspark.sql.utils
+
+    monkeypatch.setattr(pyspark.sql.utils, "is_remote", lambda: True)
+    with pytest.raises(RuntimeError, match="Spark Connect session.*gptoss\\(prompt"):
+        gptoss("question")
