@@ -49,6 +49,7 @@ public final class Engine implements AutoCloseable {
   private final ArrayDeque<Sequence> arrivals = new ArrayDeque<>(); // guarded by lock
   private final ArrayDeque<Sequence> cancels = new ArrayDeque<>(); // guarded by lock
   private boolean closed; // guarded by lock
+  private final List<CompletableFuture<Void>> clearCache = new ArrayList<>(); // guarded by lock
   private volatile BackendException failure; // set once, by the loop thread: the engine is FAILED
   private final AtomicLong seqNo = new AtomicLong();
   private static final GenerationRequest NULL_REQUEST = GenerationRequest.greedy(null, new int[0], 1, List.of());
@@ -197,6 +198,33 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /**
+   * Drops every cached prefix page that no running request references (vLLM's reset_prefix_cache):
+   * done by the loop thread before its next step. The future completes once it is done (at once, with
+   * nothing to clear, when the engine is closed).
+   */
+  public CompletableFuture<Void> clearPrefixCache() {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    lock.lock();
+    try {
+      if (closed) return CompletableFuture.completedFuture(null);
+      clearCache.add(done);
+      wake.signal();
+    } finally {
+      lock.unlock();
+    }
+    return done;
+  }
+
+  /** The scheduler's pools, for tests (read them on the loop thread or when the engine is idle). */
+  PagePool fullPool() {
+    return scheduler.fullPool();
+  }
+
+  PagePool slidingPool() {
+    return scheduler.slidingPool();
+  }
+
   /** The sticky device error that made this engine FAILED, or null while it works. */
   public BackendException failure() {
     return failure;
@@ -259,6 +287,8 @@ public final class Engine implements AutoCloseable {
       closed = true;
       left = new ArrayList<>(arrivals);
       arrivals.clear();
+      for (CompletableFuture<Void> f : clearCache) f.complete(null);
+      clearCache.clear();
     } finally {
       lock.unlock();
     }
@@ -281,9 +311,10 @@ public final class Engine implements AutoCloseable {
     while (true) {
       List<Sequence> newSeqs, cancelled;
       boolean closing;
+      List<CompletableFuture<Void>> clearing;
       lock.lock();
       try {
-        while (arrivals.isEmpty() && cancels.isEmpty() && !closed && !scheduler.hasWork()) {
+        while (arrivals.isEmpty() && cancels.isEmpty() && !closed && clearCache.isEmpty() && !scheduler.hasWork()) {
           wake.awaitUninterruptibly();
         }
         newSeqs = new ArrayList<>(arrivals);
@@ -291,6 +322,8 @@ public final class Engine implements AutoCloseable {
         cancelled = new ArrayList<>(cancels);
         cancels.clear();
         closing = closed;
+        clearing = new ArrayList<>(clearCache);
+        clearCache.clear();
       } finally {
         lock.unlock();
       }
@@ -300,6 +333,11 @@ public final class Engine implements AutoCloseable {
           if (s.status == Sequence.Status.FINISHED) continue;
           scheduler.remove(s);
           finish(s, FinishReason.CANCELLED, null);
+        }
+        if (!clearing.isEmpty()) {
+          scheduler.cache().clear();
+          publish();
+          for (CompletableFuture<Void> f : clearing) f.complete(null);
         }
         if (closing) {
           for (Sequence s : scheduler.all()) {

@@ -17,6 +17,8 @@ import ai.gptoss.model.ModelConfig;
  * @param fullPages pages in the full-attention pool (0: from the budget)
  * @param slidingPages pages in the sliding-window pool (0: from the budget)
  * @param maxModelLen most tokens (prompt + generated) of one sequence (0: max_position_embeddings)
+ * @param prefixCaching reuse the K/V pages of prompt prefixes computed before (automatic prefix caching,
+ *     see {@link PrefixCache}); outputs are the same either way
  */
 public record EngineConfig(
     int pageSize,
@@ -25,7 +27,8 @@ public record EngineConfig(
     int prefillChunkSize,
     int fullPages,
     int slidingPages,
-    int maxModelLen) {
+    int maxModelLen,
+    boolean prefixCaching) {
 
   public static final int DEFAULT_PAGE_SIZE = 16;
 
@@ -39,35 +42,39 @@ public record EngineConfig(
     nonNegative("maxModelLen", maxModelLen);
   }
 
-  /** Pages of 16 tokens; everything else derived by {@link #resolve}. */
+  /** Pages of 16 tokens, prefix caching on; everything else derived by {@link #resolve}. */
   public static EngineConfig defaults() {
-    return new EngineConfig(DEFAULT_PAGE_SIZE, 0, 0, 0, 0, 0, 0);
+    return new EngineConfig(DEFAULT_PAGE_SIZE, 0, 0, 0, 0, 0, 0, true);
   }
 
   public EngineConfig withPageSize(int v) {
-    return new EngineConfig(v, maxTokensPerStep, maxSeqsPerStep, prefillChunkSize, fullPages, slidingPages, maxModelLen);
+    return new EngineConfig(v, maxTokensPerStep, maxSeqsPerStep, prefillChunkSize, fullPages, slidingPages, maxModelLen, prefixCaching);
   }
 
   /** Sets the step token budget (0: the backend's); a prefill chunk set before is capped to it. */
   public EngineConfig withMaxTokensPerStep(int v) {
     int chunk = prefillChunkSize > 0 && v > 0 ? Math.min(prefillChunkSize, v) : prefillChunkSize;
-    return new EngineConfig(pageSize, v, maxSeqsPerStep, chunk, fullPages, slidingPages, maxModelLen);
+    return new EngineConfig(pageSize, v, maxSeqsPerStep, chunk, fullPages, slidingPages, maxModelLen, prefixCaching);
   }
 
   public EngineConfig withMaxSeqsPerStep(int v) {
-    return new EngineConfig(pageSize, maxTokensPerStep, v, prefillChunkSize, fullPages, slidingPages, maxModelLen);
+    return new EngineConfig(pageSize, maxTokensPerStep, v, prefillChunkSize, fullPages, slidingPages, maxModelLen, prefixCaching);
   }
 
   public EngineConfig withPrefillChunkSize(int v) {
-    return new EngineConfig(pageSize, maxTokensPerStep, maxSeqsPerStep, v, fullPages, slidingPages, maxModelLen);
+    return new EngineConfig(pageSize, maxTokensPerStep, maxSeqsPerStep, v, fullPages, slidingPages, maxModelLen, prefixCaching);
   }
 
   public EngineConfig withPools(int full, int sliding) {
-    return new EngineConfig(pageSize, maxTokensPerStep, maxSeqsPerStep, prefillChunkSize, full, sliding, maxModelLen);
+    return new EngineConfig(pageSize, maxTokensPerStep, maxSeqsPerStep, prefillChunkSize, full, sliding, maxModelLen, prefixCaching);
   }
 
   public EngineConfig withMaxModelLen(int v) {
-    return new EngineConfig(pageSize, maxTokensPerStep, maxSeqsPerStep, prefillChunkSize, fullPages, slidingPages, v);
+    return new EngineConfig(pageSize, maxTokensPerStep, maxSeqsPerStep, prefillChunkSize, fullPages, slidingPages, v, prefixCaching);
+  }
+
+  public EngineConfig withPrefixCaching(boolean v) {
+    return new EngineConfig(pageSize, maxTokensPerStep, maxSeqsPerStep, prefillChunkSize, fullPages, slidingPages, maxModelLen, v);
   }
 
   /**
@@ -114,7 +121,7 @@ public record EngineConfig(
       throw new IllegalArgumentException("slidingPages " + sliding + " is below the " + slidingMin
           + " pages one prefill chunk of " + chunk + " tokens needs with window " + c.slidingWindow());
     }
-    return new EngineConfig(pageSize, maxTokensPerStep, maxSeqsPerStep, chunk, full, sliding, maxLen);
+    return new EngineConfig(pageSize, maxTokensPerStep, maxSeqsPerStep, chunk, full, sliding, maxLen, prefixCaching);
   }
 
   private static void positive(String name, int v) {

@@ -32,9 +32,13 @@ abstract class KvManager {
    */
   abstract void afterStep(PageTable table, int nextPos);
 
-  /** Returns every page of {@code table} to the pool and empties it. */
+  /**
+   * Returns every page of {@code table} to the pool and empties it. Last page first, as vLLM does: cached
+   * pages then reach the LRU queue deepest first, so the pages of a prefix that more requests share
+   * (its start) are evicted last.
+   */
   final void freeAll(PageTable table) {
-    for (int j = table.firstHeld(); j < table.length(); j++) {
+    for (int j = table.length() - 1; j >= table.firstHeld(); j--) {
       int id = table.clear(j);
       if (id >= 0) pool.release(id);
     }

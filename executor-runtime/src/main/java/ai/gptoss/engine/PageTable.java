@@ -35,6 +35,14 @@ final class PageTable {
     snapshot = null;
   }
 
+  /** Appends an entry that is already released (-1): a prefix-cache hit whose position the sliding window left. */
+  void appendReleased() {
+    if (length == pages.length) pages = Arrays.copyOf(pages, pages.length * 2);
+    pages[length++] = -1;
+    if (firstHeld == length - 1) firstHeld = length;
+    snapshot = null;
+  }
+
   /** Entries before this index are all released (sliding layers release from the front). */
   int firstHeld() {
     return firstHeld;

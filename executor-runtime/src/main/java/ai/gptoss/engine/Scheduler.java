@@ -31,6 +31,7 @@ final class Scheduler {
   private final EngineConfig cfg;
   private final KvManager full;
   private final KvManager sliding;
+  private final PrefixCache cache;
   private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
   private final List<Sequence> running = new ArrayList<>(); // admission order, oldest first
   private long preemptions;
@@ -40,6 +41,11 @@ final class Scheduler {
     this.full = new FullAttentionKvManager(new PagePool("full-attention", resolved.fullPages()), resolved.pageSize());
     this.sliding = new SlidingWindowKvManager(new PagePool("sliding-window", resolved.slidingPages()),
         resolved.pageSize(), slidingWindow);
+    this.cache = new PrefixCache(full, sliding, slidingWindow, resolved.prefixCaching());
+  }
+
+  PrefixCache cache() {
+    return cache;
   }
 
   PagePool fullPool() {
@@ -121,11 +127,15 @@ final class Scheduler {
     if (preemptedHere == 0) {
       while (!waiting.isEmpty() && budget > 0 && plan.size() < cfg.maxSeqsPerStep()) {
         Sequence s = waiting.peekFirst();
-        int n = Math.min(s.remaining(), Math.min(budget, cfg.prefillChunkSize()));
-        if (!fits(s, n)) break;
+        // A waiting sequence holds no page; it starts where the prefix cache leaves it.
+        PrefixCache.Hit hit = cache.find(s);
+        int start = hit.pages() * cfg.pageSize();
+        int n = Math.min(s.length() - start, Math.min(budget, cfg.prefillChunkSize()));
+        if (!cache.fits(hit, start + n)) break;
         waiting.pollFirst();
         s.status = Sequence.Status.RUNNING;
         running.add(s);
+        cache.acquire(s, hit);
         grow(s, n);
         s.planned = n;
         plan.add(s);
@@ -150,6 +160,7 @@ final class Scheduler {
     running.remove(s);
     freePages(s);
     s.numComputed = 0;
+    s.registeredPages = 0;
     s.preemptions++;
     s.status = Sequence.Status.WAITING;
     waiting.addFirst(s);
@@ -206,6 +217,8 @@ final class Scheduler {
   List<Finished> update(ScheduledStep step, StepResult result) {
     int[] sampled = result.sampled();
     for (int i = 0; i < step.seqs().size(); i++) step.seqs().get(i).numComputed += step.counts()[i];
+    // Before any page is freed or falls out of the window: publish the pages this step completed.
+    for (Sequence s : step.seqs()) cache.register(s);
     List<Finished> done = new ArrayList<>();
     long now = System.nanoTime();
     for (int r = 0; r < sampled.length; r++) {

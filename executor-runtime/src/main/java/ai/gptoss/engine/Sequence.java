@@ -37,6 +37,10 @@ final class Sequence implements RequestHandle {
   int planned; // tokens planned for the step being scheduled (Scheduler); 0 outside schedule()
   Status status = Status.WAITING;
   int preemptions;
+  int cachedTokens = -1; // prompt tokens served from the prefix cache at first admission; -1 before it
+  int registeredPages; // leading pages already offered to the prefix cache
+  private PageKey[] pageKeys = new PageKey[0];
+  private int keyed; // pageKeys[0 .. keyed) are computed
 
   final long submitNanos;
   long firstScheduledNanos;
@@ -75,6 +79,16 @@ final class Sequence implements RequestHandle {
     return Arrays.copyOfRange(tokens, promptLen, length);
   }
 
+  /** Content key of logical page {@code j} (tokens {@code [j*pageSize, (j+1)*pageSize)}, all known). */
+  PageKey pageKey(int j, int pageSize) {
+    if ((j + 1) * (long) pageSize > length) throw new IllegalStateException(this + ": page " + j + " is not full");
+    if (j >= pageKeys.length) pageKeys = Arrays.copyOf(pageKeys, Math.max(j + 1, pageKeys.length * 2));
+    for (; keyed <= j; keyed++) {
+      pageKeys[keyed] = PageKey.of(keyed == 0 ? null : pageKeys[keyed - 1], tokens, keyed * pageSize, pageSize);
+    }
+    return pageKeys[j];
+  }
+
   /** Tokens still to compute before the next one can be sampled. */
   int remaining() {
     return length - numComputed;
@@ -101,7 +115,8 @@ final class Sequence implements RequestHandle {
     status = Status.FINISHED;
     long now = System.nanoTime();
     int[] out = outputIds();
-    result.complete(new GenerationResult(request.id(), out, reason, promptLen, out.length, error,
+    result.complete(new GenerationResult(request.id(), out, reason, promptLen, out.length,
+        Math.max(0, cachedTokens), error,
         firstScheduledNanos == 0 ? now - submitNanos : firstScheduledNanos - submitNanos,
         firstTokenNanos == 0 ? 0 : firstTokenNanos - submitNanos, now - submitNanos));
   }

@@ -47,7 +47,7 @@ public class SchedulerBenchmark {
   @Setup(Level.Iteration)
   public void setUp() {
     int maxLen = promptLen + 2 * STEPS;
-    EngineConfig cfg = new EngineConfig(16, 16384, seqs, 16384, seqs * (maxLen / 16 + 1), seqs * 12 + 2048, maxLen);
+    EngineConfig cfg = new EngineConfig(16, 16384, seqs, 16384, seqs * (maxLen / 16 + 1), seqs * 12 + 2048, maxLen, true);
     scheduler = new Scheduler(cfg, 128);
     for (int i = 0; i < seqs; i++) {
       int[] prompt = new int[promptLen];
