@@ -169,12 +169,14 @@ final class BatchRun {
       o.put("finish_reason", FinishReason.ERROR.wireName());
       o.put("prompt_tokens", 0);
       o.put("completion_tokens", 0);
+      o.put("cached_tokens", 0);
       error = line.error();
     } else {
       for (int id : r.outputIds()) ids.add(id);
       o.put("finish_reason", r.finishReason().wireName());
       o.put("prompt_tokens", r.promptTokens());
       o.put("completion_tokens", r.completionTokens());
+      o.put("cached_tokens", r.cachedTokens());
       error = r.error() != null ? "line " + line.lineNo() + ": " + r.error()
           : r.finishReason() == FinishReason.LENGTH && !line.request().stopTokenIds().isEmpty()
           ? "line " + line.lineNo() + ": " + MaxNewTokens.truncation(line.request().maxNewTokens(), r.completionTokens())

@@ -57,6 +57,15 @@ final class BenchCommand implements Callable<Integer> {
           + "product's engine, as generate and Spark run it (same prompts, same step limits). Default: ${DEFAULT-VALUE}.")
   String driver;
 
+  @Option(names = "--prefix-caching", defaultValue = "true", arity = "1", paramLabel = "true|false",
+      description = "Engine driver: automatic prefix caching on or off. Default: ${DEFAULT-VALUE}.")
+  boolean prefixCaching;
+
+  @Option(names = "--shared-prefix-len", defaultValue = "0", paramLabel = "N",
+      description = "Engine driver: every prompt starts with the same N random tokens (a shared instruction), then its "
+          + "own --input-len tokens. Default: ${DEFAULT-VALUE}.")
+  int sharedPrefixLen;
+
   @Option(names = "--ceiling-gbps", defaultValue = "0",
       description = "Copy bandwidth measured on this card (GB/s); with --ceiling-tflops, the report adds the run's limit (ThroughputLimit).")
   double ceilingGbps;
@@ -69,6 +78,8 @@ final class BenchCommand implements Callable<Integer> {
     if (prompts < 1 || inputLen < 1 || outputLen < 1) throw new IllegalArgumentException("--prompts, --input-len and --output-len must be at least 1");
     if (maxBatchTokens < 0 || maxSeqs < 0) throw new IllegalArgumentException("--max-batch-tokens and --max-seqs must be 0 (the device's) or more");
     if (!driver.equals("loop") && !driver.equals("engine")) throw new IllegalArgumentException("--driver must be loop or engine, got " + driver);
+    if (sharedPrefixLen < 0) throw new IllegalArgumentException("--shared-prefix-len must not be negative, got " + sharedPrefixLen);
+    if (driver.equals("loop") && sharedPrefixLen > 0) throw new IllegalArgumentException("--shared-prefix-len needs --driver engine");
     long l0 = System.nanoTime();
     try (Backend b = Backends.open(Path.of(model), device, Precision.fromOption(precision, "--precision"))) {
       double loadSeconds = (System.nanoTime() - l0) / 1e9;
@@ -77,10 +88,15 @@ final class BenchCommand implements Callable<Integer> {
       int maxBatchTokens = step.maxTokensPerStep(), maxSeqs = step.maxSeqsPerStep();
       BenchLoop.Result r;
       if (driver.equals("engine")) {
-        EngineBench e = new EngineBench(b, pageSize, maxBatchTokens, maxSeqs);
+        EngineBench e = new EngineBench(b, pageSize, maxBatchTokens, maxSeqs, prefixCaching, sharedPrefixLen);
         r = e.run(warmup ? 2 : 0, prompts, inputLen, outputLen, seed);
         o.put("engine_mean_batch", round(e.meanBatch()));
         o.put("engine_preemptions", e.preemptions());
+        o.put("prefix_caching", prefixCaching);
+        o.put("shared_prefix_len", sharedPrefixLen);
+        o.put("cached_tokens", e.cachedTokens());
+        o.put("prefix_hit_rate", round(e.hitRate()));
+        o.put("prefix_cache_pages_max", e.maxCachedPages());
       } else {
         if (warmup) new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(2, 16, 4, seed + 1);
         r = new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(prompts, inputLen, outputLen, seed);

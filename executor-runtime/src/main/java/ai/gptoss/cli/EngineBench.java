@@ -26,9 +26,44 @@ final class EngineBench {
   private double meanBatch; // of the last run
 
   /** {@code maxBatchTokens} and {@code maxSeqs}: 0 for the backend's defaults, as in the engine. */
-  EngineBench(Backend b, int pageSize, int maxBatchTokens, int maxSeqs) {
+  EngineBench(Backend b, int pageSize, int maxBatchTokens, int maxSeqs, boolean prefixCaching, int sharedPrefixLen) {
     this.b = b;
-    this.config = EngineConfig.defaults().withPageSize(pageSize).withMaxTokensPerStep(maxBatchTokens).withMaxSeqsPerStep(maxSeqs);
+    this.config = EngineConfig.defaults().withPageSize(pageSize).withMaxTokensPerStep(maxBatchTokens).withMaxSeqsPerStep(maxSeqs)
+        .withPrefixCaching(prefixCaching);
+    this.sharedPrefixLen = sharedPrefixLen;
+  }
+
+  private final int sharedPrefixLen;
+  private long cachedTokens, promptTokens; // of the last run
+
+  /** Prompt tokens of the last run served from the prefix cache. */
+  long cachedTokens() {
+    return cachedTokens;
+  }
+
+  /** Share of the last run's prompt tokens served from the prefix cache. */
+  double hitRate() {
+    return promptTokens == 0 ? 0 : (double) cachedTokens / promptTokens;
+  }
+
+  /** Most pages (full + sliding) that held cached prefix pages at any step boundary of the last run. */
+  int maxCachedPages() {
+    return clockMaxCached;
+  }
+
+  private int clockMaxCached;
+
+  /** {@code n} prompts: the shared prefix (if any) followed by each prompt's own {@code inputLen} tokens. */
+  private int[][] prompts(int n, int inputLen, long seed) {
+    int[][] own = BenchLoop.randomPrompts(b, n, inputLen, seed);
+    if (sharedPrefixLen == 0) return own;
+    int[] prefix = BenchLoop.randomPrompts(b, 1, sharedPrefixLen, seed + 7)[0];
+    for (int i = 0; i < n; i++) {
+      int[] p = java.util.Arrays.copyOf(prefix, sharedPrefixLen + inputLen);
+      System.arraycopy(own[i], 0, p, sharedPrefixLen, inputLen);
+      own[i] = p;
+    }
+    return own;
   }
 
   long preemptions() {
@@ -48,7 +83,10 @@ final class EngineBench {
       EngineStats before = e.stats();
       clock.reset(before);
       long t0 = System.nanoTime();
-      List<GenerationResult> results = submitAndWait(e, BenchLoop.randomPrompts(b, n, inputLen, seed), outputLen);
+      List<GenerationResult> results = submitAndWait(e, prompts(n, inputLen, seed), outputLen);
+      cachedTokens = results.stream().mapToLong(GenerationResult::cachedTokens).sum();
+      promptTokens = results.stream().mapToLong(GenerationResult::promptTokens).sum();
+      clockMaxCached = clock.maxCached();
       double seconds = (System.nanoTime() - t0) / 1e9;
       EngineStats after = e.stats();
       preemptions = after.preemptions() - before.preemptions();
@@ -58,7 +96,7 @@ final class EngineBench {
       double[] ttft = results.stream().mapToDouble(r -> r.firstTokenNanos() / 1e6).sorted().toArray();
       double[] decode = clock.decodeMillisSorted();
       long outTokens = results.stream().mapToLong(GenerationResult::completionTokens).sum();
-      return new BenchLoop.Result(n, inputLen, outputLen, outTokens, (long) n * inputLen, seconds, BenchLoop.mean(ttft),
+      return new BenchLoop.Result(n, inputLen + sharedPrefixLen, outputLen, outTokens, (long) n * (inputLen + sharedPrefixLen), seconds, BenchLoop.mean(ttft),
           BenchLoop.median(ttft), BenchLoop.median(decode), BenchLoop.mean(decode), (int) steps, clock.maxRunning(),
           resolved.fullPages(), resolved.slidingPages(), resolved.pageSize());
     }
@@ -87,7 +125,11 @@ final class EngineBench {
   private static final class StepClock {
     private final List<Double> decodeMillis = new ArrayList<>();
     private long last, computed, generated;
-    private int maxRunning;
+    private int maxRunning, maxCached;
+
+    synchronized int maxCached() {
+      return maxCached;
+    }
 
     synchronized double[] decodeMillisSorted() {
       return decodeMillis.stream().mapToDouble(Double::doubleValue).sorted().toArray();
@@ -103,6 +145,7 @@ final class EngineBench {
       computed = s.computedTokens();
       generated = s.generatedTokens();
       maxRunning = 0;
+      maxCached = 0;
     }
 
     synchronized void afterStep(EngineStats s) {
@@ -110,6 +153,7 @@ final class EngineBench {
       long dc = s.computedTokens() - computed, dg = s.generatedTokens() - generated;
       if (last != 0 && dc == dg && dc > 0) decodeMillis.add((now - last) / 1e6);
       maxRunning = Math.max(maxRunning, s.running());
+      maxCached = Math.max(maxCached, s.fullPagesCached() + s.slidingPagesCached());
       last = now;
       computed = s.computedTokens();
       generated = s.generatedTokens();

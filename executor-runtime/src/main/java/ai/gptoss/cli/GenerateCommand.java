@@ -81,6 +81,11 @@ final class GenerateCommand implements Callable<Integer> {
       description = "Most tokens (prompt + generated) per request. Default: the model's max_position_embeddings.")
   int maxModelLen;
 
+  @Option(names = "--prefix-caching", defaultValue = "true", arity = "1", paramLabel = "true|false",
+      description = "Reuse the K/V of prompt prefixes computed before (automatic prefix caching; outputs are the same "
+          + "either way); each result reports cached_tokens. Default: ${DEFAULT-VALUE}.")
+  boolean prefixCaching;
+
   @Option(names = "--ignore-eos",
       description = "Ignore stop tokens: every request generates exactly its max_new_tokens (or until the context is "
           + "full), as vLLM's ignore_eos; for benchmarks.")
@@ -102,7 +107,7 @@ final class GenerateCommand implements Callable<Integer> {
     if (maxSeqsPerStep < 0) throw new IllegalArgumentException("--max-seqs-per-step must be 0 (the device's) or more, got " + maxSeqsPerStep);
     if (maxModelLen < 0) throw new IllegalArgumentException("--max-model-len must not be negative, got " + maxModelLen);
     EngineConfig cfg = EngineConfig.defaults().withMaxTokensPerStep(maxTokensPerStep).withMaxSeqsPerStep(maxSeqsPerStep)
-        .withMaxModelLen(maxModelLen);
+        .withMaxModelLen(maxModelLen).withPrefixCaching(prefixCaching);
     try (Backend b = model.open(); Engine engine = Engine.start(b, cfg)) {
       return input != null ? batch(engine) : single(engine);
     }
@@ -118,6 +123,7 @@ final class GenerateCommand implements Callable<Integer> {
     ArrayNode arr = o.putArray("output_ids");
     for (int id : r.outputIds()) arr.add(id);
     o.put("finish_reason", r.finishReason().wireName());
+    o.put("cached_tokens", r.cachedTokens());
     if (r.finishReason() == FinishReason.LENGTH && !ignoreEos) {
       o.put("error", MaxNewTokens.truncation(MaxNewTokens.forRequest(maxNewTokens), r.completionTokens()));
     }

@@ -240,7 +240,8 @@ public final class Engine implements AutoCloseable {
     long r = rejected.get();
     return new EngineStats(p.requestsDone() + r, p.requestsFailed() + r, p.requestsCancelled(), p.promptTokens(),
         p.generatedTokens(), p.computedTokens(), p.steps(), p.meanBatchSize(), p.tokensPerSecond(), p.running(),
-        p.waiting(), p.preemptions(), p.fullPagesFree(), p.fullPagesUsed(), p.slidingPagesFree(), p.slidingPagesUsed());
+        p.waiting(), p.preemptions(), p.fullPagesFree(), p.fullPagesUsed(), p.slidingPagesFree(), p.slidingPagesUsed(), p.cachedTokens(),
+        p.fullPagesCached(), p.slidingPagesCached());
   }
 
   /** Cancels every request still in the engine, frees all pages and stops the loop thread. Idempotent. */
@@ -450,7 +451,7 @@ public final class Engine implements AutoCloseable {
     EngineStats s = new EngineStats(done, failed, cancelled, promptTokens, generatedTokens, computedTokens, steps,
         steps == 0 ? 0 : (double) batchSeqs / steps, busyNanos == 0 ? 0 : generatedTokens * 1e9 / busyNanos,
         scheduler.running(), scheduler.waiting(), scheduler.preemptions(), f.freePages(), f.usedPages(),
-        sl.freePages(), sl.usedPages());
+        sl.freePages(), sl.usedPages(), scheduler.cache().hitTokens(), f.cachedPages(), sl.cachedPages());
     return s;
   }
 }

@@ -19,6 +19,9 @@ package ai.gptoss.engine;
  * @param fullPagesUsed pages of the full-attention pool held by sequences
  * @param slidingPagesFree free pages of the sliding-window pool
  * @param slidingPagesUsed pages of the sliding-window pool held by sequences
+ * @param cachedTokens prompt tokens served from the prefix cache instead of computed (first admissions)
+ * @param fullPagesCached full-attention pages holding a cached prefix page (held or idle; idle ones count as free)
+ * @param slidingPagesCached sliding-window pages holding a cached prefix page (held or idle)
  */
 public record EngineStats(
     long requestsDone,
@@ -36,7 +39,10 @@ public record EngineStats(
     int fullPagesFree,
     int fullPagesUsed,
     int slidingPagesFree,
-    int slidingPagesUsed) {
+    int slidingPagesUsed,
+    long cachedTokens,
+    int fullPagesCached,
+    int slidingPagesCached) {
 
   /** True when no sequence holds a page. */
   public boolean poolsFree() {
