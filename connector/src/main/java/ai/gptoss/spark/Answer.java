@@ -7,6 +7,7 @@ package ai.gptoss.spark;
  * @param analysis the reasoning ({@code analysis} channel), or null
  * @param text the whole completion decoded, special tokens included
  * @param finishReason stop, length, error or cancelled
+ * @param cachedTokens prompt tokens the engine's prefix cache served (vLLM's num_cached_tokens)
  * @param outputIds generated ids
  * @param error null unless the row failed or was cut off by a limit: names the row and what was wrong
  * @param device the engine's device ("cpu", "cuda:0"), or null when no engine saw the row
@@ -18,6 +19,7 @@ record Answer(
     String finishReason,
     int promptTokens,
     int completionTokens,
+    int cachedTokens,
     int[] outputIds,
     String error,
     String device) {
@@ -29,10 +31,10 @@ record Answer(
 
   /** This answer with {@code error} set (a truncation's message). */
   Answer withError(String message) {
-    return new Answer(finalText, analysis, text, finishReason, promptTokens, completionTokens, outputIds, message, device);
+    return new Answer(finalText, analysis, text, finishReason, promptTokens, completionTokens, cachedTokens, outputIds, message, device);
   }
 
   static Answer failed(String error, int promptTokens, String device) {
-    return new Answer(null, null, null, "error", promptTokens, 0, new int[0], error, device);
+    return new Answer(null, null, null, "error", promptTokens, 0, 0, new int[0], error, device);
   }
 }

@@ -205,7 +205,7 @@ final class EngineRegistry {
         + cur.key().settings().describe() + ", but this gptoss() call needs " + key.settings().describe() + "; " + why
         + ", so waiting for it to go idle would never end. Give every gptoss() call of the query the same "
         + String.join(", ", GptossConf.MODEL, GptossConf.PRECISION, GptossConf.KV_CACHE_DTYPE, GptossConf.ENGINE_MAX_SEQS,
-            GptossConf.ENGINE_MAX_BATCHED_TOKENS, GptossConf.GPU_MEMORY_FRACTION)
+            GptossConf.ENGINE_MAX_BATCHED_TOKENS, GptossConf.GPU_MEMORY_FRACTION, GptossConf.PREFIX_CACHING)
         + ", or run the calls in separate stages (persist or write the first call's result before the second)");
   }
 

@@ -16,9 +16,10 @@ import java.util.Locale;
  * @param maxSeqs the engine's sequence limit per step (0: the device's)
  * @param maxBatchedTokens the engine's token budget per step (0: the device's)
  * @param gpuMemoryFraction the share of the GPU the engine may take; 0 on the CPU
+ * @param prefixCaching whether the engine caches prompt prefixes (the {@code prefix_caching} option)
  */
 record EngineSettings(String model, String precision, KvCacheDtype kvCacheDtype, int maxSeqs, int maxBatchedTokens,
-    double gpuMemoryFraction) {
+    double gpuMemoryFraction, boolean prefixCaching) {
 
   /** The settings {@code o} asks for on {@code device} ("cpu" or "cuda:N"); reads the environment on the executor. */
   static EngineSettings of(GptossOptions o, String device) {
@@ -27,7 +28,7 @@ record EngineSettings(String model, String precision, KvCacheDtype kvCacheDtype,
         ? KvCacheDtype.parse(o.kvCacheDtype(), GptossConf.SESSION_PREFIX + GptossConf.KV_CACHE_DTYPE)
         : KvCacheDtype.fromEnvironment();
     return new EngineSettings(o.model(), gpu ? o.precision() : null, kv, o.engineMaxSeqs(), o.engineMaxBatchedTokens(),
-        gpu ? o.gpuMemoryFraction() : 0);
+        gpu ? o.gpuMemoryFraction() : 0, o.prefixCaching());
   }
 
   String modelDisplay() {
@@ -43,6 +44,7 @@ record EngineSettings(String model, String precision, KvCacheDtype kvCacheDtype,
     b.append(", ").append(GptossConf.ENGINE_MAX_BATCHED_TOKENS).append(' ')
         .append(maxBatchedTokens == 0 ? "auto" : String.valueOf(maxBatchedTokens));
     if (gpuMemoryFraction > 0) b.append(", ").append(GptossConf.GPU_MEMORY_FRACTION).append(' ').append(gpuMemoryFraction);
+    if (!prefixCaching) b.append(", ").append(GptossConf.PREFIX_CACHING).append(" false");
     return b.toString();
   }
 }

@@ -68,7 +68,7 @@ final class ExecutorEngine implements AutoCloseable {
   static ExecutorEngine start(EngineKey key, Backend backend) {
     try {
       EngineConfig config = EngineConfig.defaults().withMaxSeqsPerStep(key.settings().maxSeqs())
-          .withMaxTokensPerStep(key.settings().maxBatchedTokens());
+          .withMaxTokensPerStep(key.settings().maxBatchedTokens()).withPrefixCaching(key.settings().prefixCaching());
       return new ExecutorEngine(key, Engine.start(backend, config));
     } catch (RuntimeException e) {
       backend.close();
@@ -139,7 +139,7 @@ final class ExecutorEngine implements AutoCloseable {
       text = HarmonyTokenizer.get().decode(out);
     }
     return new Answer(finalText, analysis, text, r.finishReason().wireName(), r.promptTokens(), r.completionTokens(),
-        out, error, key.device());
+        r.cachedTokens(), out, error, key.device());
   }
 
   private static boolean allInVocabulary(int[] ids) {

@@ -16,7 +16,7 @@ import java.util.List;
  * Options are resolved on the driver when the query is planned, so every task of a query sees the same
  * values. {@link #DEVICE} picks the device; each device runs one engine at a time, and the engine-wide settings
  * ({@link #MODEL}, {@link #PRECISION}, {@link #KV_CACHE_DTYPE}, {@link #ENGINE_MAX_SEQS},
- * {@link #ENGINE_MAX_BATCHED_TOKENS}, {@link #GPU_MEMORY_FRACTION}) decide whether a query shares it or replaces it
+ * {@link #ENGINE_MAX_BATCHED_TOKENS}, {@link #GPU_MEMORY_FRACTION}, {@link #PREFIX_CACHING}) decide whether a query shares it or replaces it
  * ({@link #ENGINE_SWITCH}).
  */
 public final class GptossConf {
@@ -121,6 +121,14 @@ public final class GptossConf {
   public static final double GPU_MEMORY_FRACTION_DEFAULT = 0.9;
 
   /**
+   * Automatic prefix caching (vLLM's {@code enable_prefix_caching}): {@code true} (default) or {@code false}. The
+   * engine keeps the K/V of prompt prefixes it computed and reuses them for every later row that starts with them
+   * (the harmony system message, a shared developer instruction), across the tasks of an executor; answers are the
+   * same either way. An engine-wide setting.
+   */
+  public static final String PREFIX_CACHING = "prefix_caching";
+
+  /**
    * Generate exactly {@code max_new_tokens} per row (vLLM's name): stop tokens do not end generation, only the
    * model's context does. For benchmarks; the answer is usually not a parseable harmony message.
    */
@@ -145,7 +153,7 @@ public final class GptossConf {
   public static final List<String> KEYS = List.of(MODEL, MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED,
       REASONING_EFFORT, INSTRUCTIONS, DATE, MAX_IN_FLIGHT, MAX_PROMPT_TOKENS, ERROR_MODE, OUTPUT, DEVICE,
       PRECISION, ENGINE_MAX_SEQS, ENGINE_MAX_BATCHED_TOKENS, GPU_MEMORY_FRACTION, IGNORE_EOS, KV_CACHE_DTYPE,
-      ENGINE_SWITCH);
+      ENGINE_SWITCH, PREFIX_CACHING);
 
   /** The SparkSessionExtensions class users put in {@code spark.sql.extensions}. */
   public static final String EXTENSIONS_CLASS = "ai.gptoss.spark.GptossExtensions";

@@ -31,6 +31,8 @@ import scala.reflect.ClassTag$;
 public final class GptossEvalExec extends SparkPlan {
   /** The SQL metric of the rows submitted to the engine (rows a downstream LIMIT cancels included). */
   static final String ENGINE_REQUESTS = "gptoss engine requests";
+  /** The SQL metric of prompt tokens the engine served from its prefix cache (vLLM's num_cached_tokens). */
+  static final String CACHED_TOKENS = "prompt tokens from the prefix cache";
 
   private final Attribute input;
   private final GptossOptions options;
@@ -86,6 +88,7 @@ public final class GptossEvalExec extends SparkPlan {
       m.put("engineRequests", SQLMetrics.createMetric(sparkContext(), ENGINE_REQUESTS));
       m.put("promptTokens", SQLMetrics.createMetric(sparkContext(), "prompt tokens"));
       m.put("generatedTokens", SQLMetrics.createMetric(sparkContext(), "generated tokens"));
+      m.put("cachedTokens", SQLMetrics.createMetric(sparkContext(), CACHED_TOKENS));
       m.put("badRows", SQLMetrics.createMetric(sparkContext(), "rows with errors"));
       m.put("truncatedRows", SQLMetrics.createMetric(sparkContext(), "rows truncated"));
       m.put("tokensPerSecond", SQLMetrics.createAverageMetric(sparkContext(), "generated tokens/s per task"));
@@ -109,7 +112,7 @@ public final class GptossEvalExec extends SparkPlan {
     InputKind kind = InputKind.of(input.dataType());
     GptossPartitionEvaluator.Factory factory = new GptossPartitionEvaluator.Factory(options, kind, ordinal, whenOrdinal,
         input.dataType(), outTypes, metric("numOutputRows"), metric("engineRequests"), metric("promptTokens"),
-        metric("generatedTokens"), metric("badRows"), metric("truncatedRows"), metric("tokensPerSecond"),
+        metric("generatedTokens"), metric("cachedTokens"), metric("badRows"), metric("truncatedRows"), metric("tokensPerSecond"),
         metric("engineBatchSize"));
     return child.execute().mapPartitionsWithEvaluator(factory, ClassTag$.MODULE$.apply(InternalRow.class));
   }

@@ -31,7 +31,8 @@ public record GptossOptions(
     double gpuMemoryFraction,
     boolean ignoreEos,
     String kvCacheDtype,
-    boolean engineSwitchFail) implements Serializable {
+    boolean engineSwitchFail,
+    boolean prefixCaching) implements Serializable {
 
   /** Defaults only (no function options, no session configuration). */
   public static GptossOptions defaults() {
@@ -117,7 +118,8 @@ public record GptossOptions(
         gpuFraction,
         s.bool(GptossConf.IGNORE_EOS, false),
         kvCacheDtype,
-        engineSwitch.equals(GptossConf.ENGINE_SWITCH_FAIL));
+        engineSwitch.equals(GptossConf.ENGINE_SWITCH_FAIL),
+        s.bool(GptossConf.PREFIX_CACHING, true));
   }
 
   /** The options that differ from the defaults, as {@code key=value} (shown in query plans). */
@@ -146,6 +148,7 @@ public record GptossOptions(
     add(b, GptossConf.IGNORE_EOS, ignoreEos, d.ignoreEos);
     add(b, GptossConf.KV_CACHE_DTYPE, kvCacheDtype, d.kvCacheDtype);
     add(b, GptossConf.ENGINE_SWITCH, engineSwitchFail ? "fail" : "wait", d.engineSwitchFail ? "fail" : "wait");
+    add(b, GptossConf.PREFIX_CACHING, prefixCaching, d.prefixCaching);
     return b.append('}').toString();
   }
 

@@ -31,7 +31,7 @@ final class GptossPartitionEvaluator implements PartitionEvaluator<InternalRow, 
   /** Serializable description of the work, shipped to the executors. */
   record Factory(GptossOptions options, InputKind kind, int ordinal, int whenOrdinal, DataType inputType,
       DataType[] outputTypes, SQLMetric rows, SQLMetric requests, SQLMetric promptTokens, SQLMetric generatedTokens,
-      SQLMetric badRows, SQLMetric truncatedRows, SQLMetric tokensPerSecond, SQLMetric engineBatchSize)
+      SQLMetric cachedTokens, SQLMetric badRows, SQLMetric truncatedRows, SQLMetric tokensPerSecond, SQLMetric engineBatchSize)
       implements PartitionEvaluatorFactory<InternalRow, InternalRow>, Serializable {
     @Override
     public PartitionEvaluator<InternalRow, InternalRow> createEvaluator() {
@@ -121,6 +121,7 @@ final class GptossPartitionEvaluator implements PartitionEvaluator<InternalRow, 
         f.rows().add(1);
         f.promptTokens().add(a.promptTokens());
         f.generatedTokens().add(a.completionTokens());
+        f.cachedTokens().add(a.cachedTokens());
         generated[0] += a.completionTokens();
         return projection.apply(new JoinedRow(d.row(), new GenericInternalRow(new Object[] {ResultSchema.value(a, struct)})));
       }

@@ -18,6 +18,7 @@ final class ResultSchema {
       .add("finish_reason", DataTypes.StringType, true)
       .add("prompt_tokens", DataTypes.IntegerType, true)
       .add("completion_tokens", DataTypes.IntegerType, true)
+      .add("cached_tokens", DataTypes.IntegerType, true)
       .add("error", DataTypes.StringType, true)
       .add("output_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), true)
       .add("text", DataTypes.StringType, true)
@@ -34,7 +35,7 @@ final class ResultSchema {
     for (int i = 0; i < ids.length; i++) ids[i] = a.outputIds()[i];
     InternalRow r = new GenericInternalRow(new Object[] {
         utf8(a.finalText()), utf8(a.analysis()), utf8(a.finishReason()), a.promptTokens(), a.completionTokens(),
-        utf8(a.error()), new GenericArrayData(ids), utf8(a.text()), utf8(a.device())});
+        a.cachedTokens(), utf8(a.error()), new GenericArrayData(ids), utf8(a.text()), utf8(a.device())});
     return r;
   }
 

@@ -29,7 +29,7 @@ import scala.Tuple2;
  * job. Lines are read in {@code --partitions} splits; each task streams its lines through the executor's
  * resident engine (the same {@link RequestWindow} and {@link ExecutorEngines} as {@code gptoss()}) and writes
  * one JSON record per non-blank line, in input order, as text part files under DIR ({@code part-00000},
- * ...): {@code id, output_ids, finish_reason, prompt_tokens, completion_tokens, error}, plus {@code final},
+ * ...): {@code id, output_ids, finish_reason, prompt_tokens, completion_tokens, cached_tokens, error}, plus {@code final},
  * {@code analysis} and {@code text} for {@code prompt} and {@code messages} lines.
  */
 @Command(name = "spark-generate", mixinStandardHelpOptions = true,
@@ -206,6 +206,7 @@ public final class SparkGenerate implements Callable<Integer> {
     o.put("finish_reason", a.finishReason());
     o.put("prompt_tokens", line.error() != null ? 0 : a.promptTokens());
     o.put("completion_tokens", a.completionTokens());
+    o.put("cached_tokens", a.cachedTokens());
     if (line.harmony()) {
       o.put("final", a.finalText());
       o.put("analysis", a.analysis());

@@ -2,6 +2,7 @@ package ai.gptoss.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -39,8 +40,8 @@ import org.junit.jupiter.api.Test;
  * CPU engines of tiny-a under whatever device it is asked for; "cuda:N" are just names here.
  */
 class EngineRegistryTest {
-  static final EngineSettings A = new EngineSettings("tiny-a", "exact", KvCacheDtype.AUTO, 0, 0, 0.9);
-  static final EngineSettings B = new EngineSettings("tiny-a", "fast", KvCacheDtype.AUTO, 0, 0, 0.9);
+  static final EngineSettings A = new EngineSettings("tiny-a", "exact", KvCacheDtype.AUTO, 0, 0, 0.9, true);
+  static final EngineSettings B = new EngineSettings("tiny-a", "fast", KvCacheDtype.AUTO, 0, 0, 0.9, true);
   static final EngineRegistry.WaitCheck NO_KILL = () -> {};
 
   final AtomicInteger loads = new AtomicInteger();
@@ -112,7 +113,7 @@ class EngineRegistryTest {
     GptossOptions fast = GptossOptions.resolve(Map.of("precision", "fast", "kv_cache_dtype", "FP8_E4M3",
         "engine.max_seqs", "64", "gpu.memory_fraction", "0.5", "engine_switch", "FAIL"), k -> null);
     EngineSettings gpu = EngineSettings.of(fast, "cuda:0");
-    assertEquals(new EngineSettings("", "fast", KvCacheDtype.FP8, 64, 0, 0.5), gpu);
+    assertEquals(new EngineSettings("", "fast", KvCacheDtype.FP8, 64, 0, 0.5, true), gpu);
     assertTrue(fast.engineSwitchFail());
     assertTrue(gpu.describe().contains("precision fast") && gpu.describe().contains("kv_cache_dtype fp8")
         && gpu.describe().contains("gpu.memory_fraction 0.5"), gpu.describe());
@@ -120,6 +121,13 @@ class EngineRegistryTest {
     assertEquals(EngineSettings.of(GptossOptions.defaults(), "cpu"),
         EngineSettings.of(GptossOptions.resolve(Map.of("precision", "fast", "gpu.memory_fraction", "0.5"), k -> null), "cpu"));
     assertFalse(GptossOptions.defaults().engineSwitchFail());
+    // Prefix caching is part of the engine's identity: turning it off (function option or session conf) needs another engine.
+    assertTrue(GptossOptions.defaults().prefixCaching());
+    EngineSettings noCache = EngineSettings.of(GptossOptions.resolve(Map.of("prefix_caching", "false"), k -> null), "cpu");
+    assertFalse(noCache.prefixCaching());
+    assertNotEquals(EngineSettings.of(GptossOptions.defaults(), "cpu"), noCache);
+    assertTrue(noCache.describe().contains("prefix_caching false"), noCache.describe());
+    assertFalse(GptossOptions.resolve(Map.of(), k -> k.equals("spark.gptoss.prefix_caching") ? "false" : null).prefixCaching());
     assertEquals(null, GptossOptions.defaults().kvCacheDtype(), "unset: the executor's GPTOSS_KV_CACHE_DTYPE decides");
     var badKv = assertThrows(IllegalArgumentException.class, () -> GptossOptions.resolve(Map.of("kv_cache_dtype", "int4"), k -> null));
     assertTrue(badKv.getMessage().contains("'kv_cache_dtype'") && badKv.getMessage().contains("int4"), badKv.getMessage());

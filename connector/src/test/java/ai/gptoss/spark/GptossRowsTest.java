@@ -104,6 +104,10 @@ class GptossRowsTest {
     assertTrue(exec.metric("generatedTokens").value() >= 24 * 5, "generated " + exec.metric("generatedTokens").value());
     assertTrue(exec.metric("promptTokens").value() >= 24 * 50, "prompt tokens " + exec.metric("promptTokens").value());
     assertEquals(0, exec.metric("badRows").value());
+    // Every row starts with the same harmony system message: once one task computed its first page(s), the
+    // executor's engine serves them to every later row of every task (at most 4 tasks x 2 rows start cold).
+    long cached = exec.metric("cachedTokens").value();
+    assertTrue(cached >= 16 * 16 && cached < exec.metric("promptTokens").value(), "cached prompt tokens " + cached);
   }
 
   @Test

@@ -21,7 +21,7 @@ class RequestWindowTest {
 
   @Test
   void autoKeepsTheEnginesSequencesPerStepInFlightAndACountCapsIt() {
-    try (ExecutorEngine engine = ExecutorEngine.start(new EngineKey("cpu", new EngineSettings("", null, KvCacheDtype.AUTO, 0, 0, 0)), EmbeddedModel.path(), 0)) {
+    try (ExecutorEngine engine = ExecutorEngine.start(new EngineKey("cpu", new EngineSettings("", null, KvCacheDtype.AUTO, 0, 0, 0, true)), EmbeddedModel.path(), 0)) {
       int perStep = engine.maxSeqsPerStep();
       assertEquals(256, perStep); // the CPU's step budget
       try (RequestWindow<Integer> auto = window(engine, perStep + 50, 0)) {

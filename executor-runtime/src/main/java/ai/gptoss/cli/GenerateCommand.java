@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
         "Generates after --input-ids and prints {\"output_ids\": [...], \"finish_reason\": ...}; or runs every line of",
         "--input (JSONL: {\"id\": ..., \"input_ids\": [...]}, {\"prompt\": \"a user message\"} or {\"messages\": [chat]}",
         "plus optional max_new_tokens, temperature, top_p, top_k, seed, and for messages reasoning_effort, instructions,",
-        "date, tools) and writes {\"id\", \"output_ids\", \"finish_reason\", \"prompt_tokens\", \"completion_tokens\",",
+        "date, tools) and writes {\"id\", \"output_ids\", \"finish_reason\", \"prompt_tokens\", \"completion_tokens\", \"cached_tokens\",",
         "\"error\", \"final\", \"analysis\", \"text\"} per line to --output, in input order (final/analysis/text for",
         "models with the harmony vocabulary). Options below are the defaults for lines that omit them."})
 final class GenerateCommand implements Callable<Integer> {

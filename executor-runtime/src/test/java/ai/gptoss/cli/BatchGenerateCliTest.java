@@ -72,6 +72,25 @@ class BatchGenerateCliTest {
   }
 
   @Test
+  void prefixCachingSwitchAndCachedTokens(@TempDir Path dir) throws Exception {
+    // One sequence per step, so the second copy of the prompt starts after the first finished.
+    JsonNode c = cases.get(4);
+    int len = c.get("input_ids").size();
+    List<String> lines = List.of("{\"id\": 1, \"input_ids\": " + ids(c) + "}", "{\"id\": 2, \"input_ids\": " + ids(c) + "}");
+    Run on = run(dir, lines, "--max-new-tokens", "4", "--max-seqs-per-step", "1");
+    Run off = run(dir, lines, "--max-new-tokens", "4", "--max-seqs-per-step", "1", "--prefix-caching", "false");
+    assertEquals(0, on.status(), on.err());
+    assertEquals(0, off.status(), off.err());
+    assertEquals(0, on.out().get(0).get("cached_tokens").asInt());
+    assertEquals((len - 1) / 16 * 16, on.out().get(1).get("cached_tokens").asInt(), on.out().toString());
+    for (int i = 0; i < 2; i++) {
+      assertEquals(0, off.out().get(i).get("cached_tokens").asInt());
+      assertEquals(off.out().get(i).get("output_ids"), on.out().get(i).get("output_ids"));
+    }
+    assertEquals(2, run(dir, lines, "--prefix-caching", "maybe").status());
+  }
+
+  @Test
   void errorLinesAndGoodLinesMixedInInputOrder(@TempDir Path dir) throws Exception {
     List<String> lines = List.of(
         "{\"id\": \"a\", \"input_ids\": " + ids(cases.get(3)) + ", \"max_new_tokens\": 6}",
@@ -93,7 +112,7 @@ class BatchGenerateCliTest {
     for (JsonNode o : out) {
       List<String> keys = new ArrayList<>();
       for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) keys.add(it.next());
-      assertEquals(List.of("id", "output_ids", "finish_reason", "prompt_tokens", "completion_tokens", "error"), keys);
+      assertEquals(List.of("id", "output_ids", "finish_reason", "prompt_tokens", "completion_tokens", "cached_tokens", "error"), keys);
     }
     // Good lines: the ids they get alone (greedy and seeded), with counts.
     int[] a = Golden.ints(cases.get(3).get("input_ids"));
