@@ -15,9 +15,9 @@ package ai.gptoss.engine;
  * @param running sequences holding KV pages now
  * @param waiting sequences queued (new or preempted)
  * @param preemptions times a running sequence was preempted to free pages
- * @param fullPagesFree free pages of the full-attention pool
+ * @param fullPagesFree free pages of the full-attention pool (idle cached prefix pages included: they are evicted on demand)
  * @param fullPagesUsed pages of the full-attention pool held by sequences
- * @param slidingPagesFree free pages of the sliding-window pool
+ * @param slidingPagesFree free pages of the sliding-window pool (idle cached pages included)
  * @param slidingPagesUsed pages of the sliding-window pool held by sequences
  * @param cachedTokens prompt tokens served from the prefix cache instead of computed (first admissions)
  * @param fullPagesCached full-attention pages holding a cached prefix page (held or idle; idle ones count as free)
