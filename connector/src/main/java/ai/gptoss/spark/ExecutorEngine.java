@@ -39,6 +39,7 @@ final class ExecutorEngine implements AutoCloseable {
   private final List<Integer> stopTokens;
   private final int vocabSize;
   private final int maxModelLen;
+  private final EngineRateLog rateLog;
 
   private ExecutorEngine(EngineKey key, Engine engine) {
     this.key = key;
@@ -50,6 +51,7 @@ final class ExecutorEngine implements AutoCloseable {
     this.stopTokens = List.copyOf(stops);
     this.vocabSize = c.vocabSize();
     this.maxModelLen = engine.config().maxModelLen();
+    this.rateLog = new EngineRateLog(describe(), engine::stats);
   }
 
   /**
@@ -164,6 +166,7 @@ final class ExecutorEngine implements AutoCloseable {
 
   @Override
   public void close() {
+    rateLog.close();
     engine.close();
     engine.backend().close();
   }

@@ -1,5 +1,6 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.batch.LineErrors;
 import ai.gptoss.batch.LineFields;
 import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.harmony.ChatMessage;
@@ -16,7 +17,8 @@ import java.util.List;
  * {@code prompt} (a user message) or {@code messages} (chat form: role/content objects), and optional
  * {@code max_new_tokens}, {@code temperature}, {@code top_p}, {@code top_k}, {@code seed}; absent ones take
  * the command's defaults. {@code messages} lines may add {@code reasoning_effort}, {@code instructions},
- * {@code date} and {@code tools}, over the job's options, as in {@code gptoss generate}. A line that cannot be read becomes an error record naming the line and key.
+ * {@code date} and {@code tools}, over the job's options, as in {@code gptoss generate}. A line that cannot be read (a blank line included) becomes an error record naming the line, its id
+ * and the key, worded as {@code gptoss generate} words it ({@link LineErrors}).
  */
 final class GenerateLine {
   private GenerateLine() {}
@@ -43,13 +45,16 @@ final class GenerateLine {
   }
 
   static Parsed parse(String line, long lineNo, Defaults d) {
+    if (line.isBlank()) return failed(lineNo, null, LineErrors.BLANK);
     JsonNode root;
     try {
       root = JSON.readTree(line);
     } catch (JsonProcessingException e) {
-      return failed(lineNo, null, "not valid JSON: " + e.getOriginalMessage());
+      return failed(lineNo, null, LineErrors.notJson(e));
     }
-    if (root == null || !root.isObject()) return failed(lineNo, null, "expected a JSON object");
+    if (root == null || !root.isObject()) {
+      return failed(lineNo, null, "expected a JSON object, got " + LineFields.describe(root));
+    }
     JsonNode id = root.get("id");
     try {
       String key = null;
@@ -72,7 +77,8 @@ final class GenerateLine {
       return switch (key) {
         case "input_ids" -> new Parsed(lineNo, id, inputIds(v), null, null, s, null, root);
         case "prompt" -> {
-          if (!v.isTextual()) throw new IllegalArgumentException("'prompt' must be a string, got " + v);
+          if (!v.isTextual()) throw new IllegalArgumentException("'prompt' must be a string (a user message)");
+          if (v.asText().isBlank()) throw new IllegalArgumentException("'prompt' is empty; give the user's message");
           yield new Parsed(lineNo, id, null, v.asText(), null, s, null, root);
         }
         default -> new Parsed(lineNo, id, null, null, messages(v), s, null, root);
@@ -83,7 +89,7 @@ final class GenerateLine {
   }
 
   private static Parsed failed(long lineNo, JsonNode id, String error) {
-    return new Parsed(lineNo, id, null, null, null, null, "line " + lineNo + ": " + error, null);
+    return new Parsed(lineNo, id, null, null, null, null, LineErrors.where(lineNo, id) + ": " + error, null);
   }
 
   private static int[] inputIds(JsonNode v) {
@@ -99,7 +105,7 @@ final class GenerateLine {
     try {
       return HarmonyJson.readChat(v);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("'messages': " + e.getMessage());
+      throw new IllegalArgumentException(LineErrors.ofKey("messages", e.getMessage()));
     }
   }
 }

@@ -14,6 +14,7 @@ import org.apache.spark.sql.internal.SQLConf;
 import org.apache.spark.sql.types.DataType;
 import scala.collection.immutable.IndexedSeq;
 import scala.collection.immutable.Seq;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * {@code gptoss(input)} in a logical plan. Never evaluated row by row: {@link ExtractGptossCalls}
@@ -43,19 +44,27 @@ public final class GptossCall extends Expression implements Unevaluable, UserDef
   /** Builds a call from the function's options, with {@code output} resolved against the active session. */
   static GptossCall create(Expression input, Map<String, String> functionOptions) {
     GptossOptions resolved = GptossOptions.resolve(functionOptions, GptossCall::sessionValue);
+    checkOnDriver(resolved);
     return new GptossCall(input, functionOptions, resolved.structOutput());
+  }
+
+  /** Checks the session's {@code spark.gptoss.*} keys and the model, on the driver ({@link ModelCheck}). */
+  private static void checkOnDriver(GptossOptions o) {
+    GptossOptions.checkSessionKeys(CollectionConverters.asJava(SQLConf.get().getAllConfs()).keySet());
+    ModelCheck.onDriver(o.model());
   }
 
   static String sessionValue(String key) {
     return SQLConf.get().getConfString(key, null);
   }
 
-  /** Function options over the active session's {@code spark.gptoss.*} over defaults. */
+  /** Function options over the active session's {@code spark.gptoss.*} over defaults; the model checked ({@link ModelCheck}). */
   GptossOptions resolveOptions() {
     GptossOptions o = GptossOptions.resolve(functionOptions, GptossCall::sessionValue);
     if (o.structOutput() != structOutput) {
       throw new IllegalStateException("spark.gptoss.output changed between analysis and planning of " + sql());
     }
+    checkOnDriver(o);
     return o;
   }
 

@@ -122,6 +122,21 @@ public record GptossOptions(
         s.bool(GptossConf.PREFIX_CACHING, true));
   }
 
+  /**
+   * Fails on a session conf key under {@code spark.gptoss.} that is no option, as an unknown function
+   * option does (a typo such as {@code spark.gptoss.max_tokens} would otherwise be ignored).
+   */
+  public static void checkSessionKeys(Iterable<String> sessionKeys) {
+    for (String key : sessionKeys) {
+      if (!key.startsWith(GptossConf.SESSION_PREFIX)) continue;
+      String option = key.substring(GptossConf.SESSION_PREFIX.length());
+      if (!GptossConf.KEYS.contains(option)) {
+        throw new IllegalArgumentException("session conf '" + key + "': unknown gptoss option; known options: "
+            + GptossConf.SESSION_PREFIX + "{" + String.join(", ", GptossConf.KEYS) + "}");
+      }
+    }
+  }
+
   /** The options that differ from the defaults, as {@code key=value} (shown in query plans). */
   @Override
   public String toString() {

@@ -37,14 +37,9 @@ final class ModelFiles {
 
   static Path localDir(String model, Configuration hadoopConf, Path cacheRoot) {
     if (model.isEmpty()) return EmbeddedModel.path();
-    URI uri;
-    try {
-      uri = new URI(model);
-    } catch (URISyntaxException e) {
-      uri = null; // a local path with characters a URI does not allow
-    }
-    if (uri == null || uri.getScheme() == null || uri.getScheme().length() == 1 || uri.getScheme().equals("file")) {
-      Path p = uri != null && "file".equals(uri.getScheme()) ? Paths.get(uri) : Paths.get(model);
+    URI uri = remoteUri(model);
+    if (uri == null) {
+      Path p = localPath(model);
       if (!Files.isRegularFile(p.resolve("config.json"))) {
         throw new IllegalArgumentException("model " + model + ": no config.json in " + p.toAbsolutePath()
             + " (expected a directory with config.json and model.safetensors)");
@@ -52,6 +47,29 @@ final class ModelFiles {
       return p;
     }
     return copyOnce(uri, hadoopConf, cacheRoot);
+  }
+
+  /** {@code model} as a Hadoop filesystem URI, or null when it is a local path (plain, {@code file:} or {@code C:\\}). */
+  static URI remoteUri(String model) {
+    URI uri;
+    try {
+      uri = new URI(model);
+    } catch (URISyntaxException e) {
+      return null; // a local path with characters a URI does not allow
+    }
+    if (uri.getScheme() == null || uri.getScheme().length() == 1 || uri.getScheme().equals("file")) return null;
+    return uri;
+  }
+
+  /** A local model path, plain or {@code file:} URI. */
+  static Path localPath(String model) {
+    try {
+      URI uri = new URI(model);
+      if ("file".equals(uri.getScheme())) return Paths.get(uri);
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      // a plain path
+    }
+    return Paths.get(model);
   }
 
   private static Path copyOnce(URI uri, Configuration conf, Path cacheRoot) {

@@ -35,8 +35,8 @@ final class Prompts {
           + GptossConf.MAX_PROMPT_TOKENS + "=" + maxPromptTokens, ids.length);
     }
     if (ids.length >= engine.maxModelLen()) {
-      return RequestWindow.Prepared.bad(id + ": the prompt has " + ids.length + " tokens; the model's context allows "
-          + (engine.maxModelLen() - 1) + " plus one generated token", ids.length);
+      return RequestWindow.Prepared.bad(id + ": prompt of " + ids.length + " tokens leaves no room to generate within the "
+          + "max model length of " + engine.maxModelLen(), ids.length);
     }
     long seed = s.seed() != null ? s.seed() : seeds.next(ids);
     List<Integer> stops = s.ignoreEos() ? List.of() : engine.stopTokens();

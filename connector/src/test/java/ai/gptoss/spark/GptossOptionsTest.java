@@ -33,6 +33,16 @@ class GptossOptionsTest {
   }
 
   @Test
+  void unknownSessionKeysFailLikeUnknownFunctionOptions() {
+    GptossOptions.checkSessionKeys(java.util.List.of("spark.gptoss.max_new_tokens", "spark.gptoss.engine.max_seqs",
+        "spark.sql.shuffle.partitions"));
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> GptossOptions.checkSessionKeys(java.util.List.of("spark.master", "spark.gptoss.max_tokens")));
+    assertTrue(e.getMessage().startsWith("session conf 'spark.gptoss.max_tokens': unknown gptoss option; known options: ")
+        && e.getMessage().contains("max_new_tokens"), e.getMessage());
+  }
+
+  @Test
   void errorsNameTheOptionAndWhereItCameFrom() {
     var fn = assertThrows(IllegalArgumentException.class,
         () -> GptossOptions.resolve(Map.of("top_p", "2"), k -> null));

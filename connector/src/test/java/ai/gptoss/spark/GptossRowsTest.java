@@ -186,6 +186,14 @@ class GptossRowsTest {
     Exception unknown = assertThrows(Exception.class,
         () -> spark.sql("SELECT gptoss('hi', map('max_tokens', '3'))").collectAsList());
     assertTrue(String.valueOf(unknown.getMessage()).contains("max_tokens"), unknown.getMessage());
+    // A typo in the session conf is no more silent than one in the function's options.
+    try {
+      spark.conf().set("spark.gptoss.max_tokens", "3");
+      var session = assertThrows(IllegalArgumentException.class, () -> df.select(gptoss(col("prompt"))));
+      assertTrue(session.getMessage().contains("'spark.gptoss.max_tokens': unknown gptoss option"), session.getMessage());
+    } finally {
+      spark.conf().unset("spark.gptoss.max_tokens");
+    }
   }
 
   @Test

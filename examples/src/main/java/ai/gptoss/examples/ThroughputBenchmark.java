@@ -13,6 +13,7 @@ import ai.gptoss.engine.GenerationResult;
 import ai.gptoss.engine.RequestHandle;
 import ai.gptoss.harmony.Harmony;
 import ai.gptoss.model.EmbeddedModel;
+import ai.gptoss.spark.CommandErrors;
 import ai.gptoss.spark.GptossConf;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
@@ -33,7 +34,7 @@ import picocli.CommandLine.Option;
  * mode does, and (b) a Spark job calling {@code gptoss()}, on this machine, with the embedded tiny-qa model
  * on the CPU. Reports generated tokens/s of both and their ratio (not a test: timings vary with the machine).
  */
-@Command(name = "throughput-benchmark", mixinStandardHelpOptions = true,
+@Command(name = "spark-benchmark", mixinStandardHelpOptions = true,
     description = "Compares gptoss() in Spark with the engine fed directly (generate's batch mode) on the same prompts.")
 public final class ThroughputBenchmark implements Callable<Integer> {
   @Option(names = "--questions", defaultValue = "400", description = "Prompts (tiny-qa questions). Default: ${DEFAULT-VALUE}.")
@@ -59,7 +60,7 @@ public final class ThroughputBenchmark implements Callable<Integer> {
   private long generatedDirect, generatedSpark;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new ThroughputBenchmark()).execute(args));
+    System.exit(CommandErrors.execute(new ThroughputBenchmark(), args));
   }
 
   @Override

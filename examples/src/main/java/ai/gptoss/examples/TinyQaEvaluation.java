@@ -10,7 +10,9 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 
+import ai.gptoss.spark.CommandErrors;
 import ai.gptoss.spark.CommandLineSessions;
+import ai.gptoss.spark.JobProgress;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -20,10 +22,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -43,7 +45,8 @@ public final class TinyQaEvaluation implements Callable<Integer> {
   String questions;
 
   @Option(names = "--output", paramLabel = "DIR", defaultValue = "target/tiny-qa-eval",
-      description = "Where answers/ and summary/ go (Parquet, overwritten). Default: ${DEFAULT-VALUE}.")
+      description = "Where answers/ and summary/ go (Parquet). A run writes OUT/_incomplete and replaces them only when "
+          + "complete. Default: ${DEFAULT-VALUE}.")
   String output;
 
   @Option(names = "--master", paramLabel = "URL",
@@ -75,7 +78,7 @@ public final class TinyQaEvaluation implements Callable<Integer> {
   String devices;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new TinyQaEvaluation()).execute(args));
+    System.exit(CommandErrors.execute(new TinyQaEvaluation(), args));
   }
 
   @Override
@@ -113,9 +116,17 @@ public final class TinyQaEvaluation implements Callable<Integer> {
             col("r.completion_tokens").as("completion_tokens"), col("r.error").as("error"), col("r.device").as("device"))
         .withColumn("kind", when(col("question").contains("capital"), lit("capital")).otherwise(lit("arithmetic")))
         .withColumn("correct", trim(col("prediction")).equalTo(trim(col("answer"))).and(col("prediction").isNotNull()));
+    // The run is written under OUT/_incomplete and moved into place when it is complete, summary last, so
+    // a killed run leaves the previous complete run (or nothing) in OUT, never a mix (Spark ignores _ paths).
+    org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(output);
+    FileSystem fs = out.getFileSystem(spark.sparkContext().hadoopConfiguration());
+    org.apache.hadoop.fs.Path staging = new org.apache.hadoop.fs.Path(out, "_incomplete");
+    fs.delete(staging, true);
     // Answers are computed once, written, and everything else reads the Parquet copy.
-    answers.write().mode(SaveMode.Overwrite).parquet(output + "/answers");
-    Dataset<Row> scored = spark.read().parquet(output + "/answers");
+    try (JobProgress progress = JobProgress.start(spark, "tiny-qa-eval", qs.count())) {
+      answers.write().parquet(staging + "/answers");
+    }
+    Dataset<Row> scored = spark.read().parquet(staging + "/answers");
 
     Dataset<Row> summary = scored.groupBy("kind")
         .agg(count(lit(1)).as("questions"), sum(col("correct").cast("int")).as("correct"),
@@ -123,16 +134,29 @@ public final class TinyQaEvaluation implements Callable<Integer> {
             round(avg("completion_tokens"), 1).as("mean_completion_tokens"),
             sum(when(col("error").isNotNull(), 1).otherwise(0)).as("errors"))
         .orderBy("kind");
-    summary.write().mode(SaveMode.Overwrite).parquet(output + "/summary");
-    summary.show(false);
+    summary.write().parquet(staging + "/summary");
 
     Row total = scored.agg(count(lit(1)), sum(col("correct").cast("int"))).first();
     long questionsN = total.getLong(0), correct = total.isNullAt(1) ? 0 : total.getLong(1);
     double acc = questionsN == 0 ? 0 : (double) correct / questionsN;
     devices = String.join(",", scored.select("device").distinct().orderBy("device").as(Encoders.STRING()).collectAsList());
+    spark.read().parquet(staging + "/summary").orderBy("kind").show(false);
+    publish(fs, staging, out);
     System.out.printf(Locale.ROOT, "accuracy: %.1f%% (%d/%d) on %s in %.1f s; answers and summary in %s%n", 100 * acc,
         correct, questionsN, devices, (System.nanoTime() - t0) / 1e9, output);
     return acc;
+  }
+
+  /** Replaces OUT's answers and summary with the complete run's: the old summary goes first, the new comes last. */
+  private static void publish(FileSystem fs, org.apache.hadoop.fs.Path staging, org.apache.hadoop.fs.Path out)
+      throws IOException {
+    for (String name : new String[] {"summary", "answers"}) fs.delete(new org.apache.hadoop.fs.Path(out, name), true);
+    for (String name : new String[] {"answers", "summary"}) {
+      if (!fs.rename(new org.apache.hadoop.fs.Path(staging, name), new org.apache.hadoop.fs.Path(out, name))) {
+        throw new IOException("cannot move " + staging + "/" + name + " to " + out);
+      }
+    }
+    fs.delete(staging, true);
   }
 
   static List<String> bundledQuestions() throws IOException {

@@ -38,6 +38,58 @@ class TinyQaEvaluationTest {
       assertEquals(0L, a.<Long>getAs("id"));
       assertEquals("Oslo", a.<String>getAs("prediction"));
       assertTrue(a.<Boolean>getAs("correct"));
+      assertTrue(!java.nio.file.Files.exists(tmp.resolve("_incomplete")), "a complete run leaves no staging directory");
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private static long questions(SparkSession spark, Path out) {
+    long n = 0;
+    for (Row r : spark.read().parquet(out.resolve("summary").toString()).collectAsList()) n += r.<Long>getAs("questions");
+    return n;
+  }
+
+  @Test
+  void anAbortedRunLeavesThePreviousCompleteRunNotAMix() throws Exception {
+    SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.extensions", ai.gptoss.spark.GptossConf.EXTENSIONS_CLASS).getOrCreate();
+    try {
+      TinyQaEvaluation first = new TinyQaEvaluation();
+      new CommandLine(first).parseArgs("--limit", "8", "--partitions", "2", "--output", tmp.toString());
+      first.run(spark);
+      assertEquals(8, questions(spark, tmp));
+
+      TinyQaEvaluation second = new TinyQaEvaluation();
+      new CommandLine(second).parseArgs("--limit", "200", "--partitions", "8", "--output", tmp.toString());
+      java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+      Thread run = new Thread(() -> {
+        try {
+          second.run(spark);
+        } catch (Throwable t) {
+          failure.set(t);
+        }
+      });
+      run.start();
+      // Abort once the answering stage (8 tasks, one at a time) has finished a task.
+      var tracker = spark.sparkContext().statusTracker();
+      long deadline = System.nanoTime() + 300_000_000_000L;
+      boolean midway = false;
+      while (!midway && run.isAlive() && System.nanoTime() < deadline) {
+        for (int id : tracker.getActiveStageIds()) {
+          var info = tracker.getStageInfo(id);
+          if (info.isDefined() && info.get().numTasks() == 8 && info.get().numCompletedTasks() >= 1) midway = true;
+        }
+        Thread.sleep(10);
+      }
+      spark.sparkContext().cancelAllJobs();
+      run.join();
+      assertTrue(midway && failure.get() != null, "the second run was aborted mid-way");
+
+      // OUT still holds the first run, whole: its 8 answers and the summary that counts them.
+      assertEquals(8, questions(spark, tmp));
+      assertEquals(8, spark.read().parquet(tmp.resolve("answers").toString()).count());
     } finally {
       spark.stop();
     }

@@ -1,5 +1,6 @@
 package ai.gptoss.cli;
 
+import ai.gptoss.batch.LineErrors;
 import ai.gptoss.batch.LineFields;
 import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.engine.GenerationRequest;
@@ -71,20 +72,22 @@ final class BatchLine {
   }
 
   Parsed parse(String line, int lineNo) {
+    if (line.isBlank()) return new Parsed(lineNo, null, null, LineErrors.where(lineNo, null) + ": " + LineErrors.BLANK);
     JsonNode root;
     try {
       root = JSON.readTree(line);
     } catch (JsonProcessingException e) {
-      return new Parsed(lineNo, null, null, "line " + lineNo + ": not valid JSON: " + e.getOriginalMessage());
+      return new Parsed(lineNo, null, null, LineErrors.where(lineNo, null) + ": " + LineErrors.notJson(e));
     }
     if (root == null || !root.isObject()) {
-      return new Parsed(lineNo, null, null, "line " + lineNo + ": expected a JSON object, got " + LineFields.describe(root));
+      return new Parsed(lineNo, null, null, LineErrors.where(lineNo, null) + ": expected a JSON object, got "
+          + LineFields.describe(root));
     }
     JsonNode id = root.get("id");
     try {
       return new Parsed(lineNo, id, request(root, id), null);
     } catch (IllegalArgumentException e) {
-      return new Parsed(lineNo, id, null, "line " + lineNo + ": " + e.getMessage());
+      return new Parsed(lineNo, id, null, LineErrors.where(lineNo, id) + ": " + e.getMessage());
     }
   }
 
@@ -106,7 +109,7 @@ final class BatchLine {
     try {
       ids = kinds.get(promptKey).tokenIds(root.get(promptKey), root);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("'" + promptKey + "' " + e.getMessage());
+      throw new IllegalArgumentException(LineErrors.ofKey(promptKey, e.getMessage()));
     }
     int maxNew = MaxNewTokens.forRequest(MaxNewTokens.fromLine(root, defaults.maxNewTokens()));
     float temperature = (float) LineFields.numberOr(root, "temperature", defaults.temperature());

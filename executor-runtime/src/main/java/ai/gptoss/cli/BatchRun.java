@@ -1,8 +1,9 @@
 package ai.gptoss.cli;
 
+import ai.gptoss.batch.LineErrors;
 import ai.gptoss.batch.MaxNewTokens;
+import ai.gptoss.batch.Progress;
 import ai.gptoss.engine.Engine;
-import ai.gptoss.engine.EngineStats;
 import ai.gptoss.engine.FinishReason;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.engine.GenerationResult;
@@ -19,7 +20,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -29,8 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Runs a JSONL file through one engine: keeps about {@code window} requests in the engine so that
  * continuous batching always has work, writes one result line per input line in input order, and
- * prints a progress line to stderr every few seconds. A run is single-use. Blank lines are skipped; every other line gets a record,
- * an error record when it cannot run.
+ * shows its {@link Progress} on stderr. A run is single-use. Every input line gets a record
+ * (an error record when it cannot run, a blank line included), so output line N answers input line N.
  */
 final class BatchRun {
   /** One input line on its way through: its parse and, when it parsed, its engine handle. */
@@ -45,7 +45,6 @@ final class BatchRun {
   }
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final long PROGRESS_NANOS = 5_000_000_000L;
 
   private final Engine engine;
   private final BatchLine parser;
@@ -74,8 +73,9 @@ final class BatchRun {
   }
 
   Summary run(BufferedReader in, Writer out, int totalLines) throws IOException {
-    long t0 = System.nanoTime(), lastProgress = t0;
+    long t0 = System.nanoTime();
     long generated0 = engine.stats().generatedTokens();
+    Progress bar = progress == null ? null : new Progress("generate", totalLines, progress, Progress.onTerminal());
     ArrayDeque<Pending> pending = new ArrayDeque<>();
     Map<FinishReason, Integer> reasons = new EnumMap<>(FinishReason.class);
     List<GenerationRequest> ran = new ArrayList<>();
@@ -102,15 +102,12 @@ final class BatchRun {
         }
         done++;
       }
-      if (System.nanoTime() - lastProgress >= PROGRESS_NANOS) {
-        lastProgress = System.nanoTime();
-        printProgress(done, totalLines, generated0, t0);
-      }
+      if (bar != null) bar.update(done, engine.stats().generatedTokens() - generated0);
     }
     out.flush();
     double seconds = (System.nanoTime() - t0) / 1e9;
     long generated = engine.stats().generatedTokens() - generated0;
-    printProgress(done, totalLines, generated0, t0);
+    if (bar != null) bar.finish(done, generated);
     return new Summary(done, reasons, generated, seconds, ran, outputs);
   }
 
@@ -125,7 +122,6 @@ final class BatchRun {
         break;
       }
       lineNo++;
-      if (line.isBlank()) continue;
       BatchLine.Parsed p = parser.parse(line, lineNo);
       batch.add(p);
       if (p.request() != null) valid++;
@@ -177,9 +173,10 @@ final class BatchRun {
       o.put("prompt_tokens", r.promptTokens());
       o.put("completion_tokens", r.completionTokens());
       o.put("cached_tokens", r.cachedTokens());
-      error = r.error() != null ? "line " + line.lineNo() + ": " + r.error()
+      String where = LineErrors.where(line.lineNo(), line.id());
+      error = r.error() != null ? where + ": " + withoutRequestId(r.error(), line.request().id())
           : r.finishReason() == FinishReason.LENGTH && !line.request().stopTokenIds().isEmpty()
-          ? "line " + line.lineNo() + ": " + MaxNewTokens.truncation(line.request().maxNewTokens(), r.completionTokens())
+          ? where + ": " + MaxNewTokens.truncation(line.request().maxNewTokens(), r.completionTokens())
           : null;
     }
     if (error == null) o.putNull("error");
@@ -194,12 +191,9 @@ final class BatchRun {
     out.write('\n');
   }
 
-  private void printProgress(int done, int total, long generated0, long t0) {
-    if (progress == null) return;
-    EngineStats s = engine.stats();
-    double secs = (System.nanoTime() - t0) / 1e9;
-    long gen = s.generatedTokens() - generated0;
-    progress.printf(Locale.ROOT, "generate: %d/%d requests done, %d tokens generated, %.1f tokens/s, %d running%n",
-        done, total, gen, secs > 0 ? gen / secs : 0.0, s.running());
+  /** The engine's message without its {@code request <id>: } prefix (the record names the line and id). */
+  private static String withoutRequestId(String error, String requestId) {
+    String prefix = "request " + requestId + ": ";
+    return error.startsWith(prefix) ? error.substring(prefix.length()) : error;
   }
 }

@@ -30,11 +30,12 @@ final class BenchCommand implements Callable<Integer> {
       description = "CUDA backend: exact, balanced or fast (see generate --help). Default: ${env:GPTOSS_PRECISION:-exact}.")
   String precision;
 
-  @Option(names = "--prompts", defaultValue = "64") int prompts;
+  @Option(names = "--prompts", defaultValue = "64", description = "Number of random prompts. Default: ${DEFAULT-VALUE}.") int prompts;
 
-  @Option(names = "--input-len", defaultValue = "1024") int inputLen;
+  @Option(names = "--input-len", defaultValue = "1024", description = "Tokens per prompt. Default: ${DEFAULT-VALUE}.") int inputLen;
 
-  @Option(names = "--output-len", defaultValue = "1024") int outputLen;
+  @Option(names = "--output-len", defaultValue = "1024",
+      description = "Tokens generated per prompt (EOS ignored). Default: ${DEFAULT-VALUE}.") int outputLen;
 
   @Option(names = "--max-batch-tokens", defaultValue = "0",
       description = "Token budget of one step. Default: 0 = the device's, as the engine: on GPUs of >= 70 GiB but "
@@ -45,9 +46,9 @@ final class BenchCommand implements Callable<Integer> {
       description = "Most requests running at once. Default: 0 = the device's: 1024 on GPUs of >= 70 GiB but the A100, else 256.")
   int maxSeqs;
 
-  @Option(names = "--page-size", defaultValue = "16") int pageSize;
+  @Option(names = "--page-size", defaultValue = "16", description = "KV cache page size in tokens. Default: ${DEFAULT-VALUE}.") int pageSize;
 
-  @Option(names = "--seed", defaultValue = "1") long seed;
+  @Option(names = "--seed", defaultValue = "1", description = "Seed of the random prompts. Default: ${DEFAULT-VALUE}.") long seed;
 
   @Option(names = "--warmup", defaultValue = "true", arity = "1", description = "Run one small request first (kernel load). Default: ${DEFAULT-VALUE}.")
   boolean warmup;

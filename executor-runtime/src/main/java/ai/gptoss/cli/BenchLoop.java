@@ -6,6 +6,7 @@ import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.backend.StepBatch;
 import ai.gptoss.backend.StepBudget;
 import ai.gptoss.backend.StepResult;
+import ai.gptoss.batch.Progress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -87,7 +88,9 @@ final class BenchLoop {
     long outTokens = 0;
     int steps = 0, maxConc = 0;
     long t0 = System.nanoTime();
+    Progress bar = new Progress("bench", n, System.err, Progress.onTerminal());
     while (!waiting.isEmpty() || !running.isEmpty()) {
+      bar.update(n - waiting.size() - running.size(), outTokens);
       while (!waiting.isEmpty() && running.size() < maxSeqs && freeFull.size() >= pagesPerSeq) {
         Seq s = waiting.poll();
         s.full = new int[pagesPerSeq];
@@ -182,6 +185,7 @@ final class BenchLoop {
       }
     }
     double secs = (System.nanoTime() - t0) / 1e9;
+    bar.finish(n, outTokens);
     double[] tt = ttft.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     double[] ds = decodeSteps.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     return new Result(n, inputLen, outputLen, outTokens, (long) n * inputLen, secs, mean(tt), median(tt), median(ds), mean(ds),

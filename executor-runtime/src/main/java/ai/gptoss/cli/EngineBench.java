@@ -1,6 +1,7 @@
 package ai.gptoss.cli;
 
 import ai.gptoss.backend.Backend;
+import ai.gptoss.batch.Progress;
 import ai.gptoss.engine.Engine;
 import ai.gptoss.engine.EngineConfig;
 import ai.gptoss.engine.EngineStats;
@@ -79,11 +80,12 @@ final class EngineBench {
     StepClock clock = new StepClock();
     try (Engine e = Engine.start(b, config, clock::afterStep)) {
       EngineConfig resolved = e.config();
-      if (warmup > 0) submitAndWait(e, BenchLoop.randomPrompts(b, warmup, 16, seed + 1), 4);
+      if (warmup > 0) submitAndWait(e, BenchLoop.randomPrompts(b, warmup, 16, seed + 1), 4, null);
       EngineStats before = e.stats();
       clock.reset(before);
       long t0 = System.nanoTime();
-      List<GenerationResult> results = submitAndWait(e, prompts(n, inputLen, seed), outputLen);
+      Progress bar = new Progress("bench", n, System.err, Progress.onTerminal());
+      List<GenerationResult> results = submitAndWait(e, prompts(n, inputLen, seed), outputLen, bar);
       cachedTokens = results.stream().mapToLong(GenerationResult::cachedTokens).sum();
       promptTokens = results.stream().mapToLong(GenerationResult::promptTokens).sum();
       clockMaxCached = clock.maxCached();
@@ -102,9 +104,11 @@ final class EngineBench {
     }
   }
 
-  private static List<GenerationResult> submitAndWait(Engine e, int[][] prompts, int outputLen) {
+  /** @param bar progress to report as results come in, or null */
+  private static List<GenerationResult> submitAndWait(Engine e, int[][] prompts, int outputLen, Progress bar) {
     List<GenerationRequest> reqs = new ArrayList<>(prompts.length);
     for (int i = 0; i < prompts.length; i++) reqs.add(GenerationRequest.greedy("bench-" + i, prompts[i], outputLen, List.of()));
+    long generated0 = e.stats().generatedTokens();
     List<RequestHandle> handles = e.submitAll(reqs);
     List<GenerationResult> out = new ArrayList<>(handles.size());
     for (RequestHandle h : handles) {
@@ -114,7 +118,9 @@ final class EngineBench {
             + r.completionTokens() + " of " + outputLen + " tokens" + (r.error() == null ? "" : ": " + r.error()));
       }
       out.add(r);
+      if (bar != null) bar.update(out.size(), e.stats().generatedTokens() - generated0);
     }
+    if (bar != null) bar.finish(out.size(), e.stats().generatedTokens() - generated0);
     return out;
   }
 

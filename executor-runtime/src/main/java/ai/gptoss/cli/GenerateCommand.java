@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -33,12 +34,14 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
     description = {
-        "Generates after --input-ids and prints {\"output_ids\": [...], \"finish_reason\": ...}; or runs every line of",
-        "--input (JSONL: {\"id\": ..., \"input_ids\": [...]}, {\"prompt\": \"a user message\"} or {\"messages\": [chat]}",
-        "plus optional max_new_tokens, temperature, top_p, top_k, seed, and for messages reasoning_effort, instructions,",
-        "date, tools) and writes {\"id\", \"output_ids\", \"finish_reason\", \"prompt_tokens\", \"completion_tokens\", \"cached_tokens\",",
-        "\"error\", \"final\", \"analysis\", \"text\"} per line to --output, in input order (final/analysis/text for",
-        "models with the harmony vocabulary). Options below are the defaults for lines that omit them."})
+        "Generates from --input-ids, or from every line of an --input JSONL file into --output.",
+        "",
+        "--input-ids: prints {\"output_ids\": [...], \"finish_reason\": ...}. --input: each line is {\"id\": ...,",
+        "\"input_ids\": [...]}, {\"prompt\": \"a user message\"} or {\"messages\": [chat]}, plus optional max_new_tokens,",
+        "temperature, top_p, top_k, seed, and for messages reasoning_effort, instructions, date, tools; each output line",
+        "is {\"id\", \"output_ids\", \"finish_reason\", \"prompt_tokens\", \"completion_tokens\", \"cached_tokens\",",
+        "\"error\", \"final\", \"analysis\", \"text\"}, in input order, one per input line (final/analysis/text",
+        "for models with the harmony vocabulary). Options below are the defaults for lines that omit them."})
 final class GenerateCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
 
@@ -49,7 +52,9 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--input", paramLabel = "IN.jsonl", description = "Batch mode: a JSONL file of requests.")
   Path input;
 
-  @Option(names = "--output", paramLabel = "OUT.jsonl", description = "Batch mode: where results go ('-' for stdout).")
+  @Option(names = "--output", paramLabel = "OUT.jsonl",
+      description = "Batch mode: where results go ('-' for stdout). Written as .OUT.jsonl.partial beside it and renamed "
+          + "when complete, so a killed run never leaves a cut-off file under this name.")
   String output;
 
   @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = MaxNewTokens.AUTO,
@@ -61,11 +66,13 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--temperature", defaultValue = "0", description = "0 (default) is greedy.")
   float temperature;
 
-  @Option(names = "--top-p", defaultValue = "1") float topP;
+  @Option(names = "--top-p", defaultValue = "1",
+      description = "Nucleus sampling: keep the most likely tokens up to this probability mass, in (0, 1]. Default: 1 (off).") float topP;
 
-  @Option(names = "--top-k", defaultValue = "0") int topK;
+  @Option(names = "--top-k", defaultValue = "0", description = "Keep only the k most likely tokens. Default: 0 (off).") int topK;
 
-  @Option(names = "--seed", defaultValue = "0") long seed;
+  @Option(names = "--seed", defaultValue = "0",
+      description = "Sampling seed (with --temperature > 0): the same seed gives the same tokens. Default: ${DEFAULT-VALUE}.") long seed;
 
   @Option(names = "--max-tokens-per-step", defaultValue = "0",
       description = "Engine token budget per step (prompt chunks + decode tokens). Default: 0 = the device's: "
@@ -144,17 +151,25 @@ final class GenerateCommand implements Callable<Integer> {
     int total = countLines(input);
     BatchRun run = new BatchRun(engine, parser, Math.max(64, 2 * engine.config().maxSeqsPerStep()), System.err, benchmark, harmony);
     BatchRun.Summary s;
-    try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8); Writer out = openOutput()) {
+    Path target = output.equals("-") ? null : Path.of(output).toAbsolutePath();
+    Path partial = target == null ? null : target.resolveSibling("." + target.getFileName() + ".partial");
+    try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8); Writer out = openOutput(partial)) {
       s = run.run(in, out, total);
+    } catch (IOException | RuntimeException | Error e) {
+      if (partial != null) Files.deleteIfExists(partial);
+      throw e;
     }
+    // Complete: only now does the file appear under its name (a killed run leaves at most the .partial file).
+    if (target != null) Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     System.err.printf(java.util.Locale.ROOT, "generate: %d requests in %.1f s (%s), %.1f tokens/s%n", s.lines(), s.seconds(),
         s.reasons(), s.tokensPerSecond());
     if (benchmark) Benchmark.oneAtATime(engine, s, System.err);
     return 0;
   }
 
-  private Writer openOutput() throws IOException {
-    if (output.equals("-")) {
+  /** stdout for {@code -}, else {@code partial}, renamed to the output's name once the run is complete. */
+  private Writer openOutput(Path partial) throws IOException {
+    if (partial == null) {
       return new OutputStreamWriter(System.out, StandardCharsets.UTF_8) {
         @Override
         public void close() throws IOException {
@@ -162,12 +177,12 @@ final class GenerateCommand implements Callable<Integer> {
         }
       };
     }
-    return Files.newBufferedWriter(Path.of(output), StandardCharsets.UTF_8);
+    return Files.newBufferedWriter(partial, StandardCharsets.UTF_8);
   }
 
   private static int countLines(Path file) throws IOException {
     try (Stream<String> lines = Files.lines(file, StandardCharsets.UTF_8)) {
-      return (int) lines.filter(l -> !l.isBlank()).count();
+      return (int) lines.count();
     } catch (NoSuchFileException e) {
       throw new IllegalArgumentException("--input " + file + ": no such file");
     }

@@ -9,9 +9,11 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "gptoss 0.1.0",
     description = "Runs OpenAI gpt-oss models: logits, generation, tokenizer and harmony chat format.",
-    footer = {"", "Spark commands (bin/gptoss runs them with Spark on the classpath):",
-        "  tiny-qa-eval    the example evaluation job (--help for options)",
-        "  spark-generate  generate's batch format as a Spark job (--help for options)"},
+    footer = {"", "Spark commands (bin/gptoss runs them with Spark on the classpath; each takes --help):",
+        "  spark-generate   generate's batch format as a Spark job",
+        "  tiny-qa-eval     the example evaluation job: questions -> gptoss() -> scores -> Parquet",
+        "  spark-benchmark  gptoss() in Spark against the same prompts fed to one engine directly",
+        "  spark-bench      bench's random-prompt workload through gptoss() in a Spark job"},
     subcommands = {LogitsCommand.class, GenerateCommand.class, TokenizeCommand.class, RenderCommand.class, ParseCommand.class,
         BenchCommand.class, CommandLine.HelpCommand.class})
 public final class GptossCli {

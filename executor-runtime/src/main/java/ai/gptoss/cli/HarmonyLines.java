@@ -1,5 +1,6 @@
 package ai.gptoss.cli;
 
+import ai.gptoss.batch.LineErrors;
 import ai.gptoss.harmony.ChatOptions;
 import ai.gptoss.harmony.Harmony;
 import ai.gptoss.harmony.HarmonyJson;
@@ -41,7 +42,7 @@ final class HarmonyLines {
           return Harmony.prompt(v.asText());
         })
         .withPromptKind("messages", (v, line) -> {
-          ChatOptions options = HarmonyJson.readChatOptions(line, ChatOptions.DEFAULTS, "line");
+          ChatOptions options = HarmonyJson.readChatOptions(line, ChatOptions.DEFAULTS, LineErrors.LINE);
           return Harmony.prompt(HarmonyJson.readChat(v), options);
         }, "reasoning_effort", "instructions", "date", "tools");
   }

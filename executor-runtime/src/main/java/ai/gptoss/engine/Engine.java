@@ -70,6 +70,9 @@ public final class Engine implements AutoCloseable {
     publish();
     this.loop = new Thread(this::run, "gptoss-engine-" + backend.name());
     loop.setDaemon(true);
+    // The loop outlives whatever created it (a Spark task, perhaps inside a SQL write whose context class
+    // loader routes java.util.logging records nowhere): it logs through the engine's own class loader.
+    loop.setContextClassLoader(Engine.class.getClassLoader());
   }
 
   /**

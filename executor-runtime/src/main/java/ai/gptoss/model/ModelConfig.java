@@ -78,21 +78,30 @@ public record ModelConfig(
 
   /** Reads and validates {@code config.json}. */
   public static ModelConfig read(Path file) {
-    JsonNode root;
+    String text;
     try {
-      root = JSON.readTree(Files.readString(file));
+      text = Files.readString(file);
     } catch (NoSuchFileException e) {
       throw new CheckpointException(file + ": missing (a GPT-OSS model directory needs config.json)");
-    } catch (JsonProcessingException e) {
-      throw new CheckpointException(file + ": not valid JSON: " + e.getOriginalMessage() + " at line "
-          + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr(), e);
     } catch (IOException e) {
       throw new CheckpointException(file + ": cannot read: " + e, e);
     }
-    if (root == null || !root.isObject()) {
-      throw new CheckpointException(file + ": expected a JSON object");
+    return fromJson(text, file.toString());
+  }
+
+  /** Parses and validates the text of a {@code config.json}; {@code where} names the file in errors. */
+  public static ModelConfig fromJson(String text, String where) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new CheckpointException(where + ": not valid JSON: " + e.getOriginalMessage() + " at line "
+          + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr(), e);
     }
-    return parse(root, file.toString());
+    if (root == null || !root.isObject()) {
+      throw new CheckpointException(where + ": expected a JSON object");
+    }
+    return parse(root, where);
   }
 
   static ModelConfig parse(JsonNode root, String where) {

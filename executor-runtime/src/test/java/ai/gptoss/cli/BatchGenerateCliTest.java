@@ -108,7 +108,7 @@ class BatchGenerateCliTest {
     Run r = run(dir, lines, "--max-model-len", "60", "--max-new-tokens", "4", "--max-tokens-per-step", "16");
     assertEquals(0, r.status(), r.err());
     List<JsonNode> out = r.out();
-    assertEquals(10, out.size(), "one record per non-blank line: " + out);
+    assertEquals(11, out.size(), "one record per line, a blank one too: " + out);
     for (JsonNode o : out) {
       List<String> keys = new ArrayList<>();
       for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) keys.add(it.next());
@@ -122,25 +122,26 @@ class BatchGenerateCliTest {
     assertEquals(40, out.get(0).get("prompt_tokens").asInt());
     assertEquals(6, out.get(0).get("completion_tokens").asInt());
     // Cut off by its max_new_tokens: never silent.
-    assertTrue(out.get(0).get("error").asText().startsWith("line 1: cut off by max_new_tokens=6 before the model finished"),
+    assertTrue(out.get(0).get("error").asText().startsWith("line 1 (id \"a\"): cut off by max_new_tokens=6 before the model finished"),
         out.get(0).toString());
-    assertEquals("b", out.get(3).get("id").asText());
+    assertEquals("b", out.get(4).get("id").asText());
     assertArrayEquals(alone(Golden.ints(cases.get(0).get("input_ids")), 5, new SamplingParams(0.9f, 0.95f, 50, 17, 0)),
-        Golden.ints(out.get(3).get("output_ids")));
-    assertTrue(out.get(9).get("id").isNull());
-    assertEquals(3, out.get(9).get("completion_tokens").asInt());
+        Golden.ints(out.get(4).get("output_ids")));
+    assertTrue(out.get(10).get("id").isNull());
+    assertEquals(3, out.get(10).get("completion_tokens").asInt());
     assertArrayEquals(alone(Golden.ints(cases.get(2).get("input_ids")), 3, SamplingParams.greedy()),
-        Golden.ints(out.get(9).get("output_ids")));
-    // Error lines, in place, naming the line and the problem.
-    expectError(out.get(1), 2, "line 2: ", "input_ids[2] = 99999 is outside the vocabulary");
+        Golden.ints(out.get(10).get("output_ids")));
+    // Error lines, in place, naming the line, its id and the problem.
+    expectError(out.get(1), 2, "line 2 (id 2): input_ids[2] = 99999 is outside the vocabulary");
     assertEquals(3, out.get(1).get("prompt_tokens").asInt());
-    expectError(out.get(2), null, "line 3: not valid JSON");
-    expectError(out.get(4), "long", "line 6: ", "prompt of 97 tokens leaves no room", "max model length of 60");
-    expectError(out.get(5), "typo", "line 7: unknown key 'max_tokens'");
-    expectError(out.get(6), "empty", "line 8: 'input_ids' is empty");
-    expectError(out.get(7), "frac", "line 9: 'input_ids' [1] is not a token id: 4.5");
-    expectError(out.get(8), null, "line 10: expected a JSON object");
-    assertTrue(r.err().contains("generate: 10/10 requests done"), r.err());
+    expectError(out.get(2), null, "line 3: not valid JSON at column ");
+    expectError(out.get(3), null, "line 4: blank line");
+    expectError(out.get(5), "long", "line 6 (id \"long\"): prompt of 97 tokens leaves no room", "max model length of 60");
+    expectError(out.get(6), "typo", "line 7 (id \"typo\"): unknown key 'max_tokens'");
+    expectError(out.get(7), "empty", "line 8 (id \"empty\"): 'input_ids' is empty");
+    expectError(out.get(8), "frac", "line 9 (id \"frac\"): 'input_ids' [1] is not a token id: 4.5");
+    expectError(out.get(9), null, "line 10: expected a JSON object");
+    assertTrue(r.err().contains("generate: 11/11 rows (100%)"), r.err());
     assertTrue(r.err().contains("tokens/s"), r.err());
   }
 
@@ -231,5 +232,33 @@ class BatchGenerateCliTest {
       assertTrue(o.get("error").asText().contains("cut off at the end of the model's context after 47 generated tokens"),
           o.toString());
     }
+  }
+
+  @Test
+  void aKilledRunNeverLeavesACutOffFileUnderTheOutputName(@TempDir Path dir) throws Exception {
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 4000; i++) lines.add("{\"id\": " + i + ", \"input_ids\": " + ids(cases.get(i % cases.size())) + "}");
+    Path in = dir.resolve("in.jsonl"), out = dir.resolve("out.jsonl"), partial = dir.resolve(".out.jsonl.partial");
+    Files.write(in, lines, StandardCharsets.UTF_8);
+    Files.writeString(out, "the previous run's results\n");
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), GptossCli.class.getName(), "generate", "--model",
+        Golden.dir("tiny-a").toString(), "--device", "cpu", "--input", in.toString(), "--output", out.toString(),
+        "--max-new-tokens", "200").redirectErrorStream(true).redirectOutput(dir.resolve("log").toFile()).start();
+    try {
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while ((!Files.exists(partial) || Files.size(partial) == 0) && p.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertTrue(p.isAlive(), "the run was still going when killed: " + Files.readString(dir.resolve("log")));
+    } finally {
+      p.destroyForcibly().waitFor();
+    }
+    assertEquals("the previous run's results\n", Files.readString(out), "killed mid-way: the old file is untouched");
+    // A complete run replaces it in one step and leaves no partial file.
+    Run r = run(dir, lines.subList(0, 3), "--max-new-tokens", "2");
+    assertEquals(0, r.status(), r.err());
+    assertEquals(3, r.out().size());
+    assertTrue(!Files.exists(partial));
   }
 }

@@ -39,7 +39,7 @@ class BatchLineTest {
     assertError(p.parse("{\"input_ids\": [1], \"temperature\": \"hot\"}", 6), "line 6: 'temperature' must be a number");
     assertError(p.parse("{\"input_ids\": [1], \"seed\": 1.5}", 7), "line 7: 'seed' must be an integer");
     assertError(p.parse("{\"id\": [1], \"input_ids\": [1]}", 8), "line 8: 'id' must be a string or a number");
-    assertError(p.parse("{\"id\": 1}", 9), "line 9: no prompt: give one of [input_ids]");
+    assertError(p.parse("{\"id\": 1}", 9), "line 9 (id 1): no prompt: give one of [input_ids]");
     assertError(p.parse("{\"input_ids\": \"1 2\"}", 10), "line 10: 'input_ids' must be a list of token ids");
     assertError(p.parse("{\"input_ids\": [1, 3000000000]}", 11), "line 11: 'input_ids' [1] is not a token id");
     assertError(p.parse("{", 12), "line 12: not valid JSON");
