@@ -62,30 +62,35 @@ class TinyQaEvaluationTest {
       assertEquals(8, questions(spark, tmp));
 
       TinyQaEvaluation second = new TinyQaEvaluation();
-      new CommandLine(second).parseArgs("--limit", "200", "--partitions", "8", "--output", tmp.toString());
-      java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
-      Thread run = new Thread(() -> {
-        try {
-          second.run(spark);
-        } catch (Throwable t) {
-          failure.set(t);
+      new CommandLine(second).parseArgs("--limit", "1000", "--partitions", "8", "--output", tmp.toString());
+      // Abort as soon as the answering stage (8 tasks, one at a time on local[1]) has finished one task:
+      // a listener, not a poll, so a fast machine cannot finish the stage between two looks.
+      java.util.concurrent.atomic.AtomicBoolean aborted = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.Map<Integer, Integer> stageTasks = new java.util.concurrent.ConcurrentHashMap<>();
+      org.apache.spark.scheduler.SparkListener abort = new org.apache.spark.scheduler.SparkListener() {
+        @Override
+        public void onStageSubmitted(org.apache.spark.scheduler.SparkListenerStageSubmitted e) {
+          stageTasks.put(e.stageInfo().stageId(), e.stageInfo().numTasks());
         }
-      });
-      run.start();
-      // Abort once the answering stage (8 tasks, one at a time) has finished a task.
-      var tracker = spark.sparkContext().statusTracker();
-      long deadline = System.nanoTime() + 300_000_000_000L;
-      boolean midway = false;
-      while (!midway && run.isAlive() && System.nanoTime() < deadline) {
-        for (int id : tracker.getActiveStageIds()) {
-          var info = tracker.getStageInfo(id);
-          if (info.isDefined() && info.get().numTasks() == 8 && info.get().numCompletedTasks() >= 1) midway = true;
+
+        @Override
+        public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd e) {
+          if (stageTasks.getOrDefault(e.stageId(), 0) == 8 && aborted.compareAndSet(false, true)) {
+            spark.sparkContext().cancelAllJobs();
+          }
         }
-        Thread.sleep(10);
+      };
+      spark.sparkContext().addSparkListener(abort);
+      Throwable failure = null;
+      try {
+        second.run(spark);
+      } catch (Throwable t) {
+        failure = t;
+      } finally {
+        spark.sparkContext().removeSparkListener(abort);
       }
-      spark.sparkContext().cancelAllJobs();
-      run.join();
-      assertTrue(midway && failure.get() != null, "the second run was aborted mid-way");
+      boolean midway = aborted.get();
+      assertTrue(midway && failure != null, "the second run was aborted mid-way");
 
       // OUT still holds the first run, whole: its 8 answers and the summary that counts them.
       assertEquals(8, questions(spark, tmp));
