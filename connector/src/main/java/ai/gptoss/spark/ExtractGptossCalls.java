@@ -54,15 +54,7 @@ final class ExtractGptossCalls extends Rule<LogicalPlan> {
     private final Map<ExprId, Expression> guards = new HashMap<>();
 
     LogicalPlan rewrite(LogicalPlan p) {
-      List<LogicalPlan> kids = Scala.java(p.children());
-      List<LogicalPlan> newKids = new ArrayList<>(kids.size());
-      boolean changed = false;
-      for (LogicalPlan k : kids) {
-        LogicalPlan nk = rewrite(k);
-        changed |= nk != k;
-        newKids.add(nk);
-      }
-      LogicalPlan q = changed ? p.withNewChildren(Scala.list(newKids)) : p;
+      LogicalPlan q = Plans.withRewrittenChildren(p, this::rewrite);
       if (q instanceof GptossEval || !Calls.in(q)) return q;
       if (q instanceof Aggregate a) {
         LogicalPlan split = GptossAggregates.callsAfter(a);

@@ -42,15 +42,7 @@ final class GptossAnalysis extends Rule<LogicalPlan> {
   }
 
   private LogicalPlan rewrite(LogicalPlan p) {
-    List<LogicalPlan> kids = Scala.java(p.children());
-    List<LogicalPlan> newKids = new ArrayList<>(kids.size());
-    boolean changed = false;
-    for (LogicalPlan k : kids) {
-      LogicalPlan nk = rewrite(k);
-      changed |= nk != k;
-      newKids.add(nk);
-    }
-    LogicalPlan q = changed ? p.withNewChildren(Scala.list(newKids)) : p;
+    LogicalPlan q = Plans.withRewrittenChildren(p, this::rewrite);
     q = q.mapExpressions(e -> Calls.map(e, this::subquery));
     if (!q.resolved()) return q;
     for (Expression e : Scala.java(q.expressions())) {

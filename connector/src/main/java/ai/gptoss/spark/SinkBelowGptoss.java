@@ -38,15 +38,7 @@ final class SinkBelowGptoss {
   private SinkBelowGptoss() {}
 
   static LogicalPlan apply(LogicalPlan p) {
-    List<LogicalPlan> kids = Scala.java(p.children());
-    List<LogicalPlan> newKids = new ArrayList<>(kids.size());
-    boolean changed = false;
-    for (LogicalPlan k : kids) {
-      LogicalPlan nk = apply(k);
-      changed |= nk != k;
-      newKids.add(nk);
-    }
-    return sink(changed ? p.withNewChildren(Scala.list(newKids)) : p);
+    return sink(Plans.withRewrittenChildren(p, SinkBelowGptoss::apply));
   }
 
   /** Moves {@code q} (a filter, sort or limit) as far below the answering as it can go. */
