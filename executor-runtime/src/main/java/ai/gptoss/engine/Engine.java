@@ -53,12 +53,7 @@ public final class Engine implements AutoCloseable {
   private volatile BackendException failure; // set once, by the loop thread: the engine is FAILED
   private final AtomicLong seqNo = new AtomicLong();
   private static final GenerationRequest NULL_REQUEST = GenerationRequest.greedy(null, new int[0], 1, List.of());
-  private final AtomicLong rejected = new AtomicLong();
-
-  // Loop-thread counters, published through `published` after every change.
-  private long done, failed, cancelled, promptTokens, generatedTokens, computedTokens, steps, batchSeqs, busyNanos;
-  private volatile EngineStats published;
-  private final List<Runnable> toComplete = new ArrayList<>(); // loop thread only
+  private final EngineCounters counters;
 
   private Engine(Backend backend, EngineConfig resolved, Consumer<EngineStats> afterStep) {
     this.backend = backend;
@@ -67,7 +62,7 @@ public final class Engine implements AutoCloseable {
     this.afterStep = afterStep;
     this.scheduler = new Scheduler(resolved, model.slidingWindow());
     backend.allocateKvCache(new KvCacheSpec(resolved.pageSize(), resolved.fullPages(), resolved.slidingPages()));
-    publish();
+    this.counters = new EngineCounters(scheduler);
     this.loop = new Thread(this::run, "gptoss-engine-" + backend.name());
     loop.setDaemon(true);
     // The loop outlives whatever created it (a Spark task, perhaps inside a SQL write whose context class
@@ -118,7 +113,7 @@ public final class Engine implements AutoCloseable {
     for (GenerationRequest request : requests) {
       String invalid = request == null || request == NULL_REQUEST ? "request is null" : validate(request);
       if (invalid != null) {
-        rejected.incrementAndGet();
+        counters.reject();
         String id = request == null ? null : request.id();
         int promptLen = request == null || request.inputIds() == null ? 0 : request.inputIds().length;
         handles.add(completed(GenerationResult.failed(id, promptLen, invalid)));
@@ -136,7 +131,7 @@ public final class Engine implements AutoCloseable {
       if (closed) {
         for (int i = 0; i < handles.size(); i++) {
           if (handles.get(i) instanceof Sequence s) {
-            rejected.incrementAndGet();
+            counters.reject();
             handles.set(i, completed(GenerationResult.failed(s.id(), s.promptLen, closedReason())));
           }
         }
@@ -239,12 +234,7 @@ public final class Engine implements AutoCloseable {
   }
 
   public EngineStats stats() {
-    EngineStats p = published;
-    long r = rejected.get();
-    return new EngineStats(p.requestsDone() + r, p.requestsFailed() + r, p.requestsCancelled(), p.promptTokens(),
-        p.generatedTokens(), p.computedTokens(), p.steps(), p.meanBatchSize(), p.tokensPerSecond(), p.running(),
-        p.waiting(), p.preemptions(), p.fullPagesFree(), p.fullPagesUsed(), p.slidingPagesFree(), p.slidingPagesUsed(), p.cachedTokens(),
-        p.fullPagesCached(), p.slidingPagesCached());
+    return counters.stats();
   }
 
   /** Cancels every request still in the engine, frees all pages and stops the loop thread. Idempotent. */
@@ -307,8 +297,7 @@ public final class Engine implements AutoCloseable {
         s.complete(FinishReason.ERROR, failure != null ? closedReason() : "the engine's loop thread stopped");
       }
     }
-    for (Runnable r : toComplete) r.run();
-    toComplete.clear();
+    counters.completePending();
   }
 
   private void loop() {
@@ -351,7 +340,7 @@ public final class Engine implements AutoCloseable {
           publish();
           return;
         }
-        if (!toComplete.isEmpty() || !scheduler.hasWork()) publish();
+        if (counters.pending() || !scheduler.hasWork()) publish();
         if (scheduler.hasWork()) step();
         if (failure != null) return; // FAILED: abandon() completes the arrivals
       } catch (RuntimeException | Error e) {
@@ -383,23 +372,20 @@ public final class Engine implements AutoCloseable {
         }
         failAll("backend " + backend.name() + " failed in a step of " + plan.batch().numTokens()
             + " tokens with a sticky device error (the engine is FAILED): " + sticky.getMessage());
-        busyNanos += System.nanoTime() - t0;
+        counters.busy(System.nanoTime() - t0);
         return;
       }
       for (Sequence s : scheduler.fail(plan)) finish(s, FinishReason.ERROR, msg);
-      busyNanos += System.nanoTime() - t0;
+      counters.busy(System.nanoTime() - t0);
       publish();
       return;
     }
     List<Scheduler.Finished> finished = scheduler.update(plan, result);
-    steps++;
-    batchSeqs += plan.seqs().size();
-    computedTokens += plan.batch().numTokens();
-    generatedTokens += result.sampled().length;
+    counters.stepRan(plan.seqs().size(), plan.batch().numTokens(), result.sampled().length);
     for (Scheduler.Finished f : finished) finish(f.seq(), f.reason(), null);
-    busyNanos += System.nanoTime() - t0;
+    counters.busy(System.nanoTime() - t0);
     // The observer (tests) runs before the step's futures complete and its stats are published.
-    if (afterStep != null) afterStep.accept(snapshot());
+    if (afterStep != null) afterStep.accept(counters.snapshot());
     publish();
   }
 
@@ -428,33 +414,11 @@ public final class Engine implements AutoCloseable {
 
   /** Counts a request that left the engine; its future completes at the next {@link #publish}. */
   private void finish(Sequence s, FinishReason reason, String error) {
-    s.status = Sequence.Status.FINISHED;
-    done++;
-    promptTokens += s.promptLen;
-    if (reason == FinishReason.ERROR) failed++;
-    if (reason == FinishReason.CANCELLED) cancelled++;
-    toComplete.add(() -> s.complete(reason, error));
+    counters.finish(s, reason, error);
   }
 
-  /**
-   * Publishes the counters, then completes the futures of requests that left: a caller who sees its
-   * future done also sees stats that no longer count its pages.
-   */
-  private EngineStats publish() {
-    EngineStats s = snapshot();
-    published = s;
-    List<Runnable> complete = new ArrayList<>(toComplete);
-    toComplete.clear();
-    for (Runnable r : complete) r.run();
-    return s;
-  }
-
-  private EngineStats snapshot() {
-    PagePool f = scheduler.fullPool(), sl = scheduler.slidingPool();
-    EngineStats s = new EngineStats(done, failed, cancelled, promptTokens, generatedTokens, computedTokens, steps,
-        steps == 0 ? 0 : (double) batchSeqs / steps, busyNanos == 0 ? 0 : generatedTokens * 1e9 / busyNanos,
-        scheduler.running(), scheduler.waiting(), scheduler.preemptions(), f.freePages(), f.usedPages(),
-        sl.freePages(), sl.usedPages(), scheduler.cache().hitTokens(), f.cachedPages(), sl.cachedPages());
-    return s;
+  /** Publishes the counters, then completes the futures of requests that left. */
+  private void publish() {
+    counters.publish();
   }
 }
