@@ -1,5 +1,6 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.harmony.ChatMessage;
@@ -41,7 +42,7 @@ final class Prompts {
     long seed = s.seed() != null ? s.seed() : seeds.next(ids);
     List<Integer> stops = s.ignoreEos() ? List.of() : engine.stopTokens();
     return new RequestWindow.Prepared(new GenerationRequest(id, ids, MaxNewTokens.forRequest(s.maxNewTokens()), stops,
-        s.temperature(), s.topP(), s.topK(), seed), null, ids.length);
+        SamplingParams.of(s.temperature(), s.topP(), s.topK(), seed)), null, ids.length);
   }
 
   static RequestWindow.Prepared prompt(ExecutorEngine engine, String id, String prompt, GptossOptions o, Sampling s,

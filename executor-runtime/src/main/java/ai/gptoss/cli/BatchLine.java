@@ -1,5 +1,6 @@
 package ai.gptoss.cli;
 
+import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.batch.LineErrors;
 import ai.gptoss.batch.LineFields;
 import ai.gptoss.batch.MaxNewTokens;
@@ -117,7 +118,7 @@ final class BatchLine {
     int topK = LineFields.intOr(root, "top_k", defaults.topK());
     long seed = root.has("seed") ? LineFields.longValue(root.get("seed"), "seed") : defaults.seed();
     String rid = id == null || id.isNull() ? null : id.asText();
-    return new GenerationRequest(rid, ids, maxNew, defaults.stopTokenIds(), temperature, topP, topK, seed);
+    return new GenerationRequest(rid, ids, maxNew, defaults.stopTokenIds(), SamplingParams.of(temperature, topP, topK, seed));
   }
 
   /** The built-in prompt kind: a non-empty list of integer token ids (range is checked by the engine). */

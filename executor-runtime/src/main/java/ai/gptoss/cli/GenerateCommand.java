@@ -1,6 +1,7 @@
 package ai.gptoss.cli;
 
 import ai.gptoss.backend.Backend;
+import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.engine.Engine;
 import ai.gptoss.engine.EngineConfig;
@@ -123,7 +124,8 @@ final class GenerateCommand implements Callable<Integer> {
   private int single(Engine engine) throws IOException {
     CliChecks.checkIds(inputIds, engine.backend().config());
     GenerationResult r = engine.submit(new GenerationRequest("input-ids", inputIds, MaxNewTokens.forRequest(maxNewTokens),
-        ignoreEos ? List.of() : engine.backend().config().eosTokenIds(), temperature, topP, topK, seed)).result().join();
+        ignoreEos ? List.of() : engine.backend().config().eosTokenIds(), SamplingParams.of(temperature, topP, topK, seed)))
+        .result().join();
     if (r.finishReason() == FinishReason.ERROR) throw new IllegalArgumentException(r.error());
     ObjectMapper json = new ObjectMapper();
     ObjectNode o = json.createObjectNode();

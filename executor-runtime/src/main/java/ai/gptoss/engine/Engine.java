@@ -156,11 +156,9 @@ public final class Engine implements AutoCloseable {
       }
     }
     if (r.maxNewTokens() < 1) return "request " + r.id() + ": max_new_tokens must be at least 1, got " + r.maxNewTokens();
-    if (!(r.temperature() >= 0) || Float.isInfinite(r.temperature())) {
-      return "request " + r.id() + ": temperature must be a finite number >= 0, got " + r.temperature();
-    }
-    if (!(r.topP() > 0 && r.topP() <= 1)) return "request " + r.id() + ": top_p must be in (0, 1], got " + r.topP();
-    if (r.topK() < 0) return "request " + r.id() + ": top_k must be >= 0, got " + r.topK();
+    if (r.sampling() == null) return "request " + r.id() + ": sampling is null";
+    String sampling = r.sampling().problem();
+    if (sampling != null) return "request " + r.id() + ": " + sampling;
     if (ids.length + 1L > config.maxModelLen()) {
       return "request " + r.id() + ": prompt of " + ids.length + " tokens leaves no room to generate within the"
           + " max model length of " + config.maxModelLen();

@@ -52,7 +52,7 @@ final class Sequence implements RequestHandle {
     this.promptLen = prompt.length;
     this.maxLength = maxLength;
     this.onCancel = onCancel;
-    this.sampling = new SamplingParams(request.temperature(), request.topP(), request.topK(), request.seed(), 0);
+    this.sampling = request.sampling(); // the scheduler sets the counter per generated token
     this.tokens = Arrays.copyOf(prompt, (int) Math.min(maxLength, prompt.length + (long) Math.min(request.maxNewTokens(), 1024)));
     this.length = prompt.length;
     this.submitNanos = System.nanoTime();

@@ -20,15 +20,15 @@ class BatchLineTest {
     assertArrayEquals(new int[] {1, 2}, r.inputIds());
     assertEquals(64, r.maxNewTokens());
     assertEquals(List.of(7, 8), r.stopTokenIds());
-    assertEquals(5, r.seed());
+    assertEquals(5, r.sampling().seed());
     r = p.parse("{\"id\": 3, \"input_ids\": [1], \"max_new_tokens\": 9, \"temperature\": 0.5, \"top_p\": 0.8,"
         + " \"top_k\": 4, \"seed\": -12}", 2).request();
     assertEquals("3", r.id());
     assertEquals(9, r.maxNewTokens());
-    assertEquals(0.5f, r.temperature());
-    assertEquals(0.8f, r.topP());
-    assertEquals(4, r.topK());
-    assertEquals(-12, r.seed());
+    assertEquals(0.5f, r.sampling().temperature());
+    assertEquals(0.8f, r.sampling().topP());
+    assertEquals(4, r.sampling().topK());
+    assertEquals(-12, r.sampling().seed());
   }
 
   @Test

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.BackendException;
 import ai.gptoss.backend.ForwardingBackend;
+import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.backend.StepBatch;
 import ai.gptoss.backend.StepResult;
 import ai.gptoss.backend.cpu.CpuBackend;
@@ -40,8 +41,8 @@ class EngineLifecycleTest {
     reqs.add(GenerationRequest.greedy("zero-new", new int[] {3}, 0, List.of()));
     reqs.add(GenerationRequest.greedy("too-long", long97, 4, List.of()));
     reqs.add(GenerationRequest.greedy("edge", Arrays.copyOf(long97, 64), 4, List.of()));
-    reqs.add(new GenerationRequest("temp", new int[] {3}, 4, List.of(), -1f, 1f, 0, 0));
-    reqs.add(new GenerationRequest("top-p", new int[] {3}, 4, List.of(), 1f, 0f, 0, 0));
+    reqs.add(new GenerationRequest("temp", new int[] {3}, 4, List.of(), SamplingParams.of(-1f, 1f, 0, 0)));
+    reqs.add(new GenerationRequest("top-p", new int[] {3}, 4, List.of(), SamplingParams.of(1f, 0f, 0, 0)));
     reqs.add(null);
     reqs.add(good("ok-2", 6));
     String[] expect = {null, "input_ids is empty", "input_ids[1] = 1024 is outside the vocabulary (vocab_size 1024)",

@@ -78,7 +78,7 @@ class PoolPropertyTest {
       if (s.badToken() && prompt.length > 0) prompt[rnd.nextInt(prompt.length)] = 1024 + rnd.nextInt(5);
       List<Integer> stops = s.stop() < 0 ? List.of() : List.of(s.stop());
       reqs.add(s.sampled()
-          ? new GenerationRequest("r" + i, prompt, s.maxNew(), stops, 1.0f, 0.9f, 20, seed + i)
+          ? new GenerationRequest("r" + i, prompt, s.maxNew(), stops, SamplingParams.of(1.0f, 0.9f, 20, seed + i))
           : GenerationRequest.greedy("r" + i, prompt, s.maxNew(), stops));
     }
     int n = specs.size();
@@ -146,7 +146,7 @@ class PoolPropertyTest {
       return;
     }
     assertTrue(r.finishReason() == FinishReason.STOP || r.finishReason() == FinishReason.LENGTH, r.id() + ": " + r.error());
-    SamplingParams sp = new SamplingParams(req.temperature(), req.topP(), req.topK(), req.seed(), 0);
+    SamplingParams sp = req.sampling();
     int maxNew = Math.min(s.maxNew(), capacity - s.promptLen());
     int[] alone = TinyA.alone(TinyA.weights(), req.inputIds(), maxNew, sp, req.stopTokenIds());
     assertArrayEquals(alone, r.outputIds(), r.id() + " differs from the same request alone");

@@ -66,14 +66,14 @@ class PreemptionTest {
   void seededSamplingSurvivesPreemption() {
     List<GenerationRequest> reqs = new ArrayList<>();
     for (TinyA.Case c : TinyA.cases()) {
-      reqs.add(new GenerationRequest(c.name(), c.inputIds(), NEW, List.of(), 0.9f, 0.95f, 0, c.name().hashCode()));
+      reqs.add(new GenerationRequest(c.name(), c.inputIds(), NEW, List.of(), SamplingParams.of(0.9f, 0.95f, 0, c.name().hashCode())));
     }
     Outcome o = run(EngineConfig.defaults().withPageSize(4).withMaxTokensPerStep(64).withPools(32, 64), reqs);
     assertTrue(o.stats().preemptions() > 0);
     for (int i = 0; i < reqs.size(); i++) {
       GenerationRequest r = reqs.get(i);
       int[] alone = TinyA.alone(TinyA.weights(), r.inputIds(), NEW,
-          new SamplingParams(r.temperature(), r.topP(), r.topK(), r.seed(), 0), List.of());
+          r.sampling(), List.of());
       assertArrayEquals(alone, o.results().get(i).outputIds(), r.id());
     }
   }

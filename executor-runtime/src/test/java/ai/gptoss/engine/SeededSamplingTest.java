@@ -20,9 +20,9 @@ class SeededSamplingTest {
   static List<GenerationRequest> sampled() {
     List<GenerationRequest> out = new ArrayList<>();
     for (TinyA.Case c : TinyA.cases()) {
-      out.add(new GenerationRequest(c.name() + "/t1", c.inputIds(), NEW, List.of(), 1.0f, 1f, 0, 7));
-      out.add(new GenerationRequest(c.name() + "/p", c.inputIds(), NEW, List.of(), 0.8f, 0.9f, 0, 11));
-      out.add(new GenerationRequest(c.name() + "/k", c.inputIds(), NEW, List.of(), 1.2f, 0.95f, 40, 12345));
+      out.add(new GenerationRequest(c.name() + "/t1", c.inputIds(), NEW, List.of(), SamplingParams.of(1.0f, 1f, 0, 7)));
+      out.add(new GenerationRequest(c.name() + "/p", c.inputIds(), NEW, List.of(), SamplingParams.of(0.8f, 0.9f, 0, 11)));
+      out.add(new GenerationRequest(c.name() + "/k", c.inputIds(), NEW, List.of(), SamplingParams.of(1.2f, 0.95f, 40, 12345)));
     }
     return out;
   }
@@ -62,7 +62,7 @@ class SeededSamplingTest {
     for (int i = 0; i < reqs.size(); i++) {
       GenerationRequest r = reqs.get(i);
       alone[i] = TinyA.alone(TinyA.weights(), r.inputIds(), NEW,
-          new SamplingParams(r.temperature(), r.topP(), r.topK(), r.seed(), 0), List.of());
+          r.sampling(), List.of());
     }
     // Greedy fillers of other lengths change the batch composition around the sampled requests.
     List<GenerationRequest> fillers = new ArrayList<>();
