@@ -94,6 +94,11 @@ final class PagePool {
     return id;
   }
 
+  /** References held on page {@code id} (tests check them against the sequences' page tables). */
+  int refCount(int id) {
+    return refs[id];
+  }
+
   /** The cached page holding {@code key}, or -1. */
   int lookup(PageKey key) {
     Integer id = index.get(key);
