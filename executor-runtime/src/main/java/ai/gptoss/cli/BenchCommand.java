@@ -98,6 +98,10 @@ final class BenchCommand implements Callable<Integer> {
         o.put("cached_tokens", e.cachedTokens());
         o.put("prefix_hit_rate", round(e.hitRate()));
         o.put("prefix_cache_pages_max", e.maxCachedPages());
+        // Peak bytes of K/V pages holding cached prefixes (full and sliding layers, K and V, at the K/V dtype).
+        o.put("prefix_cache_bytes_max", e.maxCachedBytes());
+        o.put("kv_page_bytes_full", e.fullPageBytes());
+        o.put("kv_page_bytes_sliding", e.slidingPageBytes());
       } else {
         if (warmup) new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(2, 16, 4, seed + 1);
         r = new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(prompts, inputLen, outputLen, seed);

@@ -52,7 +52,28 @@ final class EngineBench {
     return clockMaxCached;
   }
 
+  /**
+   * Most bytes of K/V pages that held cached prefix pages at any step boundary of the last run: full-attention
+   * pages x {@link #fullPageBytes} + sliding-window pages x {@link #slidingPageBytes}, counting every page that
+   * carries a prefix-cache key, whether a running request references it or it sits idle (evictable). These
+   * pages lie inside the engine's pools, which are allocated up front whatever the cache does.
+   */
+  long maxCachedBytes() {
+    return clockMaxCachedBytes;
+  }
+
+  /** Bytes of one full-attention K/V page: K and V x full layers x page size x KV heads x head dim x K/V dtype bytes. */
+  long fullPageBytes() {
+    return b.kvPageBytes(config.pageSize(), false);
+  }
+
+  /** Bytes of one sliding-window K/V page (the same over the sliding layers). */
+  long slidingPageBytes() {
+    return b.kvPageBytes(config.pageSize(), true);
+  }
+
   private int clockMaxCached;
+  private long clockMaxCachedBytes;
 
   /** {@code n} prompts: the shared prefix (if any) followed by each prompt's own {@code inputLen} tokens. */
   private int[][] prompts(int n, int inputLen, long seed) {
@@ -77,7 +98,7 @@ final class EngineBench {
 
   /** Runs a warm-up of {@code warmup} short requests (0: none), then the measured workload, in one engine. */
   BenchLoop.Result run(int warmup, int n, int inputLen, int outputLen, long seed) {
-    StepClock clock = new StepClock();
+    StepClock clock = new StepClock(fullPageBytes(), slidingPageBytes());
     try (Engine e = Engine.start(b, config, clock::afterStep)) {
       EngineConfig resolved = e.config();
       if (warmup > 0) submitAndWait(e, BenchLoop.randomPrompts(b, warmup, 16, seed + 1), 4, null);
@@ -89,6 +110,7 @@ final class EngineBench {
       cachedTokens = results.stream().mapToLong(GenerationResult::cachedTokens).sum();
       promptTokens = results.stream().mapToLong(GenerationResult::promptTokens).sum();
       clockMaxCached = clock.maxCached();
+      clockMaxCachedBytes = clock.maxCachedBytes();
       double seconds = (System.nanoTime() - t0) / 1e9;
       EngineStats after = e.stats();
       preemptions = after.preemptions() - before.preemptions();
@@ -130,11 +152,21 @@ final class EngineBench {
    */
   private static final class StepClock {
     private final List<Double> decodeMillis = new ArrayList<>();
-    private long last, computed, generated;
+    private final long fullPageBytes, slidingPageBytes;
+    private long last, computed, generated, maxCachedBytes;
     private int maxRunning, maxCached;
+
+    StepClock(long fullPageBytes, long slidingPageBytes) {
+      this.fullPageBytes = fullPageBytes;
+      this.slidingPageBytes = slidingPageBytes;
+    }
 
     synchronized int maxCached() {
       return maxCached;
+    }
+
+    synchronized long maxCachedBytes() {
+      return maxCachedBytes;
     }
 
     synchronized double[] decodeMillisSorted() {
@@ -152,6 +184,7 @@ final class EngineBench {
       generated = s.generatedTokens();
       maxRunning = 0;
       maxCached = 0;
+      maxCachedBytes = 0;
     }
 
     synchronized void afterStep(EngineStats s) {
@@ -160,6 +193,7 @@ final class EngineBench {
       if (last != 0 && dc == dg && dc > 0) decodeMillis.add((now - last) / 1e6);
       maxRunning = Math.max(maxRunning, s.running());
       maxCached = Math.max(maxCached, s.fullPagesCached() + s.slidingPagesCached());
+      maxCachedBytes = Math.max(maxCachedBytes, s.fullPagesCached() * fullPageBytes + s.slidingPagesCached() * slidingPageBytes);
       last = now;
       computed = s.computedTokens();
       generated = s.generatedTokens();

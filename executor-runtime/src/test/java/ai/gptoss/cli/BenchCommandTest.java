@@ -70,6 +70,33 @@ class BenchCommandTest {
   }
 
   @Test
+  void theSharedPrefixBenchReportsHitsAndTheBytesTheCacheHeld() throws Exception {
+    // One sequence at a time, so every prompt after the first finds the shared 40 tokens cached (10 pages of 4).
+    String[] common = {"bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--driver", "engine", "--prompts", "6",
+        "--input-len", "8", "--output-len", "3", "--max-seqs", "1", "--page-size", "4", "--shared-prefix-len", "40"};
+    String[] on = run(common);
+    String[] off = run(java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.stream.Stream.of("--prefix-caching", "false"))
+        .toArray(String[]::new));
+    assertEquals("0", on[0], on[2]);
+    assertEquals("0", off[0], off[2]);
+    JsonNode j = new ObjectMapper().readTree(on[1]), k = new ObjectMapper().readTree(off[1]);
+    assertEquals(5 * 40, j.get("cached_tokens").asInt(), on[1]);
+    assertEquals(Math.round(200.0 / (6 * 48) * 1000) / 1000.0, j.get("prefix_hit_rate").asDouble(), on[1]);
+    // tiny-a: 2 full and 2 sliding layers, 2 KV heads of 16, float32 K/V on the CPU: K and V x 2 x 4 x 32 x 4 bytes.
+    assertEquals(2 * 2 * 4 * 32 * 4, j.get("kv_page_bytes_full").asLong(), on[1]);
+    assertEquals(2 * 2 * 4 * 32 * 4, j.get("kv_page_bytes_sliding").asLong(), on[1]);
+    // Every computed page is registered in both pools and nothing is evicted: at the end, the two warm-up
+    // requests' 4 pages each (16 prompt + 4 new tokens, 19 computed: 4 full pages) and the six prompts'
+    // 12 pages of the first plus 2 of its own for each of the other five (48 + 2 computed tokens: 12 pages,
+    // 10 shared), in each pool: 2 x (2 x 4 + 12 + 5 x 2) = 60 pages of 2,048 bytes.
+    assertEquals(60, j.get("prefix_cache_pages_max").asInt(), on[1]);
+    assertEquals(60 * 2048, j.get("prefix_cache_bytes_max").asLong(), on[1]);
+    assertEquals(0, k.get("cached_tokens").asInt(), off[1]);
+    assertEquals(0, k.get("prefix_cache_bytes_max").asLong(), off[1]);
+    assertEquals(j.get("output_tokens").asInt(), k.get("output_tokens").asInt());
+  }
+
+  @Test
   void anUnknownPrecisionIsAnErrorThatNamesTheOption() {
     String[] r = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--precision", "fp8");
     assertEquals("1", r[0]);
