@@ -73,7 +73,13 @@ public final class ResponseFormat {
     SchemaKeywords.check(root);
     JsonNode title = root.get("title");
     String name = title != null && title.isTextual() && !title.textValue().isBlank() ? title.textValue() : DEFAULT_NAME;
-    return new ResponseFormat(name, root.deepCopy());
+    return checked(new ResponseFormat(name, root.deepCopy()));
+  }
+
+  /** Builds the grammar once, so that what only building finds (a pattern outside the subset, a grammar too large) fails here too. */
+  private static ResponseFormat checked(ResponseFormat f) {
+    JsonGrammar.compile(f);
+    return f;
   }
 
   private static ResponseFormat wrapped(JsonNode root) {
@@ -101,7 +107,7 @@ public final class ResponseFormat {
       throw new IllegalArgumentException("response_format: $.json_schema.schema must be a JSON schema object");
     }
     SchemaKeywords.check(schema);
-    return new ResponseFormat(name.textValue(), schema.deepCopy());
+    return checked(new ResponseFormat(name.textValue(), schema.deepCopy()));
   }
 
   /** The schema the final answer follows (a copy-safe tree: do not modify). */
