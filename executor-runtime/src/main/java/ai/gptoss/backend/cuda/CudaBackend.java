@@ -309,8 +309,7 @@ public final class CudaBackend implements Backend {
         IntPointer out = new IntPointer(1)) {
       check(cudaMemcpy(dev(ws.logits), row, 4L * logits.length, cudaMemcpyHostToDevice), "cudaMemcpy(logits row)");
       check(cudaMemcpy(dev(ws.hn), params, 16, cudaMemcpyHostToDevice), "cudaMemcpy(sampling params)");
-      k.args.reset().ptr(ws.logits).ptr(ws.hn).ptr(ws.sampled).i32(1).i32(c.vocabSize());
-      k.launch("sample_rows", 1, 1, 1024);
+      k.launch("sample_rows", new KernelStruct.SampleArgs(ws.logits, ws.hn, ws.sampled, 1, c.vocabSize()), 1, 1, 1024);
       check(cudaStreamSynchronize(device.stream), "cudaStreamSynchronize(sample_rows)");
       check(cudaMemcpy(out, dev(ws.sampled), 4, cudaMemcpyDeviceToHost), "cudaMemcpy(sampled id)");
       return out.get(0);

@@ -5,6 +5,8 @@ import static ai.gptoss.backend.cuda.Cuda.checkBlas;
 import static ai.gptoss.backend.cuda.Cuda.dev;
 import static org.bytedeco.cuda.global.cudart.*;
 
+import ai.gptoss.backend.cuda.KernelStruct.Mxfp4DequantArgs;
+import ai.gptoss.backend.cuda.KernelStruct.MoeRowsArgs;
 import ai.gptoss.model.ModelConfig;
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.cudart.CUevent_st;
@@ -110,26 +112,22 @@ final class DenseExperts implements AutoCloseable {
    */
   void enqueue(StepBuffers ws, DeviceModel.Layer w, int T, long hLo, long actLo) {
     int H = c.hiddenSize(), I = c.intermediateSize(), E = c.numLocalExperts(), topK = c.numExpertsPerTok(), R = T * topK;
-    KernelArgs a = k.args;
     check(cudaMemcpyAsync(countsHost, dev(ws.counts), 4L * E, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync(expert counts)");
     check(cudaEventRecord(countsReady, stream), "cudaEventRecord(expert counts)");
     // Independent of the counts: the GPU unpacks and gathers while the host waits for them.
     dequant(w.gateUpBlocks(), w.gateUpScales(), 2 * I, H);
-    a.reset().ptr(ws.assign).ptr(ws.expertIds).ptr(ws.h).ptr(hLo).ptr(0).ptr(rows).ptr(hLo != 0 ? rowsLo : 0)
-        .i32(R).i32(topK).i32(H).f32(0f);
-    k.launch("moe_gather_rows", R, 1, 128);
+    k.launch("moe_gather_rows", new MoeRowsArgs(ws.assign, ws.expertIds, ws.h, hLo, 0, rows, hLo != 0 ? rowsLo : 0, R,
+        topK, H, 0f), R, 1, 128);
     check(cudaEventSynchronize(countsReady), "cudaEventSynchronize(expert counts)");
     int[] counts = new int[E];
     countsHost.get(counts, 0, E);
     expertProducts(counts, rows, hLo != 0 ? rowsLo : 0, 2 * I, H);
-    a.reset().ptr(ws.assign).ptr(ws.expertIds).ptr(products).ptr(0).ptr(w.gateUpBias()).ptr(ws.act).ptr(actLo)
-        .i32(R).i32(topK).i32(2 * I).f32((float) c.swigluLimit());
-    k.launch("moe_swiglu_rows", R, 1, 256);
+    k.launch("moe_swiglu_rows", new MoeRowsArgs(ws.assign, ws.expertIds, products, 0, w.gateUpBias(), ws.act, actLo, R,
+        topK, 2 * I, (float) c.swigluLimit()), R, 1, 256);
     dequant(w.downBlocks(), w.downScales(), H, I);
     expertProducts(counts, ws.act, actLo, H, I);
-    a.reset().ptr(ws.assign).ptr(ws.expertIds).ptr(products).ptr(0).ptr(w.downBias()).ptr(ws.y).ptr(0)
-        .i32(R).i32(topK).i32(H).f32(0f);
-    k.launch("moe_scatter_rows", R, 1, 256);
+    k.launch("moe_scatter_rows", new MoeRowsArgs(ws.assign, ws.expertIds, products, 0, w.downBias(), ws.y, 0, R, topK, H,
+        0f), R, 1, 256);
   }
 
   /**
@@ -175,9 +173,9 @@ final class DenseExperts implements AutoCloseable {
 
   /** One product's weights of every expert, [E, n, kDim] bf16, into the scratch. */
   private void dequant(long blocks, long scalesT, int n, int kDim) {
-    k.args.reset().ptr(blocks).ptr(scalesT).ptr(weights).i32(c.numLocalExperts()).i32(n).i32(kDim);
     // DQ_TILE (32) blocks along K x 32 features per launch block (moe_dense.cu)
-    k.launch("mxfp4_dequant", (kDim / 32 + 31) / 32, (n + 31) / 32, c.numLocalExperts(), 256, 0);
+    k.launch("mxfp4_dequant", new Mxfp4DequantArgs(blocks, scalesT, weights, c.numLocalExperts(), n, kDim),
+        (kDim / 32 + 31) / 32, (n + 31) / 32, c.numLocalExperts(), 256, 0);
   }
 
   @Override

@@ -195,8 +195,8 @@ final class DeviceModel implements AutoCloseable {
       long v = c.vocabSize(), h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), e = c.numLocalExperts(), i = c.intermediateSize();
       int[] s = {(int) seed};
       Filler f = (addr, count, kind, scale, offset) -> {
-        k.args.reset().ptr(addr).i64(count).i32(kind).i32(s[0]++).f32(scale).f32(offset);
-        k.launch("synthetic_fill", (int) Math.min(65535, (count + 255) / 256), 1, 256);
+        k.launch("synthetic_fill", new KernelStruct.FillArgs(addr, count, kind, s[0]++, scale, offset),
+            (int) Math.min(65535, (count + 255) / 256), 1, 256);
       };
       f.fill(m.embed, v * h, 0, 1f, 0f);
       f.fill(m.lmHead, v * h, 0, 0.02f, 0f);

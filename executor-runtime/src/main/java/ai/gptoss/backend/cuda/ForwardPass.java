@@ -7,6 +7,7 @@ import static org.bytedeco.cuda.global.cudart.*;
 
 import ai.gptoss.backend.BackendException;
 import ai.gptoss.backend.YarnRope;
+import ai.gptoss.backend.cuda.KernelStruct.*;
 import ai.gptoss.model.ModelConfig;
 import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.javacpp.FloatPointer;
@@ -134,10 +135,8 @@ final class ForwardPass implements AutoCloseable {
         I = c.intermediateSize(), V = c.vocabSize();
     float eps = (float) c.rmsNormEps();
     long tokens = meta + 4L * md.offTokens, positions = meta + 4L * md.offPositions, tokenSeq = meta + 4L * md.offTokenSeq;
-    KernelArgs a = k.args;
     prof("embed+norm");
-    a.reset().ptr(model.embed).ptr(tokens).ptr(ws.x).i32(T).i32(H);
-    k.launch("embedding_gather", T, 1, 256);
+    k.launch("embedding_gather", new EmbedArgs(model.embed, tokens, ws.x, T, H), T, 1, 256);
     boolean smallRoute = !options.splitRoute() && denseExperts == null && RoutePlan.small(T, topK, E);
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       DeviceModel.Layer w = model.layers.get(l);
@@ -147,16 +146,14 @@ final class ForwardPass implements AutoCloseable {
       long pool = sliding ? kv.slidingPool : kv.fullPool;
       long table = meta + 4L * (sliding ? md.offSlidingTable : md.offFullTable);
       // The previous layer's experts join the residual stream here (moe_combine folded into the norm).
-      a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(w.inputNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).ptr(l > 0 ? ws.y : 0)
-          .ptr(l > 0 ? ws.expertWeights : 0).i32(T).i32(H).f32(eps).i32(topK);
-      k.launch("residual_rmsnorm", T, 1, rowThreads(T, 256));
+      k.launch("residual_rmsnorm", new RmsNormArgs(ws.x, 0, 0, w.inputNorm(), 0, ws.h, lo(ws.hLo), l > 0 ? ws.y : 0,
+          l > 0 ? ws.expertWeights : 0, T, H, eps, topK), T, 1, rowThreads(T, 256));
       prof("qkv gemm");
       gemm(ws.h, lo(ws.hLo), w.wqkv(), ws.qkv, T, Q + 2 * KV, H);
       prof("rope+store");
-      a.reset().ptr(ws.qkv).ptr(w.bqkv()).ptr(model.invFreq).ptr(positions).ptr(tokenSeq).ptr(table).ptr(ws.q).ptr(pool)
-          .i32(T).i32(c.numAttentionHeads()).i32(c.numKeyValueHeads()).i32(c.headDim()).i32(kv.pageSize).i32(md.maxPages)
-          .i32(layersOfType).i32(lot).f32(attentionFactor);
-      k.launch("qkv_rope_store", T, 1, rowThreads(T, 128));
+      k.launch("qkv_rope_store", new QkvRopeArgs(ws.qkv, w.bqkv(), model.invFreq, positions, tokenSeq, table, ws.q, pool,
+          T, c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), kv.pageSize, md.maxPages, layersOfType, lot,
+          attentionFactor), T, 1, rowThreads(T, 128));
       prof(sliding ? "attention sliding" : "attention full");
       attention(true, md.offPrefillItems, md.numPrefillItems, meta, w, pool, table, positions, md.maxPages,
           layersOfType, lot, sliding, ws, kv);
@@ -164,23 +161,20 @@ final class ForwardPass implements AutoCloseable {
           layersOfType, lot, sliding, ws, kv);
       prof("o gemm+norm");
       gemm(ws.attn, lo(ws.attnLo), w.wo(), ws.tmp, T, H, Q);
-      a.reset().ptr(ws.x).ptr(ws.tmp).ptr(w.bo()).ptr(w.postNorm()).ptr(0).ptr(ws.h).ptr(lo(ws.hLo)).ptr(0).ptr(0)
-          .i32(T).i32(H).f32(eps).i32(0);
-      k.launch("residual_rmsnorm", T, 1, rowThreads(T, 256));
+      k.launch("residual_rmsnorm", new RmsNormArgs(ws.x, ws.tmp, w.bo(), w.postNorm(), 0, ws.h, lo(ws.hLo), 0, 0, T, H,
+          eps, 0), T, 1, rowThreads(T, 256));
       prof("router+group");
       gemm(ws.h, lo(ws.hLo), w.router(), ws.routerLogits, T, E, H);
       if (smallRoute) {
-        a.reset().ptr(ws.routerLogits).ptr(w.routerBias()).ptr(ws.expertIds).ptr(ws.expertWeights).ptr(ws.tiles)
-            .ptr(ws.numTiles).ptr(ws.assign).i32(T).i32(E).i32(topK).i32(moe.tileM()).i32(moe.maxTiles());
-        k.launch("moe_route_small", 1, 1, RoutePlan.SMALL_THREADS);
+        k.launch("moe_route_small", new MoeRouteSmallArgs(ws.routerLogits, w.routerBias(), ws.expertIds, ws.expertWeights,
+            ws.tiles, ws.numTiles, ws.assign, T, E, topK, moe.tileM(), moe.maxTiles()), 1, 1, RoutePlan.SMALL_THREADS);
       } else {
         check(cudaMemsetAsync(dev(ws.counts), 0, 4L * E, device.stream), "cudaMemsetAsync(expert counts)");
-        a.reset().ptr(ws.routerLogits).ptr(w.routerBias()).ptr(ws.expertIds).ptr(ws.expertWeights).ptr(ws.counts).i32(T).i32(E).i32(topK);
-        k.launch("moe_topk", (T + 127) / 128, 1, 128);
-        a.reset().ptr(ws.counts).ptr(ws.cursor).ptr(ws.tiles).ptr(ws.numTiles).i32(E).i32(moe.tileM()).i32(moe.maxTiles());
-        k.launch("moe_group", 1, 1, 256);
-        a.reset().ptr(ws.expertIds).ptr(ws.cursor).ptr(ws.assign).i32(T * topK);
-        k.launch("moe_scatter", (T * topK + 255) / 256, 1, 256);
+        k.launch("moe_topk", new MoeRouteArgs(ws.routerLogits, w.routerBias(), ws.expertIds, ws.expertWeights, ws.counts, T,
+            E, topK), (T + 127) / 128, 1, 128);
+        k.launch("moe_group", new MoeGroupArgs(ws.counts, ws.cursor, ws.tiles, ws.numTiles, E, moe.tileM(), moe.maxTiles()),
+            1, 1, 256);
+        k.launch("moe_scatter", new MoeScatterArgs(ws.expertIds, ws.cursor, ws.assign, T * topK), (T * topK + 255) / 256, 1, 256);
       }
       if (denseExperts != null) {
         prof("moe dense");
@@ -188,27 +182,24 @@ final class ForwardPass implements AutoCloseable {
         continue;
       }
       prof("moe gate_up");
-      a.reset().ptr(ws.h).ptr(lo(ws.hLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.gateUpBlocks())
-          .ptr(w.gateUpScales()).ptr(w.gateUpBias()).ptr(ws.act).ptr(lo(ws.actLo)).i32(topK).i32(H).i32(2 * I).i32(0)
-          .f32((float) c.swigluLimit());
-      k.launch(moe.kernel(), moe.maxTiles(), moe.featureBlocks(2 * I), moe.threads(), moe.sharedBytes());
+      k.launch(moe.kernel(), new MoeGemmArgs(ws.h, lo(ws.hLo), ws.assign, ws.tiles, ws.numTiles, w.gateUpBlocks(),
+          w.gateUpScales(), w.gateUpBias(), ws.act, lo(ws.actLo), topK, H, 2 * I, MoeGemmArgs.GATE_UP, (float) c.swigluLimit()),
+          moe.maxTiles(), moe.featureBlocks(2 * I), moe.threads(), moe.sharedBytes());
       prof("moe down");
       ExpertGemmPlan down = moe.downProduct();
-      a.reset().ptr(ws.act).ptr(lo(ws.actLo)).ptr(ws.assign).ptr(ws.tiles).ptr(ws.numTiles).ptr(w.downBlocks())
-          .ptr(w.downScales()).ptr(w.downBias()).ptr(ws.y).ptr(0).i32(topK).i32(I).i32(H).i32(1).f32((float) c.swigluLimit());
-      k.launch(down.kernel(), down.maxTiles(), down.featureBlocks(H), down.threads(), down.sharedBytes());
+      k.launch(down.kernel(), new MoeGemmArgs(ws.act, lo(ws.actLo), ws.assign, ws.tiles, ws.numTiles, w.downBlocks(),
+          w.downScales(), w.downBias(), ws.y, 0, topK, I, H, MoeGemmArgs.DOWN, (float) c.swigluLimit()),
+          down.maxTiles(), down.featureBlocks(H), down.threads(), down.sharedBytes());
       // moe_combine is folded into the next residual_rmsnorm (the next layer's input norm, or the final norm).
     }
     prof("final norm+lm_head");
     // The last layer's experts join the output rows only: nothing reads x after this norm.
-    a.reset().ptr(ws.x).ptr(0).ptr(0).ptr(model.norm).ptr(meta + 4L * md.offRows).ptr(ws.hn).ptr(lo(ws.hnLo))
-        .ptr(c.numHiddenLayers() > 0 ? ws.y : 0).ptr(c.numHiddenLayers() > 0 ? ws.expertWeights : 0)
-        .i32(R).i32(H).f32(eps).i32(topK);
-    k.launch("residual_rmsnorm", R, 1, rowThreads(R, 256));
+    boolean anyLayer = c.numHiddenLayers() > 0;
+    k.launch("residual_rmsnorm", new RmsNormArgs(ws.x, 0, 0, model.norm, meta + 4L * md.offRows, ws.hn, lo(ws.hnLo),
+        anyLayer ? ws.y : 0, anyLayer ? ws.expertWeights : 0, R, H, eps, topK), R, 1, rowThreads(R, 256));
     gemm(ws.hn, lo(ws.hnLo), model.lmHead, ws.logits, R, V, H);
-    a.reset().ptr(ws.logits).ptr(meta + 4L * md.offSampling).ptr(ws.sampled).i32(R).i32(V);
     prof("sampling");
-    k.launch("sample_rows", R, 1, 1024);
+    k.launch("sample_rows", new SampleArgs(ws.logits, meta + 4L * md.offSampling, ws.sampled, R, V), R, 1, 1024);
     if (profiler != null) profiler.end();
   }
 
@@ -253,12 +244,11 @@ final class ForwardPass implements AutoCloseable {
     int window = sliding ? c.slidingWindow() : 0;
     AttentionPlan p = AttentionPlan.of(kv.tensorCoreAttention, prefill, items, prefillTile, c.numAttentionHeads(),
         c.numKeyValueHeads(), maxPages, window);
-    k.args.reset().ptr(ws.q).ptr(pool).ptr(table).ptr(w.sinks()).ptr(positions).ptr(meta + 4L * off).ptr(ws.attn)
-        .ptr(lo(ws.attnLo)).ptr(ws.attnPartials).i32(items).i32(c.numAttentionHeads()).i32(c.numKeyValueHeads())
-        .i32(c.headDim()).i32(kv.pageSize).i32(maxPages).i32(layersOfType).i32(lot).i32(window)
-        .f32((float) (1.0 / Math.sqrt(c.headDim()))).i32(p.splits()).i32(p.warpsPerItem());
-    k.launch(p.kernel(), p.gridX(), p.gridY(), p.gridZ(), p.block(), 0);
-    if (p.splits() > 1) k.launch("attention_combine", p.tasks(items), p.gridY(), 256);
+    AttentionArgs a = new AttentionArgs(ws.q, pool, table, w.sinks(), positions, meta + 4L * off, ws.attn, lo(ws.attnLo),
+        ws.attnPartials, items, c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), kv.pageSize, maxPages,
+        layersOfType, lot, window, (float) (1.0 / Math.sqrt(c.headDim())), p.splits(), p.warpsPerItem());
+    k.launch(p.kernel(), a, p.gridX(), p.gridY(), p.gridZ(), p.block(), 0);
+    if (p.splits() > 1) k.launch("attention_combine", a, p.tasks(items), p.gridY(), 256);
   }
 
   private long lo(long address) {
@@ -273,8 +263,7 @@ final class ForwardPass implements AutoCloseable {
   private void gemm(long in, long inLo, long w, long out, int m, int n, int kDim) {
     if (SmallGemv.applies(options.smallGemv(), m, kDim, precise)) {
       // w must be the model's: bf16_gemv loads it before waiting for the previous kernel (gemv_bf16.cu)
-      k.args.reset().ptr(w).ptr(in).ptr(inLo).ptr(out).i32(m).i32(n).i32(kDim);
-      k.launch(SmallGemv.KERNEL, SmallGemv.blocks(n), 1, 256);
+      k.launch(SmallGemv.KERNEL, new GemvArgs(w, in, inLo, out, m, n, kDim), SmallGemv.blocks(n), 1, 256);
       return;
     }
     cublasGemm(in, inLo, w, out, m, n, kDim);

@@ -4,9 +4,10 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerPointer;
 
 /**
- * Packs one kernel argument struct of native/gptoss_kernels.h: fields in declaration order with
- * natural alignment (8-byte pointers and long longs, 4-byte ints and floats). One buffer, reused
- * for every launch: cuLaunchKernel copies the parameters before it returns.
+ * The parameter buffer of a launch, into which a {@link KernelStruct} record packs its struct of
+ * native/gptoss_kernels.h: fields in declaration order with natural alignment (8-byte pointers and
+ * long longs, 4-byte ints and floats). One buffer, reused for every launch: cuLaunchKernel copies the
+ * parameters before it returns.
  */
 final class KernelArgs {
   static final int CAPACITY = 512;

@@ -3,6 +3,7 @@ package ai.gptoss.backend.cuda;
 import static ai.gptoss.backend.cuda.Cuda.checkDrv;
 import static org.bytedeco.cuda.global.cudart.*;
 
+import ai.gptoss.backend.cuda.KernelStruct.*;
 import java.util.HashMap;
 import java.util.Map;
 import org.bytedeco.cuda.cudart.CUfunc_st;
@@ -22,42 +23,54 @@ import org.bytedeco.javacpp.PointerPointer;
  * small kernels overlap the kernels instead of following them (also inside CUDA graphs).
  */
 final class Kernels implements AutoCloseable {
-  /** Kernel source of each function. */
-  private static final Map<String, String> SOURCE = Map.ofEntries(
-      Map.entry("embedding_gather", "embedding.cu"),
-      Map.entry("bf16_gemv", "gemv_bf16.cu"),
-      Map.entry("residual_rmsnorm", "rmsnorm.cu"),
-      Map.entry("qkv_rope_store", "rope.cu"),
-      Map.entry("attention_prefill", "attention.cu"),
-      Map.entry("attention_decode", "attention.cu"),
-      Map.entry("attention_mma", "attention_mma.cu"),
-      Map.entry("attention_combine", "attention_mma.cu"),
-      Map.entry("moe_topk", "moe_route.cu"),
-      Map.entry("moe_group", "moe_route.cu"),
-      Map.entry("moe_scatter", "moe_route.cu"),
-      Map.entry("moe_route_small", "moe_route.cu"),
-      Map.entry("bf16_mxfp4w_moe_gemm", "moe_gemm.cu"),
-      Map.entry("bf16_mxfp4w_moe_gemv", "moe_gemv.cu"),
-      Map.entry("bf16_mxfp4w_moe_gemv_r4", "moe_gemv.cu"),
-      Map.entry("bf16_mxfp4w_moe_gemv_r2", "moe_gemv.cu"),
-      Map.entry("bf16_mxfp4w_moe_gemv_r1", "moe_gemv.cu"),
+  /** A kernel: its source and the argument struct it takes. */
+  record Kernel(String source, Class<? extends KernelStruct> args) {}
+
+  private static Map.Entry<String, Kernel> kernel(String name, String source, Class<? extends KernelStruct> args) {
+    return Map.entry(name, new Kernel(source, args));
+  }
+
+  /** Every kernel the backend launches (KernelLayoutNvccTest checks each struct against the kernel's signature). */
+  private static final Map<String, Kernel> KERNELS = Map.ofEntries(
+      kernel("embedding_gather", "embedding.cu", EmbedArgs.class),
+      kernel("bf16_gemv", "gemv_bf16.cu", GemvArgs.class),
+      kernel("residual_rmsnorm", "rmsnorm.cu", RmsNormArgs.class),
+      kernel("qkv_rope_store", "rope.cu", QkvRopeArgs.class),
+      kernel("attention_prefill", "attention.cu", AttentionArgs.class),
+      kernel("attention_decode", "attention.cu", AttentionArgs.class),
+      kernel("attention_mma", "attention_mma.cu", AttentionArgs.class),
+      kernel("attention_combine", "attention_mma.cu", AttentionArgs.class),
+      kernel("moe_topk", "moe_route.cu", MoeRouteArgs.class),
+      kernel("moe_group", "moe_route.cu", MoeGroupArgs.class),
+      kernel("moe_scatter", "moe_route.cu", MoeScatterArgs.class),
+      kernel("moe_route_small", "moe_route.cu", MoeRouteSmallArgs.class),
+      kernel("bf16_mxfp4w_moe_gemm", "moe_gemm.cu", MoeGemmArgs.class),
+      kernel("bf16_mxfp4w_moe_gemv", "moe_gemv.cu", MoeGemmArgs.class),
+      kernel("bf16_mxfp4w_moe_gemv_r4", "moe_gemv.cu", MoeGemmArgs.class),
+      kernel("bf16_mxfp4w_moe_gemv_r2", "moe_gemv.cu", MoeGemmArgs.class),
+      kernel("bf16_mxfp4w_moe_gemv_r1", "moe_gemv.cu", MoeGemmArgs.class),
       // tensor-core gemv for 1-8 rows per tile: checked by moe_check.cu
-      Map.entry("bf16_mxfp4w_moe_gemv_tc", "moe_gemv_tc.cu"),
+      kernel("bf16_mxfp4w_moe_gemv_tc", "moe_gemv_tc.cu", MoeGemmArgs.class),
       // Hopper wgmma expert gemm (sm_90a; an empty trapping body elsewhere): checked by moe_check.cu
-      Map.entry("bf16_mxfp4w_moe_gemm_wgmma", "moe_gemm_wgmma.cu"),
+      kernel("bf16_mxfp4w_moe_gemm_wgmma", "moe_gemm_wgmma.cu", MoeGemmArgs.class),
       // the expert products of large steps through cuBLAS (DenseExperts)
-      Map.entry("mxfp4_dequant", "moe_dense.cu"),
-      Map.entry("moe_gather_rows", "moe_dense.cu"),
-      Map.entry("moe_swiglu_rows", "moe_dense.cu"),
-      Map.entry("moe_scatter_rows", "moe_dense.cu"),
-      Map.entry("sample_rows", "sampling.cu"),
-      Map.entry("synthetic_fill", "synthetic.cu"));
+      kernel("mxfp4_dequant", "moe_dense.cu", Mxfp4DequantArgs.class),
+      kernel("moe_gather_rows", "moe_dense.cu", MoeRowsArgs.class),
+      kernel("moe_swiglu_rows", "moe_dense.cu", MoeRowsArgs.class),
+      kernel("moe_scatter_rows", "moe_dense.cu", MoeRowsArgs.class),
+      kernel("sample_rows", "sampling.cu", SampleArgs.class),
+      kernel("synthetic_fill", "synthetic.cu", FillArgs.class));
+
+  /** Every kernel by name (tests). */
+  static Map<String, Kernel> kernels() {
+    return KERNELS;
+  }
 
   private final KernelCompiler compiler;
   private final Map<String, CUmod_st> modules = new HashMap<>();
   private final Map<String, CUfunc_st> functions = new HashMap<>();
   private final CUstream_st stream;
-  final KernelArgs args = new KernelArgs();
+  private final KernelArgs args = new KernelArgs();
   long launches;
 
   /** The reusable launch description when launches are programmatic, else null; it points at {@link #attribute}. */
@@ -77,14 +90,24 @@ final class Kernels implements AutoCloseable {
       attribute = null;
       config = null;
     }
-    for (String fn : SOURCE.keySet()) function(fn); // compile (or load from cache) everything up front
+    // the argument records against the structs as this compiler lays them out, before any launch
+    KernelLayout.verify(module(KernelLayout.SOURCE));
+    for (String fn : KERNELS.keySet()) function(fn); // compile (or load from cache) everything up front
   }
 
   private CUfunc_st function(String name) {
     CUfunc_st f = functions.get(name);
     if (f != null) return f;
-    String source = SOURCE.get(name);
-    if (source == null) throw new CudaException("no kernel named " + name);
+    Kernel kernel = KERNELS.get(name);
+    if (kernel == null) throw new CudaException("no kernel named " + name);
+    f = new CUfunc_st();
+    checkDrv(cuModuleGetFunction(f, module(kernel.source()), name), "cuModuleGetFunction(" + name + ")");
+    functions.put(name, f);
+    return f;
+  }
+
+  /** The module of {@code source}, compiled (or from the cache) and loaded once. */
+  private CUmod_st module(String source) {
     CUmod_st mod = modules.get(source);
     if (mod == null) {
       byte[] cubin = compiler.cubin(source);
@@ -93,10 +116,7 @@ final class Kernels implements AutoCloseable {
       checkDrv(cuModuleLoadData(mod, new BytePointer(cubin)), "cuModuleLoadData(" + source + ", " + compiler.arch() + ")");
       modules.put(source, mod);
     }
-    f = new CUfunc_st();
-    checkDrv(cuModuleGetFunction(f, mod, name), "cuModuleGetFunction(" + name + ")");
-    functions.put(name, f);
-    return f;
+    return mod;
   }
 
   /** Allows {@code name} up to {@code bytes} of dynamic shared memory (beyond the default 48 KiB). */
@@ -105,17 +125,22 @@ final class Kernels implements AutoCloseable {
         "cuFuncSetAttribute(" + name + ", max dynamic shared memory " + bytes + ")");
   }
 
-  /** Launches {@code name} with the struct packed in {@link #args}. */
-  void launch(String name, int gridX, int gridY, int block) {
-    launch(name, gridX, gridY, block, 0);
+  /** Launches {@code name} with {@code a}, which must be the kernel's argument struct. */
+  void launch(String name, KernelStruct a, int gridX, int gridY, int block) {
+    launch(name, a, gridX, gridY, block, 0);
   }
 
-  void launch(String name, int gridX, int gridY, int block, int sharedBytes) {
-    launch(name, gridX, gridY, 1, block, sharedBytes);
+  void launch(String name, KernelStruct a, int gridX, int gridY, int block, int sharedBytes) {
+    launch(name, a, gridX, gridY, 1, block, sharedBytes);
   }
 
-  void launch(String name, int gridX, int gridY, int gridZ, int block, int sharedBytes) {
+  void launch(String name, KernelStruct a, int gridX, int gridY, int gridZ, int block, int sharedBytes) {
+    Kernel kernel = KERNELS.get(name);
+    if (kernel != null && kernel.args() != a.getClass()) {
+      throw new CudaException("kernel " + name + " takes " + kernel.args().getSimpleName() + ", given " + a.getClass().getSimpleName());
+    }
     if (gridX <= 0 || gridY <= 0 || gridZ <= 0) return;
+    a.pack(args.reset());
     if (config != null) {
       config.gridDimX(gridX).gridDimY(gridY).gridDimZ(gridZ).blockDimX(block).sharedMemBytes(sharedBytes);
       checkDrv(cuLaunchKernelEx(config, function(name), args.params(), (PointerPointer) null),
