@@ -1,14 +1,13 @@
 package ai.gptoss.cli;
 
 import ai.gptoss.backend.Backend;
-import ai.gptoss.backend.Backends;
-import ai.gptoss.backend.Precision;
 import ai.gptoss.backend.StepBudget;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -23,12 +22,7 @@ final class BenchCommand implements Callable<Integer> {
       description = "A model directory, or synthetic:gpt-oss-20b / synthetic:gpt-oss-120b (random weights made on the GPU).")
   String model;
 
-  @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto. Default: ${DEFAULT-VALUE}.")
-  String device;
-
-  @Option(names = "--precision", paramLabel = "MODE",
-      description = "CUDA backend: exact, balanced or fast (see generate --help). Default: ${env:GPTOSS_PRECISION:-exact}.")
-  String precision;
+  @Mixin DeviceOptions device;
 
   @Option(names = "--prompts", defaultValue = "64", description = "Number of random prompts. Default: ${DEFAULT-VALUE}.") int prompts;
 
@@ -82,7 +76,7 @@ final class BenchCommand implements Callable<Integer> {
     if (sharedPrefixLen < 0) throw new IllegalArgumentException("--shared-prefix-len must not be negative, got " + sharedPrefixLen);
     if (driver.equals("loop") && sharedPrefixLen > 0) throw new IllegalArgumentException("--shared-prefix-len needs --driver engine");
     long l0 = System.nanoTime();
-    try (Backend b = Backends.open(Path.of(model), device, Precision.fromOption(precision, "--precision"))) {
+    try (Backend b = device.open(Path.of(model))) {
       double loadSeconds = (System.nanoTime() - l0) / 1e9;
       ObjectNode o = new ObjectMapper().createObjectNode();
       StepBudget step = b.defaultStepBudget().override(maxBatchTokens, maxSeqs);

@@ -77,9 +77,17 @@ final class Matmul {
       VectorMatmul.fourTokens(x, t, in, w, wOff, bias, y, out, o);
       return;
     }
+    fourTokensFrom(x, t, in, w, wOff, bias, y, out, o, 0, 0f, 0f, 0f, 0f);
+  }
+
+  /**
+   * The scalar part of {@link #fourTokens} from index {@code i} on, added to the sums {@code s0..s3}
+   * (zero, or the SIMD kernel's lane sums), and the four stores.
+   */
+  static void fourTokensFrom(float[] x, int t, int in, float[] w, int wOff, float bias, float[] y, int out, int o, int i,
+      float s0, float s1, float s2, float s3) {
     int x0 = t * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (int i = 0; i < in; i++) {
+    for (; i < in; i++) {
       float wi = w[wOff + i];
       s0 += x[x0 + i] * wi;
       s1 += x[x1 + i] * wi;
@@ -97,9 +105,14 @@ final class Matmul {
       VectorMatmul.fourRows(x, xOff, in, w, o, b, y, yOff);
       return;
     }
+    fourRowsFrom(x, xOff, in, w, o, b, y, yOff, 0, 0f, 0f, 0f, 0f);
+  }
+
+  /** The scalar part of {@link #fourRows} from index {@code i} on, added to the sums {@code s0..s3}, and the stores. */
+  static void fourRowsFrom(float[] x, int xOff, int in, float[] w, int o, float[] b, float[] y, int yOff, int i,
+      float s0, float s1, float s2, float s3) {
     int w0 = o * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (int i = 0; i < in; i++) {
+    for (; i < in; i++) {
       float xi = x[xOff + i];
       s0 += xi * w[w0 + i];
       s1 += xi * w[w1 + i];
@@ -115,8 +128,12 @@ final class Matmul {
   /** {@code sum_i a[aOff+i] * b[bOff+i]}, summed in index order into one float. */
   static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
     if (SIMD) return VectorMatmul.dot(a, aOff, b, bOff, n);
-    float s = 0;
-    for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+    return dotFrom(a, aOff, b, bOff, n, 0, 0f);
+  }
+
+  /** {@code s} plus {@code sum a[aOff+j] * b[bOff+j]} for j from {@code i} to {@code n - 1}, in index order. */
+  static float dotFrom(float[] a, int aOff, float[] b, int bOff, int n, int i, float s) {
+    for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
     return s;
   }
 }

@@ -32,19 +32,8 @@ final class VectorMatmul {
       a2 = FloatVector.fromArray(S, x, x2 + i).fma(wv, a2);
       a3 = FloatVector.fromArray(S, x, x3 + i).fma(wv, a3);
     }
-    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-    float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-    for (; i < in; i++) {
-      float wi = w[wOff + i];
-      s0 += x[x0 + i] * wi;
-      s1 += x[x1 + i] * wi;
-      s2 += x[x2 + i] * wi;
-      s3 += x[x3 + i] * wi;
-    }
-    y[t * out + o] = s0 + bias;
-    y[(t + 1) * out + o] = s1 + bias;
-    y[(t + 2) * out + o] = s2 + bias;
-    y[(t + 3) * out + o] = s3 + bias;
+    Matmul.fourTokensFrom(x, t, in, w, wOff, bias, y, out, o, i, a0.reduceLanes(VectorOperators.ADD),
+        a1.reduceLanes(VectorOperators.ADD), a2.reduceLanes(VectorOperators.ADD), a3.reduceLanes(VectorOperators.ADD));
   }
 
   static void fourRows(float[] x, int xOff, int in, float[] w, int o, float[] b, float[] y, int yOff) {
@@ -58,19 +47,8 @@ final class VectorMatmul {
       a2 = xv.fma(FloatVector.fromArray(S, w, w2 + i), a2);
       a3 = xv.fma(FloatVector.fromArray(S, w, w3 + i), a3);
     }
-    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-    float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-    for (; i < in; i++) {
-      float xi = x[xOff + i];
-      s0 += xi * w[w0 + i];
-      s1 += xi * w[w1 + i];
-      s2 += xi * w[w2 + i];
-      s3 += xi * w[w3 + i];
-    }
-    y[yOff + o] = s0 + (b == null ? 0f : b[o]);
-    y[yOff + o + 1] = s1 + (b == null ? 0f : b[o + 1]);
-    y[yOff + o + 2] = s2 + (b == null ? 0f : b[o + 2]);
-    y[yOff + o + 3] = s3 + (b == null ? 0f : b[o + 3]);
+    Matmul.fourRowsFrom(x, xOff, in, w, o, b, y, yOff, i, a0.reduceLanes(VectorOperators.ADD),
+        a1.reduceLanes(VectorOperators.ADD), a2.reduceLanes(VectorOperators.ADD), a3.reduceLanes(VectorOperators.ADD));
   }
 
   static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
@@ -79,8 +57,6 @@ final class VectorMatmul {
     for (; i < bound; i += L) {
       acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
-    for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
-    return s;
+    return Matmul.dotFrom(a, aOff, b, bOff, n, i, acc.reduceLanes(VectorOperators.ADD));
   }
 }

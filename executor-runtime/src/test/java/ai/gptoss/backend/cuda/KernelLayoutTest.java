@@ -71,7 +71,6 @@ class KernelLayoutTest {
       Matcher m = signature.matcher(KernelCompiler.resource(k.source()));
       while (m.find()) declared.put(m.group(1), m.group(2));
     }
-    assertEquals(25, Kernels.kernels().size());
     Kernels.kernels().forEach((name, k) -> assertEquals(declared.get(name), k.args().getSimpleName(),
         "kernel " + name + " of " + k.source() + ": its C parameter type against the record Kernels launches it with"));
   }
