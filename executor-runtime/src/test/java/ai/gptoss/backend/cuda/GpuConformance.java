@@ -36,6 +36,13 @@ public final class GpuConformance {
     try (Checkpoint ckpt = Checkpoint.open(golden.resolve("tiny-a"))) {
       tinyA = ModelWeights.load(ckpt);
     }
+    // Kernels compares every KernelStruct record with the structs as NVRTC lays them out (layout.cu) at load.
+    CHECKS.run("kernel argument layouts", () -> {
+      try (CudaBackend b = CudaBackend.upload(tinyA, 0)) {
+        return KernelStruct.class.getPermittedSubclasses().length + " argument records match layout.cu's sizeof/offsetof ("
+            + b.name() + ")";
+      }
+    });
     if (!extraOnly) CHECKS.run("tiny-a golden", () -> goldenFixture(tinyA, json.readTree(golden.resolve("tiny-a.golden.json").toFile()), true));
     for (int i = extraOnly ? 2 : 1; i < args.length; i++) {
       String[] kv = args[i].split("=", 2);
