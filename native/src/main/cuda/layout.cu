@@ -16,7 +16,10 @@ template <> struct gl_kind<unsigned> { static constexpr long long value = 2; };
 template <> struct gl_kind<float> { static constexpr long long value = 3; };
 template <> struct gl_kind<long long> { static constexpr long long value = 4; };
 
-#define GL_FIELD(S, f) (long long)__builtin_offsetof(S, f), gl_kind<decltype(S::f)>::value,
+// offsetof without <cstddef>: NVRTC knows no __builtin_offsetof; __INTADDR__ (the EDG front end's, in NVRTC and
+// nvcc alike) makes the member's address from a null struct pointer a constant, so the tables are static data.
+#define GL_OFFSET(S, f) (long long)__INTADDR__(&(((S*)0)->f))
+#define GL_FIELD(S, f) GL_OFFSET(S, f), gl_kind<decltype(S::f)>::value,
 // GL_FIELDS(S, f1, ..., fn): GL_FIELD of each field (at most 24)
 #define GL_CAT(a, b) GL_CAT_(a, b)
 #define GL_CAT_(a, b) a##b
