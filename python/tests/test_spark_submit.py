@@ -98,7 +98,7 @@ def test_a_jvm_without_the_vector_module_warns_once_naming_the_flag(tmp_path):
     spark_jars = Path(pyspark.__file__).parent / "jars"
     java = Path(os.environ.get("JAVA_HOME", "/usr")) / "bin/java"
     # The jar's main class is spark-generate: the JVM-only path, with the jar and Spark's own jars.
-    cmd = [str(java), *SPARK_OPENS, "-cp", f"{connector_jar()}{os.pathsep}{spark_jars}/*", "ai.gptoss.spark.SparkGenerate",
+    cmd = [str(java), *SPARK_OPENS, "-cp", f"{connector_jar()}{os.pathsep}{spark_jars}/*", "ai.gptoss.spark.generate.SparkGenerate",
            "--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out"), "--master", "local[1]",
            "--partitions", "1"]
     p = subprocess.run(cmd, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600)

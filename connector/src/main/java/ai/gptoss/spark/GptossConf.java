@@ -49,7 +49,7 @@ public final class GptossConf {
   public static final String TOP_K = "top_k";
   public static final int TOP_K_DEFAULT = 0;
 
-  /** Global seed; each row's seed is derived from it and the row's prompt (see {@link RowSeeds}). */
+  /** Global seed; each row's seed is derived from it and the row's prompt (see {@link ai.gptoss.spark.exec.RowSeeds}). */
   public static final String SEED = "seed";
   public static final long SEED_DEFAULT = 0L;
 
@@ -88,7 +88,7 @@ public final class GptossConf {
   /**
    * Engine device: {@code auto} (the GPU Spark assigned the task, else a GPU the executor sees, spread by partition,
    * else the CPU with a warning), {@code cpu}, {@code cuda} (as auto, never the CPU) or {@code cuda:N}. See
-   * {@link DeviceChoice}.
+   * {@link ai.gptoss.spark.exec.DeviceChoice}.
    */
   public static final String DEVICE = "device";
   public static final String DEVICE_DEFAULT = "auto";
@@ -157,11 +157,4 @@ public final class GptossConf {
 
   /** The SparkSessionExtensions class users put in {@code spark.sql.extensions}. */
   public static final String EXTENSIONS_CLASS = "ai.gptoss.spark.GptossExtensions";
-
-  /** RAPIDS Accelerator settings read to share the GPU (strings: no RAPIDS jar needed). */
-  static final String RAPIDS_PLUGIN_CLASS = "com.nvidia.spark.SQLPlugin";
-  static final String RAPIDS_SQL_ENABLED = "spark.rapids.sql.enabled";
-  static final String RAPIDS_ALLOC_FRACTION = "spark.rapids.memory.gpu.allocFraction";
-  static final String RAPIDS_RESERVE = "spark.rapids.memory.gpu.reserve";
-  static final String RAPIDS_POOL = "spark.rapids.memory.gpu.pool";
 }

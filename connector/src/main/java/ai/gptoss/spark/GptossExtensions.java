@@ -1,5 +1,10 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.spark.plan.ExtractGptossCalls;
+import ai.gptoss.spark.plan.GptossAnalysis;
+import ai.gptoss.spark.plan.GptossCall;
+import ai.gptoss.spark.plan.GptossStrategy;
+import ai.gptoss.spark.plan.Scala;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -16,8 +21,8 @@ import scala.runtime.BoxedUnit;
 /**
  * Installs {@code gptoss()} in a session: {@code spark.sql.extensions=ai.gptoss.spark.GptossExtensions}.
  * Registers the SQL function, the analysis rule that moves calls out of places Spark rejects them
- * ({@link GptossAnalysis}), the optimizer rule that extracts calls into {@link GptossEval} nodes, and
- * the planner strategy that runs them as {@link GptossEvalExec}.
+ * ({@link GptossAnalysis}), the optimizer rule that extracts calls into {@link ai.gptoss.spark.plan.GptossEval} nodes, and
+ * the planner strategy that runs them as {@link ai.gptoss.spark.plan.GptossEvalExec}.
  */
 public final class GptossExtensions extends AbstractFunction1<SparkSessionExtensions, BoxedUnit> {
   static final String USAGE = "gptoss(input[, options]) - Answers each row with the gpt-oss model resident on the "

@@ -1,5 +1,6 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.spark.plan.GptossCall;
 import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.classic.ExpressionUtils;

@@ -1,5 +1,6 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.spark.exec.DeviceChoice;
 import java.io.Serializable;
 import java.util.Locale;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.spark.exec.ExecutorEngines;
 import java.util.Map;
 import org.apache.spark.api.plugin.DriverPlugin;
 import org.apache.spark.api.plugin.ExecutorPlugin;

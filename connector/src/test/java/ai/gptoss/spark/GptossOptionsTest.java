@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.gptoss.spark.exec.RowSeeds;
+import ai.gptoss.spark.generate.SparkGenerate;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.gptoss.harmony.HarmonyRenderer;
+import ai.gptoss.spark.plan.GptossEvalExec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

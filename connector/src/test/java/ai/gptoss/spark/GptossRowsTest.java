@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.gptoss.spark.exec.GptossPartitionEvaluator;
+import ai.gptoss.spark.plan.GptossEval;
+import ai.gptoss.spark.plan.GptossEvalExec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

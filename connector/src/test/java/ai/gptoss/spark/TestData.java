@@ -15,13 +15,13 @@ import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
 /** Test fixtures and the shared local SparkSession. */
-final class TestData {
+public final class TestData {
   private TestData() {}
 
-  record Question(long id, String question, String answer) {}
+  public record Question(long id, String question, String answer) {}
 
   /** The first {@code n} questions of tiny-qa.questions.jsonl. */
-  static List<Question> questions(int n) {
+  public static List<Question> questions(int n) {
     List<Question> out = new ArrayList<>();
     ObjectMapper json = new ObjectMapper();
     try (InputStream in = TestData.class.getResourceAsStream("/golden/tiny-qa.questions.jsonl")) {
@@ -38,7 +38,7 @@ final class TestData {
     return out;
   }
 
-  static Path resource(String name) {
+  public static Path resource(String name) {
     try {
       var url = TestData.class.getResource("/golden/" + name);
       if (url == null) throw new IllegalStateException("test resource golden/" + name + " is missing");
@@ -49,7 +49,7 @@ final class TestData {
   }
 
   /** A local-mode session with the gptoss extensions; {@code local[2]} as CI has two cores. */
-  static SparkSession localSession(String appName) {
+  public static SparkSession localSession(String appName) {
     return SparkSession.builder()
         .master("local[2]")
         .appName(appName)

@@ -10,7 +10,7 @@ import static org.apache.spark.sql.functions.when;
 
 import ai.gptoss.cli.BenchPrompts;
 import ai.gptoss.model.ModelConfig;
-import ai.gptoss.spark.CommandLineSessions;
+import ai.gptoss.spark.generate.CommandLineSessions;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;

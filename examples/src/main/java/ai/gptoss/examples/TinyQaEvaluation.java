@@ -10,9 +10,9 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 
-import ai.gptoss.spark.CommandErrors;
-import ai.gptoss.spark.CommandLineSessions;
-import ai.gptoss.spark.JobProgress;
+import ai.gptoss.spark.generate.CommandErrors;
+import ai.gptoss.spark.generate.CommandLineSessions;
+import ai.gptoss.spark.generate.JobProgress;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

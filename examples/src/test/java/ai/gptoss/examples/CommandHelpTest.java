@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.gptoss.cli.GptossCli;
-import ai.gptoss.spark.SparkGenerate;
+import ai.gptoss.spark.generate.SparkGenerate;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -1,0 +1,175 @@
+package ai.gptoss.spark.exec;
+
+import ai.gptoss.backend.Backend;
+import ai.gptoss.backend.BackendException;
+import ai.gptoss.backend.Backends;
+import ai.gptoss.backend.Precision;
+import ai.gptoss.engine.Engine;
+import ai.gptoss.engine.EngineConfig;
+import ai.gptoss.engine.EngineStats;
+import ai.gptoss.engine.GenerationRequest;
+import ai.gptoss.engine.GenerationResult;
+import ai.gptoss.engine.RequestHandle;
+import ai.gptoss.harmony.ChatMessage;
+import ai.gptoss.harmony.ChatOptions;
+import ai.gptoss.harmony.HarmonyParser;
+import ai.gptoss.harmony.HarmonyRenderer;
+import ai.gptoss.harmony.HarmonyTokenizer;
+import ai.gptoss.harmony.HarmonyTokens;
+import ai.gptoss.harmony.ParseResult;
+import ai.gptoss.harmony.ReasoningEffort;
+import ai.gptoss.model.ModelConfig;
+import ai.gptoss.spark.GptossConf;
+import ai.gptoss.spark.GptossOptions;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An executor's resident engine for one model on one device, with the harmony tokenizer, renderer and
+ * parser in front of it. Every task of the executor submits into the same {@link Engine}, so its
+ * continuous batching spans all of them. Created by {@link ExecutorEngines} only.
+ */
+public final class ExecutorEngine implements AutoCloseable {
+  private static final AtomicLong INSTANCES = new AtomicLong();
+
+  private final EngineKey key;
+  private final Engine engine;
+  private final long instanceId;
+  private final List<Integer> stopTokens;
+  private final int vocabSize;
+  private final int maxModelLen;
+  private final EngineRateLog rateLog;
+
+  private ExecutorEngine(EngineKey key, Engine engine) {
+    this.key = key;
+    this.engine = engine;
+    this.instanceId = INSTANCES.incrementAndGet();
+    ModelConfig c = engine.backend().config();
+    Set<Integer> stops = new LinkedHashSet<>(HarmonyTokens.STOP_TOKENS_FOR_ASSISTANT_ACTIONS);
+    stops.addAll(c.eosTokenIds());
+    this.stopTokens = List.copyOf(stops);
+    this.vocabSize = c.vocabSize();
+    this.maxModelLen = engine.config().maxModelLen();
+    this.rateLog = new EngineRateLog(describe(), engine::stats);
+  }
+
+  /**
+   * Loads the model on the key's device and starts the engine loop.
+   *
+   * @param kvBudgetBytes cap on the KV cache (from {@link GpuMemoryPlan}), 0 for the backend's own budget
+   */
+  static ExecutorEngine start(EngineKey key, Path modelDir, long kvBudgetBytes) {
+    EngineSettings s = key.settings();
+    Backend opened = Backends.open(modelDir, key.device(), Precision.parse(s.precision(), GptossConf.PRECISION),
+        s.kvCacheDtype());
+    return start(key, kvBudgetBytes > 0 ? new BudgetedBackend(opened, kvBudgetBytes) : opened);
+  }
+
+  /** Starts the engine over an opened {@code backend} (closed here if the engine cannot start). */
+  static ExecutorEngine start(EngineKey key, Backend backend) {
+    try {
+      EngineConfig config = EngineConfig.defaults().withMaxSeqsPerStep(key.settings().maxSeqs())
+          .withMaxTokensPerStep(key.settings().maxBatchedTokens()).withPrefixCaching(key.settings().prefixCaching());
+      return new ExecutorEngine(key, Engine.start(backend, config));
+    } catch (RuntimeException e) {
+      backend.close();
+      throw e;
+    }
+  }
+
+  EngineKey key() {
+    return key;
+  }
+
+  /** "cpu" or "cuda:N". */
+  String device() {
+    return key.device();
+  }
+
+  /** Distinguishes engines of one JVM (tests check that an executor creates exactly one). */
+  long instanceId() {
+    return instanceId;
+  }
+
+  int maxModelLen() {
+    return maxModelLen;
+  }
+
+  /** The engine's sequences per step, as resolved for its device. */
+  int maxSeqsPerStep() {
+    return engine.config().maxSeqsPerStep();
+  }
+
+  public int vocabSize() {
+    return vocabSize;
+  }
+
+  List<Integer> stopTokens() {
+    return stopTokens;
+  }
+
+  /** A user prompt rendered as harmony does for completion (system message from the options). */
+  int[] renderPrompt(String prompt, GptossOptions o) {
+    return renderChat(List.of(ChatMessage.user(prompt)), o);
+  }
+
+  int[] renderChat(List<ChatMessage> messages, GptossOptions o) {
+    return HarmonyRenderer.get().renderChat(messages, chatOptions(o));
+  }
+
+  public static ChatOptions chatOptions(GptossOptions o) {
+    ChatOptions c = ChatOptions.DEFAULTS.withReasoningEffort(ReasoningEffort.parse(o.reasoningEffort(), "reasoning_effort"));
+    if (o.instructions() != null) c = c.withInstructions(o.instructions());
+    if (o.date() != null) c = c.withConversationStartDate(o.date());
+    return c;
+  }
+
+  RequestHandle submit(GenerationRequest request) {
+    return engine.submit(request);
+  }
+
+  /** Splits a finished request into final answer, analysis and raw text; never throws on odd output. */
+  Answer answer(GenerationResult r) {
+    int[] out = r.outputIds();
+    String finalText = null, analysis = null, text = null;
+    String error = r.error();
+    if (out.length > 0 && allInVocabulary(out)) {
+      ParseResult parsed = HarmonyParser.get().parse(out);
+      finalText = parsed.finalText();
+      analysis = parsed.analysisText();
+      text = HarmonyTokenizer.get().decode(out);
+    }
+    return new Answer(finalText, analysis, text, r.finishReason().wireName(), r.promptTokens(), r.completionTokens(),
+        r.cachedTokens(), out, error, key.device());
+  }
+
+  private static boolean allInVocabulary(int[] ids) {
+    for (int id : ids) {
+      if (!HarmonyTokens.isValid(id)) return false;
+    }
+    return true;
+  }
+
+  EngineStats stats() {
+    return engine.stats();
+  }
+
+  String describe() {
+    return "engine #" + instanceId + " (" + key.device() + ", " + key.settings().describe() + ")";
+  }
+
+  /** The sticky device error that made the engine FAILED, or null while it works. */
+  BackendException failure() {
+    return engine.failure();
+  }
+
+  @Override
+  public void close() {
+    rateLog.close();
+    engine.close();
+    engine.backend().close();
+  }
+}

@@ -1,0 +1,276 @@
+package ai.gptoss.spark.generate;
+
+import ai.gptoss.batch.LineErrors;
+import ai.gptoss.batch.MaxNewTokens;
+import ai.gptoss.harmony.ChatOptions;
+import ai.gptoss.harmony.HarmonyJson;
+import ai.gptoss.spark.GptossConf;
+import ai.gptoss.spark.GptossOptions;
+import ai.gptoss.spark.exec.Answer;
+import ai.gptoss.spark.exec.ExecutorEngine;
+import ai.gptoss.spark.exec.ExecutorEngines;
+import ai.gptoss.spark.exec.Prompts;
+import ai.gptoss.spark.exec.RequestWindow;
+import ai.gptoss.spark.exec.RowSeeds;
+import ai.gptoss.spark.plan.ModelCheck;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
+import org.apache.spark.util.TaskCompletionListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import scala.Tuple2;
+
+/**
+ * {@code bin/gptoss spark-generate --input IN.jsonl --output DIR}: {@code generate}'s batch mode as a Spark
+ * job. Lines are read in {@code --partitions} splits; each task streams its lines through the executor's
+ * resident engine (the same {@link RequestWindow} and {@link ExecutorEngines} as {@code gptoss()}) and writes
+ * one JSON record per line (an error record for a blank one, so record N answers line N), in input order, as text part files under DIR ({@code part-00000},
+ * ...): {@code id, output_ids, finish_reason, prompt_tokens, completion_tokens, cached_tokens, error}, plus {@code final},
+ * {@code analysis} and {@code text} for {@code prompt} and {@code messages} lines.
+ */
+@Command(name = "spark-generate", mixinStandardHelpOptions = true,
+    description = "Runs generate's batch input format (JSONL lines with id and input_ids, prompt or messages) as a "
+        + "Spark job; writes one JSON result per line under --output.")
+public final class SparkGenerate implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(SparkGenerate.class);
+
+  @Option(names = "--input", required = true, paramLabel = "IN.jsonl", description = "Input lines (any Hadoop path).")
+  String input;
+
+  @Option(names = "--output", required = true, paramLabel = "DIR",
+      description = "Output directory (any Hadoop path): JSON records in part files, one per input line, in input order.")
+  String output;
+
+  @Option(names = "--mode", paramLabel = "MODE",
+      description = "When --output exists: error (the default: stop), overwrite (replace it) or append (add part files "
+          + "to it), as Spark's save modes.")
+  String mode;
+
+  @Option(names = "--resume",
+      description = "Finish an interrupted run into the same --output: partitions whose part files are committed there "
+          + "are skipped, the others run. Needs the same --input, unchanged, and the same --partitions.")
+  boolean resume;
+
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "",
+      description = "Model directory or Hadoop URI. Default: the embedded tiny-qa model.")
+  String model;
+
+  @Option(names = "--master", paramLabel = "URL",
+      description = "Spark master. Default: spark.master as spark-submit sets it, else local[*].")
+  String master;
+
+  @Option(names = "--partitions", defaultValue = "4", description = "Input splits (tasks). Default: ${DEFAULT-VALUE}.")
+  int partitions;
+
+  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = MaxNewTokens.AUTO,
+      description = "Generation limit for lines that give none: auto (the rest of the model's context, as vLLM) or a "
+          + "count. A line cut off by it gets finish_reason length and an error saying so. Default: ${DEFAULT-VALUE}.")
+  String maxNewTokens;
+  @Option(names = "--temperature", defaultValue = "0", description = "0 (default) is greedy.") float temperature;
+  @Option(names = "--top-p", defaultValue = "1",
+      description = "Nucleus sampling: keep the most likely tokens up to this probability mass, in (0, 1]. Default: 1 (off).") float topP;
+  @Option(names = "--top-k", defaultValue = "0", description = "Keep only the k most likely tokens. Default: 0 (off).") int topK;
+  @Option(names = "--seed", defaultValue = "0",
+      description = "Sampling seed (with --temperature > 0) for lines that give none. Default: ${DEFAULT-VALUE}.") long seed;
+  @Option(names = "--max-in-flight", defaultValue = "auto",
+      description = "Requests each task keeps in the engine: auto (the engine's sequences per step) or a count. "
+          + "Default: ${DEFAULT-VALUE}.") String maxInFlight;
+  @Option(names = "--device", defaultValue = "auto", description = "auto (the task's GPU, else CPU) or cpu.") String device;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command and returns its exit status (tests call this). */
+  public static int run(String... args) {
+    return CommandErrors.execute(new SparkGenerate(), args);
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    Map<String, String> opts = new TreeMap<>();
+    opts.put(GptossConf.MODEL, model);
+    opts.put(GptossConf.MAX_IN_FLIGHT, maxInFlight);
+    opts.put(GptossConf.DEVICE, device);
+    GptossOptions options = GptossOptions.resolve(opts, k -> null);
+    GenerateLine.Defaults defaults = new GenerateLine.Defaults(
+        MaxNewTokens.parse(maxNewTokens, "--max-new-tokens"), temperature, topP, topK, seed);
+    SparkSession spark = CommandLineSessions.start("gptoss spark-generate", master);
+    try {
+      ModelCheck.onDriver(options.model());
+      return generate(spark, options, defaults);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private int generate(SparkSession spark, GptossOptions options, GenerateLine.Defaults defaults) throws IOException {
+    long t0 = System.nanoTime();
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    JavaRDD<String> lines = jsc.textFile(input, partitions);
+    int n = lines.getNumPartitions();
+    ObjectNode run;
+    try {
+      run = GenerateOutput.describeRun(input, conf, n);
+    } catch (java.io.FileNotFoundException e) {
+      throw new IllegalArgumentException("--input " + input + ": no such file");
+    }
+    GenerateOutput out = new GenerateOutput(output, conf);
+    Set<Integer> skip = Set.of();
+    if (resume) {
+      if (mode != null) throw new IllegalArgumentException("--resume appends to the run it finishes; leave out --mode");
+      skip = out.committed(run);
+      System.err.printf(Locale.ROOT, "spark-generate: resuming %s: %d of %d partitions already committed%n", output,
+          skip.size(), n);
+      if (skip.size() == n) return 0;
+    } else {
+      out.start(GenerateOutput.mode(mode == null ? "error" : mode), run);
+    }
+    LongAccumulator tokens = spark.sparkContext().longAccumulator(JobProgress.TOKENS);
+    JavaRDD<String> results = lines.zipWithIndex().mapPartitionsWithIndex(new Lines(options, defaults, skip, tokens), true);
+    // Append into the directory prepared above; each task's part file lands there when the task commits.
+    try (JobProgress progress = JobProgress.start(spark, "spark-generate", resume ? -1 : lines.count())) {
+      spark.createDataset(results.rdd(), Encoders.STRING()).write().mode(SaveMode.Append)
+          .option(GenerateOutput.COMMITTER_ALGORITHM, "2").text(output);
+    }
+    System.err.printf(Locale.ROOT, "spark-generate: %d partitions written to %s in %.1f s%n", n - skip.size(), output,
+        (System.nanoTime() - t0) / 1e9);
+    return 0;
+  }
+
+  /** One task: its lines through the executor's engine, one JSON record each, in order. */
+  record Lines(GptossOptions options, GenerateLine.Defaults defaults, Set<Integer> skip, LongAccumulator tokens)
+      implements Function2<Integer, Iterator<Tuple2<String, Long>>, Iterator<String>>, Serializable {
+    @Override
+    public Iterator<String> call(Integer partition, Iterator<Tuple2<String, Long>> in) {
+      if (skip.contains(partition)) return java.util.Collections.emptyIterator(); // committed by the run resumed
+      // This task runs inside a SQL write, whose context class loader gets a log4j context of its own (no
+      // configuration: ERROR only), so java.util.logging records (the CPU backend's one WARNING) vanished.
+      Thread.currentThread().setContextClassLoader(SparkGenerate.class.getClassLoader());
+      TaskContext task = TaskContext.get();
+      ExecutorEngine engine = ExecutorEngines.get(options);
+      RowSeeds seeds = new RowSeeds(defaults.seed());
+      Iterator<GenerateLine.Parsed> parsed = new Iterator<>() {
+        GenerateLine.Parsed next = advance();
+
+        private GenerateLine.Parsed advance() {
+          if (!in.hasNext()) return null;
+          Tuple2<String, Long> t = in.next();
+          return GenerateLine.parse(t._1(), t._2() + 1, defaults);
+        }
+
+        @Override
+        public boolean hasNext() {
+          return next != null;
+        }
+
+        @Override
+        public GenerateLine.Parsed next() {
+          GenerateLine.Parsed p = next;
+          next = advance();
+          return p;
+        }
+      };
+      RequestWindow<GenerateLine.Parsed> window = new RequestWindow<>(parsed, p -> prepare(engine, p, seeds), engine,
+          options.maxInFlight(), task);
+      long[] truncated = {0}, emitted = {0};
+      if (task != null) {
+        task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
+          window.close();
+          if (truncated[0] > 0) {
+            LOG.warn("spark-generate: {} of {} lines of partition {} were cut off by max_new_tokens or the model's context "
+                + "before the model finished (finish_reason length; their error says so)", truncated[0], emitted[0],
+                task.partitionId());
+          }
+        });
+      }
+      ObjectMapper json = new ObjectMapper();
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return window.hasNext();
+        }
+
+        @Override
+        public String next() {
+          RequestWindow.Done<GenerateLine.Parsed> d = window.next();
+          emitted[0]++;
+          if (d.answer().truncated()) truncated[0]++;
+          tokens.add(d.answer().completionTokens());
+          return record(json, d.row(), d.answer());
+        }
+      };
+    }
+
+    private RequestWindow.Prepared prepare(ExecutorEngine engine, GenerateLine.Parsed p, RowSeeds seeds) {
+      if (p.error() != null) return RequestWindow.Prepared.bad(p.error(), 0);
+      String id = LineErrors.where(p.lineNo(), p.id());
+      if (p.inputIds() != null) {
+        for (int i = 0; i < p.inputIds().length; i++) {
+          int t = p.inputIds()[i];
+          if (t < 0 || t >= engine.vocabSize()) {
+            return RequestWindow.Prepared.bad(id + ": input_ids[" + i + "] = " + t + " is outside the vocabulary (vocab_size "
+                + engine.vocabSize() + ")", p.inputIds().length);
+          }
+        }
+        return Prompts.request(engine, id, p.inputIds(), p.sampling(), 0, seeds);
+      }
+      if (p.prompt() != null) return Prompts.prompt(engine, id, p.prompt(), options, p.sampling(), seeds);
+      ChatOptions chat;
+      try {
+        chat = HarmonyJson.readChatOptions(p.line(), ExecutorEngine.chatOptions(options), LineErrors.LINE);
+      } catch (IllegalArgumentException e) {
+        return RequestWindow.Prepared.bad(id + ": " + e.getMessage(), 0);
+      }
+      return Prompts.chat(engine, id, p.messages(), chat, options.maxPromptTokens(), p.sampling(), seeds);
+    }
+  }
+
+  static String record(ObjectMapper json, GenerateLine.Parsed line, Answer a) {
+    ObjectNode o = json.createObjectNode();
+    if (line.id() == null) o.putNull("id");
+    else o.set("id", line.id());
+    ArrayNode ids = o.putArray("output_ids");
+    for (int id : a.outputIds()) ids.add(id);
+    o.put("finish_reason", a.finishReason());
+    o.put("prompt_tokens", line.error() != null ? 0 : a.promptTokens());
+    o.put("completion_tokens", a.completionTokens());
+    o.put("cached_tokens", a.cachedTokens());
+    if (line.harmony()) {
+      o.put("final", a.finalText());
+      o.put("analysis", a.analysis());
+      o.put("text", a.text());
+    }
+    String error = a.error();
+    if (error != null && !error.startsWith("line ")) error = "line " + line.lineNo() + ": " + error;
+    if (error == null) o.putNull("error");
+    else o.put("error", error);
+    try {
+      return json.writeValueAsString(o);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
