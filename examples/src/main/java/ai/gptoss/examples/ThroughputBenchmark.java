@@ -12,6 +12,7 @@ import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.engine.GenerationResult;
 import ai.gptoss.engine.RequestHandle;
 import ai.gptoss.harmony.Harmony;
+import ai.gptoss.harmony.HarmonyTokens;
 import ai.gptoss.model.EmbeddedModel;
 import ai.gptoss.spark.GptossConf;
 import ai.gptoss.spark.generate.CommandErrors;
@@ -96,7 +97,7 @@ public final class ThroughputBenchmark implements Callable<Integer> {
       List<GenerationRequest> reqs = new ArrayList<>();
       for (int i = 0; i < questions.size(); i++) {
         reqs.add(GenerationRequest.greedy("q" + i, Harmony.prompt(questions.get(i)),
-            MaxNewTokens.forRequest(MaxNewTokens.parse(maxNewTokens, "--max-new-tokens")), Harmony.STOP_TOKENS));
+            MaxNewTokens.forRequest(MaxNewTokens.parse(maxNewTokens, "--max-new-tokens")), HarmonyTokens.STOP_TOKENS_FOR_ASSISTANT_ACTIONS));
       }
       // Warm-up (JIT), as the Spark run below gets one too.
       for (RequestHandle h : engine.submitAll(reqs.subList(0, Math.min(8, reqs.size())))) h.result().get();

@@ -1,5 +1,7 @@
 package ai.gptoss.backend;
 
+import java.io.Serializable;
+
 /**
  * How one output row picks its token: the one sampling-settings type from a request line or Spark
  * option through {@code GenerationRequest} to the backends.
@@ -16,7 +18,7 @@ package ai.gptoss.backend;
  *     seeded request samples the same tokens whatever shares its batch
  * @param counter index of the token being generated (0 for the first), part of the draw's key
  */
-public record SamplingParams(float temperature, float topP, int topK, long seed, int counter) {
+public record SamplingParams(float temperature, float topP, int topK, long seed, int counter) implements Serializable {
   public static SamplingParams greedy() {
     return new SamplingParams(0f, 1f, 0, 0L, 0);
   }

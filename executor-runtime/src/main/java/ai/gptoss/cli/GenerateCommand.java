@@ -3,11 +3,14 @@ package ai.gptoss.cli;
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.batch.MaxNewTokens;
+import ai.gptoss.batch.RequestLine;
+import ai.gptoss.batch.StopTokens;
 import ai.gptoss.engine.Engine;
 import ai.gptoss.engine.EngineConfig;
 import ai.gptoss.engine.FinishReason;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.engine.GenerationResult;
+import ai.gptoss.harmony.ChatOptions;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -122,11 +125,9 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   private int single(Engine engine) throws IOException {
-    CliChecks.checkIds(inputIds, engine.backend().config());
-    GenerationResult r = engine.submit(new GenerationRequest("input-ids", inputIds, MaxNewTokens.forRequest(maxNewTokens),
-        ignoreEos ? List.of() : engine.backend().config().eosTokenIds(), SamplingParams.of(temperature, topP, topK, seed)))
-        .result().join();
-    if (r.finishReason() == FinishReason.ERROR) throw new IllegalArgumentException(r.error());
+    GenerationResult r = engine.submit(new GenerationRequest("--input-ids", inputIds, MaxNewTokens.forRequest(maxNewTokens),
+        stopTokens(engine), SamplingParams.of(temperature, topP, topK, seed))).result().join();
+    if (r.finishReason() == FinishReason.ERROR) throw new IllegalArgumentException(r.error().replaceFirst("^request ", ""));
     ObjectMapper json = new ObjectMapper();
     ObjectNode o = json.createObjectNode();
     ArrayNode arr = o.putArray("output_ids");
@@ -142,10 +143,10 @@ final class GenerateCommand implements Callable<Integer> {
 
   private int batch(Engine engine) throws IOException {
     var config = engine.backend().config();
-    BatchLine parser = new BatchLine(new BatchLine.Defaults(maxNewTokens, temperature, topP, topK, seed,
-        ignoreEos ? List.of() : HarmonyLines.stopTokens(config)));
-    boolean harmony = HarmonyLines.speaksHarmony(config);
-    if (harmony) parser = HarmonyLines.withHarmonyKinds(parser);
+    RequestLine parser = new RequestLine(new RequestLine.Defaults(maxNewTokens, SamplingParams.of(temperature, topP, topK, seed)),
+        stopTokens(engine));
+    boolean harmony = StopTokens.speaksHarmony(config);
+    if (harmony) parser = parser.withHarmony(ChatOptions.DEFAULTS);
     if (!output.equals("-") && Files.exists(Path.of(output)) && Files.exists(input)
         && Files.isSameFile(input, Path.of(output))) {
       throw new IllegalArgumentException("--output " + output + " is the --input file; write the results elsewhere");
@@ -167,6 +168,11 @@ final class GenerateCommand implements Callable<Integer> {
         s.reasons(), s.tokensPerSecond());
     if (benchmark) Benchmark.oneAtATime(engine, s, System.err);
     return 0;
+  }
+
+  /** The model's stop tokens ({@link StopTokens}), none with {@code --ignore-eos}. */
+  private List<Integer> stopTokens(Engine engine) {
+    return ignoreEos ? List.of() : StopTokens.of(engine.backend().config());
   }
 
   /** stdout for {@code -}, else {@code partial}, renamed to the output's name once the run is complete. */

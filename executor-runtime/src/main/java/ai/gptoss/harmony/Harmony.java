@@ -8,15 +8,12 @@ import java.util.List;
  *
  * <pre>{@code
  * int[] prompt = Harmony.prompt("What is 7 + 5?");
- * ... generate until a token of Harmony.STOP_TOKENS ...
+ * ... generate until a stop token (ai.gptoss.batch.StopTokens: <|return|>, <|call|>, eos) ...
  * Harmony.Completion c = Harmony.completion(outputIds);   // c.finalText() == "12"
  * }</pre>
  */
 public final class Harmony {
   private Harmony() {}
-
-  /** Generation stops on these: {@code <|return|>} (answer done) and {@code <|call|>} (tool call). */
-  public static final List<Integer> STOP_TOKENS = HarmonyTokens.STOP_TOKENS_FOR_ASSISTANT_ACTIONS;
 
   /** One user message with harmony's default system message (see {@link HarmonyRenderer#renderUserPrompt}). */
   public static int[] prompt(String userMessage) {

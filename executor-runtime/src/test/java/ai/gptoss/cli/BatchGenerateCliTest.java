@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.gptoss.Golden;
 import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.backend.cpu.CpuBackend;
+import ai.gptoss.batch.RequestLine;
 import ai.gptoss.engine.SingleSequence;
 import ai.gptoss.model.Checkpoint;
 import ai.gptoss.model.ModelWeights;
@@ -176,7 +177,7 @@ class BatchGenerateCliTest {
       in.append("{\"id\": ").append(i).append(", \"input_ids\": ").append(ids(c)).append(", \"max_new_tokens\": ")
           .append(n + 2 - i).append("}\n");
     }
-    BatchLine parser = new BatchLine(new BatchLine.Defaults(4, 0f, 1f, 0, 0, List.of(1022))); // tiny-a eos, as alone()
+    RequestLine parser = new RequestLine(new RequestLine.Defaults(4, SamplingParams.greedy()), List.of(1022)); // tiny-a eos, as alone()
     for (int window : new int[] {1, 2, 5}) {
       java.io.StringWriter out = new java.io.StringWriter();
       try (CpuBackend b = new CpuBackend(weights);

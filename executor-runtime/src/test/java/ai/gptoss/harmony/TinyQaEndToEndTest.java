@@ -42,7 +42,7 @@ class TinyQaEndToEndTest {
         JsonNode q = questions.get(i);
         int[] prompt = Harmony.prompt(q.get("question").asText());
         List<Integer> out = new SingleSequence(b, prompt.length + 48)
-            .generate(prompt, 48, SamplingParams.greedy(), Harmony.STOP_TOKENS);
+            .generate(prompt, 48, SamplingParams.greedy(), HarmonyTokens.STOP_TOKENS_FOR_ASSISTANT_ACTIONS);
         Harmony.Completion c = Harmony.completion(out.stream().mapToInt(Integer::intValue).toArray());
         asked++;
         if (q.get("answer").asText().equals(c.finalText())) {
