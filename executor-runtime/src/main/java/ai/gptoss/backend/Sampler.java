@@ -17,6 +17,15 @@ import java.util.Arrays;
 public final class Sampler {
   private Sampler() {}
 
+  /**
+   * Samples from the tokens {@code mask} allows (null: all): the others' logits become minus infinity,
+   * in place, before greedy, temperature, top-k and top-p.
+   */
+  public static int sample(float[] logits, SamplingParams p, TokenMask mask) {
+    if (mask != null) mask.apply(logits);
+    return sample(logits, p);
+  }
+
   public static int sample(float[] logits, SamplingParams p) {
     if (p.isGreedy()) return argmax(logits);
     int n = logits.length;

@@ -18,6 +18,8 @@ package ai.gptoss.backend;
  * @param outputRows token indices (into {@code tokens}) whose logits are computed and sampled
  * @param sampling [outputRows.length] how each output row samples
  * @param returnLogits copy the output rows' logits back (conformance tests; costly on a GPU)
+ * @param masks [outputRows.length] the tokens each output row may sample (null entries: any), or null when
+ *     no row is constrained; disallowed tokens get a logit of minus infinity before sampling
  */
 public record StepBatch(
     int[] tokens,
@@ -27,7 +29,19 @@ public record StepBatch(
     int[][] slidingPages,
     int[] outputRows,
     SamplingParams[] sampling,
-    boolean returnLogits) {
+    boolean returnLogits,
+    TokenMask[] masks) {
+
+  /** A step without token masks. */
+  public StepBatch(int[] tokens, int[] positions, int[] seqStart, int[][] fullPages, int[][] slidingPages,
+      int[] outputRows, SamplingParams[] sampling, boolean returnLogits) {
+    this(tokens, positions, seqStart, fullPages, slidingPages, outputRows, sampling, returnLogits, null);
+  }
+
+  /** Output row {@code r}'s mask, or null when it samples from every token. */
+  public TokenMask mask(int r) {
+    return masks == null ? null : masks[r];
+  }
 
   public int numTokens() {
     return tokens.length;

@@ -119,9 +119,20 @@ public final class Engine implements AutoCloseable {
         handles.add(completed(GenerationResult.failed(id, promptLen, invalid)));
         continue;
       }
+      ai.gptoss.structured.AnswerConstraint constraint = null;
+      if (request.responseFormat() != null) {
+        try {
+          constraint = ai.gptoss.structured.AnswerConstraint.start(request.responseFormat(), request.inputIds(), model.vocabSize());
+        } catch (RuntimeException e) {
+          counters.reject();
+          handles.add(completed(GenerationResult.failed(request.id(), request.inputIds().length,
+              "request " + request.id() + ": " + e.getMessage())));
+          continue;
+        }
+      }
       Sequence[] self = new Sequence[1];
       Sequence s = new Sequence(request, seqNo.getAndIncrement(), request.inputIds().clone(), maxLength,
-          () -> requestCancel(self[0]));
+          () -> requestCancel(self[0]), constraint);
       self[0] = s;
       handles.add(s);
       accepted.add(s);
@@ -380,7 +391,7 @@ public final class Engine implements AutoCloseable {
     }
     List<Scheduler.Finished> finished = scheduler.update(plan, result);
     counters.stepRan(plan.seqs().size(), plan.batch().numTokens(), result.sampled().length);
-    for (Scheduler.Finished f : finished) finish(f.seq(), f.reason(), null);
+    for (Scheduler.Finished f : finished) finish(f.seq(), f.reason(), f.error());
     counters.busy(System.nanoTime() - t0);
     // The observer (tests) runs before the step's futures complete and its stats are published.
     if (afterStep != null) afterStep.accept(counters.snapshot());

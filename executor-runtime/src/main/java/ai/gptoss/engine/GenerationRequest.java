@@ -1,6 +1,7 @@
 package ai.gptoss.engine;
 
 import ai.gptoss.backend.SamplingParams;
+import ai.gptoss.structured.ResponseFormat;
 import java.util.List;
 
 /**
@@ -15,16 +16,29 @@ import java.util.List;
  *     {@code maxNewTokens} or the end of the context (vLLM's {@code ignore_eos})
  * @param sampling temperature, top-p, top-k and seed ({@link SamplingParams#of}, counter 0: the engine sets it
  *     per generated token); the same seed gives the same tokens whatever else shares the batch
+ * @param responseFormat the JSON schema the final answer follows (the {@code final} channel's message is
+ *     constrained token by token; see {@link ai.gptoss.structured.AnswerConstraint}), or null: unconstrained
  */
 public record GenerationRequest(
     String id,
     int[] inputIds,
     int maxNewTokens,
     List<Integer> stopTokenIds,
-    SamplingParams sampling) {
+    SamplingParams sampling,
+    ResponseFormat responseFormat) {
 
   public GenerationRequest {
     stopTokenIds = List.copyOf(stopTokenIds);
+  }
+
+  /** An unconstrained request. */
+  public GenerationRequest(String id, int[] inputIds, int maxNewTokens, List<Integer> stopTokenIds, SamplingParams sampling) {
+    this(id, inputIds, maxNewTokens, stopTokenIds, sampling, null);
+  }
+
+  /** This request with its final answer constrained to {@code format} (null: unconstrained). */
+  public GenerationRequest withResponseFormat(ResponseFormat format) {
+    return new GenerationRequest(id, inputIds, maxNewTokens, stopTokenIds, sampling, format);
   }
 
   public static GenerationRequest greedy(String id, int[] inputIds, int maxNewTokens, List<Integer> stopTokenIds) {

@@ -3,6 +3,7 @@ package ai.gptoss.engine;
 import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.backend.StepBatch;
 import ai.gptoss.backend.StepResult;
+import ai.gptoss.backend.TokenMask;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,8 +26,8 @@ import java.util.List;
  * <p>Single-threaded: only the engine loop calls it.
  */
 final class Scheduler {
-  /** A sequence that left the engine in {@link #update}; its pages are already free. */
-  record Finished(Sequence seq, FinishReason reason) {}
+  /** A sequence that left the engine in {@link #update}; its pages are already free. {@code error}: why, for ERROR. */
+  record Finished(Sequence seq, FinishReason reason, String error) {}
 
   private final EngineConfig cfg;
   private final KvManager full;
@@ -182,6 +183,7 @@ final class Scheduler {
     int numRows = 0;
     List<Sequence> rowSeqs = new ArrayList<>(seqs.size());
     List<SamplingParams> sampling = new ArrayList<>(seqs.size());
+    TokenMask[] masks = null; // made at the first constrained row
     long now = System.nanoTime();
     int t = 0;
     for (int i = 0; i < seqs.size(); i++) {
@@ -200,12 +202,18 @@ final class Scheduler {
         rows[numRows++] = t - 1;
         rowSeqs.add(s);
         sampling.add(s.sampling.withCounter(s.generated()));
+        TokenMask m = s.constraint == null ? null : s.constraint.mask();
+        if (m != null) {
+          if (masks == null) masks = new TokenMask[seqs.size()];
+          masks[numRows - 1] = m;
+        }
       }
       if (s.firstScheduledNanos == 0) s.firstScheduledNanos = now;
     }
     seqStart[seqs.size()] = t;
     StepBatch batch = new StepBatch(tokens, positions, seqStart, fullTables, slidingTables,
-        Arrays.copyOf(rows, numRows), sampling.toArray(new SamplingParams[0]), false);
+        Arrays.copyOf(rows, numRows), sampling.toArray(new SamplingParams[0]), false,
+        masks == null ? null : Arrays.copyOf(masks, numRows));
     return new ScheduledStep(batch, List.copyOf(seqs), counts, List.copyOf(rowSeqs), preempted);
   }
 
@@ -227,12 +235,22 @@ final class Scheduler {
       s.append(id);
       if (s.firstTokenNanos == 0) s.firstTokenNanos = now;
       FinishReason reason = null;
-      if (s.request.stopTokenIds().contains(id)) reason = FinishReason.STOP;
+      String error = null;
+      if (s.constraint != null) {
+        s.constraint.accept(id);
+        if (s.constraint.violation() != null) {
+          reason = FinishReason.ERROR;
+          error = "request " + s.id() + ": response_format: " + s.constraint.violation();
+        }
+      }
+      if (reason != null) {
+        // the constraint failed: nothing more
+      } else if (s.request.stopTokenIds().contains(id)) reason = FinishReason.STOP;
       else if (s.generated() >= s.request.maxNewTokens() || s.length() >= s.maxLength) reason = FinishReason.LENGTH;
       if (reason != null) {
         remove(s);
         s.status = Sequence.Status.FINISHED;
-        done.add(new Finished(s, reason));
+        done.add(new Finished(s, reason, error));
       }
     }
     for (Sequence s : step.seqs()) {

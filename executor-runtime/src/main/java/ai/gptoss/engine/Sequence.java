@@ -1,6 +1,7 @@
 package ai.gptoss.engine;
 
 import ai.gptoss.backend.SamplingParams;
+import ai.gptoss.structured.AnswerConstraint;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 
@@ -25,6 +26,8 @@ final class Sequence implements RequestHandle {
   final int promptLen;
   final int maxLength; // stop with LENGTH when the sequence holds this many tokens
   final SamplingParams sampling;
+  /** The request's response-format constraint, advanced with every generated token; null if none. */
+  final AnswerConstraint constraint;
   final PageTable fullPages = new PageTable();
   final PageTable slidingPages = new PageTable();
   private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
@@ -47,6 +50,11 @@ final class Sequence implements RequestHandle {
   long firstTokenNanos;
 
   Sequence(GenerationRequest request, long seqNo, int[] prompt, int maxLength, Runnable onCancel) {
+    this(request, seqNo, prompt, maxLength, onCancel, null);
+  }
+
+  Sequence(GenerationRequest request, long seqNo, int[] prompt, int maxLength, Runnable onCancel, AnswerConstraint constraint) {
+    this.constraint = constraint;
     this.request = request;
     this.seqNo = seqNo;
     this.promptLen = prompt.length;

@@ -158,7 +158,7 @@ public final class CpuBackend implements Backend {
       perRow[r] = new float[vocab];
       System.arraycopy(logits, r * vocab, perRow[r], 0, vocab);
     }
-    int[] sampled = IntStream.range(0, n).parallel().map(r -> Sampler.sample(perRow[r], batch.sampling()[r])).toArray();
+    int[] sampled = IntStream.range(0, n).parallel().map(r -> Sampler.sample(perRow[r], batch.sampling()[r], batch.mask(r))).toArray();
     return new StepResult(sampled, batch.returnLogits() ? perRow : null);
   }
 
