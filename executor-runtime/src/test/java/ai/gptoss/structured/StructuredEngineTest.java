@@ -76,7 +76,7 @@ class StructuredEngineTest {
         for (int mode = 0; mode < 5; mode++) {
           int[] prompt = mode >= 3 ? atFinal(QUESTIONS[q]) : Harmony.prompt(QUESTIONS[q]);
           SamplingParams sp = mode % 3 == 0 ? SamplingParams.greedy() : SamplingParams.of(1.0f, 0.95f, 0, 1000L * q + mode);
-          reqs.add(new GenerationRequest(c.name() + "/" + q + "/" + mode, prompt, 160, Harmony.STOP_TOKENS, sp, c.format()));
+          reqs.add(new GenerationRequest(c.name() + "/" + q + "/" + mode, prompt, 160, ai.gptoss.harmony.HarmonyTokens.STOP_TOKENS_FOR_ASSISTANT_ACTIONS, sp, c.format()));
           of.add(c);
         }
       }
