@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Makes a CUDA 13 nvcc available for the kernel compile checks (KernelsCompileTest), for .ci/run.
+# Makes a CUDA 13 nvcc available for the kernel compile checks (KernelsCompileTest), and NVRTC
+# ($CUDA_HOME/lib/libnvrtc.so.13, for KernelNvrtcTest: the compiler the runtime uses), for .ci/run.
 # Source it: it exports CUDA_HOME. Uses, in order: $CUDA_HOME/bin/nvcc, nvcc on the PATH, and
 # otherwise installs NVIDIA's nvcc from PyPI (pinned below) into build/cuda-nvcc, a virtual
 # environment of this checkout. Fails when none of that gives a CUDA 13 nvcc.
 # The versions are one consistent CUDA 13.1 set: nvidia-cuda-nvcc alone pulls the newest nvvm and
 # crt, whose PTX the 13.1 ptxas then rejects ("Unsupported .version").
-NVCC_PINS=("nvidia-cuda-nvcc==13.1.115" "nvidia-nvvm==13.1.115" "nvidia-cuda-crt==13.1.115" "nvidia-cuda-runtime==13.1.80")
+NVCC_PINS=("nvidia-cuda-nvcc==13.1.115" "nvidia-nvvm==13.1.115" "nvidia-cuda-crt==13.1.115" "nvidia-cuda-runtime==13.1.80"
+  "nvidia-cuda-nvrtc==13.1.115")
 
 _gptoss_nvcc_is_13() { "$1" --version 2>/dev/null | grep -q "release 13\."; }
 
@@ -22,7 +24,7 @@ _gptoss_ensure_nvcc() {
   venv="$root/build/cuda-nvcc"
   home="$venv/lib/python3*/site-packages/nvidia/cu13"
   # shellcheck disable=SC2086
-  if ! ls $home/bin/nvcc >/dev/null 2>&1; then
+  if ! ls $home/bin/nvcc $home/lib/libnvrtc.so.13 >/dev/null 2>&1; then
     echo "ensure-nvcc: no CUDA 13 nvcc here; installing ${NVCC_PINS[*]} from PyPI into build/cuda-nvcc"
     python3 -m venv "$venv" || { echo "ensure-nvcc: python3 -m venv failed" >&2; return 1; }
     "$venv/bin/pip" install -q --disable-pip-version-check "${NVCC_PINS[@]}" \

@@ -39,7 +39,6 @@ class KernelLayoutNvccTest {
     String nvcc = nvcc();
     Files.writeString(tmp.resolve(KernelCompiler.HEADER), KernelCompiler.resource(KernelCompiler.HEADER));
     Files.writeString(tmp.resolve(KernelLayout.SOURCE), KernelCompiler.resource(KernelLayout.SOURCE));
-    Map<String, List<String[]>> header = KernelLayoutTest.headerStructs();
     // the KV variants change the pointee of kvPool only; compiled all the same, as the runtime may be
     for (String define : new String[] {null, "-DGPTOSS_KV_F32", "-DGPTOSS_KV_FP8"}) {
       Path ptx = tmp.resolve("layout" + (define == null ? "" : define) + ".ptx");
@@ -49,18 +48,27 @@ class KernelLayoutNvccTest {
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertEquals(0, p.waitFor(), String.join(" ", cmd) + " failed:\n" + log);
-      Map<String, byte[]> globals = globals(Files.readString(ptx));
-      for (Class<? extends Record> r : KernelLayoutTest.records()) {
-        String struct = r.getSimpleName();
-        byte[] table = globals.get(KernelLayout.TABLE_PREFIX + struct), names = globals.get(KernelLayout.NAMES_PREFIX + struct);
-        assertTrue(table != null && names != null, KernelLayout.SOURCE + " has no layout of " + struct + " (GL_STRUCT)");
-        long[] numbers = new long[table.length / 8];
-        ByteBuffer.wrap(table).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(numbers);
-        KernelLayout compiled = KernelLayout.compiled(struct, numbers, cString(names));
-        assertEquals(header.get(struct).stream().map(f -> f[1]).toList(), compiled.names(),
-            KernelLayout.SOURCE + "'s GL_STRUCT(" + struct + ", ...) against the fields of the struct in " + KernelCompiler.HEADER);
-        KernelLayout.of(r).requireSame(compiled);
-      }
+      requireRecordsMatch(Files.readString(ptx), ptx.getFileName().toString());
+    }
+  }
+
+  /**
+   * Every {@link KernelStruct} record against the layout tables of {@code ptx} (layout.cu compiled), and
+   * each table's field list against the header's struct (so that no field is left out of GL_STRUCT).
+   */
+  static void requireRecordsMatch(String ptx, String what) {
+    Map<String, List<String[]>> header = KernelLayoutTest.headerStructs();
+    Map<String, byte[]> globals = globals(ptx);
+    for (Class<? extends Record> r : KernelLayoutTest.records()) {
+      String struct = r.getSimpleName();
+      byte[] table = globals.get(KernelLayout.TABLE_PREFIX + struct), names = globals.get(KernelLayout.NAMES_PREFIX + struct);
+      assertTrue(table != null && names != null, what + ": " + KernelLayout.SOURCE + " has no layout of " + struct + " (GL_STRUCT)");
+      long[] numbers = new long[table.length / 8];
+      ByteBuffer.wrap(table).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(numbers);
+      KernelLayout compiled = KernelLayout.compiled(struct, numbers, cString(names));
+      assertEquals(header.get(struct).stream().map(f -> f[1]).toList(), compiled.names(), what + ": " + KernelLayout.SOURCE
+          + "'s GL_STRUCT(" + struct + ", ...) against the fields of the struct in " + KernelCompiler.HEADER);
+      KernelLayout.of(r).requireSame(compiled);
     }
   }
 

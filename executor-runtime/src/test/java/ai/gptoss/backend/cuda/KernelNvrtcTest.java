@@ -1,0 +1,95 @@
+package ai.gptoss.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The runtime's compiler without a GPU: every kernel source the backend loads, and layout.cu, compiled
+ * by NVRTC (libnvrtc through python3's ctypes, nvrtc_ptx.py) with {@link KernelCompiler#options}, for
+ * Ampere and Hopper (every {@link KvFormat} where a source touches the K/V cache); then layout.cu's
+ * tables in NVRTC's PTX against the {@link KernelStruct} records, as {@link Kernels} checks them at load. NVRTC accepts less than nvcc
+ * (no __builtin_offsetof, no system headers): KernelsCompileTest's nvcc alone would not see that.
+ * PTX only ({@code compute_XX}): the front end is NVRTC's own, ptxas is KernelsCompileTest's.
+ *
+ * <p>Needs a CUDA 13 libnvrtc ($CUDA_HOME/lib or lib64, as scripts/ensure-nvcc.sh installs it) and
+ * python3; skipped without them, failed with {@code GPTOSS_REQUIRE_NVCC=1} (CI).
+ */
+class KernelNvrtcTest {
+  @Test
+  void kernelsAndLayoutTablesCompileWithNvrtc(@TempDir Path tmp) throws Exception {
+    Path lib = nvrtc();
+    Path header = tmp.resolve(KernelCompiler.HEADER);
+    Files.writeString(header, KernelCompiler.resource(KernelCompiler.HEADER));
+    TreeSet<String> sources = new TreeSet<>();
+    Kernels.kernels().values().forEach(k -> sources.add(k.source()));
+    sources.add(KernelLayout.SOURCE);
+    StringBuilder jobs = new StringBuilder();
+    List<Path> layoutPtx = new ArrayList<>();
+    for (String source : sources) {
+      String text = KernelCompiler.resource(source);
+      Files.writeString(tmp.resolve(source), text);
+      // the K/V formats change only the sources that touch the cache (and the struct tables must not move)
+      List<KvFormat> formats = text.contains("kvPool") || source.equals(KernelLayout.SOURCE) ? List.of(KvFormat.values())
+          : List.of(KvFormat.BF16);
+      for (String arch : new String[] {"compute_80", "compute_90a"}) {
+        for (KvFormat kv : formats) {
+          Path out = tmp.resolve(source + "." + arch + "." + kv + ".ptx");
+          if (source.equals(KernelLayout.SOURCE)) layoutPtx.add(out);
+          jobs.append(tmp.resolve(source)).append('\t').append(out);
+          for (String o : KernelCompiler.options(arch, kv.defines)) jobs.append('\t').append(o);
+          jobs.append('\n');
+        }
+      }
+    }
+    Path script = tmp.resolve("nvrtc_ptx.py");
+    try (InputStream in = KernelNvrtcTest.class.getResourceAsStream("nvrtc_ptx.py")) {
+      Files.write(script, in.readAllBytes());
+    }
+    Process p = new ProcessBuilder("python3", script.toString(), lib.toString(), header.toString()).redirectErrorStream(true).start();
+    p.getOutputStream().write(jobs.toString().getBytes(StandardCharsets.UTF_8));
+    p.getOutputStream().close();
+    String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), "NVRTC (" + lib + ") failed on a kernel source:\n" + log);
+    for (Path ptx : layoutPtx) KernelLayoutNvccTest.requireRecordsMatch(Files.readString(ptx), ptx.getFileName().toString());
+  }
+
+  /** $CUDA_HOME/lib/libnvrtc.so.13 or lib64/; else skips (or fails, with GPTOSS_REQUIRE_NVCC=1). */
+  private static Path nvrtc() {
+    String home = System.getenv("CUDA_HOME");
+    if (home != null) {
+      for (String dir : new String[] {"lib", "lib64"}) {
+        Path lib = Paths.get(home, dir, "libnvrtc.so.13");
+        if (Files.isRegularFile(lib) && python3()) return lib;
+      }
+    }
+    String why = "no CUDA 13 libnvrtc ($CUDA_HOME/lib/libnvrtc.so.13) or no python3";
+    if ("1".equals(System.getenv("GPTOSS_REQUIRE_NVCC"))) fail(why + ", and GPTOSS_REQUIRE_NVCC=1 asks for the NVRTC compile check");
+    System.err.println("KernelNvrtcTest: SKIPPED, " + why + "; source scripts/ensure-nvcc.sh to install it from PyPI");
+    Assumptions.abort(why);
+    return null;
+  }
+
+  private static boolean python3() {
+    try {
+      return new ProcessBuilder("python3", "--version").redirectErrorStream(true).start().waitFor() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+}
