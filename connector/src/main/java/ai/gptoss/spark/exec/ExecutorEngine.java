@@ -4,27 +4,21 @@ import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.BackendException;
 import ai.gptoss.backend.Backends;
 import ai.gptoss.backend.Precision;
+import ai.gptoss.batch.StopTokens;
 import ai.gptoss.engine.Engine;
 import ai.gptoss.engine.EngineConfig;
 import ai.gptoss.engine.EngineStats;
 import ai.gptoss.engine.GenerationRequest;
-import ai.gptoss.engine.GenerationResult;
 import ai.gptoss.engine.RequestHandle;
 import ai.gptoss.harmony.ChatMessage;
 import ai.gptoss.harmony.ChatOptions;
-import ai.gptoss.harmony.HarmonyParser;
 import ai.gptoss.harmony.HarmonyRenderer;
-import ai.gptoss.harmony.HarmonyTokenizer;
-import ai.gptoss.harmony.HarmonyTokens;
-import ai.gptoss.harmony.ParseResult;
 import ai.gptoss.harmony.ReasoningEffort;
 import ai.gptoss.model.ModelConfig;
 import ai.gptoss.spark.GptossConf;
 import ai.gptoss.spark.GptossOptions;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -40,7 +34,6 @@ public final class ExecutorEngine implements AutoCloseable {
   private final long instanceId;
   private final List<Integer> stopTokens;
   private final int vocabSize;
-  private final int maxModelLen;
   private final EngineRateLog rateLog;
 
   private ExecutorEngine(EngineKey key, Engine engine) {
@@ -48,11 +41,8 @@ public final class ExecutorEngine implements AutoCloseable {
     this.engine = engine;
     this.instanceId = INSTANCES.incrementAndGet();
     ModelConfig c = engine.backend().config();
-    Set<Integer> stops = new LinkedHashSet<>(HarmonyTokens.STOP_TOKENS_FOR_ASSISTANT_ACTIONS);
-    stops.addAll(c.eosTokenIds());
-    this.stopTokens = List.copyOf(stops);
+    this.stopTokens = StopTokens.of(c);
     this.vocabSize = c.vocabSize();
-    this.maxModelLen = engine.config().maxModelLen();
     this.rateLog = new EngineRateLog(describe(), engine::stats);
   }
 
@@ -94,9 +84,6 @@ public final class ExecutorEngine implements AutoCloseable {
     return instanceId;
   }
 
-  int maxModelLen() {
-    return maxModelLen;
-  }
 
   /** The engine's sequences per step, as resolved for its device. */
   int maxSeqsPerStep() {
@@ -107,7 +94,8 @@ public final class ExecutorEngine implements AutoCloseable {
     return vocabSize;
   }
 
-  List<Integer> stopTokens() {
+  /** What ends a request on this engine's model ({@link StopTokens}). */
+  public List<Integer> stopTokens() {
     return stopTokens;
   }
 
@@ -131,26 +119,9 @@ public final class ExecutorEngine implements AutoCloseable {
     return engine.submit(request);
   }
 
-  /** Splits a finished request into final answer, analysis and raw text; never throws on odd output. */
-  Answer answer(GenerationResult r) {
-    int[] out = r.outputIds();
-    String finalText = null, analysis = null, text = null;
-    String error = r.error();
-    if (out.length > 0 && allInVocabulary(out)) {
-      ParseResult parsed = HarmonyParser.get().parse(out);
-      finalText = parsed.finalText();
-      analysis = parsed.analysisText();
-      text = HarmonyTokenizer.get().decode(out);
-    }
-    return new Answer(finalText, analysis, text, r.finishReason().wireName(), r.promptTokens(), r.completionTokens(),
-        r.cachedTokens(), out, error, key.device());
-  }
-
-  private static boolean allInVocabulary(int[] ids) {
-    for (int id : ids) {
-      if (!HarmonyTokens.isValid(id)) return false;
-    }
-    return true;
+  /** The engine itself, for the task's {@link RequestWindow}. */
+  Engine engine() {
+    return engine;
   }
 
   EngineStats stats() {

@@ -1,5 +1,7 @@
 package ai.gptoss.spark.exec;
 
+import ai.gptoss.batch.Answer;
+import ai.gptoss.batch.InFlightWindow;
 import ai.gptoss.engine.EngineStats;
 import ai.gptoss.harmony.ChatMessage;
 import ai.gptoss.spark.GptossConf;
@@ -55,7 +57,6 @@ public final class GptossPartitionEvaluator implements PartitionEvaluator<Intern
     EngineStats before = engine.stats();
     long t0 = System.nanoTime();
     RowSeeds seeds = new RowSeeds(f.options().seed());
-    Prompts.Sampling sampling = Prompts.Sampling.of(f.options());
     Iterator<InternalRow> rows = CollectionConverters.asJava(inputs.head());
     long[] index = {0};
     Iterator<InternalRow> copied = new Iterator<>() {
@@ -70,7 +71,7 @@ public final class GptossPartitionEvaluator implements PartitionEvaluator<Intern
       }
     };
     RequestWindow<InternalRow> window = new RequestWindow<>(copied,
-        row -> counted(prepare(engine, "partition " + partition + " row " + index[0]++, row, sampling, seeds)),
+        row -> counted(prepare(engine, "partition " + partition + " row " + index[0]++, row, seeds)),
         engine, f.options().maxInFlight(), task);
     long[] generated = {0};
     long[] truncated = {0}, emitted = {0};
@@ -103,7 +104,7 @@ public final class GptossPartitionEvaluator implements PartitionEvaluator<Intern
 
       @Override
       public InternalRow next() {
-        RequestWindow.Done<InternalRow> d = window.next();
+        InFlightWindow.Done<InternalRow> d = window.next();
         Answer a = d.answer();
         emitted[0]++;
         if (a == null) {
@@ -126,54 +127,53 @@ public final class GptossPartitionEvaluator implements PartitionEvaluator<Intern
         f.generatedTokens().add(a.completionTokens());
         f.cachedTokens().add(a.cachedTokens());
         generated[0] += a.completionTokens();
-        return projection.apply(new JoinedRow(d.row(), new GenericInternalRow(new Object[] {ResultSchema.value(a, struct)})));
+        return projection.apply(new JoinedRow(d.row(), new GenericInternalRow(new Object[] {ResultSchema.value(a, struct, engine.device())})));
       }
     };
     return CollectionConverters.asScala(out);
   }
 
-  private RequestWindow.Prepared counted(RequestWindow.Prepared p) {
+  private InFlightWindow.Prepared counted(InFlightWindow.Prepared p) {
     if (p.request() != null) f.requests().add(1);
     return p;
   }
 
-  private RequestWindow.Prepared prepare(ExecutorEngine engine, String id, InternalRow row, Prompts.Sampling s,
-      RowSeeds seeds) {
+  private InFlightWindow.Prepared prepare(ExecutorEngine engine, String id, InternalRow row, RowSeeds seeds) {
     int ord = f.ordinal(), when = f.whenOrdinal();
-    if (when >= 0 && (row.isNullAt(when) || !row.getBoolean(when))) return RequestWindow.Prepared.SKIPPED;
+    if (when >= 0 && (row.isNullAt(when) || !row.getBoolean(when))) return InFlightWindow.Prepared.SKIPPED;
     GptossOptions o = f.options();
-    if (row.isNullAt(ord)) return RequestWindow.Prepared.bad(id + ": the input is null", 0);
+    if (row.isNullAt(ord)) return InFlightWindow.Prepared.bad(id + ": the input is null", 0);
     switch (f.kind()) {
       case PROMPT:
-        return Prompts.prompt(engine, id, row.getUTF8String(ord).toString(), o, s, seeds);
+        return Prompts.prompt(engine, id, row.getUTF8String(ord).toString(), o, seeds);
       case MESSAGES: {
         ArrayData arr = row.getArray(ord);
         StructType st = (StructType) ((ArrayType) f.inputType()).elementType();
         int roleOrd = InputKind.stringField(st, "role"), contentOrd = InputKind.stringField(st, "content");
         List<ChatMessage> messages = new ArrayList<>(arr.numElements());
         for (int i = 0; i < arr.numElements(); i++) {
-          if (arr.isNullAt(i)) return RequestWindow.Prepared.bad(id + ": messages[" + i + "] is null", 0);
+          if (arr.isNullAt(i)) return InFlightWindow.Prepared.bad(id + ": messages[" + i + "] is null", 0);
           InternalRow m = arr.getStruct(i, st.size());
           String role = m.isNullAt(roleOrd) ? null : m.getUTF8String(roleOrd).toString();
           String content = m.isNullAt(contentOrd) ? null : m.getUTF8String(contentOrd).toString();
           messages.add(new ChatMessage(role, content, null, null));
         }
-        return Prompts.chat(engine, id, messages, o, s, seeds);
+        return Prompts.chat(engine, id, messages, o, seeds);
       }
       case TOKEN_IDS: {
         ArrayData arr = row.getArray(ord);
         boolean longs = ((ArrayType) f.inputType()).elementType().equals(DataTypes.LongType);
         int[] ids = new int[arr.numElements()];
         for (int i = 0; i < ids.length; i++) {
-          if (arr.isNullAt(i)) return RequestWindow.Prepared.bad(id + ": token id [" + i + "] is null", 0);
+          if (arr.isNullAt(i)) return InFlightWindow.Prepared.bad(id + ": token id [" + i + "] is null", 0);
           long v = longs ? arr.getLong(i) : arr.getInt(i);
-          if (v < 0 || v >= engine.vocabSize()) {
-            return RequestWindow.Prepared.bad(id + ": token id [" + i + "] = " + v + " is outside the vocabulary (vocab_size "
+          if (v != (int) v) { // the engine checks the vocabulary; an id past int's range would wrap into it
+            return InFlightWindow.Prepared.bad(id + ": token id [" + i + "] = " + v + " is outside the vocabulary (vocab_size "
                 + engine.vocabSize() + ")", ids.length);
           }
           ids[i] = (int) v;
         }
-        return Prompts.request(engine, id, ids, s, o.maxPromptTokens(), seeds);
+        return Prompts.request(engine, id, ids, o, seeds);
       }
       default:
         throw new IllegalStateException("input kind " + f.kind());

@@ -1,5 +1,6 @@
 package ai.gptoss.spark.exec;
 
+import ai.gptoss.batch.Answer;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.util.GenericArrayData;
@@ -28,14 +29,14 @@ public final class ResultSchema {
     return struct ? STRUCT : DataTypes.StringType;
   }
 
-  /** The Catalyst value of {@code a} for the result column. */
-  static Object value(Answer a, boolean struct) {
+  /** The Catalyst value of {@code a} for the result column; {@code device}: the engine's ("cpu", "cuda:0"). */
+  static Object value(Answer a, boolean struct, String device) {
     if (!struct) return utf8(a.finalText());
     Object[] ids = new Object[a.outputIds().length];
     for (int i = 0; i < ids.length; i++) ids[i] = a.outputIds()[i];
     InternalRow r = new GenericInternalRow(new Object[] {
         utf8(a.finalText()), utf8(a.analysis()), utf8(a.finishReason()), a.promptTokens(), a.completionTokens(),
-        a.cachedTokens(), utf8(a.error()), new GenericArrayData(ids), utf8(a.text()), utf8(a.device())});
+        a.cachedTokens(), utf8(a.error()), new GenericArrayData(ids), utf8(a.text()), utf8(device)});
     return r;
   }
 

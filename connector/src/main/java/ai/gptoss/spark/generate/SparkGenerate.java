@@ -1,20 +1,18 @@
 package ai.gptoss.spark.generate;
 
-import ai.gptoss.batch.LineErrors;
+import ai.gptoss.backend.SamplingParams;
+import ai.gptoss.batch.InFlightWindow;
 import ai.gptoss.batch.MaxNewTokens;
-import ai.gptoss.harmony.ChatOptions;
-import ai.gptoss.harmony.HarmonyJson;
+import ai.gptoss.batch.RequestLine;
+import ai.gptoss.batch.ResultRecord;
 import ai.gptoss.spark.GptossConf;
 import ai.gptoss.spark.GptossOptions;
-import ai.gptoss.spark.exec.Answer;
 import ai.gptoss.spark.exec.ExecutorEngine;
 import ai.gptoss.spark.exec.ExecutorEngines;
 import ai.gptoss.spark.exec.Prompts;
 import ai.gptoss.spark.exec.RequestWindow;
 import ai.gptoss.spark.exec.RowSeeds;
 import ai.gptoss.spark.plan.ModelCheck;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.Serializable;
@@ -114,8 +112,8 @@ public final class SparkGenerate implements Callable<Integer> {
     opts.put(GptossConf.MAX_IN_FLIGHT, maxInFlight);
     opts.put(GptossConf.DEVICE, device);
     GptossOptions options = GptossOptions.resolve(opts, k -> null);
-    GenerateLine.Defaults defaults = new GenerateLine.Defaults(
-        MaxNewTokens.parse(maxNewTokens, "--max-new-tokens"), temperature, topP, topK, seed);
+    RequestLine.Defaults defaults = new RequestLine.Defaults(MaxNewTokens.parse(maxNewTokens, "--max-new-tokens"),
+        SamplingParams.of(temperature, topP, topK, seed));
     SparkSession spark = CommandLineSessions.start("gptoss spark-generate", master);
     try {
       ModelCheck.onDriver(options.model());
@@ -125,7 +123,7 @@ public final class SparkGenerate implements Callable<Integer> {
     }
   }
 
-  private int generate(SparkSession spark, GptossOptions options, GenerateLine.Defaults defaults) throws IOException {
+  private int generate(SparkSession spark, GptossOptions options, RequestLine.Defaults defaults) throws IOException {
     long t0 = System.nanoTime();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration conf = spark.sparkContext().hadoopConfiguration();
@@ -161,7 +159,7 @@ public final class SparkGenerate implements Callable<Integer> {
   }
 
   /** One task: its lines through the executor's engine, one JSON record each, in order. */
-  record Lines(GptossOptions options, GenerateLine.Defaults defaults, Set<Integer> skip, LongAccumulator tokens)
+  record Lines(GptossOptions options, RequestLine.Defaults defaults, Set<Integer> skip, LongAccumulator tokens)
       implements Function2<Integer, Iterator<Tuple2<String, Long>>, Iterator<String>>, Serializable {
     @Override
     public Iterator<String> call(Integer partition, Iterator<Tuple2<String, Long>> in) {
@@ -171,30 +169,24 @@ public final class SparkGenerate implements Callable<Integer> {
       Thread.currentThread().setContextClassLoader(SparkGenerate.class.getClassLoader());
       TaskContext task = TaskContext.get();
       ExecutorEngine engine = ExecutorEngines.get(options);
-      RowSeeds seeds = new RowSeeds(defaults.seed());
-      Iterator<GenerateLine.Parsed> parsed = new Iterator<>() {
-        GenerateLine.Parsed next = advance();
-
-        private GenerateLine.Parsed advance() {
-          if (!in.hasNext()) return null;
-          Tuple2<String, Long> t = in.next();
-          return GenerateLine.parse(t._1(), t._2() + 1, defaults);
-        }
-
+      RowSeeds seeds = new RowSeeds(defaults.sampling().seed());
+      // The same parser as gptoss generate's; lines without a seed get one per row, as gptoss() rows do.
+      RequestLine parser = new RequestLine(defaults, engine.stopTokens()).withHarmony(ExecutorEngine.chatOptions(options))
+          .withSeeds(seeds::next);
+      Iterator<RequestLine.Parsed> parsed = new Iterator<>() {
         @Override
         public boolean hasNext() {
-          return next != null;
+          return in.hasNext();
         }
 
         @Override
-        public GenerateLine.Parsed next() {
-          GenerateLine.Parsed p = next;
-          next = advance();
-          return p;
+        public RequestLine.Parsed next() {
+          Tuple2<String, Long> t = in.next();
+          return parser.parse(t._1(), t._2() + 1);
         }
       };
-      RequestWindow<GenerateLine.Parsed> window = new RequestWindow<>(parsed, p -> prepare(engine, p, seeds), engine,
-          options.maxInFlight(), task);
+      RequestWindow<RequestLine.Parsed> window = new RequestWindow<>(parsed, p -> prepare(p, options.maxPromptTokens()),
+          engine, options.maxInFlight(), task);
       long[] truncated = {0}, emitted = {0};
       if (task != null) {
         task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
@@ -206,7 +198,6 @@ public final class SparkGenerate implements Callable<Integer> {
           }
         });
       }
-      ObjectMapper json = new ObjectMapper();
       return new Iterator<>() {
         @Override
         public boolean hasNext() {
@@ -215,62 +206,25 @@ public final class SparkGenerate implements Callable<Integer> {
 
         @Override
         public String next() {
-          RequestWindow.Done<GenerateLine.Parsed> d = window.next();
+          InFlightWindow.Done<RequestLine.Parsed> d = window.next();
           emitted[0]++;
           if (d.answer().truncated()) truncated[0]++;
           tokens.add(d.answer().completionTokens());
-          return record(json, d.row(), d.answer());
+          // The harmony fields go with prompt and messages lines (a token-id line may not be harmony at all).
+          boolean harmony = d.row().promptKey() != null && !d.row().promptKey().equals("input_ids");
+          return ResultRecord.line(d.row().id(), d.answer(), harmony);
         }
       };
     }
 
-    private RequestWindow.Prepared prepare(ExecutorEngine engine, GenerateLine.Parsed p, RowSeeds seeds) {
-      if (p.error() != null) return RequestWindow.Prepared.bad(p.error(), 0);
-      String id = LineErrors.where(p.lineNo(), p.id());
-      if (p.inputIds() != null) {
-        for (int i = 0; i < p.inputIds().length; i++) {
-          int t = p.inputIds()[i];
-          if (t < 0 || t >= engine.vocabSize()) {
-            return RequestWindow.Prepared.bad(id + ": input_ids[" + i + "] = " + t + " is outside the vocabulary (vocab_size "
-                + engine.vocabSize() + ")", p.inputIds().length);
-          }
-        }
-        return Prompts.request(engine, id, p.inputIds(), p.sampling(), 0, seeds);
+    /** A parsed line as a request; {@code spark.gptoss.maxPromptTokens} limits rendered prompts (not token ids). */
+    private static InFlightWindow.Prepared prepare(RequestLine.Parsed p, int maxPromptTokens) {
+      if (p.request() == null) return InFlightWindow.Prepared.bad(p.error(), 0);
+      if (!p.promptKey().equals("input_ids")) {
+        InFlightWindow.Prepared tooLong = Prompts.tooLong(p.where(), p.request().inputIds().length, maxPromptTokens);
+        if (tooLong != null) return tooLong;
       }
-      if (p.prompt() != null) return Prompts.prompt(engine, id, p.prompt(), options, p.sampling(), seeds);
-      ChatOptions chat;
-      try {
-        chat = HarmonyJson.readChatOptions(p.line(), ExecutorEngine.chatOptions(options), LineErrors.LINE);
-      } catch (IllegalArgumentException e) {
-        return RequestWindow.Prepared.bad(id + ": " + e.getMessage(), 0);
-      }
-      return Prompts.chat(engine, id, p.messages(), chat, options.maxPromptTokens(), p.sampling(), seeds);
-    }
-  }
-
-  static String record(ObjectMapper json, GenerateLine.Parsed line, Answer a) {
-    ObjectNode o = json.createObjectNode();
-    if (line.id() == null) o.putNull("id");
-    else o.set("id", line.id());
-    ArrayNode ids = o.putArray("output_ids");
-    for (int id : a.outputIds()) ids.add(id);
-    o.put("finish_reason", a.finishReason());
-    o.put("prompt_tokens", line.error() != null ? 0 : a.promptTokens());
-    o.put("completion_tokens", a.completionTokens());
-    o.put("cached_tokens", a.cachedTokens());
-    if (line.harmony()) {
-      o.put("final", a.finalText());
-      o.put("analysis", a.analysis());
-      o.put("text", a.text());
-    }
-    String error = a.error();
-    if (error != null && !error.startsWith("line ")) error = "line " + line.lineNo() + ": " + error;
-    if (error == null) o.putNull("error");
-    else o.put("error", error);
-    try {
-      return json.writeValueAsString(o);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
+      return InFlightWindow.Prepared.of(p.request(), p.where());
     }
   }
 }

@@ -3,6 +3,7 @@ package ai.gptoss.spark.exec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.gptoss.backend.KvCacheDtype;
+import ai.gptoss.batch.InFlightWindow;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.model.EmbeddedModel;
 import java.util.List;
@@ -14,8 +15,8 @@ class RequestWindowTest {
   /** Row 0 is bad (done at once, so next() returns after the first fill); the others generate for long. */
   private static RequestWindow<Integer> window(ExecutorEngine engine, int rows, int maxInFlight) {
     List<Integer> input = IntStream.range(0, rows).boxed().toList();
-    return new RequestWindow<>(input.iterator(), i -> i == 0 ? RequestWindow.Prepared.bad("row 0: bad", 0)
-        : new RequestWindow.Prepared(GenerationRequest.greedy("r" + i, new int[] {1, 2, 3}, 100_000, List.of()), null, 3),
+    return new RequestWindow<>(input.iterator(), i -> i == 0 ? InFlightWindow.Prepared.bad("row 0: bad", 0)
+        : InFlightWindow.Prepared.of(GenerationRequest.greedy("r" + i, new int[] {1, 2, 3}, 100_000, List.of()), "r" + i),
         engine, maxInFlight, null);
   }
 
