@@ -1,9 +1,6 @@
 package ai.gptoss.spark.plan;
 
 import ai.gptoss.spark.GptossOptions;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Objects;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeSet;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
@@ -17,35 +14,29 @@ import scala.collection.immutable.Seq;
  * of the child's output; its output is the child's output followed by {@code result}.
  */
 public final class GptossEval extends LogicalPlan {
-  private final Attribute input;
-  private final GptossOptions options;
-  private final Attribute result;
-  private final Option<Attribute> when;
+  private final EvalArgs args;
   private final LogicalPlan child;
 
   public GptossEval(Attribute input, GptossOptions options, Attribute result, Option<Attribute> when, LogicalPlan child) {
-    this.input = input;
-    this.options = options;
-    this.result = result;
-    this.when = when;
+    this.args = new EvalArgs(input, options, result, when);
     this.child = child;
   }
 
   Attribute input() {
-    return input;
+    return args.input();
   }
 
   GptossOptions options() {
-    return options;
+    return args.options();
   }
 
   Attribute result() {
-    return result;
+    return args.result();
   }
 
   /** The child's boolean column that says which rows to answer (the others get null), if any. */
   Option<Attribute> when() {
-    return when;
+    return args.when();
   }
 
   LogicalPlan child() {
@@ -54,24 +45,17 @@ public final class GptossEval extends LogicalPlan {
 
   @Override
   public Seq<Attribute> output() {
-    List<Attribute> out = new ArrayList<>(Scala.java(child.output()));
-    out.add(result);
-    return Scala.list(out);
+    return args.output(child.output());
   }
 
   @Override
   public AttributeSet producedAttributes() {
-    return AttributeSet.apply(result);
+    return args.produced();
   }
 
   @Override
   public String simpleString(int maxFields) {
-    return nodeName() + " " + describe(input, options, result, when);
-  }
-
-  /** {@code gptoss(prompt#1, {max_new_tokens=24}) AS gptoss_0#5 WHEN gptoss_when_0#4}. */
-  static String describe(Attribute input, GptossOptions options, Attribute result, Option<Attribute> when) {
-    return "gptoss(" + input + ", " + options + ") AS " + result + (when.isDefined() ? " WHEN " + when.get() : "");
+    return nodeName() + " " + args.describe();
   }
 
   @Override
@@ -81,24 +65,17 @@ public final class GptossEval extends LogicalPlan {
 
   @Override
   public LogicalPlan withNewChildrenInternal(IndexedSeq<LogicalPlan> newChildren) {
-    return new GptossEval(input, options, result, when, newChildren.apply(0));
+    return new GptossEval(input(), options(), result(), when(), newChildren.apply(0));
   }
 
   @Override
   public int productArity() {
-    return 5;
+    return EvalArgs.PRODUCT_ARITY;
   }
 
   @Override
   public Object productElement(int n) {
-    return switch (n) {
-      case 0 -> input;
-      case 1 -> options;
-      case 2 -> result;
-      case 3 -> when;
-      case 4 -> child;
-      default -> throw new IndexOutOfBoundsException(n);
-    };
+    return args.element(n, child);
   }
 
   @Override
@@ -108,12 +85,11 @@ public final class GptossEval extends LogicalPlan {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof GptossEval g && g.input.equals(input) && g.options.equals(options) && g.result.equals(result)
-        && g.when.equals(when) && g.child.equals(child);
+    return o instanceof GptossEval g && g.args.equals(args) && g.child.equals(child);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(input, options, result, when, child);
+    return args.hash(child);
   }
 }

@@ -3,11 +3,9 @@ package ai.gptoss.spark.plan;
 import ai.gptoss.spark.GptossOptions;
 import ai.gptoss.spark.exec.GptossPartitionEvaluator;
 import ai.gptoss.spark.exec.InputKind;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
@@ -37,23 +35,17 @@ public final class GptossEvalExec extends SparkPlan {
   /** The SQL metric of prompt tokens the engine served from its prefix cache (vLLM's num_cached_tokens). */
   static final String CACHED_TOKENS = "prompt tokens from the prefix cache";
 
-  private final Attribute input;
-  private final GptossOptions options;
-  private final Attribute result;
-  private final Option<Attribute> when;
+  private final EvalArgs args;
   private final SparkPlan child;
   private transient scala.collection.immutable.Map<String, SQLMetric> metrics;
 
   public GptossEvalExec(Attribute input, GptossOptions options, Attribute result, Option<Attribute> when, SparkPlan child) {
-    this.input = input;
-    this.options = options;
-    this.result = result;
-    this.when = when;
+    this.args = new EvalArgs(input, options, result, when);
     this.child = child;
   }
 
   Option<Attribute> when() {
-    return when;
+    return args.when();
   }
 
   SparkPlan child() {
@@ -62,14 +54,12 @@ public final class GptossEvalExec extends SparkPlan {
 
   @Override
   public Seq<Attribute> output() {
-    List<Attribute> out = new ArrayList<>(Scala.java(child.output()));
-    out.add(result);
-    return Scala.list(out);
+    return args.output(child.output());
   }
 
   @Override
   public AttributeSet producedAttributes() {
-    return AttributeSet.apply(result);
+    return args.produced();
   }
 
   /** Rows keep their partition and their order. */
@@ -107,13 +97,14 @@ public final class GptossEvalExec extends SparkPlan {
 
   @Override
   public RDD<InternalRow> doExecute() {
+    Attribute input = args.input();
     int ordinal = ordinal(input);
-    int whenOrdinal = when.isDefined() ? ordinal(when.get()) : -1;
+    int whenOrdinal = args.when().isDefined() ? ordinal(args.when().get()) : -1;
     List<Attribute> out = Scala.java(output());
     DataType[] outTypes = new DataType[out.size()];
     for (int i = 0; i < outTypes.length; i++) outTypes[i] = out.get(i).dataType();
     InputKind kind = InputKind.of(input.dataType());
-    GptossPartitionEvaluator.Factory factory = new GptossPartitionEvaluator.Factory(options, kind, ordinal, whenOrdinal,
+    GptossPartitionEvaluator.Factory factory = new GptossPartitionEvaluator.Factory(args.options(), kind, ordinal, whenOrdinal,
         input.dataType(), outTypes, metric("numOutputRows"), metric("engineRequests"), metric("promptTokens"),
         metric("generatedTokens"), metric("cachedTokens"), metric("badRows"), metric("truncatedRows"), metric("tokensPerSecond"),
         metric("engineBatchSize"));
@@ -130,14 +121,14 @@ public final class GptossEvalExec extends SparkPlan {
 
   @Override
   public String simpleString(int maxFields) {
-    return nodeName() + " " + GptossEval.describe(input, options, result, when);
+    return nodeName() + " " + args.describe();
   }
 
   @Override
   public String verboseStringWithOperatorId() {
     return "\n" + formattedNodeName() + "\n" + ExplainUtils.generateFieldString("Input", child.output()) + "\n"
         + ExplainUtils.generateFieldString("Output", output()) + "\n"
-        + ExplainUtils.generateFieldString("Arguments", GptossEval.describe(input, options, result, when)) + "\n";
+        + ExplainUtils.generateFieldString("Arguments", args.describe()) + "\n";
   }
 
   @Override
@@ -147,24 +138,17 @@ public final class GptossEvalExec extends SparkPlan {
 
   @Override
   public SparkPlan withNewChildrenInternal(IndexedSeq<SparkPlan> newChildren) {
-    return new GptossEvalExec(input, options, result, when, newChildren.apply(0));
+    return new GptossEvalExec(args.input(), args.options(), args.result(), args.when(), newChildren.apply(0));
   }
 
   @Override
   public int productArity() {
-    return 5;
+    return EvalArgs.PRODUCT_ARITY;
   }
 
   @Override
   public Object productElement(int n) {
-    return switch (n) {
-      case 0 -> input;
-      case 1 -> options;
-      case 2 -> result;
-      case 3 -> when;
-      case 4 -> child;
-      default -> throw new IndexOutOfBoundsException(n);
-    };
+    return args.element(n, child);
   }
 
   @Override
@@ -174,12 +158,11 @@ public final class GptossEvalExec extends SparkPlan {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof GptossEvalExec g && g.input.equals(input) && g.options.equals(options) && g.result.equals(result)
-        && g.when.equals(when) && g.child.equals(child);
+    return o instanceof GptossEvalExec g && g.args.equals(args) && g.child.equals(child);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(input, options, result, when, child);
+    return args.hash(child);
   }
 }
