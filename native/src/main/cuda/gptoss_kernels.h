@@ -358,8 +358,11 @@ struct SampleArgs {
   const float* logits;   // [R, V]
   const float* params;   // [R, 4]: temperature, top_p, top_k (as float), u in [0,1)
   int* sampled;          // [R]
+  const unsigned long long* masks;  // [slots, maskWords] token bitsets (bit t%64 of word t/64: t allowed), or null
+  const int* maskSlots;  // [R] the row's slot in masks, -1 for an unconstrained row; null when no row is
   int numRows;
   int vocab;
+  int maskWords;         // words per mask: ceil(vocab / 64)
 };
 
 // ---- synthetic.cu ----

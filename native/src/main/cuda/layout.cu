@@ -72,6 +72,6 @@ GL_STRUCT(MoeGemmArgs, a, aLo, assign, tiles, numTiles, blocks, scalesT, bias, o
           limit)
 GL_STRUCT(Mxfp4DequantArgs, blocks, scalesT, out, experts, N, K)
 GL_STRUCT(MoeRowsArgs, assign, expertIds, in, inLo, bias, out, outLo, rows, topK, N, limit)
-GL_STRUCT(SampleArgs, logits, params, sampled, numRows, vocab)
+GL_STRUCT(SampleArgs, logits, params, sampled, masks, maskSlots, numRows, vocab, maskWords)
 GL_STRUCT(FillArgs, dst, count, kind, seed, scale, offset)
 }

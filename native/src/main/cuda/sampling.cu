@@ -8,6 +8,9 @@
 // No sort: a prefix of the descending order is found by a bitwise search over the order-preserving
 // 32-bit key of the float logits (32 reductions over the row), ties resolved by a scan over ids.
 // Bytes: V*4 per reduction pass (greedy: one pass); an entire row stays in L1/L2 between passes.
+// Token masks (structured output): a row with a mask samples as if every token whose bit is clear had
+// logit -inf (backend/TokenMask.java, Sampler.sample with a mask); the mask adds V/8 bytes per pass,
+// read through L1/L2 like the row. Rows without a mask read no mask.
 #include "gptoss_kernels.h"
 
 #define ST 1024
@@ -17,7 +20,14 @@ __device__ __forceinline__ unsigned fkey(float f) {
   return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
+// The logit of token i as the sampler sees it: -inf where the row's mask (if any) clears bit i.
+__device__ __forceinline__ float logitAt(const float* lg, const unsigned long long* mask, int i) {
+  if (mask != nullptr && !((mask[i >> 6] >> (i & 63)) & 1ull)) return __int_as_float(0xff800000);
+  return lg[i];
+}
+
 struct RowCtx {
+  const unsigned long long* mask;
   const float* lg;
   int V;
   float max;
@@ -48,7 +58,7 @@ __device__ double blockSum(double v, double* sh) {
 __device__ double massGE(const RowCtx& r, unsigned x, bool count, double* sh) {
   double s = 0;
   for (int i = threadIdx.x; i < r.V; i += ST) {
-    float l = r.lg[i];
+    float l = logitAt(r.lg, r.mask, i);
     unsigned k = fkey(l);
     if (k >= x && inPrefix(r, k, i)) s += weightOf(r, l, count);
   }
@@ -63,7 +73,7 @@ __device__ int scanIds(const RowCtx& r, bool anyKey, unsigned x, double need, bo
   int b = threadIdx.x * chunk, e = min(r.V, b + chunk);
   double local = 0;
   for (int i = b; i < e; i++) {
-    float l = r.lg[i];
+    float l = logitAt(r.lg, r.mask, i);
     unsigned k = fkey(l);
     if ((anyKey || k == x) && inPrefix(r, k, i)) local += weightOf(r, l, count);
   }
@@ -85,7 +95,7 @@ __device__ int scanIds(const RowCtx& r, bool anyKey, unsigned x, double need, bo
   bool before = strict ? (acc > need) : (acc >= need);
   if (crosses && !before) {
     for (int i = b; i < e; i++) {
-      float l = r.lg[i];
+      float l = logitAt(r.lg, r.mask, i);
       unsigned k = fkey(l);
       if ((anyKey || k == x) && inPrefix(r, k, i)) {
         acc += weightOf(r, l, count);
@@ -130,6 +140,8 @@ extern "C" __global__ void __launch_bounds__(ST) sample_rows(SampleArgs a) {
   int row = blockIdx.x;
   if (row >= a.numRows) return;
   const float* lg = a.logits + (long long)row * a.vocab;
+  int slot = a.maskSlots != nullptr ? a.maskSlots[row] : -1;
+  const unsigned long long* mask = slot >= 0 ? a.masks + (long long)slot * a.maskWords : nullptr;
   float temperature = a.params[row * 4], topP = a.params[row * 4 + 1];
   int topK = (int)a.params[row * 4 + 2];
   double u = a.params[row * 4 + 3];
@@ -137,7 +149,7 @@ extern "C" __global__ void __launch_bounds__(ST) sample_rows(SampleArgs a) {
   float best = __int_as_float(0xff800000);
   int bestId = 0x7fffffff;
   for (int i = threadIdx.x; i < a.vocab; i += ST) {
-    float l = lg[i];
+    float l = logitAt(lg, mask, i);
     if (l > best || (l == best && i < bestId)) {
       best = l;
       bestId = i;
@@ -172,6 +184,7 @@ extern "C" __global__ void __launch_bounds__(ST) sample_rows(SampleArgs a) {
     return;
   }
   RowCtx r;
+  r.mask = mask;
   r.lg = lg;
   r.V = a.vocab;
   r.max = max;

@@ -58,6 +58,8 @@ public final class CudaBackend implements Backend {
   private long metaHostInts;
   private DeviceArena metaDev;
   private final StepProfiler profiler;
+  /** Token masks of constrained rows (structured output), uploaded once per mask. */
+  private final DeviceMasks masks;
   private IntPointer sampledHost;
   private long sampledHostInts;
   private FloatPointer logitsHost; // pageable, only for steps that return logits
@@ -106,6 +108,7 @@ public final class CudaBackend implements Backend {
     ForwardPass.checkSupported(c);
     device = new DevicePlan(ordinal, precision, kvCacheDtype);
     profiler = System.getenv("GPTOSS_PROFILE") != null ? new StepProfiler(device.stream) : null;
+    masks = new DeviceMasks(c.vocabSize(), device.stream);
     graphs = new DecodeGraphs<>(new CudaGraphs(device.stream),
         DecodeGraphs.enabledByEnvironment(System.getenv("GPTOSS_CUDA_GRAPHS"), System.getenv("GPTOSS_PROFILE")),
         System.err::println);
@@ -193,7 +196,9 @@ public final class CudaBackend implements Backend {
   public StepResult step(StepBatch batch) {
     if (kv == null) throw new BackendException("allocateKvCache must be called before the first step");
     device.select();
-    StepMetadata md = new StepMetadata(batch, c.vocabSize(), forward.prefillTile, kv.fullPages, kv.slidingPages, graphs.enabled());
+    int[] maskSlots = masks.prepare(batch, this::invalidateGraphs); // copies new token masks (structured output)
+    StepMetadata md = new StepMetadata(batch, c.vocabSize(), forward.prefillTile, kv.fullPages, kv.slidingPages, graphs.enabled(),
+        maskSlots, masks.table());
     int T = md.numTokens, R = md.numRows;
     if (T == 0) return new StepResult(new int[0], batch.returnLogits() ? new float[0][] : null);
     ensureWorkspace(T, Math.max(R, 1));
@@ -309,11 +314,16 @@ public final class CudaBackend implements Backend {
         IntPointer out = new IntPointer(1)) {
       check(cudaMemcpy(dev(ws.logits), row, 4L * logits.length, cudaMemcpyHostToDevice), "cudaMemcpy(logits row)");
       check(cudaMemcpy(dev(ws.hn), params, 16, cudaMemcpyHostToDevice), "cudaMemcpy(sampling params)");
-      k.launch("sample_rows", new KernelStruct.SampleArgs(ws.logits, ws.hn, ws.sampled, 1, c.vocabSize()), 1, 1, 1024);
+      k.launch("sample_rows", new KernelStruct.SampleArgs(ws.logits, ws.hn, ws.sampled, 0, 0, 1, c.vocabSize(), masks.words()), 1, 1, 1024);
       check(cudaStreamSynchronize(device.stream), "cudaStreamSynchronize(sample_rows)");
       check(cudaMemcpy(out, dev(ws.sampled), 4, cudaMemcpyDeviceToHost), "cudaMemcpy(sampled id)");
       return out.get(0);
     }
+  }
+
+  /** Token masks copied to the device so far (structured output; benchmarks). */
+  public long maskUploads() {
+    return masks.uploads();
   }
 
   /** Waits for the GPU (benchmarks). */
@@ -349,6 +359,7 @@ public final class CudaBackend implements Backend {
     forward.close();
     if (kv != null) kv.close();
     if (metaDev != null) metaDev.close();
+    masks.close();
     if (metaHost != null) cudaFreeHost(metaHost);
     if (sampledHost != null) cudaFreeHost(sampledHost);
     if (logitsHost != null) logitsHost.close();

@@ -199,7 +199,8 @@ final class ForwardPass implements AutoCloseable {
         anyLayer ? ws.y : 0, anyLayer ? ws.expertWeights : 0, R, H, eps, topK), R, 1, rowThreads(R, 256));
     gemm(ws.hn, lo(ws.hnLo), model.lmHead, ws.logits, R, V, H);
     prof("sampling");
-    k.launch("sample_rows", new SampleArgs(ws.logits, meta + 4L * md.offSampling, ws.sampled, R, V), R, 1, 1024);
+    k.launch("sample_rows", new SampleArgs(ws.logits, meta + 4L * md.offSampling, ws.sampled, md.maskTable,
+        md.offMaskSlots < 0 ? 0 : meta + 4L * md.offMaskSlots, R, V, ai.gptoss.backend.TokenMask.words(V)), R, 1, 1024);
     if (profiler != null) profiler.end();
   }
 

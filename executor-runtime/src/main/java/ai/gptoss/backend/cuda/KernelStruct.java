@@ -118,10 +118,11 @@ sealed interface KernelStruct {
     }
   }
 
-  record SampleArgs(long logits, long params, long sampled, int numRows, int vocab) implements KernelStruct {
+  record SampleArgs(long logits, long params, long sampled, long masks, long maskSlots, int numRows, int vocab,
+      int maskWords) implements KernelStruct {
     @Override
     public void pack(KernelArgs a) {
-      a.ptr(logits).ptr(params).ptr(sampled).i32(numRows).i32(vocab);
+      a.ptr(logits).ptr(params).ptr(sampled).ptr(masks).ptr(maskSlots).i32(numRows).i32(vocab).i32(maskWords);
     }
   }
 

@@ -20,7 +20,9 @@ import ai.gptoss.backend.StepBatch;
 final class StepMetadata {
   final int numTokens, numSeqs, maxPages, numPrefillItems, numDecodeItems, numRows;
   final int offTokens, offPositions, offTokenSeq, offFullTable, offSlidingTable, offPrefillItems, offDecodeItems,
-      offRows, offSampling, length;
+      offRows, offSampling, offMaskSlots, length;
+  /** Device address of the token-mask table the mask slots index (0 when no row is constrained). */
+  final long maskTable;
   final int[] data;
   final boolean anySampled;
 
@@ -34,6 +36,17 @@ final class StepMetadata {
    * kernels look pages up by position, never by the width, so the padding changes no result.
    */
   StepMetadata(StepBatch b, int vocab, int prefillTile, int fullPool, int slidingPool, boolean padPages) {
+    this(b, vocab, prefillTile, fullPool, slidingPool, padPages, null, 0);
+  }
+
+  /**
+   * With {@code maskSlots} ([numRows]: each row's slot in the token-mask table at {@code maskTable},
+   * -1 for an unconstrained row; null when no row is constrained), a mask-slot section follows the
+   * sampling parameters; its presence is part of the layout.
+   */
+  StepMetadata(StepBatch b, int vocab, int prefillTile, int fullPool, int slidingPool, boolean padPages, int[] maskSlots,
+      long maskTable) {
+    this.maskTable = maskSlots == null ? 0 : maskTable;
     numTokens = b.numTokens();
     numSeqs = b.numSeqs();
     numRows = b.outputRows().length;
@@ -62,7 +75,11 @@ final class StepMetadata {
     offDecodeItems = offPrefillItems + 3 * pre;
     offRows = offDecodeItems + 3 * dec;
     offSampling = offRows + numRows;
-    length = offSampling + 4 * numRows;
+    offMaskSlots = maskSlots == null ? -1 : offSampling + 4 * numRows;
+    length = offSampling + 4 * numRows + (maskSlots == null ? 0 : numRows);
+    if (maskSlots != null && maskSlots.length != numRows) {
+      throw new BackendException("step: " + maskSlots.length + " mask slots for " + numRows + " output rows");
+    }
     data = new int[length];
     for (int t = 0; t < numTokens; t++) {
       int id = b.tokens()[t];
@@ -100,6 +117,7 @@ final class StepMetadata {
       data[o + 2] = Float.floatToRawIntBits((float) p.topK());
       data[o + 3] = Float.floatToRawIntBits(p.isGreedy() ? 0f : (float) Sampler.uniform(p.seed(), p.counter()));
       sampled |= !p.isGreedy();
+      if (maskSlots != null) data[offMaskSlots + r] = maskSlots[r];
     }
     anySampled = sampled;
   }
@@ -112,7 +130,8 @@ final class StepMetadata {
   /** The counts and section offsets: everything of this step that shapes its launches. */
   int[] layout() {
     return new int[] {numTokens, numSeqs, maxPages, numPrefillItems, numDecodeItems, numRows, offTokens, offPositions,
-        offTokenSeq, offFullTable, offSlidingTable, offPrefillItems, offDecodeItems, offRows, offSampling, length};
+        offTokenSeq, offFullTable, offSlidingTable, offPrefillItems, offDecodeItems, offRows, offSampling, offMaskSlots,
+        length};
   }
 
   private void fillTable(int[] table, int off, int pool, int seq, String kind) {
