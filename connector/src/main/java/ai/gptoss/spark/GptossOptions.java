@@ -1,5 +1,7 @@
 package ai.gptoss.spark;
 
+import ai.gptoss.backend.KvCacheDtype;
+import ai.gptoss.backend.Precision;
 import ai.gptoss.spark.exec.DeviceChoice;
 import java.io.Serializable;
 import java.util.Locale;
@@ -26,12 +28,12 @@ public record GptossOptions(
     boolean failOnError,
     boolean structOutput,
     String device,
-    String precision,
+    Precision precision,
     int engineMaxSeqs,
     int engineMaxBatchedTokens,
     double gpuMemoryFraction,
     boolean ignoreEos,
-    String kvCacheDtype,
+    KvCacheDtype kvCacheDtype,
     boolean engineSwitchFail,
     boolean prefixCaching) implements Serializable {
 
@@ -74,9 +76,9 @@ public record GptossOptions(
     } catch (IllegalArgumentException e) {
       throw s.bad(GptossConf.DEVICE, e.getMessage());
     }
-    String precision = s.string(GptossConf.PRECISION, GptossConf.PRECISION_DEFAULT).trim().toLowerCase(Locale.ROOT);
+    Precision precision;
     try {
-      ai.gptoss.backend.Precision.parse(precision, GptossConf.PRECISION);
+      precision = Precision.parse(s.string(GptossConf.PRECISION, GptossConf.PRECISION_DEFAULT), GptossConf.PRECISION);
     } catch (IllegalArgumentException e) {
       throw s.bad(GptossConf.PRECISION, "expected exact, balanced or fast");
     }
@@ -84,10 +86,11 @@ public record GptossOptions(
     if (!(temperature >= 0f)) throw s.bad(GptossConf.TEMPERATURE, "expected a number >= 0");
     float topP = (float) s.dbl(GptossConf.TOP_P, GptossConf.TOP_P_DEFAULT);
     if (!(topP > 0f && topP <= 1f)) throw s.bad(GptossConf.TOP_P, "expected a number in (0, 1]");
-    String kvCacheDtype = s.string(GptossConf.KV_CACHE_DTYPE, null);
-    if (kvCacheDtype != null) {
+    String kvCacheDtypeText = s.string(GptossConf.KV_CACHE_DTYPE, null);
+    KvCacheDtype kvCacheDtype = null;
+    if (kvCacheDtypeText != null) {
       try {
-        kvCacheDtype = ai.gptoss.backend.KvCacheDtype.parse(kvCacheDtype, GptossConf.KV_CACHE_DTYPE).name().toLowerCase(Locale.ROOT);
+        kvCacheDtype = KvCacheDtype.parse(kvCacheDtypeText, GptossConf.KV_CACHE_DTYPE);
       } catch (RuntimeException e) {
         throw s.bad(GptossConf.KV_CACHE_DTYPE, "expected auto, bf16 or fp8");
       }
@@ -157,12 +160,13 @@ public record GptossOptions(
     add(b, GptossConf.ERROR_MODE, failOnError ? "fail" : "null", d.failOnError ? "fail" : "null");
     add(b, GptossConf.OUTPUT, structOutput ? "struct" : "string", d.structOutput ? "struct" : "string");
     add(b, GptossConf.DEVICE, device, d.device);
-    add(b, GptossConf.PRECISION, precision, d.precision);
+    add(b, GptossConf.PRECISION, precision.id(), d.precision.id());
     add(b, GptossConf.ENGINE_MAX_SEQS, engineMaxSeqs, d.engineMaxSeqs);
     add(b, GptossConf.ENGINE_MAX_BATCHED_TOKENS, engineMaxBatchedTokens, d.engineMaxBatchedTokens);
     add(b, GptossConf.GPU_MEMORY_FRACTION, gpuMemoryFraction, d.gpuMemoryFraction);
     add(b, GptossConf.IGNORE_EOS, ignoreEos, d.ignoreEos);
-    add(b, GptossConf.KV_CACHE_DTYPE, kvCacheDtype, d.kvCacheDtype);
+    add(b, GptossConf.KV_CACHE_DTYPE, kvCacheDtype == null ? null : kvCacheDtype.name().toLowerCase(Locale.ROOT),
+        d.kvCacheDtype == null ? null : d.kvCacheDtype.name().toLowerCase(Locale.ROOT));
     add(b, GptossConf.ENGINE_SWITCH, engineSwitchFail ? "fail" : "wait", d.engineSwitchFail ? "fail" : "wait");
     add(b, GptossConf.PREFIX_CACHING, prefixCaching, d.prefixCaching);
     return b.append('}').toString();

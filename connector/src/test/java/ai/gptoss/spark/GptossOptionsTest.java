@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.gptoss.spark.exec.RowSeeds;
 import ai.gptoss.spark.generate.SparkGenerate;
+import ai.gptoss.backend.Precision;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -82,8 +83,8 @@ class GptossOptionsTest {
 
   @Test
   void precisionDefaultsToExactAndIsValidated() {
-    assertEquals("exact", GptossOptions.defaults().precision());
-    assertEquals("fast", GptossOptions.resolve(Map.of(), Map.of("spark.gptoss.precision", "FAST")::get).precision());
+    assertEquals(Precision.EXACT, GptossOptions.defaults().precision());
+    assertEquals(Precision.FAST, GptossOptions.resolve(Map.of(), Map.of("spark.gptoss.precision", "FAST")::get).precision());
     var bad = assertThrows(IllegalArgumentException.class,
         () -> GptossOptions.resolve(Map.of("precision", "fp8"), k -> null));
     assertTrue(bad.getMessage().contains("'precision'") && bad.getMessage().contains("fp8")

@@ -5,6 +5,8 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.sum;
 
 import ai.gptoss.backend.Backends;
+import ai.gptoss.backend.KvCacheDtype;
+import ai.gptoss.backend.Precision;
 import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.engine.Engine;
 import ai.gptoss.engine.EngineConfig;
@@ -92,7 +94,7 @@ public final class ThroughputBenchmark implements Callable<Integer> {
   /** (a) One engine, every request submitted at once (what generate --input does). */
   private double direct() throws Exception {
     double direct;
-    Engine engine = Engine.start(Backends.open(EmbeddedModel.path(), "cpu"), EngineConfig.defaults());
+    Engine engine = Engine.start(Backends.open(EmbeddedModel.path(), "cpu", Precision.EXACT, KvCacheDtype.fromEnvironment()), EngineConfig.defaults());
     try {
       List<GenerationRequest> reqs = new ArrayList<>();
       for (int i = 0; i < questions.size(); i++) {

@@ -9,19 +9,11 @@ import java.nio.file.Path;
 public final class Backends {
   private Backends() {}
 
-  /** {@link #open(Path, String, Precision)} with the precision of {@link Precision#fromEnvironment()}. */
-  public static Backend open(Path modelDir, String device) {
-    return open(modelDir, device, Precision.fromEnvironment());
-  }
-
-  /** Opens {@code modelDir} on {@code device} with the K/V cache type of {@link KvCacheDtype#fromEnvironment()}. */
-  public static Backend open(Path modelDir, String device, Precision precision) {
-    return open(modelDir, device, precision, KvCacheDtype.fromEnvironment());
-  }
-
   /**
    * Opens {@code modelDir} on {@code device}; {@code precision} applies to the CUDA backend, {@code kvCacheDtype} to
-   * both (the CPU backend rounds its K/V as the CUDA one stores them).
+   * both (the CPU backend rounds its K/V as the CUDA one stores them). Both are given: nothing here reads the
+   * environment (the command line and the connector parse their settings once, see
+   * {@code ai.gptoss.engine.EngineSettings}).
    */
   public static Backend open(Path modelDir, String device, Precision precision, KvCacheDtype kvCacheDtype) {
     String d = device == null ? "auto" : device.trim().toLowerCase(java.util.Locale.ROOT);

@@ -1,18 +1,17 @@
 package ai.gptoss.backend;
 
-import java.lang.reflect.InvocationTargetException;
+import ai.gptoss.backend.cuda.CudaDevices;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
 /**
- * The bridge to the CUDA backend ({@code ai.gptoss.backend.cuda}). Kept free of JavaCPP types and
- * reached by reflection, so that a machine without an NVIDIA driver never loads JavaCPP or the CUDA
- * libraries: without {@code /dev/nvidiactl} or {@code /proc/driver/nvidia} there are no GPUs.
+ * The bridge to the CUDA backend ({@code ai.gptoss.backend.cuda}): typed calls into {@link CudaDevices}, made only
+ * once an NVIDIA driver is there (without {@code /dev/nvidiactl} or {@code /proc/driver/nvidia} there are no GPUs).
+ * The JVM links {@link CudaDevices}, and so loads JavaCPP and the CUDA libraries, at the first call, so a machine
+ * without a driver never loads them; a runtime that cannot be loaded surfaces there as a {@link LinkageError}.
  */
 final class CudaSupport {
-  private static final String DEVICES = "ai.gptoss.backend.cuda.CudaDevices";
-
   private CudaSupport() {}
 
   /** Number of CUDA devices, 0 when no driver or runtime is installed. */
@@ -26,13 +25,11 @@ final class CudaSupport {
       return CudaAvailability.none(CudaAvailability.Reason.NO_DRIVER, "neither /dev/nvidiactl nor /proc/driver/nvidia/version exists");
     }
     try {
-      return (CudaAvailability) Class.forName(DEVICES).getMethod("availability").invoke(null);
-    } catch (InvocationTargetException e) {
-      Throwable t = e.getCause();
-      return CudaAvailability.none(t instanceof LinkageError ? CudaAvailability.Reason.NO_RUNTIME
-          : CudaAvailability.Reason.NO_DEVICE, String.valueOf(t));
-    } catch (ReflectiveOperationException | LinkageError e) {
+      return CudaDevices.availability();
+    } catch (LinkageError e) {
       return CudaAvailability.none(CudaAvailability.Reason.NO_RUNTIME, String.valueOf(e));
+    } catch (RuntimeException e) {
+      return CudaAvailability.none(CudaAvailability.Reason.NO_DEVICE, String.valueOf(e));
     }
   }
 
@@ -43,17 +40,9 @@ final class CudaSupport {
   static Backend open(Path modelDir, int ordinal, Precision precision, KvCacheDtype kvCacheDtype) {
     if (!driverPresent()) throw new BackendException("--device cuda:" + ordinal + ": no NVIDIA driver on this machine");
     try {
-      return (Backend) Class.forName(DEVICES).getMethod("open", Path.class, int.class, Precision.class, KvCacheDtype.class)
-          .invoke(null, modelDir, ordinal, precision, kvCacheDtype);
-    } catch (InvocationTargetException e) {
-      Throwable t = e.getCause();
-      if (t instanceof RuntimeException r) throw r;
-      if (t instanceof LinkageError l) {
-        throw new BackendException("--device cuda:" + ordinal + ": the CUDA 13 runtime libraries could not be loaded: " + l, l);
-      }
-      throw new BackendException("--device cuda:" + ordinal + ": " + t, t);
-    } catch (ReflectiveOperationException | LinkageError e) {
-      throw new BackendException("--device cuda:" + ordinal + ": the CUDA backend could not be loaded: " + e, e);
+      return CudaDevices.open(modelDir, ordinal, precision, kvCacheDtype);
+    } catch (LinkageError e) {
+      throw new BackendException("--device cuda:" + ordinal + ": the CUDA 13 runtime libraries could not be loaded: " + e, e);
     }
   }
 }

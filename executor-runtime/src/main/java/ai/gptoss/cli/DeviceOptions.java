@@ -2,6 +2,7 @@ package ai.gptoss.cli;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.Backends;
+import ai.gptoss.backend.KvCacheDtype;
 import ai.gptoss.backend.Precision;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -21,8 +22,11 @@ final class DeviceOptions {
     return Precision.fromOption(precision, "--precision");
   }
 
-  /** The backend of the model in {@code modelDir} (or a synthetic:NAME model) on the chosen device. */
+  /**
+   * The backend of the model in {@code modelDir} (or a synthetic:NAME model) on the chosen device, with the K/V cache
+   * type of {@value KvCacheDtype#ENV} (read here, once, at the command's edge).
+   */
   Backend open(Path modelDir) {
-    return Backends.open(modelDir, device, precision());
+    return Backends.open(modelDir, device, precision(), KvCacheDtype.fromEnvironment());
   }
 }

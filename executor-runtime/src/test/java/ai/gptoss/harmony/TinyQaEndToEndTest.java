@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.Backends;
+import ai.gptoss.backend.KvCacheDtype;
+import ai.gptoss.backend.Precision;
 import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.engine.SingleSequence;
 import ai.gptoss.model.EmbeddedModel;
@@ -37,7 +39,7 @@ class TinyQaEndToEndTest {
     int asked = 0;
     int right = 0;
     List<String> misses = new ArrayList<>();
-    try (Backend b = Backends.open(EmbeddedModel.path(), "cpu")) {
+    try (Backend b = Backends.open(EmbeddedModel.path(), "cpu", Precision.EXACT, KvCacheDtype.fromEnvironment())) {
       for (int i = 0; i < questions.size(); i += 40) { // 25 questions spread over the file
         JsonNode q = questions.get(i);
         int[] prompt = Harmony.prompt(q.get("question").asText());

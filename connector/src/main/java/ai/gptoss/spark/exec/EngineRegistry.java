@@ -1,6 +1,7 @@
 package ai.gptoss.spark.exec;
 
 import ai.gptoss.backend.BackendException;
+import ai.gptoss.engine.EngineSettings;
 import ai.gptoss.spark.GptossConf;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +39,7 @@ final class EngineRegistry {
 
   /** Loads the engine for {@code key}; called with its device's lock held. {@code how}: why this device (for logs). */
   interface Loader {
-    ExecutorEngine load(EngineKey key, String how);
+    ExecutorEngine load(EngineSettings key, String how);
   }
 
   /** Throws, saying why, when {@code device} cannot run a new engine (asked after an engine on it FAILED). */
@@ -83,7 +84,7 @@ final class EngineRegistry {
    * @param task the task attempt id, or {@link #NO_TASK}
    * @param failFast {@code engine_switch=fail}: fail instead of waiting for another query's engine to go idle
    */
-  ExecutorEngine acquire(EngineKey key, String how, long task, boolean failFast, WaitCheck waitCheck) {
+  ExecutorEngine acquire(EngineSettings key, String how, long task, boolean failFast, WaitCheck waitCheck) {
     Slot slot = slots.computeIfAbsent(key.device(), Slot::new);
     try {
       slot.lock.lockInterruptibly();
@@ -101,14 +102,14 @@ final class EngineRegistry {
         }
         if (cur == null) return load(slot, key, how, task);
         boolean mine = task != NO_TASK && slot.leases.contains(task);
-        if (cur.key().settings().equals(key.settings())) {
+        if (cur.settings().equals(key)) {
           if (mine || slot.switchersWaiting == 0 || holdsAny(task)) return lease(slot, cur, task);
           // Another query waits to replace this engine: queue behind it.
         } else {
           if (mine) throw conflict(slot, cur, key, "this task already uses it (an earlier gptoss() call of the same stage)");
           if (slot.leases.isEmpty()) {
             LOG.info("gptoss: closing idle {} on {} for an engine with {}", cur.describe(), slot.device,
-                key.settings().describe());
+                EngineIdentity.describe(key));
             close(cur);
             slot.engine = null;
             continue;
@@ -119,7 +120,7 @@ final class EngineRegistry {
             switching = true;
             slot.switchersWaiting++;
             LOG.info("gptoss: waiting for {} on {} ({} task(s) use it) to go idle, to replace it by an engine with {}",
-                cur.describe(), slot.device, slot.leases.size(), key.settings().describe());
+                cur.describe(), slot.device, slot.leases.size(), EngineIdentity.describe(key));
           }
         }
         try {
@@ -162,7 +163,7 @@ final class EngineRegistry {
     return false;
   }
 
-  private ExecutorEngine load(Slot slot, EngineKey key, String how, long task) {
+  private ExecutorEngine load(Slot slot, EngineSettings key, String how, long task) {
     if (slot.lastFailure != null) {
       try {
         deviceCheck.check(slot.device);
@@ -201,18 +202,18 @@ final class EngineRegistry {
     }
   }
 
-  private static IllegalStateException conflict(Slot slot, ExecutorEngine cur, EngineKey key, String why) {
+  private static IllegalStateException conflict(Slot slot, ExecutorEngine cur, EngineSettings key, String why) {
     return new IllegalStateException("gptoss: " + slot.device + " runs one engine at a time and its engine has "
-        + cur.key().settings().describe() + ", but this gptoss() call needs " + key.settings().describe() + "; " + why
+        + EngineIdentity.describe(cur.settings()) + ", but this gptoss() call needs " + EngineIdentity.describe(key) + "; " + why
         + ", so waiting for it to go idle would never end. Give every gptoss() call of the query the same "
         + String.join(", ", GptossConf.MODEL, GptossConf.PRECISION, GptossConf.KV_CACHE_DTYPE, GptossConf.ENGINE_MAX_SEQS,
             GptossConf.ENGINE_MAX_BATCHED_TOKENS, GptossConf.GPU_MEMORY_FRACTION, GptossConf.PREFIX_CACHING)
         + ", or run the calls in separate stages (persist or write the first call's result before the second)");
   }
 
-  private static IllegalStateException busy(Slot slot, ExecutorEngine cur, EngineKey key) {
-    return new IllegalStateException("gptoss: the engine on " + slot.device + " has " + cur.key().settings().describe()
-        + " and " + slot.leases.size() + " task(s) use it; this query needs " + key.settings().describe() + " and "
+  private static IllegalStateException busy(Slot slot, ExecutorEngine cur, EngineSettings key) {
+    return new IllegalStateException("gptoss: the engine on " + slot.device + " has " + EngineIdentity.describe(cur.settings())
+        + " and " + slot.leases.size() + " task(s) use it; this query needs " + EngineIdentity.describe(key) + " and "
         + GptossConf.ENGINE_SWITCH + "=fail. Run the queries one after the other, give them the same settings, or set "
         + GptossConf.SESSION_PREFIX + GptossConf.ENGINE_SWITCH + "=wait to wait for the engine to go idle and replace it");
   }

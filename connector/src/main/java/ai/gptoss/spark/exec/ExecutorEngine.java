@@ -2,11 +2,9 @@ package ai.gptoss.spark.exec;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.BackendException;
-import ai.gptoss.backend.Backends;
-import ai.gptoss.backend.Precision;
 import ai.gptoss.batch.StopTokens;
 import ai.gptoss.engine.Engine;
-import ai.gptoss.engine.EngineConfig;
+import ai.gptoss.engine.EngineSettings;
 import ai.gptoss.engine.EngineStats;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.engine.RequestHandle;
@@ -29,14 +27,14 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ExecutorEngine implements AutoCloseable {
   private static final AtomicLong INSTANCES = new AtomicLong();
 
-  private final EngineKey key;
+  private final EngineSettings key;
   private final Engine engine;
   private final long instanceId;
   private final List<Integer> stopTokens;
   private final int vocabSize;
   private final EngineRateLog rateLog;
 
-  private ExecutorEngine(EngineKey key, Engine engine) {
+  private ExecutorEngine(EngineSettings key, Engine engine) {
     this.key = key;
     this.engine = engine;
     this.instanceId = INSTANCES.incrementAndGet();
@@ -51,26 +49,22 @@ public final class ExecutorEngine implements AutoCloseable {
    *
    * @param kvBudgetBytes cap on the KV cache (from {@link GpuMemoryPlan}), 0 for the backend's own budget
    */
-  static ExecutorEngine start(EngineKey key, Path modelDir, long kvBudgetBytes) {
-    EngineSettings s = key.settings();
-    Backend opened = Backends.open(modelDir, key.device(), Precision.parse(s.precision(), GptossConf.PRECISION),
-        s.kvCacheDtype());
+  static ExecutorEngine start(EngineSettings key, Path modelDir, long kvBudgetBytes) {
+    Backend opened = key.open(modelDir);
     return start(key, kvBudgetBytes > 0 ? new BudgetedBackend(opened, kvBudgetBytes) : opened);
   }
 
   /** Starts the engine over an opened {@code backend} (closed here if the engine cannot start). */
-  static ExecutorEngine start(EngineKey key, Backend backend) {
+  static ExecutorEngine start(EngineSettings key, Backend backend) {
     try {
-      EngineConfig config = EngineConfig.defaults().withMaxSeqsPerStep(key.settings().maxSeqs())
-          .withMaxTokensPerStep(key.settings().maxBatchedTokens()).withPrefixCaching(key.settings().prefixCaching());
-      return new ExecutorEngine(key, Engine.start(backend, config));
+      return new ExecutorEngine(key, Engine.start(backend, key.engineConfig()));
     } catch (RuntimeException e) {
       backend.close();
       throw e;
     }
   }
 
-  EngineKey key() {
+  EngineSettings settings() {
     return key;
   }
 
@@ -129,7 +123,7 @@ public final class ExecutorEngine implements AutoCloseable {
   }
 
   String describe() {
-    return "engine #" + instanceId + " (" + key.device() + ", " + key.settings().describe() + ")";
+    return "engine #" + instanceId + " (" + key.device() + ", " + EngineIdentity.describe(key) + ")";
   }
 
   /** The sticky device error that made the engine FAILED, or null while it works. */

@@ -1,6 +1,7 @@
 package ai.gptoss.spark.exec;
 
 import ai.gptoss.backend.CudaAvailability;
+import ai.gptoss.engine.EngineSettings;
 import ai.gptoss.spark.GptossConf;
 import ai.gptoss.spark.GptossOptions;
 import java.nio.file.Path;
@@ -44,7 +45,7 @@ public final class ExecutorEngines {
   public static ExecutorEngine get(GptossOptions options) {
     TaskContext ctx = TaskContext.get();
     DeviceChoice choice = device(options, ctx);
-    EngineKey key = new EngineKey(choice.device(), EngineSettings.of(options, choice.device()));
+    EngineSettings key = EngineIdentity.of(options, choice.device());
     installShutdownHook();
     EngineRegistry r = registry;
     long task = ctx == null ? EngineRegistry.NO_TASK : ctx.taskAttemptId();
@@ -82,12 +83,12 @@ public final class ExecutorEngines {
   }
 
   /** Loads the model's files, plans the GPU's memory and starts the engine (the registry's loader). */
-  private static ExecutorEngine load(EngineKey key, String how) {
+  private static ExecutorEngine load(EngineSettings key, String how) {
     long t0 = System.nanoTime();
     SparkEnv env = SparkEnv.get();
     Path dir = ModelFiles.localDir(key.model(),
         env == null ? new org.apache.hadoop.conf.Configuration() : SparkHadoopUtil.get().newConfiguration(env.conf()));
-    long kvBudget = key.device().startsWith("cuda") ? gpuKvBudget(key, dir, env) : 0;
+    long kvBudget = key.onGpu() ? gpuKvBudget(key, dir, env) : 0;
     ExecutorEngine e = ExecutorEngine.start(key, dir, kvBudget);
     LOG.info("gptoss: started {} in {} ms (executor {}; device {}: {})", e.describe(), (System.nanoTime() - t0) / 1_000_000,
         env == null ? "?" : env.executorId(), key.device(), how);
@@ -99,7 +100,7 @@ public final class ExecutorEngines {
     if (device.startsWith("cuda:")) GpuProbe.memory(Integer.parseInt(device.substring("cuda:".length())));
   }
 
-  private static long gpuKvBudget(EngineKey key, Path dir, SparkEnv env) {
+  private static long gpuKvBudget(EngineSettings key, Path dir, SparkEnv env) {
     int ordinal = Integer.parseInt(key.device().substring("cuda:".length()));
     long[] mem;
     try {
@@ -115,7 +116,7 @@ public final class ExecutorEngines {
     }
     long weights = ModelFiles.weightBytes(dir);
     long minKv = 64L << 20;
-    GpuMemoryPlan plan = GpuMemoryPlan.plan(key.device(), mem[1], weights, minKv, conf, key.settings().gpuMemoryFraction());
+    GpuMemoryPlan plan = GpuMemoryPlan.plan(key.device(), mem[1], weights, minKv, conf, key.gpuMemoryFraction());
     LOG.info("gptoss: {} memory plan: engine {} bytes, KV cache {} bytes, RAPIDS pool {} bytes (GPU total {}, free {})",
         key.device(), plan.engineBytes(), plan.kvBudgetBytes(), plan.rapidsPoolBytes(), mem[1], mem[0]);
     return plan.kvBudgetBytes();

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.Backends;
+import ai.gptoss.backend.KvCacheDtype;
+import ai.gptoss.backend.Precision;
 import ai.gptoss.backend.StepBudget;
 import ai.gptoss.engine.Engine;
 import ai.gptoss.engine.EngineConfig;
@@ -14,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class BudgetedBackendTest {
   @Test
   void capsTheKvBudgetAndKeepsTheWrappedStepBudget() {
-    try (Backend cpu = Backends.open(EmbeddedModel.path(), "cpu")) {
+    try (Backend cpu = Backends.open(EmbeddedModel.path(), "cpu", Precision.EXACT, KvCacheDtype.fromEnvironment())) {
       StepBudget step = cpu.defaultStepBudget();
       long own = cpu.kvMemoryBudgetBytes(step);
       Backend capped = new BudgetedBackend(cpu, own / 4);

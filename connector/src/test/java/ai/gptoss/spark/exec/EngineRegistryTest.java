@@ -16,6 +16,7 @@ import ai.gptoss.backend.Precision;
 import ai.gptoss.backend.StepBatch;
 import ai.gptoss.backend.StepResult;
 import ai.gptoss.backend.cuda.CudaException;
+import ai.gptoss.engine.EngineSettings;
 import ai.gptoss.engine.FinishReason;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.engine.GenerationResult;
@@ -42,8 +43,8 @@ import org.junit.jupiter.api.Test;
  * CPU engines of tiny-a under whatever device it is asked for; "cuda:N" are just names here.
  */
 class EngineRegistryTest {
-  static final EngineSettings A = new EngineSettings("tiny-a", "exact", KvCacheDtype.AUTO, 0, 0, 0.9, true);
-  static final EngineSettings B = new EngineSettings("tiny-a", "fast", KvCacheDtype.AUTO, 0, 0, 0.9, true);
+  static final EngineSettings A = new EngineSettings("tiny-a", "cuda:0", Precision.EXACT, KvCacheDtype.AUTO, 0, 0, 0.9, true);
+  static final EngineSettings B = new EngineSettings("tiny-a", "cuda:0", Precision.FAST, KvCacheDtype.AUTO, 0, 0, 0.9, true);
   static final EngineRegistry.WaitCheck NO_KILL = () -> {};
 
   final AtomicInteger loads = new AtomicInteger();
@@ -69,7 +70,7 @@ class EngineRegistryTest {
     }
   }
 
-  private ExecutorEngine load(EngineKey key, String how) {
+  private ExecutorEngine load(EngineSettings key, String how) {
     CountDownLatch g = gate.get();
     if (g != null && key.device().equals("cuda:0")) {
       try {
@@ -79,7 +80,7 @@ class EngineRegistryTest {
       }
     }
     loads.incrementAndGet();
-    Backend b = Backends.open(TestData.resource("tiny-a"), "cpu", Precision.EXACT);
+    Backend b = Backends.open(TestData.resource("tiny-a"), "cpu", Precision.EXACT, KvCacheDtype.AUTO);
     return ExecutorEngine.start(key, new StickyAfterFlag(b));
   }
 
@@ -89,15 +90,15 @@ class EngineRegistryTest {
     registry.closeAll();
   }
 
-  static EngineKey key(String device, EngineSettings s) {
-    return new EngineKey(device, s);
+  static EngineSettings key(String device, EngineSettings s) {
+    return s.onDevice(device);
   }
 
   static GenerationResult generate(ExecutorEngine e, int maxNew) {
     return e.submit(GenerationRequest.greedy("r", new int[] {1, 2, 3}, maxNew, List.of())).result().join();
   }
 
-  private Future<ExecutorEngine> acquireLater(EngineKey k, long task, boolean failFast, EngineRegistry.WaitCheck check) {
+  private Future<ExecutorEngine> acquireLater(EngineSettings k, long task, boolean failFast, EngineRegistry.WaitCheck check) {
     return pool.submit(() -> registry.acquire(k, "test", task, failFast, check));
   }
 
@@ -114,21 +115,21 @@ class EngineRegistryTest {
   void settingsComeFromTheOptionsAndGpuOnlySettingsDoNotSplitCpuEngines() {
     GptossOptions fast = GptossOptions.resolve(Map.of("precision", "fast", "kv_cache_dtype", "FP8_E4M3",
         "engine.max_seqs", "64", "gpu.memory_fraction", "0.5", "engine_switch", "FAIL"), k -> null);
-    EngineSettings gpu = EngineSettings.of(fast, "cuda:0");
-    assertEquals(new EngineSettings("", "fast", KvCacheDtype.FP8, 64, 0, 0.5, true), gpu);
+    EngineSettings gpu = EngineIdentity.of(fast, "cuda:0");
+    assertEquals(new EngineSettings("", "cuda:0", Precision.FAST, KvCacheDtype.FP8, 64, 0, 0.5, true), gpu);
     assertTrue(fast.engineSwitchFail());
-    assertTrue(gpu.describe().contains("precision fast") && gpu.describe().contains("kv_cache_dtype fp8")
-        && gpu.describe().contains("gpu.memory_fraction 0.5"), gpu.describe());
+    assertTrue(EngineIdentity.describe(gpu).contains("precision fast") && EngineIdentity.describe(gpu).contains("kv_cache_dtype fp8")
+        && EngineIdentity.describe(gpu).contains("gpu.memory_fraction 0.5"), EngineIdentity.describe(gpu));
     // On the CPU, precision and the GPU's memory share change nothing: the same engine serves both.
-    assertEquals(EngineSettings.of(GptossOptions.defaults(), "cpu"),
-        EngineSettings.of(GptossOptions.resolve(Map.of("precision", "fast", "gpu.memory_fraction", "0.5"), k -> null), "cpu"));
+    assertEquals(EngineIdentity.of(GptossOptions.defaults(), "cpu"),
+        EngineIdentity.of(GptossOptions.resolve(Map.of("precision", "fast", "gpu.memory_fraction", "0.5"), k -> null), "cpu"));
     assertFalse(GptossOptions.defaults().engineSwitchFail());
     // Prefix caching is part of the engine's identity: turning it off (function option or session conf) needs another engine.
     assertTrue(GptossOptions.defaults().prefixCaching());
-    EngineSettings noCache = EngineSettings.of(GptossOptions.resolve(Map.of("prefix_caching", "false"), k -> null), "cpu");
+    EngineSettings noCache = EngineIdentity.of(GptossOptions.resolve(Map.of("prefix_caching", "false"), k -> null), "cpu");
     assertFalse(noCache.prefixCaching());
-    assertNotEquals(EngineSettings.of(GptossOptions.defaults(), "cpu"), noCache);
-    assertTrue(noCache.describe().contains("prefix_caching false"), noCache.describe());
+    assertNotEquals(EngineIdentity.of(GptossOptions.defaults(), "cpu"), noCache);
+    assertTrue(EngineIdentity.describe(noCache).contains("prefix_caching false"), EngineIdentity.describe(noCache));
     assertFalse(GptossOptions.resolve(Map.of(), k -> k.equals("spark.gptoss.prefix_caching") ? "false" : null).prefixCaching());
     assertEquals(null, GptossOptions.defaults().kvCacheDtype(), "unset: the executor's GPTOSS_KV_CACHE_DTYPE decides");
     var badKv = assertThrows(IllegalArgumentException.class, () -> GptossOptions.resolve(Map.of("kv_cache_dtype", "int4"), k -> null));
@@ -169,10 +170,10 @@ class EngineRegistryTest {
     assertSame(a, registry.acquire(key("cuda:0", A), "test", 1, false, NO_KILL));
     registry.release("cuda:0", 1);
     ExecutorEngine b = wantsB.get(10, TimeUnit.SECONDS);
-    assertEquals(B, b.key().settings());
+    assertEquals(B, b.settings());
     assertTrue(stillWaiting(wantsA), "A waits for B's task now");
     registry.release("cuda:0", 2);
-    assertEquals(A, wantsA.get(10, TimeUnit.SECONDS).key().settings());
+    assertEquals(A, wantsA.get(10, TimeUnit.SECONDS).settings());
     assertEquals(3, loads.get());
   }
 
@@ -184,7 +185,7 @@ class EngineRegistryTest {
         && e.getMessage().contains("engine_switch=fail") && e.getMessage().contains("cuda:0"), e.getMessage());
     // An idle engine is replaced even so: nothing to wait for.
     registry.release("cuda:0", 1);
-    assertEquals(B, registry.acquire(key("cuda:0", B), "test", 2, true, NO_KILL).key().settings());
+    assertEquals(B, registry.acquire(key("cuda:0", B), "test", 2, true, NO_KILL).settings());
   }
 
   @Test
@@ -211,7 +212,7 @@ class EngineRegistryTest {
     var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> wantsB.get(10, TimeUnit.SECONDS));
     assertTrue(e.getCause().getMessage().contains("task 2 killed"), e.toString());
     // No switch is pending any more: a newcomer with A's settings shares at once.
-    assertEquals(A, registry.acquire(key("cuda:0", A), "test", 3, false, NO_KILL).key().settings());
+    assertEquals(A, registry.acquire(key("cuda:0", A), "test", 3, false, NO_KILL).settings());
   }
 
   @Test
@@ -222,10 +223,10 @@ class EngineRegistryTest {
     assertTrue(stillWaiting(slow), "the cuda:0 load is held");
     CompletableFuture<ExecutorEngine> other = CompletableFuture.supplyAsync(
         () -> registry.acquire(key("cuda:1", A), "test", 2, false, NO_KILL), pool);
-    assertEquals("cuda:1", other.get(20, TimeUnit.SECONDS).key().device());
+    assertEquals("cuda:1", other.get(20, TimeUnit.SECONDS).settings().device());
     assertFalse(slow.isDone());
     release.countDown();
-    assertEquals("cuda:0", slow.get(20, TimeUnit.SECONDS).key().device());
+    assertEquals("cuda:0", slow.get(20, TimeUnit.SECONDS).settings().device());
   }
 
   @Test

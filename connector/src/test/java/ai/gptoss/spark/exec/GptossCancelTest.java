@@ -83,7 +83,7 @@ class GptossCancelTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       for (ExecutorEngine e : ExecutorEngines.live()) {
-        if (e.key().model().equals(model)) return e;
+        if (e.settings().model().equals(model)) return e;
       }
       Thread.sleep(20);
     }

@@ -72,7 +72,7 @@ class GptossEngineLifecycleTest {
     assertEquals(created + 1, ExecutorEngines.createdCount());
     List<ExecutorEngine> live = ExecutorEngines.live();
     assertEquals(1, live.size(), "one engine per device: " + live);
-    assertEquals(KvCacheDtype.BF16, live.get(0).key().settings().kvCacheDtype());
+    assertEquals(KvCacheDtype.BF16, live.get(0).settings().kvCacheDtype());
     // The same settings share it.
     df.select(gptoss(col("prompt"), Map.of("max_new_tokens", "8", "kv_cache_dtype", "bf16"))).collectAsList();
     assertEquals(created + 1, ExecutorEngines.createdCount());
@@ -107,7 +107,7 @@ class GptossEngineLifecycleTest {
   void aFailedEngineFailsTheTaskWithTheCudaCauseEvenWithErrorModeNull() {
     AtomicReference<RuntimeException> device = new AtomicReference<>();
     EngineRegistry stub = new EngineRegistry(
-        (key, how) -> ExecutorEngine.start(key, new StickyBackend(Backends.open(EmbeddedModel.path(), "cpu", Precision.EXACT))),
+        (key, how) -> ExecutorEngine.start(key, new StickyBackend(Backends.open(EmbeddedModel.path(), "cpu", Precision.EXACT, KvCacheDtype.AUTO))),
         d -> {
           if (device.get() != null) throw device.get();
         });

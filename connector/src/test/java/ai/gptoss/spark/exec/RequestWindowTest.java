@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.gptoss.backend.KvCacheDtype;
 import ai.gptoss.batch.InFlightWindow;
+import ai.gptoss.engine.EngineSettings;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.model.EmbeddedModel;
 import java.util.List;
@@ -22,7 +23,7 @@ class RequestWindowTest {
 
   @Test
   void autoKeepsTheEnginesSequencesPerStepInFlightAndACountCapsIt() {
-    try (ExecutorEngine engine = ExecutorEngine.start(new EngineKey("cpu", new EngineSettings("", null, KvCacheDtype.AUTO, 0, 0, 0, true)), EmbeddedModel.path(), 0)) {
+    try (ExecutorEngine engine = ExecutorEngine.start(new EngineSettings("", "cpu", null, KvCacheDtype.AUTO, 0, 0, 0, true), EmbeddedModel.path(), 0)) {
       int perStep = engine.maxSeqsPerStep();
       assertEquals(256, perStep); // the CPU's step budget
       try (RequestWindow<Integer> auto = window(engine, perStep + 50, 0)) {

@@ -12,8 +12,9 @@ import ai.gptoss.model.Checkpoint;
 import java.nio.file.Path;
 
 /**
- * Entry points that {@code ai.gptoss.backend.CudaSupport} reaches by reflection, so that JavaCPP and
- * the CUDA libraries are loaded only when a GPU is asked for.
+ * Entry points of the CUDA backend that {@code ai.gptoss.backend.CudaSupport} calls only once it found an NVIDIA
+ * driver: the JVM loads this class (and with it JavaCPP and the CUDA libraries) at the first such call, so a machine
+ * without a GPU never loads them.
  */
 public final class CudaDevices {
   private CudaDevices() {}
@@ -37,11 +38,6 @@ public final class CudaDevices {
   }
 
   /** Opens a model directory, or {@code synthetic:NAME}, on GPU {@code ordinal}. */
-  public static Backend open(Path modelDir, int ordinal, Precision precision) {
-    return open(modelDir, ordinal, precision, KvCacheDtype.fromEnvironment());
-  }
-
-  /** As {@link #open(Path, int, Precision)} with the K/V cache type given (not read from the environment). */
   public static Backend open(Path modelDir, int ordinal, Precision precision, KvCacheDtype kvCacheDtype) {
     int n = count();
     if (ordinal < 0 || ordinal >= n) {

@@ -1,0 +1,74 @@
+package ai.gptoss.engine;
+
+import ai.gptoss.backend.Backend;
+import ai.gptoss.backend.Backends;
+import ai.gptoss.backend.KvCacheDtype;
+import ai.gptoss.backend.Precision;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * What makes an engine what it is: every setting that changes what it loads, where, or how it uses the device's
+ * memory. Parsed once where the user gave it (a Spark option or session conf, a command-line flag, an environment
+ * variable; each parser's errors name that source) and passed down as is: {@link #open} opens the backend with these
+ * values and {@link #engineConfig} schedules with them, so nothing below reads a setting again. Equal settings mean
+ * the same engine: Spark's executors share a resident engine between queries whose settings are equal.
+ *
+ * <p>Settings that only apply to GPUs are normalized away on the CPU ({@link #onDevice}), so that changing them does
+ * not make a CPU engine different.
+ *
+ * @param model the model as the user named it (a directory, a Hadoop URI, {@code synthetic:NAME}); "" for the
+ *     embedded tiny-qa
+ * @param device {@code cpu} or {@code cuda:N} once chosen ({@link #onDevice}); before that the user's
+ *     {@code auto}, {@code cuda} or one of those
+ * @param precision the CUDA backend's precision; null on the CPU (the pure-Java backend is float32 throughout)
+ * @param kvCacheDtype the K/V cache's element type (both backends honour it)
+ * @param maxSeqs sequences per step (vLLM's {@code max_num_seqs}); 0: the device's default ({@link
+ *     ai.gptoss.backend.StepBudget})
+ * @param maxBatchedTokens tokens per step (vLLM's {@code max_num_batched_tokens}); 0: the device's default
+ * @param gpuMemoryFraction the share of the GPU the engine may take; 0 on the CPU
+ * @param prefixCaching whether the engine reuses the K/V of prompt prefixes it computed before
+ */
+public record EngineSettings(String model, String device, Precision precision, KvCacheDtype kvCacheDtype, int maxSeqs,
+    int maxBatchedTokens, double gpuMemoryFraction, boolean prefixCaching) {
+
+  public static final String CPU = "cpu";
+
+  public EngineSettings {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(device, "device");
+    Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
+    if (maxSeqs < 0) throw new IllegalArgumentException("maxSeqs must not be negative, got " + maxSeqs);
+    if (maxBatchedTokens < 0) throw new IllegalArgumentException("maxBatchedTokens must not be negative, got " + maxBatchedTokens);
+    if (!(gpuMemoryFraction >= 0 && gpuMemoryFraction <= 1)) {
+      throw new IllegalArgumentException("gpuMemoryFraction must be in [0, 1], got " + gpuMemoryFraction);
+    }
+  }
+
+  /** These settings on {@code device} ("cpu" or "cuda:N"): on the CPU without the GPU-only ones. */
+  public EngineSettings onDevice(String device) {
+    boolean gpu = !device.equals(CPU);
+    return new EngineSettings(model, device, gpu ? precision : null, kvCacheDtype, maxSeqs, maxBatchedTokens,
+        gpu ? gpuMemoryFraction : 0, prefixCaching);
+  }
+
+  public boolean onGpu() {
+    return device.startsWith("cuda");
+  }
+
+  /** The embedded tiny-qa for "", else the model as given. */
+  public String modelDisplay() {
+    return model.isEmpty() ? "embedded tiny-qa" : model;
+  }
+
+  /** Opens {@code modelDir} (where {@link #model} is on this machine) on {@link #device}. */
+  public Backend open(Path modelDir) {
+    return Backends.open(modelDir, device, precision == null ? Precision.EXACT : precision, kvCacheDtype);
+  }
+
+  /** The engine's scheduling with these settings' step budget and prefix caching; everything else the defaults. */
+  public EngineConfig engineConfig() {
+    return EngineConfig.defaults().withMaxSeqsPerStep(maxSeqs).withMaxTokensPerStep(maxBatchedTokens)
+        .withPrefixCaching(prefixCaching);
+  }
+}
