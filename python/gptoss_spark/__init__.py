@@ -7,8 +7,10 @@ its rows with the model resident in its JVM. The session needs the connector jar
 >>> from gptoss_spark import gptoss
 >>> df.withColumn("answer", gptoss("prompt", max_new_tokens=64))
 >>> df.withColumn("r", gptoss("prompt", output="struct"))   # final, analysis, finish_reason, ..., error
+>>> df.withColumn("r", gptoss("prompt", output="struct", response_format={"type": "integer"}))  # r.value: bigint
 """
 
+import json
 from typing import Any, Mapping, Optional, Union
 
 from pyspark.sql import Column
@@ -26,9 +28,11 @@ def gptoss(input: Union[Column, str], options: Optional[Mapping[str, Any]] = Non
     :param input: a column or a column name.
     :param options: options whose names are not Python identifiers, e.g. ``{"engine.max_seqs": 64}``.
     :param kwargs: options (docs/spark.md), e.g. ``max_new_tokens=64``, ``reasoning_effort="low"``,
-        ``output="struct"`` (a struct of final, analysis, finish_reason, token counts, error, ...).
-        Values are passed as strings; booleans as ``true``/``false``. Unknown names and bad values fail
-        when the query is planned, naming the option.
+        ``output="struct"`` (a struct of final, analysis, finish_reason, token counts, error, ...),
+        ``response_format={...}`` (a JSON schema; with ``output="struct"`` the struct's ``value`` is the
+        answer parsed into the schema's Spark type). Values are passed as strings: booleans as
+        ``true``/``false``, dicts and lists as JSON text. Unknown names and bad values (a schema keyword
+        that is not supported included) fail when the query is planned, naming the option.
     """
     merged = dict(options or {})
     merged.update(kwargs)
@@ -59,6 +63,8 @@ def _option_value(name: str, value: Any) -> str:
         raise ValueError(f"gptoss(): option '{name}' is None; leave it out to use the default")
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (Mapping, list)):
+        return json.dumps(value)
     return str(value)
 
 

@@ -149,11 +149,21 @@ public final class GptossConf {
   public static final String ENGINE_SWITCH_WAIT = "wait";
   public static final String ENGINE_SWITCH_FAIL = "fail";
 
+  /**
+   * A JSON schema every answer follows: OpenAI's {@code {"type": "json_schema", "json_schema": {"name": ...,
+   * "schema": {...}}}} or a bare schema ({@link ai.gptoss.structured.ResponseFormat}; a keyword it does not support
+   * fails the query when it is planned, naming the keyword and its path). With {@link #OUTPUT} {@code struct}, the
+   * struct gains {@code value}: the answer parsed into the schema's Spark type ({@link ai.gptoss.spark.typed.SchemaTypes}),
+   * null with an {@code error} saying why when the answer is not such a value (cut off before its JSON closed).
+   * Unset: answers are free text.
+   */
+  public static final String RESPONSE_FORMAT = "response_format";
+
   /** Every key above, for validating user input. */
   public static final List<String> KEYS = List.of(MODEL, MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED,
       REASONING_EFFORT, INSTRUCTIONS, DATE, MAX_IN_FLIGHT, MAX_PROMPT_TOKENS, ERROR_MODE, OUTPUT, DEVICE,
       PRECISION, ENGINE_MAX_SEQS, ENGINE_MAX_BATCHED_TOKENS, GPU_MEMORY_FRACTION, IGNORE_EOS, KV_CACHE_DTYPE,
-      ENGINE_SWITCH, PREFIX_CACHING);
+      ENGINE_SWITCH, PREFIX_CACHING, RESPONSE_FORMAT);
 
   /** The SparkSessionExtensions class users put in {@code spark.sql.extensions}. */
   public static final String EXTENSIONS_CLASS = "ai.gptoss.spark.GptossExtensions";

@@ -3,6 +3,10 @@ package ai.gptoss.spark;
 import ai.gptoss.backend.KvCacheDtype;
 import ai.gptoss.backend.Precision;
 import ai.gptoss.spark.exec.DeviceChoice;
+import ai.gptoss.spark.typed.SchemaType;
+import ai.gptoss.spark.typed.SchemaTypes;
+import ai.gptoss.spark.typed.TypedAnswer;
+import ai.gptoss.structured.ResponseFormat;
 import java.io.Serializable;
 import java.util.Locale;
 import java.util.Map;
@@ -12,6 +16,8 @@ import java.util.function.Function;
 /**
  * The resolved options of one {@code gptoss()} call (see {@link GptossConf} for keys, defaults and
  * precedence). Built on the driver, shipped to the executors with the plan.
+ *
+ * @param responseFormatJson the {@code response_format} as given (checked by {@link ResponseFormat#parse}), or null
  */
 public record GptossOptions(
     String model,
@@ -35,7 +41,8 @@ public record GptossOptions(
     boolean ignoreEos,
     KvCacheDtype kvCacheDtype,
     boolean engineSwitchFail,
-    boolean prefixCaching) implements Serializable {
+    boolean prefixCaching,
+    String responseFormatJson) implements Serializable {
 
   /** Defaults only (no function options, no session configuration). */
   public static GptossOptions defaults() {
@@ -99,6 +106,16 @@ public record GptossOptions(
     if (!engineSwitch.equals(GptossConf.ENGINE_SWITCH_WAIT) && !engineSwitch.equals(GptossConf.ENGINE_SWITCH_FAIL)) {
       throw s.bad(GptossConf.ENGINE_SWITCH, "expected wait or fail");
     }
+    String responseFormat = emptyToNull(s.string(GptossConf.RESPONSE_FORMAT, null));
+    if (responseFormat != null) {
+      try {
+        SchemaTypes.of(ResponseFormat.parse(responseFormat));
+      } catch (IllegalArgumentException e) {
+        String m = e.getMessage();
+        throw new IllegalArgumentException(s.where(GptossConf.RESPONSE_FORMAT) + ": "
+            + (m.startsWith(TypedAnswer.PREFIX) ? m.substring(TypedAnswer.PREFIX.length()) : m), e);
+      }
+    }
     double gpuFraction = s.dbl(GptossConf.GPU_MEMORY_FRACTION, GptossConf.GPU_MEMORY_FRACTION_DEFAULT);
     if (!(gpuFraction > 0 && gpuFraction <= 1)) throw s.bad(GptossConf.GPU_MEMORY_FRACTION, "expected a number in (0, 1]");
     return new GptossOptions(
@@ -123,7 +140,18 @@ public record GptossOptions(
         s.bool(GptossConf.IGNORE_EOS, false),
         kvCacheDtype,
         engineSwitch.equals(GptossConf.ENGINE_SWITCH_FAIL),
-        s.bool(GptossConf.PREFIX_CACHING, true));
+        s.bool(GptossConf.PREFIX_CACHING, true),
+        responseFormat);
+  }
+
+  /** The {@code response_format}, or null when answers are free text. */
+  public ResponseFormat responseFormat() {
+    return responseFormatJson == null ? null : ResponseFormat.parse(responseFormatJson);
+  }
+
+  /** The Spark type of {@code response_format}'s values, or null without one. */
+  public SchemaType valueType() {
+    return responseFormatJson == null ? null : SchemaTypes.of(responseFormat());
   }
 
   /**
@@ -169,6 +197,7 @@ public record GptossOptions(
         d.kvCacheDtype == null ? null : d.kvCacheDtype.name().toLowerCase(Locale.ROOT));
     add(b, GptossConf.ENGINE_SWITCH, engineSwitchFail ? "fail" : "wait", d.engineSwitchFail ? "fail" : "wait");
     add(b, GptossConf.PREFIX_CACHING, prefixCaching, d.prefixCaching);
+    add(b, GptossConf.RESPONSE_FORMAT, responseFormatJson == null ? null : "json_schema(" + responseFormat().name() + ")", null);
     return b.append('}').toString();
   }
 

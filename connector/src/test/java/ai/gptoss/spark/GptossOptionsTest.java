@@ -3,6 +3,7 @@ package ai.gptoss.spark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,6 +34,25 @@ class GptossOptionsTest {
     var zero = assertThrows(IllegalArgumentException.class,
         () -> GptossOptions.resolve(Map.of("max_new_tokens", "0"), k -> null));
     assertTrue(zero.getMessage().contains("expected auto or an integer >= 1"), zero.getMessage());
+  }
+
+  @Test
+  void responseFormatIsCheckedWhenResolvedAndGivesTheValueType() {
+    assertNull(GptossOptions.defaults().responseFormat());
+    assertNull(GptossOptions.defaults().valueType());
+    String wrapped = "{\"type\": \"json_schema\", \"json_schema\": {\"name\": \"n\", \"schema\": {\"type\": \"integer\"}}}";
+    GptossOptions o = GptossOptions.resolve(Map.of("response_format", wrapped), k -> null);
+    assertEquals("n", o.responseFormat().name());
+    assertEquals(org.apache.spark.sql.types.DataTypes.LongType, o.valueType().dataType());
+    assertTrue(o.toString().contains("response_format=json_schema(n)"), o.toString());
+    GptossOptions session = GptossOptions.resolve(Map.of(), Map.of("spark.gptoss.response_format", "{\"type\": \"boolean\"}")::get);
+    assertEquals(org.apache.spark.sql.types.DataTypes.BooleanType, session.valueType().dataType());
+    var keyword = assertThrows(IllegalArgumentException.class, () -> GptossOptions.resolve(
+        Map.of("response_format", "{\"type\": \"object\", \"properties\": {\"a\": {\"oneOf\": []}}}"), k -> null));
+    assertEquals("gptoss() option 'response_format': unsupported keyword \"oneOf\" at $.properties.a", keyword.getMessage());
+    var json = assertThrows(IllegalArgumentException.class,
+        () -> GptossOptions.resolve(Map.of(), Map.of("spark.gptoss.response_format", "{type: integer}")::get));
+    assertTrue(json.getMessage().startsWith("session conf 'spark.gptoss.response_format': not valid JSON"), json.getMessage());
   }
 
   @Test

@@ -7,6 +7,8 @@ import ai.gptoss.harmony.ChatMessage;
 import ai.gptoss.spark.GptossConf;
 import ai.gptoss.spark.GptossOptions;
 import ai.gptoss.spark.GptossRowException;
+import ai.gptoss.spark.typed.SchemaType;
+import ai.gptoss.spark.typed.TypedAnswer;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -96,6 +98,8 @@ public final class GptossPartitionEvaluator implements PartitionEvaluator<Intern
     }
     UnsafeProjection projection = UnsafeProjection.create(f.outputTypes());
     boolean struct = f.options().structOutput();
+    SchemaType valueType = struct ? f.options().valueType() : null;
+    String limit = GptossConf.MAX_NEW_TOKENS + "=" + ai.gptoss.batch.MaxNewTokens.describe(f.options().maxNewTokens());
     Iterator<InternalRow> out = new Iterator<>() {
       @Override
       public boolean hasNext() {
@@ -106,7 +110,16 @@ public final class GptossPartitionEvaluator implements PartitionEvaluator<Intern
       public InternalRow next() {
         InFlightWindow.Done<InternalRow> d = window.next();
         Answer a = d.answer();
-        emitted[0]++;
+        long rowNo = emitted[0]++;
+        Object value = null;
+        if (valueType != null && a != null) {
+          TypedAnswer t = TypedAnswer.of(a.finalText(), a.finishReason(), valueType, limit);
+          value = t.value();
+          if (t.error() != null) {
+            a = new Answer(a.finalText(), a.analysis(), a.text(), a.finishReason(), a.promptTokens(), a.completionTokens(),
+                a.cachedTokens(), a.outputIds(), "partition " + partition + " row " + rowNo + ": " + t.error());
+          }
+        }
         if (a == null) {
           f.rows().add(1);
           return projection.apply(new JoinedRow(d.row(), new GenericInternalRow(new Object[] {null})));
@@ -127,7 +140,8 @@ public final class GptossPartitionEvaluator implements PartitionEvaluator<Intern
         f.generatedTokens().add(a.completionTokens());
         f.cachedTokens().add(a.cachedTokens());
         generated[0] += a.completionTokens();
-        return projection.apply(new JoinedRow(d.row(), new GenericInternalRow(new Object[] {ResultSchema.value(a, struct, engine.device())})));
+        return projection.apply(new JoinedRow(d.row(), new GenericInternalRow(new Object[] {
+            ResultSchema.value(a, struct, engine.device(), valueType != null, value)})));
       }
     };
     return CollectionConverters.asScala(out);

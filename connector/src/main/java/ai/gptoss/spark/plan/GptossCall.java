@@ -31,25 +31,25 @@ import scala.jdk.javaapi.CollectionConverters;
 public final class GptossCall extends Expression implements Unevaluable, UserDefinedExpression {
   private final Expression input;
   private final TreeMap<String, String> functionOptions;
-  private final boolean structOutput;
+  private final DataType resultType;
 
   /**
    * @param functionOptions the options given to the function (validated here, so that a bad key or value
    *     fails at analysis); the session conf is applied when the call is planned ({@link #resolveOptions})
-   * @param structOutput whether the result is the struct ({@code output=struct}); fixed here because the
-   *     result type must be known during analysis
+   * @param resultType the result's type ({@link ResultSchema#dataType}: {@code output} and {@code response_format}
+   *     decide it); fixed here because it must be known during analysis
    */
-  public GptossCall(Expression input, Map<String, String> functionOptions, boolean structOutput) {
+  public GptossCall(Expression input, Map<String, String> functionOptions, DataType resultType) {
     this.input = input;
     this.functionOptions = new TreeMap<>(functionOptions);
-    this.structOutput = structOutput;
+    this.resultType = resultType;
   }
 
-  /** Builds a call from the function's options, with {@code output} resolved against the active session. */
+  /** Builds a call from the function's options, with {@code output} and {@code response_format} resolved against the active session. */
   public static GptossCall create(Expression input, Map<String, String> functionOptions) {
     GptossOptions resolved = GptossOptions.resolve(functionOptions, GptossCall::sessionValue);
     checkOnDriver(resolved);
-    return new GptossCall(input, functionOptions, resolved.structOutput());
+    return new GptossCall(input, functionOptions, ResultSchema.dataType(resolved));
   }
 
   /** Checks the session's {@code spark.gptoss.*} keys and the model, on the driver ({@link ModelCheck}). */
@@ -65,8 +65,9 @@ public final class GptossCall extends Expression implements Unevaluable, UserDef
   /** Function options over the active session's {@code spark.gptoss.*} over defaults; the model checked ({@link ModelCheck}). */
   GptossOptions resolveOptions() {
     GptossOptions o = GptossOptions.resolve(functionOptions, GptossCall::sessionValue);
-    if (o.structOutput() != structOutput) {
-      throw new IllegalStateException("spark.gptoss.output changed between analysis and planning of " + sql());
+    if (!ResultSchema.dataType(o).equals(resultType)) {
+      throw new IllegalStateException("spark.gptoss.output or spark.gptoss.response_format changed between analysis and "
+          + "planning of " + sql());
     }
     checkOnDriver(o);
     return o;
@@ -86,7 +87,7 @@ public final class GptossCall extends Expression implements Unevaluable, UserDef
 
   @Override
   public DataType dataType() {
-    return ResultSchema.dataType(structOutput);
+    return resultType;
   }
 
   @Override
@@ -156,7 +157,7 @@ public final class GptossCall extends Expression implements Unevaluable, UserDef
 
   @Override
   public Expression withNewChildrenInternal(IndexedSeq<Expression> newChildren) {
-    return new GptossCall(newChildren.apply(0), functionOptions, structOutput);
+    return new GptossCall(newChildren.apply(0), functionOptions, resultType);
   }
 
   @Override
@@ -169,7 +170,7 @@ public final class GptossCall extends Expression implements Unevaluable, UserDef
     return switch (n) {
       case 0 -> input;
       case 1 -> functionOptions;
-      case 2 -> structOutput;
+      case 2 -> resultType;
       default -> throw new IndexOutOfBoundsException(n);
     };
   }
@@ -181,11 +182,11 @@ public final class GptossCall extends Expression implements Unevaluable, UserDef
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof GptossCall g && g.input.equals(input) && g.functionOptions.equals(functionOptions) && g.structOutput == structOutput;
+    return o instanceof GptossCall g && g.input.equals(input) && g.functionOptions.equals(functionOptions) && g.resultType.equals(resultType);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(input, functionOptions, structOutput);
+    return Objects.hash(input, functionOptions, resultType);
   }
 }

@@ -40,8 +40,10 @@ public record TypedAnswer(Object value, String error) {
     if ("length".equals(finishReason)) {
       String where = finalText == null ? "; the model had not started its final message" : "";
       return new TypedAnswer(null, notJson != null || finalText == null
-          ? PREFIX + "the answer ended before its JSON value closed (finish_reason=length, " + limit + where + ")"
-          : PREFIX + "the answer was cut off after its JSON value (finish_reason=length, " + limit + "); it may be partial");
+          ? PREFIX + "the answer ended before its JSON value closed (finish_reason=length, " + limit + where + "); raise "
+              + "max_new_tokens"
+          : PREFIX + "the answer was cut off after its JSON value (finish_reason=length, " + limit + "); it may be "
+              + "partial; raise max_new_tokens");
     }
     if (finalText == null) return new TypedAnswer(null, PREFIX + "the answer has no final message to parse");
     if (notJson != null) return new TypedAnswer(null, PREFIX + "the answer is not one JSON value: " + notJson);

@@ -104,14 +104,14 @@ class TypedAnswerTest {
   void aRowCutOffBeforeItsJsonClosedHasNoValueAndSaysSo() {
     TypedAnswer cut = TypedAnswer.of("{\"city\": \"Os", "length", CITY, "max_new_tokens=64");
     assertNull(cut.value());
-    assertEquals("response_format: the answer ended before its JSON value closed (finish_reason=length, max_new_tokens=64)",
-        cut.error());
+    assertEquals("response_format: the answer ended before its JSON value closed (finish_reason=length, max_new_tokens=64); "
+        + "raise max_new_tokens", cut.error());
     assertEquals("response_format: the answer ended before its JSON value closed (finish_reason=length, max_new_tokens=8; "
-        + "the model had not started its final message)", TypedAnswer.of(null, "length", CITY, "max_new_tokens=8").error());
+        + "the model had not started its final message); raise max_new_tokens", TypedAnswer.of(null, "length", CITY, "max_new_tokens=8").error());
     TypedAnswer closed = TypedAnswer.of("1", "length", derive("{'type': 'integer'}"), "max_new_tokens=3");
     assertNull(closed.value(), "a number cut off may be partial (1 of 13)");
     assertEquals("response_format: the answer was cut off after its JSON value (finish_reason=length, max_new_tokens=3); "
-        + "it may be partial", closed.error());
+        + "it may be partial; raise max_new_tokens", closed.error());
   }
 
   @Test
