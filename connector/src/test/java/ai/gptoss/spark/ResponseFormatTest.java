@@ -42,6 +42,11 @@ class ResponseFormatTest {
         new StructType().add("q", DataTypes.StringType)).coalesce(1);
   }
 
+  /** The docs' example reads {@code prompt} from {@code t}. */
+  private static void promptsView(String... q) {
+    questions(q).withColumnRenamed("q", "prompt").createOrReplaceTempView("t");
+  }
+
   private static DataType valueType(Dataset<Row> df, String column) {
     return ((StructType) df.schema().apply(column).dataType()).apply("value").dataType();
   }
@@ -68,13 +73,16 @@ class ResponseFormatTest {
 
   @Test
   void aRowCutOffBeforeItsJsonClosedGetsNullAndAnErrorSayingSo() {
-    List<Row> rows = questions("What is 10 + 3?").select(gptoss(col("q"),
-        Map.of("output", "struct", "max_new_tokens", "4", "response_format", CITY)).as("r")).collectAsList();
-    Row r = rows.get(0).getStruct(0);
+    Dataset<Row> df = questions("What is 10 + 3?").select(gptoss(col("q"),
+        Map.of("output", "struct", "max_new_tokens", "4", "response_format", CITY)).as("r"));
+    Row r = df.collectAsList().get(0).getStruct(0);
     assertEquals("length", r.getAs("finish_reason"));
     assertNull(r.getAs("value"));
     assertEquals("partition 0 row 0: response_format: the answer ended before its JSON value closed (finish_reason=length, "
         + "max_new_tokens=4; the model had not started its final message); raise max_new_tokens", r.getAs("error"));
+    GptossEvalExec exec = (GptossEvalExec) df.queryExecution().executedPlan().find(p -> p instanceof GptossEvalExec).get();
+    assertEquals(1, exec.metric("truncatedRows").value());
+    assertEquals(0, exec.metric("badRows").value(), "a cut-off row is not a failed row");
   }
 
   @Test
@@ -102,6 +110,19 @@ class ResponseFormatTest {
     } finally {
       spark.conf().unset("spark.gptoss.response_format");
     }
+  }
+
+  /** docs/spark.md's example query, as it is there, gives the column type written under it. */
+  @Test
+  void theDocsExampleGivesTheTypeItShows() throws java.io.IOException {
+    String doc = java.nio.file.Files.readString(java.nio.file.Paths.get("..", "docs", "spark.md"));
+    var query = java.util.regex.Pattern.compile("<!-- tested: typed-answers -->\n```sql\n(.*?)\n```", java.util.regex.Pattern.DOTALL)
+        .matcher(doc);
+    var type = java.util.regex.Pattern.compile("<!-- typed-answers type -->`city: (.*?)`").matcher(doc);
+    assertTrue(query.find() && type.find(), "docs/spark.md lost its typed-answers example");
+    promptsView("x");
+    DataType city = spark.sql(query.group(1)).schema().apply("city").dataType();
+    assertEquals(type.group(1), city.sql().toLowerCase(java.util.Locale.ROOT));
   }
 
   @Test

@@ -12,15 +12,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import jdk.jshell.JShell;
 import jdk.jshell.SnippetEvent;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's Java and SQL snippets (the fenced blocks after {@code <!-- tested: java-session -->} and
- * {@code <!-- tested: sql -->}) run as they are: the Java one through JShell in this JVM (master local[2], as
+ * The README's Java and SQL snippets (the fenced blocks after {@code <!-- tested: java-session -->},
+ * {@code <!-- tested: sql -->} and {@code <!-- tested: sql-response-format -->}) run as they are: the Java one through JShell in this JVM (master local[2], as
  * spark-submit would set it), the SQL one in the session it built; the questions path, relative to the
- * repository root in the README, is made absolute. Every answer must equal the reference. (The Python and
+ * repository root in the README, is made absolute. Every answer must equal the reference (the typed one, a
+ * {@code bigint}, the reference's number). (The Python and
  * spark-submit snippets run in python/tests.)
  */
 class ReadmeSnippetsTest {
@@ -59,6 +62,12 @@ class ReadmeSnippetsTest {
       List<Row> rows = SparkSession.active().sql(block("sql")).collectAsList();
       assertEquals(8, rows.size());
       for (Row r : rows) assertEquals(r.getString(1), r.getString(2).strip(), r.toString());
+
+      Dataset<Row> typed = SparkSession.active().sql(block("sql-response-format"));
+      assertEquals(DataTypes.LongType, typed.schema().apply("total").dataType());
+      List<Row> totals = typed.collectAsList();
+      assertEquals(4, totals.size());
+      for (Row r : totals) assertEquals(Long.parseLong(r.getString(1)), r.getLong(2), r.toString());
     } finally {
       System.clearProperty("spark.master");
       System.clearProperty("spark.ui.enabled");
