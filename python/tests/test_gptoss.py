@@ -51,6 +51,21 @@ def test_a_bad_row_gets_a_null_answer_and_an_error(spark):
     assert rows[1]["r"]["final"] is None and rows[1]["r"]["error"]
 
 
+def test_response_format_gives_the_struct_a_typed_value(questions):
+    from pyspark.sql.types import LongType
+
+    df = questions.filter(col("question") == "What is 10 + 3?").select(
+        gptoss("question", max_new_tokens=64, output="struct", response_format={"type": "integer"}).alias("r"))
+    assert df.schema["r"].dataType["value"].dataType == LongType()
+    r = df.first()["r"]
+    assert r["value"] == 13 and r["error"] is None
+
+
+def test_an_unsupported_schema_keyword_fails_when_planned_naming_it(questions):
+    with pytest.raises(Exception, match="option 'response_format': unsupported keyword \"oneOf\" at \\$.properties.a"):
+        questions.select(gptoss("question", response_format={"type": "object", "properties": {"a": {"oneOf": []}}}))
+
+
 def test_an_unknown_option_fails_naming_it(questions):
     with pytest.raises(Exception, match="max_new_token"):
         questions.select(gptoss("question", max_new_token=64)).collect()
@@ -65,6 +80,8 @@ def test_option_values_are_strings():
     assert gptoss_spark._option_value("x", True) == "true"
     assert gptoss_spark._option_value("x", 64) == "64"
     assert gptoss_spark._option_value("x", 0.5) == "0.5"
+    assert gptoss_spark._option_value("x", {"type": "array", "items": {"type": "integer"}}) == (
+        '{"type": "array", "items": {"type": "integer"}}')
 
 
 def test_a_missing_jar_is_named(spark):
