@@ -10,12 +10,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * into the schema's Spark type ({@link JsonToCatalyst}), or null and why not. Executor side.
  *
  * @param value the Catalyst value, or null
+ * @param json the same value as parsed JSON (for JSON records: {@code spark-generate}), or null when {@code value} is
  * @param error null when {@code value} is the answer's (or the row failed before there was an answer: its own error
  *     says why); otherwise why there is no value, starting {@code response_format: }
  */
-public record TypedAnswer(Object value, String error) {
+public record TypedAnswer(Object value, JsonNode json, String error) {
   private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-  private static final TypedAnswer NONE = new TypedAnswer(null, null);
+  private static final TypedAnswer NONE = new TypedAnswer(null, null, null);
 
   /** Prefix of every message here. */
   public static final String PREFIX = "response_format: ";
@@ -39,18 +40,18 @@ public record TypedAnswer(Object value, String error) {
     }
     if ("length".equals(finishReason)) {
       String where = finalText == null ? "; the model had not started its final message" : "";
-      return new TypedAnswer(null, notJson != null || finalText == null
+      return new TypedAnswer(null, null, notJson != null || finalText == null
           ? PREFIX + "the answer ended before its JSON value closed (finish_reason=length, " + limit + where + "); raise "
               + "max_new_tokens"
           : PREFIX + "the answer was cut off after its JSON value (finish_reason=length, " + limit + "); it may be "
               + "partial; raise max_new_tokens");
     }
-    if (finalText == null) return new TypedAnswer(null, PREFIX + "the answer has no final message to parse");
-    if (notJson != null) return new TypedAnswer(null, PREFIX + "the answer is not one JSON value: " + notJson);
+    if (finalText == null) return new TypedAnswer(null, null, PREFIX + "the answer has no final message to parse");
+    if (notJson != null) return new TypedAnswer(null, null, PREFIX + "the answer is not one JSON value: " + notJson);
     try {
-      return new TypedAnswer(JsonToCatalyst.convert(node, type), null);
+      return new TypedAnswer(JsonToCatalyst.convert(node, type), node, null);
     } catch (JsonToCatalyst.Mismatch e) {
-      return new TypedAnswer(null, PREFIX + "the answer does not match the schema " + e.getMessage());
+      return new TypedAnswer(null, null, PREFIX + "the answer does not match the schema " + e.getMessage());
     }
   }
 }
