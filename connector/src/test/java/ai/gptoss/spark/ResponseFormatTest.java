@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.gptoss.spark.plan.GptossEvalExec;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;

@@ -31,7 +31,8 @@ class SchemaTypesTest {
     assertType("DOUBLE", "{'type': 'number'}");
     assertType("BOOLEAN", "{'type': 'boolean'}");
     assertType("VOID", "{'type': 'null'}");
-    assertEquals(SchemaType.Kind.STRING, derive("{'type': 'string', 'pattern': '^a', 'minLength': 1, 'maxLength': 3}").kind());
+    assertEquals(SchemaType.Kind.STRING, derive("{'type': 'string', 'pattern': '^a[bc]$'}").kind());
+    assertEquals(SchemaType.Kind.STRING, derive("{'type': 'string', 'minLength': 1, 'maxLength': 3}").kind());
     assertType("BIGINT", "{'type': 'integer', 'minimum': 0, 'maximum': 9, 'description': 'x', 'title': 't'}");
   }
 
