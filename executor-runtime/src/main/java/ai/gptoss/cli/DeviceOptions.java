@@ -1,9 +1,9 @@
 package ai.gptoss.cli;
 
 import ai.gptoss.backend.Backend;
-import ai.gptoss.backend.Backends;
 import ai.gptoss.backend.KvCacheDtype;
 import ai.gptoss.backend.Precision;
+import ai.gptoss.engine.EngineSettings;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -23,10 +23,16 @@ final class DeviceOptions {
   }
 
   /**
-   * The backend of the model in {@code modelDir} (or a synthetic:NAME model) on the chosen device, with the K/V cache
-   * type of {@value KvCacheDtype#ENV} (read here, once, at the command's edge).
+   * The engine settings of {@code model} with these flags, the K/V cache type of {@value KvCacheDtype#ENV} (read here,
+   * once, at the command's edge) and the given step budget (0: the device's) and prefix caching.
    */
+  EngineSettings settings(String model, int maxSeqs, int maxBatchedTokens, boolean prefixCaching) {
+    return new EngineSettings(model, device, precision(), KvCacheDtype.fromEnvironment(), maxSeqs, maxBatchedTokens, 0,
+        prefixCaching);
+  }
+
+  /** The backend of the model in {@code modelDir} (or a synthetic:NAME model) on the chosen device. */
   Backend open(Path modelDir) {
-    return Backends.open(modelDir, device, precision(), KvCacheDtype.fromEnvironment());
+    return settings(modelDir.toString(), 0, 0, true).open(modelDir);
   }
 }

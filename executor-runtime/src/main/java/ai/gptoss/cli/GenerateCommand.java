@@ -7,6 +7,7 @@ import ai.gptoss.batch.RequestLine;
 import ai.gptoss.batch.StopTokens;
 import ai.gptoss.engine.Engine;
 import ai.gptoss.engine.EngineConfig;
+import ai.gptoss.engine.EngineSettings;
 import ai.gptoss.engine.FinishReason;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.engine.GenerationResult;
@@ -117,9 +118,9 @@ final class GenerateCommand implements Callable<Integer> {
     if (maxTokensPerStep < 0) throw new IllegalArgumentException("--max-tokens-per-step must be 0 (the device's) or more, got " + maxTokensPerStep);
     if (maxSeqsPerStep < 0) throw new IllegalArgumentException("--max-seqs-per-step must be 0 (the device's) or more, got " + maxSeqsPerStep);
     if (maxModelLen < 0) throw new IllegalArgumentException("--max-model-len must not be negative, got " + maxModelLen);
-    EngineConfig cfg = EngineConfig.defaults().withMaxTokensPerStep(maxTokensPerStep).withMaxSeqsPerStep(maxSeqsPerStep)
-        .withMaxModelLen(maxModelLen).withPrefixCaching(prefixCaching);
-    try (Backend b = model.open(); Engine engine = Engine.start(b, cfg)) {
+    EngineSettings settings = model.settings(maxSeqsPerStep, maxTokensPerStep, prefixCaching);
+    EngineConfig cfg = settings.engineConfig().withMaxModelLen(maxModelLen);
+    try (Backend b = settings.open(model.modelDir()); Engine engine = Engine.start(b, cfg)) {
       return input != null ? batch(engine) : single(engine);
     }
   }

@@ -1,6 +1,7 @@
 package ai.gptoss.cli;
 
 import ai.gptoss.backend.Backend;
+import ai.gptoss.engine.EngineSettings;
 import ai.gptoss.model.EmbeddedModel;
 import java.nio.file.Path;
 import picocli.CommandLine.Mixin;
@@ -20,5 +21,10 @@ final class ModelOptions {
 
   Backend open() {
     return device.open(modelDir());
+  }
+
+  /** The engine settings of these flags with a step budget (0: the device's) and prefix caching. */
+  EngineSettings settings(int maxSeqs, int maxBatchedTokens, boolean prefixCaching) {
+    return device.settings(model == null ? "" : model.toString(), maxSeqs, maxBatchedTokens, prefixCaching);
   }
 }

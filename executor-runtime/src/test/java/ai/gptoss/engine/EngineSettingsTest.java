@@ -1,0 +1,64 @@
+package ai.gptoss.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.gptoss.backend.Backend;
+import ai.gptoss.backend.BackendException;
+import ai.gptoss.backend.KvCacheDtype;
+import ai.gptoss.backend.Precision;
+import ai.gptoss.model.EmbeddedModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class EngineSettingsTest {
+  static final EngineSettings FAST = new EngineSettings("m", "auto", Precision.FAST, KvCacheDtype.FP8, 64, 4096, 0.5, false);
+
+  @Test
+  void onTheCpuTheGpuOnlySettingsAreDroppedSoTheyDoNotMakeAnotherEngine() {
+    EngineSettings cpu = FAST.onDevice("cpu");
+    assertNull(cpu.precision());
+    assertEquals(0, cpu.gpuMemoryFraction());
+    assertEquals(KvCacheDtype.FP8, cpu.kvCacheDtype(), "both backends honour the K/V type");
+    EngineSettings exact = new EngineSettings("m", "auto", Precision.EXACT, KvCacheDtype.FP8, 64, 4096, 0.9, false);
+    assertEquals(cpu, exact.onDevice("cpu"));
+    assertNotEquals(FAST.onDevice("cuda:0"), exact.onDevice("cuda:0"));
+    assertNotEquals(FAST.onDevice("cuda:0"), FAST.onDevice("cuda:1"), "the device is part of the identity");
+    assertEquals(Precision.FAST, FAST.onDevice("cuda:0").precision());
+    assertTrue(FAST.onDevice("cuda:1").onGpu());
+  }
+
+  @Test
+  void theEngineConfigCarriesTheStepBudgetAndPrefixCaching() {
+    EngineConfig c = FAST.engineConfig();
+    assertEquals(64, c.maxSeqsPerStep());
+    assertEquals(4096, c.maxTokensPerStep());
+    assertEquals(false, c.prefixCaching());
+    assertEquals(EngineConfig.DEFAULT_PAGE_SIZE, c.pageSize());
+  }
+
+  @Test
+  void invalidValuesAreRejected() {
+    assertThrows(IllegalArgumentException.class, () -> new EngineSettings("", "cpu", null, KvCacheDtype.AUTO, -1, 0, 0, true));
+    assertThrows(IllegalArgumentException.class, () -> new EngineSettings("", "cpu", null, KvCacheDtype.AUTO, 0, -1, 0, true));
+    assertThrows(IllegalArgumentException.class, () -> new EngineSettings("", "cpu", null, KvCacheDtype.AUTO, 0, 0, 1.5, true));
+    assertThrows(NullPointerException.class, () -> new EngineSettings("", "cpu", null, null, 0, 0, 0, true));
+  }
+
+  @Test
+  void opensItsBackendOnItsDevice() {
+    EngineSettings s = new EngineSettings("", "cpu", null, KvCacheDtype.BF16, 0, 0, 0, true);
+    try (Backend b = s.open(EmbeddedModel.path())) {
+      assertEquals("cpu", b.name());
+    }
+    assumeTrue(!Files.exists(Path.of("/dev/nvidiactl")) && !Files.exists(Path.of("/proc/driver/nvidia/version")),
+        "a machine without an NVIDIA driver");
+    var e = assertThrows(BackendException.class, () -> FAST.onDevice("cuda:0").open(EmbeddedModel.path()));
+    assertEquals("--device cuda:0: no NVIDIA driver on this machine", e.getMessage());
+  }
+}
