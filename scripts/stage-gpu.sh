@@ -9,7 +9,10 @@ mvn -q -B -o -pl executor-runtime -am test-compile
 mvn -q -B -o -pl native package -DskipTests
 for j in native/target/gptoss-native-*.jar; do cp "$j" "$G/lib/$(basename "$j")"; done
 rm -f $G/lib/gptoss-tests.jar
-jar cf $G/lib/gptoss-tests.jar -C executor-runtime/target/test-classes ai
+jar cf $G/lib/gptoss-tests.jar -C executor-runtime/target/test-classes ai -C executor-runtime/target/test-classes structured
+# StructuredOutputCheck validates answers with networknt's json-schema-validator (a test dependency).
+mvn -q -B -o -pl executor-runtime dependency:copy-dependencies -DincludeScope=test \
+  -DincludeArtifactIds=json-schema-validator,itu,slf4j-api -DoutputDirectory="$(pwd)/$G/lib"
 rm -rf $G/golden $G/ref && mkdir -p $G/golden $G/ref
 cp -r executor-runtime/src/test/resources/golden/tiny-a executor-runtime/src/test/resources/golden/tiny-a.golden.json \
   executor-runtime/src/test/resources/golden/tiny-qa.eval.json \
