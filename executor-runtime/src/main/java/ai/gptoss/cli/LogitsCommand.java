@@ -2,6 +2,7 @@ package ai.gptoss.cli;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.SamplingParams;
+import ai.gptoss.engine.RequestChecks;
 import ai.gptoss.engine.SingleSequence;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -24,7 +25,8 @@ final class LogitsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     try (Backend b = model.open()) {
-      CliChecks.checkIds(inputIds, b.config());
+      String bad = RequestChecks.inputIds(inputIds, b.config().vocabSize());
+      if (bad != null) throw new IllegalArgumentException("--input-ids: " + bad);
       float[] last = new SingleSequence(b, inputIds.length).feed(inputIds, false, SamplingParams.greedy()).logits()[0];
       ObjectMapper json = new ObjectMapper();
       ObjectNode out = json.createObjectNode();

@@ -26,7 +26,8 @@ import java.util.function.Consumer;
  * <p>Results: {@link #submit} returns at once. A request's future completes on the loop thread once the
  * request has left the engine and its pages are back in the pool (so callbacks attached with the
  * non-async {@code CompletableFuture} methods run on the loop thread and must be quick). Invalid
- * requests complete at once with {@link FinishReason#ERROR} and a message that names the problem;
+ * requests complete at once with {@link FinishReason#ERROR} and a message that names the problem
+ * ({@link RequestChecks}, the one check of a request);
  * submit never throws. A backend failure in a step fails the requests of that step (ERROR, pages
  * freed); the engine keeps serving the others.
  *
@@ -111,7 +112,8 @@ public final class Engine implements AutoCloseable {
     List<Sequence> accepted = new ArrayList<>(requests.size());
     int maxLength = (int) Math.min(config.maxModelLen(), (long) config.fullPages() * config.pageSize());
     for (GenerationRequest request : requests) {
-      String invalid = request == null || request == NULL_REQUEST ? "request is null" : validate(request);
+      String invalid = request == null || request == NULL_REQUEST ? "request is null"
+          : RequestChecks.problem(request, model.vocabSize(), config);
       if (invalid != null) {
         counters.reject();
         String id = request == null ? null : request.id();
@@ -154,32 +156,6 @@ public final class Engine implements AutoCloseable {
       lock.unlock();
     }
     return handles;
-  }
-
-  /** Why {@code r} cannot run, or null. */
-  private String validate(GenerationRequest r) {
-    int[] ids = r.inputIds();
-    if (ids == null || ids.length == 0) return "request " + r.id() + ": input_ids is empty";
-    for (int i = 0; i < ids.length; i++) {
-      if (ids[i] < 0 || ids[i] >= model.vocabSize()) {
-        return "request " + r.id() + ": input_ids[" + i + "] = " + ids[i] + " is outside the vocabulary (vocab_size "
-            + model.vocabSize() + ")";
-      }
-    }
-    if (r.maxNewTokens() < 1) return "request " + r.id() + ": max_new_tokens must be at least 1, got " + r.maxNewTokens();
-    if (r.sampling() == null) return "request " + r.id() + ": sampling is null";
-    String sampling = r.sampling().problem();
-    if (sampling != null) return "request " + r.id() + ": " + sampling;
-    if (ids.length + 1L > config.maxModelLen()) {
-      return "request " + r.id() + ": prompt of " + ids.length + " tokens leaves no room to generate within the"
-          + " max model length of " + config.maxModelLen();
-    }
-    long poolTokens = (long) config.fullPages() * config.pageSize();
-    if (ids.length + 1L > poolTokens) {
-      return "request " + r.id() + ": prompt of " + ids.length + " tokens does not fit the KV pool (" + poolTokens
-          + " tokens)";
-    }
-    return null;
   }
 
   private static RequestHandle completed(GenerationResult result) {

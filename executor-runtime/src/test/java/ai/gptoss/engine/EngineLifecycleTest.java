@@ -43,11 +43,14 @@ class EngineLifecycleTest {
     reqs.add(GenerationRequest.greedy("edge", Arrays.copyOf(long97, 64), 4, List.of()));
     reqs.add(new GenerationRequest("temp", new int[] {3}, 4, List.of(), SamplingParams.of(-1f, 1f, 0, 0)));
     reqs.add(new GenerationRequest("top-p", new int[] {3}, 4, List.of(), SamplingParams.of(1f, 0f, 0, 0)));
+    reqs.add(new GenerationRequest("top-k", new int[] {3}, 4, List.of(), SamplingParams.of(1f, 1f, -2, 0)));
+    reqs.add(GenerationRequest.greedy("stop", new int[] {3}, 4, List.of(7, 200002)));
     reqs.add(null);
     reqs.add(good("ok-2", 6));
     String[] expect = {null, "input_ids is empty", "input_ids[1] = 1024 is outside the vocabulary (vocab_size 1024)",
         "input_ids[0] = -1 is outside", "max_new_tokens must be at least 1", "prompt of 97 tokens leaves no room",
-        "prompt of 64 tokens leaves no room", "temperature", "top_p", "request is null", null};
+        "prompt of 64 tokens leaves no room", "temperature", "top_p", "request top-k: top_k must be >= 0, got -2",
+        "request stop: stop_token_ids[1] = 200002 is outside the vocabulary (vocab_size 1024)", "request is null", null};
     try (CpuBackend b = TinyA.backend(); Engine e = Engine.start(b, cfg)) {
       List<RequestHandle> hs = e.submitAll(reqs);
       hs.add(e.submit(null));
