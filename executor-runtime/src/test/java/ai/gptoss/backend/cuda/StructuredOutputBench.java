@@ -62,7 +62,7 @@ public final class StructuredOutputBench {
     Path model = args[1].equals("tiny-qa") ? EmbeddedModel.path() : Paths.get(args[1]);
     int rows = Integer.parseInt(args[2]), steps = Integer.parseInt(args[3]);
     List<Pass> passes;
-    try (Backend b = Backends.open(model, args[0])) {
+    try (Backend b = Backends.open(model, args[0], ai.gptoss.backend.Precision.fromEnvironment(), ai.gptoss.backend.KvCacheDtype.fromEnvironment())) {
       passes = run(b, rows, steps, 4);
     }
     report(args[1] + " on " + args[0], rows, passes);
