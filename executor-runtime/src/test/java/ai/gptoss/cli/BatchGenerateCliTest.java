@@ -50,26 +50,11 @@ class BatchGenerateCliTest {
     return c.get("input_ids").toString();
   }
 
-  record Run(int status, List<JsonNode> out, String err) {}
-
-  static Run run(Path dir, List<String> lines, String... extra) throws Exception {
-    Path in = dir.resolve("in.jsonl"), out = dir.resolve("out.jsonl");
-    Files.write(in, lines, StandardCharsets.UTF_8);
-    List<String> args = new ArrayList<>(List.of("generate", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu",
-        "--input", in.toString(), "--output", out.toString()));
+  /** {@link GenerateRuns#run} on tiny-a. */
+  static GenerateRuns.Run run(Path dir, List<String> lines, String... extra) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--model", Golden.dir("tiny-a").toString()));
     args.addAll(List.of(extra));
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status;
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      status = GptossCli.run(args.toArray(new String[0]));
-    } finally {
-      System.setErr(oldErr);
-    }
-    List<JsonNode> records = new ArrayList<>();
-    if (Files.exists(out)) for (String l : Files.readAllLines(out)) records.add(JSON.readTree(l));
-    return new Run(status, records, err.toString(StandardCharsets.UTF_8));
+    return GenerateRuns.run(dir, lines, args.toArray(String[]::new));
   }
 
   @Test
@@ -78,8 +63,8 @@ class BatchGenerateCliTest {
     JsonNode c = cases.get(4);
     int len = c.get("input_ids").size();
     List<String> lines = List.of("{\"id\": 1, \"input_ids\": " + ids(c) + "}", "{\"id\": 2, \"input_ids\": " + ids(c) + "}");
-    Run on = run(dir, lines, "--max-new-tokens", "4", "--max-seqs-per-step", "1");
-    Run off = run(dir, lines, "--max-new-tokens", "4", "--max-seqs-per-step", "1", "--prefix-caching", "false");
+    GenerateRuns.Run on = run(dir, lines, "--max-new-tokens", "4", "--max-seqs-per-step", "1");
+    GenerateRuns.Run off = run(dir, lines, "--max-new-tokens", "4", "--max-seqs-per-step", "1", "--prefix-caching", "false");
     assertEquals(0, on.status(), on.err());
     assertEquals(0, off.status(), off.err());
     assertEquals(0, on.out().get(0).get("cached_tokens").asInt());
@@ -106,7 +91,7 @@ class BatchGenerateCliTest {
         "{\"id\": \"frac\", \"input_ids\": [3, 4.5]}",
         "[1, 2, 3]",
         "{\"input_ids\": " + ids(cases.get(2)) + ", \"max_new_tokens\": 3}");
-    Run r = run(dir, lines, "--max-model-len", "60", "--max-new-tokens", "4", "--max-tokens-per-step", "16");
+    GenerateRuns.Run r = run(dir, lines, "--max-model-len", "60", "--max-new-tokens", "4", "--max-tokens-per-step", "16");
     assertEquals(0, r.status(), r.err());
     List<JsonNode> out = r.out();
     assertEquals(11, out.size(), "one record per line, a blank one too: " + out);
@@ -159,7 +144,7 @@ class BatchGenerateCliTest {
   void benchmarkReportsBothModesOnTheSameInputs(@TempDir Path dir) throws Exception {
     List<String> lines = new ArrayList<>();
     for (int i = 0; i < cases.size(); i++) lines.add("{\"id\": " + i + ", \"input_ids\": " + ids(cases.get(i)) + "}");
-    Run r = run(dir, lines, "--max-new-tokens", "8", "--benchmark");
+    GenerateRuns.Run r = run(dir, lines, "--max-new-tokens", "8", "--benchmark");
     assertEquals(0, r.status(), r.err());
     assertEquals(5, r.out().size());
     assertTrue(r.err().contains("benchmark: batch "), r.err());
@@ -224,7 +209,7 @@ class BatchGenerateCliTest {
     assertEquals(ai.gptoss.batch.MaxNewTokens.AUTO, spec.findOption("--max-new-tokens").defaultValue());
     // tiny-a never emits its eos on this prompt: auto runs it to the end of the context (--max-model-len 50),
     // and the record says it was cut off there; "auto" on a line works too.
-    Run r = run(dir, List.of("{\"id\": 1, \"input_ids\": [5, 6, 7]}",
+    GenerateRuns.Run r = run(dir, List.of("{\"id\": 1, \"input_ids\": [5, 6, 7]}",
         "{\"id\": 2, \"input_ids\": [5, 6, 7], \"max_new_tokens\": \"auto\"}"), "--max-model-len", "50");
     assertEquals(0, r.status(), r.err());
     for (JsonNode o : r.out()) {
@@ -257,7 +242,7 @@ class BatchGenerateCliTest {
     }
     assertEquals("the previous run's results\n", Files.readString(out), "killed mid-way: the old file is untouched");
     // A complete run replaces it in one step and leaves no partial file.
-    Run r = run(dir, lines.subList(0, 3), "--max-new-tokens", "2");
+    GenerateRuns.Run r = run(dir, lines.subList(0, 3), "--max-new-tokens", "2");
     assertEquals(0, r.status(), r.err());
     assertEquals(3, r.out().size());
     assertTrue(!Files.exists(partial));

@@ -8,11 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +45,7 @@ class HarmonyBatchGenerateTest {
         + " \"reasoning_effort\": \"low\", \"date\": \"2025-06-28\"}");
     lines.add("{\"id\": \"empty\", \"prompt\": \"  \"}");
     lines.add("{\"id\": \"badrole\", \"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}");
-    List<JsonNode> out = run(dir, lines);
+    List<JsonNode> out = GenerateRuns.records(dir, lines);
     assertEquals(lines.size(), out.size());
     int correct = 0;
     for (int i = 0; i < answers.size(); i++) {
@@ -69,23 +66,5 @@ class HarmonyBatchGenerateTest {
     JsonNode badRole = out.get(answers.size() + 2);
     assertEquals("error", badRole.get("finish_reason").asText());
     assertTrue(badRole.get("error").asText().contains("robot"), badRole.toString());
-  }
-
-  static List<JsonNode> run(Path dir, List<String> lines) throws Exception {
-    Path in = dir.resolve("in.jsonl"), out = dir.resolve("out.jsonl");
-    Files.write(in, lines, StandardCharsets.UTF_8);
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status;
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      status = GptossCli.run("generate", "--device", "cpu", "--input", in.toString(), "--output", out.toString());
-    } finally {
-      System.setErr(oldErr);
-    }
-    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
-    List<JsonNode> records = new ArrayList<>();
-    for (String l : Files.readAllLines(out)) records.add(JSON.readTree(l));
-    return records;
   }
 }
