@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
 class PrefixCachingSparkTest {
   static final String[] LEADS = {"Apple", "Banana", "Cherry", "Dragon", "Eagle", "Forest", "Guitar", "Harbor"};
 
-  /** A developer instruction of about 250 tokens. */
+  /** A developer instruction; with the system message before it, the rows share their first 405 tokens. */
   static String instruction() {
     StringBuilder b = new StringBuilder("You answer arithmetic questions for a school worksheet.");
     for (int i = 1; i <= 16; i++) {
