@@ -72,6 +72,42 @@ class ResponseFormatTest {
     assertTrue(!List.of(plain.fieldNames()).contains("value"), "no value field without response_format");
   }
 
+  /**
+   * The engine holds answers to the schema: every answer that completed validates with an independent validator
+   * (networknt), and its typed value is that JSON.
+   */
+  @Test
+  void everyCompletedAnswerValidatesAndIsItsTypedValue() throws Exception {
+    String schema = "{\"type\": \"object\", \"properties\": {\"answer\": {\"type\": \"string\", \"maxLength\": 12},"
+        + " \"sure\": {\"type\": \"boolean\"}, \"n\": {\"type\": [\"integer\", \"null\"], \"minimum\": 0, \"maximum\": 999},"
+        + " \"tags\": {\"type\": \"array\", \"items\": {\"enum\": [\"math\", \"geo\"]}, \"maxItems\": 2}},"
+        + " \"required\": [\"answer\", \"sure\", \"n\", \"tags\"], \"additionalProperties\": false}";
+    List<String> qs = TestData.questions(8).stream().map(TestData.Question::question).toList();
+    List<Row> rows = questions(qs.toArray(String[]::new)).select(gptoss(col("q"), Map.of("output", "struct",
+        "max_new_tokens", "128", "response_format", schema)).as("r")).collectAsList();
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var validator = com.networknt.schema.JsonSchemaFactory.getInstance(com.networknt.schema.SpecVersion.VersionFlag.V202012)
+        .getSchema(json.readTree(schema));
+    int completed = 0;
+    for (Row row : rows) {
+      Row r = row.getStruct(0);
+      if (!"stop".equals(r.getAs("finish_reason"))) {
+        assertNull(r.getAs("value"), r.toString());
+        continue;
+      }
+      completed++;
+      var answer = json.readTree(r.<String>getAs("final"));
+      assertEquals(java.util.Set.of(), validator.validate(answer), r.<String>getAs("final"));
+      assertNull(r.getAs("error"), r.toString());
+      Row v = r.getAs("value");
+      assertEquals(answer.get("answer").textValue(), v.getAs("answer"));
+      assertEquals(answer.get("sure").booleanValue(), v.<Boolean>getAs("sure"));
+      assertEquals(answer.get("n").isNull() ? null : answer.get("n").longValue(), v.<Long>getAs("n"));
+      assertEquals(answer.get("tags").size(), v.getList(v.fieldIndex("tags")).size());
+    }
+    assertTrue(completed >= qs.size() / 2, completed + " of " + qs.size() + " rows completed: " + rows);
+  }
+
   @Test
   void aRowCutOffBeforeItsJsonClosedGetsNullAndAnErrorSayingSo() {
     Dataset<Row> df = questions("What is 10 + 3?").select(gptoss(col("q"),

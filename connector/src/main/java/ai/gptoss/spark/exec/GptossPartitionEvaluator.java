@@ -9,6 +9,7 @@ import ai.gptoss.spark.GptossOptions;
 import ai.gptoss.spark.GptossRowException;
 import ai.gptoss.spark.typed.SchemaType;
 import ai.gptoss.spark.typed.TypedAnswer;
+import ai.gptoss.structured.ResponseFormat;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -72,8 +73,9 @@ public final class GptossPartitionEvaluator implements PartitionEvaluator<Intern
         return rows.next().copy();
       }
     };
+    ResponseFormat format = f.options().responseFormat();
     RequestWindow<InternalRow> window = new RequestWindow<>(copied,
-        row -> counted(prepare(engine, "partition " + partition + " row " + index[0]++, row, seeds)),
+        row -> counted(constrained(prepare(engine, "partition " + partition + " row " + index[0]++, row, seeds), format)),
         engine, f.options().maxInFlight(), task);
     long[] generated = {0};
     long[] truncated = {0}, emitted = {0};
@@ -145,6 +147,12 @@ public final class GptossPartitionEvaluator implements PartitionEvaluator<Intern
       }
     };
     return CollectionConverters.asScala(out);
+  }
+
+  /** {@code p}'s request with its final answer held to {@code response_format} (none: as it is). */
+  private static InFlightWindow.Prepared constrained(InFlightWindow.Prepared p, ResponseFormat format) {
+    if (format == null || p.request() == null) return p;
+    return InFlightWindow.Prepared.of(p.request().withResponseFormat(format), p.label());
   }
 
   private InFlightWindow.Prepared counted(InFlightWindow.Prepared p) {
