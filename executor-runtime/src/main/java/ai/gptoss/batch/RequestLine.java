@@ -6,6 +6,7 @@ import ai.gptoss.harmony.ChatMessage;
 import ai.gptoss.harmony.ChatOptions;
 import ai.gptoss.harmony.HarmonyJson;
 import ai.gptoss.harmony.HarmonyRenderer;
+import ai.gptoss.structured.ResponseFormat;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -42,8 +43,15 @@ public final class RequestLine {
     int[] tokenIds(JsonNode value, JsonNode line);
   }
 
-  /** The command's per-line defaults ({@code maxNewTokens} 0: auto, see {@link MaxNewTokens}). */
-  public record Defaults(int maxNewTokens, SamplingParams sampling) implements Serializable {}
+  /**
+   * The command's per-line defaults ({@code maxNewTokens} 0: auto, see {@link MaxNewTokens};
+   * {@code responseFormat} null: unconstrained).
+   */
+  public record Defaults(int maxNewTokens, SamplingParams sampling, ResponseFormat responseFormat) implements Serializable {
+    public Defaults(int maxNewTokens, SamplingParams sampling) {
+      this(maxNewTokens, sampling, null);
+    }
+  }
 
   /**
    * One parsed line: {@code request} is null exactly when {@code error} is set.
@@ -63,7 +71,8 @@ public final class RequestLine {
    * The per-line options every parser accepts, in the order they are read; each key is read in one place,
    * {@link #readOption}.
    */
-  public static final List<String> OPTIONS = List.of("id", "max_new_tokens", "temperature", "top_p", "top_k", "seed");
+  public static final List<String> OPTIONS = List.of("id", "max_new_tokens", "temperature", "top_p", "top_k", "seed",
+      "response_format");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -152,7 +161,8 @@ public final class RequestLine {
       for (String key : OPTIONS) readOption(key, root, s);
       SamplingParams sampling = SamplingParams.of(s.temperature, s.topP, s.topK, s.seedGiven ? s.seed : seeds.applyAsLong(ids));
       String rid = id == null || id.isNull() ? null : id.asText();
-      GenerationRequest r = new GenerationRequest(rid, ids, MaxNewTokens.forRequest(s.maxNewTokens), stopTokenIds, sampling);
+      GenerationRequest r = new GenerationRequest(rid, ids, MaxNewTokens.forRequest(s.maxNewTokens), stopTokenIds, sampling,
+          s.responseFormat);
       return new Parsed(lineNo, id, promptKey, r, null);
     } catch (IllegalArgumentException e) {
       return failed(lineNo, id, e.getMessage());
@@ -184,8 +194,10 @@ public final class RequestLine {
     int topK;
     long seed;
     boolean seedGiven;
+    ResponseFormat responseFormat;
 
     Settings(Defaults d) {
+      responseFormat = d.responseFormat();
       maxNewTokens = d.maxNewTokens();
       temperature = d.sampling().temperature();
       topP = d.sampling().topP();
@@ -208,8 +220,22 @@ public final class RequestLine {
           s.seedGiven = true;
         }
       }
+      case "response_format" -> {
+        // a schema object (either form), its JSON text, or null for none
+        if (line.has(key)) s.responseFormat = responseFormat(line.get(key));
+      }
       default -> throw new IllegalStateException("option " + key + " has no reader");
     }
+  }
+
+  /** A {@code response_format} value: a JSON object, a string holding one, or null (unconstrained). */
+  public static ResponseFormat responseFormat(JsonNode v) {
+    if (v == null || v.isNull()) return null;
+    if (v.isTextual()) return ResponseFormat.parse(v.textValue());
+    if (!v.isObject()) {
+      throw new IllegalArgumentException("response_format: expected a JSON schema object (or its JSON text), got " + LineFields.describe(v));
+    }
+    return ResponseFormat.of(v);
   }
 
   private static Parsed failed(long lineNo, JsonNode id, String error) {

@@ -12,6 +12,7 @@ import ai.gptoss.engine.FinishReason;
 import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.engine.GenerationResult;
 import ai.gptoss.harmony.ChatOptions;
+import ai.gptoss.structured.ResponseFormat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -43,7 +44,7 @@ import picocli.CommandLine.Option;
         "",
         "--input-ids: prints {\"output_ids\": [...], \"finish_reason\": ...}. --input: each line is {\"id\": ...,",
         "\"input_ids\": [...]}, {\"prompt\": \"a user message\"} or {\"messages\": [chat]}, plus optional max_new_tokens,",
-        "temperature, top_p, top_k, seed, and for messages reasoning_effort, instructions, date, tools; each output line",
+        "temperature, top_p, top_k, seed, response_format, and for messages reasoning_effort, instructions, date, tools; each output line",
         "is {\"id\", \"output_ids\", \"finish_reason\", \"prompt_tokens\", \"completion_tokens\", \"cached_tokens\",",
         "\"error\", \"final\", \"analysis\", \"text\"}, in input order, one per input line (final/analysis/text",
         "for models with the harmony vocabulary). Options below are the defaults for lines that omit them."})
@@ -78,6 +79,12 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = "--seed", defaultValue = "0",
       description = "Sampling seed (with --temperature > 0): the same seed gives the same tokens. Default: ${DEFAULT-VALUE}.") long seed;
+
+  @Option(names = "--response-format", paramLabel = "JSON|@FILE",
+      description = "A JSON schema the final answer follows (OpenAI's {\"type\": \"json_schema\", \"json_schema\": {\"name\", "
+          + "\"schema\"}} or a bare schema), as text or @file; the model reasons freely, its final message is constrained "
+          + "token by token to JSON the schema accepts (docs/structured-output.md). Default: none.")
+  String responseFormatOption;
 
   @Option(names = "--max-tokens-per-step", defaultValue = "0",
       description = "Engine token budget per step (prompt chunks + decode tokens). Default: 0 = the device's: "
@@ -115,19 +122,36 @@ final class GenerateCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--output and --benchmark belong to batch mode (--input IN.jsonl)");
     }
     maxNewTokens = MaxNewTokens.parse(maxNewTokensOption, "--max-new-tokens");
+    ResponseFormat format = responseFormat();
     if (maxTokensPerStep < 0) throw new IllegalArgumentException("--max-tokens-per-step must be 0 (the device's) or more, got " + maxTokensPerStep);
     if (maxSeqsPerStep < 0) throw new IllegalArgumentException("--max-seqs-per-step must be 0 (the device's) or more, got " + maxSeqsPerStep);
     if (maxModelLen < 0) throw new IllegalArgumentException("--max-model-len must not be negative, got " + maxModelLen);
     EngineSettings settings = model.settings(maxSeqsPerStep, maxTokensPerStep, prefixCaching);
     EngineConfig cfg = settings.engineConfig().withMaxModelLen(maxModelLen);
     try (Backend b = settings.open(model.modelDir()); Engine engine = Engine.start(b, cfg)) {
-      return input != null ? batch(engine) : single(engine);
+      return input != null ? batch(engine, format) : single(engine, format);
     }
   }
 
-  private int single(Engine engine) throws IOException {
+  /** {@code --response-format}: JSON text or {@code @file}; null when not given. */
+  private ResponseFormat responseFormat() throws IOException {
+    if (responseFormatOption == null) return null;
+    String text = responseFormatOption;
+    if (text.startsWith("@")) {
+      Path f = Path.of(text.substring(1));
+      if (!Files.isRegularFile(f)) throw new IllegalArgumentException("--response-format " + text + ": no such file");
+      text = Files.readString(f, StandardCharsets.UTF_8);
+    }
+    try {
+      return ResponseFormat.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--response-format: " + e.getMessage());
+    }
+  }
+
+  private int single(Engine engine, ResponseFormat format) throws IOException {
     GenerationResult r = engine.submit(new GenerationRequest("--input-ids", inputIds, MaxNewTokens.forRequest(maxNewTokens),
-        stopTokens(engine), SamplingParams.of(temperature, topP, topK, seed))).result().join();
+        stopTokens(engine), SamplingParams.of(temperature, topP, topK, seed), format)).result().join();
     if (r.finishReason() == FinishReason.ERROR) throw new IllegalArgumentException(r.error().replaceFirst("^request ", ""));
     ObjectMapper json = new ObjectMapper();
     ObjectNode o = json.createObjectNode();
@@ -142,10 +166,10 @@ final class GenerateCommand implements Callable<Integer> {
     return 0;
   }
 
-  private int batch(Engine engine) throws IOException {
+  private int batch(Engine engine, ResponseFormat format) throws IOException {
     var config = engine.backend().config();
-    RequestLine parser = new RequestLine(new RequestLine.Defaults(maxNewTokens, SamplingParams.of(temperature, topP, topK, seed)),
-        stopTokens(engine));
+    RequestLine parser = new RequestLine(new RequestLine.Defaults(maxNewTokens, SamplingParams.of(temperature, topP, topK, seed),
+        format), stopTokens(engine));
     boolean harmony = StopTokens.speaksHarmony(config);
     if (harmony) parser = parser.withHarmony(ChatOptions.DEFAULTS);
     if (!output.equals("-") && Files.exists(Path.of(output)) && Files.exists(input)

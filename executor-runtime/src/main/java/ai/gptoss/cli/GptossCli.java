@@ -24,6 +24,7 @@ public final class GptossCli {
   /** Runs the CLI and returns its exit status (tests call this instead of main). */
   public static int run(String... args) {
     CommandLine cl = new CommandLine(new GptossCli());
+    cl.setExpandAtFiles(false); // generate --response-format @schema.json reads the file itself
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       cmd.getErr().println("gptoss " + cmd.getCommandName() + ": " + Errors.describe(ex));
       if (System.getenv("GPTOSS_DEBUG") != null) ex.printStackTrace(cmd.getErr());

@@ -50,6 +50,10 @@ public final class AnswerConstraint {
    * @throws IllegalArgumentException when the format's grammar cannot be built
    */
   public static AnswerConstraint start(ResponseFormat format, int[] prompt, int vocab) {
+    if (vocab != HarmonyTokens.VOCAB_SIZE) {
+      throw new IllegalArgumentException("response_format needs a model with the o200k_harmony vocabulary ("
+          + HarmonyTokens.VOCAB_SIZE + " tokens); this model has " + vocab);
+    }
     AnswerConstraint c = new AnswerConstraint(SchemaMasks.of(format, vocab), vocab);
     int from = 0;
     for (int i = prompt.length - 1; i >= 0; i--) {

@@ -19,7 +19,16 @@ import java.util.Objects;
  * <p>Two formats are equal when their names and schemas are equal as JSON values; {@link #key()}
  * is the canonical text (sorted keys) used to cache compiled grammars.
  */
-public final class ResponseFormat {
+public final class ResponseFormat implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+  /** Recently parsed formats by their JSON text: a batch's lines usually share one schema. */
+  private static final java.util.Map<String, ResponseFormat> RECENT = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(java.util.Map.Entry<String, ResponseFormat> e) {
+      return size() > 64;
+    }
+  };
+
   /** The name given to a bare schema without a {@code title}. */
   public static final String DEFAULT_NAME = "response";
 
@@ -28,7 +37,7 @@ public final class ResponseFormat {
       JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
 
   private final String name;
-  private final JsonNode schema;
+  private final JsonNode schema; // Jackson's trees are Serializable (spark-generate ships request defaults)
   private final String key;
 
   private ResponseFormat(String name, JsonNode schema) {
@@ -60,6 +69,21 @@ public final class ResponseFormat {
 
   /** As {@link #parse(String)}, from an already parsed JSON value. */
   public static ResponseFormat of(JsonNode root) {
+    String text = root == null ? null : root.toString();
+    if (text != null) {
+      synchronized (RECENT) {
+        ResponseFormat known = RECENT.get(text);
+        if (known != null) return known;
+      }
+    }
+    ResponseFormat f = build(root);
+    synchronized (RECENT) {
+      RECENT.put(text, f);
+    }
+    return f;
+  }
+
+  private static ResponseFormat build(JsonNode root) {
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException("response_format: expected a JSON object (a schema or {\"type\": \"json_schema\", ...}), got "
           + (root == null ? "nothing" : root.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));

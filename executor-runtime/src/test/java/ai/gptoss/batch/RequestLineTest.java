@@ -86,7 +86,7 @@ class RequestLineTest {
     assertError(p.parse("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"reasoning_effort\": \"x\"}", 5),
         "line 5: line.reasoning_effort");
     assertError(p.parse("{\"prompt\": \"hi\", \"max_tokens\": 3}", 6), "line 6: unknown key 'max_tokens' (expected one of "
-        + "[input_ids, prompt, messages] and [id, max_new_tokens, temperature, top_p, top_k, seed, reasoning_effort, "
+        + "[input_ids, prompt, messages] and [id, max_new_tokens, temperature, top_p, top_k, seed, response_format, reasoning_effort, "
         + "instructions, date, tools])");
     assertError(p.parse("", 7), "line 7: " + LineErrors.BLANK);
   }

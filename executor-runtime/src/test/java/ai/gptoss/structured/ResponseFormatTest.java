@@ -32,6 +32,20 @@ class ResponseFormatTest {
   }
 
   @Test
+  void javaSerializationRoundTrips() throws Exception {
+    ResponseFormat f = ResponseFormat.parse("{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}");
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+      out.writeObject(f);
+    }
+    try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+      ResponseFormat back = (ResponseFormat) in.readObject();
+      assertEquals(f, back);
+      assertEquals(f.schema(), back.schema());
+    }
+  }
+
+  @Test
   void bareSchemaTitleNamesIt() {
     assertEquals("Person", ResponseFormat.parse("{\"title\":\"Person\",\"type\":\"null\"}").name());
   }
