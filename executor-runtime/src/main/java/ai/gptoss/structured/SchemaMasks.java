@@ -13,6 +13,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * when its bytes lead to a live state; {@code <|return|>} too where the JSON value is complete), and
  * kept in a bounded least-recently-used cache shared by every request with this schema.
  *
+ * <p>Precompiled: {@link #of} computes, on the calling (submitting) thread, the masks of the states a
+ * generation meets first ({@link #precompute}: breadth-first over token transitions from the start,
+ * up to {@value #PRECOMPUTE_MASKS} masks or {@value #PRECOMPUTE_MILLIS} ms), so that the engine's loop
+ * thread mostly finds its masks cached; states beyond are computed there on first use.
+ *
  * <p>Thread-safe. Get instances from {@link #of}, which keeps one per distinct schema.
  */
 public final class SchemaMasks {
@@ -20,6 +25,9 @@ public final class SchemaMasks {
   static final int MAX_MASKS = 1024;
   /** Distinct schemas kept compiled. */
   static final int MAX_SCHEMAS = 16;
+  /** Masks {@link #of} computes ahead, at most, per new schema, and the time it may spend on them. */
+  static final int PRECOMPUTE_MASKS = 256;
+  static final int PRECOMPUTE_MILLIS = 2000;
 
   private static final Map<String, SchemaMasks> SCHEMAS = new LinkedHashMap<>(16, 0.75f, true);
 
@@ -50,6 +58,7 @@ public final class SchemaMasks {
       if (m != null) return m;
     }
     SchemaMasks made = new SchemaMasks(format, JsonGrammar.compile(format), VocabTrie.get(), HarmonyTokenizer.get(), vocab);
+    made.precompute(PRECOMPUTE_MASKS, PRECOMPUTE_MILLIS * 1_000_000L);
     synchronized (SCHEMAS) {
       SchemaMasks m = SCHEMAS.putIfAbsent(key, made);
       if (SCHEMAS.size() > MAX_SCHEMAS) {
@@ -117,7 +126,44 @@ public final class SchemaMasks {
     }
   }
 
-  private TokenMask compute(int state) {
+  /**
+   * Computes the masks of states reachable from the start at token boundaries, breadth first, until
+   * {@code maxMasks} are cached or {@code maxNanos} have passed; returns how many it computed.
+   */
+  int precompute(int maxMasks, long maxNanos) {
+    long t0 = System.nanoTime();
+    java.util.ArrayDeque<Integer> queue = new java.util.ArrayDeque<>();
+    java.util.BitSet seen = new java.util.BitSet();
+    queue.add(dfa.start());
+    seen.set(dfa.start());
+    int done = 0;
+    while (!queue.isEmpty() && done < maxMasks && System.nanoTime() - t0 < maxNanos) {
+      int s = queue.poll();
+      java.util.BitSet next = new java.util.BitSet();
+      long c0 = System.nanoTime();
+      TokenMask m = new TokenMask(walk(s, next), vocab);
+      computeNanos.addAndGet(System.nanoTime() - c0);
+      computed.incrementAndGet();
+      synchronized (masks) {
+        masks.putIfAbsent(s, m);
+      }
+      done++;
+      for (int t = next.nextSetBit(0); t >= 0; t = next.nextSetBit(t + 1)) {
+        if (!seen.get(t)) {
+          seen.set(t);
+          queue.add(t);
+        }
+      }
+    }
+    return done;
+  }
+
+  TokenMask compute(int state) { // package-private: SchemaMasksBenchmark
+    return new TokenMask(walk(state, null), vocab);
+  }
+
+  /** The bits of {@code state}'s mask; with {@code successors}, also the states its allowed tokens lead to. */
+  private long[] walk(int state, java.util.BitSet successors) {
     long[] bits = new long[TokenMask.words(vocab)];
     dfa.locked(d -> {
       int[] stateAt = new int[trie.maxDepth + 1];
@@ -135,13 +181,16 @@ public final class SchemaMasks {
         }
         stateAt[depth] = s;
         int t = tok[i];
-        if (t >= 0 && t < vocab) bits[t >>> 6] |= 1L << t;
+        if (t >= 0 && t < vocab) {
+          bits[t >>> 6] |= 1L << t;
+          if (successors != null) successors.set(s);
+        }
         i++;
       }
       return null;
     });
     if (dfa.accepting(state) && HarmonyTokens.RETURN < vocab) bits[HarmonyTokens.RETURN >>> 6] |= 1L << HarmonyTokens.RETURN;
-    return new TokenMask(bits, vocab);
+    return bits;
   }
 
   /** Masks computed (cache misses), their total time, and cache hits, since this schema was compiled. */

@@ -163,6 +163,21 @@ class SchemaMasksTest {
   }
 
   @Test
+  void aNewSchemaIsPrecompiledSoThatADecodeFindsItsMasksCached() {
+    SchemaMasks m = SchemaMasks.of(ResponseFormat.parse("{\"type\":\"array\",\"items\":{\"type\":\"string\"}}"), V);
+    long computed = m.stats().computed();
+    assertTrue(computed > 5, computed + " masks computed ahead");
+    Random rnd = new Random(5);
+    int s = m.start();
+    for (int i = 0; i < 300; i++) {
+      int t = pick(m.mask(s), rnd);
+      if (t == HarmonyTokens.RETURN) s = m.start();
+      else s = m.advance(s, t);
+    }
+    assertEquals(computed, m.stats().computed(), "every state met was computed ahead");
+  }
+
+  @Test
   void masksAreCachedPerSchemaAndState() {
     SchemaMasks a = SchemaMasks.of(ResponseFormat.parse("{\"type\":\"array\",\"items\":{\"type\":\"boolean\"}}"), V);
     SchemaMasks b = SchemaMasks.of(ResponseFormat.parse("{ \"items\": {\"type\": \"boolean\"}, \"type\": \"array\" }"), V);
