@@ -95,9 +95,11 @@ final class DeviceMasks implements AutoCloseable {
       }
       long off = (long) k * words;
       staging.position(off).put(u.mask().bits(), 0, words);
-      check(cudaMemcpyAsync(dev(table.base() + (long) u.slot() * words * 8), staging.position(off), (long) words * 8,
-          cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync(token mask)");
       staging.position(0);
+      // The source by address: JavaCPP reads a typed pointer's position in bytes where a function takes
+      // void* (cudaMemcpyAsync), so staging.position(off) would copy from off bytes in, not off longs.
+      check(cudaMemcpyAsync(dev(table.base() + (long) u.slot() * words * 8), dev(staging.address() + off * 8), (long) words * 8,
+          cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync(token mask)");
       k++;
       uploads++;
     }
