@@ -188,6 +188,7 @@ public final class SparkGenerate implements Callable<Integer> {
       RequestWindow<RequestLine.Parsed> window = new RequestWindow<>(parsed, p -> prepare(p, options.maxPromptTokens()),
           engine, options.maxInFlight(), task);
       long[] truncated = {0}, emitted = {0};
+      RecordValues values = new RecordValues();
       if (task != null) {
         task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
           window.close();
@@ -212,7 +213,9 @@ public final class SparkGenerate implements Callable<Integer> {
           tokens.add(d.answer().completionTokens());
           // The harmony fields go with prompt and messages lines (a token-id line may not be harmony at all).
           boolean harmony = d.row().promptKey() != null && !d.row().promptKey().equals("input_ids");
-          return ResultRecord.line(d.row().id(), d.answer(), harmony);
+          ObjectNode record = ResultRecord.of(d.row().id(), d.answer(), harmony);
+          values.add(record, d.row().where(), d.request(), d.answer());
+          return record.toString();
         }
       };
     }
