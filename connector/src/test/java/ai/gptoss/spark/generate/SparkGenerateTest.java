@@ -113,6 +113,31 @@ class SparkGenerateTest {
         records.get(4) + " vs " + records.get(6));
   }
 
+  @Test
+  void responseFormatLinesGetTheirAnswerAsValue() throws Exception {
+    Path input = tmp.resolve("typed.jsonl");
+    Files.write(input, List.of(
+        "{\"id\": \"a\", \"prompt\": \"What is 6 + 7?\", \"response_format\": {\"type\": \"integer\"}}",
+        "{\"id\": \"b\", \"prompt\": \"What is 6 + 7?\", \"response_format\": {\"type\": \"integer\"}, \"max_new_tokens\": 4}",
+        "{\"id\": \"c\", \"prompt\": \"What is 6 + 7?\", \"response_format\": {\"type\": \"string\", \"format\": \"date\"}}",
+        "{\"id\": \"d\", \"prompt\": \"What is 6 + 7?\"}"));
+    Path out = tmp.resolve("typed-out");
+    assertEquals(0, SparkGenerate.run("--input", input.toString(), "--output", out.toString(), "--master", "local[2]",
+        "--partitions", "1"));
+    ObjectMapper json = new ObjectMapper();
+    List<JsonNode> records = new ArrayList<>();
+    for (Path p : parts(out)) for (String line : Files.readAllLines(p)) records.add(json.readTree(line));
+    assertEquals(4, records.size(), records.toString());
+    JsonNode a = records.get(0), b = records.get(1), c = records.get(2), d = records.get(3);
+    assertTrue(a.get("value").isIntegralNumber() && a.get("value").longValue() == 13 && a.get("error").isNull(), a.toString());
+    assertTrue(b.get("value").isNull(), b.toString());
+    assertEquals("line 2 (id \"b\"): response_format: the answer ended before its JSON value closed (finish_reason=length, "
+        + "max_new_tokens=4; the model had not started its final message); raise max_new_tokens", b.get("error").asText());
+    assertTrue(c.get("error").asText().startsWith("line 3 (id \"c\"): ") && c.get("error").asText().contains("\"format\""),
+        c.toString());
+    assertTrue(!d.has("value") && "13".equals(d.get("final").asText()), "lines without response_format: as before: " + d);
+  }
+
   private static List<Path> parts(Path dir) throws Exception {
     if (!Files.isDirectory(dir)) return List.of();
     try (Stream<Path> s = Files.list(dir)) {
