@@ -53,6 +53,13 @@ class AnswerConstraintTest {
   }
 
   @Test
+  void onlyHarmonyVocabularyModelsTakeASchema() {
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> AnswerConstraint.start(F, new int[] {1, 2}, 1024));
+    assertTrue(e.getMessage().contains("o200k_harmony vocabulary"), e.getMessage());
+  }
+
+  @Test
   void aTokenOutsideTheMaskIsAViolation() {
     AnswerConstraint c = AnswerConstraint.start(F, HarmonyTokenizer.get().encodeWithSpecialTokens("<|start|>assistant<|channel|>final<|message|>"), V);
     c.accept(HarmonyTokenizer.get().encode("Hello")[0]);

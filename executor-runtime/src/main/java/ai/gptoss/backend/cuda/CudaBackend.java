@@ -305,6 +305,11 @@ public final class CudaBackend implements Backend {
    * {@link ai.gptoss.backend.Sampler}).
    */
   public int sampleRow(float[] logits, ai.gptoss.backend.SamplingParams p) {
+    return sampleRow(logits, p, null);
+  }
+
+  /** As {@link #sampleRow(float[], ai.gptoss.backend.SamplingParams)}, sampling only what {@code mask} allows (null: all). */
+  public int sampleRow(float[] logits, ai.gptoss.backend.SamplingParams p, ai.gptoss.backend.TokenMask mask) {
     device.select();
     if (logits.length != c.vocabSize()) throw new BackendException("sampleRow: " + logits.length + " logits for vocab " + c.vocabSize());
     ensureWorkspace(1, 1);
@@ -314,8 +319,19 @@ public final class CudaBackend implements Backend {
         IntPointer out = new IntPointer(1)) {
       check(cudaMemcpy(dev(ws.logits), row, 4L * logits.length, cudaMemcpyHostToDevice), "cudaMemcpy(logits row)");
       check(cudaMemcpy(dev(ws.hn), params, 16, cudaMemcpyHostToDevice), "cudaMemcpy(sampling params)");
-      k.launch("sample_rows", new KernelStruct.SampleArgs(ws.logits, ws.hn, ws.sampled, 0, 0, 1, c.vocabSize(), masks.words()), 1, 1, 1024);
-      check(cudaStreamSynchronize(device.stream), "cudaStreamSynchronize(sample_rows)");
+      int words = masks.words();
+      try (DeviceArena m = mask == null ? null : new DeviceArena("sampleRow mask", 8L * words + 2 * DeviceArena.ALIGN);
+          org.bytedeco.javacpp.LongPointer bits = mask == null ? null : new org.bytedeco.javacpp.LongPointer(mask.bits());
+          IntPointer slot = new IntPointer(new int[] {0})) {
+        long maskAddr = m == null ? 0 : m.alloc(8L * words), slotAddr = m == null ? 0 : m.alloc(4);
+        if (m != null) {
+          check(cudaMemcpy(dev(maskAddr), bits, 8L * words, cudaMemcpyHostToDevice), "cudaMemcpy(token mask)");
+          check(cudaMemcpy(dev(slotAddr), slot, 4, cudaMemcpyHostToDevice), "cudaMemcpy(mask slot)");
+        }
+        k.launch("sample_rows", new KernelStruct.SampleArgs(ws.logits, ws.hn, ws.sampled, maskAddr, slotAddr, 1, c.vocabSize(), words),
+            1, 1, 1024);
+        check(cudaStreamSynchronize(device.stream), "cudaStreamSynchronize(sample_rows)");
+      }
       check(cudaMemcpy(out, dev(ws.sampled), 4, cudaMemcpyDeviceToHost), "cudaMemcpy(sampled id)");
       return out.get(0);
     }

@@ -221,6 +221,15 @@ public final class GpuConformance {
               int got = g.sampleRow(logits[prompt.length - 1 - seed], sp);
               n++;
               if (want == got) same++;
+              // token masks (structured output): a dense random mask and one of 5 tokens, as the CPU sampler applies them
+              for (int density : new int[] {8, 0}) {
+                ai.gptoss.backend.TokenMask mask = randomMask(rnd, logits[0].length, density);
+                float[] row = logits[prompt.length - 1 - seed];
+                int wantMasked = Sampler.sample(row.clone(), sp, mask);
+                int gotMasked = g.sampleRow(row, sp, mask);
+                n++;
+                if (wantMasked == gotMasked && mask.allows(gotMasked)) same++;
+              }
             }
           }
         }
@@ -229,6 +238,20 @@ public final class GpuConformance {
     String detail = same + "/" + n + " draws equal to Sampler";
     require(same == n, detail);
     return detail;
+  }
+
+  /** Each token allowed with probability 1/{@code density} (0: exactly 5 random tokens). */
+  static ai.gptoss.backend.TokenMask randomMask(java.util.Random rnd, int vocab, int density) {
+    long[] bits = new long[ai.gptoss.backend.TokenMask.words(vocab)];
+    if (density == 0) {
+      for (int i = 0; i < 5; i++) {
+        int t = rnd.nextInt(vocab);
+        bits[t >>> 6] |= 1L << t;
+      }
+    } else {
+      for (int t = 0; t < vocab; t++) if (rnd.nextInt(density) == 0) bits[t >>> 6] |= 1L << t;
+    }
+    return new ai.gptoss.backend.TokenMask(bits, vocab);
   }
 
   static int[] ints(JsonNode a) {
