@@ -21,9 +21,13 @@ package ai.gptoss.engine;
  * rotary positions are those of an uncached run.
  */
 final class PrefixCache {
-  /** Pages a sequence can take from the cache: {@code pages} full pages from 0, sliding pages from {@code firstSliding}. */
-  record Hit(int pages, int[] fullIds, int firstSliding, int[] slidingIds, int idleFull, int idleSliding) {
-    static final Hit NONE = new Hit(0, new int[0], 0, new int[0], 0, 0);
+  /**
+   * Pages a sequence can take from the cache: {@code pages} full pages from 0, sliding pages from {@code firstSliding}.
+   * {@code fullRun}: the leading full-attention pages the cache holds ({@code >= pages}; more when sliding pages are
+   * missing), so page {@code fullRun} is the first one the cache does not hold.
+   */
+  record Hit(int pages, int[] fullIds, int firstSliding, int[] slidingIds, int idleFull, int idleSliding, int fullRun) {
+    static final Hit NONE = new Hit(0, new int[0], 0, new int[0], 0, 0, 0);
   }
 
   private final KvManager full;
@@ -62,6 +66,7 @@ final class PrefixCache {
     int[] fullIds = new int[maxPages];
     int n = 0;
     while (n < maxPages && (fullIds[n] = full.pool.lookup(s.pageKey(n, pageSize))) >= 0) n++;
+    int fullRun = n;
     for (; n > 0; n--) {
       int first = SlidingWindowKvManager.firstVisible(n * pageSize, window) / pageSize;
       int[] slidingIds = new int[n - first];
@@ -75,9 +80,9 @@ final class PrefixCache {
       int idleFull = 0, idleSliding = 0;
       for (int id : fullHit) if (full.pool.isIdle(id)) idleFull++;
       for (int id : slidingIds) if (sliding.pool.isIdle(id)) idleSliding++;
-      return new Hit(n, fullHit, first, slidingIds, idleFull, idleSliding);
+      return new Hit(n, fullHit, first, slidingIds, idleFull, idleSliding, fullRun);
     }
-    return Hit.NONE;
+    return fullRun == 0 ? Hit.NONE : new Hit(0, new int[0], 0, new int[0], 0, 0, fullRun);
   }
 
   /** True when {@code s} can take {@code hit} and then map positions up to {@code end - 1}. */

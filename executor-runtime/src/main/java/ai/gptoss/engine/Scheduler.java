@@ -13,8 +13,10 @@ import java.util.List;
  * Continuous batching in tokens, after vLLM's scheduler: each sequence only has a number of computed
  * tokens and a number it still needs; a step is a token budget and a sequence limit filled with
  * (1) running sequences that decode (one token each), (2) running sequences that continue a chunked
- * prefill, (3) waiting sequences, oldest first, whose first chunk fits. Finished sequences leave
- * after the step that finished them.
+ * prefill, (3) waiting sequences, oldest first, whose first chunk fits; with prefix caching on, a
+ * waiting sequence whose next uncached prompt page another sequence is computing waits for it instead
+ * of computing it too ({@link InFlightPrefixes}). Finished sequences leave after the step that
+ * finished them.
  *
  * <p>When a pool cannot give a running sequence its next pages, the newest running sequence is
  * preempted: its pages are freed and it goes back to the front of the queue, to recompute its prompt
@@ -125,25 +127,42 @@ final class Scheduler {
       plan.add(s);
       budget -= n;
     }
-    if (preemptedHere == 0) {
-      while (!waiting.isEmpty() && budget > 0 && plan.size() < cfg.maxSeqsPerStep()) {
-        Sequence s = waiting.peekFirst();
-        // A waiting sequence holds no page; it starts where the prefix cache leaves it.
-        PrefixCache.Hit hit = cache.find(s);
-        int start = hit.pages() * cfg.pageSize();
-        int n = Math.min(s.length() - start, Math.min(budget, cfg.prefillChunkSize()));
-        if (!cache.fits(hit, start + n)) break;
-        waiting.pollFirst();
-        s.status = Sequence.Status.RUNNING;
-        running.add(s);
-        cache.acquire(s, hit);
-        grow(s, n);
-        s.planned = n;
-        plan.add(s);
-        budget -= n;
-      }
-    }
+    if (preemptedHere == 0) budget = admit(plan, budget);
     return build(plan, preemptedHere);
+  }
+
+  /**
+   * Admits waiting sequences, oldest first, while the budget and the sequence limit allow and the next
+   * one fits. With prefix caching on, a sequence whose first uncached page another sequence is
+   * computing is deferred ({@link InFlightPrefixes}): it keeps its place in the queue and the ones
+   * behind it are considered. Returns the budget left.
+   */
+  private int admit(List<Sequence> plan, int budget) {
+    InFlightPrefixes inFlight = null;
+    if (cache.enabled() && !waiting.isEmpty()) {
+      inFlight = new InFlightPrefixes(cfg.pageSize());
+      for (Sequence r : running) inFlight.add(r);
+    }
+    for (var it = waiting.iterator(); it.hasNext() && budget > 0 && plan.size() < cfg.maxSeqsPerStep(); ) {
+      Sequence s = it.next();
+      if (inFlight != null && inFlight.stillDeferred(s)) continue;
+      // A waiting sequence holds no page; it starts where the prefix cache leaves it.
+      PrefixCache.Hit hit = cache.find(s);
+      if (inFlight != null && inFlight.defers(s, hit)) continue;
+      int start = hit.pages() * cfg.pageSize();
+      int n = Math.min(s.length() - start, Math.min(budget, cfg.prefillChunkSize()));
+      if (!cache.fits(hit, start + n)) break;
+      it.remove();
+      s.status = Sequence.Status.RUNNING;
+      running.add(s);
+      cache.acquire(s, hit);
+      grow(s, n);
+      s.planned = n;
+      plan.add(s);
+      budget -= n;
+      if (inFlight != null) inFlight.add(s);
+    }
+    return budget;
   }
 
   private boolean fits(Sequence s, int n) {

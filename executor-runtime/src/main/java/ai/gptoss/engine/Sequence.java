@@ -42,6 +42,7 @@ final class Sequence implements RequestHandle {
   int preemptions;
   int cachedTokens = -1; // prompt tokens served from the prefix cache at first admission; -1 before it
   int registeredPages; // leading pages already offered to the prefix cache
+  PageKey deferredOn; // while waiting: the page another sequence is computing that this one waits for (InFlightPrefixes)
   private PageKey[] pageKeys = new PageKey[0];
   private int keyed; // pageKeys[0 .. keyed) are computed
 
