@@ -1,7 +1,6 @@
 package ai.gptoss.cli;
 
 import ai.gptoss.backend.Backend;
-import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.batch.RequestLine;
 import ai.gptoss.batch.StopTokens;
@@ -63,22 +62,8 @@ final class GenerateCommand implements Callable<Integer> {
           + "when complete, so a killed run never leaves a cut-off file under this name.")
   String output;
 
-  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = MaxNewTokens.AUTO,
-      description = "Generation limit per request: auto (the rest of the model's context, as vLLM) or a count. A request "
-          + "cut off by it gets finish_reason length and an error saying so. Default: ${DEFAULT-VALUE}.")
-  String maxNewTokensOption;
+  @Mixin SamplingOptions sampling;
   int maxNewTokens;
-
-  @Option(names = "--temperature", defaultValue = "0", description = "0 (default) is greedy.")
-  float temperature;
-
-  @Option(names = "--top-p", defaultValue = "1",
-      description = "Nucleus sampling: keep the most likely tokens up to this probability mass, in (0, 1]. Default: 1 (off).") float topP;
-
-  @Option(names = "--top-k", defaultValue = "0", description = "Keep only the k most likely tokens. Default: 0 (off).") int topK;
-
-  @Option(names = "--seed", defaultValue = "0",
-      description = "Sampling seed (with --temperature > 0): the same seed gives the same tokens. Default: ${DEFAULT-VALUE}.") long seed;
 
   @Option(names = "--response-format", paramLabel = "JSON|@FILE",
       description = "A JSON schema the final answer follows (OpenAI's {\"type\": \"json_schema\", \"json_schema\": {\"name\", "
@@ -121,7 +106,7 @@ final class GenerateCommand implements Callable<Integer> {
     if (input == null && (output != null || benchmark)) {
       throw new IllegalArgumentException("--output and --benchmark belong to batch mode (--input IN.jsonl)");
     }
-    maxNewTokens = MaxNewTokens.parse(maxNewTokensOption, "--max-new-tokens");
+    maxNewTokens = sampling.maxNewTokens();
     ResponseFormat format = responseFormat();
     if (maxTokensPerStep < 0) throw new IllegalArgumentException("--max-tokens-per-step must be 0 (the device's) or more, got " + maxTokensPerStep);
     if (maxSeqsPerStep < 0) throw new IllegalArgumentException("--max-seqs-per-step must be 0 (the device's) or more, got " + maxSeqsPerStep);
@@ -151,7 +136,7 @@ final class GenerateCommand implements Callable<Integer> {
 
   private int single(Engine engine, ResponseFormat format) throws IOException {
     GenerationResult r = engine.submit(new GenerationRequest("--input-ids", inputIds, MaxNewTokens.forRequest(maxNewTokens),
-        stopTokens(engine), SamplingParams.of(temperature, topP, topK, seed), format)).result().join();
+        stopTokens(engine), sampling.sampling(), format)).result().join();
     if (r.finishReason() == FinishReason.ERROR) throw new IllegalArgumentException(r.error().replaceFirst("^request ", ""));
     ObjectMapper json = new ObjectMapper();
     ObjectNode o = json.createObjectNode();
@@ -168,8 +153,7 @@ final class GenerateCommand implements Callable<Integer> {
 
   private int batch(Engine engine, ResponseFormat format) throws IOException {
     var config = engine.backend().config();
-    RequestLine parser = new RequestLine(new RequestLine.Defaults(maxNewTokens, SamplingParams.of(temperature, topP, topK, seed),
-        format), stopTokens(engine));
+    RequestLine parser = new RequestLine(sampling.lineDefaults(format), stopTokens(engine));
     boolean harmony = StopTokens.speaksHarmony(config);
     if (harmony) parser = parser.withHarmony(ChatOptions.DEFAULTS);
     if (!output.equals("-") && Files.exists(Path.of(output)) && Files.exists(input)

@@ -78,14 +78,13 @@ public final class GptossPartitionEvaluator implements PartitionEvaluator<Intern
         row -> counted(constrained(prepare(engine, "partition " + partition + " row " + index[0]++, row, seeds), format)),
         engine, f.options().maxInFlight(), task);
     long[] generated = {0};
-    long[] truncated = {0}, emitted = {0};
+    long[] truncated = {0}; // rows whose final answer (a typed value's error included) says a limit cut them off
     if (task != null) {
       task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
-        window.close();
         if (truncated[0] > 0) {
           LOG.warn("gptoss: {} of {} rows of partition {} were cut off by max_new_tokens={} or the model's context before "
               + "the model finished (finish_reason=length, the error says so, the answer is null or partial); raise "
-              + "max_new_tokens (default: auto)", truncated[0], emitted[0], partition,
+              + "max_new_tokens (default: auto)", truncated[0], window.emitted(), partition,
               ai.gptoss.batch.MaxNewTokens.describe(f.options().maxNewTokens()));
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -112,7 +111,7 @@ public final class GptossPartitionEvaluator implements PartitionEvaluator<Intern
       public InternalRow next() {
         InFlightWindow.Done<InternalRow> d = window.next();
         Answer a = d.answer();
-        long rowNo = emitted[0]++;
+        long rowNo = window.emitted() - 1;
         Object value = null;
         if (valueType != null && a != null) {
           TypedAnswer t = TypedAnswer.of(a.finalText(), a.finishReason(), valueType, limit);

@@ -6,6 +6,7 @@ import ai.gptoss.engine.FinishReason;
 import java.util.Iterator;
 import java.util.function.Function;
 import org.apache.spark.TaskContext;
+import org.apache.spark.util.TaskCompletionListener;
 
 /**
  * One Spark task's rows through the executor's engine: the batch layer's {@link InFlightWindow} (ordered, at
@@ -13,8 +14,8 @@ import org.apache.spark.TaskContext;
  * size ({@code max_in_flight=auto} is the engine's sequences per step; {@code 2 * maxInFlight + 16} rows held
  * in all), the task's kill check while it waits, and a FAILED engine failing the task.
  *
- * <p>{@link #close} cancels every request still in the engine (their KV pages are freed at once); the task
- * registers it as a completion listener, so a killed, failed or retried task, or one stopped early by a
+ * <p>{@link #close} cancels every request still in the engine (their KV pages are freed at once); the window
+ * registers it as a completion listener of its task, so a killed, failed or retried task, or one stopped early by a
  * downstream {@code LIMIT}, leaves nothing running.
  *
  * <p>A row whose request failed because the engine FAILED (a sticky device error) throws
@@ -26,6 +27,7 @@ public final class RequestWindow<T> implements Iterator<InFlightWindow.Done<T>>,
 
   private final ExecutorEngine engine;
   private final InFlightWindow<T> window;
+  private long emitted, truncated;
 
   /** @param maxInFlight most unfinished requests; 0: the engine's sequences per step ({@code max_in_flight=auto}) */
   public RequestWindow(Iterator<T> input, Function<T, InFlightWindow.Prepared> prepare, ExecutorEngine engine,
@@ -34,6 +36,17 @@ public final class RequestWindow<T> implements Iterator<InFlightWindow.Done<T>>,
     int n = maxInFlight > 0 ? maxInFlight : engine.maxSeqsPerStep();
     this.window = new InFlightWindow<>(input, prepare, engine.engine(), n, 2 * n + 16, true,
         task == null ? null : task::killTaskIfInterrupted, KILL_CHECK_MILLIS);
+    if (task != null) task.addTaskCompletionListener((TaskCompletionListener) ctx -> close());
+  }
+
+  /** Rows handed back so far. */
+  public long emitted() {
+    return emitted;
+  }
+
+  /** Rows handed back that a limit cut off before the model finished ({@link ai.gptoss.batch.Answer#truncated}). */
+  public long truncated() {
+    return truncated;
   }
 
   /** Requests of this window now unfinished in the engine. */
@@ -50,6 +63,8 @@ public final class RequestWindow<T> implements Iterator<InFlightWindow.Done<T>>,
   public InFlightWindow.Done<T> next() {
     InFlightWindow.Done<T> d = window.next();
     failIfEngineFailed(d);
+    emitted++;
+    if (d.answer() != null && d.answer().truncated()) truncated++;
     return d;
   }
 

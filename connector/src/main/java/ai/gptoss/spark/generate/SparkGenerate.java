@@ -1,10 +1,9 @@
 package ai.gptoss.spark.generate;
 
-import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.batch.InFlightWindow;
-import ai.gptoss.batch.MaxNewTokens;
 import ai.gptoss.batch.RequestLine;
 import ai.gptoss.batch.ResultRecord;
+import ai.gptoss.cli.SamplingOptions;
 import ai.gptoss.spark.GptossConf;
 import ai.gptoss.spark.GptossOptions;
 import ai.gptoss.spark.exec.ExecutorEngine;
@@ -36,6 +35,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import scala.Tuple2;
 
@@ -81,16 +81,7 @@ public final class SparkGenerate implements Callable<Integer> {
   @Option(names = "--partitions", defaultValue = "4", description = "Input splits (tasks). Default: ${DEFAULT-VALUE}.")
   int partitions;
 
-  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = MaxNewTokens.AUTO,
-      description = "Generation limit for lines that give none: auto (the rest of the model's context, as vLLM) or a "
-          + "count. A line cut off by it gets finish_reason length and an error saying so. Default: ${DEFAULT-VALUE}.")
-  String maxNewTokens;
-  @Option(names = "--temperature", defaultValue = "0", description = "0 (default) is greedy.") float temperature;
-  @Option(names = "--top-p", defaultValue = "1",
-      description = "Nucleus sampling: keep the most likely tokens up to this probability mass, in (0, 1]. Default: 1 (off).") float topP;
-  @Option(names = "--top-k", defaultValue = "0", description = "Keep only the k most likely tokens. Default: 0 (off).") int topK;
-  @Option(names = "--seed", defaultValue = "0",
-      description = "Sampling seed (with --temperature > 0) for lines that give none. Default: ${DEFAULT-VALUE}.") long seed;
+  @Mixin SamplingOptions sampling; // --max-new-tokens, --temperature, --top-p, --top-k, --seed: as generate's
   @Option(names = "--max-in-flight", defaultValue = "auto",
       description = "Requests each task keeps in the engine: auto (the engine's sequences per step) or a count. "
           + "Default: ${DEFAULT-VALUE}.") String maxInFlight;
@@ -112,8 +103,7 @@ public final class SparkGenerate implements Callable<Integer> {
     opts.put(GptossConf.MAX_IN_FLIGHT, maxInFlight);
     opts.put(GptossConf.DEVICE, device);
     GptossOptions options = GptossOptions.resolve(opts, k -> null);
-    RequestLine.Defaults defaults = new RequestLine.Defaults(MaxNewTokens.parse(maxNewTokens, "--max-new-tokens"),
-        SamplingParams.of(temperature, topP, topK, seed));
+    RequestLine.Defaults defaults = sampling.lineDefaults(null);
     SparkSession spark = CommandLineSessions.start("gptoss spark-generate", master);
     try {
       ModelCheck.onDriver(options.model());
@@ -187,15 +177,13 @@ public final class SparkGenerate implements Callable<Integer> {
       };
       RequestWindow<RequestLine.Parsed> window = new RequestWindow<>(parsed, p -> prepare(p, options.maxPromptTokens()),
           engine, options.maxInFlight(), task);
-      long[] truncated = {0}, emitted = {0};
       RecordValues values = new RecordValues();
       if (task != null) {
         task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
-          window.close();
-          if (truncated[0] > 0) {
+          if (window.truncated() > 0) {
             LOG.warn("spark-generate: {} of {} lines of partition {} were cut off by max_new_tokens or the model's context "
-                + "before the model finished (finish_reason length; their error says so)", truncated[0], emitted[0],
-                task.partitionId());
+                + "before the model finished (finish_reason length; their error says so)", window.truncated(),
+                window.emitted(), task.partitionId());
           }
         });
       }
@@ -208,8 +196,6 @@ public final class SparkGenerate implements Callable<Integer> {
         @Override
         public String next() {
           InFlightWindow.Done<RequestLine.Parsed> d = window.next();
-          emitted[0]++;
-          if (d.answer().truncated()) truncated[0]++;
           tokens.add(d.answer().completionTokens());
           // The harmony fields go with prompt and messages lines (a token-id line may not be harmony at all).
           boolean harmony = d.row().promptKey() != null && !d.row().promptKey().equals("input_ids");
