@@ -26,15 +26,15 @@ import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 19 in Spark: rows that share a long developer instruction, over 4 partitions (4 tasks of 2 rows) of one executor, compute
- * the shared prefix once; the operator's SQL metrics say so exactly.
+ * Issue 19 in Spark: rows that share a long developer instruction, over 4 partitions (4 tasks of 2 rows) that run at
+ * the same time on one executor ({@code local[4]}, the default {@code max_in_flight}), compute the shared prefix once;
+ * the operator's SQL metrics say so exactly.
  *
- * <p>The executor runs one task at a time ({@code local[1]}) and each task keeps one row in the engine
- * ({@code max_in_flight=1}), so rows reach the engine one after another and every row but the first finds the prefix
- * that the first one computed. (Rows that an engine admits in the same step all compute a prefix that is not cached
- * yet, as in vLLM: with several task slots, the first rows of tasks that start together each compute it.) A setting
- * no other test uses ({@code engine.max_batched_tokens=96}, which also chunks every prefill) gives the query an engine
- * of its own, with an empty cache.
+ * <p>The tasks' rows reach the executor's one engine together or in any order. The first row admitted computes the
+ * prefix (in chunks: {@code engine.max_batched_tokens=96}); every other row whose next prompt page that row is computing
+ * waits for it instead of computing it too (in-flight prefix sharing, docs/prefix-caching.md), and is served the whole
+ * shared prefix from the cache. That setting, which no other test uses, also gives the query an engine of its own,
+ * with an empty cache.
  */
 class PrefixCachingSparkTest {
   static final String[] LEADS = {"Apple", "Banana", "Cherry", "Dragon", "Eagle", "Forest", "Guitar", "Harbor"};
@@ -50,17 +50,17 @@ class PrefixCachingSparkTest {
   }
 
   @Test
-  void rowsOverFourTasksComputeTheSharedInstructionOnce() {
-    SparkSession spark = SparkSession.builder().master("local[1]").appName("PrefixCachingSparkTest")
+  void rowsOverFourConcurrentTasksComputeTheSharedInstructionOnce() {
+    SparkSession spark = SparkSession.builder().master("local[4]").appName("PrefixCachingSparkTest")
         .config("spark.sql.extensions", GptossConf.EXTENSIONS_CLASS).config("spark.ui.enabled", "false")
         .config("spark.sql.adaptive.enabled", "false").getOrCreate();
     try {
-      assertEquals("local[1]", spark.sparkContext().master(), "another test left its session running");
+      assertEquals("local[4]", spark.sparkContext().master(), "another test left its session running");
       List<Row> rows = new ArrayList<>();
       for (int i = 0; i < LEADS.length; i++) rows.add(RowFactory.create((long) i, LEADS[i] + ": what is " + (i + 2) + " + 3?"));
       StructType schema = new StructType().add("id", DataTypes.LongType).add("prompt", DataTypes.StringType);
       Dataset<Row> df = spark.createDataFrame(rows, schema).repartitionByRange(4, col("id"));
-      Map<String, String> opts = Map.of("instructions", instruction(), "max_in_flight", "1", "max_new_tokens", "2",
+      Map<String, String> opts = Map.of("instructions", instruction(), "max_new_tokens", "2",
           "engine.max_batched_tokens", "96", "output", "struct");
       Dataset<Row> answered = df.select(col("id"), gptoss(col("prompt"), opts).as("r"), spark_partition_id().as("task"));
       List<Row> out = answered.collectAsList();
