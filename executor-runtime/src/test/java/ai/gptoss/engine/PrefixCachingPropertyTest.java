@@ -41,6 +41,9 @@ import net.jqwik.api.statistics.Statistics;
  *   <li>after all requests end no page is referenced, and once the cache is cleared every page is back
  *       on the free stacks (free == total).
  * </ul>
+ * Requests that arrive together with a shared prefix exercise in-flight prefix sharing (a request waits
+ * for a page another one is computing; the waits are counted, with preemptions and cancellations of the
+ * computing request among the random events).
  * Seed policy: the seed is fixed, so CI runs the same 25 workloads every time (and a failure reproduces
  * as is); jqwik's database (target/jqwik-database) replays a failing sample first. Change the seed to
  * explore other workloads.
@@ -114,11 +117,13 @@ class PrefixCachingPropertyTest {
     Statistics.label("cancelled").collect(on.stats().requestsCancelled() > 0);
     Statistics.label("cached pages evicted").collect(on.evictions() > 0);
     Statistics.label("cancelled request's pages outlived it").collect(on.outlived() > 0);
+    Statistics.label("waited for a page in flight").collect(on.deferred() > 0);
     Statistics.label("hit and miss in one workload").coverage(c -> c.check(true).count(k -> k >= 5));
     Statistics.label("preempted").coverage(c -> c.check(true).count(k -> k >= 3));
     Statistics.label("cancelled").coverage(c -> c.check(true).count(k -> k >= 3));
     Statistics.label("cached pages evicted").coverage(c -> c.check(true).count(k -> k >= 3));
     Statistics.label("cancelled request's pages outlived it").coverage(c -> c.check(true).count(k -> k >= 3));
+    Statistics.label("waited for a page in flight").coverage(c -> c.check(true).count(k -> k >= 5));
   }
 
   /** Prompts: shared prefix {@code spec.prefix} (two nested ones over base A, one over base B) and a random tail. */
@@ -143,7 +148,7 @@ class PrefixCachingPropertyTest {
     return ids;
   }
 
-  record Outcome(List<GenerationResult> results, EngineStats stats, long evictions, int outlived) {}
+  record Outcome(List<GenerationResult> results, EngineStats stats, long evictions, int outlived, int deferred) {}
 
   /**
    * Runs the workload: requests arrive and are cancelled at their steps (or, for arrivals after the
@@ -202,11 +207,12 @@ class PrefixCachingPropertyTest {
       }
       List<GenerationResult> results = new ArrayList<>();
       for (int i = 0; i < n; i++) results.add(handles.get(i).result().join());
-      int outlived;
+      int outlived, deferred;
       synchronized (audit) {
         audit.settle(e);
         assertNull(audit.violation, audit.violation);
         outlived = audit.outlived;
+        deferred = audit.deferred;
       }
       EngineStats s = e.stats();
       assertTrue(s.poolsFree(), "pages still referenced after every request ended: " + s);
@@ -218,7 +224,7 @@ class PrefixCachingPropertyTest {
       assertEquals(e.fullPool().capacity(), e.fullPool().uncachedFreePages(), "full pages left cached after clearing");
       assertEquals(e.slidingPool().capacity(), e.slidingPool().uncachedFreePages(), "sliding pages left cached after clearing");
       assertEquals(0, e.fullPool().cachedPages() + e.slidingPool().cachedPages());
-      return new Outcome(results, s, evictions, outlived);
+      return new Outcome(results, s, evictions, outlived, deferred);
     }
   }
 
@@ -233,6 +239,7 @@ class PrefixCachingPropertyTest {
     private final List<Cancelled> cancelled = new ArrayList<>();
     String violation;
     int outlived; // cancelled requests whose registered pages were all still cached after they left
+    int deferred; // steps after which a waiting request was waiting for a page in flight (summed over requests)
 
     /** A request cancelled while it had {@code keys} registered, when the full pool had evicted {@code evictions} pages. */
     private record Cancelled(Sequence seq, List<PageKey> keys, long evictions) {}
@@ -245,6 +252,9 @@ class PrefixCachingPropertyTest {
       refs(e.fullPool(), s -> s.fullPages);
       refs(e.slidingPool(), s -> s.slidingPages);
       settle(e);
+      for (int i = 0; i < handles.length(); i++) {
+        if (handles.get(i) instanceof Sequence s && s.status == Sequence.Status.WAITING && s.deferredOn != null) deferred++;
+      }
     }
 
     /** Notes the pages {@code h} has registered, before it is cancelled. */
