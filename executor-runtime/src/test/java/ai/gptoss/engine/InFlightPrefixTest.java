@@ -126,22 +126,36 @@ class InFlightPrefixTest {
   }
 
   /**
-   * A small full-attention pool: an older request (long generation) grows and preempts the newest
-   * running one, the request computing the shared prefix, again and again; the waiting ones follow it
-   * through its readmissions and every request ends with the ids of caching off.
+   * A full-attention pool of 10 pages of 4: an older request (6 + 30 tokens) and the request computing the
+   * shared prefix (31 tokens) do not fit together, so the computing one is preempted while the others wait
+   * for its pages; it is readmitted through the cache once there is room, the others wait for it again,
+   * and every request ends with the ids of caching off.
    */
   @Test
   void preemptingTheComputingRequestKeepsIds() {
     EngineConfig cfg = EngineConfig.defaults().withPageSize(PAGE).withMaxTokensPerStep(16).withMaxSeqsPerStep(8)
-        .withPrefillChunkSize(8).withPools(16, 64);
+        .withPrefillChunkSize(8).withPools(10, 64);
     List<GenerationRequest> reqs = new ArrayList<>();
     reqs.add(GenerationRequest.greedy("long", PrefixCachingTest.prompt(0, 6, 1), 30, List.of()));
     reqs.addAll(requests());
     Run off = run(cfg.withPrefixCaching(false), reqs, (k, hs) -> {});
-    Run on = run(cfg, reqs, (k, hs) -> {});
+    // After some step: a shared-prefix request waits for pages while another one has been preempted.
+    boolean[] seen = new boolean[1];
+    Run on = run(cfg, reqs, (k, hs) -> {
+      boolean waits = false, preempted = false;
+      for (RequestHandle h : hs.subList(1, hs.size())) {
+        Sequence q = (Sequence) h;
+        waits |= q.status == Sequence.Status.WAITING && q.deferredOn != null;
+        preempted |= q.preemptions > 0 && q.status != Sequence.Status.FINISHED;
+      }
+      seen[0] |= waits && preempted;
+    });
     assertTrue(on.stats().preemptions() > 0, "the pool was meant to force preemption: " + on.stats());
+    assertTrue(seen[0], "no request waited for the prefix of a request that had been preempted");
     assertSameIds(off, on);
     for (GenerationResult r : on.results()) assertEquals(FinishReason.LENGTH, r.finishReason(), r.id());
-    assertTrue(on.stats().cachedTokens() > 0, on.stats().toString());
+    // r0 (first admission uncached) computed the shared pages; the others were each served 24 tokens.
+    assertEquals(0, on.results().get(1).cachedTokens());
+    for (int i = 2; i <= N; i++) assertEquals(24, on.results().get(i).cachedTokens(), on.results().get(i).id());
   }
 }
