@@ -19,6 +19,11 @@ import java.util.List;
  * whole prompt and output; each step carries one decode token of every running request plus prompt
  * chunks up to the token budget; sliding-window pages are freed as they leave the window. EOS is
  * ignored: every request generates exactly its output length.
+ *
+ * <p>A third scheduler beside the {@code Engine}'s and the batch layer's window (issue 18): it stays while it is
+ * {@code bench}'s default driver and the published figures (BENCHMARKS.md) come from it. It can go once
+ * {@code bench --driver engine} matches its figures on the GPU; the two differ in admission (this loop reserves a
+ * request's whole prompt and output up front, the engine grows page tables step by step and preempts).
  */
 final class BenchLoop {
   /** Figures of one run. */
