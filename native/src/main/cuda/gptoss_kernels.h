@@ -3,7 +3,7 @@
 // Every kernel takes exactly one argument, a struct defined here, passed by value. The Java side has
 // one record per struct (ai.gptoss.backend.cuda.KernelStruct: the same fields by name, in the same
 // order, with natural alignment: pointers first, 8 bytes each, then 4-byte ints and floats); it checks
-// them at kernel load against the layout that layout.cu reports, and CI (KernelLayoutNvccTest)
+// them at kernel load against the layout that layout.cu reports, and CI (KernelNvrtcTest)
 // against nvcc's. A field added here goes into the record and into layout.cu's GL_STRUCT list.
 // Built by NVRTC at run time (no system headers) and by nvcc in CI (sm_80, sm_90a).
 #pragma once

@@ -1,11 +1,11 @@
 // The layout of the kernel argument structs of gptoss_kernels.h as this compiler lays them out, for
 // the Java side to compare with its records (KernelStruct.java) at kernel load (KernelLayout.java reads
-// these globals through cuModuleGetGlobal) and in CI (KernelLayoutNvccTest reads them from nvcc's PTX).
+// these globals through cuModuleGetGlobal) and in CI (KernelNvrtcTest reads them from NVRTC's PTX).
 // For each struct S launched from Java:
 //   gptoss_layout_S: sizeof(S), then for each field in declaration order its offset and its kind
 //                    (1 pointer, 2 int or unsigned, 3 float, 4 long long, 0 anything else);
 //   gptoss_fields_S: the field names, comma-separated, as written in GL_STRUCT below.
-// GL_STRUCT takes each struct's fields once; KernelLayoutNvccTest checks that they are all of the
+// GL_STRUCT takes each struct's fields once; KernelNvrtcTest checks that they are all of the
 // header's fields, in order, so that a field added to the header and not here fails CI.
 #include "gptoss_kernels.h"
 

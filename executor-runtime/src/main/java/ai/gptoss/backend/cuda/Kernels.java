@@ -30,7 +30,7 @@ final class Kernels implements AutoCloseable {
     return Map.entry(name, new Kernel(source, args));
   }
 
-  /** Every kernel the backend launches (KernelLayoutNvccTest checks each struct against the kernel's signature). */
+  /** Every kernel the backend launches (KernelLayoutTest checks each struct against the kernel's signature). */
   private static final Map<String, Kernel> KERNELS = Map.ofEntries(
       kernel("embedding_gather", "embedding.cu", EmbedArgs.class),
       kernel("bf16_gemv", "gemv_bf16.cu", GemvArgs.class),

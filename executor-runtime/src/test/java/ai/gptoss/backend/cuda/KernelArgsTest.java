@@ -33,7 +33,7 @@ class KernelArgsTest {
 
   /**
    * Every record's pack writes each component, in order, at the offset its layout (which
-   * KernelLayoutNvccTest and the load-time check compare with the C struct) gives it.
+   * KernelNvrtcTest (LayoutTables) and the load-time check compare with the C struct) gives it.
    */
   @Test
   void everyRecordPacksItsComponentsAtTheirLayoutOffsets() throws Exception {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * The Java side of the kernel argument structs without a compiler: every record against the header's
  * struct of that name (field names, order and types), every kernel of {@link Kernels} against the
  * struct its C signature takes, and {@link KernelLayout#requireSame} on deliberate mismatches.
- * KernelLayoutNvccTest compares the records with the layout nvcc computes.
+ * KernelNvrtcTest compares the records with the layout NVRTC computes (LayoutTables).
  */
 class KernelLayoutTest {
   /** The header's argument structs: name -> fields (C type, name) in order. */

@@ -63,7 +63,7 @@ class KernelNvrtcTest {
     p.getOutputStream().close();
     String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertEquals(0, p.waitFor(), "NVRTC (" + lib + ") failed on a kernel source:\n" + log);
-    for (Path ptx : layoutPtx) KernelLayoutNvccTest.requireRecordsMatch(Files.readString(ptx), ptx.getFileName().toString());
+    for (Path ptx : layoutPtx) LayoutTables.requireRecordsMatch(Files.readString(ptx), ptx.getFileName().toString());
   }
 
   /** $CUDA_HOME/lib/libnvrtc.so.13 or lib64/; else skips (or fails, with GPTOSS_REQUIRE_NVCC=1). */
