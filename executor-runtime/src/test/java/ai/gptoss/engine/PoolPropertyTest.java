@@ -5,13 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.gptoss.backend.SamplingParams;
-import ai.gptoss.backend.cpu.CpuBackend;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -83,42 +80,8 @@ class PoolPropertyTest {
     }
     int n = specs.size();
     AtomicReferenceArray<RequestHandle> handles = new AtomicReferenceArray<>(n);
-    AtomicBoolean[] claimed = new AtomicBoolean[n];
-    for (int i = 0; i < n; i++) claimed[i] = new AtomicBoolean();
-    Engine[] engine = new Engine[1];
-    CompletableFuture<Void> initial = new CompletableFuture<>();
-    try (CpuBackend b = TinyA.backend();
-        Engine e = engine[0] = Engine.start(b, cfg, stats -> {
-          initial.join(); // the first requests' handles are in place: cancels at step k are deterministic
-          for (int i = 0; i < n; i++) {
-            Spec sp = specs.get(i);
-            if (sp.arriveAt() == stats.steps() && claimed[i].compareAndSet(false, true)) {
-              handles.set(i, engine[0].submit(reqs.get(i)));
-            }
-            if (sp.cancelAt() == stats.steps() && handles.get(i) != null) handles.get(i).cancel();
-          }
-        })) {
-      List<Integer> first = new ArrayList<>();
-      for (int i = 0; i < n; i++) if (specs.get(i).arriveAt() == 0 && claimed[i].compareAndSet(false, true)) first.add(i);
-      List<RequestHandle> hs = e.submitAll(first.stream().map(reqs::get).toList());
-      for (int j = 0; j < first.size(); j++) {
-        handles.set(first.get(j), hs.get(j));
-        if (specs.get(first.get(j)).cancelAt() == 0) hs.get(j).cancel();
-      }
-      initial.complete(null);
-      // Requests whose arrival step never comes (the engine ran dry first) are submitted from here.
-      while (true) {
-        boolean pending = false;
-        for (int i = 0; i < n; i++) {
-          if (!claimed[i].get()) pending = true;
-          else {
-            while (handles.get(i) == null) Thread.onSpinWait(); // the loop thread is assigning it
-            handles.get(i).result().join();
-          }
-        }
-        if (!pending) break;
-        for (int i = 0; i < n; i++) if (claimed[i].compareAndSet(false, true)) handles.set(i, e.submit(reqs.get(i)));
-      }
+    int[] arriveAt = specs.stream().mapToInt(Spec::arriveAt).toArray(), cancelAt = specs.stream().mapToInt(Spec::cancelAt).toArray();
+    ScriptedArrivals.run(cfg, reqs, arriveAt, cancelAt, handles, new Object(), new ScriptedArrivals.Observer() {}, e -> {
       EngineStats s = e.stats();
       assertTrue(s.poolsFree(), "pages held after every request finished: " + s);
       assertEquals(0, s.running() + s.waiting());
@@ -131,7 +94,8 @@ class PoolPropertyTest {
       Statistics.label("preempted").coverage(c -> c.check(true).count(k -> k >= 3));
       Statistics.label("cancelled").coverage(c -> c.check(true).count(k -> k >= 3));
       for (int i = 0; i < n; i++) check(specs.get(i), reqs.get(i), handles.get(i).result().join(), fullPages * page);
-    }
+      return null;
+    });
   }
 
   private static void check(Spec s, GenerationRequest req, GenerationResult r, int capacity) {

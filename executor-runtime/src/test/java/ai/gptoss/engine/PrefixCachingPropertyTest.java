@@ -6,13 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.gptoss.backend.cpu.CpuBackend;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Function;
 import net.jqwik.api.Arbitraries;
@@ -158,53 +155,9 @@ class PrefixCachingPropertyTest {
   static Outcome run(EngineConfig cfg, List<GenerationRequest> reqs, List<Spec> specs) {
     int n = reqs.size();
     AtomicReferenceArray<RequestHandle> handles = new AtomicReferenceArray<>(n);
-    AtomicBoolean[] claimed = new AtomicBoolean[n];
-    for (int i = 0; i < n; i++) claimed[i] = new AtomicBoolean();
     Audit audit = new Audit(handles);
-    Engine[] engine = new Engine[1];
-    CompletableFuture<Void> initial = new CompletableFuture<>();
-    try (CpuBackend b = TinyA.backend();
-        Engine e = engine[0] = Engine.start(b, cfg, stats -> {
-          initial.join(); // the first requests' handles are in place: cancels at step k are deterministic
-          synchronized (audit) {
-            audit.afterStep(engine[0]);
-            for (int i = 0; i < n; i++) {
-              Spec sp = specs.get(i);
-              if (sp.arriveAt() == stats.steps() && claimed[i].compareAndSet(false, true)) {
-                handles.set(i, engine[0].submit(reqs.get(i)));
-              }
-              RequestHandle h = handles.get(i);
-              if (sp.cancelAt() == stats.steps() && h != null) {
-                audit.cancelling(h, engine[0]);
-                h.cancel();
-              }
-            }
-          }
-        })) {
-      synchronized (audit) {
-        List<Integer> first = new ArrayList<>();
-        for (int i = 0; i < n; i++) if (specs.get(i).arriveAt() == 0 && claimed[i].compareAndSet(false, true)) first.add(i);
-        List<RequestHandle> hs = e.submitAll(first.stream().map(reqs::get).toList());
-        for (int j = 0; j < first.size(); j++) {
-          handles.set(first.get(j), hs.get(j));
-          if (specs.get(first.get(j)).cancelAt() == 0) hs.get(j).cancel();
-        }
-      }
-      initial.complete(null);
-      while (true) {
-        boolean pending = false;
-        for (int i = 0; i < n; i++) {
-          if (!claimed[i].get()) pending = true;
-          else {
-            while (handles.get(i) == null) Thread.onSpinWait(); // the loop thread is assigning it
-            handles.get(i).result().join();
-          }
-        }
-        if (!pending) break;
-        synchronized (audit) { // the audit sees a request's table only once its handle is recorded
-          for (int i = 0; i < n; i++) if (claimed[i].compareAndSet(false, true)) handles.set(i, e.submit(reqs.get(i)));
-        }
-      }
+    int[] arriveAt = specs.stream().mapToInt(Spec::arriveAt).toArray(), cancelAt = specs.stream().mapToInt(Spec::cancelAt).toArray();
+    return ScriptedArrivals.run(cfg, reqs, arriveAt, cancelAt, handles, audit, audit, e -> {
       List<GenerationResult> results = new ArrayList<>();
       for (int i = 0; i < n; i++) results.add(handles.get(i).result().join());
       int outlived, deferred;
@@ -225,7 +178,7 @@ class PrefixCachingPropertyTest {
       assertEquals(e.slidingPool().capacity(), e.slidingPool().uncachedFreePages(), "sliding pages left cached after clearing");
       assertEquals(0, e.fullPool().cachedPages() + e.slidingPool().cachedPages());
       return new Outcome(results, s, evictions, outlived, deferred);
-    }
+    });
   }
 
   /**
@@ -234,7 +187,7 @@ class PrefixCachingPropertyTest {
    * Records the first violation instead of throwing (an exception in the step observer would fail the
    * engine's requests rather than the test).
    */
-  static final class Audit {
+  static final class Audit implements ScriptedArrivals.Observer {
     private final AtomicReferenceArray<RequestHandle> handles;
     private final List<Cancelled> cancelled = new ArrayList<>();
     String violation;
@@ -248,7 +201,8 @@ class PrefixCachingPropertyTest {
       this.handles = handles;
     }
 
-    void afterStep(Engine e) {
+    @Override
+    public void afterStep(Engine e) {
       refs(e.fullPool(), s -> s.fullPages);
       refs(e.slidingPool(), s -> s.slidingPages);
       settle(e);
@@ -258,7 +212,8 @@ class PrefixCachingPropertyTest {
     }
 
     /** Notes the pages {@code h} has registered, before it is cancelled. */
-    void cancelling(RequestHandle h, Engine e) {
+    @Override
+    public void cancelling(RequestHandle h, Engine e) {
       if (!(h instanceof Sequence s) || s.status == Sequence.Status.FINISHED || s.registeredPages == 0) return;
       List<PageKey> keys = new ArrayList<>();
       for (int j = 0; j < s.registeredPages; j++) keys.add(s.pageKey(j, PAGE));
