@@ -72,7 +72,7 @@ final class BatchRun {
       while (w.hasNext()) {
         InFlightWindow.Done<RequestLine.Parsed> d = w.next();
         Answer a = d.answer();
-        out.write(ResultRecord.line(d.row().id(), a, harmonyFields));
+        out.write(ResultRecord.line(d.row(), d.request(), a, harmonyFields));
         out.write('\n');
         reasons.merge(FinishReason.valueOf(a.finishReason().toUpperCase(Locale.ROOT)), 1, Integer::sum);
         if (keepOutputs && d.request() != null && !a.finishReason().equals(FinishReason.ERROR.wireName())) {

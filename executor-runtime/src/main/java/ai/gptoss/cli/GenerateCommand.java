@@ -46,7 +46,8 @@ import picocli.CommandLine.Option;
         "temperature, top_p, top_k, seed, response_format, and for messages reasoning_effort, instructions, date, tools; each output line",
         "is {\"id\", \"output_ids\", \"finish_reason\", \"prompt_tokens\", \"completion_tokens\", \"cached_tokens\",",
         "\"error\", \"final\", \"analysis\", \"text\"}, in input order, one per input line (final/analysis/text",
-        "for models with the harmony vocabulary). Options below are the defaults for lines that omit them."})
+        "for models with the harmony vocabulary), plus \"value\" (the answer's JSON) for lines with a response_format.",
+        "Options below are the defaults for lines that omit them."})
 final class GenerateCommand implements Callable<Integer> {
   @Mixin ModelOptions model;
 

@@ -39,6 +39,8 @@ public final class ResponseFormat implements java.io.Serializable {
   private final String name;
   private final JsonNode schema; // Jackson's trees are Serializable (spark-generate ships request defaults)
   private final String key;
+  /** The grammar {@link #mismatch} checks against, built at its first call (not shipped: rebuilt where used). */
+  private transient volatile ByteDfa grammar;
 
   private ResponseFormat(String name, JsonNode schema) {
     this.name = name;
@@ -147,6 +149,30 @@ public final class ResponseFormat implements java.io.Serializable {
   /** The schema as canonical JSON text (keys sorted, no whitespace): the cache key of its grammar. */
   public String key() {
     return key;
+  }
+
+  /**
+   * Null when {@code answer} is exactly a text the schema's grammar generates (compact JSON, properties in the
+   * declared order, within every bound); otherwise where it leaves the grammar, for messages
+   * ({@code at character 6 ("}")}, {@code it ends before its value is complete}). Thread-safe.
+   */
+  public String mismatch(String answer) {
+    ByteDfa dfa = grammar;
+    if (dfa == null) grammar = dfa = JsonGrammar.compile(this);
+    byte[] b = answer.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int state = dfa.start();
+    for (int i = 0; i < b.length; i++) {
+      state = dfa.next(state, b[i] & 0xff);
+      if (state == ByteDfa.DEAD) {
+        int start = i;
+        while (start > 0 && (b[start] & 0xC0) == 0x80) start--; // the character the byte belongs to
+        String before = new String(b, 0, start, java.nio.charset.StandardCharsets.UTF_8);
+        String rest = new String(b, start, b.length - start, java.nio.charset.StandardCharsets.UTF_8);
+        return "at character " + before.codePointCount(0, before.length()) + " (\""
+            + rest.substring(0, rest.offsetByCodePoints(0, Math.min(8, rest.codePointCount(0, rest.length())))) + "\")";
+      }
+    }
+    return dfa.accepting(state) ? null : "it ends before its value is complete";
   }
 
   @Override

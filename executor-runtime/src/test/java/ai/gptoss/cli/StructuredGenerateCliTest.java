@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code gptoss generate --response-format} and the per-line {@code response_format} key, on the embedded
  * tiny-qa model: every line's final answer validates against its own schema (the line's key overrides the
- * command's default, null turns it off), and a bad schema fails only its line, naming the keyword.
+ * command's default, null turns it off), each record's {@code value} is that answer's JSON (null, with the error
+ * saying why, when cut off before it closed), and a bad schema fails only its line, naming the keyword.
  */
 class StructuredGenerateCliTest {
   @Test
@@ -34,6 +35,7 @@ class StructuredGenerateCliTest {
         nested.formatJson()) + ", \"temperature\": 1.0, \"seed\": 3}");
     lines.add("{\"id\": \"none\", \"prompt\": \"What is 7 + 5?\", \"response_format\": null}");
     lines.add("{\"id\": \"bad\", \"prompt\": \"hi\", \"response_format\": {\"type\": \"string\", \"format\": \"email\"}}");
+    lines.add("{\"id\": \"short\", \"prompt\": \"What is 7 + 5?\", \"max_new_tokens\": 4}");
     Path in = dir.resolve("in.jsonl"), out = dir.resolve("out.jsonl");
     Files.write(in, lines, StandardCharsets.UTF_8);
     PrintStream oldErr = System.err;
@@ -49,15 +51,21 @@ class StructuredGenerateCliTest {
     assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
     List<JsonNode> rec = new ArrayList<>();
     for (String l : Files.readAllLines(out)) rec.add(HarmonyBatchGenerateTest.JSON.readTree(l));
-    assertEquals(5, rec.size());
+    assertEquals(6, rec.size());
     Schemas.Case[] expect = {array, integer, nested};
     for (int i = 0; i < 3; i++) {
       JsonNode o = rec.get(i);
       assertNull(o.get("error").textValue(), o.toString());
       assertEquals("stop", o.get("finish_reason").asText(), o.toString());
       assertNull(expect[i].problem(o.get("final").asText()), o.toString());
+      assertEquals(HarmonyBatchGenerateTest.JSON.readTree(o.get("final").asText()), o.get("value"), "the value is the answer's JSON: " + o);
     }
     assertEquals("12", rec.get(3).get("final").asText(), "unconstrained: " + rec.get(3));
+    assertTrue(!rec.get(3).has("value"), "no value without a response_format: " + rec.get(3));
+    JsonNode cut = rec.get(5);
+    assertTrue(cut.has("value") && cut.get("value").isNull(), "cut off before its JSON closed: " + cut);
+    assertEquals("line 6 (id \"short\"): response_format: the answer ended before its JSON value closed (finish_reason=length, "
+        + "max_new_tokens=4; the model had not started its final message); raise max_new_tokens", cut.get("error").asText());
     JsonNode bad = rec.get(4);
     assertEquals("error", bad.get("finish_reason").asText());
     assertTrue(bad.get("error").asText().contains("unsupported keyword \"format\" at $"), bad.toString());

@@ -43,9 +43,10 @@ import scala.Tuple2;
  * {@code bin/gptoss spark-generate --input IN.jsonl --output DIR}: {@code generate}'s batch mode as a Spark
  * job. Lines are read in {@code --partitions} splits; each task streams its lines through the executor's
  * resident engine (the same {@link RequestWindow} and {@link ExecutorEngines} as {@code gptoss()}) and writes
- * one JSON record per line (an error record for a blank one, so record N answers line N), in input order, as text part files under DIR ({@code part-00000},
- * ...): {@code id, output_ids, finish_reason, prompt_tokens, completion_tokens, cached_tokens, error}, plus {@code final},
- * {@code analysis} and {@code text} for {@code prompt} and {@code messages} lines.
+ * one JSON record per line ({@link ResultRecord}, as generate's; an error record for a blank one, so record N answers
+ * line N), in input order, as text part files under DIR ({@code part-00000}, ...): {@code id, output_ids,
+ * finish_reason, prompt_tokens, completion_tokens, cached_tokens, error}, plus {@code final}, {@code analysis} and
+ * {@code text} for {@code prompt} and {@code messages} lines, and {@code value} for lines with a response format.
  */
 @Command(name = "spark-generate", mixinStandardHelpOptions = true,
     description = "Runs generate's batch input format (JSONL lines with id and input_ids, prompt or messages) as a "
@@ -177,7 +178,6 @@ public final class SparkGenerate implements Callable<Integer> {
       };
       RequestWindow<RequestLine.Parsed> window = new RequestWindow<>(parsed, p -> prepare(p, options.maxPromptTokens()),
           engine, options.maxInFlight(), task);
-      RecordValues values = new RecordValues();
       if (task != null) {
         task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
           if (window.truncated() > 0) {
@@ -199,9 +199,7 @@ public final class SparkGenerate implements Callable<Integer> {
           tokens.add(d.answer().completionTokens());
           // The harmony fields go with prompt and messages lines (a token-id line may not be harmony at all).
           boolean harmony = d.row().promptKey() != null && !d.row().promptKey().equals("input_ids");
-          ObjectNode record = ResultRecord.of(d.row().id(), d.answer(), harmony);
-          values.add(record, d.row().where(), d.request(), d.answer());
-          return record.toString();
+          return ResultRecord.of(d.row(), d.request(), d.answer(), harmony).toString();
         }
       };
     }
