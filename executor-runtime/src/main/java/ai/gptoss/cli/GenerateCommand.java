@@ -66,11 +66,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Mixin SamplingOptions sampling;
   int maxNewTokens;
 
-  @Option(names = "--response-format", paramLabel = "JSON|@FILE",
-      description = "A JSON schema the final answer follows (OpenAI's {\"type\": \"json_schema\", \"json_schema\": {\"name\", "
-          + "\"schema\"}} or a bare schema), as text or @file; the model reasons freely, its final message is constrained "
-          + "token by token to JSON the schema accepts (docs/structured-output.md). Default: none.")
-  String responseFormatOption;
+  @Mixin ResponseFormatOption responseFormat;
 
   @Option(names = "--max-tokens-per-step", defaultValue = "0",
       description = "Engine token budget per step (prompt chunks + decode tokens). Default: 0 = the device's: "
@@ -108,7 +104,7 @@ final class GenerateCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--output and --benchmark belong to batch mode (--input IN.jsonl)");
     }
     maxNewTokens = sampling.maxNewTokens();
-    ResponseFormat format = responseFormat();
+    ResponseFormat format = responseFormat.responseFormat();
     if (maxTokensPerStep < 0) throw new IllegalArgumentException("--max-tokens-per-step must be 0 (the device's) or more, got " + maxTokensPerStep);
     if (maxSeqsPerStep < 0) throw new IllegalArgumentException("--max-seqs-per-step must be 0 (the device's) or more, got " + maxSeqsPerStep);
     if (maxModelLen < 0) throw new IllegalArgumentException("--max-model-len must not be negative, got " + maxModelLen);
@@ -116,22 +112,6 @@ final class GenerateCommand implements Callable<Integer> {
     EngineConfig cfg = settings.engineConfig().withMaxModelLen(maxModelLen);
     try (Backend b = settings.open(model.modelDir()); Engine engine = Engine.start(b, cfg)) {
       return input != null ? batch(engine, format) : single(engine, format);
-    }
-  }
-
-  /** {@code --response-format}: JSON text or {@code @file}; null when not given. */
-  private ResponseFormat responseFormat() throws IOException {
-    if (responseFormatOption == null) return null;
-    String text = responseFormatOption;
-    if (text.startsWith("@")) {
-      Path f = Path.of(text.substring(1));
-      if (!Files.isRegularFile(f)) throw new IllegalArgumentException("--response-format " + text + ": no such file");
-      text = Files.readString(f, StandardCharsets.UTF_8);
-    }
-    try {
-      return ResponseFormat.parse(text);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--response-format: " + e.getMessage());
     }
   }
 

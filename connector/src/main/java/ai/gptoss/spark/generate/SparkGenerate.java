@@ -3,6 +3,7 @@ package ai.gptoss.spark.generate;
 import ai.gptoss.batch.InFlightWindow;
 import ai.gptoss.batch.RequestLine;
 import ai.gptoss.batch.ResultRecord;
+import ai.gptoss.cli.ResponseFormatOption;
 import ai.gptoss.cli.SamplingOptions;
 import ai.gptoss.spark.GptossConf;
 import ai.gptoss.spark.GptossOptions;
@@ -83,6 +84,7 @@ public final class SparkGenerate implements Callable<Integer> {
   int partitions;
 
   @Mixin SamplingOptions sampling; // --max-new-tokens, --temperature, --top-p, --top-k, --seed: as generate's
+  @Mixin ResponseFormatOption responseFormat; // --response-format: as generate's
   @Option(names = "--max-in-flight", defaultValue = "auto",
       description = "Requests each task keeps in the engine: auto (the engine's sequences per step) or a count. "
           + "Default: ${DEFAULT-VALUE}.") String maxInFlight;
@@ -104,7 +106,7 @@ public final class SparkGenerate implements Callable<Integer> {
     opts.put(GptossConf.MAX_IN_FLIGHT, maxInFlight);
     opts.put(GptossConf.DEVICE, device);
     GptossOptions options = GptossOptions.resolve(opts, k -> null);
-    RequestLine.Defaults defaults = sampling.lineDefaults(null);
+    RequestLine.Defaults defaults = sampling.lineDefaults(responseFormat.responseFormat()); // checked before Spark starts
     SparkSession spark = CommandLineSessions.start("gptoss spark-generate", master);
     try {
       ModelCheck.onDriver(options.model());

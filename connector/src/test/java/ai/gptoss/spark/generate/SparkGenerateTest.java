@@ -138,6 +138,53 @@ class SparkGenerateTest {
     assertTrue(!d.has("value") && "13".equals(d.get("final").asText()), "lines without response_format: as before: " + d);
   }
 
+  @Test
+  void theResponseFormatFlagIsTheDefaultOfLinesWithoutTheirOwn() throws Exception {
+    Path input = tmp.resolve("flag.jsonl");
+    Files.write(input, List.of(
+        "{\"id\": \"default\", \"prompt\": \"What is 6 + 7?\"}",
+        "{\"id\": \"off\", \"prompt\": \"What is 6 + 7?\", \"response_format\": null}",
+        "{\"id\": \"own\", \"prompt\": \"What is 6 + 7?\", \"response_format\": {\"type\": \"string\", \"maxLength\": 3}}"));
+    Path out = tmp.resolve("flag-out");
+    assertEquals(0, SparkGenerate.run("--input", input.toString(), "--output", out.toString(), "--master", "local[2]",
+        "--partitions", "1", "--response-format", "{\"type\": \"integer\", \"minimum\": 0}"));
+    ObjectMapper json = new ObjectMapper();
+    List<JsonNode> records = new ArrayList<>();
+    for (Path p : parts(out)) for (String line : Files.readAllLines(p)) records.add(json.readTree(line));
+    assertEquals(3, records.size(), records.toString());
+    JsonNode dflt = records.get(0), off = records.get(1), own = records.get(2);
+    assertTrue(dflt.get("value").isIntegralNumber() && dflt.get("value").longValue() == 13 && dflt.get("error").isNull(),
+        dflt.toString());
+    assertTrue(!off.has("value") && "13".equals(off.get("final").asText()), "null turns the default off: " + off);
+    assertTrue(own.get("value").isTextual() && own.get("value").textValue().length() <= 3 && own.get("error").isNull(),
+        "the line's own schema: " + own);
+  }
+
+  @Test
+  void aBadResponseFormatFlagFailsAtStartNamingTheFlag() throws Exception {
+    Path input = tmp.resolve("one.jsonl");
+    Files.write(input, List.of("{\"prompt\": \"hi\"}"));
+    Path out = tmp.resolve("never");
+    java.io.PrintStream oldErr = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int rc, missing;
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      rc = SparkGenerate.run("--input", input.toString(), "--output", out.toString(), "--response-format",
+          "{\"type\": \"string\", \"format\": \"email\"}");
+      missing = SparkGenerate.run("--input", input.toString(), "--output", out.toString(), "--response-format",
+          "@" + tmp.resolve("nope.json"));
+    } finally {
+      System.setErr(oldErr);
+    }
+    String text = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(1, rc, text);
+    assertEquals(1, missing, text);
+    assertTrue(text.contains("gptoss spark-generate: --response-format: response_format: unsupported keyword \"format\" at $"), text);
+    assertTrue(text.contains("gptoss spark-generate: --response-format @" + tmp.resolve("nope.json") + ": no such file"), text);
+    assertTrue(!Files.exists(out), "nothing ran");
+  }
+
   private static List<Path> parts(Path dir) throws Exception {
     if (!Files.isDirectory(dir)) return List.of();
     try (Stream<Path> s = Files.list(dir)) {
