@@ -65,7 +65,7 @@ if [ ! -f "$G/golden/tiny-b.golden.json" ]; then
 fi
 
 # 3-4. The GPU conformance suite, once per entry of CONFORMANCE (default: all five): balanced, fast,
-#      exact (the default precision), dense (exact with the dense expert path forced on every step:
+#      exact (the reference held to transformers; the product's default is fast), dense (exact with the dense expert path forced on every step:
 #      steps of >= 4,096 tokens, which no fixture reaches, take it in the benchmarks) and fp8 (fast with
 #      GPTOSS_KV_CACHE_DTYPE=fp8; the pure-Java side of the CPU-vs-GPU checks rounds K/V the same way).
 #      The first entry runs on the small fixtures while the real-dimension one is being made.

@@ -94,11 +94,12 @@ public final class GptossConf {
   public static final String DEVICE_DEFAULT = "auto";
 
   /**
-   * CUDA backend precision: exact (float32 K/V; matches transformers' float32), balanced (bf16 K/V), fast
-   * (bf16 K/V and activations). See {@code ai.gptoss.backend.Precision}.
+   * CUDA backend precision: fast (default: bf16 K/V and activations, as vLLM and TensorRT-LLM default to bf16),
+   * balanced (bf16 K/V), exact (float32 K/V; matches transformers' float32, the opt-in reference). CPU executors run
+   * float32 in every mode. See {@code ai.gptoss.backend.Precision}.
    */
   public static final String PRECISION = "precision";
-  public static final String PRECISION_DEFAULT = "exact";
+  public static final String PRECISION_DEFAULT = "fast";
 
   /**
    * The engine's sequence limit per step (continuous batching width, vLLM's {@code max_num_seqs}):

@@ -102,8 +102,10 @@ class GptossOptionsTest {
   }
 
   @Test
-  void precisionDefaultsToExactAndIsValidated() {
-    assertEquals(Precision.EXACT, GptossOptions.defaults().precision());
+  void precisionDefaultsToFastAndIsValidated() {
+    assertEquals(Precision.FAST, GptossOptions.defaults().precision(), "the default: fast, bf16 K/V");
+    assertEquals(Precision.DEFAULT.id(), GptossConf.PRECISION_DEFAULT);
+    assertEquals(Precision.EXACT, GptossOptions.resolve(Map.of("precision", "exact"), k -> null).precision());
     assertEquals(Precision.FAST, GptossOptions.resolve(Map.of(), Map.of("spark.gptoss.precision", "FAST")::get).precision());
     var bad = assertThrows(IllegalArgumentException.class,
         () -> GptossOptions.resolve(Map.of("precision", "fp8"), k -> null));

@@ -2,6 +2,7 @@ package ai.gptoss.cli;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.StepBudget;
+import ai.gptoss.engine.EngineSettings;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
@@ -105,6 +106,9 @@ final class BenchCommand implements Callable<Integer> {
       o.put("max_seqs", maxSeqs);
       o.put("model", model);
       o.put("device", b.name());
+      EngineSettings asked = device.settings(model, 0, 0, prefixCaching);
+      o.put("precision", asked.precision().id()); // the CUDA backend's; the CPU's is float32 in every mode
+      o.put("kv_cache_dtype", asked.kvCacheDtype().name().toLowerCase(java.util.Locale.ROOT));
       o.put("prompts", prompts);
       o.put("input_len", inputLen);
       o.put("output_len", outputLen);

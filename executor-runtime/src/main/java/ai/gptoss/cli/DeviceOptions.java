@@ -7,27 +7,42 @@ import ai.gptoss.engine.EngineSettings;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** {@code --device} and {@code --precision}: where and how a model runs (a mixin of ModelOptions and bench). */
+/**
+ * {@code --device}, {@code --precision} and {@code --kv-cache-dtype}: where and how a model runs (a mixin of
+ * ModelOptions and bench).
+ */
 final class DeviceOptions {
   @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "auto",
       description = "cpu, cuda, cuda:N, or auto (first GPU when present, else CPU). Default: ${DEFAULT-VALUE}.")
   String device;
 
   @Option(names = "--precision", paramLabel = "MODE",
-      description = "CUDA backend: exact (float32 K/V, matches transformers' float32), balanced (bf16 K/V), or fast "
-          + "(bf16 K/V and activations). Default: ${env:GPTOSS_PRECISION:-exact}.")
+      description = "CUDA backend: fast (bf16 K/V and activations), balanced (bf16 K/V), or exact (float32 K/V, "
+          + "matches transformers' float32; the reference, slower). The CPU backend is float32 in every mode. "
+          + "Default: ${env:GPTOSS_PRECISION:-fast}.")
   String precision;
+
+  @Option(names = "--kv-cache-dtype", paramLabel = "TYPE",
+      description = "K/V cache element type, as vLLM's kv_cache_dtype: auto (the precision's: bf16, float32 in exact "
+          + "and on the CPU), bf16, or fp8 (E4M3; GPUs of compute capability 8.9+). Both backends honour it. "
+          + "Default: ${env:GPTOSS_KV_CACHE_DTYPE:-auto}.")
+  String kvCacheDtype;
 
   Precision precision() {
     return Precision.fromOption(precision, "--precision");
   }
 
+  /** The flag's K/V cache type (its error names {@code --kv-cache-dtype}), else {@value KvCacheDtype#ENV}'s. */
+  KvCacheDtype kvCacheDtype() {
+    return kvCacheDtype != null ? KvCacheDtype.parse(kvCacheDtype, "--kv-cache-dtype") : KvCacheDtype.fromEnvironment();
+  }
+
   /**
-   * The engine settings of {@code model} with these flags, the K/V cache type of {@value KvCacheDtype#ENV} (read here,
-   * once, at the command's edge) and the given step budget (0: the device's) and prefix caching.
+   * The engine settings of {@code model} with these flags (the environment's defaults read here, once, at the
+   * command's edge) and the given step budget (0: the device's) and prefix caching.
    */
   EngineSettings settings(String model, int maxSeqs, int maxBatchedTokens, boolean prefixCaching) {
-    return new EngineSettings(model, device, precision(), KvCacheDtype.fromEnvironment(), maxSeqs, maxBatchedTokens, 0,
+    return new EngineSettings(model, device, precision(), kvCacheDtype(), maxSeqs, maxBatchedTokens, 0,
         prefixCaching);
   }
 

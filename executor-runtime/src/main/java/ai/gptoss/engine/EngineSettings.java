@@ -21,7 +21,8 @@ import java.util.Objects;
  *     embedded tiny-qa
  * @param device {@code cpu} or {@code cuda:N} once chosen ({@link #onDevice}); before that the user's
  *     {@code auto}, {@code cuda} or one of those
- * @param precision the CUDA backend's precision; null on the CPU (the pure-Java backend is float32 throughout)
+ * @param precision the CUDA backend's precision ({@link Precision#DEFAULT}: fast, bf16 K/V, unless the user asked);
+ *     null on the CPU (the pure-Java backend is float32 throughout, whatever the precision)
  * @param kvCacheDtype the K/V cache's element type (both backends honour it)
  * @param maxSeqs sequences per step (vLLM's {@code max_num_seqs}); 0: the device's default ({@link
  *     ai.gptoss.backend.StepBudget})
@@ -63,7 +64,7 @@ public record EngineSettings(String model, String device, Precision precision, K
 
   /** Opens {@code modelDir} (where {@link #model} is on this machine) on {@link #device}. */
   public Backend open(Path modelDir) {
-    return Backends.open(modelDir, device, precision == null ? Precision.EXACT : precision, kvCacheDtype);
+    return Backends.open(modelDir, device, precision == null ? Precision.DEFAULT : precision, kvCacheDtype);
   }
 
   /** The engine's scheduling with these settings' step budget and prefix caching; everything else the defaults. */

@@ -100,7 +100,28 @@ class BenchCommandTest {
   void anUnknownPrecisionIsAnErrorThatNamesTheOption() {
     String[] r = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--precision", "fp8");
     assertEquals("1", r[0]);
-    assertTrue(r[2].contains("--precision=fp8: expected exact (default), balanced or fast"), r[2]);
+    assertTrue(r[2].contains("--precision=fp8: expected exact, balanced or fast (default)"), r[2]);
+  }
+
+  @Test
+  void anUnknownKvCacheDtypeIsAnErrorThatNamesTheFlag() {
+    String[] r = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--kv-cache-dtype", "int4");
+    assertEquals("1", r[0]);
+    assertTrue(r[2].contains("--kv-cache-dtype=int4: expected auto (default), bf16 or fp8"), r[2]);
+  }
+
+  @Test
+  void theReportNamesThePrecisionAndKvCacheDtypeTheFlagsAskedFor() throws Exception {
+    String[] common = {"bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--prompts", "2",
+        "--input-len", "8", "--output-len", "3", "--page-size", "4", "--driver", "engine"};
+    String[] dflt = run(common);
+    String[] asked = run(java.util.stream.Stream.concat(java.util.Arrays.stream(common),
+        java.util.stream.Stream.of("--kv-cache-dtype", "FP8", "--precision", "exact")).toArray(String[]::new));
+    assertEquals("0", asked[0], asked[2]);
+    JsonNode d = new ObjectMapper().readTree(dflt[1]), a = new ObjectMapper().readTree(asked[1]);
+    assertEquals(ai.gptoss.backend.Precision.fromEnvironment().id(), d.get("precision").asText(), dflt[1]);
+    assertEquals("fp8", a.get("kv_cache_dtype").asText(), asked[1]);
+    assertEquals("exact", a.get("precision").asText(), asked[1]);
   }
 
   @Test

@@ -4,6 +4,7 @@ import static ai.gptoss.backend.cuda.GpuChecks.require;
 
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.MixedBatches;
+import ai.gptoss.backend.Precision;
 import ai.gptoss.backend.Sampler;
 import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.backend.cpu.CpuBackend;
@@ -23,10 +24,16 @@ import java.util.List;
  * The GPU conformance suite, run on the GPU machine by scripts/gpu-check.sh (CI has no GPU):
  * {@code GpuConformance GOLDEN_DIR [NAME=MODEL_DIR:GOLDEN_JSON ...]}. GOLDEN_DIR holds tiny-a/,
  * tiny-a.golden.json and tiny-qa.eval.json. Prints one "CHECK name PASS|FAIL detail" line each and
- * exits non-zero when any fails.
+ * exits non-zero when any fails. Checks {@link #PRECISION}: exact unless {@value Precision#ENV} says otherwise.
  */
 public final class GpuConformance {
   private static final GpuChecks CHECKS = new GpuChecks("CHECK ");
+  /**
+   * The precision checked: {@value Precision#ENV} when set (gpu-check.sh runs each mode), else exact, the reference
+   * held to transformers' float32 top-1, never the product's default (fast).
+   */
+  static final Precision PRECISION = Precision.parse(java.util.Objects.requireNonNullElse(System.getenv(Precision.ENV),
+      Precision.EXACT.id()), Precision.ENV);
 
   public static void main(String[] args) throws Exception {
     Path golden = Paths.get(args[0]);
@@ -38,7 +45,7 @@ public final class GpuConformance {
     }
     // Kernels compares every KernelStruct record with the structs as NVRTC lays them out (layout.cu) at load.
     CHECKS.run("kernel argument layouts", () -> {
-      try (CudaBackend b = CudaBackend.upload(tinyA, 0)) {
+      try (CudaBackend b = CudaBackend.upload(tinyA, 0, PRECISION)) {
         return KernelStruct.class.getPermittedSubclasses().length + " argument records match layout.cu's sizeof/offsetof ("
             + b.name() + ")";
       }
@@ -66,7 +73,7 @@ public final class GpuConformance {
         w = ModelWeights.load(ckpt);
       }
       JsonNode eval = json.readTree(golden.resolve("tiny-qa.eval.json").toFile());
-      try (CudaBackend b = CudaBackend.upload(w, 0)) {
+      try (CudaBackend b = CudaBackend.upload(w, 0, PRECISION)) {
         List<Integer> bad = ai.gptoss.backend.EngineEval.mismatches(b, eval, 512, Integer.MAX_VALUE);
         require(bad.isEmpty(), bad.size() + " cases differ: " + bad);
         return eval.get("results").size() + " cases reproduce greedy_ids exactly";
@@ -105,7 +112,7 @@ public final class GpuConformance {
     int positions = 0, agree = 0;
     double worst = 0;
     StringBuilder miss = new StringBuilder();
-    try (CudaBackend b = CudaBackend.upload(w, 0)) {
+    try (CudaBackend b = CudaBackend.upload(w, 0, PRECISION)) {
       for (JsonNode cs : golden.get("cases")) {
         int[] ids = ints(cs.get("input_ids"));
         float[][] logits = new SingleSequence(b, ids.length + 1).feed(ids, true, SamplingParams.greedy()).logits();
@@ -138,7 +145,7 @@ public final class GpuConformance {
     }
     int ok = 0, n = 0;
     StringBuilder bad = new StringBuilder();
-    try (CudaBackend b = CudaBackend.upload(w, 0)) {
+    try (CudaBackend b = CudaBackend.upload(w, 0, PRECISION)) {
       for (JsonNode cs : eval.get("results")) {
         int[] prompt = ints(cs.get("prompt_ids"));
         int[] want = ints(cs.get("greedy_ids"));
@@ -166,7 +173,7 @@ public final class GpuConformance {
       try (CpuBackend b = new CpuBackend(w)) {
         cpu = MixedBatches.run(b, seed, seqs, maxPrompt, newTokens, null);
       }
-      try (CudaBackend b = CudaBackend.upload(w, 0)) {
+      try (CudaBackend b = CudaBackend.upload(w, 0, PRECISION)) {
         gpu = MixedBatches.run(b, seed, seqs, maxPrompt, newTokens, cpu);
       }
       require(cpu.logits().size() == gpu.logits().size(), "step counts differ");
@@ -205,7 +212,7 @@ public final class GpuConformance {
     }
     int same = 0, n = 0;
     java.util.Random rnd = new java.util.Random(5);
-    try (CudaBackend g = CudaBackend.upload(w, 0)) {
+    try (CudaBackend g = CudaBackend.upload(w, 0, PRECISION)) {
       int[] prompt = new int[40];
       for (int i = 0; i < prompt.length; i++) prompt[i] = rnd.nextInt(200000);
       float[][] logits = new SingleSequence(g, 64).feed(prompt, true, SamplingParams.greedy()).logits();

@@ -15,7 +15,10 @@ import org.junit.jupiter.api.Test;
 class KvFormatTest {
   @Test
   void parsesThePrecisionAndNamesTheOptionInErrors() {
-    assertEquals(Precision.EXACT, Precision.parse(null, "--precision"));
+    assertEquals(Precision.FAST, Precision.parse(null, "--precision"), "the default: fast, bf16 K/V");
+    assertEquals(Precision.FAST, Precision.parse(" ", "--precision"));
+    assertEquals(Precision.FAST, Precision.DEFAULT);
+    assertEquals(KvFormat.BF16, KvFormat.choose(Precision.DEFAULT, KvCacheDtype.AUTO, 9, 0), "the default caches K/V in bf16");
     assertEquals(Precision.BALANCED, Precision.parse("balanced", "--precision"));
     assertEquals(Precision.EXACT, Precision.parse(" Exact ", "--precision"));
     assertEquals(Precision.FAST, Precision.parse("fast", "--precision"));
@@ -24,7 +27,7 @@ class KvFormatTest {
     assertTrue(!Precision.EXACT.bf16Kv && Precision.EXACT.pairedActivations);
     assertTrue(Precision.FAST.bf16Kv && !Precision.FAST.pairedActivations);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Precision.parse("fp8", "--precision"));
-    assertTrue(e.getMessage().contains("--precision=fp8"), e.getMessage());
+    assertTrue(e.getMessage().contains("--precision=fp8: expected exact, balanced or fast (default)"), e.getMessage());
     assertEquals(2, KvFormat.BF16.bytesPerElement);
     assertEquals(4, KvFormat.F32.bytesPerElement);
   }
