@@ -62,6 +62,11 @@ final class BenchCommand implements Callable<Integer> {
           + "own --input-len tokens. Default: ${DEFAULT-VALUE}.")
   int sharedPrefixLen;
 
+  @Option(names = "--random-range-ratio", defaultValue = "0", paramLabel = "R",
+      description = "Engine driver: mixed lengths, as vLLM's: each prompt's input and output length drawn uniformly from "
+          + "[L(1-R), L(1+R)] around --input-len and --output-len (seeded by --seed), R in [0, 1). Default: ${DEFAULT-VALUE}.")
+  double randomRangeRatio;
+
   @Option(names = "--ceiling-gbps", defaultValue = "0",
       description = "Copy bandwidth measured on this card (GB/s); with --ceiling-tflops, the report adds the run's limit (ThroughputLimit).")
   double ceilingGbps;
@@ -76,6 +81,8 @@ final class BenchCommand implements Callable<Integer> {
     if (!driver.equals("loop") && !driver.equals("engine")) throw new IllegalArgumentException("--driver must be loop or engine, got " + driver);
     if (sharedPrefixLen < 0) throw new IllegalArgumentException("--shared-prefix-len must not be negative, got " + sharedPrefixLen);
     if (driver.equals("loop") && sharedPrefixLen > 0) throw new IllegalArgumentException("--shared-prefix-len needs --driver engine");
+    if (driver.equals("loop") && randomRangeRatio != 0) throw new IllegalArgumentException("--random-range-ratio needs --driver engine");
+    BenchPrompts.Lengths lengths = BenchPrompts.Lengths.drawn(prompts, inputLen, outputLen, randomRangeRatio, seed);
     long l0 = System.nanoTime();
     try (Backend b = device.open(Path.of(model))) {
       double loadSeconds = (System.nanoTime() - l0) / 1e9;
@@ -85,7 +92,7 @@ final class BenchCommand implements Callable<Integer> {
       BenchLoop.Result r;
       if (driver.equals("engine")) {
         EngineBench e = new EngineBench(b, pageSize, maxBatchTokens, maxSeqs, prefixCaching, sharedPrefixLen);
-        r = e.run(warmup ? 2 : 0, prompts, inputLen, outputLen, seed);
+        r = e.run(warmup ? 2 : 0, lengths, seed);
         o.put("engine_mean_batch", round(e.meanBatch()));
         o.put("engine_preemptions", e.preemptions());
         o.put("prefix_caching", prefixCaching);
@@ -107,11 +114,14 @@ final class BenchCommand implements Callable<Integer> {
       o.put("model", model);
       o.put("device", b.name());
       EngineSettings asked = device.settings(model, 0, 0, prefixCaching);
-      o.put("precision", asked.precision().id()); // the CUDA backend's; the CPU's is float32 in every mode
+      // The CUDA backend's precision; the pure-Java backend is float32 whatever was asked.
+      o.put("precision", b.name().equals(EngineSettings.CPU) ? "float32" : asked.precision().id());
       o.put("kv_cache_dtype", asked.kvCacheDtype().name().toLowerCase(java.util.Locale.ROOT));
       o.put("prompts", prompts);
       o.put("input_len", inputLen);
       o.put("output_len", outputLen);
+      o.put("random_range_ratio", randomRangeRatio);
+      o.put("input_tokens", r.inputTokens());
       o.put("output_tokens", r.outputTokens());
       o.put("seconds", round(r.seconds()));
       o.put("output_tokens_per_s", round(r.outputTokensPerSecond()));
@@ -128,13 +138,16 @@ final class BenchCommand implements Callable<Integer> {
       o.put("load_seconds", round(loadSeconds));
       DeviceStats.put(b, o);
       if (ceilingGbps > 0 && ceilingTflops > 0) {
-        ThroughputLimit limit = ThroughputLimit.of(b.config(), prompts, inputLen, outputLen, b.kvBytesPerElement(),
-            ceilingGbps * 1e9, ceilingTflops * 1e12);
+        ThroughputLimit limit = ThroughputLimit.of(b.config(), lengths, b.kvBytesPerElement(), ceilingGbps * 1e9, ceilingTflops * 1e12);
         o.put("limit_output_tokens_per_s", round(limit.outputTokensPerSecond()));
         o.put("limit_prefill_s", round(limit.prefillSeconds()));
         o.put("limit_decode_s", round(limit.decodeSeconds()));
         o.put("fraction_of_limit", round(r.outputTokensPerSecond() / limit.outputTokensPerSecond()));
+        // Prefill alone (every request generates one token, sampled at the end of its prompt): the run is its
+        // prompts' prefill, bound by the matrix rate; its fraction is the limit's prefill time over the run's.
+        if (lengths.prefillOnly()) o.put("prefill_limit_fraction", round(limit.prefillSeconds() / r.seconds()));
       }
+      if (lengths.prefillOnly()) o.put("prefill_tokens_per_s", round(r.inputTokens() / r.seconds()));
       System.out.println(new ObjectMapper().writeValueAsString(o));
       DeviceStats.profile(b);
     }

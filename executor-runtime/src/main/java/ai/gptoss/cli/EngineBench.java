@@ -75,14 +75,14 @@ final class EngineBench {
   private int clockMaxCached;
   private long clockMaxCachedBytes;
 
-  /** {@code n} prompts: the shared prefix (if any) followed by each prompt's own {@code inputLen} tokens. */
-  private int[][] prompts(int n, int inputLen, long seed) {
-    int[][] own = BenchLoop.randomPrompts(b, n, inputLen, seed);
+  /** One prompt per input length: the shared prefix (if any) followed by the prompt's own tokens. */
+  private int[][] prompts(int[] inputLens, long seed) {
+    int[][] own = BenchPrompts.random(b.config().vocabSize(), inputLens, seed);
     if (sharedPrefixLen == 0) return own;
     int[] prefix = BenchLoop.randomPrompts(b, 1, sharedPrefixLen, seed + 7)[0];
-    for (int i = 0; i < n; i++) {
-      int[] p = java.util.Arrays.copyOf(prefix, sharedPrefixLen + inputLen);
-      System.arraycopy(own[i], 0, p, sharedPrefixLen, inputLen);
+    for (int i = 0; i < own.length; i++) {
+      int[] p = java.util.Arrays.copyOf(prefix, sharedPrefixLen + own[i].length);
+      System.arraycopy(own[i], 0, p, sharedPrefixLen, own[i].length);
       own[i] = p;
     }
     return own;
@@ -96,17 +96,22 @@ final class EngineBench {
     return meanBatch;
   }
 
-  /** Runs a warm-up of {@code warmup} short requests (0: none), then the measured workload, in one engine. */
-  BenchLoop.Result run(int warmup, int n, int inputLen, int outputLen, long seed) {
+  /**
+   * Runs a warm-up of {@code warmup} short requests (0: none), then the measured workload, one request per entry of
+   * {@code lengths} (each its own input and output length: {@code bench --random-range-ratio}), in one engine. The
+   * result's input and output lengths are the means, rounded.
+   */
+  BenchLoop.Result run(int warmup, BenchPrompts.Lengths lengths, long seed) {
+    int n = lengths.count();
     StepClock clock = new StepClock(fullPageBytes(), slidingPageBytes());
     try (Engine e = Engine.start(b, config, clock::afterStep)) {
       EngineConfig resolved = e.config();
-      if (warmup > 0) submitAndWait(e, BenchLoop.randomPrompts(b, warmup, 16, seed + 1), 4, null);
+      if (warmup > 0) submitAndWait(e, BenchLoop.randomPrompts(b, warmup, 16, seed + 1), BenchPrompts.Lengths.fixed(warmup, 16, 4).output(), null);
       EngineStats before = e.stats();
       clock.reset(before);
       long t0 = System.nanoTime();
       Progress bar = new Progress("bench", n, System.err, Progress.onTerminal());
-      List<GenerationResult> results = submitAndWait(e, prompts(n, inputLen, seed), outputLen, bar);
+      List<GenerationResult> results = submitAndWait(e, prompts(lengths.input(), seed), lengths.output(), bar);
       cachedTokens = results.stream().mapToLong(GenerationResult::cachedTokens).sum();
       promptTokens = results.stream().mapToLong(GenerationResult::promptTokens).sum();
       clockMaxCached = clock.maxCached();
@@ -120,24 +125,29 @@ final class EngineBench {
       double[] ttft = results.stream().mapToDouble(r -> r.firstTokenNanos() / 1e6).sorted().toArray();
       double[] decode = clock.decodeMillisSorted();
       long outTokens = results.stream().mapToLong(GenerationResult::completionTokens).sum();
-      return new BenchLoop.Result(n, inputLen + sharedPrefixLen, outputLen, outTokens, (long) n * (inputLen + sharedPrefixLen), seconds, BenchLoop.mean(ttft),
+      long inTokens = lengths.inputTokens() + (long) n * sharedPrefixLen;
+      int meanIn = (int) Math.round((double) inTokens / n), meanOut = (int) Math.round((double) lengths.outputTokens() / n);
+      return new BenchLoop.Result(n, meanIn, meanOut, outTokens, inTokens, seconds, BenchLoop.mean(ttft),
           BenchLoop.median(ttft), BenchLoop.median(decode), BenchLoop.mean(decode), (int) steps, clock.maxRunning(),
           resolved.fullPages(), resolved.slidingPages(), resolved.pageSize());
     }
   }
 
-  /** @param bar progress to report as results come in, or null */
-  private static List<GenerationResult> submitAndWait(Engine e, int[][] prompts, int outputLen, Progress bar) {
+  /**
+   * @param outputLens tokens each request generates
+   * @param bar progress to report as results come in, or null
+   */
+  private static List<GenerationResult> submitAndWait(Engine e, int[][] prompts, int[] outputLens, Progress bar) {
     List<GenerationRequest> reqs = new ArrayList<>(prompts.length);
-    for (int i = 0; i < prompts.length; i++) reqs.add(GenerationRequest.greedy("bench-" + i, prompts[i], outputLen, List.of()));
+    for (int i = 0; i < prompts.length; i++) reqs.add(GenerationRequest.greedy("bench-" + i, prompts[i], outputLens[i], List.of()));
     long generated0 = e.stats().generatedTokens();
     List<RequestHandle> handles = e.submitAll(reqs);
     List<GenerationResult> out = new ArrayList<>(handles.size());
-    for (RequestHandle h : handles) {
-      GenerationResult r = h.result().join();
-      if (r.finishReason() != FinishReason.LENGTH || r.completionTokens() != outputLen) {
+    for (int i = 0; i < handles.size(); i++) {
+      GenerationResult r = handles.get(i).result().join();
+      if (r.finishReason() != FinishReason.LENGTH || r.completionTokens() != outputLens[i]) {
         throw new IllegalStateException("bench request " + r.id() + " ended " + r.finishReason() + " after "
-            + r.completionTokens() + " of " + outputLen + " tokens" + (r.error() == null ? "" : ": " + r.error()));
+            + r.completionTokens() + " of " + outputLens[i] + " tokens" + (r.error() == null ? "" : ": " + r.error()));
       }
       out.add(r);
       if (bar != null) bar.update(out.size(), e.stats().generatedTokens() - generated0);

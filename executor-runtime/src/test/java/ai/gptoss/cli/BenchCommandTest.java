@@ -111,7 +111,7 @@ class BenchCommandTest {
   }
 
   @Test
-  void theReportNamesThePrecisionAndKvCacheDtypeTheFlagsAskedFor() throws Exception {
+  void theReportNamesTheKvCacheDtypeAskedForAndTheCpusFloat32() throws Exception {
     String[] common = {"bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--prompts", "2",
         "--input-len", "8", "--output-len", "3", "--page-size", "4", "--driver", "engine"};
     String[] dflt = run(common);
@@ -119,9 +119,47 @@ class BenchCommandTest {
         java.util.stream.Stream.of("--kv-cache-dtype", "FP8", "--precision", "exact")).toArray(String[]::new));
     assertEquals("0", asked[0], asked[2]);
     JsonNode d = new ObjectMapper().readTree(dflt[1]), a = new ObjectMapper().readTree(asked[1]);
-    assertEquals(ai.gptoss.backend.Precision.fromEnvironment().id(), d.get("precision").asText(), dflt[1]);
     assertEquals("fp8", a.get("kv_cache_dtype").asText(), asked[1]);
-    assertEquals("exact", a.get("precision").asText(), asked[1]);
+    assertEquals("float32", a.get("precision").asText(), "the CPU backend is float32 in every mode: " + asked[1]);
+    assertEquals("float32", d.get("precision").asText(), dflt[1]);
+  }
+
+  @Test
+  void mixedLengthsRunEachRequestToItsDrawnLengthWithTheLimitOfThoseLengths() throws Exception {
+    String[] r = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--driver", "engine", "--prompts", "6",
+        "--input-len", "20", "--output-len", "8", "--random-range-ratio", "0.5", "--seed", "3", "--page-size", "4",
+        "--ceiling-gbps", "100", "--ceiling-tflops", "1");
+    assertEquals("0", r[0], r[2]);
+    JsonNode j = new ObjectMapper().readTree(r[1]);
+    BenchPrompts.Lengths drawn = BenchPrompts.Lengths.drawn(6, 20, 8, 0.5, 3);
+    assertEquals(drawn.outputTokens(), j.get("output_tokens").asLong(), r[1]);
+    assertEquals(drawn.inputTokens(), j.get("input_tokens").asLong(), r[1]);
+    assertEquals(0.5, j.get("random_range_ratio").asDouble());
+    ThroughputLimit limit = ThroughputLimit.of(ai.gptoss.model.ModelConfig.read(Golden.dir("tiny-a").resolve("config.json")), drawn, 4, 100e9, 1e12);
+    assertEquals(limit.outputTokensPerSecond(), j.get("limit_output_tokens_per_s").asDouble(), 0.001, r[1]);
+    assertEquals(j.get("output_tokens_per_s").asDouble() / j.get("limit_output_tokens_per_s").asDouble(),
+        j.get("fraction_of_limit").asDouble(), 0.002, r[1]);
+    assertTrue(!j.has("prefill_tokens_per_s"), "decode ran: not prefill alone");
+
+    String[] loop = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--random-range-ratio", "0.5");
+    assertEquals("1", loop[0]);
+    assertTrue(loop[2].contains("--random-range-ratio needs --driver engine"), loop[2]);
+  }
+
+  @Test
+  void outputLengthOneMeasuresPrefillAloneAgainstTheMatrixRateLimit() throws Exception {
+    String[] r = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--driver", "engine", "--prompts", "4",
+        "--input-len", "24", "--output-len", "1", "--page-size", "4", "--ceiling-gbps", "100", "--ceiling-tflops", "0.0001");
+    assertEquals("0", r[0], r[2]);
+    JsonNode j = new ObjectMapper().readTree(r[1]);
+    assertEquals(96, j.get("input_tokens").asLong(), r[1]);
+    double seconds = j.get("seconds").asDouble(), rounding = 0.0006 / seconds; // seconds are printed to 1 ms
+    double prefill = j.get("prefill_tokens_per_s").asDouble();
+    assertEquals(96 / seconds, prefill, rounding * prefill + 0.001, r[1]);
+    assertEquals(0, j.get("limit_decode_s").asDouble(), r[1]);
+    double fraction = j.get("prefill_limit_fraction").asDouble();
+    assertTrue(j.get("limit_prefill_s").asDouble() > 0.1, r[1]); // ~50 MFLOP at 100 MFLOP/s: a measurable limit
+    assertEquals(j.get("limit_prefill_s").asDouble() / seconds, fraction, rounding * fraction + 0.002, r[1]);
   }
 
   @Test
