@@ -25,20 +25,7 @@ CARD=$(head -1 "$W/gpu.txt" | cut -d, -f1)
 note "card: $CARD   date: $(date -u +%FT%TZ)   mode: $MODE"
 
 # 1. Ceilings measured on this card: device copy bandwidth and bf16 matrix rate.
-python3 - <<'PY' 2>&1 | tee "$W/ceilings.txt"
-import torch, time
-x = torch.empty(2 * 2**30, dtype=torch.uint8, device="cuda"); y = torch.empty_like(x)
-for _ in range(3): y.copy_(x)
-torch.cuda.synchronize(); t = time.time(); n = 20
-for _ in range(n): y.copy_(x)
-torch.cuda.synchronize(); bw = 2 * x.numel() * n / (time.time() - t)
-a = torch.randn(8192, 8192, dtype=torch.bfloat16, device="cuda"); b = torch.randn_like(a)
-for _ in range(3): a @ b
-torch.cuda.synchronize(); t = time.time(); n = 20
-for _ in range(n): a @ b
-torch.cuda.synchronize(); fl = 2 * 8192**3 * n / (time.time() - t)
-print(f"CEILING copy_GBps {bw/1e9:.0f} bf16_TFLOPs {fl/1e12:.0f}")
-PY
+python3 "$(dirname "$0")/gpu-ceilings.py" 2>&1 | tee "$W/ceilings.txt"
 grep CEILING "$W/ceilings.txt" >> "$SUMMARY"
 read -r GBPS TFLOPS < <(awk '/CEILING/{print $3, $5}' "$W/ceilings.txt")
 CEIL=()

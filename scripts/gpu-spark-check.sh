@@ -5,7 +5,7 @@
 #   local     1. bin/gptoss tiny-qa-eval in local mode: accuracy, and the device the engine ran on
 #   cluster   3. a standalone master + one worker with one GPU (the shipped discovery script), one
 #                executor with spark.executor.resource.gpu.amount=1: tiny-qa-eval again
-#   conformance  GpuConformance (exact precision, the default) on the golden fixtures: the CUDA backend
+#   conformance  GpuConformance (exact precision, the reference) on the golden fixtures: the CUDA backend
 #                against transformers and the pure-Java backend, on this build
 #   ckpt      writes a real-layout gpt-oss-20b-shaped checkpoint (random MXFP4 weights) to disk
 #   bench     2. bench --driver engine and spark-bench (gptoss() in local mode) on that checkpoint,

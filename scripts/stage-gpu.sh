@@ -19,6 +19,6 @@ cp -r executor-runtime/src/test/resources/golden/tiny-a executor-runtime/src/tes
   executor-runtime/src/test/resources/golden/tiny-b executor-runtime/src/test/resources/golden/tiny-b.golden.json $G/golden/
 cp ../shared/device/reference_fixture.py ../shared/device/hf_baseline.py $G/ref/ 2>/dev/null \
   || cp /work/shared/device/reference_fixture.py /work/shared/device/hf_baseline.py $G/ref/
-cp scripts/gpu-check.sh $G/gpu-check.sh
+cp scripts/gpu-check.sh scripts/gpu-ceilings.py scripts/gpu-throughput.sh $G/
 du -sh $G
 if [ $# -ge 1 ]; then rm -rf "$1/.gpu"; cp -a $G "$1/.gpu"; echo "staged into $1/.gpu"; fi
