@@ -14,7 +14,7 @@ import java.util.function.Supplier;
  * A schema as a byte automaton accepting exactly the compact JSON texts this project generates for it
  * (docs/structured-output.md): no insignificant whitespace; object properties in declared order,
  * required ones always, optional ones may be left out, no others; array items separated by commas
- * within min/maxItems; strings within min/maxLength characters (or matching {@code pattern}); numbers
+ * within min/maxItems; strings within min/maxLength characters and matching {@code pattern} ({@link BoundedPattern}); numbers
  * as {@link NumberGrammar}; {@code enum}/{@code const} as the compact JSON of their values;
  * {@code anyOf} and type lists as alternatives. Schemas without {@code $ref} have finite depth, so
  * this language is regular; bounded repetition is unrolled.
@@ -127,15 +127,13 @@ final class JsonGrammar {
 
   private ByteNfa.Frag string(JsonNode s, String path) {
     ByteNfa.Frag quote1 = nfa.literal("\""), quote2 = nfa.literal("\"");
-    if (s.has("pattern")) {
-      if (s.has("minLength") || s.has("maxLength")) {
-        throw SchemaKeywords.error(path, "\"pattern\" together with \"minLength\"/\"maxLength\" is not supported (bound the length in the pattern)");
-      }
-      PatternGrammar.Node n = PatternGrammar.parse(s.get("pattern").textValue(), path + ".pattern");
-      return nfa.seq(quote1, PatternGrammar.compile(nfa, n), quote2);
-    }
     int min = (int) Math.max(0, SchemaKeywords.count(s, "minLength", path));
     int max = (int) SchemaKeywords.count(s, "maxLength", path);
+    if (s.has("pattern")) {
+      PatternGrammar.Node n = PatternGrammar.parse(s.get("pattern").textValue(), path + ".pattern");
+      ByteNfa.Frag body = min == 0 && max < 0 ? PatternGrammar.compile(nfa, n) : BoundedPattern.compile(nfa, n, min, max, path);
+      return nfa.seq(quote1, body, quote2);
+    }
     return nfa.seq(quote1, nfa.repeat(() -> StringGrammar.anyChar(nfa), min, max), quote2);
   }
 

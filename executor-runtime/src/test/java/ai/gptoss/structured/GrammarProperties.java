@@ -5,13 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.math.BigDecimal;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Assume;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.Chars;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.StringLength;
 
-/** Random values are accepted by the automaton exactly when the schema accepts them. */
+/** Random values are accepted by the automaton exactly when the schema accepts them (java.util.regex for patterns). */
 class GrammarProperties {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -25,6 +29,30 @@ class GrammarProperties {
     ByteDfa dfa = JsonGrammarTest.dfa("{\"type\":\"string\",\"maxLength\":" + max + "}");
     String json = JSON.writeValueAsString(s);
     assertEquals(s.codePointCount(0, s.length()) <= max, JsonGrammarTest.accepts(dfa, json), json);
+  }
+
+  @Provide
+  Arbitrary<String> patterns() {
+    return Arbitraries.of("", "a+b", "^(?:ab|c)+$", "[a-c]\\d", "^x.*y$", "c{2,3}", "^[^a]*$", "\\\\|\"", "(a|bb)?x{0,2}$");
+  }
+
+  @Property(tries = 400)
+  void aStringIsAcceptedIffItMatchesThePatternAndFitsTheLengths(@ForAll("patterns") String pattern,
+      @ForAll @StringLength(max = 9) @Chars({'a', 'b', 'c', 'x', 'y', '1', '"', '\\', '\u00e9', '\u20ac'}) String s,
+      @ForAll @IntRange(min = 0, max = 6) int min, @ForAll @IntRange(min = -1, max = 8) int max) throws JsonProcessingException {
+    Assume.that(max < 0 || max >= min);
+    String schema = "{\"type\":\"string\",\"pattern\":" + JSON.writeValueAsString(pattern) + ",\"minLength\":" + min
+        + (max >= 0 ? ",\"maxLength\":" + max : "") + "}";
+    boolean expected = java.util.regex.Pattern.compile(pattern).matcher(s).find() && s.length() >= min && (max < 0 || s.length() <= max);
+    ByteDfa dfa;
+    try {
+      dfa = JsonGrammarTest.dfa(schema);
+    } catch (IllegalArgumentException e) {
+      assertEquals(false, expected, "refused as empty, yet " + s + " fits " + schema + ": " + e.getMessage());
+      return;
+    }
+    String json = JSON.writeValueAsString(s);
+    assertEquals(expected, JsonGrammarTest.accepts(dfa, json), schema + " " + json);
   }
 
   @Property(tries = 200)

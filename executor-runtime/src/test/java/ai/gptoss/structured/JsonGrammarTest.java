@@ -111,6 +111,16 @@ class JsonGrammarTest {
       "wrapped_numbers|[-1.500001,0]|false",
       "wrapped_numbers|[0.000001,999.999999,3]|true",
       "short_string|\"ab\"|true",
+      "pattern_length|{\"code\":\"a1b\",\"word\":\"abc\",\"free\":\"xy\"}|true",
+      "pattern_length|{\"code\":\"-a1-z9\",\"word\":\"ccabc\",\"free\":\"yyyyyx\"}|true",
+      "pattern_length|{\"code\":\"a1b\",\"word\":\"abc\",\"free\":\"yyyyyyx\"}|false",
+      "pattern_length|{\"code\":\"a1\",\"word\":\"abc\",\"free\":\"xy\"}|false",
+      "pattern_length|{\"code\":\"a1bcdef\",\"word\":\"abc\",\"free\":\"xy\"}|false",
+      "pattern_length|{\"code\":\"abc\",\"word\":\"abc\",\"free\":\"xy\"}|false",
+      "pattern_length|{\"code\":\"a1b\",\"word\":\"ab\",\"free\":\"xy\"}|false",
+      "pattern_length|{\"code\":\"a1b\",\"word\":\"ababab\",\"free\":\"xy\"}|false",
+      "pattern_length|{\"code\":\"a1b\",\"word\":\"abc\",\"free\":\"x\"}|false",
+      "pattern_length|{\"code\":\"a1b\",\"word\":\"abc\",\"free\":\"yy\"}|false",
       "short_string|\"a\"|false",
       "short_string|\"abcdefg\"|false",
   })
@@ -152,6 +162,27 @@ class JsonGrammarTest {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ResponseFormat.parse(schema), p);
       assertTrue(e.getMessage().contains("at $.properties.s.pattern"), e.getMessage());
     }
+  }
+
+  @Test
+  void patternWithLengthsIsTheirIntersection() {
+    ByteDfa dfa = dfa("{\"type\":\"string\",\"pattern\":\"^[a-z\\\"]+$\",\"minLength\":2,\"maxLength\":1000}");
+    assertTrue(accepts(dfa, "\"" + "a".repeat(1000) + "\""));
+    assertTrue(!accepts(dfa, "\"" + "a".repeat(1001) + "\""));
+    assertTrue(!accepts(dfa, "\"a\""));
+    assertTrue(accepts(dfa, "\"a\\\"\""), "an escape is one character");
+    assertTrue(!accepts(dfa, "\"a1\""));
+    ByteDfa multi = dfa("{\"type\":\"string\",\"pattern\":\"é\",\"minLength\":2,\"maxLength\":2}");
+    assertTrue(accepts(multi, "\"éé\"") && accepts(multi, "\"aé\"") && accepts(multi, "\"€é\""), "characters, not bytes");
+    assertTrue(!accepts(multi, "\"é\"") && !accepts(multi, "\"ééé\""));
+  }
+
+  @Test
+  void aPatternNoStringOfTheLengthsMatchesFailsNamingThePath() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ResponseFormat.parse(
+        "{\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\",\"pattern\":\"^a{5}$\",\"maxLength\":4}}}"));
+    assertEquals("response_format: \"pattern\" matches no string of 0 to 4 characters (\"minLength\"/\"maxLength\") at "
+        + "$.properties.s", e.getMessage());
   }
 
   @Test
