@@ -46,6 +46,22 @@ public record EngineSettings(String model, String device, Precision precision, K
     }
   }
 
+  /**
+   * The settings of a program that has no flags or options for them (the GPU checkers, benchmarks and tests that
+   * build a backend directly): precision from {@value Precision#ENV}, the K/V cache type from
+   * {@value KvCacheDtype#ENV} (their defaults when unset; an error names the variable), the device's step budget,
+   * prefix caching on. One of the places settings are parsed (docs/configuration.md); backends never read them.
+   */
+  public static EngineSettings fromEnvironment(String model, String device) {
+    return fromEnvironment(model, device, System::getenv);
+  }
+
+  /** As {@link #fromEnvironment(String, String)}, with the variables looked up in {@code env}. */
+  static EngineSettings fromEnvironment(String model, String device, java.util.function.UnaryOperator<String> env) {
+    return new EngineSettings(model, device, Precision.parse(env.apply(Precision.ENV), Precision.ENV),
+        KvCacheDtype.parse(env.apply(KvCacheDtype.ENV), KvCacheDtype.ENV), 0, 0, 0, true);
+  }
+
   /** These settings on {@code device} ("cpu" or "cuda:N"): on the CPU without the GPU-only ones. */
   public EngineSettings onDevice(String device) {
     boolean gpu = !device.equals(CPU);

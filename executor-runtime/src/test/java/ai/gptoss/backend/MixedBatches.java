@@ -28,11 +28,11 @@ public final class MixedBatches {
    * Runs the stream; with {@code forced}, generated tokens are taken from that earlier trace of the
    * same seed (so two backends see identical inputs even where their greedy choices differ).
    */
-  public static Trace run(Backend b, long seed, int numSeqs, int maxPrompt, int newTokens, Trace forced) {
+  public static Trace run(Backend b, KvCacheDtype kv, long seed, int numSeqs, int maxPrompt, int newTokens, Trace forced) {
     Random rnd = new Random(seed);
     int page = 4 + rnd.nextInt(13);
     // the FP8 KV cache runs only on tensor-core attention, which takes 16-token pages
-    if (KvCacheDtype.fromEnvironment() == KvCacheDtype.FP8) page = 16;
+    if (kv == KvCacheDtype.FP8) page = 16;
     int window = b.config().slidingWindow();
     int vocab = b.config().vocabSize();
     int maxLen = maxPrompt + newTokens;

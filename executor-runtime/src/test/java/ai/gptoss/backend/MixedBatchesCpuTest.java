@@ -25,7 +25,7 @@ class MixedBatchesCpuTest {
     }
     MixedBatches.Trace trace;
     try (CpuBackend b = new CpuBackend(w)) {
-      trace = MixedBatches.run(b, 7, 5, 30, 6, null);
+      trace = MixedBatches.run(b, KvCacheDtype.AUTO, 7, 5, 30, 6, null);
     }
     int rowsChecked = 0;
     for (int s = 0; s < trace.fedTokens().size(); s++) {

@@ -51,6 +51,26 @@ class EngineSettingsTest {
   }
 
   @Test
+  void theEnvironmentsSettingsAreParsedInOnePlaceNamingTheVariable() {
+    java.util.Map<String, String> env = new java.util.HashMap<>();
+    EngineSettings none = EngineSettings.fromEnvironment("", "cuda:0", env::get);
+    assertEquals(Precision.DEFAULT, none.precision());
+    assertEquals(KvCacheDtype.AUTO, none.kvCacheDtype());
+    assertEquals(new EngineSettings("", "cuda:0", Precision.DEFAULT, KvCacheDtype.AUTO, 0, 0, 0, true), none);
+    env.put("GPTOSS_PRECISION", "exact");
+    env.put("GPTOSS_KV_CACHE_DTYPE", "fp8");
+    EngineSettings set = EngineSettings.fromEnvironment("m", "cuda:1", env::get);
+    assertEquals(Precision.EXACT, set.precision());
+    assertEquals(KvCacheDtype.FP8, set.kvCacheDtype());
+    env.put("GPTOSS_KV_CACHE_DTYPE", "fp4");
+    var e = assertThrows(BackendException.class, () -> EngineSettings.fromEnvironment("", "cpu", env::get));
+    assertEquals("GPTOSS_KV_CACHE_DTYPE=fp4: expected auto (default), bf16 or fp8", e.getMessage());
+    env.put("GPTOSS_PRECISION", "half");
+    var p = assertThrows(IllegalArgumentException.class, () -> EngineSettings.fromEnvironment("", "cpu", env::get));
+    assertTrue(p.getMessage().startsWith("GPTOSS_PRECISION=half: expected exact, balanced or fast"), p.getMessage());
+  }
+
+  @Test
   void opensItsBackendOnItsDevice() {
     EngineSettings s = new EngineSettings("", "cpu", null, KvCacheDtype.BF16, 0, 0, 0, true);
     try (Backend b = s.open(EmbeddedModel.path())) {

@@ -39,7 +39,7 @@ class TinyQaEndToEndTest {
     int asked = 0;
     int right = 0;
     List<String> misses = new ArrayList<>();
-    try (Backend b = Backends.open(EmbeddedModel.path(), "cpu", Precision.EXACT, KvCacheDtype.fromEnvironment())) {
+    try (Backend b = Backends.open(EmbeddedModel.path(), "cpu", Precision.EXACT, KvCacheDtype.AUTO)) {
       for (int i = 0; i < questions.size(); i += 40) { // 25 questions spread over the file
         JsonNode q = questions.get(i);
         int[] prompt = Harmony.prompt(q.get("question").asText());

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class BudgetedBackendTest {
   @Test
   void capsTheKvBudgetAndKeepsTheWrappedStepBudget() {
-    try (Backend cpu = Backends.open(EmbeddedModel.path(), "cpu", Precision.EXACT, KvCacheDtype.fromEnvironment())) {
+    try (Backend cpu = Backends.open(EmbeddedModel.path(), "cpu", Precision.EXACT, KvCacheDtype.AUTO)) {
       StepBudget step = cpu.defaultStepBudget();
       long own = cpu.kvMemoryBudgetBytes(step);
       Backend capped = new BudgetedBackend(cpu, own / 4);

@@ -44,17 +44,17 @@ public final class CpuBackend implements Backend {
     this.probe = probe;
   }
 
+  /** With the default K/V cache type ({@link KvCacheDtype#AUTO}: float32); settings come in as arguments, never from the environment. */
   public CpuBackend(ModelWeights weights) {
     this(weights, defaultKvBudget());
   }
 
-  /** With the K/V cache type given instead of {@value KvCacheDtype#ENV}'s. */
   public CpuBackend(ModelWeights weights, KvCacheDtype kvDtype) {
     this(weights, defaultKvBudget(), kvDtype);
   }
 
   public CpuBackend(ModelWeights weights, long kvBudgetBytes) {
-    this(weights, kvBudgetBytes, KvCacheDtype.fromEnvironment());
+    this(weights, kvBudgetBytes, KvCacheDtype.AUTO);
   }
 
   public CpuBackend(ModelWeights weights, long kvBudgetBytes, KvCacheDtype kvDtype) {

@@ -67,34 +67,20 @@ public final class CudaBackend implements Backend {
   /** Bumped whenever a buffer that launches address is reallocated (graphs keyed by it). */
   private long buffers;
 
-  /** Uploads {@code weights} (already in host memory) to GPU {@code ordinal}. */
-  public static CudaBackend upload(ModelWeights weights, int ordinal) {
-    return upload(weights, ordinal, Precision.fromEnvironment());
-  }
-
-  public static CudaBackend upload(ModelWeights weights, int ordinal, Precision precision) {
-    return new CudaBackend(weights.config, ordinal, precision, KvCacheDtype.fromEnvironment(), k -> DeviceModel.upload(weights));
+  /**
+   * Uploads {@code weights} (already in host memory) to GPU {@code ordinal}. Settings come in as arguments, never
+   * from the environment (a checker parses them where it starts: {@code EngineSettings.fromEnvironment}).
+   */
+  public static CudaBackend upload(ModelWeights weights, int ordinal, Precision precision, KvCacheDtype kvCacheDtype) {
+    return new CudaBackend(weights.config, ordinal, precision, kvCacheDtype, k -> DeviceModel.upload(weights));
   }
 
   /** Streams a checkpoint to GPU {@code ordinal} (no float copy of the weights on the host). */
-  public static CudaBackend load(Checkpoint ckpt, int ordinal) {
-    return load(ckpt, ordinal, Precision.fromEnvironment());
-  }
-
-  public static CudaBackend load(Checkpoint ckpt, int ordinal, Precision precision) {
-    return load(ckpt, ordinal, precision, KvCacheDtype.fromEnvironment());
-  }
-
-  /** Streams a checkpoint to GPU {@code ordinal} with the K/V cache type given. */
   public static CudaBackend load(Checkpoint ckpt, int ordinal, Precision precision, KvCacheDtype kvCacheDtype) {
     return new CudaBackend(ckpt.config(), ordinal, precision, kvCacheDtype, k -> DeviceModel.load(ckpt));
   }
 
   /** A model with {@code config}'s shapes and random weights generated on the GPU. */
-  public static CudaBackend synthetic(ModelConfig config, int ordinal, long seed, Precision precision) {
-    return synthetic(config, ordinal, seed, precision, KvCacheDtype.fromEnvironment());
-  }
-
   public static CudaBackend synthetic(ModelConfig config, int ordinal, long seed, Precision precision,
       KvCacheDtype kvCacheDtype) {
     return new CudaBackend(config, ordinal, precision, kvCacheDtype, k -> DeviceModel.synthetic(config, k, seed));

@@ -34,6 +34,8 @@ public final class GpuConformance {
    */
   static final Precision PRECISION = Precision.parse(java.util.Objects.requireNonNullElse(System.getenv(Precision.ENV),
       Precision.EXACT.id()), Precision.ENV);
+  /** The K/V cache type of both sides of the CPU-vs-GPU checks: {@value ai.gptoss.backend.KvCacheDtype#ENV}'s (gpu-check.sh's fp8 mode). */
+  static final ai.gptoss.backend.KvCacheDtype KV = ai.gptoss.engine.EngineSettings.fromEnvironment("", "cuda:0").kvCacheDtype();
 
   public static void main(String[] args) throws Exception {
     Path golden = Paths.get(args[0]);
@@ -45,7 +47,7 @@ public final class GpuConformance {
     }
     // Kernels compares every KernelStruct record with the structs as NVRTC lays them out (layout.cu) at load.
     CHECKS.run("kernel argument layouts", () -> {
-      try (CudaBackend b = CudaBackend.upload(tinyA, 0, PRECISION)) {
+      try (CudaBackend b = CudaBackend.upload(tinyA, 0, PRECISION, KV)) {
         return KernelStruct.class.getPermittedSubclasses().length + " argument records match layout.cu's sizeof/offsetof ("
             + b.name() + ")";
       }
@@ -73,7 +75,7 @@ public final class GpuConformance {
         w = ModelWeights.load(ckpt);
       }
       JsonNode eval = json.readTree(golden.resolve("tiny-qa.eval.json").toFile());
-      try (CudaBackend b = CudaBackend.upload(w, 0, PRECISION)) {
+      try (CudaBackend b = CudaBackend.upload(w, 0, PRECISION, KV)) {
         List<Integer> bad = ai.gptoss.backend.EngineEval.mismatches(b, eval, 512, Integer.MAX_VALUE);
         require(bad.isEmpty(), bad.size() + " cases differ: " + bad);
         return eval.get("results").size() + " cases reproduce greedy_ids exactly";
@@ -112,7 +114,7 @@ public final class GpuConformance {
     int positions = 0, agree = 0;
     double worst = 0;
     StringBuilder miss = new StringBuilder();
-    try (CudaBackend b = CudaBackend.upload(w, 0, PRECISION)) {
+    try (CudaBackend b = CudaBackend.upload(w, 0, PRECISION, KV)) {
       for (JsonNode cs : golden.get("cases")) {
         int[] ids = ints(cs.get("input_ids"));
         float[][] logits = new SingleSequence(b, ids.length + 1).feed(ids, true, SamplingParams.greedy()).logits();
@@ -145,7 +147,7 @@ public final class GpuConformance {
     }
     int ok = 0, n = 0;
     StringBuilder bad = new StringBuilder();
-    try (CudaBackend b = CudaBackend.upload(w, 0, PRECISION)) {
+    try (CudaBackend b = CudaBackend.upload(w, 0, PRECISION, KV)) {
       for (JsonNode cs : eval.get("results")) {
         int[] prompt = ints(cs.get("prompt_ids"));
         int[] want = ints(cs.get("greedy_ids"));
@@ -170,11 +172,11 @@ public final class GpuConformance {
     List<String> bad = new ArrayList<>();
     for (long seed = 1; seed <= 3; seed++) {
       MixedBatches.Trace cpu, gpu;
-      try (CpuBackend b = new CpuBackend(w)) {
-        cpu = MixedBatches.run(b, seed, seqs, maxPrompt, newTokens, null);
+      try (CpuBackend b = new CpuBackend(w, KV)) {
+        cpu = MixedBatches.run(b, KV, seed, seqs, maxPrompt, newTokens, null);
       }
-      try (CudaBackend b = CudaBackend.upload(w, 0, PRECISION)) {
-        gpu = MixedBatches.run(b, seed, seqs, maxPrompt, newTokens, cpu);
+      try (CudaBackend b = CudaBackend.upload(w, 0, PRECISION, KV)) {
+        gpu = MixedBatches.run(b, KV, seed, seqs, maxPrompt, newTokens, cpu);
       }
       require(cpu.logits().size() == gpu.logits().size(), "step counts differ");
       for (int s = 0; s < cpu.logits().size(); s++) {
@@ -212,7 +214,7 @@ public final class GpuConformance {
     }
     int same = 0, n = 0;
     java.util.Random rnd = new java.util.Random(5);
-    try (CudaBackend g = CudaBackend.upload(w, 0, PRECISION)) {
+    try (CudaBackend g = CudaBackend.upload(w, 0, PRECISION, KV)) {
       int[] prompt = new int[40];
       for (int i = 0; i < prompt.length; i++) prompt[i] = rnd.nextInt(200000);
       float[][] logits = new SingleSequence(g, 64).feed(prompt, true, SamplingParams.greedy()).logits();

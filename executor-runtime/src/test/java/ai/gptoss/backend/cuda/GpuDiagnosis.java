@@ -32,12 +32,15 @@ public final class GpuDiagnosis {
     report("all layers", w, prompt);
   }
 
+  /** The precision and K/V cache type this checker runs with: {@code GPTOSS_PRECISION}, {@code GPTOSS_KV_CACHE_DTYPE}. */
+  static final ai.gptoss.engine.EngineSettings SETTINGS = ai.gptoss.engine.EngineSettings.fromEnvironment("", "cuda:0");
+
   static void report(String name, ModelWeights w, int[] prompt) {
     float[][] cpu, gpu;
-    try (CpuBackend b = new CpuBackend(w)) {
+    try (CpuBackend b = new CpuBackend(w, SETTINGS.kvCacheDtype())) {
       cpu = new SingleSequence(b, prompt.length + 1).feed(prompt, true, SamplingParams.greedy()).logits();
     }
-    try (CudaBackend b = CudaBackend.upload(w, 0)) {
+    try (CudaBackend b = CudaBackend.upload(w, 0, SETTINGS.precision(), SETTINGS.kvCacheDtype())) {
       gpu = new SingleSequence(b, prompt.length + 1).feed(prompt, true, SamplingParams.greedy()).logits();
     }
     StringBuilder sb = new StringBuilder();

@@ -43,6 +43,8 @@ import org.bytedeco.javacpp.SizeTPointer;
  */
 public final class GraphCheck {
   private static final GpuChecks CHECKS = new GpuChecks("KERNELCHECK graphs:");
+  /** The precision and K/V cache type this checker runs with: {@code GPTOSS_PRECISION}, {@code GPTOSS_KV_CACHE_DTYPE}. */
+  static final ai.gptoss.engine.EngineSettings SETTINGS = ai.gptoss.engine.EngineSettings.fromEnvironment("", "cuda:0");
 
   public static void main(String[] args) throws Exception {
     Path golden = Paths.get(args[0]);
@@ -53,12 +55,12 @@ public final class GraphCheck {
     }
     CHECKS.run("capture-failure", GraphCheck::captureFailure);
     CHECKS.run("tiny-a-mixed", () -> {
-      try (CudaBackend b = CudaBackend.upload(tinyA, 0)) {
+      try (CudaBackend b = CudaBackend.upload(tinyA, 0, SETTINGS.precision(), SETTINGS.kvCacheDtype())) {
         return mixedIdentical(b);
       }
     });
     CHECKS.run("tiny-a-decode", () -> {
-      try (CudaBackend b = CudaBackend.upload(tinyA, 0)) {
+      try (CudaBackend b = CudaBackend.upload(tinyA, 0, SETTINGS.precision(), SETTINGS.kvCacheDtype())) {
         DecodeStream ds = new DecodeStream(b, new int[] {5, 17, 3, 40, 9, 26, 12}, new int[] {30, 12, 45, 20, 6, 38, 25}, 4, 7);
         return decodeIdentical(b, ds, 45);
       }
@@ -71,7 +73,7 @@ public final class GraphCheck {
     });
     if (big) {
       CudaBackend b20 = CudaBackend.synthetic(SyntheticModels.config("synthetic:gpt-oss-20b"), 0, 1234,
-          ai.gptoss.backend.Precision.fromEnvironment());
+          SETTINGS.precision(), SETTINGS.kvCacheDtype());
       try (b20) {
         CHECKS.run("gpt-oss-20b-decode", () -> {
           DecodeStream ds = new DecodeStream(b20, new int[] {300, 140, 40, 260}, new int[] {6, 3, 8, 5}, 16, 9);
@@ -161,11 +163,11 @@ public final class GraphCheck {
   /** The conformance suite's random mixed steps, graphs off then on (every decode-only shape captured). */
   static String mixedIdentical(CudaBackend b) {
     b.useGraphs(false);
-    MixedBatches.Trace off = MixedBatches.run(b, 5, 6, 40, 24, null);
+    MixedBatches.Trace off = MixedBatches.run(b, SETTINGS.kvCacheDtype(), 5, 6, 40, 24, null);
     b.useGraphs(true);
     b.captureGraphsAfter(1);
     DecodeGraphs.Stats s0 = b.graphStats();
-    MixedBatches.Trace on = MixedBatches.run(b, 5, 6, 40, 24, off);
+    MixedBatches.Trace on = MixedBatches.run(b, SETTINGS.kvCacheDtype(), 5, 6, 40, 24, off);
     DecodeGraphs.Stats s1 = b.graphStats();
     long graphed = s1.replays() - s0.replays() + s1.captures() - s0.captures();
     for (int i = 0; i < off.sampled().size(); i++) {
@@ -229,7 +231,7 @@ public final class GraphCheck {
   static long[] freeAfterCycles(ModelWeights w, int cycles) {
     long[] free = new long[cycles];
     for (int c = 0; c < cycles; c++) {
-      try (CudaBackend b = CudaBackend.upload(w, 0)) {
+      try (CudaBackend b = CudaBackend.upload(w, 0, SETTINGS.precision(), SETTINGS.kvCacheDtype())) {
         b.useGraphs(true);
         b.captureGraphsAfter(2); // as in production: every shape runs eagerly once before its capture
         DecodeStream ds = new DecodeStream(b, new int[] {4, 9, 2, 7, 5, 3}, new int[] {2, 4, 6, 8, 10, 12}, 4, 11 + c);

@@ -23,6 +23,9 @@ import java.util.stream.Stream;
  * </ul>
  */
 public final class LoadSpeedCheck {
+  /** The precision and K/V cache type it loads with: {@code GPTOSS_PRECISION}, {@code GPTOSS_KV_CACHE_DTYPE}. */
+  static final ai.gptoss.engine.EngineSettings SETTINGS = ai.gptoss.engine.EngineSettings.fromEnvironment("", "cuda:0");
+
   public static void main(String[] args) {
     Path dir = Paths.get(args[1]);
     if (args[0].equals("write")) {
@@ -33,7 +36,7 @@ public final class LoadSpeedCheck {
     }
     long bytes = fileBytes(dir);
     long t0 = System.nanoTime();
-    try (Checkpoint ckpt = Checkpoint.open(dir); CudaBackend b = CudaBackend.load(ckpt, 0)) {
+    try (Checkpoint ckpt = Checkpoint.open(dir); CudaBackend b = CudaBackend.load(ckpt, 0, SETTINGS.precision(), SETTINGS.kvCacheDtype())) {
       double s = (System.nanoTime() - t0) / 1e9; // the constructor synchronizes after the last copy
       System.out.printf(Locale.ROOT, "LOAD bytes=%d seconds=%.2f GBps=%.3f weights_gib=%.2f%n", bytes, s, bytes / s / 1e9,
           b.weightBytes() / (double) (1L << 30));

@@ -7,6 +7,7 @@ import ai.gptoss.backend.Precision;
 import ai.gptoss.backend.cpu.CpuBackend;
 import ai.gptoss.engine.Engine;
 import ai.gptoss.engine.EngineConfig;
+import ai.gptoss.engine.EngineSettings;
 import ai.gptoss.engine.EngineStats;
 import ai.gptoss.engine.FinishReason;
 import ai.gptoss.engine.GenerationRequest;
@@ -88,7 +89,8 @@ public final class PrefixCachingGpuCheck {
   }
 
   private Backend open(ModelWeights w) {
-    return device.equals("cpu") ? new CpuBackend(w) : CudaBackend.upload(w, 0, Precision.EXACT);
+    return device.equals("cpu") ? new CpuBackend(w)
+        : CudaBackend.upload(w, 0, Precision.EXACT, EngineSettings.fromEnvironment("", device).kvCacheDtype());
   }
 
   static int pageSize(ModelConfig c) {

@@ -1,7 +1,6 @@
 package ai.gptoss.backend.cuda;
 
 import ai.gptoss.backend.Backend;
-import ai.gptoss.backend.Backends;
 import ai.gptoss.backend.KvCacheSpec;
 import ai.gptoss.backend.SamplingParams;
 import ai.gptoss.backend.StepBatch;
@@ -62,7 +61,7 @@ public final class StructuredOutputBench {
     Path model = args[1].equals("tiny-qa") ? EmbeddedModel.path() : Paths.get(args[1]);
     int rows = Integer.parseInt(args[2]), steps = Integer.parseInt(args[3]);
     List<Pass> passes;
-    try (Backend b = Backends.open(model, args[0], ai.gptoss.backend.Precision.fromEnvironment(), ai.gptoss.backend.KvCacheDtype.fromEnvironment())) {
+    try (Backend b = ai.gptoss.engine.EngineSettings.fromEnvironment(model.toString(), args[0]).open(model)) {
       passes = run(b, rows, steps, 4);
     }
     report(args[1] + " on " + args[0], rows, passes);

@@ -7,6 +7,7 @@ import ai.gptoss.backend.Precision;
 import ai.gptoss.backend.cpu.CpuBackend;
 import ai.gptoss.engine.Engine;
 import ai.gptoss.engine.EngineConfig;
+import ai.gptoss.engine.EngineSettings;
 import ai.gptoss.model.Checkpoint;
 import ai.gptoss.model.EmbeddedModel;
 import ai.gptoss.model.ModelWeights;
@@ -36,7 +37,8 @@ public final class StructuredOutputCheck {
       w = ModelWeights.load(ckpt);
     }
     Map<String, StructuredRuns.Outcome>[] out = new Map[1];
-    try (Backend b = args[0].equals("cpu") ? new CpuBackend(w) : CudaBackend.upload(w, 0, Precision.EXACT);
+    try (Backend b = args[0].equals("cpu") ? new CpuBackend(w)
+        : CudaBackend.upload(w, 0, Precision.EXACT, EngineSettings.fromEnvironment("", "cuda:0").kvCacheDtype());
         Engine e = Engine.start(b, EngineConfig.defaults())) {
       checks.run("run", () -> {
         out[0] = StructuredRuns.run(e, 160);
