@@ -1,12 +1,19 @@
 package ai.gptoss.backend;
 
 import ai.gptoss.backend.cpu.CpuBackend;
+import ai.gptoss.backend.parallel.ParallelCpuBackend;
+import ai.gptoss.backend.parallel.ParallelPlan;
 import ai.gptoss.model.Checkpoint;
 import ai.gptoss.model.ModelWeights;
 import java.nio.file.Path;
 
 /** Opens a model on a device: "cpu", "cuda", "cuda:N", or "auto" (the first GPU if present, else CPU). */
 public final class Backends {
+  /** The error for tensor_parallel_size above 1 on a GPU. */
+  public static final String MULTI_GPU_MISSING = "tensor_parallel_size=%d on device %s: multi-GPU engines (tensor and "
+      + "expert parallelism over NCCL) are not available in this build; use tensor_parallel_size=1 (one engine per "
+      + "GPU), or device=cpu for the CPU twin of the multi-GPU partitioning (docs/multi-gpu.md)";
+
   private Backends() {}
 
   /**
@@ -16,16 +23,27 @@ public final class Backends {
    * {@code ai.gptoss.engine.EngineSettings}).
    */
   public static Backend open(Path modelDir, String device, Precision precision, KvCacheDtype kvCacheDtype) {
+    return open(modelDir, device, precision, kvCacheDtype, ParallelPlan.SINGLE);
+  }
+
+  /**
+   * As above, split over {@code plan}'s ranks when it has more than one: on the CPU the twin of a multi-GPU engine
+   * ({@link ParallelCpuBackend}, N simulated ranks); on CUDA an error, since this build has no multi-GPU engine.
+   */
+  public static Backend open(Path modelDir, String device, Precision precision, KvCacheDtype kvCacheDtype,
+      ParallelPlan plan) {
     String d = device == null ? "auto" : device.trim().toLowerCase(java.util.Locale.ROOT);
     if (d.equals("auto")) d = CudaSupport.gpuCount() > 0 ? "cuda:0" : "cpu";
     boolean synthetic = modelDir.toString().startsWith("synthetic:");
     if (d.equals("cpu")) {
       if (synthetic) throw new IllegalArgumentException("--model " + modelDir + ": synthetic models are generated on the GPU; use --device cuda");
       try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
+        if (plan.parallel()) return ParallelCpuBackend.load(ckpt, plan, kvCacheDtype);
         return new CpuBackend(ModelWeights.load(ckpt), kvCacheDtype);
       }
     }
     if (d.equals("cuda") || d.startsWith("cuda:")) {
+      if (plan.parallel()) throw new IllegalArgumentException(MULTI_GPU_MISSING.formatted(plan.ranks(), device));
       int ordinal = 0;
       if (d.startsWith("cuda:")) {
         try {

@@ -29,6 +29,8 @@ public final class Checkpoint implements AutoCloseable {
   public static final String INDEX = "model.safetensors.index.json";
   /** Tensors are read in pieces of this many bytes (a multiple of every element size). */
   private static final int READ_CHUNK = 8 << 20;
+  /** The axis argument of the slice reads that reads a tensor whole. */
+  private static final int WHOLE = -1;
 
   private final Path dir;
   private final ModelConfig config;
@@ -198,8 +200,7 @@ public final class Checkpoint implements AutoCloseable {
     return t;
   }
 
-  private int arrayLength(TensorInfo t, Path file) {
-    long n = t.numel();
+  private int arrayLength(TensorInfo t, Path file, long n) {
     if (n > Integer.MAX_VALUE - 8) {
       throw new CheckpointException(file + ": tensor '" + t.name() + "' " + t.shapeString() + " has " + n
           + " elements, more than one Java array holds");
@@ -214,23 +215,38 @@ public final class Checkpoint implements AutoCloseable {
 
   /** Reads a float tensor whose expected dimensions name the config keys they come from. */
   public float[] readFloats(String name, Dim... dims) {
+    return readFloatSlice(name, WHOLE, 0, 0, dims);
+  }
+
+  /**
+   * Reads the part {@code [from, to)} along dimension {@code axis} of a float tensor (one rank's shard): the result
+   * has the tensor's shape with that dimension {@code to - from} long. Only those bytes are read.
+   */
+  public float[] readFloatSlice(String name, int axis, long from, long to, Dim... dims) {
     TensorInfo t = checked(name, dims);
     Path path = fileOf(name);
     if (!t.dtype().isFloat()) {
       throw new CheckpointException(path + ": tensor '" + name + "' is " + t.dtypeName()
           + " but a floating-point tensor (F32/BF16/F16) is required");
     }
-    float[] out = new float[arrayLength(t, path)];
-    SafetensorsFile f = byTensor.get(name);
-    long bytes = t.end() - t.begin();
+    Slice s = Slice.of(t, axis, from, to, path);
+    float[] out = new float[arrayLength(t, path, s.elements())];
+    for (long o = 0; o < s.outer(); o++) {
+      readFloatRun(t, s.runStart(o) * t.dtype().bytes, s.run() * t.dtype().bytes, out, (int) (o * s.run()));
+    }
+    return out;
+  }
+
+  /** Reads {@code bytes} bytes of a float tensor from {@code byteOff} on, converted, into {@code out[done..]}. */
+  private void readFloatRun(TensorInfo t, long byteOff, long bytes, float[] out, int done) {
+    SafetensorsFile f = byTensor.get(t.name());
     ByteBuffer buf = ioBuffer(bytes);
     int chunk = buf.capacity() & ~3;
     short[] halves = t.dtype() == DType.F32 ? null : new short[chunk / 2];
-    int done = 0;
     for (long off = 0; off < bytes; off += chunk) {
       int len = (int) Math.min(chunk, bytes - off);
       buf.clear().limit(len);
-      f.read(t, off, buf);
+      f.read(t, byteOff + off, buf);
       buf.flip();
       switch (t.dtype()) {
         case F32 -> buf.asFloatBuffer().get(out, done, len / 4);
@@ -246,7 +262,6 @@ public final class Checkpoint implements AutoCloseable {
       }
       done += len / t.dtype().bytes;
     }
-    return out;
   }
 
   /** Reads a U8 tensor (MXFP4 blocks and scales) as raw bytes, packed as on disk. */
@@ -256,23 +271,59 @@ public final class Checkpoint implements AutoCloseable {
 
   /** Reads a U8 tensor whose expected dimensions name the config keys they come from. */
   public byte[] readBytes(String name, Dim... dims) {
+    return readByteSlice(name, WHOLE, 0, 0, dims);
+  }
+
+  /** As {@link #readFloatSlice}, for a U8 tensor (MXFP4 blocks and scales). */
+  public byte[] readByteSlice(String name, int axis, long from, long to, Dim... dims) {
     TensorInfo t = checked(name, dims);
     Path path = fileOf(name);
     if (t.dtype() != DType.U8) {
       throw new CheckpointException(path + ": tensor '" + name + "' is " + t.dtypeName()
           + " but MXFP4 blocks and scales must be U8");
     }
-    byte[] out = new byte[arrayLength(t, path)];
+    Slice s = Slice.of(t, axis, from, to, path);
+    byte[] out = new byte[arrayLength(t, path, s.elements())];
     SafetensorsFile f = byTensor.get(name);
-    ByteBuffer buf = ioBuffer(out.length);
-    int chunk = buf.capacity();
-    for (int off = 0; off < out.length; off += chunk) {
-      int len = Math.min(chunk, out.length - off);
-      buf.clear().limit(len);
-      f.read(t, off, buf);
-      buf.flip().get(out, off, len);
+    for (long o = 0; o < s.outer(); o++) {
+      int base = (int) (o * s.run());
+      ByteBuffer buf = ioBuffer(s.run());
+      int chunk = buf.capacity();
+      for (long off = 0; off < s.run(); off += chunk) {
+        int len = (int) Math.min(chunk, s.run() - off);
+        buf.clear().limit(len);
+        f.read(t, s.runStart(o) + off, buf);
+        buf.flip().get(out, base + (int) off, len);
+      }
     }
     return out;
+  }
+
+  /**
+   * The part {@code [from, to)} of dimension {@code axis} as {@code outer} contiguous runs of {@code run} elements:
+   * run {@code o} starts at element {@link #runStart}.
+   */
+  private record Slice(long outer, long run, long stride, long skip) {
+    static Slice of(TensorInfo t, int axis, long from, long to, Path file) {
+      if (axis == WHOLE) return new Slice(1, t.numel(), 0, 0);
+      long[] shape = t.shape();
+      if (axis < 0 || axis >= shape.length || from < 0 || to > shape[axis] || from > to) {
+        throw new CheckpointException(file + ": tensor '" + t.name() + "' " + t.shapeString() + " has no part ["
+            + from + ", " + to + ") along dimension " + axis);
+      }
+      long outer = 1, inner = 1;
+      for (int i = 0; i < axis; i++) outer *= shape[i];
+      for (int i = axis + 1; i < shape.length; i++) inner *= shape[i];
+      return new Slice(outer, (to - from) * inner, shape[axis] * inner, from * inner);
+    }
+
+    long runStart(long o) {
+      return o * stride + skip;
+    }
+
+    long elements() {
+      return outer * run;
+    }
   }
 
   /** One direct buffer per checkpoint for all reads (loading is single-threaded), grown up to READ_CHUNK. */

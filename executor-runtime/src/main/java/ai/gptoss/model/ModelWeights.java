@@ -48,19 +48,31 @@ public final class ModelWeights {
   }
 
   /**
+   * The expected dimensions of the checkpoint's tensors, each naming the config.json keys it comes from (so that a
+   * file that disagrees with the config is reported with the key).
+   */
+  public record TensorDims(Dim vocab, Dim hidden, Dim q, Dim kv, Dim experts, Dim gateUpRows, Dim hiddenBlocks,
+      Dim interBlocks, Dim heads, Dim blockBytes) {
+    public static TensorDims of(ModelConfig c) {
+      return new TensorDims(new Dim(c.vocabSize(), "vocab_size"), new Dim(c.hiddenSize(), "hidden_size"),
+          new Dim(c.qDim(), "num_attention_heads*head_dim"), new Dim(c.kvDim(), "num_key_value_heads*head_dim"),
+          new Dim(c.numLocalExperts(), "num_local_experts"), new Dim(2L * c.intermediateSize(), "2*intermediate_size"),
+          new Dim(c.hiddenSize() / Mxfp4.BLOCK, "hidden_size/32"),
+          new Dim(c.intermediateSize() / Mxfp4.BLOCK, "intermediate_size/32"),
+          new Dim(c.numAttentionHeads(), "num_attention_heads"), Dim.of(Mxfp4.BYTES_PER_BLOCK));
+    }
+  }
+
+  /**
    * Loads every tensor the config implies, checking names, shapes and dtypes; a dimension that
    * disagrees with config.json is reported with the config key it comes from.
    */
   public static ModelWeights load(Checkpoint ckpt) {
     ModelConfig c = ckpt.config();
-    Dim v = new Dim(c.vocabSize(), "vocab_size"), h = new Dim(c.hiddenSize(), "hidden_size"),
-        q = new Dim(c.qDim(), "num_attention_heads*head_dim"), k = new Dim(c.kvDim(), "num_key_value_heads*head_dim"),
-        e = new Dim(c.numLocalExperts(), "num_local_experts"),
-        i2 = new Dim(2L * c.intermediateSize(), "2*intermediate_size"),
-        hBlocks = new Dim(c.hiddenSize() / Mxfp4.BLOCK, "hidden_size/32"),
-        iBlocks = new Dim(c.intermediateSize() / Mxfp4.BLOCK, "intermediate_size/32"),
-        heads = new Dim(c.numAttentionHeads(), "num_attention_heads"), b16 = Dim.of(Mxfp4.BYTES_PER_BLOCK);
-    checkLayerCount(ckpt);
+    TensorDims d = TensorDims.of(c);
+    Dim v = d.vocab(), h = d.hidden(), q = d.q(), k = d.kv(), e = d.experts(), i2 = d.gateUpRows(),
+        hBlocks = d.hiddenBlocks(), iBlocks = d.interBlocks(), heads = d.heads(), b16 = d.blockBytes();
+    checkLayout(ckpt);
     float[] embed = ckpt.readFloats("model.embed_tokens.weight", v, h);
     float[] norm = ckpt.readFloats("model.norm.weight", h);
     float[] lmHead = ckpt.readFloats("lm_head.weight", v, h);
@@ -69,11 +81,6 @@ public final class ModelWeights {
       String p = "model.layers." + l + ".";
       String a = p + "self_attn.";
       String x = p + "mlp.experts.";
-      if (!ckpt.has(x + "gate_up_proj_blocks") && ckpt.has(x + "gate_up_proj")) {
-        throw new CheckpointException(ckpt.fileOf(x + "gate_up_proj") + ": tensor '" + x + "gate_up_proj' is a"
-            + " dequantized expert weight; this engine keeps experts in MXFP4 and needs '" + x + "gate_up_proj_blocks'"
-            + " and '_scales' as published");
-      }
       layers.add(new Layer(
           ckpt.readFloats(p + "input_layernorm.weight", h),
           ckpt.readFloats(p + "post_attention_layernorm.weight", h),
@@ -91,6 +98,22 @@ public final class ModelWeights {
           ckpt.readFloats(x + "down_proj_bias", e, h)));
     }
     return new ModelWeights(c, embed, norm, lmHead, layers);
+  }
+
+  /**
+   * Checks what the tensor list says before any tensor is read: as many layers as config.json's num_hidden_layers,
+   * experts in MXFP4 (not dequantized).
+   */
+  public static void checkLayout(Checkpoint ckpt) {
+    checkLayerCount(ckpt);
+    for (int l = 0; l < ckpt.config().numHiddenLayers(); l++) {
+      String x = "model.layers." + l + ".mlp.experts.";
+      if (!ckpt.has(x + "gate_up_proj_blocks") && ckpt.has(x + "gate_up_proj")) {
+        throw new CheckpointException(ckpt.fileOf(x + "gate_up_proj") + ": tensor '" + x + "gate_up_proj' is a"
+            + " dequantized expert weight; this engine keeps experts in MXFP4 and needs '" + x + "gate_up_proj_blocks'"
+            + " and '_scales' as published");
+      }
+    }
   }
 
   /** config.json's num_hidden_layers must match the layers the tensors hold, in both directions. */

@@ -9,7 +9,6 @@ import ai.gptoss.engine.SingleSequence;
 import ai.gptoss.model.Checkpoint;
 import ai.gptoss.model.ModelWeights;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -28,23 +27,7 @@ class CpuBackendGoldenTest {
 
   @Test
   void lastLogitsAndTeacherForcedTop1MatchTransformers() {
-    assertEquals(5, golden.get("cases").size());
-    for (JsonNode cs : golden.get("cases")) {
-      int[] ids = Golden.ints(cs.get("input_ids"));
-      try (CpuBackend b = new CpuBackend(weights)) {
-        float[][] logits = new SingleSequence(b, ids.length + 1).feed(ids, true, SamplingParams.greedy()).logits();
-        float[] ref = Golden.floats(cs.get("last_logits"));
-        float[] last = logits[ids.length - 1];
-        double maxDiff = 0;
-        for (int i = 0; i < ref.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ref[i] - last[i]));
-        System.out.printf("tiny-a %s: last_logits max abs diff %.2e%n", cs.get("name").asText(), maxDiff);
-        assertTrue(maxDiff < 1e-3, cs.get("name") + ": last_logits max diff " + maxDiff);
-        for (int p = 0; p < ids.length; p++) {
-          assertEquals(cs.get("top5_ids").get(p).get(0).asInt(), Sampler.argmax(logits[p]),
-              cs.get("name") + ": top-1 at position " + p);
-        }
-      }
-    }
+    GoldenAssertions.lastLogitsAndTop1("tiny-a", golden, () -> new CpuBackend(weights), false);
   }
 
   @Test
@@ -81,17 +64,6 @@ class CpuBackendGoldenTest {
 
   @Test
   void greedyIdsMatchUpToFirstSmallMargin() {
-    for (JsonNode cs : golden.get("cases")) {
-      int[] ids = Golden.ints(cs.get("input_ids"));
-      int[] ref = Golden.ints(cs.get("greedy_ids"));
-      float[] margin = Golden.floats(cs.get("greedy_top2_margin"));
-      try (CpuBackend b = new CpuBackend(weights)) {
-        List<Integer> out = new SingleSequence(b, ids.length + ref.length + 1)
-            .generate(ids, ref.length, SamplingParams.greedy(), List.of());
-        for (int i = 0; i < ref.length && margin[i] >= 1e-3; i++) {
-          assertEquals(ref[i], out.get(i), cs.get("name") + ": greedy token " + i);
-        }
-      }
-    }
+    GoldenAssertions.greedyIdsUpToFirstSmallMargin("tiny-a", golden, () -> new CpuBackend(weights));
   }
 }

@@ -69,7 +69,7 @@ public final class CpuBackend implements Backend {
   }
 
   /** A quarter of the heap that is free after loading, capped at 4 GiB. */
-  private static long defaultKvBudget() {
+  public static long defaultKvBudget() {
     Runtime rt = Runtime.getRuntime();
     long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
     return Math.max(16L << 20, Math.min(4L << 30, free / 4));
@@ -105,7 +105,7 @@ public final class CpuBackend implements Backend {
   public StepResult step(StepBatch batch) {
     if (fullCache == null) throw new BackendException("allocateKvCache must be called before the first step");
     int tokens = batch.numTokens();
-    int hid = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim();
+    int hid = c.hiddenSize(), qDim = c.qDim();
     float eps = (float) c.rmsNormEps();
     for (int t = 0; t < tokens; t++) {
       int id = batch.tokens()[t];
@@ -116,24 +116,15 @@ public final class CpuBackend implements Backend {
     ResidualProbe probe = this.probe;
     if (probe != null) probe.residual(0, x);
     float[] h = new float[tokens * hid];
-    float[] q = new float[tokens * qDim], k = new float[tokens * kvDim], v = new float[tokens * kvDim];
     float[] attn = new float[tokens * qDim], o = new float[tokens * hid];
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       ModelWeights.Layer lw = w.layers.get(l);
       boolean sliding = c.isSliding(l);
       RmsNorm.apply(x, tokens, hid, lw.inputLayernorm(), eps, h);
-      Matmul.linear(h, tokens, hid, lw.qProj(), lw.qBias(), qDim, q);
-      Matmul.linear(h, tokens, hid, lw.kProj(), lw.kBias(), kvDim, k);
-      Matmul.linear(h, tokens, hid, lw.vProj(), lw.vBias(), kvDim, v);
-      for (int t = 0; t < tokens; t++) {
-        int pos = batch.positions()[t];
-        rope.apply(q, t * qDim, c.numAttentionHeads(), pos);
-        rope.apply(k, t * kvDim, c.numKeyValueHeads(), pos);
-      }
-      CpuKvCache cache = sliding ? slidingCache : fullCache;
-      CpuAttention.store(batch, k, v, cache, layerOfType[l], sliding, kvDim);
-      CpuAttention.attend(batch, q, cache, layerOfType[l], sliding, c.slidingWindow(), c.numAttentionHeads(),
-          c.numKeyValueHeads(), c.headDim(), lw.sinks(), attn);
+      CpuAttention.Weights aw = new CpuAttention.Weights(lw.qProj(), lw.qBias(), lw.kProj(), lw.kBias(), lw.vProj(),
+          lw.vBias(), lw.sinks());
+      CpuAttention.forward(batch, h, hid, aw, c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), rope,
+          sliding ? slidingCache : fullCache, layerOfType[l], sliding, c.slidingWindow(), attn);
       Matmul.linear(attn, tokens, qDim, lw.oProj(), lw.oBias(), hid, o);
       for (int i = 0; i < x.length; i++) x[i] += o[i];
       RmsNorm.apply(x, tokens, hid, lw.postAttentionLayernorm(), eps, h);
@@ -147,10 +138,7 @@ public final class CpuBackend implements Backend {
     int hid = c.hiddenSize(), vocab = c.vocabSize();
     int[] rows = batch.outputRows();
     int n = rows.length;
-    float[] sel = new float[n * hid];
-    for (int r = 0; r < n; r++) System.arraycopy(x, rows[r] * hid, sel, r * hid, hid);
-    float[] normed = new float[n * hid];
-    RmsNorm.apply(sel, n, hid, w.norm, (float) c.rmsNormEps(), normed);
+    float[] normed = RmsNorm.applyToRows(x, rows, hid, w.norm, (float) c.rmsNormEps());
     float[] logits = new float[n * vocab];
     Matmul.linear(normed, n, hid, w.lmHead, null, vocab, logits);
     float[][] perRow = new float[n][];

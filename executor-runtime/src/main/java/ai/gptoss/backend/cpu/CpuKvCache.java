@@ -11,7 +11,7 @@ import ai.gptoss.backend.KvCacheSpec;
  * {@link KvCacheDtype} says: float32 by default, or rounded to bf16 / FP8 E4M3 as the CUDA backend
  * stores them when GPTOSS_KV_CACHE_DTYPE asks for it.
  */
-final class CpuKvCache {
+public final class CpuKvCache {
   private final int layers;
   private final int pageSize;
   private final int kvDim;
@@ -26,7 +26,7 @@ final class CpuKvCache {
     this.pages = new float[pages][];
   }
 
-  static CpuKvCache of(KvCacheSpec spec, int layers, boolean sliding, int kvDim, KvCacheDtype dtype) {
+  public static CpuKvCache of(KvCacheSpec spec, int layers, boolean sliding, int kvDim, KvCacheDtype dtype) {
     return new CpuKvCache(layers, sliding ? spec.slidingPages() : spec.fullPages(), spec.pageSize(), kvDim, dtype);
   }
 

@@ -11,7 +11,7 @@ import java.util.stream.IntStream;
  * reordering: four tokens share each weight load, or, for a lone token, four weight rows run as four
  * independent chains.
  */
-final class Matmul {
+public final class Matmul {
   private static final int ROWS_PER_TASK = 32;
 
   /** Logged once per JVM (as a WARNING) when the CPU kernels fall back to scalar for want of the module. */
@@ -48,7 +48,7 @@ final class Matmul {
    * @param b [out] or null
    * @param y [tokens, out] written
    */
-  static void linear(float[] x, int tokens, int in, float[] w, float[] b, int out, float[] y) {
+  public static void linear(float[] x, int tokens, int in, float[] w, float[] b, int out, float[] y) {
     int tasks = (out + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     IntStream.range(0, tasks).parallel().forEach(task -> {
       int o0 = task * ROWS_PER_TASK, o1 = Math.min(out, o0 + ROWS_PER_TASK);
