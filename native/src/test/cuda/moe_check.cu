@@ -21,6 +21,7 @@
 #include "../../main/cuda/moe_gemv.cu"
 #include "../../main/cuda/moe_gemv_tc.cu"
 #include "../../main/cuda/moe_gemm_wgmma.cu"
+#include "../../main/cuda/moe_gemm_swap.cu"
 #include "check_util.cuh"
 // Other shapes of the wgmma template (moe_gemm_wgmma.cu): a 6-deep load ring, 256 features per tile,
 // two producer warpgroups. (Two CTAs of 384 threads per SM do not fit: 85 registers per thread, and
@@ -31,6 +32,25 @@
 extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_ls6(MoeGemmArgs a) { MOE_WGMMA_BODY(128, 6, 1) }
 extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_n256(MoeGemmArgs a) { MOE_WGMMA_BODY(256, 4, 1) }
 extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_p2(MoeGemmArgs a) { MOE_WGMMA_BODY(128, 4, 2) }
+// Other shapes of the swap-AB template (moe_gemm_swap.cu: consumer warpgroups CW, chunk CH, chunks NC,
+// ring LS, producer warps PW): chunks of 16 and 64 tokens, one producer warp, a 6-deep ring, three
+// consumer warpgroups (192 features, 192-row tiles). (128-row tiles at two blocks per SM do not fit:
+// ptxas then has 96 registers per thread, spills and serializes the wgmma.)
+struct SwapShape {
+  int cw, ch, nc, ls, pw;
+  int rmax() const { return ch * nc; }
+  int fb() const { return 64 * cw; }
+  int threads() const { return MOE_SWAP_THREADS_T(cw, pw); }
+  int smem() const { return MOE_SWAP_SMEM_T(rmax(), fb(), ls); }
+};
+static const SwapShape SWAP_SHAPES[] = {{SW_CW, SW_CH, SW_RMAX / SW_CH, SW_LS, SW_PW},
+                                        {2, 16, 16, 4, 2}, {2, 64, 4, 4, 2}, {2, 32, 8, 4, 1}, {2, 32, 8, 6, 2},
+                                        {3, 32, 6, 4, 2}};
+extern "C" __global__ void __maxnreg__(224) gemm_swap_ch16(MoeGemmArgs a) { moe_swap_tile<2, 16, 16, 4, 2>(a); }
+extern "C" __global__ void __maxnreg__(224) gemm_swap_ch64(MoeGemmArgs a) { moe_swap_tile<2, 64, 4, 4, 2>(a); }
+extern "C" __global__ void __maxnreg__(224) gemm_swap_pw1(MoeGemmArgs a) { moe_swap_tile<2, 32, 8, 4, 1>(a); }
+extern "C" __global__ void __maxnreg__(200) gemm_swap_ls6(MoeGemmArgs a) { moe_swap_tile<2, 32, 8, 6, 2>(a); }
+extern "C" __global__ void __maxnreg__(144) gemm_swap_cw3(MoeGemmArgs a) { moe_swap_tile<3, 32, 6, 4, 2>(a); }
 
 
 static int failures = 0;
@@ -209,6 +229,51 @@ static std::vector<int> random_counts(int T, int E, int topK, std::mt19937& rng)
   return c;
 }
 
+// Decode at batch 1,024 as the tile-tail problem shows it: 16 experts of 128 + (1..20) rows, 16 of
+// 128 - (the same tails), so every tile of 128 rows leaves a tail of 1-20.
+static std::vector<int> tail_counts(int E, std::mt19937& rng) {
+  std::vector<int> c(E, 128);
+  for (int e = 0; e < E / 2; e++) {
+    int tail = 1 + rng() % 20;
+    c[e] += tail;
+    c[E / 2 + e] -= tail;
+  }
+  std::shuffle(c.begin(), c.end(), rng);
+  return c;
+}
+
+// Top-k routing with uneven expert popularity (weights exp(0.6 N(0, 1)), k distinct experts per token
+// drawn by weight): rows per expert spread from about half to twice the mean, as a trained router's.
+static std::vector<int> skewed_counts(int T, int E, int topK, std::mt19937& rng) {
+  std::normal_distribution<double> nd(0.0, 1.0);
+  std::vector<double> w(E);
+  for (double& v : w) v = std::exp(0.6 * nd(rng));
+  std::vector<int> c(E, 0);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int t = 0; t < T; t++) {
+    std::vector<double> left = w;
+    for (int j = 0; j < topK; j++) {
+      double sum = 0;
+      for (double v : left) sum += v;
+      double x = u(rng) * sum;
+      int e = 0;
+      while (e < E - 1 && (x -= left[e]) > 0) e++;
+      while (left[e] == 0) e = (e + 1) % E;
+      c[e]++;
+      left[e] = 0;
+    }
+  }
+  return c;
+}
+
+static void print_counts(const char* name, const std::vector<int>& c) {
+  int lo = 1 << 30, hi = 0;
+  for (int v : c) lo = std::min(lo, v), hi = std::max(hi, v);
+  printf("ROUTING %s: rows per expert %d..%d:", name, lo, hi);
+  for (int v : c) printf(" %d", v);
+  printf("\n");
+}
+
 struct DevRouting {
   int *assign, *counts, *cursor, *tiles, *numTiles;
   int maxTiles, tileM;
@@ -243,11 +308,16 @@ static void free_routing(DevRouting& d) {
   cudaFree(d.numTiles);
 }
 
-enum Kernel { GEMM, GEMV, GEMV_TC, WGMMA, WGMMA_LS6, WGMMA_N256, WGMMA_P2, NKERNELS };
+enum Kernel { GEMM, GEMV, GEMV_TC, WGMMA, WGMMA_LS6, WGMMA_N256, WGMMA_P2, SWAP, SWAP_CH16, SWAP_CH64, SWAP_PW1,
+              SWAP_LS6, SWAP_CW3, NKERNELS };
 static bool is_wgmma(Kernel k) { return k >= WGMMA && k <= WGMMA_P2; }
+static bool is_swap(Kernel k) { return k >= SWAP && k <= SWAP_CW3; }
+static const SwapShape& swap_shape(Kernel k) { return SWAP_SHAPES[k - SWAP]; }
 // Precise mode doubles the A ring: the 6-slot and 256-feature variants then exceed 227 KB of shared
-// memory and run fast only.
-static bool runs_precise(Kernel k) { return k != WGMMA_LS6 && k != WGMMA_N256; }
+// memory and run fast only. The swap-AB kernels are fast-mode kernels.
+static bool runs_precise(Kernel k) { return k != WGMMA_LS6 && k != WGMMA_N256 && !is_swap(k); }
+// The swap-AB kernels need N a multiple of 64 (whole warpgroups of features).
+static bool supports(Kernel k, int N) { return !is_swap(k) || N % 64 == 0; }
 
 static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
   if (kind == GEMM) {
@@ -261,6 +331,12 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
     gemm_wgmma_n256<<<dim3(d.maxTiles, (a.N + 255) / 256), 384, WG_N256_SMEM(false)>>>(a);
   } else if (kind == WGMMA_P2) {
     gemm_wgmma_p2<<<dim3(d.maxTiles, (a.N + 127) / 128), 512, WG_P2_SMEM(a.aLo != nullptr)>>>(a);
+  } else if (is_swap(kind)) {
+    const SwapShape& sh = swap_shape(kind);
+    dim3 grid(d.maxTiles, (a.N + sh.fb() - 1) / sh.fb());
+    void (*const fns[])(MoeGemmArgs) = {bf16_mxfp4w_moe_gemm_swap, gemm_swap_ch16, gemm_swap_ch64, gemm_swap_pw1,
+                                        gemm_swap_ls6, gemm_swap_cw3};
+    fns[kind - SWAP]<<<grid, sh.threads(), sh.smem()>>>(a);
   } else if (kind == GEMV_TC) {
     // room for the most rows a tile can hold (gvRows <= TC_ROWS), hi and lo planes in precise mode
     int smem = MOE_GEMV_TC_SMEM(a.K, d.gvRows, a.aLo != nullptr);
@@ -276,7 +352,9 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
 }
 
 static const char* kname(Kernel k) {
-  const char* names[] = {"gemm", "gemv", "gemv_tc", "gemm_wgmma", "gemm_wgmma_ls6", "gemm_wgmma_n256", "gemm_wgmma_p2"};
+  const char* names[] = {"gemm",      "gemv",           "gemv_tc",        "gemm_wgmma",    "gemm_wgmma_ls6",
+                         "gemm_wgmma_n256", "gemm_wgmma_p2", "gemm_swap",   "gemm_swap_ch16", "gemm_swap_ch64",
+                         "gemm_swap_pw1",   "gemm_swap_ls6", "gemm_swap_cw3"};
   return names[k];
 }
 // MOE_CHECK_KERNELS: a comma-separated list of kernel names, or unset for all.
@@ -286,7 +364,7 @@ static bool kernel_enabled(Kernel k) {
   return (std::string(",") + list + ",").find(std::string(",") + kname(k) + ",") != std::string::npos;
 }
 static int tile_rows(Kernel k) {
-  return k == GEMV ? GV_ROWS : k == GEMV_TC ? TC_ROWS : is_wgmma(k) ? WG_BM : BM;
+  return k == GEMV ? GV_ROWS : k == GEMV_TC ? TC_ROWS : is_wgmma(k) ? WG_BM : is_swap(k) ? swap_shape(k).rmax() : BM;
 }
 
 // Inputs of one mode: A rows (hi, lo) and the outputs.
@@ -395,7 +473,7 @@ static std::vector<double> reference(const Case& c, const Routing& r, const Expe
 
 static void compare(const char* name, Kernel kind, const Case& c, const Routing& r, const Experts& x, bool precise,
                     const std::vector<double>& ref) {
-  if ((precise && !runs_precise(kind)) || !kernel_enabled(kind)) return;
+  if ((precise && !runs_precise(kind)) || !kernel_enabled(kind) || !supports(kind, c.N)) return;
   DevRouting d = upload_routing(r, x.E, tile_rows(kind));
   MoeGemmArgs a = args_for(c, x, d, precise);
   size_t n = ref.size();
@@ -511,6 +589,12 @@ int main(int argc, char** argv) {
   CK(cudaFuncSetAttribute(gemm_wgmma_ls6, cudaFuncAttributeMaxDynamicSharedMemorySize, WG_LS6_SMEM(false)));
   CK(cudaFuncSetAttribute(gemm_wgmma_n256, cudaFuncAttributeMaxDynamicSharedMemorySize, WG_N256_SMEM(false)));
   CK(cudaFuncSetAttribute(gemm_wgmma_p2, cudaFuncAttributeMaxDynamicSharedMemorySize, WG_P2_SMEM(true)));
+  {
+    void (*const fns[])(MoeGemmArgs) = {bf16_mxfp4w_moe_gemm_swap, gemm_swap_ch16, gemm_swap_ch64, gemm_swap_pw1,
+                                        gemm_swap_ls6, gemm_swap_cw3};
+    for (int i = 0; i < SWAP_CW3 - SWAP + 1; i++)
+      CK(cudaFuncSetAttribute(fns[i], cudaFuncAttributeMaxDynamicSharedMemorySize, SWAP_SHAPES[i].smem()));
+  }
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv_tc, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_TC_SMEM(2880, TC_ROWS, true)));
   CK(cudaMalloc(&l2flush, L2FLUSH_BYTES));
   check_unpack();
@@ -523,8 +607,9 @@ int main(int argc, char** argv) {
     const char* name;
     int E, K, N;
   };
-  for (int big = 0; big < 2 && !only; big++) {
-    Shape sh = big ? Shape{"20b", 32, H, I2} : Shape{"tiny", 8, 64, 128};
+  // tiny: one k step; mid: gate_up 3 steps, the last a half (K = 160), down 2 steps (K = 128, N = 160)
+  for (int big = 0; big < 3 && !only; big++) {
+    Shape sh = big == 2 ? Shape{"20b", 32, H, I2} : big == 1 ? Shape{"mid", 8, 160, 256} : Shape{"tiny", 8, 64, 128};
     Experts gu = make_experts(sh.E, sh.K, sh.N, rng);
     Experts dn = make_experts(sh.E, sh.N / 2, sh.K, rng);  // down: K = N/2 of gate_up, N = hidden
     // Edge-case routings: empty experts, 1 row, tile + 1 rows (both tile sizes), and random top-k.
@@ -534,13 +619,14 @@ int main(int argc, char** argv) {
     edge[2] = BM + 1;
     edge[3] = GV_ROWS + 1;
     edge[5] = GV_ROWS;
-    edge[4] = 2 * BM + 1;  // 257 rows: two full 128-row tiles and one row
+    edge[4] = 2 * BM + 1;  // 257 rows: two full 128-row tiles and one row (swap: 256 + 1)
     edge[sh.E - 1] = 3;
     routings.push_back(edge);
     std::vector<int> one(sh.E, 0);
     for (int j = 0; j < topK; j++) one[(j * 7 + 3) % sh.E] = 1;  // single stream: 4 rows on 4 experts
     routings.push_back(one);
     routings.push_back(random_counts(big ? 64 : 40, sh.E, topK, rng));
+    if (big) routings.push_back(skewed_counts(big == 2 ? 256 : 300, sh.E, topK, rng));
     for (size_t ri = 0; ri < routings.size(); ri++) {
       Routing r = make_routing(routings[ri], topK, rng);
       for (int mode = 0; mode < 2; mode++) {
@@ -558,19 +644,30 @@ int main(int argc, char** argv) {
     free_experts(gu);
     free_experts(dn);
   }
-  // decode batch 1,024 (both kernels) for correctness at the full shape
+  // decode batch 1,024 (every kernel) for correctness at the full shape: uniform top-4, 128 + tails of
+  // 1-20 rows, uneven expert popularity
   {
     Experts gu = make_experts(32, H, I2, rng), dn = make_experts(32, H, H, rng);
-    Routing r = make_routing(random_counts(1024, 32, topK, rng), topK, rng);
-    for (int mode = 0; mode < 2 && !only; mode++) {
-      const Experts& x = mode == 0 ? gu : dn;
-      Case c = make_case(mode, r, x.K, x.N, rng);
-      for (int p = 0; p < 2; p++) {
-        std::vector<double> ref = reference(c, r, x, p == 1);
-        for (int k = 0; k < NKERNELS; k++)
-          compare(mode == 0 ? "decode1024_gateup" : "decode1024_down", (Kernel)k, c, r, x, p == 1, ref);
+    const char* decodeNames[] = {"decode1024", "decode1024tails", "decode1024skew"};
+    for (int v = 0; v < 3 && !only; v++) {
+      std::vector<int> counts = v == 0 ? random_counts(1024, 32, topK, rng) : v == 1 ? tail_counts(32, rng)
+                                                                                  : skewed_counts(1024, 32, topK, rng);
+      print_counts(decodeNames[v], counts);
+      Routing r = make_routing(counts, topK, rng);
+      for (int mode = 0; mode < 2; mode++) {
+        const Experts& x = mode == 0 ? gu : dn;
+        Case c = make_case(mode, r, x.K, x.N, rng);
+        char name[64];
+        snprintf(name, sizeof name, "%s_%s", decodeNames[v], mode == 0 ? "gateup" : "down");
+        for (int p = 0; p < 2; p++) {
+          // precise: the kernels that run it; fast: all (the tails and skew cases only where the
+          // production kernels differ: gemm, wgmma and the swap family)
+          std::vector<double> ref = reference(c, r, x, p == 1);
+          for (int k = 0; k < NKERNELS; k++)
+            if (v == 0 || k == GEMM || k == WGMMA || is_swap((Kernel)k)) compare(name, (Kernel)k, c, r, x, p == 1, ref);
+        }
+        free_case(c);
       }
-      free_case(c);
     }
 
     // ---- timings ----
@@ -578,20 +675,28 @@ int main(int argc, char** argv) {
       const char* name;
       int T;
       bool gemm, gemv;
+      int routing;  // 0: uniform top-4; 1: 128 + tails of 1-20 rows (T = 1,024); 2: uneven popularity
     };
-    const TimingShape shapes[] = {{"single-stream", 1, true, true},  {"T=2", 2, false, true},
-                                  {"T=4", 4, false, true},           {"T=8", 8, true, true},
-                                  {"T=16", 16, true, true},          {"T=32", 32, true, true},
-                                  {"T=64", 64, true, true},          {"T=128", 128, true, true},
-                                  {"T=256", 256, true, true},        {"T=512", 512, true, true},
-                                  {"decode-1024", 1024, true, true}, {"prefill-9216", 9216, true, false}};
+    const TimingShape shapes[] = {{"single-stream", 1, true, true, 0},  {"T=2", 2, false, true, 0},
+                                  {"T=4", 4, false, true, 0},           {"T=8", 8, true, true, 0},
+                                  {"T=16", 16, true, true, 0},          {"T=32", 32, true, true, 0},
+                                  {"T=64", 64, true, true, 0},          {"T=128", 128, true, true, 0},
+                                  {"T=256", 256, true, true, 0},        {"T=512", 512, true, true, 0},
+                                  {"decode-1024", 1024, true, true, 0}, {"decode-1024-tails", 1024, true, false, 1},
+                                  {"decode-1024-skew", 1024, true, false, 2}, {"T=2048", 2048, true, false, 0},
+                                  {"T=4096", 4096, true, false, 0},     {"prefill-9216", 9216, true, false, 0}};
     for (const TimingShape& s : shapes) {
       if (only && !strstr(only, s.name)) continue;
       std::vector<int> counts(32, 0);
       if (s.T == 1)
         for (int j = 0; j < topK; j++) counts[j * 8] = 1;
+      else if (s.routing == 1)
+        counts = tail_counts(32, rng);
+      else if (s.routing == 2)
+        counts = skewed_counts(s.T, 32, topK, rng);
       else
         counts = random_counts(s.T, 32, topK, rng);
+      if (s.T >= 1024) print_counts(s.name, counts);
       Routing rr = make_routing(counts, topK, rng);
       int reps = s.T >= 9216 ? 5 : 20;
       for (int p = 0; p < 2; p++) {
@@ -603,7 +708,7 @@ int main(int argc, char** argv) {
             Kernel kind = (Kernel)k;
             // the tensor-core gemv: single stream to T=64 (one step past the gemv/gemm crossover)
             if (!(kind == GEMV ? s.gemv : kind == GEMV_TC ? s.gemv && s.T <= 64 : s.gemm)) continue;
-            if ((p == 1 && !runs_precise(kind)) || !kernel_enabled(kind)) continue;
+            if ((p == 1 && !runs_precise(kind)) || !kernel_enabled(kind) || !supports(kind, x.N)) continue;
             float ms = time_kernel(kind, c, rr, x, p == 1, reps);
             total[k] += ms;
             report(s.name, mode == 0 ? "gate_up" : "down", kind, p == 1, ms, rr, x.K, x.N);
@@ -614,6 +719,15 @@ int main(int argc, char** argv) {
         for (int k = 0; k < NKERNELS; k++)
           if (total[k] > 0) printf(" %s %.1f", kname((Kernel)k), total[k] * 1e3);
         printf("\n");
+        // old against new, same process, same inputs: the fastest swap-AB shape and the production one
+        if (p == 0 && total[GEMM] > 0 && total[SWAP] > 0) {
+          int best = SWAP;
+          for (int k = SWAP; k <= SWAP_CW3; k++)
+            if (total[k] > 0 && total[k] < total[best]) best = k;
+          printf("TIMING %-14s SWAP-vs-GEMM fast (us per layer): gemm %.1f gemm_swap %.1f (%.2fx) best %s %.1f (%.2fx)\n",
+                 s.name, total[GEMM] * 1e3, total[SWAP] * 1e3, total[GEMM] / total[SWAP], kname((Kernel)best),
+                 total[best] * 1e3, total[GEMM] / total[best]);
+        }
       }
     }
     free_experts(gu);

@@ -15,6 +15,12 @@ package ai.gptoss.backend.cuda;
  *       per block, mma.sync; each expert's weights read and unpacked once per 128 rows.
  *   <li>{@code bf16_mxfp4w_moe_gemm_wgmma} (moe_gemm_wgmma.cu, Hopper only): the same tiles with a
  *       producer warpgroup unpacking for two consumer warpgroups of wgmma, 384 threads.
+ *   <li>{@code bf16_mxfp4w_moe_gemm_swap} (moe_gemm_swap.cu, Hopper, fast mode only): tiles of up to
+ *       {@link #SWAP_ROWS} rows (every expert of a decode step at batch 1,024 in one tile, so its
+ *       weights are read and unpacked once), the weights as wgmma's register operand, unpacked by the
+ *       thread that multiplies them, the rows as its shared-memory operand in chunks of 32; two consumer
+ *       warpgroups and two producer warps, {@link #SWAP_FEATURES} features per block. Taken for fast
+ *       steps in the fused range on Hopper when {@code GPTOSS_CUDA_MOE_SWAP=on} ({@link #swapEnabled}).
  *   <li>{@link #DENSE} (moe_dense.cu, {@link DenseExperts}): steps of at least {@link #DENSE_MIN_TOKENS}
  *       tokens unpack each product's weights to bf16 once and run one cuBLAS GEMM per expert.
  * </ul>
@@ -38,7 +44,7 @@ package ai.gptoss.backend.cuda;
  * so: one token, the tensor-core gemv for gate_up and the CUDA-core gemv for down in fast mode, the
  * CUDA-core gemv for both in precise mode; up to {@link #GEMV_MAX_ASSIGNMENTS} rows, the tensor-core
  * gemv; above, mma.sync in fast mode and, on Hopper, wgmma in precise mode (two products per k
- * slice against one unpack). {@code GPTOSS_CUDA_MOE=gemm|gemv|gemv_tc|wgmma|dense} forces one kernel
+ * slice against one unpack). {@code GPTOSS_CUDA_MOE=gemm|gemv|gemv_tc|wgmma|swap|dense} forces one kernel
  * for every step (conformance runs of each path; all compute the same sums, in other orders).
  */
 record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int threads, int sharedBytes,
@@ -47,6 +53,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final String WGMMA = "bf16_mxfp4w_moe_gemm_wgmma";
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
   static final String GEMV_TC = "bf16_mxfp4w_moe_gemv_tc";
+  static final String SWAP = "bf16_mxfp4w_moe_gemm_swap";
   /** Not a kernel: {@link DenseExperts}. */
   static final String DENSE = "dense";
   /**
@@ -62,6 +69,12 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final int GEMM_FEATURES = 128, GEMV_FEATURES = 32, GEMV_TC_FEATURES = 64;
   /** Threads per block: the wgmma's one producer and two consumer warpgroups; 256 for the others. */
   static final int WGMMA_THREADS = 384, THREADS = 256;
+  /** SW_RMAX in moe_gemm_swap.cu: rows per tile. */
+  static final int SWAP_ROWS = 256;
+  /** 64 * SW_CW in moe_gemm_swap.cu: features per block (two consumer warpgroups). */
+  static final int SWAP_FEATURES = 128;
+  /** MOE_SWAP_THREADS in moe_gemm_swap.cu: two consumer warpgroups and SW_PW = 2 producer warps. */
+  static final int SWAP_THREADS = 2 * 128 + 2 * 32;
   /**
    * Largest T * topK that takes a gemv: 256 rows (64 tokens at top-4). The tensor-core gemv's 352 us
    * at T=64 against the gemm's 643 us (table above); at T=512 the gemm costs 810 us.
@@ -82,6 +95,19 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    */
   static int wgmmaSharedBytes(boolean precise) {
     return 4 * ((precise ? 2 : 1) * GEMM_ROWS * 128 + GEMM_FEATURES * 32 + 2 * GEMM_FEATURES) + 2 * GEMM_FEATURES * 128 + 1024;
+  }
+
+  /**
+   * MOE_SWAP_SMEM in moe_gemm_swap.cu: 4 ring slots of the rows [256][128 B], nibbles [128][32 B] and
+   * scales [2][128], plus 1,024 for aligning the base to the 128-byte swizzle's atom.
+   */
+  static int swapSharedBytes() {
+    return 4 * (SWAP_ROWS * 128 + SWAP_FEATURES * 32 + 2 * SWAP_FEATURES) + 1024;
+  }
+
+  /** Whether the swap-AB kernel serves these product shapes: every N (hidden, 2 * intermediate) a multiple of 64. */
+  static boolean swapFits(int hidden, int intermediate) {
+    return hidden % 64 == 0 && (2 * intermediate) % 64 == 0;
   }
 
   /** MOE_GEMV_SMEM_R in moe_gemv.cu: the scales [K/32][32] (padded to 16 bytes), then A as float [rows][K/32][36]. */
@@ -118,12 +144,13 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
     return (rows + tileM - 1) / tileM + Math.min(experts, rows);
   }
 
-  /** The most tiles of any kernel (the size of the workspace's tile list). */
+  /** The most tiles of any kernel (the size of the workspace's tile list): the smallest tiles give the most. */
   static int maxTilesAnyKernel(int tokens, int topK, int experts) {
-    return Math.max(maxTiles(tokens, topK, experts, GEMV_ROWS), maxTiles(tokens, topK, experts, GEMM_ROWS));
+    return Math.max(maxTiles(tokens, topK, experts, GEMV_ROWS),
+        Math.max(maxTiles(tokens, topK, experts, GEMM_ROWS), maxTiles(tokens, topK, experts, SWAP_ROWS)));
   }
 
-  /** GPTOSS_CUDA_MOE: "gemm", "wgmma", "gemv", "gemv_tc", or unset / "auto" for the choice by shape. */
+  /** GPTOSS_CUDA_MOE: "gemm", "wgmma", "gemv", "gemv_tc", "swap", "dense", or unset / "auto" for the choice by shape. */
   static String forcedKernel(String env) {
     if (env == null || env.isBlank()) return null;
     return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
@@ -132,15 +159,35 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "wgmma" -> WGMMA;
       case "gemv" -> GEMV;
       case "gemv_tc" -> GEMV_TC;
+      case "swap" -> SWAP;
       case "dense" -> DENSE;
       default -> throw new ai.gptoss.backend.BackendException(
-          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, gemv, gemv_tc or dense");
+          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, gemv, gemv_tc, swap or dense");
+    };
+  }
+
+  /**
+   * GPTOSS_CUDA_MOE_SWAP: whether fast steps of the fused range take the swap-AB kernel on Hopper
+   * ("on") or mma.sync ("off", and the default until it is measured faster on the GPU).
+   */
+  static boolean swapEnabled(String env) {
+    if (env == null || env.isBlank()) return false;
+    return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "on", "1", "true" -> true;
+      case "off", "0", "false", "auto" -> false;
+      default -> throw new ai.gptoss.backend.BackendException(
+          "GPTOSS_CUDA_MOE_SWAP=" + env + ": expected on or off (default)");
     };
   }
 
   /** The fused kernel of steps above the gemv range: wgmma for precise steps on Hopper, else mma.sync. */
   static String fusedKernel(boolean precise, boolean hopper) {
     return precise && hopper ? WGMMA : GEMM;
+  }
+
+  /** As above; with {@code swap} (and shapes it serves), fast steps on Hopper take the swap-AB kernel. */
+  static String fusedKernel(boolean precise, boolean hopper, boolean swap) {
+    return !precise && hopper && swap ? SWAP : fusedKernel(precise, hopper);
   }
 
   /** The plan of a step of {@code tokens} tokens; {@code hidden} and {@code intermediate} are the K of the two products. */
@@ -154,15 +201,26 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    */
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
       String forced, boolean denseAllowed) {
+    return of(tokens, topK, experts, hidden, intermediate, precise, hopper, forced, denseAllowed, false);
+  }
+
+  /** As above; with {@code swap} (GPTOSS_CUDA_MOE_SWAP), fast fused steps on Hopper take the swap-AB kernel. */
+  static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
+      String forced, boolean denseAllowed, boolean swap) {
     // one token, fast: gate_up on the tensor cores, down on the CUDA cores (see the class comment)
     boolean oneTokenFast = forced == null && tokens <= 1 && !precise;
     String kernel = forced != null ? forced
         : tokens >= DENSE_MIN_TOKENS && denseAllowed ? DENSE
         : tokens <= 1 ? (precise ? GEMV : GEMV_TC)
         : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
-        : fusedKernel(precise, hopper);
+        : fusedKernel(precise, hopper, swap && swapFits(hidden, intermediate));
     if (kernel.equals(WGMMA) && !hopper) {
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=wgmma: the wgmma expert kernel needs a Hopper GPU (sm_90)");
+    }
+    if (kernel.equals(SWAP) && (!hopper || precise || !swapFits(hidden, intermediate))) {
+      throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=swap: the swap-AB expert kernel needs a Hopper GPU (sm_90), "
+          + "precision fast and hidden_size and 2*intermediate_size multiples of 64 (hopper=" + hopper + ", precise=" + precise
+          + ", hidden_size=" + hidden + ", intermediate_size=" + intermediate + ")");
     }
     int k = Math.max(hidden, intermediate);
     ExpertGemmPlan plan = single(kernel, tokens, topK, experts, k, precise);
@@ -183,6 +241,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
           THREADS, gemvTcSharedBytes(k, Math.min(GEMV_ROWS, tokens), precise));
       case WGMMA -> new ExpertGemmPlan(WGMMA, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES,
           WGMMA_THREADS, wgmmaSharedBytes(precise));
+      case SWAP -> new ExpertGemmPlan(SWAP, SWAP_ROWS, maxTiles(tokens, topK, experts, SWAP_ROWS), SWAP_FEATURES,
+          SWAP_THREADS, swapSharedBytes());
       case DENSE -> new ExpertGemmPlan(DENSE, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES, THREADS, 0);
       default -> new ExpertGemmPlan(GEMM, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES, THREADS,
           gemmSharedBytes(precise));

@@ -20,14 +20,16 @@ import org.bytedeco.javacpp.FloatPointer;
  */
 final class ForwardPass implements AutoCloseable {
   /** The forward pass's switches from the environment, read before anything touches the GPU. */
-  record Options(SmallGemv.Mode smallGemv, String forcedMoeKernel, boolean splitRoute) {
+  record Options(SmallGemv.Mode smallGemv, String forcedMoeKernel, boolean splitRoute, boolean swapMoe) {
     static Options fromEnvironment() {
       return new Options(
           // which products of a few rows run bf16_gemv instead of cuBLAS (GPTOSS_CUDA_GEMV)
           SmallGemv.mode(System.getenv("GPTOSS_CUDA_GEMV")),
-          // GPTOSS_CUDA_MOE=gemm|wgmma|gemv|gemv_tc forces one expert kernel (ExpertGemmPlan); null: chosen per step shape
+          // GPTOSS_CUDA_MOE=gemm|wgmma|gemv|gemv_tc|swap|dense forces one expert kernel (ExpertGemmPlan); null: chosen per step shape
           ExpertGemmPlan.forcedKernel(System.getenv("GPTOSS_CUDA_MOE")),
-          RoutePlan.splitForced(System.getenv("GPTOSS_CUDA_ROUTE")));
+          RoutePlan.splitForced(System.getenv("GPTOSS_CUDA_ROUTE")),
+          // GPTOSS_CUDA_MOE_SWAP=on: fast fused steps on Hopper take the swap-AB expert kernel instead of mma.sync
+          ExpertGemmPlan.swapEnabled(System.getenv("GPTOSS_CUDA_MOE_SWAP")));
     }
   }
 
@@ -78,11 +80,17 @@ final class ForwardPass implements AutoCloseable {
     if (c.numExpertsPerTok() > 8 || c.numLocalExperts() > 256) throw new BackendException("CUDA backend: at most 8 of 256 experts per token");
   }
 
-  /** Raises the dynamic shared memory limits of the expert kernels (at kernel load). */
-  static void allowSharedMemory(Kernels k, ModelConfig c, boolean hopper) {
+  /**
+   * Raises the dynamic shared memory limits of the expert kernels (at kernel load); the swap-AB kernel's
+   * module (the longest NVRTC compile) only where {@code options} may take it.
+   */
+  static void allowSharedMemory(Kernels k, ModelConfig c, boolean hopper, Options options) {
     int maxK = Math.max(c.hiddenSize(), c.intermediateSize());
     k.allowSharedMemory(ExpertGemmPlan.GEMM, ExpertGemmPlan.gemmSharedBytes(true));
     if (hopper) k.allowSharedMemory(ExpertGemmPlan.WGMMA, ExpertGemmPlan.wgmmaSharedBytes(true));
+    if (hopper && (options.swapMoe() || ExpertGemmPlan.SWAP.equals(options.forcedMoeKernel()))) {
+      k.allowSharedMemory(ExpertGemmPlan.SWAP, ExpertGemmPlan.swapSharedBytes());
+    }
     k.allowSharedMemory(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.gemvTcSharedBytes(maxK, ExpertGemmPlan.GEMV_ROWS, true));
     for (int rows : new int[] {1, 2, 4, ExpertGemmPlan.GEMV_ROWS}) {
       k.allowSharedMemory(ExpertGemmPlan.gemvKernel(rows), ExpertGemmPlan.gemvSharedBytes(maxK, rows));
@@ -206,7 +214,7 @@ final class ForwardPass implements AutoCloseable {
 
   private ExpertGemmPlan moePlan(int tokens) {
     return ExpertGemmPlan.of(tokens, c.numExpertsPerTok(), c.numLocalExperts(), c.hiddenSize(), c.intermediateSize(),
-        precise, device.hopper(), options.forcedMoeKernel(), !denseUnavailable);
+        precise, device.hopper(), options.forcedMoeKernel(), !denseUnavailable, options.swapMoe());
   }
 
   /**

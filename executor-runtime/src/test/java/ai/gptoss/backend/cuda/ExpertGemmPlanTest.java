@@ -38,6 +38,11 @@ class ExpertGemmPlanTest {
     assertEquals(16 * 8 / define("moe_gemv_tc.cu", "TC_KSPLIT"), ExpertGemmPlan.GEMV_TC_FEATURES, "TC_FB");
     assertEquals(define("moe_gemm_wgmma.cu", "WG_BM"), ExpertGemmPlan.GEMM_ROWS);
     assertEquals(define("moe_gemm_wgmma.cu", "WG_LDQ"), 32, "wgmmaSharedBytes assumes nibble rows of 32 bytes");
+    assertEquals(define("moe_gemm_swap.cu", "SW_RMAX"), ExpertGemmPlan.SWAP_ROWS);
+    assertEquals(64 * define("moe_gemm_swap.cu", "SW_CW"), ExpertGemmPlan.SWAP_FEATURES);
+    assertEquals(128 * define("moe_gemm_swap.cu", "SW_CW") + 32 * define("moe_gemm_swap.cu", "SW_PW"), ExpertGemmPlan.SWAP_THREADS);
+    assertEquals(define("moe_gemm_swap.cu", "SW_LS"), 4, "swapSharedBytes assumes a 4-slot ring");
+    assertEquals(define("moe_gemm_swap.cu", "SW_LDQ"), 32, "swapSharedBytes assumes nibble rows of 32 bytes");
   }
 
   /** The host's shared-memory sizes are the kernels' macros, evaluated here for the production shapes. */
@@ -49,6 +54,9 @@ class ExpertGemmPlanTest {
     // MOE_GEMV_TC_SMEM(2880, 8, true): TC_UNITS(2880) = (360 + 45 + 5) / 8 * 8 + 2 = 410 units of 16 bytes
     assertEquals(2 * 8 * 410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 8, true));
     assertEquals(410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 1, false));
+    // MOE_SWAP_SMEM_T(256, 128, 4): 4 * (256 * 128 + 128 * 32 + 2 * 128) + 1024
+    assertEquals(149_504, ExpertGemmPlan.swapSharedBytes());
+    assertTrue(ExpertGemmPlan.swapSharedBytes() <= 227 * 1024, "swap shared memory fits an H100 block");
   }
 
   /** moe_group cuts sum over experts of ceil(count / tileM) tiles; the grid must cover all of them. */
@@ -66,7 +74,7 @@ class ExpertGemmPlanTest {
             counts[e]++;
           }
         }
-        for (int tileM : new int[] {ExpertGemmPlan.GEMV_ROWS, ExpertGemmPlan.GEMM_ROWS}) {
+        for (int tileM : new int[] {ExpertGemmPlan.GEMV_ROWS, ExpertGemmPlan.GEMM_ROWS, ExpertGemmPlan.SWAP_ROWS}) {
           int tiles = 0;
           for (int c : counts) tiles += (c + tileM - 1) / tileM;
           int bound = ExpertGemmPlan.maxTiles(tokens, topK, experts, tileM);
@@ -149,5 +157,56 @@ class ExpertGemmPlanTest {
     assertTrue(ExpertGemmPlan.wgmmaSharedBytes(true) <= 227 * 1024, "wgmma shared memory fits an H100 block");
     assertTrue(ExpertGemmPlan.gemvSharedBytes(2880, 8) <= 227 * 1024 / 2, "two gemv blocks per SM");
     assertTrue(ExpertGemmPlan.gemvSharedBytes(2880, 1) <= 227 * 1024 / 3, "three single-row gemv blocks per SM");
+  }
+
+  /**
+   * GPTOSS_CUDA_MOE_SWAP=on sends fast steps of the fused range on Hopper to the swap-AB kernel, with its
+   * own tiles (256 rows: one per expert of a decode step at batch 1,024) and launch shape; precise steps,
+   * other GPUs, the gemv range and the dense range keep their kernels; off (the default) changes nothing.
+   */
+  @Test
+  void swapTakesFastFusedStepsOnHopperWhenOn() {
+    ExpertGemmPlan decode = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, null, true, true);
+    assertEquals(ExpertGemmPlan.SWAP, decode.kernel());
+    assertEquals(256, decode.tileM());
+    assertEquals(4096 / 256 + 32, decode.maxTiles());
+    assertEquals(45, decode.featureBlocks(5760));
+    assertEquals(23, decode.featureBlocks(2880));
+    assertEquals(320, decode.threads());
+    assertEquals(ExpertGemmPlan.swapSharedBytes(), decode.sharedBytes());
+    assertEquals(decode, decode.downProduct());
+    int edge = ExpertGemmPlan.GEMV_MAX_ASSIGNMENTS / 4;
+    assertEquals(ExpertGemmPlan.SWAP, ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, false, true, null, true, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(edge, 4, 32, 2880, 2880, false, true, null, true, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, null, true, true).kernel());
+    int many = ExpertGemmPlan.DENSE_MIN_TOKENS;
+    assertTrue(ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, null, true, true).dense());
+    assertEquals(ExpertGemmPlan.SWAP, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, null, false, true).kernel());
+    // precise steps: wgmma on Hopper, mma.sync elsewhere; fast steps off Hopper: mma.sync
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, null, true, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, null, true, true).kernel());
+    // shapes it does not serve (an N not a multiple of 64) keep mma.sync
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880 + 16, false, true, null, true, true).kernel());
+    assertTrue(ExpertGemmPlan.swapFits(2880, 2880));
+    assertTrue(!ExpertGemmPlan.swapFits(2880 + 32, 2880));
+    // off: the kernels of before
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, null, true, false).kernel());
+    assertEquals(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true), ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, null, true, false));
+    // forced: every step, fast on Hopper only
+    ExpertGemmPlan forced = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("swap"), true);
+    assertEquals(ExpertGemmPlan.SWAP, forced.kernel());
+    assertEquals(1 + 4, forced.maxTiles());
+    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.SWAP, true));
+    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, ExpertGemmPlan.SWAP, true));
+    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880 + 16, 2880, false, true, ExpertGemmPlan.SWAP, true));
+    assertTrue(ExpertGemmPlan.swapEnabled("on"));
+    assertTrue(ExpertGemmPlan.swapEnabled(" 1 "));
+    assertTrue(!ExpertGemmPlan.swapEnabled(null));
+    assertTrue(!ExpertGemmPlan.swapEnabled("off"));
+    assertTrue(!ExpertGemmPlan.swapEnabled("auto"));
+    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class, () -> ExpertGemmPlan.swapEnabled("fast"));
   }
 }
