@@ -65,7 +65,7 @@ class KernelLayoutTest {
 
   @Test
   void everyKernelTakesItsRecordsStruct() {
-    Pattern signature = Pattern.compile("extern \"C\" __global__ void (?:__launch_bounds__\\([^)]*\\) )?(\\w+)\\((\\w+) a\\)");
+    Pattern signature = Pattern.compile("extern \"C\" __global__ void (?:__(?:launch_bounds|maxnreg)__\\([^)]*\\) )?(\\w+)\\((\\w+) a\\)");
     Map<String, String> declared = new LinkedHashMap<>();
     for (Kernels.Kernel k : Kernels.kernels().values()) {
       Matcher m = signature.matcher(KernelCompiler.resource(k.source()));
