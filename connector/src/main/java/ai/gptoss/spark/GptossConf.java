@@ -16,7 +16,8 @@ import java.util.List;
  * Options are resolved on the driver when the query is planned, so every task of a query sees the same
  * values. {@link #DEVICE} picks the device; each device runs one engine at a time, and the engine-wide settings
  * ({@link #MODEL}, {@link #PRECISION}, {@link #KV_CACHE_DTYPE}, {@link #ENGINE_MAX_SEQS},
- * {@link #ENGINE_MAX_BATCHED_TOKENS}, {@link #GPU_MEMORY_FRACTION}, {@link #PREFIX_CACHING}) decide whether a query shares it or replaces it
+ * {@link #ENGINE_MAX_BATCHED_TOKENS}, {@link #GPU_MEMORY_FRACTION}, {@link #PREFIX_CACHING}, {@link #TENSOR_PARALLEL_SIZE},
+ * {@link #EXPERT_PARALLEL}) decide whether a query shares it or replaces it
  * ({@link #ENGINE_SWITCH}).
  */
 public final class GptossConf {
@@ -130,6 +131,24 @@ public final class GptossConf {
   public static final String PREFIX_CACHING = "prefix_caching";
 
   /**
+   * How many GPUs one engine spans (vLLM's {@code tensor_parallel_size}): 1 (default), one engine per GPU, so an
+   * executor owning N GPUs runs N engines side by side (data parallel: gpt-oss-20b); N, one engine split over N GPUs
+   * (attention heads and expert widths, docs/multi-gpu.md: gpt-oss-120b, whose 61 GiB of weights leave one 80 GiB
+   * GPU little K/V room), each task then given N GPUs ({@code spark.task.resource.gpu.amount=N}). On the CPU, N
+   * simulated ranks (the twin the tests check the partitioning with); on GPUs this build refuses N above 1 (the NCCL
+   * path is pending). An engine-wide setting.
+   */
+  public static final String TENSOR_PARALLEL_SIZE = "tensor_parallel_size";
+  public static final int TENSOR_PARALLEL_SIZE_DEFAULT = 1;
+
+  /**
+   * With {@link #TENSOR_PARALLEL_SIZE} above 1: {@code true} places whole experts on the ranks (each 1/N of them;
+   * tokens go to their experts' ranks and back) instead of splitting every expert's width (vLLM's
+   * {@code enable_expert_parallel}); attention stays split by heads. Default {@code false}. An engine-wide setting.
+   */
+  public static final String EXPERT_PARALLEL = "expert_parallel";
+
+  /**
    * Generate exactly {@code max_new_tokens} per row (vLLM's name): stop tokens do not end generation, only the
    * model's context does. For benchmarks; the answer is usually not a parseable harmony message.
    */
@@ -143,8 +162,8 @@ public final class GptossConf {
 
   /**
    * What a query does when its device's engine has other settings ({@link #MODEL}, {@link #PRECISION},
-   * {@link #KV_CACHE_DTYPE}, {@link #ENGINE_MAX_SEQS}, {@link #ENGINE_MAX_BATCHED_TOKENS}, {@link #GPU_MEMORY_FRACTION})
-   * and other tasks still use it: {@code wait} until it is idle, then replace it; {@code fail} at once, naming both.
+   * {@link #KV_CACHE_DTYPE}, {@link #ENGINE_MAX_SEQS}, {@link #ENGINE_MAX_BATCHED_TOKENS}, {@link #GPU_MEMORY_FRACTION},
+   * {@link #PREFIX_CACHING}, {@link #TENSOR_PARALLEL_SIZE}, {@link #EXPERT_PARALLEL}) and other tasks still use it: {@code wait} until it is idle, then replace it; {@code fail} at once, naming both.
    */
   public static final String ENGINE_SWITCH = "engine_switch";
   public static final String ENGINE_SWITCH_WAIT = "wait";
@@ -164,7 +183,7 @@ public final class GptossConf {
   public static final List<String> KEYS = List.of(MODEL, MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED,
       REASONING_EFFORT, INSTRUCTIONS, DATE, MAX_IN_FLIGHT, MAX_PROMPT_TOKENS, ERROR_MODE, OUTPUT, DEVICE,
       PRECISION, ENGINE_MAX_SEQS, ENGINE_MAX_BATCHED_TOKENS, GPU_MEMORY_FRACTION, IGNORE_EOS, KV_CACHE_DTYPE,
-      ENGINE_SWITCH, PREFIX_CACHING, RESPONSE_FORMAT);
+      ENGINE_SWITCH, PREFIX_CACHING, RESPONSE_FORMAT, TENSOR_PARALLEL_SIZE, EXPERT_PARALLEL);
 
   /** The SparkSessionExtensions class users put in {@code spark.sql.extensions}. */
   public static final String EXTENSIONS_CLASS = "ai.gptoss.spark.GptossExtensions";

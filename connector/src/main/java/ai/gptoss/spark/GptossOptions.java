@@ -42,7 +42,9 @@ public record GptossOptions(
     KvCacheDtype kvCacheDtype,
     boolean engineSwitchFail,
     boolean prefixCaching,
-    String responseFormatJson) implements Serializable {
+    String responseFormatJson,
+    int tensorParallelSize,
+    boolean expertParallel) implements Serializable {
 
   /** Defaults only (no function options, no session configuration). */
   public static GptossOptions defaults() {
@@ -141,7 +143,9 @@ public record GptossOptions(
         kvCacheDtype,
         engineSwitch.equals(GptossConf.ENGINE_SWITCH_FAIL),
         s.bool(GptossConf.PREFIX_CACHING, true),
-        responseFormat);
+        responseFormat,
+        s.integer(GptossConf.TENSOR_PARALLEL_SIZE, GptossConf.TENSOR_PARALLEL_SIZE_DEFAULT, 1),
+        s.bool(GptossConf.EXPERT_PARALLEL, false));
   }
 
   /** The {@code response_format}, or null when answers are free text. */
@@ -197,6 +201,8 @@ public record GptossOptions(
         d.kvCacheDtype == null ? null : d.kvCacheDtype.name().toLowerCase(Locale.ROOT));
     add(b, GptossConf.ENGINE_SWITCH, engineSwitchFail ? "fail" : "wait", d.engineSwitchFail ? "fail" : "wait");
     add(b, GptossConf.PREFIX_CACHING, prefixCaching, d.prefixCaching);
+    add(b, GptossConf.TENSOR_PARALLEL_SIZE, tensorParallelSize, d.tensorParallelSize);
+    add(b, GptossConf.EXPERT_PARALLEL, expertParallel, d.expertParallel);
     add(b, GptossConf.RESPONSE_FORMAT, responseFormatJson == null ? null : "json_schema(" + responseFormat().name() + ")", null);
     return b.append('}').toString();
   }

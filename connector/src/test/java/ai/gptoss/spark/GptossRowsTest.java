@@ -26,7 +26,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Bad rows, error modes, row order across partitions, options precedence, seeds and SQL metrics. */
+/**
+ * Bad rows, error modes, row order across partitions, options precedence, seeds and SQL metrics, the CPU twin of
+ * a multi-GPU engine.
+ */
 class GptossRowsTest {
   static SparkSession spark;
 
@@ -197,6 +200,20 @@ class GptossRowsTest {
     } finally {
       spark.conf().unset("spark.gptoss.max_tokens");
     }
+  }
+
+  @Test
+  void tensorAndExpertParallelEnginesOnTheCpuAnswerAsOneRank() {
+    List<String> prompts = new ArrayList<>();
+    for (TestData.Question q : TestData.questions(4)) prompts.add(q.question());
+    Map<String, String> one = Map.of("device", "cpu", "max_new_tokens", "16", "output", "struct");
+    List<Row> single = prompts(prompts, 2).select(col("id"), gptoss(col("prompt"), one).getField("output_ids"))
+        .orderBy("id").collectAsList();
+    // One engine of 4 simulated ranks, experts placed per rank (the engine-level tests cover every plan).
+    Map<String, String> opts = new java.util.HashMap<>(one);
+    opts.putAll(Map.of("tensor_parallel_size", "4", "expert_parallel", "true"));
+    assertEquals(single, prompts(prompts, 2).select(col("id"), gptoss(col("prompt"), opts).getField("output_ids"))
+        .orderBy("id").collectAsList());
   }
 
   @Test

@@ -3,12 +3,14 @@ package ai.gptoss.cli;
 import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.KvCacheDtype;
 import ai.gptoss.backend.Precision;
+import ai.gptoss.backend.parallel.ParallelPlan;
 import ai.gptoss.engine.EngineSettings;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --device}, {@code --precision} and {@code --kv-cache-dtype}: where and how a model runs (a mixin of
+ * {@code --device}, {@code --precision}, {@code --kv-cache-dtype}, {@code --tensor-parallel-size} and
+ * {@code --expert-parallel}: where and how a model runs (a mixin of
  * ModelOptions and bench).
  */
 final class DeviceOptions {
@@ -28,6 +30,22 @@ final class DeviceOptions {
           + "Default: ${env:GPTOSS_KV_CACHE_DTYPE:-auto}.")
   String kvCacheDtype;
 
+  @Option(names = "--tensor-parallel-size", paramLabel = "N", defaultValue = "1",
+      description = "Ranks one engine spans (vLLM's tensor_parallel_size): attention heads and expert widths split "
+          + "over N. On the CPU, N simulated ranks (the twin of a multi-GPU engine); on GPUs this build supports 1 "
+          + "only. Default: ${DEFAULT-VALUE}.")
+  String tensorParallelSize;
+
+  @Option(names = "--expert-parallel",
+      description = "With --tensor-parallel-size above 1: whole experts placed on the ranks (tokens sent to their "
+          + "experts' ranks and back) instead of every expert's width split.")
+  boolean expertParallel;
+
+  /** {@code --tensor-parallel-size} and {@code --expert-parallel}; errors name the flag. */
+  ParallelPlan parallel() {
+    return new ParallelPlan(ParallelPlan.parseSize(tensorParallelSize, "--tensor-parallel-size"), expertParallel);
+  }
+
   Precision precision() {
     return Precision.fromOption(precision, "--precision");
   }
@@ -43,7 +61,7 @@ final class DeviceOptions {
    */
   EngineSettings settings(String model, int maxSeqs, int maxBatchedTokens, boolean prefixCaching) {
     return new EngineSettings(model, device, precision(), kvCacheDtype(), maxSeqs, maxBatchedTokens, 0,
-        prefixCaching);
+        prefixCaching, parallel());
   }
 
   /** The backend of the model in {@code modelDir} (or a synthetic:NAME model) on the chosen device. */

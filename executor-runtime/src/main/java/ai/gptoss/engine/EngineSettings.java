@@ -4,6 +4,7 @@ import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.Backends;
 import ai.gptoss.backend.KvCacheDtype;
 import ai.gptoss.backend.Precision;
+import ai.gptoss.backend.parallel.ParallelPlan;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -29,9 +30,11 @@ import java.util.Objects;
  * @param maxBatchedTokens tokens per step (vLLM's {@code max_num_batched_tokens}); 0: the device's default
  * @param gpuMemoryFraction the share of the GPU the engine may take; 0 on the CPU
  * @param prefixCaching whether the engine reuses the K/V of prompt prefixes it computed before
+ * @param parallel {@code tensor_parallel_size} and {@code expert_parallel}: the ranks one engine spans (on the CPU
+ *     the twin's simulated ranks; several GPUs are refused by this build, see docs/multi-gpu.md)
  */
 public record EngineSettings(String model, String device, Precision precision, KvCacheDtype kvCacheDtype, int maxSeqs,
-    int maxBatchedTokens, double gpuMemoryFraction, boolean prefixCaching) {
+    int maxBatchedTokens, double gpuMemoryFraction, boolean prefixCaching, ParallelPlan parallel) {
 
   public static final String CPU = "cpu";
 
@@ -39,6 +42,7 @@ public record EngineSettings(String model, String device, Precision precision, K
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(device, "device");
     Objects.requireNonNull(kvCacheDtype, "kvCacheDtype");
+    Objects.requireNonNull(parallel, "parallel");
     if (maxSeqs < 0) throw new IllegalArgumentException("maxSeqs must not be negative, got " + maxSeqs);
     if (maxBatchedTokens < 0) throw new IllegalArgumentException("maxBatchedTokens must not be negative, got " + maxBatchedTokens);
     if (!(gpuMemoryFraction >= 0 && gpuMemoryFraction <= 1)) {
@@ -62,11 +66,24 @@ public record EngineSettings(String model, String device, Precision precision, K
         KvCacheDtype.parse(env.apply(KvCacheDtype.ENV), KvCacheDtype.ENV), 0, 0, 0, true);
   }
 
+  /** One device, no parallelism. */
+  public EngineSettings(String model, String device, Precision precision, KvCacheDtype kvCacheDtype, int maxSeqs,
+      int maxBatchedTokens, double gpuMemoryFraction, boolean prefixCaching) {
+    this(model, device, precision, kvCacheDtype, maxSeqs, maxBatchedTokens, gpuMemoryFraction, prefixCaching,
+        ParallelPlan.SINGLE);
+  }
+
+  /** These settings with {@code parallel} instead. */
+  public EngineSettings withParallel(ParallelPlan parallel) {
+    return new EngineSettings(model, device, precision, kvCacheDtype, maxSeqs, maxBatchedTokens, gpuMemoryFraction,
+        prefixCaching, parallel);
+  }
+
   /** These settings on {@code device} ("cpu" or "cuda:N"): on the CPU without the GPU-only ones. */
   public EngineSettings onDevice(String device) {
     boolean gpu = !device.equals(CPU);
     return new EngineSettings(model, device, gpu ? precision : null, kvCacheDtype, maxSeqs, maxBatchedTokens,
-        gpu ? gpuMemoryFraction : 0, prefixCaching);
+        gpu ? gpuMemoryFraction : 0, prefixCaching, parallel);
   }
 
   public boolean onGpu() {
@@ -80,7 +97,7 @@ public record EngineSettings(String model, String device, Precision precision, K
 
   /** Opens {@code modelDir} (where {@link #model} is on this machine) on {@link #device}. */
   public Backend open(Path modelDir) {
-    return Backends.open(modelDir, device, precision == null ? Precision.DEFAULT : precision, kvCacheDtype);
+    return Backends.open(modelDir, device, precision == null ? Precision.DEFAULT : precision, kvCacheDtype, parallel);
   }
 
   /** The engine's scheduling with these settings' step budget and prefix caching; everything else the defaults. */

@@ -11,6 +11,7 @@ import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.BackendException;
 import ai.gptoss.backend.KvCacheDtype;
 import ai.gptoss.backend.Precision;
+import ai.gptoss.backend.parallel.ParallelPlan;
 import ai.gptoss.model.EmbeddedModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,5 +81,21 @@ class EngineSettingsTest {
         "a machine without an NVIDIA driver");
     var e = assertThrows(BackendException.class, () -> FAST.onDevice("cuda:0").open(EmbeddedModel.path()));
     assertEquals("--device cuda:0: no NVIDIA driver on this machine", e.getMessage());
+  }
+
+  @Test
+  void parallelismIsPartOfTheIdentityAndOpensTheCpuTwin() {
+    EngineSettings tp2 = FAST.withParallel(new ParallelPlan(2, false));
+    assertNotEquals(FAST.onDevice("cpu"), tp2.onDevice("cpu"));
+    assertNotEquals(tp2, FAST.withParallel(new ParallelPlan(2, true)));
+    assertEquals(FAST, FAST.withParallel(new ParallelPlan(1, true)), "expert parallel over one rank is none");
+    assertEquals(new ParallelPlan(2, false), tp2.onDevice("cuda:0").parallel());
+    EngineSettings cpu = new EngineSettings("", "cpu", null, KvCacheDtype.AUTO, 0, 0, 0, true, new ParallelPlan(2, true));
+    try (Backend b = cpu.open(EmbeddedModel.path())) {
+      assertEquals("cpu-tp2-ep", b.name());
+    }
+    var e = assertThrows(IllegalArgumentException.class, () -> tp2.onDevice("cuda:0").open(EmbeddedModel.path()));
+    assertTrue(e.getMessage().contains("tensor_parallel_size=2 on device cuda:0") && e.getMessage().contains(
+        "not available in this build"), e.getMessage());
   }
 }

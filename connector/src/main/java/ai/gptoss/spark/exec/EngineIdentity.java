@@ -1,6 +1,7 @@
 package ai.gptoss.spark.exec;
 
 import ai.gptoss.backend.KvCacheDtype;
+import ai.gptoss.backend.parallel.ParallelPlan;
 import ai.gptoss.engine.EngineSettings;
 import ai.gptoss.spark.GptossConf;
 import ai.gptoss.spark.GptossOptions;
@@ -21,7 +22,8 @@ final class EngineIdentity {
   static EngineSettings of(GptossOptions o, String device) {
     KvCacheDtype kv = o.kvCacheDtype() != null ? o.kvCacheDtype() : KvCacheDtype.fromEnvironment();
     return new EngineSettings(o.model(), device, o.precision(), kv, o.engineMaxSeqs(), o.engineMaxBatchedTokens(),
-        o.gpuMemoryFraction(), o.prefixCaching()).onDevice(device);
+        o.gpuMemoryFraction(), o.prefixCaching())
+        .withParallel(new ParallelPlan(o.tensorParallelSize(), o.expertParallel())).onDevice(device);
   }
 
   /** "model M, precision P, kv_cache_dtype K, engine.max_seqs S, engine.max_batched_tokens T, gpu.memory_fraction F". */
@@ -33,6 +35,10 @@ final class EngineIdentity {
     b.append(", ").append(GptossConf.ENGINE_MAX_BATCHED_TOKENS).append(' ').append(count(s.maxBatchedTokens()));
     if (s.gpuMemoryFraction() > 0) b.append(", ").append(GptossConf.GPU_MEMORY_FRACTION).append(' ').append(s.gpuMemoryFraction());
     if (!s.prefixCaching()) b.append(", ").append(GptossConf.PREFIX_CACHING).append(" false");
+    if (s.parallel().parallel()) {
+      b.append(", ").append(GptossConf.TENSOR_PARALLEL_SIZE).append(' ').append(s.parallel().ranks());
+      if (s.parallel().expertParallel()) b.append(", ").append(GptossConf.EXPERT_PARALLEL);
+    }
     return b.toString();
   }
 

@@ -13,6 +13,7 @@ import ai.gptoss.backend.Backends;
 import ai.gptoss.backend.ForwardingBackend;
 import ai.gptoss.backend.KvCacheDtype;
 import ai.gptoss.backend.Precision;
+import ai.gptoss.backend.parallel.ParallelPlan;
 import ai.gptoss.backend.StepBatch;
 import ai.gptoss.backend.StepResult;
 import ai.gptoss.backend.cuda.CudaException;
@@ -109,6 +110,27 @@ class EngineRegistryTest {
     } catch (TimeoutException e) {
       return true;
     }
+  }
+
+  @Test
+  void tensorAndExpertParallelAreEngineSettingsWhoseErrorsNameTheOption() {
+    GptossOptions tp2 = GptossOptions.resolve(Map.of("tensor_parallel_size", "2", "expert_parallel", "true"), k -> null);
+    EngineSettings cpu = EngineIdentity.of(tp2, "cpu");
+    assertEquals(new ParallelPlan(2, true), cpu.parallel());
+    assertNotEquals(EngineIdentity.of(GptossOptions.defaults(), "cpu"), cpu, "another engine");
+    assertEquals(ParallelPlan.SINGLE, EngineIdentity.of(GptossOptions.defaults(), "cuda:0").parallel());
+    assertTrue(EngineIdentity.describe(cpu).contains("tensor_parallel_size 2, expert_parallel"), EngineIdentity.describe(cpu));
+    assertEquals(new ParallelPlan(4, false),
+        EngineIdentity.of(GptossOptions.resolve(Map.of(), Map.of("spark.gptoss.tensor_parallel_size", "4")::get), "cpu").parallel());
+    var zero = assertThrows(IllegalArgumentException.class,
+        () -> GptossOptions.resolve(Map.of("tensor_parallel_size", "0"), k -> null));
+    assertTrue(zero.getMessage().contains("gptoss() option 'tensor_parallel_size'") && zero.getMessage().contains("'0'"),
+        zero.getMessage());
+    var ep = assertThrows(IllegalArgumentException.class,
+        () -> GptossOptions.resolve(Map.of(), Map.of("spark.gptoss.expert_parallel", "yes")::get));
+    assertTrue(ep.getMessage().contains("spark.gptoss.expert_parallel") && ep.getMessage().contains("true or false"),
+        ep.getMessage());
+    assertTrue(tp2.toString().contains("tensor_parallel_size=2") && tp2.toString().contains("expert_parallel=true"), tp2.toString());
   }
 
   @Test

@@ -27,10 +27,27 @@ import ai.gptoss.model.Mxfp4;
 public record ParallelPlan(int tensorParallelSize, boolean expertParallel) {
   public static final ParallelPlan SINGLE = new ParallelPlan(1, false);
 
+  /** Expert parallelism over one rank is no parallelism: it is normalized away, so the two plans are equal. */
   public ParallelPlan {
     if (tensorParallelSize < 1) {
       throw new IllegalArgumentException("tensor_parallel_size must be at least 1, got " + tensorParallelSize);
     }
+    if (tensorParallelSize == 1) expertParallel = false;
+  }
+
+  /**
+   * Parses {@code tensor_parallel_size} (a whole number from 1) as given by {@code source} (the option, flag or conf
+   * key its error names); null or blank is 1.
+   */
+  public static int parseSize(String value, String source) {
+    if (value == null || value.isBlank()) return 1;
+    try {
+      int n = Integer.parseInt(value.trim());
+      if (n >= 1) return n;
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw new IllegalArgumentException(source + "=" + value + ": expected a whole number of ranks (GPUs) from 1");
   }
 
   /** The half-open interval {@code [from, to)} of one dimension that a rank owns. */
