@@ -77,7 +77,7 @@ conformance() {  # MODE [GpuConformance arguments...]
 }
 MODES=(${CONFORMANCE:-balanced fast exact dense fp8})
 conformance "${MODES[0]}" $EXTRA
-[ "$MODE" = quick ] && timeout 120 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuDiagnosis "$G/golden/tiny-a" 2>&1 | grep DIAG | tee -a "$SUMMARY"
+[ "$MODE" = quick ] && GPTOSS_PRECISION=exact timeout 120 "${JAVA[@]}" ai.gptoss.backend.cuda.GpuDiagnosis "$G/golden/tiny-a" 2>&1 | grep DIAG | tee -a "$SUMMARY"
 
 bench() {
   local tag=$1; shift

@@ -89,7 +89,7 @@ public record GptossOptions(
     try {
       precision = Precision.parse(s.string(GptossConf.PRECISION, GptossConf.PRECISION_DEFAULT), GptossConf.PRECISION);
     } catch (IllegalArgumentException e) {
-      throw s.bad(GptossConf.PRECISION, "expected exact, balanced or fast");
+      throw s.bad(GptossConf.PRECISION, "expected exact, balanced or fast (default)");
     }
     float temperature = (float) s.dbl(GptossConf.TEMPERATURE, GptossConf.TEMPERATURE_DEFAULT);
     if (!(temperature >= 0f)) throw s.bad(GptossConf.TEMPERATURE, "expected a number >= 0");

@@ -30,7 +30,8 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--input-len", defaultValue = "1024", description = "Tokens per prompt. Default: ${DEFAULT-VALUE}.") int inputLen;
 
   @Option(names = "--output-len", defaultValue = "1024",
-      description = "Tokens generated per prompt (EOS ignored). Default: ${DEFAULT-VALUE}.") int outputLen;
+      description = "Tokens generated per prompt (EOS ignored); 1: the prompts' prefill alone (the report adds "
+          + "prefill_tokens_per_s, and with the ceilings prefill_limit_fraction). Default: ${DEFAULT-VALUE}.") int outputLen;
 
   @Option(names = "--max-batch-tokens", defaultValue = "0",
       description = "Token budget of one step. Default: 0 = the device's, as the engine: on GPUs of >= 70 GiB but "
