@@ -116,10 +116,10 @@ else
   [ -n "${BENCH_KV:-}" ] && export GPTOSS_KV_CACHE_DTYPE=$BENCH_KV   # e.g. BENCH_KV=fp8
   # 32,768-token steps for the 1,024^3 prefill: half the dense expert path's per-step unpacks of 16,384
   # (the bench's default); 15,379 against 15,011 tok/s on one H100 (2026-11-27, FP8 K/V)
-  [ "${SKIP_FULL:-0}" = 1 ] || bench full ${FULL_LIMIT:-330} --prompts ${FULL_PROMPTS:-1024} --input-len 1024 --output-len ${FULL_OUT:-1024} \
+  [ "${SKIP_FULL:-0}" = 1 ] || bench full ${FULL_LIMIT:-330} --driver loop --prompts ${FULL_PROMPTS:-1024} --input-len 1024 --output-len ${FULL_OUT:-1024} \
     --max-batch-tokens ${FULL_MAX_BATCH_TOKENS:-32768}
-  bench single 90 --prompts 1 --input-len 1024 --output-len 1024
-  bench hf-shape 90 --prompts 64 --input-len 256 --output-len 128
+  bench single 90 --driver loop --prompts 1 --input-len 1024 --output-len 1024
+  bench hf-shape 90 --driver loop --prompts 64 --input-len 256 --output-len 128
   # The same workloads through the product's engine (generate and Spark run it), at the engine's own
   # step budget on this card (vLLM's offline defaults: 16,384 tokens, 1,024 sequences on >= 70 GiB).
   if [ "${SKIP_ENGINE_BENCH:-0}" != 1 ]; then

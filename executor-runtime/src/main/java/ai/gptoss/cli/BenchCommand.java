@@ -49,9 +49,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "true", arity = "1", description = "Run one small request first (kernel load). Default: ${DEFAULT-VALUE}.")
   boolean warmup;
 
-  @Option(names = "--driver", defaultValue = "loop",
-      description = "loop: the bench's own batching loop (reserves each request's whole KV up front); engine: the "
-          + "product's engine, as generate and Spark run it (same prompts, same step limits). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--driver", defaultValue = "engine",
+      description = "engine: the product's engine, as generate and Spark run it; loop: the bench's own batching loop "
+          + "(reserves each request's whole KV up front; same prompts, same step limits), kept for comparison until the "
+          + "engine matches it. Default: ${DEFAULT-VALUE}.")
   String driver;
 
   @Option(names = "--prefix-caching", defaultValue = "true", arity = "1", paramLabel = "true|false",

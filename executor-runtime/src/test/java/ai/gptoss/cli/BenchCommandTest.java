@@ -43,9 +43,9 @@ class BenchCommandTest {
   void theEngineDriverRunsTheSameWorkloadThroughTheEngine() throws Exception {
     String[] common = {"bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--prompts", "5",
         "--input-len", "20", "--output-len", "6", "--max-batch-tokens", "16", "--max-seqs", "3", "--page-size", "4"};
-    String[] loop = run(common);
-    String[] engine = run(java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.stream.Stream.of("--driver", "engine"))
+    String[] loop = run(java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.stream.Stream.of("--driver", "loop"))
         .toArray(String[]::new));
+    String[] engine = run(common); // the engine is the default driver
     assertEquals("0", engine[0], engine[2]);
     JsonNode l = new ObjectMapper().readTree(loop[1]), e = new ObjectMapper().readTree(engine[1]);
     assertEquals("loop", l.get("driver").asText());
@@ -141,7 +141,7 @@ class BenchCommandTest {
         j.get("fraction_of_limit").asDouble(), 0.002, r[1]);
     assertTrue(!j.has("prefill_tokens_per_s"), "decode ran: not prefill alone");
 
-    String[] loop = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--random-range-ratio", "0.5");
+    String[] loop = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--driver", "loop", "--random-range-ratio", "0.5");
     assertEquals("1", loop[0]);
     assertTrue(loop[2].contains("--random-range-ratio needs --driver engine"), loop[2]);
   }
