@@ -1,6 +1,10 @@
 // bf16 x MXFP4 grouped GEMM for the experts with the weights as the wgmma's register operand
 // ("swap AB", sm_90a only): the same arguments (MoeGemmArgs), tiles/assign protocol (moe_group, here
 // with tileM = SW_RMAX rows), outputs and fused clamped SwiGLU as moe_gemm.cu, fast mode only (aLo null).
+// STATUS (2026-12-07 12:45Z): compiled (nvcc 13.1, sm_90a: 183 registers, no spills, no wgmma
+// serialization) and its fragment mapping emulated on the host; not yet run on a GPU. ExpertGemmPlan
+// takes it only with GPTOSS_CUDA_MOE_SWAP=on (or GPTOSS_CUDA_MOE=swap) until moe_check.cu passes and
+// times it on an H100.
 //
 // Math (for each tile: expert e, sorted rows [r0, r1), and each block of FB output features n):
 //   u[r, n] = sum_k A[r, k] * W_e[n, k] + bias_e[n],   W_e[n, k] = E2M1(nibble) * 2^(scale - 127)
@@ -82,9 +86,18 @@ __device__ __forceinline__ void sw_mbar_init(unsigned bar, unsigned count) {
 __device__ __forceinline__ void sw_mbar_arrive(unsigned bar) {
   asm volatile("{ .reg .b64 st; mbarrier.arrive.shared::cta.b64 st, [%0]; }\n" ::"r"(bar) : "memory");
 }
+// Waits until the phase of parity `parity` has completed. Built with -DSW_HANG_CHECK (moe_check.cu is),
+// a wait of a few seconds traps instead of hanging (no printf: a call anywhere in the kernel makes ptxas
+// serialize every wgmma, C7510).
 __device__ __forceinline__ void sw_mbar_wait(unsigned bar, unsigned parity) {
   unsigned done = 0;
+#ifdef SW_HANG_CHECK
+  long long tries = 0;
+#endif
   while (!done) {
+#ifdef SW_HANG_CHECK
+    if (++tries == (1ll << 28)) __trap();
+#endif
     asm volatile(
         "{\n.reg .pred p;\n"
         "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"

@@ -21,6 +21,7 @@
 #include "../../main/cuda/moe_gemv.cu"
 #include "../../main/cuda/moe_gemv_tc.cu"
 #include "../../main/cuda/moe_gemm_wgmma.cu"
+#define SW_HANG_CHECK 1  // a stuck mbarrier wait of the swap-AB kernels prints itself and traps
 #include "../../main/cuda/moe_gemm_swap.cu"
 #include "check_util.cuh"
 // Other shapes of the wgmma template (moe_gemm_wgmma.cu): a 6-deep load ring, 256 features per tile,
@@ -46,7 +47,7 @@ struct SwapShape {
 static const SwapShape SWAP_SHAPES[] = {{SW_CW, SW_CH, SW_RMAX / SW_CH, SW_LS, SW_PW},
                                         {2, 16, 16, 4, 2}, {2, 64, 4, 4, 2}, {2, 32, 8, 4, 1}, {2, 32, 8, 6, 2},
                                         {3, 32, 6, 4, 2}};
-extern "C" __global__ void __maxnreg__(224) gemm_swap_ch16(MoeGemmArgs a) { moe_swap_tile<2, 16, 16, 4, 2>(a); }
+extern "C" __global__ void __maxnreg__(200) gemm_swap_ch16(MoeGemmArgs a) { moe_swap_tile<2, 16, 16, 4, 2>(a); }
 extern "C" __global__ void __maxnreg__(224) gemm_swap_ch64(MoeGemmArgs a) { moe_swap_tile<2, 64, 4, 4, 2>(a); }
 extern "C" __global__ void __maxnreg__(224) gemm_swap_pw1(MoeGemmArgs a) { moe_swap_tile<2, 32, 8, 4, 1>(a); }
 extern "C" __global__ void __maxnreg__(200) gemm_swap_ls6(MoeGemmArgs a) { moe_swap_tile<2, 32, 8, 6, 2>(a); }
@@ -358,7 +359,9 @@ static const char* kname(Kernel k) {
   return names[k];
 }
 // MOE_CHECK_KERNELS: a comma-separated list of kernel names, or unset for all.
+static bool kernel_unfit[NKERNELS];  // set at start: the kernel cannot launch on this GPU (registers, shared memory)
 static bool kernel_enabled(Kernel k) {
+  if (kernel_unfit[k]) return false;
   const char* list = getenv("MOE_CHECK_KERNELS");
   if (!list) return true;
   return (std::string(",") + list + ",").find(std::string(",") + kname(k) + ",") != std::string::npos;
@@ -581,6 +584,7 @@ static void report(const char* shape, const char* mode, Kernel kind, bool precis
 }
 
 int main(int argc, char** argv) {
+  setvbuf(stdout, nullptr, _IOLBF, 0);  // every line reaches the log even if a kernel hangs or traps
   std::mt19937 rng(1234);
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemm, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMM_SMEM(true)));
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_SMEM(2880)));
@@ -592,8 +596,22 @@ int main(int argc, char** argv) {
   {
     void (*const fns[])(MoeGemmArgs) = {bf16_mxfp4w_moe_gemm_swap, gemm_swap_ch16, gemm_swap_ch64, gemm_swap_pw1,
                                         gemm_swap_ls6, gemm_swap_cw3};
-    for (int i = 0; i < SWAP_CW3 - SWAP + 1; i++)
+    for (int i = 0; i < SWAP_CW3 - SWAP + 1; i++) {
       CK(cudaFuncSetAttribute(fns[i], cudaFuncAttributeMaxDynamicSharedMemorySize, SWAP_SHAPES[i].smem()));
+      // a variant that cannot launch (registers x threads or shared memory over the SM's) fails alone
+      int blocks = 0;
+      cudaFuncAttributes fa;
+      CK(cudaFuncGetAttributes(&fa, fns[i]));
+      CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, fns[i], SWAP_SHAPES[i].threads(), SWAP_SHAPES[i].smem()));
+      printf("SWAPSHAPE %s: CW %d CH %d NC %d LS %d PW %d, %d threads, %d registers, %d + %zu bytes of shared memory, %d block(s) per SM\n",
+             kname((Kernel)(SWAP + i)), SWAP_SHAPES[i].cw, SWAP_SHAPES[i].ch, SWAP_SHAPES[i].nc, SWAP_SHAPES[i].ls,
+             SWAP_SHAPES[i].pw, SWAP_SHAPES[i].threads(), fa.numRegs, SWAP_SHAPES[i].smem(), fa.sharedSizeBytes, blocks);
+      if (blocks < 1) {
+        printf("KERNELCHECK %s FAIL does not fit an SM\n", kname((Kernel)(SWAP + i)));
+        failures++;
+        kernel_unfit[SWAP + i] = true;
+      }
+    }
   }
   CK(cudaFuncSetAttribute(bf16_mxfp4w_moe_gemv_tc, cudaFuncAttributeMaxDynamicSharedMemorySize, MOE_GEMV_TC_SMEM(2880, TC_ROWS, true)));
   CK(cudaMalloc(&l2flush, L2FLUSH_BYTES));
