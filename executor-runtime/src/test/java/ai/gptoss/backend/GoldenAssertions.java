@@ -4,15 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.gptoss.Golden;
+import ai.gptoss.backend.cpu.CpuBackend;
 import ai.gptoss.engine.SingleSequence;
+import ai.gptoss.model.ModelConfig;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * The checks of a backend against transformers float32 on a golden fixture (tiny-a.golden.json, tiny-b.golden.json),
  * shared by the pure-Java backend's tests and its multi-rank twin's: last logits within 1e-3, every teacher-forced
- * top-1, greedy ids up to the first near-tie.
+ * top-1, greedy ids up to the first near-tie, the per-layer hidden states of the 17-token case.
  */
 public final class GoldenAssertions {
   /** Logits closer than this are a float32 tie, which either answer may take (tiny-b has some). */
@@ -62,6 +66,42 @@ public final class GoldenAssertions {
           assertEquals(ref[i], out.get(i), label + " " + cs.get("name") + ": greedy token " + i);
         }
       }
+    }
+  }
+
+  /**
+   * The residual stream of the last token of the 17-token case after the embedding and after each layer (the last
+   * one RMSNormed, as transformers reports it) within 1e-3 of transformers'. {@code backends} opens a backend that
+   * reports its residual stream to the given probe.
+   */
+  public static void hiddenStatesOfLen17(String label, JsonNode golden, ModelConfig c, float[] finalNorm,
+      Function<CpuBackend.ResidualProbe, Backend> backends) {
+    JsonNode cs = null;
+    for (JsonNode k : golden.get("cases")) if (k.has("hidden_states_last_token")) cs = k;
+    assertTrue(cs != null, "no case with hidden_states_last_token in the fixture");
+    int[] ids = Golden.ints(cs.get("input_ids"));
+    assertEquals(17, ids.length);
+    JsonNode ref = cs.get("hidden_states_last_token");
+    int layers = c.numHiddenLayers(), hid = c.hiddenSize();
+    assertEquals(layers + 1, ref.size());
+    float[][] seen = new float[layers + 1][];
+    try (Backend b = backends.apply((layer, x) -> seen[layer] = Arrays.copyOfRange(x, (ids.length - 1) * hid, ids.length * hid))) {
+      new SingleSequence(b, ids.length).feed(ids, false, SamplingParams.greedy());
+    }
+    // transformers' last entry has the final RMSNorm applied already.
+    float[] last = seen[layers];
+    float ss = 0;
+    for (float v : last) ss += v * v;
+    float inv = (float) (1.0 / Math.sqrt(ss / hid + c.rmsNormEps()));
+    float[] normed = new float[hid];
+    for (int i = 0; i < hid; i++) normed[i] = finalNorm[i] * (last[i] * inv);
+    seen[layers] = normed;
+    for (int l = 0; l <= layers; l++) {
+      float[] r = Golden.floats(ref.get(l));
+      double maxDiff = 0;
+      for (int i = 0; i < hid; i++) maxDiff = Math.max(maxDiff, Math.abs(r[i] - seen[l][i]));
+      System.out.printf("%s len17 hidden state %d: max abs diff %.2e%n", label, l, maxDiff);
+      assertTrue(maxDiff < 1e-3, label + " hidden state " + l + " max diff " + maxDiff);
     }
   }
 }

@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 /**
@@ -52,8 +53,9 @@ public final class ParallelCpuBackend implements Backend {
     ranks = new RankForward[shards.length];
     for (int r = 0; r < shards.length; r++) ranks[r] = new RankForward(c, plan, shards[r], rope, layerOfType);
     coll = new InMemoryCollectives(shards.length);
+    AtomicInteger next = new AtomicInteger();
     threads = Executors.newFixedThreadPool(shards.length, task -> {
-      Thread t = new Thread(task, "gptoss-cpu-rank");
+      Thread t = new Thread(task, "gptoss-cpu-rank-" + next.getAndIncrement());
       t.setDaemon(true);
       return t;
     });
@@ -64,16 +66,26 @@ public final class ParallelCpuBackend implements Backend {
    * config key when the model does not split over {@code plan}'s ranks.
    */
   public static ParallelCpuBackend load(Checkpoint ckpt, ParallelPlan plan, long kvBudgetBytes, KvCacheDtype kvDtype) {
+    return new ParallelCpuBackend(ckpt.config(), plan, shards(ckpt, plan), kvBudgetBytes, kvDtype);
+  }
+
+  /** With the pure-Java backend's default K/V budget (a share of the heap left free once the shards are loaded). */
+  public static ParallelCpuBackend load(Checkpoint ckpt, ParallelPlan plan, KvCacheDtype kvDtype) {
+    RankShard[] shards = shards(ckpt, plan);
+    return new ParallelCpuBackend(ckpt.config(), plan, shards, CpuBackend.defaultKvBudget(), kvDtype);
+  }
+
+  private static RankShard[] shards(Checkpoint ckpt, ParallelPlan plan) {
     plan.check(ckpt.config());
     ModelWeights.checkLayout(ckpt);
     RankShard[] shards = new RankShard[plan.ranks()];
     for (int r = 0; r < shards.length; r++) shards[r] = RankShard.load(ckpt, plan, r);
-    return new ParallelCpuBackend(ckpt.config(), plan, shards, kvBudgetBytes, kvDtype);
+    return shards;
   }
 
-  /** With the pure-Java backend's default K/V budget. */
-  public static ParallelCpuBackend load(Checkpoint ckpt, ParallelPlan plan, KvCacheDtype kvDtype) {
-    return load(ckpt, plan, CpuBackend.defaultKvBudget(), kvDtype);
+  /** As {@link CpuBackend#setResidualProbe}: rank 0's copy of the (replicated) residual stream; null removes it. */
+  public void setResidualProbe(CpuBackend.ResidualProbe probe) {
+    ranks[0].probe = probe;
   }
 
   public ParallelPlan plan() {

@@ -5,6 +5,7 @@ import ai.gptoss.backend.KvCacheSpec;
 import ai.gptoss.backend.StepBatch;
 import ai.gptoss.backend.YarnRope;
 import ai.gptoss.backend.cpu.CpuAttention;
+import ai.gptoss.backend.cpu.CpuBackend;
 import ai.gptoss.backend.cpu.CpuKvCache;
 import ai.gptoss.backend.cpu.CpuMoe;
 import ai.gptoss.backend.cpu.Matmul;
@@ -25,6 +26,8 @@ final class RankForward {
   private final int[] layerOfType;
   private final int heads;
   private final int kvHeads;
+  /** Sees the residual stream after the embedding and each layer (rank 0's, from the backend); null: none. */
+  volatile CpuBackend.ResidualProbe probe;
   private CpuKvCache fullCache;
   private CpuKvCache slidingCache;
 
@@ -58,6 +61,8 @@ final class RankForward {
     int qDim = heads * hd;
     float eps = (float) c.rmsNormEps();
     float[] x = embed(batch, coll);
+    CpuBackend.ResidualProbe probe = this.probe;
+    if (probe != null) probe.residual(0, x);
     float[] h = new float[tokens * hid];
     float[] attn = new float[tokens * qDim];
     for (int l = 0; l < c.numHiddenLayers(); l++) {
@@ -72,6 +77,7 @@ final class RankForward {
       for (int i = 0; i < x.length; i++) x[i] += o[i];
       RmsNorm.apply(x, tokens, hid, lw.postAttentionLayernorm(), eps, h);
       experts(lw, h, tokens, x, coll);
+      if (probe != null) probe.residual(l + 1, x);
     }
     return unembed(batch, x, coll);
   }

@@ -5,6 +5,7 @@ import ai.gptoss.backend.Backend;
 import ai.gptoss.backend.GoldenAssertions;
 import ai.gptoss.backend.KvCacheDtype;
 import ai.gptoss.model.Checkpoint;
+import ai.gptoss.model.ModelConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -48,6 +49,22 @@ class ParallelGoldenTest {
   void tinyAGreedyIdsMatchUpToFirstSmallMargin(ParallelPlan plan) {
     JsonNode golden = Golden.json("tiny-a.golden.json");
     GoldenAssertions.greedyIdsUpToFirstSmallMargin("tiny-a " + plan.label(), golden, twin("tiny-a", plan));
+  }
+
+  @ParameterizedTest
+  @MethodSource("tinyAPlans")
+  void tinyAPerLayerHiddenStatesOfLen17MatchTransformers(ParallelPlan plan) {
+    ModelConfig c;
+    float[] norm;
+    try (Checkpoint ckpt = Checkpoint.open(Golden.dir("tiny-a"))) {
+      c = ckpt.config();
+      norm = ckpt.readFloats("model.norm.weight", c.hiddenSize());
+    }
+    GoldenAssertions.hiddenStatesOfLen17("tiny-a " + plan.label(), Golden.json("tiny-a.golden.json"), c, norm, probe -> {
+      ParallelCpuBackend b = (ParallelCpuBackend) twin("tiny-a", plan).get();
+      b.setResidualProbe(probe);
+      return b;
+    });
   }
 
   @ParameterizedTest
