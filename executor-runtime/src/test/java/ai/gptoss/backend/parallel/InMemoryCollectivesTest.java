@@ -104,6 +104,25 @@ class InMemoryCollectivesTest {
   }
 
   @Test
+  void mismatchedCallsFailOnEveryRankNamingThem() {
+    assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+      InMemoryCollectives lengths = new InMemoryCollectives(2);
+      for (Object o : onRanks(2, r -> {
+        lengths.allReduceSum(r, new float[2 + r]);
+        return "returned";
+      })) {
+        assertInstanceOf(InMemoryCollectives.CollectiveAbortedException.class, o);
+        assertTrue(((Exception) o).getMessage().contains("rank 1 gave 3 floats, rank 0 2"), ((Exception) o).getMessage());
+      }
+      InMemoryCollectives ops = new InMemoryCollectives(2);
+      for (Object o : onRanks(2, r -> r == 0 ? ops.allGather(r, new float[1]) : ops.allToAll(r, new float[2][1]))) {
+        assertTrue(((Exception) o).getMessage().contains("rank 1 called allToAll while rank 0 called allGather"),
+            ((Exception) o).getMessage());
+      }
+    });
+  }
+
+  @Test
   void aStepThatFailsOnTheRanksThrowsItsErrorAndTheTwinGoesOn() {
     try (Checkpoint ckpt = Checkpoint.open(Golden.dir("tiny-a"));
         ParallelCpuBackend b = ParallelCpuBackend.load(ckpt, new ParallelPlan(2, true), 64L << 20, KvCacheDtype.AUTO)) {
