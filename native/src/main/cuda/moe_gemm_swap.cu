@@ -18,7 +18,7 @@
 // (once per warp row), ~96 KB of shared-memory traffic per 64-deep k step. Here the product is
 // computed transposed, D^T = W_e A^T: the weights are the M operand (64 features per warpgroup), the
 // expert's rows are the N operand, so
-//  - one block takes all of an expert's rows up to SW_RMAX (256: any decode expert), in chunks of CH
+//  - one block takes all of an expert's rows up to SW_RMAX (192: nearly every decode expert at batch 1,024), in chunks of CH
 //    tokens (wgmma m64nCHk16, CH = 16/32/64), so a 140-row expert costs ceil(140 / CH) chunks, not a
 //    second tile: the weights are read from memory and unpacked once per step;
 //  - each thread unpacks exactly the weights of its own A fragment, in registers, from the packed
@@ -53,7 +53,11 @@
 // against moe_gemm.cu in the same process.
 #include "gptoss_kernels.h"
 
-#define SW_RMAX 256  // rows per tile of the production kernel (tileM of moe_group)
+// Register budget: the SM allocates registers to a block's warps in groups of 4 warps, so the 10 warps
+// here are charged as 12: 12 x 32 x 168 = 64,512 of the 65,536 registers, hence __maxnreg__(168) (at 183
+// registers no block fits: "too many resources requested for launch", H100 2026-12-07 12:57Z). Tiles of
+// 256 rows (128 accumulator registers per consumer thread) spill at 168; 192 rows (96) do not.
+#define SW_RMAX 192  // rows per tile of the production kernel (tileM of moe_group)
 #define SW_CW 2      // consumer warpgroups of the production kernel: 128 features per block
 #define SW_CH 32     // tokens per wgmma (chunk) of the production kernel
 #define SW_LS 4      // load ring depth of the production kernel
@@ -404,10 +408,10 @@ __device__ __forceinline__ void moe_swap_tile(const MoeGemmArgs& a) {
 #endif
 }
 
-// Production shape: 128 features (two consumer warpgroups), tiles of up to 256 rows in chunks of 32,
-// a 4-deep ring, one producer warp: 288 threads, one block per SM, MOE_SWAP_SMEM bytes of dynamic
+// Production shape: 128 features (two consumer warpgroups), tiles of up to 192 rows in chunks of 32,
+// a 4-deep ring, two producer warps: 320 threads, one block per SM, MOE_SWAP_SMEM bytes of dynamic
 // shared memory. Grid: x = tile (maxTiles of tileM = SW_RMAX), y = ceil(N / 128).
-extern "C" __global__ void __maxnreg__(224) bf16_mxfp4w_moe_gemm_swap(MoeGemmArgs a) {
+extern "C" __global__ void __maxnreg__(168) bf16_mxfp4w_moe_gemm_swap(MoeGemmArgs a) {
   pdl_begin();
   moe_swap_tile<SW_CW, SW_CH, SW_RMAX / SW_CH, SW_LS, SW_PW>(a);
 }

@@ -45,13 +45,14 @@ struct SwapShape {
   int smem() const { return MOE_SWAP_SMEM_T(rmax(), fb(), ls); }
 };
 static const SwapShape SWAP_SHAPES[] = {{SW_CW, SW_CH, SW_RMAX / SW_CH, SW_LS, SW_PW},
-                                        {2, 16, 16, 4, 2}, {2, 64, 4, 4, 2}, {2, 32, 8, 4, 1}, {2, 32, 8, 6, 2},
-                                        {3, 32, 6, 4, 2}};
-extern "C" __global__ void __maxnreg__(200) gemm_swap_ch16(MoeGemmArgs a) { moe_swap_tile<2, 16, 16, 4, 2>(a); }
-extern "C" __global__ void __maxnreg__(224) gemm_swap_ch64(MoeGemmArgs a) { moe_swap_tile<2, 64, 4, 4, 2>(a); }
-extern "C" __global__ void __maxnreg__(224) gemm_swap_pw1(MoeGemmArgs a) { moe_swap_tile<2, 32, 8, 4, 1>(a); }
-extern "C" __global__ void __maxnreg__(200) gemm_swap_ls6(MoeGemmArgs a) { moe_swap_tile<2, 32, 8, 6, 2>(a); }
-extern "C" __global__ void __maxnreg__(144) gemm_swap_cw3(MoeGemmArgs a) { moe_swap_tile<3, 32, 6, 4, 2>(a); }
+                                        {2, 16, 12, 4, 2}, {2, 64, 3, 4, 2}, {2, 32, 6, 4, 1}, {2, 32, 6, 6, 2},
+                                        {3, 32, 4, 4, 2}};
+// Registers: blocks are charged in groups of 4 warps (10 or 9 warps as 12: at most 168 per thread; 14 as 16: 128).
+extern "C" __global__ void __maxnreg__(168) gemm_swap_ch16(MoeGemmArgs a) { moe_swap_tile<2, 16, 12, 4, 2>(a); }
+extern "C" __global__ void __maxnreg__(168) gemm_swap_ch64(MoeGemmArgs a) { moe_swap_tile<2, 64, 3, 4, 2>(a); }
+extern "C" __global__ void __maxnreg__(168) gemm_swap_pw1(MoeGemmArgs a) { moe_swap_tile<2, 32, 6, 4, 1>(a); }
+extern "C" __global__ void __maxnreg__(168) gemm_swap_ls6(MoeGemmArgs a) { moe_swap_tile<2, 32, 6, 6, 2>(a); }
+extern "C" __global__ void __maxnreg__(128) gemm_swap_cw3(MoeGemmArgs a) { moe_swap_tile<3, 32, 4, 4, 2>(a); }
 
 
 static int failures = 0;

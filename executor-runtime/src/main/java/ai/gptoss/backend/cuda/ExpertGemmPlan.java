@@ -16,7 +16,7 @@ package ai.gptoss.backend.cuda;
  *   <li>{@code bf16_mxfp4w_moe_gemm_wgmma} (moe_gemm_wgmma.cu, Hopper only): the same tiles with a
  *       producer warpgroup unpacking for two consumer warpgroups of wgmma, 384 threads.
  *   <li>{@code bf16_mxfp4w_moe_gemm_swap} (moe_gemm_swap.cu, Hopper, fast mode only): tiles of up to
- *       {@link #SWAP_ROWS} rows (every expert of a decode step at batch 1,024 in one tile, so its
+ *       {@link #SWAP_ROWS} rows (almost every expert of a decode step at batch 1,024 in one tile, so its
  *       weights are read and unpacked once), the weights as wgmma's register operand, unpacked by the
  *       thread that multiplies them, the rows as its shared-memory operand in chunks of 32; two consumer
  *       warpgroups and two producer warps, {@link #SWAP_FEATURES} features per block. Taken for fast
@@ -70,7 +70,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   /** Threads per block: the wgmma's one producer and two consumer warpgroups; 256 for the others. */
   static final int WGMMA_THREADS = 384, THREADS = 256;
   /** SW_RMAX in moe_gemm_swap.cu: rows per tile. */
-  static final int SWAP_ROWS = 256;
+  static final int SWAP_ROWS = 192;
   /** 64 * SW_CW in moe_gemm_swap.cu: features per block (two consumer warpgroups). */
   static final int SWAP_FEATURES = 128;
   /** MOE_SWAP_THREADS in moe_gemm_swap.cu: two consumer warpgroups and SW_PW = 2 producer warps. */
@@ -98,7 +98,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   }
 
   /**
-   * MOE_SWAP_SMEM in moe_gemm_swap.cu: 4 ring slots of the rows [256][128 B], nibbles [128][32 B] and
+   * MOE_SWAP_SMEM in moe_gemm_swap.cu: 4 ring slots of the rows [192][128 B], nibbles [128][32 B] and
    * scales [2][128], plus 1,024 for aligning the base to the 128-byte swizzle's atom.
    */
   static int swapSharedBytes() {

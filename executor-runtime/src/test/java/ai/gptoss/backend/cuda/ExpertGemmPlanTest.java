@@ -54,8 +54,8 @@ class ExpertGemmPlanTest {
     // MOE_GEMV_TC_SMEM(2880, 8, true): TC_UNITS(2880) = (360 + 45 + 5) / 8 * 8 + 2 = 410 units of 16 bytes
     assertEquals(2 * 8 * 410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 8, true));
     assertEquals(410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 1, false));
-    // MOE_SWAP_SMEM_T(256, 128, 4): 4 * (256 * 128 + 128 * 32 + 2 * 128) + 1024
-    assertEquals(149_504, ExpertGemmPlan.swapSharedBytes());
+    // MOE_SWAP_SMEM_T(192, 128, 4): 4 * (192 * 128 + 128 * 32 + 2 * 128) + 1024
+    assertEquals(116_736, ExpertGemmPlan.swapSharedBytes());
     assertTrue(ExpertGemmPlan.swapSharedBytes() <= 227 * 1024, "swap shared memory fits an H100 block");
   }
 
@@ -161,15 +161,15 @@ class ExpertGemmPlanTest {
 
   /**
    * GPTOSS_CUDA_MOE_SWAP=on sends fast steps of the fused range on Hopper to the swap-AB kernel, with its
-   * own tiles (256 rows: one per expert of a decode step at batch 1,024) and launch shape; precise steps,
+   * own tiles (192 rows: one per expert of a decode step at batch 1,024 but the most popular) and launch shape; precise steps,
    * other GPUs, the gemv range and the dense range keep their kernels; off (the default) changes nothing.
    */
   @Test
   void swapTakesFastFusedStepsOnHopperWhenOn() {
     ExpertGemmPlan decode = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, null, true, true);
     assertEquals(ExpertGemmPlan.SWAP, decode.kernel());
-    assertEquals(256, decode.tileM());
-    assertEquals(4096 / 256 + 32, decode.maxTiles());
+    assertEquals(192, decode.tileM());
+    assertEquals((4096 + 191) / 192 + 32, decode.maxTiles());
     assertEquals(45, decode.featureBlocks(5760));
     assertEquals(23, decode.featureBlocks(2880));
     assertEquals(320, decode.threads());
