@@ -5,6 +5,7 @@ import ai.gptoss.batch.RequestLine;
 import ai.gptoss.batch.ResultRecord;
 import ai.gptoss.cli.ResponseFormatOption;
 import ai.gptoss.cli.SamplingOptions;
+import ai.gptoss.backend.parallel.ParallelPlan;
 import ai.gptoss.spark.GptossConf;
 import ai.gptoss.spark.GptossOptions;
 import ai.gptoss.spark.exec.ExecutorEngine;
@@ -89,6 +90,12 @@ public final class SparkGenerate implements Callable<Integer> {
       description = "Requests each task keeps in the engine: auto (the engine's sequences per step) or a count. "
           + "Default: ${DEFAULT-VALUE}.") String maxInFlight;
   @Option(names = "--device", defaultValue = "auto", description = "auto (the task's GPU, else CPU) or cpu.") String device;
+  @Option(names = "--tensor-parallel-size", paramLabel = "N", defaultValue = "1",
+      description = "Ranks one engine spans (the tensor_parallel_size option; docs/multi-gpu.md): on the CPU N simulated "
+          + "ranks; GPUs support 1 only in this build. Default: ${DEFAULT-VALUE}.") String tensorParallelSize;
+  @Option(names = "--expert-parallel",
+      description = "With --tensor-parallel-size above 1: whole experts per rank (the expert_parallel option).")
+  boolean expertParallel;
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -105,6 +112,9 @@ public final class SparkGenerate implements Callable<Integer> {
     opts.put(GptossConf.MODEL, model);
     opts.put(GptossConf.MAX_IN_FLIGHT, maxInFlight);
     opts.put(GptossConf.DEVICE, device);
+    opts.put(GptossConf.TENSOR_PARALLEL_SIZE,
+        String.valueOf(ParallelPlan.parseSize(tensorParallelSize, "--tensor-parallel-size")));
+    opts.put(GptossConf.EXPERT_PARALLEL, String.valueOf(expertParallel));
     GptossOptions options = GptossOptions.resolve(opts, k -> null);
     RequestLine.Defaults defaults = sampling.lineDefaults(responseFormat.responseFormat()); // checked before Spark starts
     SparkSession spark = CommandLineSessions.start("gptoss spark-generate", master);

@@ -185,6 +185,26 @@ class SparkGenerateTest {
     assertTrue(!Files.exists(out), "nothing ran");
   }
 
+  @Test
+  void aBadTensorParallelSizeFailsAtStartNamingTheFlag() throws Exception {
+    Path input = tmp.resolve("one.jsonl");
+    Files.write(input, List.of("{\"prompt\": \"hi\"}"));
+    Path out = tmp.resolve("never");
+    java.io.PrintStream oldErr = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int rc;
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      rc = SparkGenerate.run("--input", input.toString(), "--output", out.toString(), "--tensor-parallel-size", "two");
+    } finally {
+      System.setErr(oldErr);
+    }
+    String text = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(1, rc, text);
+    assertTrue(text.contains("--tensor-parallel-size=two: expected a whole number of ranks"), text);
+    assertTrue(!Files.exists(out), "nothing ran");
+  }
+
   private static List<Path> parts(Path dir) throws Exception {
     if (!Files.isDirectory(dir)) return List.of();
     try (Stream<Path> s = Files.list(dir)) {
