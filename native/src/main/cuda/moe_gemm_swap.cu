@@ -73,59 +73,19 @@
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define MOE_SWAP_ENABLED 1
 
-__device__ __forceinline__ unsigned sw_smem(const void* p) {
-  unsigned s;
-  asm volatile("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }\n" : "=r"(s) : "l"(p));
-  return s;
-}
-__device__ __forceinline__ void sw_cp16(unsigned s, const void* gmem, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(valid ? 16 : 0) : "memory");
-}
-__device__ __forceinline__ void sw_cp_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-template <int n>
-__device__ __forceinline__ void sw_cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(n) : "memory"); }
-__device__ __forceinline__ void sw_mbar_init(unsigned bar, unsigned count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
-}
-__device__ __forceinline__ void sw_mbar_arrive(unsigned bar) {
-  asm volatile("{ .reg .b64 st; mbarrier.arrive.shared::cta.b64 st, [%0]; }\n" ::"r"(bar) : "memory");
-}
 // Waits until the phase of parity `parity` has completed. Built with -DSW_HANG_CHECK (moe_check.cu is),
 // a wait of a few seconds traps instead of hanging (no printf: a call anywhere in the kernel makes ptxas
 // serialize every wgmma, C7510).
 __device__ __forceinline__ void sw_mbar_wait(unsigned bar, unsigned parity) {
-  unsigned done = 0;
 #ifdef SW_HANG_CHECK
   long long tries = 0;
 #endif
-  while (!done) {
+  while (!mbar_try(bar, parity)) {
 #ifdef SW_HANG_CHECK
     if (++tries == (1ll << 28)) __trap();
 #endif
-    asm volatile(
-        "{\n.reg .pred p;\n"
-        "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-        "selp.u32 %0, 1, 0, p;\n}\n"
-        : "=r"(done)
-        : "r"(bar), "r"(parity)
-        : "memory");
   }
 }
-__device__ __forceinline__ void sw_fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
-__device__ __forceinline__ void sw_wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void sw_wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-template <int n>
-__device__ __forceinline__ void sw_wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(n) : "memory"); }
-template <int n>
-__device__ __forceinline__ void sw_fence_regs(float (&d)[n]) {
-#pragma unroll
-  for (int i = 0; i < n; i++) asm volatile("" : "+f"(d[i])::"memory");
-}
-// K-major operand, 128-byte swizzle, 8-row groups 1,024 bytes apart (as moe_gemm_wgmma.cu's wg_desc).
-__device__ __forceinline__ unsigned long long sw_desc(unsigned addr) {
-  return (unsigned long long)((addr & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
-}
-
 // D (64 features x CH tokens, f32) += A (64 x 16, bf16, registers) * B (CH tokens x 16, bf16, descriptor)^T.
 template <int CH>
 __device__ __forceinline__ void sw_wgmma(float (&d)[CH / 2], const unsigned (&a)[4], unsigned long long db);
@@ -200,12 +160,12 @@ template <int CH, int NA>
 __device__ __forceinline__ void sw_issue(const SwTile& t, int slot, int half, const unsigned (&afr)[2][4],
                                          float (&acc)[NA][CH / 2]) {
   const unsigned a0 = t.act + slot * t.actSlot + half * 64;
-  sw_wgmma_fence();
+  wgmma_fence();
 #pragma unroll
   for (int kk = 0; kk < 2; kk++)
 #pragma unroll
-    for (int c = 0; c < NA; c++) sw_wgmma<CH>(acc[c], afr[kk], sw_desc(a0 + c * CH * 128 + kk * 32));
-  sw_wgmma_commit();
+    for (int c = 0; c < NA; c++) sw_wgmma<CH>(acc[c], afr[kk], wgmma_desc_sw128(a0 + c * CH * 128 + kk * 32));
+  wgmma_commit();
 }
 
 // A consumer warpgroup's whole k loop and epilogue with NA active chunks.
@@ -229,7 +189,7 @@ __device__ __forceinline__ void sw_consume(const SwTile& t, const MoeGemmArgs& a
   // reading the previous iteration's may still run).
   unsigned f0[2][4], f1[2][4];
 #pragma unroll
-  for (int c = 0; c < NA; c++) sw_fence_regs(acc[c]);
+  for (int c = 0; c < NA; c++) wgmma_fence_regs(acc[c]);
   int s = 0;
   for (; s + 1 < t.steps; s += 2) {
     const int sa = s % LS, sb = (s + 1) % LS;
@@ -239,15 +199,15 @@ __device__ __forceinline__ void sw_consume(const SwTile& t, const MoeGemmArgs& a
     sw_unpack_half<FB>(t, sa, 1, lf, tig, f1);
     sw_issue<CH, NA>(t, sa, 1, f1, acc);
     sw_mbar_wait(t.full + 8 * sb, ((s + 1) / LS) & 1);
-    sw_wgmma_wait<1>();  // f0's batch is done
+    wgmma_wait<1>();  // f0's batch is done
     sw_unpack_half<FB>(t, sb, 0, lf, tig, f0);
     sw_issue<CH, NA>(t, sb, 0, f0, acc);
-    sw_wgmma_wait<1>();  // f1's batch, the last reading slot sa, is done
-    if (leader) sw_mbar_arrive(t.empty + 8 * sa);
+    wgmma_wait<1>();  // f1's batch, the last reading slot sa, is done
+    if (leader) mbar_arrive(t.empty + 8 * sa);
     sw_unpack_half<FB>(t, sb, 1, lf, tig, f1);
     sw_issue<CH, NA>(t, sb, 1, f1, acc);
-    sw_wgmma_wait<0>();
-    if (leader) sw_mbar_arrive(t.empty + 8 * sb);
+    wgmma_wait<0>();
+    if (leader) mbar_arrive(t.empty + 8 * sb);
   }
   if (s < t.steps) {  // an odd last step
     const int sa = s % LS;
@@ -257,9 +217,9 @@ __device__ __forceinline__ void sw_consume(const SwTile& t, const MoeGemmArgs& a
     sw_unpack_half<FB>(t, sa, 1, lf, tig, f1);
     sw_issue<CH, NA>(t, sa, 1, f1, acc);
   }
-  sw_wgmma_wait<0>();
+  wgmma_wait<0>();
 #pragma unroll
-  for (int c = 0; c < NA; c++) sw_fence_regs(acc[c]);
+  for (int c = 0; c < NA; c++) wgmma_fence_regs(acc[c]);
   if (!active) return;
   // epilogue: acc[c][4j + q]: feature lf (q 0, 1) / lf + 8 (q 2, 3), token c CH + 8j + 2 tig (+1 for odd q)
   const float* bias = a.bias + (long long)t.e * a.N;
@@ -317,9 +277,9 @@ __device__ __forceinline__ void sw_produce(const SwTile& t, const MoeGemmArgs& a
   for (int it = 0; it < t.steps + LS - 1; it++) {
     const int u = it - (LS - 1);  // groups 0 .. it-1 are committed: the step whose copies must land now
     if (u >= 0) {
-      sw_cp_wait<LS - 2>();
-      sw_fence_proxy_async();
-      sw_mbar_arrive(t.full + 8 * (u % LS));
+      cp_async_wait<LS - 2>();
+      fence_proxy_async();
+      mbar_arrive(t.full + 8 * (u % LS));
     }
     if (it < t.steps) {
       const int slot = it % LS;
@@ -329,24 +289,24 @@ __device__ __forceinline__ void sw_produce(const SwTile& t, const MoeGemmArgs& a
       const unsigned dst = t.act + slot * t.actSlot;
       for (int row = p >> 3; row < t.rows; row += P / 8) {
         const long long off = kOk ? (long long)rowSrc[row] * a.K + k : 0;
-        sw_cp16(dst + row * 128 + ((c8 ^ (row & 7)) << 4), a.a + off, kOk);
+        cp_async16(dst + row * 128 + ((c8 ^ (row & 7)) << 4), a.a + off, kOk);
       }
 #pragma unroll
       for (int id = p; id < 2 * FB; id += P) {  // nibbles: feature id / 2, block half id % 2
         const int row = id >> 1, blk = it * 2 + (id & 1);
         const bool ok = t.n0 + row < a.N && blk < t.nb;
         const u8* src = ok ? a.blocks + ((expertRow + t.n0 + row) * t.nb + blk) * 16 : a.blocks;
-        sw_cp16(t.nib + slot * (FB * SW_LDQ) + id * 16, src, ok);
+        cp_async16(t.nib + slot * (FB * SW_LDQ) + id * 16, src, ok);
       }
       if (p < FB / 8) {  // scales: 2 blocks x FB bytes
         const int half = p / (FB / 16), chunk = p % (FB / 16);
         const int blk = it * 2 + half, n = t.n0 + chunk * 16;
         const bool ok = blk < t.nb && n < a.N;
         const u8* src = ok ? a.scalesT + ((long long)t.e * t.nb + blk) * a.N + n : a.scalesT;
-        sw_cp16(t.scl + slot * (2 * FB) + half * FB + chunk * 16, src, ok);
+        cp_async16(t.scl + slot * (2 * FB) + half * FB + chunk * 16, src, ok);
       }
     }
-    sw_cp_commit();
+    cp_async_commit();
   }
 }
 #endif  // sm_90a
@@ -373,14 +333,14 @@ __device__ __forceinline__ void moe_swap_tile(const MoeGemmArgs& a) {
   if (t.rows > RMAX) __trap();  // moe_group cut tiles of more than RMAX rows: a planning error
   t.nb = a.K / 32;
   t.steps = (t.nb + 1) / 2;
-  t.base = (sw_smem(sw_smem_raw) + 1023u) & ~1023u;
-  t.gen = sw_smem_raw + (t.base - sw_smem(sw_smem_raw));
+  t.base = (smem_u32(sw_smem_raw) + 1023u) & ~1023u;
+  t.gen = sw_smem_raw + (t.base - smem_u32(sw_smem_raw));
   t.actSlot = RMAX * 128;
   t.act = t.base;
   t.nib = t.act + LS * t.actSlot;
   t.scl = t.nib + LS * FB * SW_LDQ;
-  t.full = sw_smem(&bars[0]);
-  t.empty = sw_smem(&bars[LS]);
+  t.full = smem_u32(&bars[0]);
+  t.empty = smem_u32(&bars[LS]);
   const int tid = threadIdx.x;
   for (int i = tid; i < RMAX; i += blockDim.x) {
     const int r = t.r0 + i;
@@ -390,8 +350,8 @@ __device__ __forceinline__ void moe_swap_tile(const MoeGemmArgs& a) {
   }
   if (tid == 0) {
     for (int i = 0; i < LS; i++) {
-      sw_mbar_init(t.full + 8 * i, 32 * PW);
-      sw_mbar_init(t.empty + 8 * i, 4 * CW);
+      mbar_init(t.full + 8 * i, 32 * PW);
+      mbar_init(t.empty + 8 * i, 4 * CW);
     }
   }
   __syncthreads();

@@ -94,37 +94,6 @@
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define MOE_WGMMA_ENABLED 1
 
-__device__ __forceinline__ unsigned wg_smem(const void* p) {
-  unsigned s;
-  asm volatile("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }\n" : "=r"(s) : "l"(p));
-  return s;
-}
-
-__device__ __forceinline__ void wg_cp16(unsigned s, const void* gmem, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(valid ? 16 : 0) : "memory");
-}
-__device__ __forceinline__ void wg_cp_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-template <int n>
-__device__ __forceinline__ void wg_cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(n) : "memory"); }
-
-__device__ __forceinline__ void mbar_init(unsigned bar, unsigned count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
-}
-__device__ __forceinline__ void mbar_arrive(unsigned bar) {
-  asm volatile("{ .reg .b64 st; mbarrier.arrive.shared::cta.b64 st, [%0]; }\n" ::"r"(bar) : "memory");
-}
-// Whether the phase of parity `parity` of the barrier has completed (waits a bounded time first).
-__device__ __forceinline__ bool mbar_try(unsigned bar, unsigned parity) {
-  unsigned done;
-  asm volatile(
-      "{\n.reg .pred p;\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-      "selp.u32 %0, 1, 0, p;\n}\n"
-      : "=r"(done)
-      : "r"(bar), "r"(parity)
-      : "memory");
-  return done != 0;
-}
 // Waits until that phase has completed. Built with -DWG_HANG_CHECK (moe_check.cu can be), a wait
 // that lasts about a second prints the barrier and traps instead of hanging.
 __device__ __forceinline__ void mbar_wait(unsigned bar, unsigned parity) {
@@ -143,26 +112,6 @@ __device__ __forceinline__ void mbar_wait(unsigned bar, unsigned parity) {
 }
 // Named barrier 1 among the `n` producer threads.
 __device__ __forceinline__ void producers_sync(int n) { asm volatile("bar.sync 1, %0;\n" ::"r"(n) : "memory"); }
-// The calling thread's ordinary shared-memory writes (st.shared, completed cp.async) become visible to
-// the async proxy (wgmma operands).
-__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
-
-__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-template <int n>
-__device__ __forceinline__ void wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(n) : "memory"); }
-// Keeps the compiler from moving accumulator reads / writes across the asynchronous wgmma.
-template <int n>
-__device__ __forceinline__ void wg_fence_regs(float (&d)[n]) {
-#pragma unroll
-  for (int i = 0; i < n; i++) asm volatile("" : "+f"(d[i])::"memory");
-}
-
-// Shared-memory matrix descriptor: K-major, 128-byte swizzle, 8-row groups 1024 bytes apart.
-__device__ __forceinline__ unsigned long long wg_desc(unsigned addr) {
-  return (unsigned long long)((addr & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
-}
-
 // D (64 x N, float32) += A (64 x 16 from desc da) * B (N x 16 from desc db)^T, bf16 operands.
 __device__ __forceinline__ void wgmma_m64n128k16(float (&d)[64], unsigned long long da, unsigned long long db) {
   asm volatile(
@@ -250,15 +199,15 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
   const int n0 = blockIdx.y * BN_;
   if (n0 >= a.N) return;
   const int tid = threadIdx.x;
-  const unsigned base = (wg_smem(wg_smem_raw) + 1023u) & ~1023u;
+  const unsigned base = (smem_u32(wg_smem_raw) + 1023u) & ~1023u;
   const bool precise = a.aLo != nullptr;
   const unsigned sA = base;                       // LS x A_SLOT
   const unsigned sAlo = sA + LS_ * A_SLOT;        // LS x A_SLOT with aLo
   const unsigned sB = sAlo + (precise ? LS_ * A_SLOT : 0);  // 2 x B_TILE
   const unsigned sQ = sB + 2 * B_TILE;            // LS x Q_SLOT
   const unsigned sS = sQ + LS_ * Q_SLOT;          // LS x S_SLOT
-  unsigned char* gen = wg_smem_raw + (base - wg_smem(wg_smem_raw));  // generic pointer of `base`
-  const unsigned full = wg_smem(&bars[0]), lempty = wg_smem(&bars[LS_]), bempty = wg_smem(&bars[2 * LS_]);
+  unsigned char* gen = wg_smem_raw + (base - smem_u32(wg_smem_raw));  // generic pointer of `base`
+  const unsigned full = smem_u32(&bars[0]), lempty = smem_u32(&bars[LS_]), bempty = smem_u32(&bars[2 * LS_]);
   if (tid < WG_BM) {
     int r = r0 + tid;
     int dst = r < r1 ? a.assign[r] : -1;
@@ -305,21 +254,21 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
         const int k = step * WG_BK + aCol[i];
         const bool ok = aOff[i] >= 0 && k < a.K;
         const long long off = ok ? aOff[i] + step * WG_BK : 0;
-        wg_cp16(sA + slot * A_SLOT + aDst[i], a.a + off, ok);
-        if (precise) wg_cp16(sAlo + slot * A_SLOT + aDst[i], a.aLo + off, ok);
+        cp_async16(sA + slot * A_SLOT + aDst[i], a.a + off, ok);
+        if (precise) cp_async16(sAlo + slot * A_SLOT + aDst[i], a.aLo + off, ok);
       }
 #pragma unroll
       for (int i = 0; i < QC; i++) {
         const int id = p + i * P, half = id & 1;
         const bool ok = qSrc[i] != nullptr && step * 2 + half < nb;
-        wg_cp16(sQ + slot * Q_SLOT + id * 16, ok ? qSrc[i] + step * 32 : a.blocks, ok);
+        cp_async16(sQ + slot * Q_SLOT + id * 16, ok ? qSrc[i] + step * 32 : a.blocks, ok);
       }
       if (p < S_SLOT / 16) {  // scales: 2 blocks x BN bytes
         int half = p / (BN_ / 16), chunk = p % (BN_ / 16);
         int blk = step * 2 + half, n = n0 + chunk * 16;
         bool ok = blk < nb && n < a.N;
         const u8* g = ok ? a.scalesT + ((long long)e * nb + blk) * a.N + n : a.scalesT;
-        wg_cp16(sS + slot * S_SLOT + half * BN_ + chunk * 16, g, ok);
+        cp_async16(sS + slot * S_SLOT + half * BN_ + chunk * 16, g, ok);
       }
     };
     // Unpack step t's nibbles (ring slot) into unpacked tile `buf`: thread p takes whole MXFP4
@@ -344,11 +293,11 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
 #pragma unroll
     for (int st = 0; st < LS_ - 1; st++) {
       if (st < steps) issue(st, st);
-      wg_cp_commit();
+      cp_async_commit();
     }
     for (int t = 0; t < steps; t++) {
       const int slot = t % LS_;
-      wg_cp_wait<LS_ - 2>();  // this thread's copies of step t have landed
+      cp_async_wait<LS_ - 2>();  // this thread's copies of step t have landed
       producers_sync(P);      // ... and everyone's (the nibbles and scales are shared)
       if (t >= 2) mbar_wait(bempty + 8 * (t & 1), ((t - 2) >> 1) & 1);  // step t-2's tile is free
       unpack(slot, t & 1);
@@ -359,9 +308,9 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
         if (t >= 1) mbar_wait(lempty + 8 * ((t - 1) % LS_), ((t - 1) / LS_) & 1);
         issue(nx % LS_, nx);
       }
-      wg_cp_commit();
+      cp_async_commit();
     }
-    wg_cp_wait<0>();
+    cp_async_wait<0>();
   } else {
     // ---------------- consumers ----------------
     const int ct = tid - P, wg = ct >> 7, warp = (ct >> 5) & 3, lane = ct & 31;
@@ -373,26 +322,26 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
       const int slot = s % LS_;
       mbar_wait(full + 8 * slot, (s / LS_) & 1);
       if (active) {
-        wg_fence_regs(acc);
+        wgmma_fence_regs(acc);
         const unsigned aS = sA + slot * A_SLOT + wg * 64 * 128, bS = sB + (s & 1) * B_TILE;
         if (!precise) {
           wgmma_fence();
 #pragma unroll
-          for (int kk = 0; kk < 4; kk++) wgmma_bn<BN_>(acc, wg_desc(aS + kk * 32), wg_desc(bS + kk * 32));
+          for (int kk = 0; kk < 4; kk++) wgmma_bn<BN_>(acc, wgmma_desc_sw128(aS + kk * 32), wgmma_desc_sw128(bS + kk * 32));
           wgmma_commit();
         } else {  // A = hi + lo: the low part against the same weights
           const unsigned aL = aS + (sAlo - sA);
           wgmma_fence();
 #pragma unroll
           for (int kk = 0; kk < 4; kk++) {
-            wgmma_bn<BN_>(acc, wg_desc(aS + kk * 32), wg_desc(bS + kk * 32));
-            wgmma_bn<BN_>(acc, wg_desc(aL + kk * 32), wg_desc(bS + kk * 32));
+            wgmma_bn<BN_>(acc, wgmma_desc_sw128(aS + kk * 32), wgmma_desc_sw128(bS + kk * 32));
+            wgmma_bn<BN_>(acc, wgmma_desc_sw128(aL + kk * 32), wgmma_desc_sw128(bS + kk * 32));
           }
           wgmma_commit();
         }
-        wg_fence_regs(acc);
+        wgmma_fence_regs(acc);
         wgmma_wait<1>();  // step s-1's products are done: its slot and tile may be refilled
-        wg_fence_regs(acc);
+        wgmma_fence_regs(acc);
       }
       if (s >= 1 && lane == 0) {
         mbar_arrive(lempty + 8 * ((s - 1) % LS_));
@@ -400,7 +349,7 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
       }
     }
     wgmma_wait<0>();
-    wg_fence_regs(acc);
+    wgmma_fence_regs(acc);
     if (!active) return;
     // epilogue: acc[4j + q]: rows wg*64 + 16 warp + lane/4 (+8 for q >= 2), cols 8j + 2 (lane % 4) (+1)
     const int g = lane >> 2, tig = lane & 3;
