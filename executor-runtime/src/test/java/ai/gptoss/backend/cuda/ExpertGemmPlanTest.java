@@ -14,14 +14,33 @@ import org.junit.jupiter.api.Test;
 
 /** The host's view of the expert kernels agrees with their sources, and its tile bound holds. */
 class ExpertGemmPlanTest {
-  private static int define(String source, String name) throws IOException {
+  private static String source(String source) throws IOException {
     try (InputStream in = ExpertGemmPlanTest.class.getClassLoader().getResourceAsStream(KernelCompiler.RESOURCE_DIR + source)) {
       assertNotNull(in, source + " on the classpath");
-      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      Matcher m = Pattern.compile("#define " + name + " (\\d+)").matcher(text);
-      assertTrue(m.find(), "#define " + name + " in " + source);
-      return Integer.parseInt(m.group(1));
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
+  }
+
+  private static int define(String source, String name) throws IOException {
+    Matcher m = Pattern.compile("#define " + name + " (\\d+)").matcher(source(source));
+    assertTrue(m.find(), "#define " + name + " in " + source);
+    return Integer.parseInt(m.group(1));
+  }
+
+  /**
+   * One block of the swap-AB kernel fits an SM's 65,536 registers: the SM charges a block's warps in
+   * groups of 4, so its 10 warps cost 12 x 32 x maxnreg. At __maxnreg__(224) none launched ("too many
+   * resources requested for launch", H100 2026-12-07 12:57Z).
+   */
+  @Test
+  void swapKernelRegisterBudgetFitsAnSm() throws IOException {
+    Matcher m = Pattern.compile("__maxnreg__\\((\\d+)\\) " + ExpertGemmPlan.SWAP + "\\(").matcher(source("moe_gemm_swap.cu"));
+    assertTrue(m.find(), "__maxnreg__ of " + ExpertGemmPlan.SWAP);
+    int maxnreg = Integer.parseInt(m.group(1));
+    int warps = ExpertGemmPlan.SWAP_THREADS / 32;
+    int chargedWarps = (warps + 3) / 4 * 4;
+    assertTrue(chargedWarps * 32 * maxnreg <= 65_536,
+        chargedWarps + " warps x 32 x " + maxnreg + " registers exceed an SM's 65,536");
   }
 
   @Test
