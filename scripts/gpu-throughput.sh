@@ -16,6 +16,9 @@
 #   mixed-fp8   the same in fast + FP8 K/V
 #   prefill     P x I -> 1: the prompts' prefill alone (prefill tokens/s, fraction of the matrix-rate limit)
 #   prefill-fp8 the same in fast + FP8 K/V
+#   hf          the transformers baseline: Hugging Face transformers' generate on the same model shapes (random bf16
+#               weights, G/ref/hf_baseline.py static), 64 x 256 -> 128, the largest it runs on an 80 GB card
+#   hf-shape    the engine with defaults on that same shape, for the ratio to transformers
 # Knobs: MODEL (synthetic:gpt-oss-20b; THROUGHPUT_MODEL=120b is short for synthetic:gpt-oss-120b), PROMPTS,
 #   INPUT_LEN, OUTPUT_LEN (1024 each), RANGE_RATIO (0.5), MAX_BATCH_TOKENS (unset: the engine's own step budget),
 #   RUN_LIMIT (seconds per run, 330), CEILING_GBPS + CEILING_TFLOPS (reuse ceilings measured earlier instead of
@@ -67,7 +70,22 @@ for run in "${RUNS[@]}"; do
     mixed-fp8)   args=("${FP8[@]}" --prompts "$P" --input-len "$I" --output-len "$O" --random-range-ratio "$R") ;;
     prefill)     args=(--prompts "$P" --input-len "$I" --output-len 1) ;;
     prefill-fp8) args=("${FP8[@]}" --prompts "$P" --input-len "$I" --output-len 1) ;;
-    *) note "  RUN $run FAILED: unknown run (known: default exact balanced fast fast-fp8 single single-fp8 mixed mixed-fp8 prefill prefill-fp8)"
+    hf-shape)    args=(--prompts 64 --input-len 256 --output-len 128) ;;
+    hf)
+      rm -f "$OUT/run-hf.json"
+      echo "RUN hf: python3 $G/ref/hf_baseline.py static 64 256 128" | tee -a "$OUT/bench.log"
+      timeout "${RUN_LIMIT:-330}" python3 "$G/ref/hf_baseline.py" static 64 256 128 > "$W/run-hf.log" 2>&1
+      rc=$?
+      tail -5 "$W/run-hf.log" >> "$OUT/bench.log"
+      if [ $rc -eq 0 ] && grep -q '^RESULT' "$W/run-hf.log"; then
+        grep '^RESULT' "$W/run-hf.log" | tail -1 | cut -d' ' -f2- > "$OUT/run-hf.json"
+        note "  RUN hf $(cat "$OUT/run-hf.json")"
+      else
+        note "  RUN hf FAILED rc=$rc $(tail -3 "$W/run-hf.log" | tr '\n' ' ' | cut -c1-400)"
+        FAILED=1
+      fi
+      continue ;;
+    *) note "  RUN $run FAILED: unknown run (known: default exact balanced fast fast-fp8 single single-fp8 mixed mixed-fp8 prefill prefill-fp8 hf hf-shape)"
        FAILED=1; continue ;;
   esac
   [ -n "${MAX_BATCH_TOKENS:-}" ] && args+=(--max-batch-tokens "$MAX_BATCH_TOKENS")
@@ -103,6 +121,10 @@ print("| run | precision | K/V | prompts x in -> out | output tok/s | limit | fr
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in runs:
     b = res.get(r)
+    if r == "hf":
+        if b: print(f"| hf (transformers generate, {b.get('gpu')}) | bf16 weights | dynamic cache | {b['n']} x {b['prompt_len']} -> {b['new']} "
+                    f"| {f(b['out_tok_s'])} | | | | | | | |")
+        continue
     if not b: print(f"| {r} | failed | | | | | | | | | | |"); continue
     shape = f"{b['prompts']} x {b['input_len']} -> {b['output_len']}" + (f" (r={b['random_range_ratio']})" if b.get("random_range_ratio") else "")
     print(f"| {r} | {b.get('precision')} | {b.get('kv_cache', b.get('kv_cache_dtype'))} | {shape} | {f(b['output_tokens_per_s'])} "
@@ -130,6 +152,10 @@ if singles and not big:
 for r in ("prefill", "prefill-fp8"):
     if r in res and res[r].get("prefill_limit_fraction") is not None:
         target(f"{r}: fraction of the matrix-rate limit", f(res[r]["prefill_limit_fraction"], 3), ">= 0.60", res[r]["prefill_limit_fraction"] >= 0.6)
+if "hf" in res:
+    hf = res["hf"]["out_tok_s"]
+    for r in ("hf-shape", "default"):
+        if tps(r): print(f"  {r} / transformers ({f(hf, 1)} tok/s at 64 x 256 -> 128): {f(tps(r) / hf, 1)}x")
 for mixed, fixed in (("mixed", "default"), ("mixed-fp8", "fast-fp8")):
     if frac(mixed) and frac(fixed):
         target(f"{mixed} fraction / {fixed} fraction", f(frac(mixed) / frac(fixed), 3), ">= 0.90", frac(mixed) / frac(fixed) >= 0.9)
