@@ -131,6 +131,18 @@ public record ParallelPlan(int tensorParallelSize, boolean expertParallel) {
     return split(c.vocabSize(), r);
   }
 
+  /**
+   * The shapes rank {@code r} computes with, as a config: its query heads, its K/V heads and (tensor-parallel experts)
+   * its share of every expert's width; the vocabulary, the hidden size and the number of experts the router chooses
+   * among stay whole (an expert-parallel rank holds the weights of {@link #experts} of them).
+   */
+  public ModelConfig rankConfig(ModelConfig c, int r) {
+    return new ModelConfig(c.vocabSize(), c.hiddenSize(), intermediateBlocks(c, r).size() * Mxfp4.BLOCK,
+        c.numHiddenLayers(), heads(c, r).size(), kvHeads(c, r).size(), c.headDim(), c.numLocalExperts(),
+        c.numExpertsPerTok(), c.slidingWindow(), c.rmsNormEps(), c.ropeTheta(), c.ropeScaling(), c.swigluLimit(),
+        c.layerTypes(), c.eosTokenIds(), c.padTokenId(), c.maxPositionEmbeddings(), c.quantMethod());
+  }
+
   /** The rank holding expert {@code e} with expert parallelism. */
   public int ownerOfExpert(ModelConfig c, int e) {
     return e / (c.numLocalExperts() / tensorParallelSize);

@@ -6,6 +6,7 @@ import ai.gptoss.backend.parallel.ParallelPlan.Range;
 import ai.gptoss.model.Checkpoint;
 import ai.gptoss.model.Checkpoint.Dim;
 import ai.gptoss.model.ModelConfig;
+import ai.gptoss.model.ModelWeights;
 import ai.gptoss.model.ModelWeights.TensorDims;
 import ai.gptoss.model.Mxfp4;
 import java.util.ArrayList;
@@ -17,10 +18,25 @@ import java.util.List;
  * q_proj (with bias and sinks), its K/V heads' rows of k_proj and v_proj, its query heads' columns of o_proj; its
  * experts, or its MXFP4 blocks of every expert's intermediate dimension (gate_up rows, down blocks). The RMSNorms
  * and the router are replicated; the biases of the row-parallel products (o_proj, tensor-parallel down) are held by
- * rank 0 only, since they are added once.
+ * rank 0 only, since they are added once. A CUDA rank ({@link Replication#CUDA}) holds the embedding, the LM head and
+ * the o_proj bias whole instead.
  */
 public final class RankShard {
+  /** Which tensors a rank holds beyond its split ones: the CPU twin's, or a CUDA rank's. */
+  public enum Replication {
+    /** Vocab-parallel embedding and LM head; the o_proj bias on rank 0, which adds it before the all-reduce. */
+    TWIN,
+    /**
+     * The embedding and the LM head whole (each CUDA rank computes every logit, so no gather is needed), and the
+     * o_proj bias on every rank: the CUDA forward pass adds it after the all-reduce, in the norm that follows.
+     */
+    CUDA
+  }
+
   final int rank;
+  /** The shapes this rank computes with ({@link ParallelPlan#rankConfig}). */
+  final ModelConfig config;
+  final Range experts;
   final Range vocab;
   final Range heads;
   final Range kvHeads;
@@ -33,9 +49,11 @@ public final class RankShard {
   record Layer(float[] inputLayernorm, float[] postAttentionLayernorm, CpuAttention.Weights attention, float[] oProj,
       float[] oBias, float[] routerWeight, float[] routerBias, CpuMoe.Experts experts) {}
 
-  private RankShard(int rank, Range vocab, Range heads, Range kvHeads, float[] embed, float[] norm, float[] lmHead,
-      List<Layer> layers) {
+  private RankShard(int rank, ModelConfig config, Range experts, Range vocab, Range heads, Range kvHeads, float[] embed,
+      float[] norm, float[] lmHead, List<Layer> layers) {
     this.rank = rank;
+    this.config = config;
+    this.experts = experts;
     this.vocab = vocab;
     this.heads = heads;
     this.kvHeads = kvHeads;
@@ -47,10 +65,16 @@ public final class RankShard {
 
   /** Reads rank {@code rank}'s part of every tensor; {@code plan} must have been checked against the config. */
   public static RankShard load(Checkpoint ckpt, ParallelPlan plan, int rank) {
+    return load(ckpt, plan, rank, Replication.TWIN);
+  }
+
+  /** As {@link #load(Checkpoint, ParallelPlan, int)}, holding what {@code replication} says beyond the split tensors. */
+  public static RankShard load(Checkpoint ckpt, ParallelPlan plan, int rank, Replication replication) {
     ModelConfig c = ckpt.config();
     TensorDims d = TensorDims.of(c);
     int hd = c.headDim();
-    Range vocab = plan.vocab(c, rank), heads = plan.heads(c, rank), kv = plan.kvHeads(c, rank);
+    boolean cuda = replication == Replication.CUDA;
+    Range vocab = cuda ? new Range(0, c.vocabSize()) : plan.vocab(c, rank), heads = plan.heads(c, rank), kv = plan.kvHeads(c, rank);
     Range experts = plan.experts(c, rank), blocks = plan.intermediateBlocks(c, rank);
     Dim h = d.hidden(), e = d.experts();
     float[] embed = ckpt.readFloatSlice("model.embed_tokens.weight", 0, vocab.from(), vocab.to(), d.vocab(), h);
@@ -87,10 +111,43 @@ public final class RankShard {
               ckpt.readFloatSlice(a + "v_proj.bias", 0, k0, k1, d.kv()),
               ckpt.readFloatSlice(a + "sinks", 0, heads.from(), heads.to(), d.heads())),
           ckpt.readFloatSlice(a + "o_proj.weight", 1, q0, q1, h, d.q()),
-          rank == 0 ? ckpt.readFloats(a + "o_proj.bias", h) : null,
+          rank == 0 || cuda ? ckpt.readFloats(a + "o_proj.bias", h) : null,
           ckpt.readFloats(p + "mlp.router.weight", e, h), ckpt.readFloats(p + "mlp.router.bias", e), ex));
     }
-    return new RankShard(rank, vocab, heads, kv, embed, norm, lmHead, layers);
+    return new RankShard(rank, plan.rankConfig(c, rank), experts, vocab, heads, kv, embed, norm, lmHead, layers);
+  }
+
+  /**
+   * This shard as the weights of a model of the rank's shapes ({@link #config}), as a CUDA rank uploads them: the
+   * down biases that only rank 0 holds are zeros on the others (tensor-parallel experts: added once, before the sum).
+   * With expert parallelism the expert tensors hold {@link #experts}' experts only.
+   */
+  public ModelWeights weights() {
+    if (vocab.size() != config.vocabSize()) {
+      throw new IllegalStateException("rank " + rank + " holds vocabulary rows " + vocab + " only: load it with "
+          + Replication.CUDA);
+    }
+    int h = config.hiddenSize();
+    List<ModelWeights.Layer> out = new ArrayList<>();
+    for (Layer l : layers) {
+      CpuAttention.Weights a = l.attention();
+      CpuMoe.Experts e = l.experts();
+      out.add(new ModelWeights.Layer(l.inputLayernorm(), l.postAttentionLayernorm(), a.qProj(), a.qBias(), a.kProj(),
+          a.kBias(), a.vProj(), a.vBias(), l.oProj(), l.oBias(), a.sinks(), l.routerWeight(), l.routerBias(),
+          e.gateUpBlocks(), e.gateUpScales(), e.gateUpBias(), e.downBlocks(), e.downScales(),
+          e.downBias() != null ? e.downBias() : new float[e.count() * h]));
+    }
+    return new ModelWeights(config, embed, norm, lmHead, out);
+  }
+
+  /** The shapes this rank computes with. */
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** The experts whose weights this rank holds. */
+  public Range experts() {
+    return experts;
   }
 
   /** The part {@code [from, to)} of a tensor along {@code axis}. */
