@@ -242,6 +242,8 @@ struct MoeGroupArgs {
   int experts;
   int tileM;
   int maxTiles;
+  int firstExpert;       // the experts whose weights this device holds: [firstExpert, firstExpert + heldExperts);
+  int heldExperts;       // tiles only for them, naming e - firstExpert (all: 0, experts). Expert parallel ranks.
 };
 
 struct MoeScatterArgs {
@@ -265,6 +267,8 @@ struct MoeRouteSmallArgs {
   int k;
   int tileM;
   int maxTiles;
+  int firstExpert;       // as MoeGroupArgs: tiles only for the held experts, named e - firstExpert
+  int heldExperts;
 };
 
 // ---- gemv_bf16.cu ----

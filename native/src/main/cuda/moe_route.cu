@@ -2,7 +2,9 @@
 //   moe_topk:    per token, logits + bias, top-k (ties: lower expert), softmax over the chosen k;
 //                counts[e] += 1 for each choice.            Bytes: T*E*4 read, T*k*8 written.
 //   moe_group:   one block: prefix sum of counts -> first sorted row per expert, and the GEMM tile
-//                list (expert, row range) of tileM rows each. O(E + tiles).
+//                list (expert, row range) of tileM rows each. O(E + tiles). Tiles only for the experts
+//                this device holds ([firstExpert, firstExpert + heldExperts), all but on expert-parallel
+//                ranks), named by their index among them; the others' rows are sorted but never computed.
 //   moe_scatter: per assignment, sorted row = cursor[e]++ ; assign[row] = t*k + j.
 //   moe_route_small: the four steps above (with the zeroing of counts) in one block of 256 threads,
 //                for steps with T*k <= ROUTE_SMALL_MAX and E <= ROUTE_MAX_EXPERTS: counts and cursors
@@ -42,6 +44,9 @@ __device__ __forceinline__ void route_tiles(int e, int n, int rowStart, int tile
   }
 }
 
+// Whether this device holds expert e's weights (expert parallel ranks hold a range; others all).
+__device__ __forceinline__ bool held(int e, int first, int count) { return e >= first && e < first + count; }
+
 extern "C" __global__ void moe_topk(MoeRouteArgs a) {
   pdl_begin();
   int t = blockIdx.x * blockDim.x + threadIdx.x;
@@ -79,7 +84,7 @@ extern "C" __global__ void moe_group(MoeGroupArgs a) {
       rowStart[e] = rows;
       tileStart[e] = tiles;
       rows += a.counts[e];
-      tiles += (a.counts[e] + a.tileM - 1) / a.tileM;
+      if (held(e, a.firstExpert, a.heldExperts)) tiles += (a.counts[e] + a.tileM - 1) / a.tileM;
     }
     tileStart[a.experts] = tiles;
     *a.numTiles = min(tiles, a.maxTiles);
@@ -87,7 +92,9 @@ extern "C" __global__ void moe_group(MoeGroupArgs a) {
   __syncthreads();
   for (int e = threadIdx.x; e < a.experts; e += blockDim.x) {
     a.cursor[e] = rowStart[e];
-    route_tiles(e, a.counts[e], rowStart[e], tileStart[e], a.tileM, a.maxTiles, a.tiles);
+    if (held(e, a.firstExpert, a.heldExperts)) {
+      route_tiles(e - a.firstExpert, a.counts[e], rowStart[e], tileStart[e], a.tileM, a.maxTiles, a.tiles);
+    }
   }
 }
 
@@ -155,7 +162,7 @@ extern "C" __global__ void __launch_bounds__(256) moe_route_small(MoeRouteSmallA
     int rows = 0, tiles = 0;
     for (int base = 0; base < E; base += 32) {
       int e = base + lane;
-      int c = e < E ? count[e] : 0, tl = (c + a.tileM - 1) / a.tileM;
+      int c = e < E ? count[e] : 0, tl = held(e, a.firstExpert, a.heldExperts) ? (c + a.tileM - 1) / a.tileM : 0;
       int rc = c, tc = tl;
       for (int o = 1; o < 32; o <<= 1) {
         int ur = __shfl_up_sync(0xffffffffu, rc, o), ut = __shfl_up_sync(0xffffffffu, tc, o);
@@ -176,7 +183,9 @@ extern "C" __global__ void __launch_bounds__(256) moe_route_small(MoeRouteSmallA
   __syncthreads();
   for (int e = threadIdx.x; e < E; e += blockDim.x) {
     cursor[e] = rowStart[e];
-    route_tiles(e, count[e], rowStart[e], tileStart[e], a.tileM, a.maxTiles, a.tiles);
+    if (held(e, a.firstExpert, a.heldExperts)) {
+      route_tiles(e - a.firstExpert, count[e], rowStart[e], tileStart[e], a.tileM, a.maxTiles, a.tiles);
+    }
   }
   __syncthreads();
   int n = a.numTokens * k;

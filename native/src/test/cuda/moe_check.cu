@@ -296,7 +296,7 @@ static DevRouting upload_routing(const Routing& r, int E, int tileM) {
   CK(cudaMalloc(&d.numTiles, 4));
   CK(cudaMemcpy(d.assign, r.assign.data(), r.R * 4, cudaMemcpyHostToDevice));
   CK(cudaMemcpy(d.counts, r.counts.data(), E * 4, cudaMemcpyHostToDevice));
-  MoeGroupArgs g{d.counts, d.cursor, d.tiles, d.numTiles, E, tileM, d.maxTiles};
+  MoeGroupArgs g{d.counts, d.cursor, d.tiles, d.numTiles, E, tileM, d.maxTiles, 0, E};
   moe_group<<<1, 256>>>(g);
   CK(cudaGetLastError());
   return d;

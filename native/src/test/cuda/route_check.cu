@@ -46,13 +46,13 @@ static void launchFour(const float* lg, const float* bias, Route& r, int T, int 
   CK(cudaMemsetAsync(r.counts, 0, 4 * E, s));
   MoeRouteArgs ra{lg, bias, r.ids, r.w, r.counts, T, E, k};
   moe_topk<<<(T + 127) / 128, 128, 0, s>>>(ra);
-  MoeGroupArgs ga{r.counts, r.cursor, r.tiles, r.numTiles, E, tileM, mt};
+  MoeGroupArgs ga{r.counts, r.cursor, r.tiles, r.numTiles, E, tileM, mt, 0, E};
   moe_group<<<1, 256, 0, s>>>(ga);
   MoeScatterArgs sa{r.ids, r.cursor, r.assign, T * k};
   moe_scatter<<<(T * k + 255) / 256, 256, 0, s>>>(sa);
 }
 static void launchSmall(const float* lg, const float* bias, Route& r, int T, int E, int k, int tileM, int mt, cudaStream_t s) {
-  MoeRouteSmallArgs a{lg, bias, r.ids, r.w, r.tiles, r.numTiles, r.assign, T, E, k, tileM, mt};
+  MoeRouteSmallArgs a{lg, bias, r.ids, r.w, r.tiles, r.numTiles, r.assign, T, E, k, tileM, mt, 0, E};
   moe_route_small<<<1, 256, 0, s>>>(a);
 }
 

@@ -3,17 +3,17 @@ package ai.gptoss.backend;
 import ai.gptoss.backend.cpu.CpuBackend;
 import ai.gptoss.backend.parallel.ParallelCpuBackend;
 import ai.gptoss.backend.parallel.ParallelPlan;
+import ai.gptoss.backend.parallel.RankPlacement;
 import ai.gptoss.model.Checkpoint;
+import ai.gptoss.model.ModelConfig;
 import ai.gptoss.model.ModelWeights;
 import java.nio.file.Path;
 
-/** Opens a model on a device: "cpu", "cuda", "cuda:N", or "auto" (the first GPU if present, else CPU). */
+/**
+ * Opens a model on a device: "cpu", "cuda", "cuda:N", or "auto" (the first GPU if present, else CPU); an engine
+ * spanning several GPUs also on "cuda:N,M,..." (one GPU per rank: {@link RankPlacement}).
+ */
 public final class Backends {
-  /** The error for tensor_parallel_size above 1 on a GPU. */
-  public static final String MULTI_GPU_MISSING = "tensor_parallel_size=%d on device %s: multi-GPU engines (tensor and "
-      + "expert parallelism over NCCL) are not available in this build; use tensor_parallel_size=1 (one engine per "
-      + "GPU), or device=cpu for the CPU twin of the multi-GPU partitioning (docs/multi-gpu.md)";
-
   private Backends() {}
 
   /**
@@ -28,7 +28,8 @@ public final class Backends {
 
   /**
    * As above, split over {@code plan}'s ranks when it has more than one: on the CPU the twin of a multi-GPU engine
-   * ({@link ParallelCpuBackend}, N simulated ranks); on CUDA an error, since this build has no multi-GPU engine.
+   * ({@link ParallelCpuBackend}, N simulated ranks); on CUDA one engine over N GPUs ({@code ParallelCudaBackend}),
+   * placed by {@link RankPlacement} from {@code device}. The plan is checked against the model's config first.
    */
   public static Backend open(Path modelDir, String device, Precision precision, KvCacheDtype kvCacheDtype,
       ParallelPlan plan) {
@@ -43,7 +44,12 @@ public final class Backends {
       }
     }
     if (d.equals("cuda") || d.startsWith("cuda:")) {
-      if (plan.parallel()) throw new IllegalArgumentException(MULTI_GPU_MISSING.formatted(plan.ranks(), device));
+      if (plan.parallel()) {
+        if (synthetic) throw new IllegalArgumentException("--model " + modelDir + ": synthetic models are not split over "
+            + "several GPUs; use a checkpoint, or tensor_parallel_size=1");
+        plan.check(ModelConfig.read(modelDir.resolve("config.json")));
+        return CudaSupport.openParallel(modelDir, d, plan, precision, kvCacheDtype);
+      }
       int ordinal = 0;
       if (d.startsWith("cuda:")) {
         try {

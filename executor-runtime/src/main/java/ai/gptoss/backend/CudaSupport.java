@@ -37,6 +37,17 @@ final class CudaSupport {
     return Files.exists(Paths.get("/dev/nvidiactl")) || Files.exists(Paths.get("/proc/driver/nvidia/version"));
   }
 
+  /** Opens {@code modelDir} as one engine over the GPUs {@code device} places {@code plan}'s ranks on. */
+  static Backend openParallel(Path modelDir, String device, ai.gptoss.backend.parallel.ParallelPlan plan,
+      Precision precision, KvCacheDtype kvCacheDtype) {
+    if (!driverPresent()) throw new BackendException("--device " + device + ": no NVIDIA driver on this machine");
+    try {
+      return CudaDevices.openParallel(modelDir, device, plan, precision, kvCacheDtype);
+    } catch (LinkageError e) {
+      throw new BackendException("--device " + device + ": the CUDA 13 runtime or NCCL libraries could not be loaded: " + e, e);
+    }
+  }
+
   static Backend open(Path modelDir, int ordinal, Precision precision, KvCacheDtype kvCacheDtype) {
     if (!driverPresent()) throw new BackendException("--device cuda:" + ordinal + ": no NVIDIA driver on this machine");
     try {

@@ -94,8 +94,10 @@ class EngineSettingsTest {
     try (Backend b = cpu.open(EmbeddedModel.path())) {
       assertEquals("cpu-tp2-ep", b.name());
     }
-    var e = assertThrows(IllegalArgumentException.class, () -> tp2.onDevice("cuda:0").open(EmbeddedModel.path()));
-    assertTrue(e.getMessage().contains("tensor_parallel_size=2 on device cuda:0") && e.getMessage().contains(
-        "not available in this build"), e.getMessage());
+    // on CUDA the plan is checked against the model before any GPU is looked for
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> FAST.withParallel(new ParallelPlan(3, false)).onDevice("cuda:0").open(EmbeddedModel.path()));
+    assertTrue(e.getMessage().contains("tensor_parallel_size=3") && e.getMessage().contains("num_attention_heads=4"),
+        e.getMessage());
   }
 }

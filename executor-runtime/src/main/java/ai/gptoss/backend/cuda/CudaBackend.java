@@ -72,31 +72,45 @@ public final class CudaBackend implements Backend {
    * from the environment (a checker parses them where it starts: {@code EngineSettings.fromEnvironment}).
    */
   public static CudaBackend upload(ModelWeights weights, int ordinal, Precision precision, KvCacheDtype kvCacheDtype) {
-    return new CudaBackend(weights.config, ordinal, precision, kvCacheDtype, k -> DeviceModel.upload(weights));
+    return new CudaBackend(weights.config, ordinal, precision, kvCacheDtype, k -> DeviceModel.upload(weights), null);
+  }
+
+  /**
+   * One rank of an engine spanning several GPUs ({@link ParallelCudaBackend}): uploads {@code shard} (a model of the
+   * rank's shapes holding {@code rank}'s experts) to GPU {@code ordinal}. Its steps sum partial outputs with the other
+   * ranks through {@code rank}'s collectives, and so run without CUDA graphs (a collective may wait on the host).
+   */
+  static CudaBackend rank(ModelWeights shard, int ordinal, Precision precision, KvCacheDtype kvCacheDtype, DeviceRank rank) {
+    return new CudaBackend(shard.config, ordinal, precision, kvCacheDtype, k -> DeviceModel.upload(shard, rank.heldExperts()),
+        rank);
   }
 
   /** Streams a checkpoint to GPU {@code ordinal} (no float copy of the weights on the host). */
   public static CudaBackend load(Checkpoint ckpt, int ordinal, Precision precision, KvCacheDtype kvCacheDtype) {
-    return new CudaBackend(ckpt.config(), ordinal, precision, kvCacheDtype, k -> DeviceModel.load(ckpt));
+    return new CudaBackend(ckpt.config(), ordinal, precision, kvCacheDtype, k -> DeviceModel.load(ckpt), null);
   }
 
   /** A model with {@code config}'s shapes and random weights generated on the GPU. */
   public static CudaBackend synthetic(ModelConfig config, int ordinal, long seed, Precision precision,
       KvCacheDtype kvCacheDtype) {
-    return new CudaBackend(config, ordinal, precision, kvCacheDtype, k -> DeviceModel.synthetic(config, k, seed));
+    return new CudaBackend(config, ordinal, precision, kvCacheDtype, k -> DeviceModel.synthetic(config, k, seed), null);
   }
 
   private CudaBackend(ModelConfig c, int ordinal, Precision precision, KvCacheDtype kvCacheDtype,
-      java.util.function.Function<Kernels, DeviceModel> weights) {
+      java.util.function.Function<Kernels, DeviceModel> weights, DeviceRank rank) {
     this.c = c;
     this.precision = precision;
     this.precise = precision.pairedActivations;
     ForwardPass.checkSupported(c);
+    if (rank != null && ExpertGemmPlan.DENSE.equals(options.forcedMoeKernel())) {
+      throw new BackendException("GPTOSS_CUDA_MOE=dense: the dense expert path is not split over the ranks of a "
+          + "multi-GPU engine; unset it or choose a fused kernel");
+    }
     device = new DevicePlan(ordinal, precision, kvCacheDtype);
     profiler = System.getenv("GPTOSS_PROFILE") != null ? new StepProfiler(device.stream) : null;
     masks = new DeviceMasks(c.vocabSize(), device.stream);
     graphs = new DecodeGraphs<>(new CudaGraphs(device.stream),
-        DecodeGraphs.enabledByEnvironment(System.getenv("GPTOSS_CUDA_GRAPHS"), System.getenv("GPTOSS_PROFILE")),
+        rank == null && DecodeGraphs.enabledByEnvironment(System.getenv("GPTOSS_CUDA_GRAPHS"), System.getenv("GPTOSS_PROFILE")),
         System.err::println);
     Cuda.trace("kernels");
     k = new Kernels(new KernelCompiler(device.arch, device.kvFormat.defines), device.stream,
@@ -106,7 +120,7 @@ public final class CudaBackend implements Backend {
     model = weights.apply(k);
     check(cudaStreamSynchronize(device.stream), "cudaStreamSynchronize(after loading weights)");
     Cuda.trace("loaded");
-    forward = new ForwardPass(c, model, k, device, options, precise, profiler);
+    forward = new ForwardPass(c, model, k, device, options, precise, profiler, rank);
   }
 
   @Override

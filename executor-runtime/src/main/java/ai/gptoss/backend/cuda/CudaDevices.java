@@ -8,6 +8,8 @@ import ai.gptoss.backend.BackendException;
 import ai.gptoss.backend.CudaAvailability;
 import ai.gptoss.backend.KvCacheDtype;
 import ai.gptoss.backend.Precision;
+import ai.gptoss.backend.parallel.ParallelPlan;
+import ai.gptoss.backend.parallel.RankPlacement;
 import ai.gptoss.model.Checkpoint;
 import java.nio.file.Path;
 
@@ -35,6 +37,15 @@ public final class CudaDevices {
     }
     if (n[0] == 0) return CudaAvailability.none(CudaAvailability.Reason.NO_DEVICE, "cudaGetDeviceCount reports 0 devices");
     return CudaAvailability.devices(n[0]);
+  }
+
+  /** Opens a model directory as one engine over the GPUs {@code device} places {@code plan}'s ranks on ({@link RankPlacement}). */
+  public static Backend openParallel(Path modelDir, String device, ParallelPlan plan, Precision precision,
+      KvCacheDtype kvCacheDtype) {
+    RankPlacement placement = RankPlacement.of(device, plan, count());
+    try (Checkpoint ckpt = Checkpoint.open(modelDir)) {
+      return ParallelCudaBackend.load(ckpt, plan, placement, precision, kvCacheDtype);
+    }
   }
 
   /** Opens a model directory, or {@code synthetic:NAME}, on GPU {@code ordinal}. */

@@ -17,7 +17,9 @@ import org.bytedeco.javacpp.BytePointer;
 /**
  * The weights on the GPU, in one arena: dense matrices as bf16, experts kept MXFP4 exactly as
  * published, vectors (norms, biases, sinks) as float32. q, k and v are stored as one fused matrix.
- * Shapes: V=vocab, H=hidden, Q=heads*head_dim, K=kv_heads*head_dim, E=experts, I=intermediate.
+ * Shapes: V=vocab, H=hidden, Q=heads*head_dim, K=kv_heads*head_dim, E=experts, I=intermediate. A rank of an
+ * engine spanning several GPUs holds a model of its shard's shapes ({@code ParallelPlan.rankConfig}) and, with expert
+ * parallelism, the weights of only {@link #experts} of the E experts the router chooses among.
  */
 final class DeviceModel implements AutoCloseable {
   /** Device addresses of one layer's tensors. */
@@ -39,6 +41,8 @@ final class DeviceModel implements AutoCloseable {
       long downBias) {} // [E, H] f32
 
   final ModelConfig c;
+  /** The experts whose weights are held: E, or an expert-parallel rank's share (the router still scores all E). */
+  final int experts;
   final DeviceArena arena;
   final long embed; // [V, H] bf16
   final long lmHead; // [V, H] bf16
@@ -48,25 +52,33 @@ final class DeviceModel implements AutoCloseable {
 
   /** Bytes the arena needs for {@code c}. */
   static long bytes(ModelConfig c) {
-    long v = c.vocabSize(), h = c.hiddenSize(), q = c.qDim(), k = c.kvDim(), e = c.numLocalExperts(), i = c.intermediateSize();
+    return bytes(c, c.numLocalExperts());
+  }
+
+  /** Bytes the arena needs for {@code c} holding the weights of {@code experts} experts. */
+  static long bytes(ModelConfig c, int experts) {
+    long v = c.vocabSize(), h = c.hiddenSize(), q = c.qDim(), k = c.kvDim(), r = c.numLocalExperts(), e = experts,
+        i = c.intermediateSize();
     long total = 2 * DeviceArena.aligned(v * h * 2) + DeviceArena.aligned(h * 4) + DeviceArena.aligned(c.headDim() * 2L);
     long perLayer = 2 * DeviceArena.aligned(h * 4) + DeviceArena.aligned((q + 2 * k) * h * 2) + DeviceArena.aligned((q + 2 * k) * 4)
         + DeviceArena.aligned(h * q * 2) + DeviceArena.aligned(h * 4) + DeviceArena.aligned(c.numAttentionHeads() * 4L)
-        + DeviceArena.aligned(e * h * 2) + DeviceArena.aligned(e * 4)
+        + DeviceArena.aligned(r * h * 2) + DeviceArena.aligned(r * 4)
         + DeviceArena.aligned(e * 2 * i * h / 2) + DeviceArena.aligned(e * 2 * i * h / 32) + DeviceArena.aligned(e * 2 * i * 4)
         + DeviceArena.aligned(e * h * i / 2) + DeviceArena.aligned(e * h * i / 32) + DeviceArena.aligned(e * h * 4);
     return total + perLayer * c.numHiddenLayers();
   }
 
   /** Reserves the arena and lays out every tensor (contents undefined until filled). */
-  private DeviceModel(ModelConfig c) {
-    this(c, new DeviceArena("model weights", bytes(c)));
+  private DeviceModel(ModelConfig c, int experts) {
+    this(c, experts, new DeviceArena("model weights", bytes(c, experts)));
   }
 
   /** The tensor layout over {@code arena}. */
-  private DeviceModel(ModelConfig c, DeviceArena arena) {
+  private DeviceModel(ModelConfig c, int experts, DeviceArena arena) {
     this.c = c;
-    long v = c.vocabSize(), h = c.hiddenSize(), q = c.qDim(), k = c.kvDim(), e = c.numLocalExperts(), i = c.intermediateSize();
+    this.experts = experts;
+    long v = c.vocabSize(), h = c.hiddenSize(), q = c.qDim(), k = c.kvDim(), r = c.numLocalExperts(), e = experts,
+        i = c.intermediateSize();
     this.arena = arena;
     embed = arena.alloc(v * h * 2);
     lmHead = arena.alloc(v * h * 2);
@@ -75,15 +87,25 @@ final class DeviceModel implements AutoCloseable {
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       layers.add(new Layer(arena.alloc(h * 4), arena.alloc(h * 4), arena.alloc((q + 2 * k) * h * 2), arena.alloc((q + 2 * k) * 4),
           arena.alloc(h * q * 2), arena.alloc(h * 4), arena.alloc(c.numAttentionHeads() * 4L),
-          arena.alloc(e * h * 2), arena.alloc(e * 4),
+          arena.alloc(r * h * 2), arena.alloc(r * 4),
           arena.alloc(e * 2 * i * h / 2), arena.alloc(e * 2 * i * h / 32), arena.alloc(e * 2 * i * 4),
           arena.alloc(e * h * i / 2), arena.alloc(e * h * i / 32), arena.alloc(e * h * 4)));
     }
   }
 
+  /** The addresses {@link #hostImage(ModelWeights, int)} writes at (offsets from the arena's start), for tests. */
+  static DeviceModel layout(ModelConfig c, int experts) {
+    return new DeviceModel(c, experts, DeviceArena.layoutOnly("layout", bytes(c, experts)));
+  }
+
   /** Uploads host weights (dense float32 is rounded to bf16; checkpoints store bf16, so exactly). */
   static DeviceModel upload(ModelWeights w) {
-    DeviceModel m = new DeviceModel(w.config);
+    return upload(w, w.config.numLocalExperts());
+  }
+
+  /** As {@link #upload(ModelWeights)}, for weights holding {@code experts} experts (an expert-parallel rank's). */
+  static DeviceModel upload(ModelWeights w, int experts) {
+    DeviceModel m = new DeviceModel(w.config, experts);
     try (Uploader up = new Uploader(new DeviceSink())) {
       m.write(w, up);
     } catch (RuntimeException e) {
@@ -99,7 +121,7 @@ final class DeviceModel implements AutoCloseable {
    * (1/32-size) scales, which are transposed, pass through Java arrays.
    */
   static DeviceModel load(Checkpoint ckpt) {
-    DeviceModel m = new DeviceModel(ckpt.config());
+    DeviceModel m = new DeviceModel(ckpt.config(), ckpt.config().numLocalExperts());
     try (Uploader up = new Uploader(new DeviceSink()); CheckpointStream in = new CheckpointStream(ckpt)) {
       m.write(in, up);
     } catch (RuntimeException e) {
@@ -111,7 +133,12 @@ final class DeviceModel implements AutoCloseable {
 
   /** The arena image {@link #upload} would make, on the host (tests compare the two load paths). */
   static byte[] hostImage(ModelWeights w) {
-    DeviceModel m = new DeviceModel(w.config, DeviceArena.layoutOnly("host image", bytes(w.config)));
+    return hostImage(w, w.config.numLocalExperts());
+  }
+
+  /** The arena image {@link #upload(ModelWeights, int)} would make, on the host. */
+  static byte[] hostImage(ModelWeights w, int experts) {
+    DeviceModel m = new DeviceModel(w.config, experts, DeviceArena.layoutOnly("host image", bytes(w.config, experts)));
     HostSink sink = new HostSink(m.arena.capacity());
     m.write(w, new Uploader(sink));
     return sink.image;
@@ -119,7 +146,8 @@ final class DeviceModel implements AutoCloseable {
 
   /** The arena image {@link #load} would make, on the host. */
   static byte[] hostImage(Checkpoint ckpt) {
-    DeviceModel m = new DeviceModel(ckpt.config(), DeviceArena.layoutOnly("host image", bytes(ckpt.config())));
+    ModelConfig c = ckpt.config();
+    DeviceModel m = new DeviceModel(c, c.numLocalExperts(), DeviceArena.layoutOnly("host image", bytes(c)));
     HostSink sink = new HostSink(m.arena.capacity());
     try (CheckpointStream in = new CheckpointStream(ckpt)) {
       m.write(in, new Uploader(sink));
@@ -145,11 +173,11 @@ final class DeviceModel implements AutoCloseable {
       up.bf16(d.router(), s.routerWeight());
       up.f32(d.routerBias(), s.routerBias());
       up.bytes(d.gateUpBlocks(), s.gateUpBlocks());
-      up.bytes(d.gateUpScales(), transposeScales(s.gateUpScales(), c.numLocalExperts(), 2 * c.intermediateSize(),
+      up.bytes(d.gateUpScales(), transposeScales(s.gateUpScales(), experts, 2 * c.intermediateSize(),
           c.hiddenSize() / 32));
       up.f32(d.gateUpBias(), s.gateUpBias());
       up.bytes(d.downBlocks(), s.downBlocks());
-      up.bytes(d.downScales(), transposeScales(s.downScales(), c.numLocalExperts(), c.hiddenSize(),
+      up.bytes(d.downScales(), transposeScales(s.downScales(), experts, c.hiddenSize(),
           c.intermediateSize() / 32));
       up.f32(d.downBias(), s.downBias());
     }
@@ -190,7 +218,7 @@ final class DeviceModel implements AutoCloseable {
    * models so activations stay in range: the synthetic models of the benchmark.
    */
   static DeviceModel synthetic(ModelConfig c, Kernels k, long seed) {
-    DeviceModel m = new DeviceModel(c);
+    DeviceModel m = new DeviceModel(c, c.numLocalExperts());
     try {
       long v = c.vocabSize(), h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), e = c.numLocalExperts(), i = c.intermediateSize();
       int[] s = {(int) seed};

@@ -17,6 +17,12 @@ import org.bytedeco.javacpp.FloatPointer;
  * their arguments, the products (bf16_gemv or cuBLAS), attention per item list, and the choice of
  * expert path (fused expert kernels planned by {@link ExpertGemmPlan}, or the dense path's scratch,
  * {@link DenseExperts}, made on first use and given up once the device has no room for it).
+ *
+ * <p>As one rank of an engine spanning several GPUs ({@link DeviceRank}), the model is the rank's shard (its heads,
+ * its share of every expert's width or its whole experts) and two all-reduces keep the residual stream replicated: of
+ * the o_proj output (before the norm that adds the bias, held whole by every rank) and of the experts' per-slot outputs
+ * (before the combine; the down biases are rank 0's, or the owning rank's). Such a rank takes the fused expert
+ * kernels only (the dense path reads the expert counts on the host and is not split).
  */
 final class ForwardPass implements AutoCloseable {
   /** The forward pass's switches from the environment, read before anything touches the GPU. */
@@ -59,6 +65,8 @@ final class ForwardPass implements AutoCloseable {
    */
   private final boolean precise;
   private final StepProfiler profiler;
+  /** This pass's rank of an engine spanning several GPUs, or null: the whole model on one GPU. */
+  private final DeviceRank rank;
   private final FloatPointer one = new FloatPointer(1f), zero = new FloatPointer(0f);
   private final int[] layerOfType;
   /** Query tokens per prefill attention item (StepMetadata cuts prefill items to it). */
@@ -98,8 +106,10 @@ final class ForwardPass implements AutoCloseable {
   }
 
   ForwardPass(ModelConfig c, DeviceModel model, Kernels k, DevicePlan device, Options options, boolean precise,
-      StepProfiler profiler) {
+      StepProfiler profiler, DeviceRank rank) {
     this.c = c;
+    this.rank = rank;
+    this.denseUnavailable = rank != null;
     this.model = model;
     this.k = k;
     this.device = device;
@@ -169,25 +179,32 @@ final class ForwardPass implements AutoCloseable {
           layersOfType, lot, sliding, ws, kv);
       prof("o gemm+norm");
       gemm(ws.attn, lo(ws.attnLo), w.wo(), ws.tmp, T, H, Q);
+      allReduce(ws.tmp, (long) T * H);
       k.launch("residual_rmsnorm", new RmsNormArgs(ws.x, ws.tmp, w.bo(), w.postNorm(), 0, ws.h, lo(ws.hLo), 0, 0, T, H,
           eps, 0), T, 1, rowThreads(T, 256));
       prof("router+group");
       gemm(ws.h, lo(ws.hLo), w.router(), ws.routerLogits, T, E, H);
+      int first = rank == null ? 0 : rank.firstExpert(), held = model.experts;
       if (smallRoute) {
         k.launch("moe_route_small", new MoeRouteSmallArgs(ws.routerLogits, w.routerBias(), ws.expertIds, ws.expertWeights,
-            ws.tiles, ws.numTiles, ws.assign, T, E, topK, moe.tileM(), moe.maxTiles()), 1, 1, RoutePlan.SMALL_THREADS);
+            ws.tiles, ws.numTiles, ws.assign, T, E, topK, moe.tileM(), moe.maxTiles(), first, held), 1, 1,
+            RoutePlan.SMALL_THREADS);
       } else {
         check(cudaMemsetAsync(dev(ws.counts), 0, 4L * E, device.stream), "cudaMemsetAsync(expert counts)");
         k.launch("moe_topk", new MoeRouteArgs(ws.routerLogits, w.routerBias(), ws.expertIds, ws.expertWeights, ws.counts, T,
             E, topK), (T + 127) / 128, 1, 128);
-        k.launch("moe_group", new MoeGroupArgs(ws.counts, ws.cursor, ws.tiles, ws.numTiles, E, moe.tileM(), moe.maxTiles()),
-            1, 1, 256);
+        k.launch("moe_group", new MoeGroupArgs(ws.counts, ws.cursor, ws.tiles, ws.numTiles, E, moe.tileM(), moe.maxTiles(),
+            first, held), 1, 1, 256);
         k.launch("moe_scatter", new MoeScatterArgs(ws.expertIds, ws.cursor, ws.assign, T * topK), (T * topK + 255) / 256, 1, 256);
       }
       if (denseExperts != null) {
         prof("moe dense");
         denseExperts.enqueue(ws, w, T, lo(ws.hLo), lo(ws.actLo));
         continue;
+      }
+      if (held < E) {
+        // other ranks' experts have no tile here: their slots stay zero and take the owner's output in the sum
+        check(cudaMemsetAsync(dev(ws.y), 0, 4L * T * topK * H, device.stream), "cudaMemsetAsync(expert outputs)");
       }
       prof("moe gate_up");
       k.launch(moe.kernel(), new MoeGemmArgs(ws.h, lo(ws.hLo), ws.assign, ws.tiles, ws.numTiles, w.gateUpBlocks(),
@@ -198,6 +215,7 @@ final class ForwardPass implements AutoCloseable {
       k.launch(down.kernel(), new MoeGemmArgs(ws.act, lo(ws.actLo), ws.assign, ws.tiles, ws.numTiles, w.downBlocks(),
           w.downScales(), w.downBias(), ws.y, 0, topK, I, H, MoeGemmArgs.DOWN, (float) c.swigluLimit()),
           down.maxTiles(), down.featureBlocks(H), down.threads(), down.sharedBytes());
+      allReduce(ws.y, (long) T * topK * H);
       // moe_combine is folded into the next residual_rmsnorm (the next layer's input norm, or the final norm).
     }
     prof("final norm+lm_head");
@@ -240,6 +258,13 @@ final class ForwardPass implements AutoCloseable {
           + "); large steps use the fused expert kernels");
       return null;
     }
+  }
+
+  /** A rank's in-place sum over the ranks of {@code count} floats at {@code buf}; nothing on one GPU. */
+  private void allReduce(long buf, long count) {
+    if (rank == null) return;
+    prof("all-reduce");
+    rank.collectives().allReduceSum(rank.rank(), buf, count, device.stream);
   }
 
   private void prof(String section) {

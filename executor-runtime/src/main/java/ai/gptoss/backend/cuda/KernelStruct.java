@@ -60,11 +60,12 @@ sealed interface KernelStruct {
     }
   }
 
-  record MoeGroupArgs(long counts, long cursor, long tiles, long numTiles, int experts, int tileM, int maxTiles)
-      implements KernelStruct {
+  record MoeGroupArgs(long counts, long cursor, long tiles, long numTiles, int experts, int tileM, int maxTiles,
+      int firstExpert, int heldExperts) implements KernelStruct {
     @Override
     public void pack(KernelArgs a) {
-      a.ptr(counts).ptr(cursor).ptr(tiles).ptr(numTiles).i32(experts).i32(tileM).i32(maxTiles);
+      a.ptr(counts).ptr(cursor).ptr(tiles).ptr(numTiles).i32(experts).i32(tileM).i32(maxTiles).i32(firstExpert)
+          .i32(heldExperts);
     }
   }
 
@@ -76,11 +77,12 @@ sealed interface KernelStruct {
   }
 
   record MoeRouteSmallArgs(long logits, long bias, long expertIds, long weights, long tiles, long numTiles,
-      long assign, int numTokens, int experts, int k, int tileM, int maxTiles) implements KernelStruct {
+      long assign, int numTokens, int experts, int k, int tileM, int maxTiles, int firstExpert, int heldExperts)
+      implements KernelStruct {
     @Override
     public void pack(KernelArgs a) {
       a.ptr(logits).ptr(bias).ptr(expertIds).ptr(weights).ptr(tiles).ptr(numTiles).ptr(assign)
-          .i32(numTokens).i32(experts).i32(k).i32(tileM).i32(maxTiles);
+          .i32(numTokens).i32(experts).i32(k).i32(tileM).i32(maxTiles).i32(firstExpert).i32(heldExperts);
     }
   }
 

@@ -11,6 +11,7 @@ import ai.gptoss.backend.Precision;
 import ai.gptoss.backend.parallel.ParallelPlan.Range;
 import ai.gptoss.model.ModelConfig;
 import ai.gptoss.model.ModelShapes;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Which part each rank owns, and the errors for sizes that do not split. */
@@ -74,9 +75,27 @@ class ParallelPlanTest {
   }
 
   @Test
-  void severalGpusAreRefusedInThisBuild() {
-    String msg = assertThrows(IllegalArgumentException.class, () -> Backends.open(Golden.dir("tiny-a"), "cuda:0",
-        Precision.EXACT, KvCacheDtype.AUTO, new ParallelPlan(2, false))).getMessage();
-    assertTrue(msg.contains("tensor_parallel_size=2") && msg.contains("not available in this build"), msg);
+  void onCudaAPlanThatDoesNotSplitTheModelFailsBeforeAnyGpuIsTouched() {
+    String msg = assertThrows(IllegalArgumentException.class, () -> Backends.open(Golden.dir("tiny-a"), "cuda:0,0,0,0",
+        Precision.EXACT, KvCacheDtype.AUTO, new ParallelPlan(4, false))).getMessage();
+    assertTrue(msg.contains("tensor_parallel_size=4") && msg.contains("intermediate_size=64"), msg);
+    String synthetic = assertThrows(IllegalArgumentException.class, () -> Backends.open(
+        java.nio.file.Path.of("synthetic:gpt-oss-20b"), "cuda:0", Precision.EXACT, KvCacheDtype.AUTO,
+        new ParallelPlan(2, false))).getMessage();
+    assertTrue(synthetic.contains("synthetic models are not split"), synthetic);
+  }
+
+  @Test
+  void rankConfigHasTheRanksShapesAndKeepsTheRest() {
+    ModelConfig tp2 = new ParallelPlan(2, false).rankConfig(TINY_A, 1);
+    assertEquals(List.of(2, 1, 32, 8), List.of(tp2.numAttentionHeads(), tp2.numKeyValueHeads(), tp2.intermediateSize(),
+        tp2.numLocalExperts()));
+    // 4 ranks over 2 K/V heads: each rank's one K/V head; expert parallel keeps the whole width
+    ModelConfig ep4 = new ParallelPlan(4, true).rankConfig(TINY_A, 3);
+    assertEquals(List.of(1, 1, 64, 8), List.of(ep4.numAttentionHeads(), ep4.numKeyValueHeads(), ep4.intermediateSize(),
+        ep4.numLocalExperts()));
+    assertEquals(TINY_A.vocabSize(), ep4.vocabSize());
+    assertEquals(TINY_A.layerTypes(), ep4.layerTypes());
+    assertEquals(TINY_A, ParallelPlan.SINGLE.rankConfig(TINY_A, 0));
   }
 }
