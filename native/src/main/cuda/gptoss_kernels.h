@@ -69,6 +69,8 @@ __device__ __forceinline__ kv_t to_kv(float f) {
 #else
 typedef bf16 kv_t;
 __device__ __forceinline__ kv_t to_kv(float f) { return f2bf(f); }
+#endif
+
 // Hopper's asynchronous building blocks, shared by the wgmma expert kernels (moe_gemm_wgmma.cu,
 // moe_gemm_swap.cu): shared-memory addresses, cp.async, mbarriers, the async-proxy fence and wgmma's
 // fence / commit / wait. Each kernel keeps its own barrier wait (their hang checks differ).
@@ -120,8 +122,6 @@ __device__ __forceinline__ void wgmma_fence_regs(float (&d)[n]) {
 __device__ __forceinline__ unsigned long long wgmma_desc_sw128(unsigned addr) {
   return (unsigned long long)((addr & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
 }
-#endif
-
 #endif
 
 // An activation handed to the next tensor-core product: hi[i] = bf16(v), and with lo (the precise
