@@ -1,4 +1,5 @@
-// Checks moe_route_small against the four-launch routing (memset, moe_topk, moe_group, moe_scatter),
+// Checks moe_route_small against the four-launch routing (memset, moe_topk, moe_group, moe_scatter), both
+// also for an expert-parallel rank's held experts (heldCase),
 // and residual_rmsnorm with the experts folded in (moeY) against moe_combine + residual_rmsnorm:
 // both bit for bit; also both against a plain host reference (float64 norm, float top-k).
 // Timings: the routing and the combine+norm pair, as CUDA graphs (the way decode steps run).
@@ -42,17 +43,20 @@ static Route routeAlloc(int T, int k, int E, int mt) {
 }
 static void routeFree(Route& r) { cudaFree(r.ids); cudaFree(r.w); cudaFree(r.counts); cudaFree(r.cursor); cudaFree(r.tiles); cudaFree(r.numTiles); cudaFree(r.assign); }
 
-static void launchFour(const float* lg, const float* bias, Route& r, int T, int E, int k, int tileM, int mt, cudaStream_t s) {
+// first, held: the experts whose weights the device holds (an expert-parallel rank's; held < 0: all E).
+static void launchFour(const float* lg, const float* bias, Route& r, int T, int E, int k, int tileM, int mt, cudaStream_t s,
+                       int first = 0, int held = -1) {
   CK(cudaMemsetAsync(r.counts, 0, 4 * E, s));
   MoeRouteArgs ra{lg, bias, r.ids, r.w, r.counts, T, E, k};
   moe_topk<<<(T + 127) / 128, 128, 0, s>>>(ra);
-  MoeGroupArgs ga{r.counts, r.cursor, r.tiles, r.numTiles, E, tileM, mt, 0, E};
+  MoeGroupArgs ga{r.counts, r.cursor, r.tiles, r.numTiles, E, tileM, mt, first, held < 0 ? E : held};
   moe_group<<<1, 256, 0, s>>>(ga);
   MoeScatterArgs sa{r.ids, r.cursor, r.assign, T * k};
   moe_scatter<<<(T * k + 255) / 256, 256, 0, s>>>(sa);
 }
-static void launchSmall(const float* lg, const float* bias, Route& r, int T, int E, int k, int tileM, int mt, cudaStream_t s) {
-  MoeRouteSmallArgs a{lg, bias, r.ids, r.w, r.tiles, r.numTiles, r.assign, T, E, k, tileM, mt, 0, E};
+static void launchSmall(const float* lg, const float* bias, Route& r, int T, int E, int k, int tileM, int mt, cudaStream_t s,
+                        int first = 0, int held = -1) {
+  MoeRouteSmallArgs a{lg, bias, r.ids, r.w, r.tiles, r.numTiles, r.assign, T, E, k, tileM, mt, first, held < 0 ? E : held};
   moe_route_small<<<1, 256, 0, s>>>(a);
 }
 
@@ -127,6 +131,45 @@ static void routeCase(int T, int E, int k, int tileM, bool ties) {
          T, E, k, tileM, ties ? ",ties" : "", pass ? "PASS" : "FAIL", idsEq ? "eq" : "DIFF", wEq ? "bitEq" : "DIFF",
          setsEq ? "eq" : "DIFF", tilesEq ? "eq" : "DIFF", ntA, ntB, idsRef, wErr);
   routeFree(a); routeFree(b); cudaFree(dlg); cudaFree(dbias);
+}
+
+// An expert-parallel rank's routing (experts [first, first + held)): both launch paths give the whole routing's ids,
+// weights and sorted rows, and exactly its tiles of the held experts, in order, named e - first.
+static void heldCase(int T, int E, int k, int tileM, int first, int held) {
+  int mt = maxTiles(T, k, E, tileM);
+  std::vector<float> lg(T * E), bias(E);
+  for (auto& v : lg) v = (urand() * 2 - 1) * 4;
+  for (auto& v : bias) v = (urand() * 2 - 1) * 0.5f;
+  float *dlg = dalloc<float>(T * E), *dbias = dalloc<float>(E);
+  up(dlg, lg); up(dbias, bias);
+  Route all = routeAlloc(T, k, E, mt), four = routeAlloc(T, k, E, mt), small = routeAlloc(T, k, E, mt);
+  launchFour(dlg, dbias, all, T, E, k, tileM, mt, 0);
+  launchFour(dlg, dbias, four, T, E, k, tileM, mt, 0, first, held);
+  launchSmall(dlg, dbias, small, T, E, k, tileM, mt, 0, first, held);
+  CK(cudaDeviceSynchronize());
+  int ntAll = down(all.numTiles, 1)[0];
+  auto tAll = down(all.tiles, mt * 3);
+  std::vector<int> want;
+  for (int i = 0; i < std::min(ntAll, mt); i++) {
+    int e = tAll[i * 3];
+    if (e >= first && e < first + held) want.insert(want.end(), {e - first, tAll[i * 3 + 1], tAll[i * 3 + 2]});
+  }
+  auto idsAll = down(all.ids, T * k);
+  std::vector<std::vector<int>> setsAll;
+  expertRowSets(idsAll, down(all.assign, T * k), E, setsAll);
+  bool pass = true;
+  for (Route* r : {&four, &small}) {
+    int nt = down(r->numTiles, 1)[0];
+    auto t = down(r->tiles, mt * 3);
+    std::vector<std::vector<int>> sets;
+    bool rows = expertRowSets(down(r->ids, T * k), down(r->assign, T * k), E, sets) && sets == setsAll;
+    bool tiles = nt * 3 == (int)want.size() && std::equal(want.begin(), want.end(), t.begin());
+    pass &= rows && tiles && down(r->ids, T * k) == idsAll;
+  }
+  failures += !pass;
+  printf("KERNELCHECK route_held:T=%d,E=%d,k=%d,tileM=%d,experts=[%d,%d) %s tiles=%d of %d\n", T, E, k, tileM, first,
+         first + held, pass ? "PASS" : "FAIL", (int)want.size() / 3, ntAll);
+  routeFree(all); routeFree(four); routeFree(small); cudaFree(dlg); cudaFree(dbias);
 }
 
 static float* randomDev(size_t n, float scale, std::vector<float>* keep = nullptr) {
@@ -271,6 +314,12 @@ int main() {
       }
   routeCase(64, 256, 4, 8, false);  // the most experts the shared counts hold
   routeCase(32, 128, 8, 8, false);  // MAX_TOPK choices
+  for (int T : {1, 7, 64})
+    for (int tileM : {8, 128}) {
+      heldCase(T, 8, 4, tileM, 4, 4);    // tiny-a's last of 2 ranks
+      heldCase(T, 32, 4, tileM, 8, 8);   // gpt-oss-20b's second of 4 ranks
+      heldCase(T, 128, 4, tileM, 0, 64); // 120b's first of 2 ranks
+    }
   for (int H : {64, 128, 2880})
     for (int T : {1, 7, 64})
       for (int mode = 0; mode < 3; mode++) normCase(T, H, H == 128 ? 2 : 4, mode);

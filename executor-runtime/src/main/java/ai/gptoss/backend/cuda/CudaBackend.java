@@ -165,12 +165,14 @@ public final class CudaBackend implements Backend {
 
   /** Free and total device memory now. */
   public long[] memoryInfo() {
+    device.select();
     return device.memoryInfo();
   }
 
   /** See {@link DevicePlan#kvMemoryBudgetBytes}. */
   @Override
   public long kvMemoryBudgetBytes(StepBudget step) {
+    device.select(); // the caller's thread may have another GPU current (the ranks of a ParallelCudaBackend)
     return device.kvMemoryBudgetBytes(step, c, ws, kv, forward.dense(), forward.denseUnavailable(), precise);
   }
 

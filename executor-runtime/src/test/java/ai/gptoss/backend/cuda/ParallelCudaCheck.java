@@ -37,7 +37,8 @@ import org.bytedeco.javacpp.FloatPointer;
  * GPU 0, so the ranks' collectives are {@link HostStagedCollectives}; the NCCL path is checked with one rank
  * ({@code ncclCommInitAll} over one device), which loads NCCL and runs its all-reduce in the forward pass. Against the
  * one-rank {@link CudaBackend} in exact precision: greedy ids equal, teacher-forced top-1 at every position equal, the
- * last logits' relative L2 reported (at most 1e-3; expert parallel sums exactly the same floats, so 0). Prints one
+ * last logits' relative L2 reported (at most 1e-3: splitting o_proj and the expert width changes the order of float
+ * sums; 0 for one rank over NCCL, whose sum of one buffer changes nothing). Prints one
  * {@code CHECK name PASS|FAIL detail} line each; exits non-zero when any fails.
  */
 public final class ParallelCudaCheck {
