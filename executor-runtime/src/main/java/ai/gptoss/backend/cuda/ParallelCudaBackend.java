@@ -130,12 +130,13 @@ public final class ParallelCudaBackend implements Backend {
   /** See {@link RankPlacement#kvBudget}: as many pages as the tightest GPU holds for all of its ranks. */
   @Override
   public long kvMemoryBudgetBytes(StepBudget step) {
-    long[] budgets = new long[ranks.length], perToken = new long[ranks.length];
+    long[] budgets = new long[ranks.length], free = new long[ranks.length], perToken = new long[ranks.length];
     for (int r = 0; r < ranks.length; r++) {
+      free[r] = ranks[r].memoryInfo()[0];
       budgets[r] = ranks[r].kvMemoryBudgetBytes(step);
       perToken[r] = ranks[r].kvPageBytes(1, false) + ranks[r].kvPageBytes(1, true);
     }
-    return placement.kvBudget(budgets, perToken);
+    return placement.kvBudget(budgets, free, perToken);
   }
 
   @Override

@@ -89,23 +89,29 @@ public record RankPlacement(List<Integer> devices) {
 
   /**
    * The K/V budget of the whole engine, in bytes of all ranks' K/V: every rank holds the same number of pages, and
-   * the ranks on one GPU share its memory, so the pages are as many as the tightest GPU holds: its least reported
-   * budget (ranks on one GPU each report that GPU's free memory) over the bytes its ranks' K/V take per token.
+   * the ranks on one GPU share its memory, so the pages are as many as the tightest GPU holds over the bytes its
+   * ranks' K/V take per token. A rank's own budget is its GPU's free memory less what the rank needs besides K/V (its
+   * step buffers, a reserve); on a GPU of n ranks each sees the same free memory, so the GPU's budget is the sum of
+   * its ranks' budgets less n - 1 times its free memory: the free memory less every rank's needs.
    *
-   * @param rankBudgets each rank's own budget (its GPU's free memory less its buffers), by rank
+   * @param rankBudgets each rank's own budget, by rank
+   * @param rankFree the free memory of each rank's GPU as that rank read it, by rank
    * @param rankTokenBytes each rank's K/V bytes per token, all layers, by rank
    */
-  public long kvBudget(long[] rankBudgets, long[] rankTokenBytes) {
+  public long kvBudget(long[] rankBudgets, long[] rankFree, long[] rankTokenBytes) {
     double tokens = Double.MAX_VALUE;
     long all = 0;
     for (int d : new HashSet<>(devices)) {
-      long budget = Long.MAX_VALUE, perToken = 0;
+      long budgets = 0, free = 0, perToken = 0;
+      int n = 0;
       for (int r = 0; r < devices.size(); r++) {
         if (devices.get(r) != d) continue;
-        budget = Math.min(budget, rankBudgets[r]);
+        budgets += rankBudgets[r];
+        free = Math.max(free, rankFree[r]);
         perToken += rankTokenBytes[r];
+        n++;
       }
-      tokens = Math.min(tokens, Math.floor((double) budget / perToken));
+      tokens = Math.min(tokens, Math.floor(Math.max(0, budgets - (n - 1) * free) / (double) perToken));
     }
     for (long b : rankTokenBytes) all += b;
     return (long) (tokens * all);

@@ -51,12 +51,18 @@ class RankPlacementTest {
   @Test
   void theKvBudgetIsWhatTheTightestGpuHoldsForAllItsRanks() {
     // two GPUs, one rank each, 100 bytes per token each: the smaller GPU's 1,000 bytes hold 10 tokens on each rank
-    assertEquals(2_000, RankPlacement.of("cuda:0", TP2, 2).kvBudget(new long[] {5_000, 1_000}, new long[] {100, 100}));
-    // four ranks on one GPU share its 4,000 bytes: 10 tokens of 400 bytes
-    assertEquals(4_000, RankPlacement.of("cuda:0,0,0,0", TP4, 1).kvBudget(new long[] {4_000, 4_000, 4_000, 4_000},
-        new long[] {100, 100, 100, 100}));
-    // ranks 0, 1 on GPU 0 (budget 3,000 for 300 bytes a token) and 2, 3 on GPU 1 (8,000 for 200): 10 tokens
-    assertEquals(5_000, RankPlacement.of("cuda:0,0,1,1", TP4, 2).kvBudget(new long[] {3_000, 3_500, 8_000, 9_000},
-        new long[] {200, 100, 100, 100}));
+    assertEquals(2_000, RankPlacement.of("cuda:0", TP2, 2).kvBudget(new long[] {5_000, 1_000}, new long[] {6_000, 2_000},
+        new long[] {100, 100}));
+    // four ranks on one GPU of 10,000 free bytes, each needing 1,000 besides K/V (budget 9,000): 6,000 left for K/V,
+    // 15 tokens of 400 bytes
+    assertEquals(6_000, RankPlacement.of("cuda:0,0,0,0", TP4, 1).kvBudget(new long[] {9_000, 9_000, 9_000, 9_000},
+        new long[] {10_000, 10_000, 10_000, 10_000}, new long[] {100, 100, 100, 100}));
+    // ranks 0, 1 on GPU 0 (5,000 free, needs 1,000 and 1,000: 3,000 for 300 bytes a token) and 2, 3 on GPU 1
+    // (9,000 free, needs 500 each: 8,000 for 200): 10 tokens of 500 bytes
+    assertEquals(5_000, RankPlacement.of("cuda:0,0,1,1", TP4, 2).kvBudget(new long[] {4_000, 4_000, 8_500, 8_500},
+        new long[] {5_000, 5_000, 9_000, 9_000}, new long[] {200, 100, 100, 100}));
+    // more needs than free memory: no K/V at all, never a negative budget
+    assertEquals(0, RankPlacement.of("cuda:0,0", TP2, 1).kvBudget(new long[] {100, 100}, new long[] {1_000, 1_000},
+        new long[] {10, 10}));
   }
 }
