@@ -21,6 +21,11 @@ package ai.gptoss.backend.cuda;
  *       thread that multiplies them, the rows as its shared-memory operand in chunks of 32; two consumer
  *       warpgroups and two producer warps, {@link #SWAP_FEATURES} features per block. Taken for fast
  *       steps in the fused range on Hopper when {@code GPTOSS_CUDA_MOE_SWAP=on} ({@link #swapEnabled}).
+ *   <li>{@code bf16_mxfp4w_moe_gemv_split} (moe_gemv_split.cu): the gemv's tiles, 16 features per block, K split
+ *       over {@link #SPLIT_THREADS} / 32 warps that copy all their weights into shared memory at once
+ *       (cp.async) and multiply on the tensor cores (the scale on each block's partial sum). Taken for
+ *       fast steps of at most {@link #SPLIT_MAX_TOKENS} tokens when {@code GPTOSS_CUDA_MOE_SPLIT=on}
+ *       ({@link #splitEnabled}); its speed is moe_split_check.cu's to measure.
  *   <li>{@link #DENSE} (moe_dense.cu, {@link DenseExperts}): steps of at least {@link #DENSE_MIN_TOKENS}
  *       tokens unpack each product's weights to bf16 once and run one cuBLAS GEMM per expert.
  * </ul>
@@ -44,7 +49,7 @@ package ai.gptoss.backend.cuda;
  * so: one token, the tensor-core gemv for gate_up and the CUDA-core gemv for down in fast mode, the
  * CUDA-core gemv for both in precise mode; up to {@link #GEMV_MAX_ASSIGNMENTS} rows, the tensor-core
  * gemv; above, mma.sync in fast mode and, on Hopper, wgmma in precise mode (two products per k
- * slice against one unpack). {@code GPTOSS_CUDA_MOE=gemm|gemv|gemv_tc|wgmma|swap|dense} forces one kernel
+ * slice against one unpack). {@code GPTOSS_CUDA_MOE=gemm|gemv|gemv_tc|gemv_split|wgmma|swap|dense} forces one kernel
  * for every step (conformance runs of each path; all compute the same sums, in other orders).
  */
 record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int threads, int sharedBytes,
@@ -54,6 +59,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
   static final String GEMV_TC = "bf16_mxfp4w_moe_gemv_tc";
   static final String SWAP = "bf16_mxfp4w_moe_gemm_swap";
+  static final String GEMV_SPLIT = "bf16_mxfp4w_moe_gemv_split";
   /** Not a kernel: {@link DenseExperts}. */
   static final String DENSE = "dense";
   /**
@@ -69,6 +75,12 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final int GEMM_FEATURES = 128, GEMV_FEATURES = 32, GEMV_TC_FEATURES = 64;
   /** Threads per block: the wgmma's one producer and two consumer warpgroups; 256 for the others. */
   static final int WGMMA_THREADS = 384, THREADS = 256;
+  /** GS_FEAT in moe_gemv_split.cu: features per block (the mma's 16 rows). */
+  static final int SPLIT_FEATURES = 16;
+  /** 32 * GS_WARPS in moe_gemv_split.cu: warps that split K. */
+  static final int SPLIT_THREADS = 128;
+  /** Most tokens of a step that takes the K-split gemv when it is on (one tile per expert: tiles of 8 rows). */
+  static final int SPLIT_MAX_TOKENS = 8;
   /** SW_RMAX in moe_gemm_swap.cu: rows per tile. */
   static final int SWAP_ROWS = 192;
   /** 64 * SW_CW in moe_gemm_swap.cu: features per block (two consumer warpgroups). */
@@ -122,6 +134,16 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   }
 
   /**
+   * MOE_GEMV_SPLIT_SMEM in moe_gemv_split.cu: per warp (GS_WARPS = 4), its share of K's 32-value blocks
+   * (nbw, with an odd stride S of at least 3), as 16 features' weights (S * 256 bytes), their scales (nbw * 16)
+   * and the tile's rows (hi, and lo when precise: S * 64 bytes each).
+   */
+  static int gemvSplitSharedBytes(int k, int rows, boolean precise) {
+    int warps = SPLIT_THREADS / 32, nbw = (k / 32 + warps - 1) / warps, stride = Math.max(nbw | 1, 3);
+    return warps * (stride * 256 + nbw * 16 + (precise ? 2 : 1) * rows * stride * 64);
+  }
+
+  /**
    * Rows a gemv tile can hold in a step of {@code tokens} tokens: at most min(GEMV_ROWS, tokens),
    * since a token picks an expert once; rounded up to the variants compiled (1, 2, 4, 8).
    */
@@ -150,7 +172,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
         Math.max(maxTiles(tokens, topK, experts, GEMM_ROWS), maxTiles(tokens, topK, experts, SWAP_ROWS)));
   }
 
-  /** GPTOSS_CUDA_MOE: "gemm", "wgmma", "gemv", "gemv_tc", "swap", "dense", or unset / "auto" for the choice by shape. */
+  /** GPTOSS_CUDA_MOE: "gemm", "wgmma", "gemv", "gemv_tc", "gemv_split", "swap", "dense", or unset / "auto" for the choice by shape. */
   static String forcedKernel(String env) {
     if (env == null || env.isBlank()) return null;
     return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
@@ -159,10 +181,11 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "wgmma" -> WGMMA;
       case "gemv" -> GEMV;
       case "gemv_tc" -> GEMV_TC;
+      case "gemv_split" -> GEMV_SPLIT;
       case "swap" -> SWAP;
       case "dense" -> DENSE;
       default -> throw new ai.gptoss.backend.BackendException(
-          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, gemv, gemv_tc, swap or dense");
+          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, gemv, gemv_tc, gemv_split, swap or dense");
     };
   }
 
@@ -177,6 +200,20 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "off", "0", "false", "auto" -> false;
       default -> throw new ai.gptoss.backend.BackendException(
           "GPTOSS_CUDA_MOE_SWAP=" + env + ": expected on or off (default)");
+    };
+  }
+
+  /**
+   * GPTOSS_CUDA_MOE_SPLIT: whether fast steps of at most {@link #SPLIT_MAX_TOKENS} tokens take the K-split
+   * gemv ("on") or keep the tensor-core and CUDA-core gemvs ("off", the default until it is measured faster).
+   */
+  static boolean splitEnabled(String env) {
+    if (env == null || env.isBlank()) return false;
+    return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "on", "1", "true" -> true;
+      case "off", "0", "false", "auto" -> false;
+      default -> throw new ai.gptoss.backend.BackendException(
+          "GPTOSS_CUDA_MOE_SPLIT=" + env + ": expected on or off (default)");
     };
   }
 
@@ -207,9 +244,20 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   /** As above; with {@code swap} (GPTOSS_CUDA_MOE_SWAP), fast fused steps on Hopper take the swap-AB kernel. */
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
       String forced, boolean denseAllowed, boolean swap) {
+    return of(tokens, topK, experts, hidden, intermediate, precise, hopper, forced, denseAllowed, swap, false);
+  }
+
+  /**
+   * As above; with {@code split} (GPTOSS_CUDA_MOE_SPLIT), fast steps of at most {@link #SPLIT_MAX_TOKENS} tokens
+   * take the K-split gemv for both products (precise steps keep their kernels: no lower precision).
+   */
+  static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
+      String forced, boolean denseAllowed, boolean swap, boolean split) {
+    boolean splitStep = forced == null && split && !precise && tokens <= SPLIT_MAX_TOKENS;
     // one token, fast: gate_up on the tensor cores, down on the CUDA cores (see the class comment)
-    boolean oneTokenFast = forced == null && tokens <= 1 && !precise;
+    boolean oneTokenFast = forced == null && tokens <= 1 && !precise && !splitStep;
     String kernel = forced != null ? forced
+        : splitStep ? GEMV_SPLIT
         : tokens >= DENSE_MIN_TOKENS && denseAllowed ? DENSE
         : tokens <= 1 ? (precise ? GEMV : GEMV_TC)
         : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
@@ -239,6 +287,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       }
       case GEMV_TC -> new ExpertGemmPlan(GEMV_TC, GEMV_ROWS, maxTiles(tokens, topK, experts, GEMV_ROWS), GEMV_TC_FEATURES,
           THREADS, gemvTcSharedBytes(k, Math.min(GEMV_ROWS, tokens), precise));
+      case GEMV_SPLIT -> new ExpertGemmPlan(GEMV_SPLIT, GEMV_ROWS, maxTiles(tokens, topK, experts, GEMV_ROWS), SPLIT_FEATURES,
+          SPLIT_THREADS, gemvSplitSharedBytes(k, Math.min(GEMV_ROWS, tokens), precise));
       case WGMMA -> new ExpertGemmPlan(WGMMA, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES,
           WGMMA_THREADS, wgmmaSharedBytes(precise));
       case SWAP -> new ExpertGemmPlan(SWAP, SWAP_ROWS, maxTiles(tokens, topK, experts, SWAP_ROWS), SWAP_FEATURES,

@@ -26,16 +26,18 @@ import org.bytedeco.javacpp.FloatPointer;
  */
 final class ForwardPass implements AutoCloseable {
   /** The forward pass's switches from the environment, read before anything touches the GPU. */
-  record Options(SmallGemv.Mode smallGemv, String forcedMoeKernel, boolean splitRoute, boolean swapMoe) {
+  record Options(SmallGemv.Mode smallGemv, String forcedMoeKernel, boolean splitRoute, boolean swapMoe, boolean splitMoe) {
     static Options fromEnvironment() {
       return new Options(
           // which products of a few rows run bf16_gemv instead of cuBLAS (GPTOSS_CUDA_GEMV)
           SmallGemv.mode(System.getenv("GPTOSS_CUDA_GEMV")),
-          // GPTOSS_CUDA_MOE=gemm|wgmma|gemv|gemv_tc|swap|dense forces one expert kernel (ExpertGemmPlan); null: chosen per step shape
+          // GPTOSS_CUDA_MOE=gemm|wgmma|gemv|gemv_tc|gemv_split|swap|dense forces one expert kernel (ExpertGemmPlan); null: chosen per step shape
           ExpertGemmPlan.forcedKernel(System.getenv("GPTOSS_CUDA_MOE")),
           RoutePlan.splitForced(System.getenv("GPTOSS_CUDA_ROUTE")),
           // GPTOSS_CUDA_MOE_SWAP=on: fast fused steps on Hopper take the swap-AB expert kernel instead of mma.sync
-          ExpertGemmPlan.swapEnabled(System.getenv("GPTOSS_CUDA_MOE_SWAP")));
+          ExpertGemmPlan.swapEnabled(System.getenv("GPTOSS_CUDA_MOE_SWAP")),
+          // GPTOSS_CUDA_MOE_SPLIT=on: fast steps of at most 8 tokens take the K-split tensor-core gemv
+          ExpertGemmPlan.splitEnabled(System.getenv("GPTOSS_CUDA_MOE_SPLIT")));
     }
   }
 
@@ -100,6 +102,7 @@ final class ForwardPass implements AutoCloseable {
       k.allowSharedMemory(ExpertGemmPlan.SWAP, ExpertGemmPlan.swapSharedBytes());
     }
     k.allowSharedMemory(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.gemvTcSharedBytes(maxK, ExpertGemmPlan.GEMV_ROWS, true));
+    k.allowSharedMemory(ExpertGemmPlan.GEMV_SPLIT, ExpertGemmPlan.gemvSplitSharedBytes(maxK, ExpertGemmPlan.GEMV_ROWS, true));
     for (int rows : new int[] {1, 2, 4, ExpertGemmPlan.GEMV_ROWS}) {
       k.allowSharedMemory(ExpertGemmPlan.gemvKernel(rows), ExpertGemmPlan.gemvSharedBytes(maxK, rows));
     }
@@ -232,7 +235,7 @@ final class ForwardPass implements AutoCloseable {
 
   private ExpertGemmPlan moePlan(int tokens) {
     return ExpertGemmPlan.of(tokens, c.numExpertsPerTok(), c.numLocalExperts(), c.hiddenSize(), c.intermediateSize(),
-        precise, device.hopper(), options.forcedMoeKernel(), !denseUnavailable, options.swapMoe());
+        precise, device.hopper(), options.forcedMoeKernel(), !denseUnavailable, options.swapMoe(), options.splitMoe());
   }
 
   /**

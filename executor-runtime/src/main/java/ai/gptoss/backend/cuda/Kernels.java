@@ -51,6 +51,8 @@ final class Kernels implements AutoCloseable {
       kernel("bf16_mxfp4w_moe_gemv_r1", "moe_gemv.cu", MoeGemmArgs.class),
       // tensor-core gemv for 1-8 rows per tile: checked by moe_check.cu
       kernel("bf16_mxfp4w_moe_gemv_tc", "moe_gemv_tc.cu", MoeGemmArgs.class),
+      // K-split tensor-core gemv for 1-8 rows per tile (GPTOSS_CUDA_MOE_SPLIT): checked by moe_split_check.cu
+      kernel("bf16_mxfp4w_moe_gemv_split", "moe_gemv_split.cu", MoeGemmArgs.class),
       // Hopper wgmma expert gemm (sm_90a; an empty trapping body elsewhere): checked by moe_check.cu
       kernel("bf16_mxfp4w_moe_gemm_wgmma", "moe_gemm_wgmma.cu", MoeGemmArgs.class),
       // Hopper swap-AB expert gemm, fast mode (sm_90a; a trapping body elsewhere): checked by moe_check.cu

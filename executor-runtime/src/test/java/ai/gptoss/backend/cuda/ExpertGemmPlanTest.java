@@ -55,6 +55,9 @@ class ExpertGemmPlanTest {
     assertEquals(define("moe_gemv.cu", "GV_BLK"), 36);
     assertEquals(define("moe_gemv_tc.cu", "TC_ROWS"), ExpertGemmPlan.GEMV_ROWS);
     assertEquals(16 * 8 / define("moe_gemv_tc.cu", "TC_KSPLIT"), ExpertGemmPlan.GEMV_TC_FEATURES, "TC_FB");
+    assertEquals(define("moe_gemv_split.cu", "GS_ROWS"), ExpertGemmPlan.GEMV_ROWS);
+    assertEquals(define("moe_gemv_split.cu", "GS_FEAT"), ExpertGemmPlan.SPLIT_FEATURES);
+    assertEquals(32 * define("moe_gemv_split.cu", "GS_WARPS"), ExpertGemmPlan.SPLIT_THREADS);
     assertEquals(define("moe_gemm_wgmma.cu", "WG_BM"), ExpertGemmPlan.GEMM_ROWS);
     assertEquals(define("moe_gemm_wgmma.cu", "WG_LDQ"), 32, "wgmmaSharedBytes assumes nibble rows of 32 bytes");
     assertEquals(define("moe_gemm_swap.cu", "SW_RMAX"), ExpertGemmPlan.SWAP_ROWS);
@@ -76,6 +79,16 @@ class ExpertGemmPlanTest {
     // MOE_SWAP_SMEM_T(192, 128, 4): 4 * (192 * 128 + 128 * 32 + 2 * 128) + 1024
     assertEquals(116_736, ExpertGemmPlan.swapSharedBytes());
     assertTrue(ExpertGemmPlan.swapSharedBytes() <= 227 * 1024, "swap shared memory fits an H100 block");
+    // MOE_GEMV_SPLIT_SMEM(2880, rows, precise): 4 warps x (23 * 256 + 23 * 16 + planes * rows * 23 * 64)
+    assertEquals(4 * (5888 + 368 + 1472), ExpertGemmPlan.gemvSplitSharedBytes(2880, 1, false));
+    assertEquals(4 * (5888 + 368 + 2 * 8 * 1472), ExpertGemmPlan.gemvSplitSharedBytes(2880, 8, true));
+    // K = 160 (5 blocks): warps of 1, 1, 1, 2 blocks have room for 2 each (stride 3)
+    assertEquals(4 * (3 * 256 + 2 * 16 + 2 * 64 * 3), ExpertGemmPlan.gemvSplitSharedBytes(160, 2, false));
+    // K = 64 (2 blocks): one block per warp at most, the stride raised to 3 (room for the warp's 512 bytes of sums)
+    assertEquals(4 * (3 * 256 + 16 + 64 * 3), ExpertGemmPlan.gemvSplitSharedBytes(64, 1, false));
+    assertTrue(ExpertGemmPlan.gemvSplitSharedBytes(2880, 8, true) <= 163 * 1024, "split gemv shared memory fits an A100 block");
+    // an H100 SM has 228 KiB, 1 KiB of it reserved per block (the kernel has no static shared memory)
+    assertTrue(7 * (ExpertGemmPlan.gemvSplitSharedBytes(2880, 1, false) + 1024) <= 228 * 1024, "seven one-token split blocks per SM");
   }
 
   /** moe_group cuts sum over experts of ceil(count / tileM) tiles; the grid must cover all of them. */
@@ -227,5 +240,51 @@ class ExpertGemmPlanTest {
     assertTrue(!ExpertGemmPlan.swapEnabled("off"));
     assertTrue(!ExpertGemmPlan.swapEnabled("auto"));
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class, () -> ExpertGemmPlan.swapEnabled("fast"));
+  }
+
+  /**
+   * GPTOSS_CUDA_MOE_SPLIT=on sends fast steps of 1-8 tokens (one tile per expert) to the K-split gemv for both
+   * products, with its launch shape (16 features, 128 threads) on the gemv's tiles; precise steps, larger steps and
+   * forced kernels keep theirs; off (the default) changes nothing; GPTOSS_CUDA_MOE=gemv_split forces it everywhere.
+   */
+  @Test
+  void splitTakesFastStepsOfAtMostEightTokensWhenOn() {
+    ExpertGemmPlan one = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, null, true, false, true);
+    assertEquals(ExpertGemmPlan.GEMV_SPLIT, one.kernel());
+    assertEquals(one, one.downProduct());
+    assertEquals(ExpertGemmPlan.GEMV_ROWS, one.tileM());
+    assertEquals(1 + 4, one.maxTiles());
+    assertEquals(360, one.featureBlocks(5760));
+    assertEquals(180, one.featureBlocks(2880));
+    assertEquals(128, one.threads());
+    assertEquals(ExpertGemmPlan.gemvSplitSharedBytes(2880, 1, false), one.sharedBytes());
+    ExpertGemmPlan eight = ExpertGemmPlan.of(ExpertGemmPlan.SPLIT_MAX_TOKENS, 4, 32, 2880, 2880, false, false, null, true, false, true);
+    assertEquals(ExpertGemmPlan.GEMV_SPLIT, eight.kernel());
+    assertEquals(ExpertGemmPlan.gemvSplitSharedBytes(2880, 8, false), eight.sharedBytes());
+    assertEquals(32 / 8 + 32, eight.maxTiles());
+    assertEquals(ExpertGemmPlan.GEMV_TC,
+        ExpertGemmPlan.of(ExpertGemmPlan.SPLIT_MAX_TOKENS + 1, 4, 32, 2880, 2880, false, true, null, true, false, true).kernel());
+    // precise steps keep the kernels of their precision (no lower-precision path)
+    assertEquals("bf16_mxfp4w_moe_gemv_r1", ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, true, null, true, false, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(4, 4, 32, 2880, 2880, true, true, null, true, false, true).kernel());
+    // a forced kernel wins; off: the kernels of before
+    assertEquals(ExpertGemmPlan.GEMV_TC,
+        ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.GEMV_TC, true, false, true).kernel());
+    for (int tokens : new int[] {1, 2, 8, 64, 1024}) {
+      for (boolean precise : new boolean[] {false, true}) {
+        assertEquals(ExpertGemmPlan.of(tokens, 4, 32, 2880, 2880, precise, true),
+            ExpertGemmPlan.of(tokens, 4, 32, 2880, 2880, precise, true, null, true, false, false));
+      }
+    }
+    ExpertGemmPlan forced = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, false, ExpertGemmPlan.forcedKernel("gemv_split"), true);
+    assertEquals(ExpertGemmPlan.GEMV_SPLIT, forced.kernel());
+    assertEquals(4096 / 8 + 32, forced.maxTiles());
+    assertEquals(ExpertGemmPlan.gemvSplitSharedBytes(2880, 8, true), forced.sharedBytes());
+    assertTrue(ExpertGemmPlan.splitEnabled("on"));
+    assertTrue(ExpertGemmPlan.splitEnabled(" TRUE "));
+    assertTrue(!ExpertGemmPlan.splitEnabled(null));
+    assertTrue(!ExpertGemmPlan.splitEnabled("off"));
+    assertTrue(!ExpertGemmPlan.splitEnabled("auto"));
+    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class, () -> ExpertGemmPlan.splitEnabled("fast"));
   }
 }

@@ -126,4 +126,33 @@ class Mxfp4RegisterUnpackTest {
       }
     }
   }
+
+  /** e2m1x8 (moe_gemv_split.cu): 8 nibbles -> 4 bf16x2 registers, value i in the low half of register i, i + 4 in the high. */
+  static int[] e2m1x8(int w) {
+    int v = w >>> 8;
+    int[] raw = {((w & 0x000f000f) * 0x1040) & 0x81c081c0, ((w & 0x00f000f0) * 0x0104) & 0x81c081c0,
+        ((v & 0x000f000f) * 0x1040) & 0x81c081c0, ((v & 0x00f000f0) * 0x0104) & 0x81c081c0};
+    for (int i = 0; i < 4; i++) raw[i] = mul(raw[i], 0x7e807e80);
+    return raw;
+  }
+
+  /** CPU twin of the K-split gemv's unpack: every pair of nibbles it puts in one register, in every position, bit for bit. */
+  @Test
+  void splitGemvUnpackGivesEveryNibblePairExactly() {
+    for (int i = 0; i < 4; i++) {
+      for (int pair = 0; pair < 256; pair++) {
+        int w = 0;
+        for (int j = 0; j < 8; j++) {
+          int nib = j == i ? pair & 15 : j == i + 4 ? pair >>> 4 : (pair * 7 + j * 5 + 3) & 15;
+          w |= nib << (4 * j);
+        }
+        int[] o = e2m1x8(w);
+        for (int q = 0; q < 4; q++) {
+          float lo = Mxfp4.NIBBLE_VALUES[(w >>> (4 * q)) & 15], hi = Mxfp4.NIBBLE_VALUES[(w >>> (4 * (q + 4))) & 15];
+          assertEquals(Float.floatToRawIntBits(lo), Float.floatToRawIntBits(bf16(o[q])), "word " + Integer.toHexString(w) + " out " + q);
+          assertEquals(Float.floatToRawIntBits(hi), Float.floatToRawIntBits(bf16(o[q] >>> 16)), "word " + Integer.toHexString(w) + " out " + q);
+        }
+      }
+    }
+  }
 }
