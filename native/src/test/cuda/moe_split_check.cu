@@ -177,7 +177,7 @@ static Step make_step(int T, int topK, int E, int crowd, std::mt19937& rng) {
   CK(cudaMalloc(&s.dNumTiles, 4));
   CK(cudaMemcpy(s.dAssign, s.assign.data(), s.R * 4, cudaMemcpyHostToDevice));
   CK(cudaMemcpy(s.dCounts, s.counts.data(), E * 4, cudaMemcpyHostToDevice));
-  moe_group<<<1, 256>>>(MoeGroupArgs{s.dCounts, s.dCursor, s.dTiles, s.dNumTiles, E, GS_ROWS, s.maxTiles});
+  moe_group<<<1, 256>>>(MoeGroupArgs{s.dCounts, s.dCursor, s.dTiles, s.dNumTiles, E, GS_ROWS, s.maxTiles, 0, E});
   CK(cudaGetLastError());
   return s;
 }
