@@ -8,20 +8,13 @@ import ai.gptoss.backend.Precision;
 import ai.gptoss.backend.StepBatch;
 import ai.gptoss.backend.StepBudget;
 import ai.gptoss.backend.StepResult;
-import ai.gptoss.backend.parallel.InMemoryCollectives.CollectiveAbortedException;
 import ai.gptoss.backend.parallel.ParallelPlan;
 import ai.gptoss.backend.parallel.RankPlacement;
 import ai.gptoss.backend.parallel.RankShard;
+import ai.gptoss.backend.parallel.RankThreads;
 import ai.gptoss.model.Checkpoint;
 import ai.gptoss.model.ModelConfig;
 import ai.gptoss.model.ModelWeights;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One engine spanning several GPUs (docs/multi-gpu.md): N ranks as {@link ParallelPlan} splits the model, each a
@@ -40,7 +33,7 @@ public final class ParallelCudaBackend implements Backend {
   private final RankPlacement placement;
   private final DeviceCollectives coll;
   private final CudaBackend[] ranks;
-  private final ExecutorService threads;
+  private final RankThreads threads;
   private volatile Throwable failed;
 
   private ParallelCudaBackend(ModelConfig c, ParallelPlan plan, RankPlacement placement, DeviceCollectives coll,
@@ -50,12 +43,7 @@ public final class ParallelCudaBackend implements Backend {
     this.placement = placement;
     this.coll = coll;
     this.ranks = ranks;
-    AtomicInteger next = new AtomicInteger();
-    threads = Executors.newFixedThreadPool(ranks.length, task -> {
-      Thread t = new Thread(task, "gptoss-cuda-rank-" + next.getAndIncrement());
-      t.setDaemon(true);
-      return t;
-    });
+    threads = new RankThreads("gptoss-cuda-rank", ranks.length);
   }
 
   /**
@@ -156,38 +144,12 @@ public final class ParallelCudaBackend implements Backend {
       int id = batch.tokens()[t];
       if (id < 0 || id >= c.vocabSize()) throw new BackendException("token id " + id + " outside the vocabulary");
     }
-    List<Future<StepResult>> running = new ArrayList<>();
-    for (CudaBackend r : ranks) {
-      running.add(threads.submit(() -> {
-        try {
-          return r.step(batch);
-        } catch (RuntimeException | Error e) {
-          coll.abort(e);
-          throw e;
-        }
-      }));
+    try {
+      return threads.run(r -> ranks[r].step(batch), coll::abort);
+    } catch (RuntimeException e) {
+      failed = e;
+      throw e;
     }
-    StepResult result = null;
-    Throwable first = null;
-    for (int r = 0; r < running.size(); r++) {
-      try {
-        StepResult got = running.get(r).get();
-        if (r == 0) result = got;
-      } catch (ExecutionException e) {
-        // the first rank that failed by itself, not one that stopped because another did
-        if (first == null || first instanceof CollectiveAbortedException) first = e.getCause();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        coll.abort(e);
-        first = e;
-      }
-    }
-    if (first != null) {
-      failed = first;
-      if (first instanceof RuntimeException re) throw re;
-      throw new BackendException("a rank of " + name() + " failed: " + first, first);
-    }
-    return result;
   }
 
   /** Bytes of the weight arenas of all ranks. */
@@ -229,7 +191,7 @@ public final class ParallelCudaBackend implements Backend {
 
   @Override
   public void close() {
-    threads.shutdownNow();
+    threads.close();
     for (CudaBackend r : ranks) r.close();
     coll.close();
   }

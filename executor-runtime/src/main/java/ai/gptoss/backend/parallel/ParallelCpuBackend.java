@@ -13,13 +13,6 @@ import ai.gptoss.backend.cpu.CpuBackend;
 import ai.gptoss.model.Checkpoint;
 import ai.gptoss.model.ModelConfig;
 import ai.gptoss.model.ModelWeights;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 /**
@@ -35,7 +28,7 @@ public final class ParallelCpuBackend implements Backend {
   private final RankForward[] ranks;
   private final KvCacheDtype kvDtype;
   private final long kvBudgetBytes;
-  private final ExecutorService threads;
+  private final RankThreads threads;
   private Collectives coll;
   private boolean allocated;
 
@@ -53,12 +46,7 @@ public final class ParallelCpuBackend implements Backend {
     ranks = new RankForward[shards.length];
     for (int r = 0; r < shards.length; r++) ranks[r] = new RankForward(c, plan, shards[r], rope, layerOfType);
     coll = new InMemoryCollectives(shards.length);
-    AtomicInteger next = new AtomicInteger();
-    threads = Executors.newFixedThreadPool(shards.length, task -> {
-      Thread t = new Thread(task, "gptoss-cpu-rank-" + next.getAndIncrement());
-      t.setDaemon(true);
-      return t;
-    });
+    threads = new RankThreads("gptoss-cpu-rank", shards.length);
   }
 
   /**
@@ -142,38 +130,13 @@ public final class ParallelCpuBackend implements Backend {
       if (id < 0 || id >= c.vocabSize()) throw new BackendException("token id " + id + " outside the vocabulary");
     }
     Collectives stepColl = coll;
-    List<Future<float[][]>> running = new ArrayList<>();
-    for (RankForward r : ranks) {
-      running.add(threads.submit(() -> {
-        try {
-          return r.step(batch, stepColl);
-        } catch (RuntimeException | Error e) {
-          stepColl.abort(e);
-          throw e;
-        }
-      }));
-    }
-    float[][] logits = null;
-    Throwable failed = null;
-    for (int r = 0; r < running.size(); r++) {
-      try {
-        float[][] got = running.get(r).get();
-        if (r == 0) logits = got;
-      } catch (ExecutionException e) {
-        // the first rank that failed by itself, not one that stopped because another did
-        if (failed == null || failed instanceof InMemoryCollectives.CollectiveAbortedException) failed = e.getCause();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        stepColl.abort(e);
-        failed = e;
-      }
-    }
-    if (failed != null) {
+    float[][] perRow;
+    try {
+      perRow = threads.run(r -> ranks[r].step(batch, stepColl), stepColl::abort);
+    } catch (RuntimeException e) {
       coll = new InMemoryCollectives(ranks.length); // the aborted ones are spent; the next step starts afresh
-      if (failed instanceof RuntimeException re) throw re;
-      throw new BackendException("a rank of " + name() + " failed: " + failed, failed);
+      throw e;
     }
-    float[][] perRow = logits;
     int[] sampled = IntStream.range(0, perRow.length).parallel()
         .map(r -> Sampler.sample(perRow[r], batch.sampling()[r], batch.mask(r))).toArray();
     return new StepResult(sampled, batch.returnLogits() ? perRow : null);
@@ -181,7 +144,7 @@ public final class ParallelCpuBackend implements Backend {
 
   @Override
   public void close() {
-    threads.shutdownNow();
+    threads.close();
     for (RankForward r : ranks) r.release();
     allocated = false;
   }
