@@ -82,3 +82,86 @@ extern "C" __global__ void __launch_bounds__(256, GB_MIN_BLOCKS) bf16_gemv(GemvA
     if (lane == 0) a.out[(long long)t * a.N + n] = s;
   }
 }
+
+// The same products on the tensor cores (bf16_gemv_tc): per 16 bytes of weights a handful of
+// instructions instead of bf16_gemv's ~30 (eight conversions and FMAs per row), so that the kernel is
+// bound by memory, not by issue. mma.sync m16n8k16 with the step's rows as A (rows 0..3 of 16, the rest
+// zero) and 8 output features as B: lane (g, t) loads 16-byte chunk c = base + 4i + t of feature
+// n0 + g's row (B's two registers of two mmas: k = 8c .. 8c + 7 in order) and, for g < rows, the same
+// chunk of row g of x (A's registers: the k order inside an mma is free as long as A and B agree, and
+// here both are the natural one). C: lane (g, t) ends with row g's sums of features n0 + 2t, n0 + 2t + 1.
+// A block = GT_FEAT = 8 features and GT_WARPS = 8 warps that split K (chunks [warp k8 / 8, (warp + 1) k8 / 8));
+// each lane issues up to GT_LOADS weight loads at once, the first pass before pdl_wait (W is the model's,
+// as for bf16_gemv); the warps' sums are added in shared memory by warp 0 in warp order. With xLo, a
+// second product per chunk (hi and lo summed in float32, as cuBLAS's two products).
+// Grid: x = ceil(N / 8) blocks of 256 threads. K must be a multiple of 8.
+#define GT_FEAT 8
+#define GT_WARPS 8
+#ifndef GT_LOADS
+#define GT_LOADS 16  // a warp's range of K = 4,096 (64 chunks) in one pass
+#endif
+
+__device__ __forceinline__ void gt_mma(float (&c)[4], unsigned a0, unsigned a2, unsigned b0, unsigned b1) {
+  asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1));
+}
+
+extern "C" __global__ void __launch_bounds__(256, 2) bf16_gemv_tc(GemvArgs a) {
+  pdl_trigger();
+  __shared__ float2 red[GT_WARPS - 1][32];
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const int n0 = blockIdx.x * GT_FEAT, k8 = a.K / 8;
+  const int c0 = warp * k8 / GT_WARPS, c1 = (warp + 1) * k8 / GT_WARPS;  // this warp's chunks of K
+  const uint4* w = (const uint4*)(a.w + (long long)min(n0 + g, a.N - 1) * a.K);
+  const uint4 zero = make_uint4(0, 0, 0, 0);
+  uint4 wv[GT_LOADS];
+#pragma unroll
+  for (int i = 0; i < GT_LOADS; i++) {
+    const int c = c0 + 4 * i + t;
+    wv[i] = c < c1 ? __ldg(w + c) : zero;
+  }
+  pdl_wait();  // x (and out) belong to the stream's earlier kernels
+  const bool rowOk = g < a.rows;
+  const uint4* xh = (const uint4*)(a.x + (long long)(rowOk ? g : 0) * a.K);
+  const uint4* xl = a.xLo ? (const uint4*)(a.xLo + (long long)(rowOk ? g : 0) * a.K) : nullptr;
+  float acc[4] = {0.f, 0.f, 0.f, 0.f};
+  for (int base = c0; base < c1; base += 4 * GT_LOADS) {
+    if (base > c0) {  // K longer than one pass
+#pragma unroll
+      for (int i = 0; i < GT_LOADS; i++) {
+        const int c = base + 4 * i + t;
+        wv[i] = c < c1 ? __ldg(w + c) : zero;
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < GT_LOADS; i++) {
+      if (base + 4 * i >= c1) break;  // the same for the whole warp
+      const int c = base + 4 * i + t;
+      const bool ok = rowOk && c < c1;
+      const uint4 h = ok ? __ldg(xh + c) : zero;
+      gt_mma(acc, h.x, h.y, wv[i].x, wv[i].y);
+      gt_mma(acc, h.z, h.w, wv[i].z, wv[i].w);
+      if (xl) {
+        const uint4 l = ok ? __ldg(xl + c) : zero;
+        gt_mma(acc, l.x, l.y, wv[i].x, wv[i].y);
+        gt_mma(acc, l.z, l.w, wv[i].z, wv[i].w);
+      }
+    }
+  }
+  // acc[0], acc[1]: row g, features n0 + 2t, n0 + 2t + 1 (acc[2], acc[3]: A rows g + 8, zero)
+  if (warp > 0) red[warp - 1][lane] = make_float2(acc[0], acc[1]);
+  __syncthreads();
+  if (warp > 0 || !rowOk) return;
+#pragma unroll
+  for (int s = 0; s < GT_WARPS - 1; s++) {
+    const float2 v = red[s][lane];
+    acc[0] += v.x;
+    acc[1] += v.y;
+  }
+  const int n = n0 + 2 * t;
+  float* out = a.out + (long long)g * a.N;
+  if (n < a.N) out[n] = acc[0];
+  if (n + 1 < a.N) out[n + 1] = acc[1];
+}

@@ -34,6 +34,7 @@ final class Kernels implements AutoCloseable {
   private static final Map<String, Kernel> KERNELS = Map.ofEntries(
       kernel("embedding_gather", "embedding.cu", EmbedArgs.class),
       kernel("bf16_gemv", "gemv_bf16.cu", GemvArgs.class),
+      kernel("bf16_gemv_tc", "gemv_bf16.cu", GemvArgs.class),
       kernel("residual_rmsnorm", "rmsnorm.cu", RmsNormArgs.class),
       kernel("qkv_rope_store", "rope.cu", QkvRopeArgs.class),
       kernel("attention_prefill", "attention.cu", AttentionArgs.class),

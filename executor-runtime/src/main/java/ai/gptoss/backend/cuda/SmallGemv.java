@@ -23,27 +23,31 @@ import java.util.Locale;
  * so {@link Mode#AUTO} takes it only for one-row products in the precise modes, where it replaces
  * cuBLAS's two products (hi, lo) with one pass.
  * {@code GPTOSS_CUDA_GEMV=off} keeps cuBLAS for every product, {@code all} takes the kernel for every
- * product of at most {@link #MAX_ROWS} rows (A/B runs).
+ * product of at most {@link #MAX_ROWS} rows (A/B runs), {@code tc} its tensor-core twin {@code bf16_gemv_tc}
+ * (same file, same arguments and launch shape; a few instructions per 16 bytes of weights instead of ~30, so
+ * bound by memory rather than by issue; gemv_check.cu times it against both) for every such product.
  */
 final class SmallGemv {
   static final String KERNEL = "bf16_gemv";
+  static final String TC_KERNEL = "bf16_gemv_tc";
   /** GB_MAX_ROWS in gemv_bf16.cu. */
   static final int MAX_ROWS = 4;
-  /** Output features per block (8 warps, one feature each). */
+  /** Output features per block (8 warps, one feature each; bf16_gemv_tc: GT_FEAT, the mma's n). */
   static final int FEATURES_PER_BLOCK = 8;
 
-  enum Mode { AUTO, ALL, OFF }
+  enum Mode { AUTO, ALL, OFF, TC }
 
   private SmallGemv() {}
 
-  /** GPTOSS_CUDA_GEMV: unset or "auto"; "all"; "off" (also "0", "cublas"). */
+  /** GPTOSS_CUDA_GEMV: unset or "auto"; "all"; "tc"; "off" (also "0", "cublas"). */
   static Mode mode(String env) {
     if (env == null || env.isBlank()) return Mode.AUTO;
     return switch (env.trim().toLowerCase(Locale.ROOT)) {
       case "auto" -> Mode.AUTO;
       case "all" -> Mode.ALL;
+      case "tc" -> Mode.TC;
       case "off", "0", "cublas" -> Mode.OFF;
-      default -> throw new BackendException("GPTOSS_CUDA_GEMV=" + env + ": expected auto (default), all, or off (cuBLAS)");
+      default -> throw new BackendException("GPTOSS_CUDA_GEMV=" + env + ": expected auto (default), all, tc, or off (cuBLAS)");
     };
   }
 
@@ -53,7 +57,12 @@ final class SmallGemv {
    */
   static boolean applies(Mode mode, int rows, int k, boolean precise) {
     if (mode == Mode.OFF || rows < 1 || rows > MAX_ROWS || k % 8 != 0) return false;
-    return mode == Mode.ALL || (rows == 1 && precise);
+    return mode == Mode.ALL || mode == Mode.TC || (rows == 1 && precise);
+  }
+
+  /** The kernel a product that {@link #applies} runs: the tensor-core twin under {@link Mode#TC}. */
+  static String kernel(Mode mode) {
+    return mode == Mode.TC ? TC_KERNEL : KERNEL;
   }
 
   static int blocks(int n) {

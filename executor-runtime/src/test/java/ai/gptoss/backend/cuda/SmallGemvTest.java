@@ -28,6 +28,20 @@ class SmallGemvTest {
     assertEquals(5, SmallGemv.blocks(37));
   }
 
+  /** GPTOSS_CUDA_GEMV=tc: every product of 1-4 rows (whole 16-byte rows) on the tensor-core kernel, same launch shape. */
+  @Test
+  void tcTakesEveryFewRowProductOnTheTensorCoreKernel() {
+    for (boolean precise : new boolean[] {false, true}) {
+      for (int rows = 1; rows <= SmallGemv.MAX_ROWS; rows++) assertTrue(SmallGemv.applies(Mode.TC, rows, 2880, precise));
+      assertFalse(SmallGemv.applies(Mode.TC, SmallGemv.MAX_ROWS + 1, 2880, precise));
+      assertFalse(SmallGemv.applies(Mode.TC, 1, 2884, precise));
+    }
+    assertEquals("bf16_gemv_tc", SmallGemv.kernel(Mode.TC));
+    assertEquals("bf16_gemv", SmallGemv.kernel(Mode.ALL));
+    assertEquals("bf16_gemv", SmallGemv.kernel(Mode.AUTO));
+    assertEquals(Mode.TC, SmallGemv.mode(" TC "));
+  }
+
   @Test
   void environmentSwitch() {
     assertEquals(Mode.AUTO, SmallGemv.mode(null));
