@@ -1,7 +1,9 @@
 #!/bin/bash
 # Single-stream decode step time (bench, 1 x 1,024 -> OUTPUT_LEN, synthetic gpt-oss-20b) under each
 # switch of the small-step launch path, on one card in one call, ROUNDS rounds interleaved; VARIANTS
-# (environment settings, or "default") replaces the usual list:
+# (environment settings, several joined by '+', or "default") replaces the usual list, e.g.
+#   VARIANTS="default GPTOSS_CUDA_MOE_SPLIT=on GPTOSS_CUDA_GEMV=tc GPTOSS_CUDA_MOE_SPLIT=on+GPTOSS_CUDA_GEMV=tc";
+# the usual list:
 #   default (programmatic launch, bf16_gemv auto), GPTOSS_CUDA_PDL=0, GPTOSS_CUDA_GEMV=off, GPTOSS_CUDA_GEMV=all.
 # usage (project root on the GPU machine, after ../shared/device/pack.sh executor-runtime && scripts/stage-gpu.sh):
 #   bash scripts/single-stream-ab.sh
@@ -14,7 +16,7 @@ BENCH=(ai.gptoss.cli.GptossCli bench --model synthetic:gpt-oss-20b --device cuda
 for round in $(seq 1 "${ROUNDS:-1}"); do
   for v in ${VARIANTS:-default GPTOSS_CUDA_PDL=0 GPTOSS_CUDA_GEMV=off GPTOSS_CUDA_GEMV=all}; do
     envs=()
-    [ "$v" != default ] && envs=("$v")
+    [ "$v" != default ] && IFS='+' read -ra envs <<< "$v"
     ms=$(env "${envs[@]}" timeout 150 "${JAVA[@]}" "${BENCH[@]}" 2>/dev/null | grep -o '"decode_step_median_ms":[0-9.]*' | cut -d: -f2)
     echo "AB round $round $v: ${ms:-failed} ms per decode step"
   done
