@@ -54,9 +54,13 @@ __device__ __forceinline__ unsigned gs_smem(const void* p) {
   return s;
 }
 
-// 16 bytes global -> shared, asynchronous (sm_80+), L2 only.
+// 16 bytes global -> shared, asynchronous (sm_80+), L2 only; PF > 0: with the hint that the L2 fetch the
+// PF-byte (128 or 256) block around it (the same row's next blocks follow from other lanes).
+template <int PF>
 __device__ __forceinline__ void gs_cp16(unsigned dst, const void* src) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(src) : "memory");
+  if (PF == 256) asm volatile("cp.async.cg.shared.global.L2::256B [%0], [%1], 16;\n" ::"r"(dst), "l"(src) : "memory");
+  else if (PF == 128) asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16;\n" ::"r"(dst), "l"(src) : "memory");
+  else asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(src) : "memory");
 }
 
 __device__ __forceinline__ void gs_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
@@ -140,7 +144,7 @@ __device__ __forceinline__ void gs_range(float (&acc)[4], int b0, int b1, unsign
   }
 }
 
-template <int W, int CH>
+template <int W, int CH, int PF = 0>
 __device__ __forceinline__ void moe_gemv_split(const MoeGemmArgs& a) {
   extern __shared__ __align__(16) unsigned char gs_dyn[];  // (moe_check.cu-style checks include several kernels)
   const int tile = blockIdx.x;
@@ -172,8 +176,8 @@ __device__ __forceinline__ void moe_gemv_split(const MoeGemmArgs& a) {
 #pragma unroll
     for (int c = 0; c < CH; c++) {
       const int b0 = min(c * per, cnt), b1 = min(b0 + per, cnt);
-      for (int bb = b0 + (lane >> 4); bb < b1; bb += 2) gs_cp16(wdst + bb * 16, wsrc + bb * 16);
-      for (int bb = b0 + lane; bb < b1; bb += 32) gs_cp16(sdst + bb * 16, ssrc + (long long)bb * a.N);
+      for (int bb = b0 + (lane >> 4); bb < b1; bb += 2) gs_cp16<PF>(wdst + bb * 16, wsrc + bb * 16);
+      for (int bb = b0 + lane; bb < b1; bb += 32) gs_cp16<0>(sdst + bb * 16, ssrc + (long long)bb * a.N);
       gs_commit();
     }
   }

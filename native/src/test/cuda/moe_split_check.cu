@@ -22,9 +22,11 @@
 #include "../../main/cuda/moe_gemv_split.cu"
 #include "check_util.cuh"
 
-// Other shapes of the template: warps per block (K split) x commit groups per warp.
+// Other shapes of the template: warps per block (K split) x commit groups per warp (x an L2 prefetch hint).
 #define SPLIT_VARIANT(W, CH) \
   extern "C" __global__ void __launch_bounds__(32 * W) split_w##W##c##CH(MoeGemmArgs a) { moe_gemv_split<W, CH>(a); }
+#define SPLIT_VARIANT_PF(W, CH, PF) \
+  extern "C" __global__ void __launch_bounds__(32 * W) split_w##W##c##CH##pf##PF(MoeGemmArgs a) { moe_gemv_split<W, CH, PF>(a); }
 SPLIT_VARIANT(2, 1)
 SPLIT_VARIANT(2, 2)
 SPLIT_VARIANT(4, 1)
@@ -32,6 +34,9 @@ SPLIT_VARIANT(4, 3)
 SPLIT_VARIANT(6, 2)
 SPLIT_VARIANT(8, 1)
 SPLIT_VARIANT(8, 2)
+SPLIT_VARIANT_PF(4, 2, 128)
+SPLIT_VARIANT_PF(4, 2, 256)
+SPLIT_VARIANT_PF(8, 2, 256)
 
 struct Split {
   const char* name;
@@ -41,7 +46,8 @@ struct Split {
 static const Split SPLITS[] = {{"gemv_split", bf16_mxfp4w_moe_gemv_split, GS_WARPS},
                                {"split_w2c1", split_w2c1, 2}, {"split_w2c2", split_w2c2, 2}, {"split_w4c1", split_w4c1, 4},
                                {"split_w4c3", split_w4c3, 4}, {"split_w6c2", split_w6c2, 6}, {"split_w8c1", split_w8c1, 8},
-                               {"split_w8c2", split_w8c2, 8}};
+                               {"split_w8c2", split_w8c2, 8}, {"split_w4c2pf128", split_w4c2pf128, 4},
+                               {"split_w4c2pf256", split_w4c2pf256, 4}, {"split_w8c2pf256", split_w8c2pf256, 8}};
 static const int NSPLITS = sizeof(SPLITS) / sizeof(SPLITS[0]);
 static double worstRatio[NSPLITS];  // worst rel_l2 / tolerance over the cases
 static int variantFailures[NSPLITS];
