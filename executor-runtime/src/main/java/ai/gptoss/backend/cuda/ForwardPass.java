@@ -300,7 +300,8 @@ final class ForwardPass implements AutoCloseable {
   private void gemm(long in, long inLo, long w, long out, int m, int n, int kDim) {
     if (SmallGemv.applies(options.smallGemv(), m, kDim, precise)) {
       // w must be the model's: bf16_gemv(_tc) loads it before waiting for the previous kernel (gemv_bf16.cu)
-      k.launch(SmallGemv.kernel(options.smallGemv()), new GemvArgs(w, in, inLo, out, m, n, kDim), SmallGemv.blocks(n), 1, 256);
+      k.launch(SmallGemv.kernel(options.smallGemv(), precise), new GemvArgs(w, in, inLo, out, m, n, kDim), SmallGemv.blocks(n),
+          1, 256);
       return;
     }
     cublasGemm(in, inLo, w, out, m, n, kDim);

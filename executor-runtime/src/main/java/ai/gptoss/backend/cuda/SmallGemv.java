@@ -25,7 +25,9 @@ import java.util.Locale;
  * {@code GPTOSS_CUDA_GEMV=off} keeps cuBLAS for every product, {@code all} takes the kernel for every
  * product of at most {@link #MAX_ROWS} rows (A/B runs), {@code tc} its tensor-core twin {@code bf16_gemv_tc}
  * (same file, same arguments and launch shape; a few instructions per 16 bytes of weights instead of ~30, so
- * bound by memory rather than by issue; gemv_check.cu times it against both) for every such product.
+ * bound by memory rather than by issue; gemv_check.cu times it against both) for every such product in fast
+ * mode, the precise modes keeping what {@link Mode#AUTO} gives them (the tensor cores sum bf16 products a little
+ * below float32, so no precise product moves there).
  */
 final class SmallGemv {
   static final String KERNEL = "bf16_gemv";
@@ -57,12 +59,12 @@ final class SmallGemv {
    */
   static boolean applies(Mode mode, int rows, int k, boolean precise) {
     if (mode == Mode.OFF || rows < 1 || rows > MAX_ROWS || k % 8 != 0) return false;
-    return mode == Mode.ALL || mode == Mode.TC || (rows == 1 && precise);
+    return mode == Mode.ALL || (mode == Mode.TC && !precise) || (rows == 1 && precise);
   }
 
-  /** The kernel a product that {@link #applies} runs: the tensor-core twin under {@link Mode#TC}. */
-  static String kernel(Mode mode) {
-    return mode == Mode.TC ? TC_KERNEL : KERNEL;
+  /** The kernel a product that {@link #applies} runs: the tensor-core twin for fast products under {@link Mode#TC}. */
+  static String kernel(Mode mode, boolean precise) {
+    return mode == Mode.TC && !precise ? TC_KERNEL : KERNEL;
   }
 
   static int blocks(int n) {

@@ -28,17 +28,22 @@ class SmallGemvTest {
     assertEquals(5, SmallGemv.blocks(37));
   }
 
-  /** GPTOSS_CUDA_GEMV=tc: every product of 1-4 rows (whole 16-byte rows) on the tensor-core kernel, same launch shape. */
+  /**
+   * GPTOSS_CUDA_GEMV=tc: every fast product of 1-4 rows (whole 16-byte rows) on the tensor-core kernel, same launch
+   * shape; precise products keep AUTO's choice (bf16_gemv for one row, cuBLAS above), never a lower precision.
+   */
   @Test
-  void tcTakesEveryFewRowProductOnTheTensorCoreKernel() {
-    for (boolean precise : new boolean[] {false, true}) {
-      for (int rows = 1; rows <= SmallGemv.MAX_ROWS; rows++) assertTrue(SmallGemv.applies(Mode.TC, rows, 2880, precise));
-      assertFalse(SmallGemv.applies(Mode.TC, SmallGemv.MAX_ROWS + 1, 2880, precise));
-      assertFalse(SmallGemv.applies(Mode.TC, 1, 2884, precise));
+  void tcTakesEveryFastFewRowProductOnTheTensorCoreKernel() {
+    for (int rows = 1; rows <= SmallGemv.MAX_ROWS; rows++) {
+      assertTrue(SmallGemv.applies(Mode.TC, rows, 2880, false));
+      assertEquals(SmallGemv.applies(Mode.AUTO, rows, 2880, true), SmallGemv.applies(Mode.TC, rows, 2880, true));
     }
-    assertEquals("bf16_gemv_tc", SmallGemv.kernel(Mode.TC));
-    assertEquals("bf16_gemv", SmallGemv.kernel(Mode.ALL));
-    assertEquals("bf16_gemv", SmallGemv.kernel(Mode.AUTO));
+    assertFalse(SmallGemv.applies(Mode.TC, SmallGemv.MAX_ROWS + 1, 2880, false));
+    assertFalse(SmallGemv.applies(Mode.TC, 1, 2884, false));
+    assertEquals("bf16_gemv_tc", SmallGemv.kernel(Mode.TC, false));
+    assertEquals("bf16_gemv", SmallGemv.kernel(Mode.TC, true));
+    assertEquals("bf16_gemv", SmallGemv.kernel(Mode.ALL, false));
+    assertEquals("bf16_gemv", SmallGemv.kernel(Mode.AUTO, true));
     assertEquals(Mode.TC, SmallGemv.mode(" TC "));
   }
 
