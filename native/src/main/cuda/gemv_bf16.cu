@@ -100,12 +100,43 @@ extern "C" __global__ void __launch_bounds__(256, GB_MIN_BLOCKS) bf16_gemv(GemvA
 #ifndef GT_LOADS
 #define GT_LOADS 16  // a warp's range of K = 4,096 (64 chunks) in one pass
 #endif
+#define GT_XG 4      // chunks of x loaded together (GT_LOADS is a multiple)
 
 __device__ __forceinline__ void gt_mma(float (&c)[4], unsigned a0, unsigned a2, unsigned b0, unsigned b1) {
   asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
       "{%0,%1,%2,%3};\n"
       : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
       : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1));
+}
+
+// One pass's products: chunks base + 4i + t (i < GT_LOADS) of W in wv against the same chunks of x (hi, and
+// lo when PRECISE), x in groups of GT_XG chunks whose loads (L1, or L2 for a block's first rows) go out together.
+template <bool PRECISE>
+__device__ __forceinline__ void gt_pass(float (&acc)[4], const uint4 (&wv)[GT_LOADS], int base, int c1, int t, bool rowOk,
+                                        const uint4* xh, const uint4* xl) {
+  const uint4 zero = make_uint4(0, 0, 0, 0);
+#pragma unroll
+  for (int i0 = 0; i0 < GT_LOADS; i0 += GT_XG) {
+    if (base + 4 * i0 >= c1) break;  // the same for the whole warp
+    uint4 h[GT_XG], l[GT_XG];
+#pragma unroll
+    for (int j = 0; j < GT_XG; j++) {
+      const int c = base + 4 * (i0 + j) + t;
+      const bool ok = rowOk && c < c1;
+      h[j] = ok ? __ldg(xh + c) : zero;
+      if (PRECISE) l[j] = ok ? __ldg(xl + c) : zero;
+    }
+#pragma unroll
+    for (int j = 0; j < GT_XG; j++) {
+      const int i = i0 + j;
+      gt_mma(acc, h[j].x, h[j].y, wv[i].x, wv[i].y);
+      gt_mma(acc, h[j].z, h[j].w, wv[i].z, wv[i].w);
+      if (PRECISE) {
+        gt_mma(acc, l[j].x, l[j].y, wv[i].x, wv[i].y);
+        gt_mma(acc, l[j].z, l[j].w, wv[i].z, wv[i].w);
+      }
+    }
+  }
 }
 
 extern "C" __global__ void __launch_bounds__(256, 2) bf16_gemv_tc(GemvArgs a) {
@@ -116,40 +147,27 @@ extern "C" __global__ void __launch_bounds__(256, 2) bf16_gemv_tc(GemvArgs a) {
   const int c0 = warp * k8 / GT_WARPS, c1 = (warp + 1) * k8 / GT_WARPS;  // this warp's chunks of K
   const uint4* w = (const uint4*)(a.w + (long long)min(n0 + g, a.N - 1) * a.K);
   const uint4 zero = make_uint4(0, 0, 0, 0);
-  uint4 wv[GT_LOADS];
-#pragma unroll
-  for (int i = 0; i < GT_LOADS; i++) {
-    const int c = c0 + 4 * i + t;
-    wv[i] = c < c1 ? __ldg(w + c) : zero;
-  }
-  pdl_wait();  // x (and out) belong to the stream's earlier kernels
   const bool rowOk = g < a.rows;
   const uint4* xh = (const uint4*)(a.x + (long long)(rowOk ? g : 0) * a.K);
   const uint4* xl = a.xLo ? (const uint4*)(a.xLo + (long long)(rowOk ? g : 0) * a.K) : nullptr;
   float acc[4] = {0.f, 0.f, 0.f, 0.f};
-  for (int base = c0; base < c1; base += 4 * GT_LOADS) {
-    if (base > c0) {  // K longer than one pass
-#pragma unroll
-      for (int i = 0; i < GT_LOADS; i++) {
-        const int c = base + 4 * i + t;
-        wv[i] = c < c1 ? __ldg(w + c) : zero;
-      }
-    }
+  // One pass per GT_LOADS loads of each lane (a warp's range of K = 4,096 in one); at least one, so that every
+  // thread waits. The wait sits in the loop, after the first pass's loads, as in bf16_gemv: written straight
+  // after them, ptxas hoists it above them (a wait may always move earlier) and the loads no longer overlap
+  // the previous kernel.
+  int base = c0;
+  do {
+    uint4 wv[GT_LOADS];
 #pragma unroll
     for (int i = 0; i < GT_LOADS; i++) {
-      if (base + 4 * i >= c1) break;  // the same for the whole warp
       const int c = base + 4 * i + t;
-      const bool ok = rowOk && c < c1;
-      const uint4 h = ok ? __ldg(xh + c) : zero;
-      gt_mma(acc, h.x, h.y, wv[i].x, wv[i].y);
-      gt_mma(acc, h.z, h.w, wv[i].z, wv[i].w);
-      if (xl) {
-        const uint4 l = ok ? __ldg(xl + c) : zero;
-        gt_mma(acc, l.x, l.y, wv[i].x, wv[i].y);
-        gt_mma(acc, l.z, l.w, wv[i].z, wv[i].w);
-      }
+      wv[i] = c < c1 ? __ldg(w + c) : zero;
     }
-  }
+    if (base == c0) pdl_wait();  // x (and out) belong to the stream's earlier kernels
+    if (xl) gt_pass<true>(acc, wv, base, c1, t, rowOk, xh, xl);
+    else gt_pass<false>(acc, wv, base, c1, t, rowOk, xh, xl);
+    base += 4 * GT_LOADS;
+  } while (base < c1);
   // acc[0], acc[1]: row g, features n0 + 2t, n0 + 2t + 1 (acc[2], acc[3]: A rows g + 8, zero)
   if (warp > 0) red[warp - 1][lane] = make_float2(acc[0], acc[1]);
   __syncthreads();
