@@ -63,6 +63,41 @@ __device__ __forceinline__ void gs_cp16(unsigned dst, const void* src) {
   else asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(src) : "memory");
 }
 
+// The bulk-copy (TMA) loader of the BULK variant (sm_90; moe_split_check.cu times it against cp.async): one
+// cp.async.bulk per feature and chunk on an mbarrier per warp and chunk. The wait is bounded: a copy that never
+// lands (it should not) leaves the block's sums wrong, which the check reports, instead of hanging the GPU.
+__device__ __forceinline__ void gs_bar_init(unsigned bar) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\nfence.mbarrier_init.release.cluster;\n" ::"r"(bar) : "memory");
+#endif
+}
+
+__device__ __forceinline__ void gs_bar_expect(unsigned bar, unsigned bytes) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+#endif
+}
+
+__device__ __forceinline__ void gs_bulk(unsigned dst, const void* src, unsigned bytes, unsigned bar) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
+               ::"r"(dst), "l"(src), "r"(bytes), "r"(bar) : "memory");
+#else
+  __trap();
+#endif
+}
+
+__device__ __forceinline__ void gs_bar_wait(unsigned bar) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  for (int spin = 0; spin < (1 << 22); spin++) {
+    unsigned done;
+    asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], 0;\nselp.u32 %0, 1, 0, p;\n}\n"
+                 : "=r"(done) : "r"(bar) : "memory");
+    if (done) return;
+  }
+#endif
+}
+
 __device__ __forceinline__ void gs_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 
 // Waits until at most n of this thread's commit groups are pending (n folds to a constant).
@@ -144,9 +179,10 @@ __device__ __forceinline__ void gs_range(float (&acc)[4], int b0, int b1, unsign
   }
 }
 
-template <int W, int CH, int PF = 0>
+template <int W, int CH, int PF = 0, bool BULK = false>
 __device__ __forceinline__ void moe_gemv_split(const MoeGemmArgs& a) {
   extern __shared__ __align__(16) unsigned char gs_dyn[];  // (moe_check.cu-style checks include several kernels)
+  __shared__ __align__(8) unsigned long long gs_bars[BULK ? W * CH : 1];
   const int tile = blockIdx.x;
   if (tile >= *a.numTiles) return;
   const int e = a.tiles[tile * 3], r0 = a.tiles[tile * 3 + 1];
@@ -173,10 +209,25 @@ __device__ __forceinline__ void moe_gemv_split(const MoeGemmArgs& a) {
     const u8* wsrc = a.blocks + (((long long)e * a.N + n0 + f) * nb + kb0) * 16;
     const unsigned wdst = gs_smem(wsm) + slot * S * 16, sdst = gs_smem(ssm);
     const u8* ssrc = a.scalesT + ((long long)e * nb + kb0) * a.N + n0;
+    if (BULK) {  // lane 0 sets up the warp's barriers (one per chunk, expecting its bytes); lanes 0-15 copy
+      if (lane == 0) {
+#pragma unroll
+        for (int c = 0; c < CH; c++) {
+          const int b0 = min(c * per, cnt), b1 = min(b0 + per, cnt);
+          gs_bar_init(gs_smem(&gs_bars[warp * CH + c]));
+          gs_bar_expect(gs_smem(&gs_bars[warp * CH + c]), 16u * 16u * (unsigned)(b1 - b0));
+        }
+      }
+      __syncwarp();
+    }
 #pragma unroll
     for (int c = 0; c < CH; c++) {
       const int b0 = min(c * per, cnt), b1 = min(b0 + per, cnt);
-      for (int bb = b0 + (lane >> 4); bb < b1; bb += 2) gs_cp16<PF>(wdst + bb * 16, wsrc + bb * 16);
+      if (BULK) {
+        if (lane < 16 && b1 > b0) gs_bulk(wdst + b0 * 16, wsrc + b0 * 16, 16u * (b1 - b0), gs_smem(&gs_bars[warp * CH + c]));
+      } else {
+        for (int bb = b0 + (lane >> 4); bb < b1; bb += 2) gs_cp16<PF>(wdst + bb * 16, wsrc + bb * 16);
+      }
       for (int bb = b0 + lane; bb < b1; bb += 32) gs_cp16<0>(sdst + bb * 16, ssrc + (long long)bb * a.N);
       gs_commit();
     }
@@ -207,6 +258,7 @@ __device__ __forceinline__ void moe_gemv_split(const MoeGemmArgs& a) {
   for (int c = 0; c < CH; c++) {
     const int b0 = min(c * per, cnt), b1 = min(b0 + per, cnt);
     gs_wait(CH - 1 - c);
+    if (BULK) gs_bar_wait(gs_smem(&gs_bars[warp * CH + c]));
     __syncwarp();  // every lane's copies (and the staged rows) visible to the warp
     if (a.aLo) gs_range<true>(acc, b0, b1, aBase, bRow, loOff, sc, oneRow);
     else gs_range<false>(acc, b0, b1, aBase, bRow, loOff, sc, oneRow);

@@ -38,6 +38,11 @@ SPLIT_VARIANT(8, 2)
 SPLIT_VARIANT_PF(4, 2, 128)
 SPLIT_VARIANT_PF(4, 2, 256)
 SPLIT_VARIANT_PF(8, 2, 256)
+// the weights by bulk copies (TMA) on mbarriers instead of cp.async (the scales stay on cp.async)
+#define SPLIT_VARIANT_BULK(W, CH) \
+  extern "C" __global__ void __launch_bounds__(32 * W) split_w##W##c##CH##bulk(MoeGemmArgs a) { moe_gemv_split<W, CH, 0, true>(a); }
+SPLIT_VARIANT_BULK(4, 2)
+SPLIT_VARIANT_BULK(8, 2)
 
 struct Split {
   const char* name;
@@ -48,7 +53,8 @@ static const Split SPLITS[] = {{"gemv_split", bf16_mxfp4w_moe_gemv_split, GS_WAR
                                {"split_w2c1", split_w2c1, 2}, {"split_w2c2", split_w2c2, 2}, {"split_w4c1", split_w4c1, 4},
                                {"split_w4c3", split_w4c3, 4}, {"split_w6c2", split_w6c2, 6}, {"split_w8c1", split_w8c1, 8},
                                {"split_w8c2", split_w8c2, 8}, {"split_w4c2pf128", split_w4c2pf128, 4},
-                               {"split_w4c2pf256", split_w4c2pf256, 4}, {"split_w8c2pf256", split_w8c2pf256, 8}};
+                               {"split_w4c2pf256", split_w4c2pf256, 4}, {"split_w8c2pf256", split_w8c2pf256, 8},
+                               {"split_w4c2bulk", split_w4c2bulk, 4}, {"split_w8c2bulk", split_w8c2bulk, 8}};
 static const int NSPLITS = sizeof(SPLITS) / sizeof(SPLITS[0]);
 static double worstRatio[NSPLITS];  // worst rel_l2 / tolerance over the cases
 static int variantFailures[NSPLITS];
