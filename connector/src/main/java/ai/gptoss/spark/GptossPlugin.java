@@ -10,7 +10,9 @@ import org.apache.spark.api.plugin.SparkPlugin;
 /**
  * Optional ({@code spark.plugins=ai.gptoss.spark.GptossPlugin}): closes the executor's engines when the
  * executor stops, before Spark tears down the JVM (without it a JVM shutdown hook does the same). In
- * local mode that is when the SparkContext stops.
+ * local mode that is when the SparkContext stops. It also tells the connector the executor's GPUs
+ * ({@code spark.executor.resource.gpu.amount}), which an engine spanning several of them needs when a task holds
+ * fewer than {@code tensor_parallel_size} GPUs (docs/multi-gpu.md).
  */
 public final class GptossPlugin implements SparkPlugin {
   @Override
@@ -22,7 +24,9 @@ public final class GptossPlugin implements SparkPlugin {
   public ExecutorPlugin executorPlugin() {
     return new ExecutorPlugin() {
       @Override
-      public void init(PluginContext ctx, Map<String, String> extraConf) {}
+      public void init(PluginContext ctx, Map<String, String> extraConf) {
+        ExecutorEngines.executorResources(ctx.resources());
+      }
 
       @Override
       public void shutdown() {

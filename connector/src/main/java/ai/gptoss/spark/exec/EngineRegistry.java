@@ -16,7 +16,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The engines of one executor JVM: at most one per device, because an engine plans the device's memory as if it
- * were alone. A task leases its device's engine for as long as it runs ({@link #acquire}, {@link #release} at task
+ * were alone. A device is "cpu", "cuda:N", or the GPUs one engine spans ({@code cuda:A,B,...}); an engine whose GPUs
+ * overlap another device's resident engine (a {@code tensor_parallel_size=2} engine on GPUs 0 and 1, a one-GPU engine
+ * on GPU 1) closes it when it is idle and otherwise waits for it to go idle as below (or fails with
+ * {@code engine_switch=fail}), so no GPU ever holds two engines. A task leases its device's engine for as long as it runs ({@link #acquire}, {@link #release} at task
  * completion):
  * <ul>
  *   <li>a task whose {@link EngineSettings} equal the resident engine's shares it;
@@ -58,6 +61,7 @@ final class EngineRegistry {
     final Condition changed = lock.newCondition();
     final Set<Long> leases = ConcurrentHashMap.newKeySet(); // tasks using `engine`
     ExecutorEngine engine; // guarded by lock
+    volatile Set<Integer> gpus = Set.of(); // written under lock: the GPUs of `engine`, or of the engine loading
     int switchersWaiting; // guarded by lock
     BackendException lastFailure; // guarded by lock: why the last engine FAILED, until the device works again
     String lastFailed; // guarded by lock: that engine
@@ -93,6 +97,7 @@ final class EngineRegistry {
       throw new IllegalStateException("gptoss: interrupted while waiting for the engine on " + key.device(), e);
     }
     boolean switching = false;
+    boolean overlapLogged = false;
     try {
       while (true) {
         ExecutorEngine cur = slot.engine;
@@ -100,27 +105,38 @@ final class EngineRegistry {
           drop(slot, cur);
           continue;
         }
-        if (cur == null) return load(slot, key, how, task);
-        boolean mine = task != NO_TASK && slot.leases.contains(task);
-        if (cur.settings().equals(key)) {
-          if (mine || slot.switchersWaiting == 0 || holdsAny(task)) return lease(slot, cur, task);
-          // Another query waits to replace this engine: queue behind it.
-        } else {
-          if (mine) throw conflict(slot, cur, key, "this task already uses it (an earlier gptoss() call of the same stage)");
-          if (slot.leases.isEmpty()) {
-            LOG.info("gptoss: closing idle {} on {} for an engine with {}", cur.describe(), slot.device,
-                EngineIdentity.describe(key));
-            close(cur);
-            slot.engine = null;
-            continue;
+        if (cur == null) {
+          Slot other = freeOverlapping(slot, key);
+          if (other == null) return load(slot, key, how, task);
+          if (failFast || holdsAny(task)) throw overlapping(slot, other, key, failFast);
+          if (!overlapLogged) {
+            overlapLogged = true;
+            LOG.info("gptoss: waiting for the engine on {} to go idle: an engine with {} on {} needs its GPUs {}",
+                other.device, EngineIdentity.describe(key), slot.device, other.gpus);
           }
-          if (failFast) throw busy(slot, cur, key);
-          if (holdsAny(task)) throw conflict(slot, cur, key, "this task already uses an engine on another device");
-          if (!switching) {
-            switching = true;
-            slot.switchersWaiting++;
-            LOG.info("gptoss: waiting for {} on {} ({} task(s) use it) to go idle, to replace it by an engine with {}",
-                cur.describe(), slot.device, slot.leases.size(), EngineIdentity.describe(key));
+        } else {
+          boolean mine = task != NO_TASK && slot.leases.contains(task);
+          if (cur.settings().equals(key)) {
+            if (mine || slot.switchersWaiting == 0 || holdsAny(task)) return lease(slot, cur, task);
+            // Another query waits to replace this engine: queue behind it.
+          } else {
+            if (mine) throw conflict(slot, cur, key, "this task already uses it (an earlier gptoss() call of the same stage)");
+            if (slot.leases.isEmpty()) {
+              LOG.info("gptoss: closing idle {} on {} for an engine with {}", cur.describe(), slot.device,
+                  EngineIdentity.describe(key));
+              close(cur);
+              slot.engine = null;
+              slot.gpus = Set.of();
+              continue;
+            }
+            if (failFast) throw busy(slot, cur, key);
+            if (holdsAny(task)) throw conflict(slot, cur, key, "this task already uses an engine on another device");
+            if (!switching) {
+              switching = true;
+              slot.switchersWaiting++;
+              LOG.info("gptoss: waiting for {} on {} ({} task(s) use it) to go idle, to replace it by an engine with {}",
+                  cur.describe(), slot.device, slot.leases.size(), EngineIdentity.describe(key));
+            }
           }
         }
         try {
@@ -177,11 +193,44 @@ final class EngineRegistry {
       slot.lastFailure = null;
       slot.lastFailed = null;
     }
-    ExecutorEngine e = loader.load(key, how);
+    ExecutorEngine e;
+    try {
+      e = loader.load(key, how);
+    } catch (RuntimeException | Error ex) {
+      slot.gpus = Set.of();
+      throw ex;
+    }
     created.incrementAndGet();
     slot.engine = e;
     slot.leases.clear();
     return lease(slot, e, task);
+  }
+
+  /**
+   * Closes the idle engines of other devices that share a GPU with {@code key}'s, after marking {@code slot}'s GPUs
+   * as taken (so that a concurrent load on an overlapping device sees them). Returns a device whose engine is busy
+   * (or loading) on one of those GPUs, or null when the GPUs are free. Never blocks: other devices' locks are only
+   * tried, so two devices checking each other cannot deadlock (both wait a poll and try again).
+   */
+  private Slot freeOverlapping(Slot slot, EngineSettings key) {
+    Set<Integer> mine = ExecutorGpus.ordinals(key);
+    slot.gpus = mine;
+    for (Slot other : slots.values()) {
+      if (other == slot || java.util.Collections.disjoint(other.gpus, mine)) continue;
+      if (!other.lock.tryLock()) return other;
+      try {
+        if (other.engine == null) continue;
+        if (!other.leases.isEmpty()) return other;
+        LOG.info("gptoss: closing idle {} on {}: an engine with {} on {} needs its GPUs", other.engine.describe(),
+            other.device, EngineIdentity.describe(key), slot.device);
+        close(other.engine);
+        other.engine = null;
+        other.gpus = Set.of();
+      } finally {
+        other.lock.unlock();
+      }
+    }
+    return null;
   }
 
   private void drop(Slot slot, ExecutorEngine failed) {
@@ -190,6 +239,7 @@ final class EngineRegistry {
     slot.lastFailure = failed.failure();
     slot.lastFailed = failed.describe();
     slot.engine = null;
+    slot.gpus = Set.of();
     slot.leases.clear();
     close(failed);
   }
@@ -211,6 +261,16 @@ final class EngineRegistry {
         + ", or run the calls in separate stages (persist or write the first call's result before the second)");
   }
 
+  private static IllegalStateException overlapping(Slot slot, Slot other, EngineSettings key, boolean failFast) {
+    return new IllegalStateException("gptoss: this gptoss() call needs an engine with " + EngineIdentity.describe(key)
+        + " on " + slot.device + ", but GPUs " + other.gpus + " are held by the engine on " + other.device
+        + ", which other tasks use; " + (failFast ? GptossConf.ENGINE_SWITCH + "=fail. Run the queries one after the "
+            + "other, give them the same " + GptossConf.TENSOR_PARALLEL_SIZE + ", or set " + GptossConf.SESSION_PREFIX
+            + GptossConf.ENGINE_SWITCH + "=wait to wait for it to go idle"
+            : "this task already uses an engine, so waiting for it would never end. Give every gptoss() call of the "
+                + "query the same " + GptossConf.TENSOR_PARALLEL_SIZE + ", or run the calls in separate stages"));
+  }
+
   private static IllegalStateException busy(Slot slot, ExecutorEngine cur, EngineSettings key) {
     return new IllegalStateException("gptoss: the engine on " + slot.device + " has " + EngineIdentity.describe(cur.settings())
         + " and " + slot.leases.size() + " task(s) use it; this query needs " + EngineIdentity.describe(key) + " and "
@@ -225,6 +285,7 @@ final class EngineRegistry {
       try {
         if (slot.engine != null) close(slot.engine);
         slot.engine = null;
+        slot.gpus = Set.of();
         slot.leases.clear();
         slot.changed.signalAll();
       } finally {

@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The device is the GPU Spark assigned the task ({@code TaskContext.resources().get("gpu")}, with
  * {@code spark.executor.resource.gpu.amount} and {@code spark.task.resource.gpu.amount} set), else one of the
- * GPUs this JVM sees, else the CPU ({@link DeviceChoice}).
+ * GPUs this JVM sees, else the CPU ({@link DeviceChoice}). With {@code tensor_parallel_size} N above 1 (device
+ * {@code auto} or {@code cuda}) it is N of the executor's GPUs, {@code cuda:A,B,...}, shared by every task whose GPU
+ * is among them ({@link ExecutorGpus}).
  * Executor-side only: nothing here is serialized.
  */
 public final class ExecutorEngines {
@@ -35,6 +37,8 @@ public final class ExecutorEngines {
   private static volatile CudaAvailability gpus;
   private static volatile EngineRegistry registry = new EngineRegistry(ExecutorEngines::load, ExecutorEngines::checkDevice);
   private static boolean hookInstalled;
+  /** The executor's GPU addresses, as {@link ai.gptoss.spark.GptossPlugin} read them at executor start. */
+  private static volatile List<String> executorGpus = List.of();
 
   private ExecutorEngines() {}
 
@@ -60,14 +64,31 @@ public final class ExecutorEngines {
    * sees, else the CPU; logs the CPU fallback's warning once per JVM.
    */
   static DeviceChoice device(GptossOptions options, TaskContext ctx) {
-    String assigned = null;
+    List<String> task = List.of();
     if (ctx != null) {
       ResourceInformation gpu = ctx.resources().get("gpu").getOrElse(() -> null);
-      if (gpu != null && gpu.addresses().length > 0) assigned = gpu.addresses()[0];
+      if (gpu != null) task = List.of(gpu.addresses());
     }
-    DeviceChoice choice = DeviceChoice.resolve(options.device(), assigned, ctx == null ? 0 : ctx.partitionId(), gpus());
+    String assigned = task.isEmpty() ? null : task.get(0);
+    int partition = ctx == null ? 0 : ctx.partitionId();
+    int n = options.tensorParallelSize();
+    if (n > 1 && (options.device().equals("auto") || options.device().equals("cuda"))) {
+      ExecutorGpus mine = ExecutorGpus.of(executorGpus, task, () -> gpus().count());
+      if (mine != null) return mine.span(n, assigned, partition);
+    }
+    DeviceChoice choice = DeviceChoice.resolve(options.device(), assigned, partition, gpus());
     if (choice.warning() != null && WARNED.compareAndSet(false, true)) LOG.warn("gptoss: {}", choice.warning());
     return choice;
+  }
+
+  /**
+   * Records the executor's resources (its GPUs: {@code spark.executor.resource.gpu.amount}), so that an engine
+   * spanning several GPUs ({@code tensor_parallel_size}) knows them all, not only its task's ({@link ExecutorGpus}).
+   */
+  public static void executorResources(Map<String, ResourceInformation> resources) {
+    ResourceInformation gpu = resources.get("gpu");
+    executorGpus = gpu == null ? List.of() : List.of(gpu.addresses());
+    if (gpu != null) LOG.info("gptoss: this executor owns GPUs {}", executorGpus);
   }
 
   /** What this JVM sees of CUDA, probed once. */
@@ -97,29 +118,39 @@ public final class ExecutorEngines {
 
   /** After an engine FAILED: throws unless the device answers again (cudaSetDevice and cudaMemGetInfo). */
   private static void checkDevice(String device) {
-    if (device.startsWith("cuda:")) GpuProbe.memory(Integer.parseInt(device.substring("cuda:".length())));
+    if (!device.startsWith("cuda:")) return;
+    for (String n : device.substring("cuda:".length()).split(",")) GpuProbe.memory(Integer.parseInt(n.trim()));
   }
 
+  /**
+   * The engine's K/V cap from {@link GpuMemoryPlan}: each of its GPUs planned for the weights of the ranks it holds
+   * (the whole model on one GPU; a rank's share, {@link RankWeightBytes}, with {@code tensor_parallel_size} above 1).
+   */
   private static long gpuKvBudget(EngineSettings key, Path dir, SparkEnv env) {
-    int ordinal = Integer.parseInt(key.device().substring("cuda:".length()));
-    long[] mem;
-    try {
-      mem = GpuProbe.memory(ordinal);
-    } catch (RuntimeException | LinkageError e) {
-      throw new IllegalStateException("gptoss: GPU " + ordinal + " (" + key.device() + ") was chosen for this task, but its memory cannot be read "
-          + "through the CUDA runtime (" + e + "); install the NVIDIA driver, or set "
-          + GptossConf.SESSION_PREFIX + GptossConf.DEVICE + "=cpu to run the engine on the CPU", e);
+    List<Integer> rankGpus = ExecutorGpus.rankGpus(key);
+    Map<Integer, long[]> mem = new HashMap<>();
+    for (int ordinal : rankGpus) {
+      if (mem.containsKey(ordinal)) continue;
+      try {
+        mem.put(ordinal, GpuProbe.memory(ordinal));
+      } catch (RuntimeException | LinkageError e) {
+        throw new IllegalStateException("gptoss: GPU " + ordinal + " (" + key.device() + ") was chosen for this task, but its memory cannot be read "
+            + "through the CUDA runtime (" + e + "); install the NVIDIA driver, or set "
+            + GptossConf.SESSION_PREFIX + GptossConf.DEVICE + "=cpu to run the engine on the CPU", e);
+      }
     }
     Map<String, String> conf = new HashMap<>();
     if (env != null) {
       for (scala.Tuple2<String, String> kv : env.conf().getAll()) conf.put(kv._1(), kv._2());
     }
-    long weights = ModelFiles.weightBytes(dir);
+    long weights = key.parallel().parallel() ? RankWeightBytes.largestRank(dir, key.parallel()) : ModelFiles.weightBytes(dir);
     long minKv = 64L << 20;
-    GpuMemoryPlan plan = GpuMemoryPlan.plan(key.device(), mem[1], weights, minKv, conf, key.gpuMemoryFraction());
-    LOG.info("gptoss: {} memory plan: engine {} bytes, KV cache {} bytes, RAPIDS pool {} bytes (GPU total {}, free {})",
-        key.device(), plan.engineBytes(), plan.kvBudgetBytes(), plan.rapidsPoolBytes(), mem[1], mem[0]);
-    return plan.kvBudgetBytes();
+    long kv = GpuMemoryPlan.engineKvBudget(rankGpus, g -> mem.get(g)[1], weights, minKv, conf, key.gpuMemoryFraction());
+    for (var m : mem.entrySet()) {
+      LOG.info("gptoss: {} memory plan: weights {} bytes per rank, KV cache {} bytes over {} rank(s); GPU {}: total {}, "
+          + "free {}", key.device(), weights, kv, rankGpus.size(), m.getKey(), m.getValue()[1], m.getValue()[0]);
+    }
+    return kv;
   }
 
   private static void installShutdownHook() {

@@ -81,6 +81,29 @@ record GpuMemoryPlan(long engineBytes, long kvBudgetBytes, long rapidsPoolBytes)
     return new GpuMemoryPlan(left, left - weightBytes - ENGINE_OVERHEAD_BYTES, rapidsPool);
   }
 
+  /**
+   * The K/V cap of an engine whose ranks sit on {@code rankGpus} (one entry per rank; one rank: a one-GPU engine), in
+   * bytes of all ranks' K/V, as {@link ai.gptoss.backend.parallel.RankPlacement#kvBudget} counts them: every GPU is
+   * planned ({@link #plan}) for the weights and minimal K/V of the ranks it holds, and since every rank holds the same
+   * pages, the engine gets the tightest GPU's share per rank times the ranks. Throws as {@link #plan} does, naming the
+   * GPU that cannot hold its ranks.
+   *
+   * @param totalBytes each GPU's memory, by CUDA device number
+   * @param rankWeightBytes the weights one rank holds (the whole model with one rank)
+   */
+  static long engineKvBudget(java.util.List<Integer> rankGpus, java.util.function.IntToLongFunction totalBytes,
+      long rankWeightBytes, long minKvBytes, Map<String, String> sparkConf, double memoryFraction) {
+    long perRank = Long.MAX_VALUE;
+    for (int gpu : new java.util.TreeSet<>(rankGpus)) {
+      int ranks = java.util.Collections.frequency(rankGpus, gpu);
+      String name = "cuda:" + gpu + (rankGpus.size() > 1 ? " (" + ranks + " of its " + rankGpus.size() + " ranks)" : "");
+      GpuMemoryPlan p = plan(name, totalBytes.applyAsLong(gpu), ranks * rankWeightBytes, ranks * minKvBytes, sparkConf,
+          memoryFraction);
+      perRank = Math.min(perRank, p.kvBudgetBytes() / ranks);
+    }
+    return perRank * rankGpus.size();
+  }
+
   static boolean rapidsActive(Map<String, String> conf) {
     String plugins = conf.getOrDefault("spark.plugins", "");
     boolean plugin = false;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -77,5 +78,37 @@ class GpuMemoryPlanTest {
     assertEquals(1L << 30, GpuMemoryPlan.parseBytes("k", "1g"));
     assertEquals(1L << 30, GpuMemoryPlan.parseBytes("k", "1gb"));
     assertEquals(4096, GpuMemoryPlan.parseBytes("k", "4096"));
+  }
+
+  @Test
+  void anEngineOverSeveralGpusPlansEachForOneRanksShare() {
+    long rank = 31 * GIB; // ~ gpt-oss-120b's 61 GiB over 2 ranks
+    long perGpu = (long) (TOTAL * 0.9) - rank - GpuMemoryPlan.ENGINE_OVERHEAD_BYTES;
+    assertEquals(2 * perGpu, GpuMemoryPlan.engineKvBudget(List.of(0, 1), g -> TOTAL, rank, MIN_KV, Map.of(), 0.9));
+    // One rank: exactly the one-GPU plan.
+    assertEquals(GpuMemoryPlan.plan("cuda:3", TOTAL, WEIGHTS, MIN_KV, Map.of(), 0.9).kvBudgetBytes(),
+        GpuMemoryPlan.engineKvBudget(List.of(3), g -> TOTAL, WEIGHTS, MIN_KV, Map.of(), 0.9));
+    // The tightest GPU sets every rank's pages.
+    long small = (long) (40 * GIB * 0.9) - rank - GpuMemoryPlan.ENGINE_OVERHEAD_BYTES;
+    assertEquals(2 * small, GpuMemoryPlan.engineKvBudget(List.of(0, 1), g -> g == 1 ? 40 * GIB : TOTAL, rank, MIN_KV,
+        Map.of(), 0.9));
+    // Two ranks on one GPU (checking): it holds both ranks' weights.
+    long shared = (long) (TOTAL * 0.9) - 2 * 20 * GIB - GpuMemoryPlan.ENGINE_OVERHEAD_BYTES;
+    assertEquals(shared / 2 * 2, GpuMemoryPlan.engineKvBudget(List.of(0, 0), g -> TOTAL, 20 * GIB, MIN_KV, Map.of(), 0.9));
+  }
+
+  @Test
+  void aModelTooLargeForOneGpuFitsFourWhenEachHoldsARanksShare() {
+    long whole = 61 * GIB, total = 24 * GIB;
+    var one = assertThrows(IllegalStateException.class,
+        () -> GpuMemoryPlan.engineKvBudget(List.of(0), g -> total, whole, MIN_KV, Map.of(), 0.9));
+    assertTrue(one.getMessage().contains("cuda:0") && one.getMessage().contains("weights 61.00 GiB"), one.getMessage());
+    long rank = 17 * GIB; // ~ a quarter of the experts and attention plus the embedding and LM head whole
+    long kv = GpuMemoryPlan.engineKvBudget(List.of(0, 1, 2, 3), g -> total, rank, MIN_KV, Map.of(), 0.9);
+    assertEquals(4 * ((long) (total * 0.9) - rank - GpuMemoryPlan.ENGINE_OVERHEAD_BYTES), kv);
+    var tight = assertThrows(IllegalStateException.class,
+        () -> GpuMemoryPlan.engineKvBudget(List.of(0, 1), g -> g == 1 ? 16 * GIB : total, rank, MIN_KV, Map.of(), 0.9));
+    assertTrue(tight.getMessage().contains("cuda:1 (1 of its 2 ranks)") && tight.getMessage().contains("weights 17.00 GiB"),
+        tight.getMessage());
   }
 }
