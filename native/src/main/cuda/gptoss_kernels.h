@@ -300,6 +300,23 @@ struct MoeGemmArgs {
   int mode;              // 0: gate_up with clamped SwiGLU; 1: down projection
   float limit;           // swiglu_limit
 };
+// The epilogue of the gemv-shaped expert kernels (moe_gemv_tc.cu, moe_gemv_split.cu): lane (g, t) holds c[0], c[1] =
+// feature n of tile rows 2t, 2t + 1 (sorted rows r0 + r), c[2], c[3] = feature n + 1; dst[r]: tile row r's t*k + j.
+__device__ __forceinline__ void moe_store_fragment(const MoeGemmArgs& a, int e, int n, int r0, int R, int t,
+                                                   const float (&c)[4], const int* dst) {
+  const float* bias = a.bias + (long long)e * a.N;
+  const float b0 = bias[n], b1 = bias[n + 1];
+#pragma unroll
+  for (int j = 0; j < 2; j++) {
+    const int r = 2 * t + j;
+    if (r >= R) break;
+    if (a.mode == 0) {  // gate_up: clamped SwiGLU into act (hi, lo)
+      store_hi_lo((bf16*)a.out, a.outLo, (long long)(r0 + r) * (a.N / 2) + n / 2, clamped_swiglu(c[j] + b0, c[j + 2] + b1, a.limit));
+    } else {
+      *(float2*)((float*)a.out + (long long)dst[r] * a.N + n) = make_float2(c[j] + b0, c[j + 2] + b1);
+    }
+  }
+}
 
 // ---- moe_dense.cu (the expert products of large steps through cuBLAS) ----
 struct Mxfp4DequantArgs {

@@ -279,21 +279,7 @@ __device__ __forceinline__ void moe_gemv_split(const MoeGemmArgs& a) {
       acc[3] += v.w;
     }
   }
-  // lane (g, t): acc 0, 1 = feature n0 + 2g for rows 2t, 2t + 1; acc 2, 3 = feature n0 + 2g + 1
-  const int n = n0 + 2 * g;
-  const float* bias = a.bias + (long long)e * a.N;
-  const float bg = bias[n], bu = bias[n + 1];
-#pragma unroll
-  for (int j = 0; j < 2; j++) {
-    const int r = 2 * t + j;
-    if (r >= R) break;
-    if (a.mode == 0) {
-      store_hi_lo((bf16*)a.out, a.outLo, (long long)(r0 + r) * (a.N / 2) + n / 2,
-                  clamped_swiglu(acc[j] + bg, acc[j + 2] + bu, a.limit));
-    } else {
-      *(float2*)((float*)a.out + (long long)a.assign[r0 + r] * a.N + n) = make_float2(acc[j] + bg, acc[j + 2] + bu);
-    }
-  }
+  moe_store_fragment(a, e, n0 + 2 * g, r0, R, t, acc, a.assign + r0);
 }
 
 extern "C" __global__ void __launch_bounds__(32 * GS_WARPS) bf16_mxfp4w_moe_gemv_split(MoeGemmArgs a) {

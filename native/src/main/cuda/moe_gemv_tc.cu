@@ -185,19 +185,6 @@ extern "C" __global__ void __launch_bounds__(256, 3) bf16_mxfp4w_moe_gemv_tc(Moe
     c[2] += v.z;
     c[3] += v.w;
   }
-  // lane (g, t): c0, c1 = feature nw + 2g for rows 2t, 2t + 1; c2, c3 = feature nw + 2g + 1
-  const int g = lane >> 2, t = lane & 3, n = nw + 2 * g;
-  const float* bias = a.bias + (long long)e * a.N;
-  const float b0 = bias[n], b1 = bias[n + 1];
-#pragma unroll
-  for (int j = 0; j < 2; j++) {
-    const int r = 2 * t + j;
-    if (r >= R) break;
-    if (a.mode == 0) {
-      store_hi_lo((bf16*)a.out, a.outLo, (long long)(r0 + r) * (a.N / 2) + n / 2,
-                  clamped_swiglu(c[j] + b0, c[j + 2] + b1, a.limit));
-    } else {
-      *(float2*)((float*)a.out + (long long)rowDst[r] * a.N + n) = make_float2(c[j] + b0, c[j + 2] + b1);
-    }
-  }
+  const int g = lane >> 2, t = lane & 3;
+  moe_store_fragment(a, e, nw + 2 * g, r0, R, t, c, rowDst);
 }
