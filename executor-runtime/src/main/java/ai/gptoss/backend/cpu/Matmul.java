@@ -26,6 +26,16 @@ public final class Matmul {
    */
   static final boolean SIMD = simdAvailable();
 
+  /**
+   * Which kernels this JVM runs, for reports that compare against the pure-Java reference: its float sums are
+   * ordered by the SIMD lane count (SPECIES_PREFERRED: 8 floats with AVX2, 16 with AVX-512) or scalar, so the same
+   * step gives last-bit different logits on hosts of different CPUs (worst relative L2 3.1e-6 between scalar and
+   * 8-lane on tiny-a's mixed batches).
+   */
+  public static String kernels() {
+    return SIMD ? "SIMD, " + VectorMatmul.lanes() + " float lanes (Vector API)" : "scalar";
+  }
+
   private static boolean simdAvailable() {
     if (!Boolean.parseBoolean(System.getProperty("gptoss.cpu.simd", "true"))) return false;
     if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {

@@ -45,6 +45,8 @@ public final class GpuConformance {
     try (Checkpoint ckpt = Checkpoint.open(golden.resolve("tiny-a"))) {
       tinyA = ModelWeights.load(ckpt);
     }
+    // The CPU-vs-GPU checks' reference sums in the order of this host's SIMD width: say which, so runs on other hosts compare.
+    System.out.println("CPU reference kernels: " + ai.gptoss.backend.cpu.Matmul.kernels());
     // Kernels compares every KernelStruct record with the structs as NVRTC lays them out (layout.cu) at load.
     CHECKS.run("kernel argument layouts", () -> {
       try (CudaBackend b = CudaBackend.upload(tinyA, 0, PRECISION, KV)) {
