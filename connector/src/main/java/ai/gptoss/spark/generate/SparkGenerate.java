@@ -92,7 +92,7 @@ public final class SparkGenerate implements Callable<Integer> {
   @Option(names = "--device", defaultValue = "auto", description = "auto (the task's GPU, else CPU) or cpu.") String device;
   @Option(names = "--tensor-parallel-size", paramLabel = "N", defaultValue = "1",
       description = "Ranks one engine spans (the tensor_parallel_size option; docs/multi-gpu.md): on the CPU N simulated "
-          + "ranks; GPUs support 1 only in this build. Default: ${DEFAULT-VALUE}.") String tensorParallelSize;
+          + "ranks; on GPUs one engine over N of each executor's GPUs. Default: ${DEFAULT-VALUE}.") String tensorParallelSize;
   @Option(names = "--expert-parallel",
       description = "With --tensor-parallel-size above 1: whole experts per rank (the expert_parallel option).")
   boolean expertParallel;
