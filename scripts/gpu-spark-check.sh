@@ -10,6 +10,9 @@
 #   ckpt      writes a real-layout gpt-oss-20b-shaped checkpoint (random MXFP4 weights) to disk
 #   bench     2. bench --driver engine and spark-bench (gptoss() in local mode) on that checkpoint,
 #                the same prompts (BENCH_PROMPTS x BENCH_IN -> BENCH_OUT), precision and K/V type
+#   tp2       issue 21 through Spark on one GPU: tiny-qa-eval with tensor_parallel_size=2 and both ranks on
+#                GPU 0 (device=cuda:0,0; host-staged sums): accuracy, the engine started on cuda:0,0, and its
+#                memory plan of one rank's weights per rank (two on GPU 0)
 # Every step appends to $OUT/summary.txt, printed last; the logs come back as $OUT/logs.tgz.
 set -uo pipefail
 RT=${RT:-/tmp/parts/root/rt}
@@ -105,6 +108,14 @@ except Exception as ex:
     print(f"  | bench comparison not available: {ex} |")
 PY
       unset GPTOSS_KV_CACHE_DTYPE ;;
+    tp2)
+      jopts=${GPTOSS_JAVA_OPTS:-}
+      export GPTOSS_JAVA_OPTS="$jopts -Dspark.gptoss.tensor_parallel_size=2"
+      tinyqa tp2 --device cuda:0,0 --min-accuracy 0.95
+      export GPTOSS_JAVA_OPTS="$jopts"
+      grep -E "memory plan" "$L/tqa-tp2.err" | head -2 | sed 's/^/    /' | tee -a "$SUMMARY"
+      grep -q "started engine #[0-9]* (cuda:0,0,.*tensor_parallel_size 2" "$L/tqa-tp2.err" \
+        || { note "  TP2 FAIL: no engine with tensor_parallel_size 2 started on cuda:0,0"; fail=1; } ;;
     *) note "unknown step $step"; fail=1 ;;
   esac
 done

@@ -88,7 +88,8 @@ public final class GptossConf {
 
   /**
    * Engine device: {@code auto} (the GPU Spark assigned the task, else a GPU the executor sees, spread by partition,
-   * else the CPU with a warning), {@code cpu}, {@code cuda} (as auto, never the CPU) or {@code cuda:N}. See
+   * else the CPU with a warning), {@code cpu}, {@code cuda} (as auto, never the CPU), {@code cuda:N}, or
+   * {@code cuda:A,B,...} (one GPU per rank of {@link #TENSOR_PARALLEL_SIZE}; a GPU repeated puts several ranks on it). See
    * {@link ai.gptoss.spark.exec.DeviceChoice}.
    */
   public static final String DEVICE = "device";

@@ -120,6 +120,12 @@ public record GptossOptions(
     }
     double gpuFraction = s.dbl(GptossConf.GPU_MEMORY_FRACTION, GptossConf.GPU_MEMORY_FRACTION_DEFAULT);
     if (!(gpuFraction > 0 && gpuFraction <= 1)) throw s.bad(GptossConf.GPU_MEMORY_FRACTION, "expected a number in (0, 1]");
+    int tensorParallelSize = s.integer(GptossConf.TENSOR_PARALLEL_SIZE, GptossConf.TENSOR_PARALLEL_SIZE_DEFAULT, 1);
+    int listed = DeviceChoice.listed(device).size();
+    if (listed > 1 && listed != tensorParallelSize) {
+      throw s.bad(GptossConf.DEVICE, "lists " + listed + " GPUs, one per rank, but " + GptossConf.TENSOR_PARALLEL_SIZE
+          + " is " + tensorParallelSize);
+    }
     return new GptossOptions(
         s.string(GptossConf.MODEL, GptossConf.MODEL_DEFAULT).trim(),
         s.maxNewTokens(),
@@ -144,7 +150,7 @@ public record GptossOptions(
         engineSwitch.equals(GptossConf.ENGINE_SWITCH_FAIL),
         s.bool(GptossConf.PREFIX_CACHING, true),
         responseFormat,
-        s.integer(GptossConf.TENSOR_PARALLEL_SIZE, GptossConf.TENSOR_PARALLEL_SIZE_DEFAULT, 1),
+        tensorParallelSize,
         s.bool(GptossConf.EXPERT_PARALLEL, false));
   }
 

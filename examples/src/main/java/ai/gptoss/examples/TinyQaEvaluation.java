@@ -58,7 +58,8 @@ public final class TinyQaEvaluation implements Callable<Integer> {
   String model;
 
   @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "",
-      description = "gptoss()'s device option: auto, cpu, cuda or cuda:N. Default: spark.gptoss.device, else auto.")
+      description = "gptoss()'s device option: auto, cpu, cuda, cuda:N or cuda:A,B,... (one GPU per rank of "
+          + "spark.gptoss.tensor_parallel_size). Default: spark.gptoss.device, else auto.")
   String device;
 
   @Option(names = "--limit", defaultValue = "0", description = "Evaluate only the first N questions (0: all).")

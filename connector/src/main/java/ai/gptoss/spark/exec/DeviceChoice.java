@@ -2,6 +2,8 @@ package ai.gptoss.spark.exec;
 
 import ai.gptoss.backend.CudaAvailability;
 import ai.gptoss.spark.GptossConf;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -13,7 +15,10 @@ import java.util.Locale;
  *       GPU); else the CPU, with a warning that says why and what it costs;
  *   <li>{@code cpu}: the CPU (with a warning when GPUs are there);
  *   <li>{@code cuda}: as {@code auto}, but no GPU is an error, never the CPU;
- *   <li>{@code cuda:N}: GPU N of those the JVM sees; an error when there is no such GPU.
+ *   <li>{@code cuda:N}: GPU N of those the JVM sees; an error when there is no such GPU;
+ *   <li>{@code cuda:A,B,...}: one GPU per rank of an engine over several ({@code tensor_parallel_size}), as
+ *       {@link ai.gptoss.backend.parallel.RankPlacement} places them; a GPU repeated puts several ranks on it (the
+ *       partitioned forward pass checked on one GPU). Each must be a GPU the JVM sees.
  * </ul>
  * Pure: the machine's GPUs come in as a {@link CudaAvailability}, so tests choose them.
  *
@@ -29,15 +34,33 @@ public record DeviceChoice(String device, String how, String warning) {
   public static String parseOption(String value) {
     String v = value.trim().toLowerCase(Locale.ROOT);
     if (v.equals("auto") || v.equals("cpu") || v.equals("cuda")) return v;
-    if (v.startsWith("cuda:")) {
+    List<Integer> gpus = listed(v);
+    if (!gpus.isEmpty()) return cuda(gpus);
+    throw new IllegalArgumentException("expected auto, cpu, cuda, cuda:N (N a GPU number) or cuda:A,B,... (one GPU per "
+        + "rank of tensor_parallel_size)");
+  }
+
+  /** "cuda:N" for one GPU, "cuda:A,B,..." for several (one per rank). */
+  static String cuda(List<Integer> gpus) {
+    StringBuilder b = new StringBuilder("cuda:");
+    for (int n : gpus) b.append(b.length() > 5 ? "," : "").append(n);
+    return b.toString();
+  }
+
+  /** The GPU numbers {@code cuda:N} or {@code cuda:A,B,...} lists; empty for anything else (or a bad number). */
+  public static List<Integer> listed(String device) {
+    if (!device.startsWith("cuda:")) return List.of();
+    List<Integer> out = new ArrayList<>();
+    for (String s : device.substring(5).split(",", -1)) {
       try {
-        int n = Integer.parseInt(v.substring(5));
-        if (n >= 0) return "cuda:" + n;
+        int n = Integer.parseInt(s.trim());
+        if (n < 0) return List.of();
+        out.add(n);
       } catch (NumberFormatException e) {
-        // below
+        return List.of();
       }
     }
-    throw new IllegalArgumentException("expected auto, cpu, cuda or cuda:N (N a GPU number)");
+    return out;
   }
 
   /**
@@ -60,7 +83,7 @@ public record DeviceChoice(String device, String how, String warning) {
       return new DeviceChoice(CPU, "device=cpu", null);
     }
     if (option.startsWith("cuda:")) {
-      int n = Integer.parseInt(option.substring(5));
+      int n = java.util.Collections.max(listed(option));
       if (gpus.count() == 0) {
         throw new IllegalStateException("device=" + option + " but this executor cannot use a GPU: " + gpus.describe()
             + "; set " + key + "=auto to fall back to the CPU");

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * were alone. A device is "cpu", "cuda:N", or the GPUs one engine spans ({@code cuda:A,B,...}); an engine whose GPUs
  * overlap another device's resident engine (a {@code tensor_parallel_size=2} engine on GPUs 0 and 1, a one-GPU engine
  * on GPU 1) closes it when it is idle and otherwise waits for it to go idle as below (or fails with
- * {@code engine_switch=fail}), so no GPU ever holds two engines. A task leases its device's engine for as long as it runs ({@link #acquire}, {@link #release} at task
+ * {@code engine_switch=fail}), so no GPU ever holds two engines (tasks of the busy engine are not held back
+ * meanwhile). A task leases its device's engine for as long as it runs ({@link #acquire}, {@link #release} at task
  * completion):
  * <ul>
  *   <li>a task whose {@link EngineSettings} equal the resident engine's shares it;

@@ -118,8 +118,7 @@ public final class ExecutorEngines {
 
   /** After an engine FAILED: throws unless the device answers again (cudaSetDevice and cudaMemGetInfo). */
   private static void checkDevice(String device) {
-    if (!device.startsWith("cuda:")) return;
-    for (String n : device.substring("cuda:".length()).split(",")) GpuProbe.memory(Integer.parseInt(n.trim()));
+    for (int n : DeviceChoice.listed(device)) GpuProbe.memory(n);
   }
 
   /**

@@ -67,13 +67,13 @@ record ExecutorGpus(List<String> addresses, String source) {
     int index = taskGpu == null ? -1 : addresses.indexOf(taskGpu.trim());
     int g = index >= 0 ? Math.min(index / n, groups - 1) : Math.floorMod(partition, groups);
     List<String> mine = addresses.subList(g * n, g * n + n);
-    StringBuilder device = new StringBuilder("cuda:");
-    for (String a : mine) device.append(device.length() > 5 ? "," : "").append(DeviceChoice.cuda(a).substring(5));
+    List<Integer> ordinals = new ArrayList<>();
+    for (String a : mine) ordinals.add(Integer.parseInt(DeviceChoice.cuda(a).substring(5)));
     String how = GptossConf.TENSOR_PARALLEL_SIZE + "=" + n + ": GPUs " + mine + ", group " + (g + 1) + " of " + groups
         + " of " + source + " " + addresses
         + (taskGpu == null ? " (partition " + partition + ")" : " (the task's GPU " + taskGpu + ")")
         + (addresses.size() % n == 0 ? "" : "; " + addresses.subList(groups * n, addresses.size()) + " idle");
-    return new DeviceChoice(device.toString(), how, null);
+    return new DeviceChoice(DeviceChoice.cuda(ordinals), how, null);
   }
 
   /**

@@ -165,4 +165,24 @@ class SparkTensorParallelTest {
     assertTrue(held.getMessage().contains("already uses an engine"), held.getMessage());
     assertEquals(2, loads.get());
   }
+
+  @Test
+  void anExplicitDeviceListsOneGpuPerRank() {
+    GptossOptions shared = GptossOptions.resolve(Map.of("device", " CUDA:0, 0 ", "tensor_parallel_size", "2"), k -> null);
+    assertEquals("cuda:0,0", shared.device());
+    var two = ai.gptoss.backend.CudaAvailability.devices(2);
+    assertEquals("cuda:1,0", DeviceChoice.resolve("cuda:1,0", "0", 0, two).device(), "an explicit list wins");
+    var missing = assertThrows(IllegalStateException.class, () -> DeviceChoice.resolve("cuda:0,2", null, 0, two));
+    assertTrue(missing.getMessage().contains("device=cuda:0,2") && missing.getMessage().contains("2 CUDA devices"),
+        missing.getMessage());
+    var count = assertThrows(IllegalArgumentException.class,
+        () -> GptossOptions.resolve(Map.of("device", "cuda:0,1"), k -> null));
+    assertTrue(count.getMessage().contains("'device'") && count.getMessage().contains("lists 2 GPUs")
+        && count.getMessage().contains("tensor_parallel_size is 1"), count.getMessage());
+    for (String bad : new String[] {"cuda:0,", "cuda:0,x", "cuda:0,-1", "cuda:,1"}) {
+      var e = assertThrows(IllegalArgumentException.class,
+          () -> GptossOptions.resolve(Map.of("device", bad, "tensor_parallel_size", "2"), k -> null));
+      assertTrue(e.getMessage().contains("cuda:A,B,..."), e.getMessage());
+    }
+  }
 }
