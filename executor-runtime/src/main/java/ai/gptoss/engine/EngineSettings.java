@@ -31,7 +31,7 @@ import java.util.Objects;
  * @param gpuMemoryFraction the share of the GPU the engine may take; 0 on the CPU
  * @param prefixCaching whether the engine reuses the K/V of prompt prefixes it computed before
  * @param parallel {@code tensor_parallel_size} and {@code expert_parallel}: the ranks one engine spans (on the CPU
- *     the twin's simulated ranks; several GPUs are refused by this build, see docs/multi-gpu.md)
+ *     the twin's simulated ranks; on CUDA one rank per GPU of the device setting, see docs/multi-gpu.md)
  */
 public record EngineSettings(String model, String device, Precision precision, KvCacheDtype kvCacheDtype, int maxSeqs,
     int maxBatchedTokens, double gpuMemoryFraction, boolean prefixCaching, ParallelPlan parallel) {
