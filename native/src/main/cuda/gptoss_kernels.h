@@ -1,10 +1,9 @@
 // Shared definitions of the gpt-oss CUDA kernels: bf16 helpers and one argument struct per kernel.
 //
 // Every kernel takes exactly one argument, a struct defined here, passed by value. The Java side has
-// one record per struct (ai.gptoss.backend.cuda.KernelStruct: the same fields by name, in the same
-// order, with natural alignment: pointers first, 8 bytes each, then 4-byte ints and floats); it checks
-// them at kernel load against the layout that layout.cu reports, and CI (KernelNvrtcTest)
-// against nvcc's. A field added here goes into the record and into layout.cu's GL_STRUCT list.
+// one record per struct (ai.gptoss.backend.cuda.KernelStruct: the same fields by name and order, natural alignment:
+// pointers first, 8 bytes each, then 4-byte ints and floats), checked at kernel load against layout.cu's layout
+// and in CI (KernelNvrtcTest) against nvcc's. A field added here goes into the record and layout.cu's GL_STRUCT.
 // Built by NVRTC at run time (no system headers) and by nvcc in CI (sm_80, sm_90a).
 #pragma once
 
@@ -17,8 +16,7 @@ typedef unsigned char u8;
 // soon as every block of this one has called it; pdl_wait returns once the previous kernel has
 // completed and its writes are visible (at once without such a launch). A kernel reads nothing that
 // an earlier kernel writes, and writes nothing, before pdl_wait; what it reads before (weights)
-// overlaps the previous kernel. Waiting is transitive: the previous kernel completed only after its
-// own wait, so a kernel that waited sees every earlier kernel's writes.
+// overlaps the previous kernel. Waiting is transitive: a kernel that waited sees every earlier kernel's writes.
 __device__ __forceinline__ void pdl_trigger() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
@@ -152,11 +150,13 @@ __device__ __forceinline__ float warp_max(float v) {
 
 // ---- embedding.cu ----
 struct EmbedArgs {
-  const bf16* table;   // [V, H]
+  const bf16* table;   // [vocabTo - vocabFrom, H]: the vocabulary rows [vocabFrom, vocabTo)
   const int* tokens;   // [T]
-  float* x;            // [T, H] residual stream, written
+  float* x;            // [T, H] residual stream, written; zeros for a token outside the rows (summed over ranks)
   int numTokens;
   int hidden;
+  int vocabFrom;       // 0 on one GPU; a CUDA rank's first vocabulary row
+  int vocabTo;         // V on one GPU
 };
 
 // ---- rmsnorm.cu ----

@@ -56,7 +56,7 @@ template <> struct gl_kind<long long> { static constexpr long long value = 4; };
   __device__ char gptoss_fields_##S[] = #__VA_ARGS__;
 
 extern "C" {
-GL_STRUCT(EmbedArgs, table, tokens, x, numTokens, hidden)
+GL_STRUCT(EmbedArgs, table, tokens, x, numTokens, hidden, vocabFrom, vocabTo)
 GL_STRUCT(RmsNormArgs, x, delta, bias, weight, rows, out, outLo, moeY, moeWeights, numRows, hidden, eps, moeK)
 GL_STRUCT(QkvRopeArgs, qkv, bias, invFreq, positions, tokenSeq, pageTable, q, kvPool, numTokens, heads,
           kvHeads, headDim, pageSize, maxPages, layers, layerOfType, attentionFactor)

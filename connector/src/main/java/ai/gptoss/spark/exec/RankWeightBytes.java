@@ -13,8 +13,8 @@ import java.util.function.ToLongFunction;
  * tensor is read: this sizes the GPU memory plan before the engine loads). The shares are {@link ParallelPlan}'s
  * ranges, as {@link ai.gptoss.backend.parallel.RankShard} cuts them for a CUDA rank: q/k/v rows, sinks and o_proj
  * columns by the rank's heads; expert tensors by its MXFP4 blocks of the width (tensor parallel) or its whole experts
- * (expert parallel), the tensor-parallel down bias on rank 0 only; the embedding, the LM head, the norms, the router and
- * the o_proj bias whole. A tensor of another name counts whole.
+ * (expert parallel), the tensor-parallel down bias on rank 0 only; the embedding and the LM head by the rank's
+ * vocabulary rows; the norms, the router and the o_proj bias whole. A tensor of another name counts whole.
  */
 final class RankWeightBytes {
   private RankWeightBytes() {}
@@ -32,7 +32,7 @@ final class RankWeightBytes {
   /** Rank {@code r}'s share of every tensor of {@code ckpt}, each tensor's whole counted as {@code size} says. */
   static long rank(Checkpoint ckpt, ParallelPlan plan, int r, ToLongFunction<TensorInfo> size) {
     ModelConfig c = ckpt.config();
-    Range heads = plan.heads(c, r), kv = plan.kvHeads(c, r);
+    Range heads = plan.heads(c, r), kv = plan.kvHeads(c, r), vocab = plan.vocab(c, r);
     Range part = plan.expertParallel() ? plan.experts(c, r) : plan.intermediateBlocks(c, r);
     long whole = plan.expertParallel() ? c.numLocalExperts() : c.intermediateSize() / ai.gptoss.model.Mxfp4.BLOCK;
     long total = 0;
@@ -46,6 +46,8 @@ final class RankWeightBytes {
         total += b * heads.size() / c.numAttentionHeads();
       } else if (name.contains(".self_attn.k_proj.") || name.contains(".self_attn.v_proj.")) {
         total += b * kv.size() / c.numKeyValueHeads();
+      } else if (name.equals("model.embed_tokens.weight") || name.equals("lm_head.weight")) {
+        total += b * vocab.size() / c.vocabSize();
       } else {
         total += b;
       }

@@ -77,12 +77,13 @@ public final class CudaBackend implements Backend {
 
   /**
    * One rank of an engine spanning several GPUs ({@link ParallelCudaBackend}): uploads {@code shard} (a model of the
-   * rank's shapes holding {@code rank}'s experts) to GPU {@code ordinal}. Its steps sum partial outputs with the other
-   * ranks through {@code rank}'s collectives, and so run without CUDA graphs (a collective may wait on the host).
+   * rank's shapes holding {@code rank}'s experts and vocabulary rows) to GPU {@code ordinal}. Its steps sum partial
+   * outputs with the other ranks through {@code rank}'s collectives, and so run without CUDA graphs (a collective may
+   * wait on the host).
    */
   static CudaBackend rank(ModelWeights shard, int ordinal, Precision precision, KvCacheDtype kvCacheDtype, DeviceRank rank) {
-    return new CudaBackend(shard.config, ordinal, precision, kvCacheDtype, k -> DeviceModel.upload(shard, rank.heldExperts()),
-        rank);
+    return new CudaBackend(shard.config, ordinal, precision, kvCacheDtype,
+        k -> DeviceModel.upload(shard, rank.heldExperts(), rank.vocab().size()), rank);
   }
 
   /** Streams a checkpoint to GPU {@code ordinal} (no float copy of the weights on the host). */

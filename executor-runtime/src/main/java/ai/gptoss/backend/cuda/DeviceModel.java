@@ -18,8 +18,9 @@ import org.bytedeco.javacpp.BytePointer;
  * The weights on the GPU, in one arena: dense matrices as bf16, experts kept MXFP4 exactly as
  * published, vectors (norms, biases, sinks) as float32. q, k and v are stored as one fused matrix.
  * Shapes: V=vocab, H=hidden, Q=heads*head_dim, K=kv_heads*head_dim, E=experts, I=intermediate. A rank of an
- * engine spanning several GPUs holds a model of its shard's shapes ({@code ParallelPlan.rankConfig}) and, with expert
- * parallelism, the weights of only {@link #experts} of the E experts the router chooses among.
+ * engine spanning several GPUs holds a model of its shard's shapes ({@code ParallelPlan.rankConfig}), only its
+ * {@link #vocabRows} rows of the embedding and the LM head (vocab parallel) and, with expert parallelism, the weights of
+ * only {@link #experts} of the E experts the router chooses among.
  */
 final class DeviceModel implements AutoCloseable {
   /** Device addresses of one layer's tensors. */
@@ -43,21 +44,23 @@ final class DeviceModel implements AutoCloseable {
   final ModelConfig c;
   /** The experts whose weights are held: E, or an expert-parallel rank's share (the router still scores all E). */
   final int experts;
+  /** The vocabulary rows of the embedding and the LM head held: V, or a rank's share. */
+  final int vocabRows;
   final DeviceArena arena;
-  final long embed; // [V, H] bf16
-  final long lmHead; // [V, H] bf16
+  final long embed; // [vocabRows, H] bf16
+  final long lmHead; // [vocabRows, H] bf16
   final long norm; // [H] f32
   final long invFreq; // [head_dim/2] f32
   final List<Layer> layers = new ArrayList<>();
 
   /** Bytes the arena needs for {@code c}. */
   static long bytes(ModelConfig c) {
-    return bytes(c, c.numLocalExperts());
+    return bytes(c, c.numLocalExperts(), c.vocabSize());
   }
 
-  /** Bytes the arena needs for {@code c} holding the weights of {@code experts} experts. */
-  static long bytes(ModelConfig c, int experts) {
-    long v = c.vocabSize(), h = c.hiddenSize(), q = c.qDim(), k = c.kvDim(), r = c.numLocalExperts(), e = experts,
+  /** Bytes the arena needs for {@code c} holding the weights of {@code experts} experts and {@code vocabRows} rows. */
+  static long bytes(ModelConfig c, int experts, int vocabRows) {
+    long v = vocabRows, h = c.hiddenSize(), q = c.qDim(), k = c.kvDim(), r = c.numLocalExperts(), e = experts,
         i = c.intermediateSize();
     long total = 2 * DeviceArena.aligned(v * h * 2) + DeviceArena.aligned(h * 4) + DeviceArena.aligned(c.headDim() * 2L);
     long perLayer = 2 * DeviceArena.aligned(h * 4) + DeviceArena.aligned((q + 2 * k) * h * 2) + DeviceArena.aligned((q + 2 * k) * 4)
@@ -69,15 +72,16 @@ final class DeviceModel implements AutoCloseable {
   }
 
   /** Reserves the arena and lays out every tensor (contents undefined until filled). */
-  private DeviceModel(ModelConfig c, int experts) {
-    this(c, experts, new DeviceArena("model weights", bytes(c, experts)));
+  private DeviceModel(ModelConfig c, int experts, int vocabRows) {
+    this(c, experts, vocabRows, new DeviceArena("model weights", bytes(c, experts, vocabRows)));
   }
 
   /** The tensor layout over {@code arena}. */
-  private DeviceModel(ModelConfig c, int experts, DeviceArena arena) {
+  private DeviceModel(ModelConfig c, int experts, int vocabRows, DeviceArena arena) {
     this.c = c;
     this.experts = experts;
-    long v = c.vocabSize(), h = c.hiddenSize(), q = c.qDim(), k = c.kvDim(), r = c.numLocalExperts(), e = experts,
+    this.vocabRows = vocabRows;
+    long v = vocabRows, h = c.hiddenSize(), q = c.qDim(), k = c.kvDim(), r = c.numLocalExperts(), e = experts,
         i = c.intermediateSize();
     this.arena = arena;
     embed = arena.alloc(v * h * 2);
@@ -94,18 +98,21 @@ final class DeviceModel implements AutoCloseable {
   }
 
   /** The addresses {@link #hostImage(ModelWeights, int)} writes at (offsets from the arena's start), for tests. */
-  static DeviceModel layout(ModelConfig c, int experts) {
-    return new DeviceModel(c, experts, DeviceArena.layoutOnly("layout", bytes(c, experts)));
+  static DeviceModel layout(ModelConfig c, int experts, int vocabRows) {
+    return new DeviceModel(c, experts, vocabRows, DeviceArena.layoutOnly("layout", bytes(c, experts, vocabRows)));
   }
 
   /** Uploads host weights (dense float32 is rounded to bf16; checkpoints store bf16, so exactly). */
   static DeviceModel upload(ModelWeights w) {
-    return upload(w, w.config.numLocalExperts());
+    return upload(w, w.config.numLocalExperts(), w.config.vocabSize());
   }
 
-  /** As {@link #upload(ModelWeights)}, for weights holding {@code experts} experts (an expert-parallel rank's). */
-  static DeviceModel upload(ModelWeights w, int experts) {
-    DeviceModel m = new DeviceModel(w.config, experts);
+  /**
+   * As {@link #upload(ModelWeights)}, for weights holding {@code experts} experts (an expert-parallel rank's) and
+   * {@code vocabRows} rows of the embedding and the LM head (a rank's vocabulary share).
+   */
+  static DeviceModel upload(ModelWeights w, int experts, int vocabRows) {
+    DeviceModel m = new DeviceModel(w.config, experts, vocabRows);
     try (Uploader up = new Uploader(new DeviceSink())) {
       m.write(w, up);
     } catch (RuntimeException e) {
@@ -121,7 +128,7 @@ final class DeviceModel implements AutoCloseable {
    * (1/32-size) scales, which are transposed, pass through Java arrays.
    */
   static DeviceModel load(Checkpoint ckpt) {
-    DeviceModel m = new DeviceModel(ckpt.config(), ckpt.config().numLocalExperts());
+    DeviceModel m = new DeviceModel(ckpt.config(), ckpt.config().numLocalExperts(), ckpt.config().vocabSize());
     try (Uploader up = new Uploader(new DeviceSink()); CheckpointStream in = new CheckpointStream(ckpt)) {
       m.write(in, up);
     } catch (RuntimeException e) {
@@ -133,12 +140,13 @@ final class DeviceModel implements AutoCloseable {
 
   /** The arena image {@link #upload} would make, on the host (tests compare the two load paths). */
   static byte[] hostImage(ModelWeights w) {
-    return hostImage(w, w.config.numLocalExperts());
+    return hostImage(w, w.config.numLocalExperts(), w.config.vocabSize());
   }
 
-  /** The arena image {@link #upload(ModelWeights, int)} would make, on the host. */
-  static byte[] hostImage(ModelWeights w, int experts) {
-    DeviceModel m = new DeviceModel(w.config, experts, DeviceArena.layoutOnly("host image", bytes(w.config, experts)));
+  /** The arena image {@link #upload(ModelWeights, int, int)} would make, on the host. */
+  static byte[] hostImage(ModelWeights w, int experts, int vocabRows) {
+    DeviceModel m = new DeviceModel(w.config, experts, vocabRows,
+        DeviceArena.layoutOnly("host image", bytes(w.config, experts, vocabRows)));
     HostSink sink = new HostSink(m.arena.capacity());
     m.write(w, new Uploader(sink));
     return sink.image;
@@ -147,7 +155,7 @@ final class DeviceModel implements AutoCloseable {
   /** The arena image {@link #load} would make, on the host. */
   static byte[] hostImage(Checkpoint ckpt) {
     ModelConfig c = ckpt.config();
-    DeviceModel m = new DeviceModel(c, c.numLocalExperts(), DeviceArena.layoutOnly("host image", bytes(c)));
+    DeviceModel m = new DeviceModel(c, c.numLocalExperts(), c.vocabSize(), DeviceArena.layoutOnly("host image", bytes(c)));
     HostSink sink = new HostSink(m.arena.capacity());
     try (CheckpointStream in = new CheckpointStream(ckpt)) {
       m.write(in, new Uploader(sink));
@@ -156,6 +164,11 @@ final class DeviceModel implements AutoCloseable {
   }
 
   private void write(ModelWeights w, Uploader up) {
+    long rows = (long) vocabRows * c.hiddenSize();
+    if (w.embedTokens.length != rows || w.lmHead.length != rows) {
+      throw new IllegalArgumentException("embedding and LM head of " + w.embedTokens.length + " and " + w.lmHead.length
+          + " floats for " + vocabRows + " vocabulary rows of " + c.hiddenSize());
+    }
     up.bf16(embed, w.embedTokens);
     up.bf16(lmHead, w.lmHead);
     up.f32(norm, w.norm);
@@ -218,7 +231,7 @@ final class DeviceModel implements AutoCloseable {
    * models so activations stay in range: the synthetic models of the benchmark.
    */
   static DeviceModel synthetic(ModelConfig c, Kernels k, long seed) {
-    DeviceModel m = new DeviceModel(c, c.numLocalExperts());
+    DeviceModel m = new DeviceModel(c, c.numLocalExperts(), c.vocabSize());
     try {
       long v = c.vocabSize(), h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), e = c.numLocalExperts(), i = c.intermediateSize();
       int[] s = {(int) seed};

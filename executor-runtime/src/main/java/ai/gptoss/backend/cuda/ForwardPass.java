@@ -19,10 +19,12 @@ import org.bytedeco.javacpp.FloatPointer;
  * {@link DenseExperts}, made on first use and given up once the device has no room for it).
  *
  * <p>As one rank of an engine spanning several GPUs ({@link DeviceRank}), the model is the rank's shard (its heads,
- * its share of every expert's width or its whole experts) and two all-reduces keep the residual stream replicated: of
- * the o_proj output (before the norm that adds the bias, held whole by every rank) and of the experts' per-slot outputs
- * (before the combine; the down biases are rank 0's, or the owning rank's). Such a rank takes the fused expert
- * kernels only (the dense path reads the expert counts on the host and is not split).
+ * its share of every expert's width or its whole experts, its vocabulary rows) and all-reduces keep the residual
+ * stream replicated: of the embedding (each rank fills its vocabulary's tokens, zeros elsewhere), per layer of the
+ * o_proj output (before the norm that adds the bias, held whole by every rank) and of the experts' per-slot outputs
+ * (before the combine; the down biases are rank 0's, or the owning rank's), and of the logits (each rank's columns in
+ * its slice of zeroed full-width logits: a gather). Such a rank takes the fused expert kernels only (the dense path
+ * reads the expert counts on the host and is not split).
  */
 final class ForwardPass implements AutoCloseable {
   /** The forward pass's switches from the environment, read before anything touches the GPU. */
@@ -157,7 +159,10 @@ final class ForwardPass implements AutoCloseable {
     float eps = (float) c.rmsNormEps();
     long tokens = meta + 4L * md.offTokens, positions = meta + 4L * md.offPositions, tokenSeq = meta + 4L * md.offTokenSeq;
     prof("embed+norm");
-    k.launch("embedding_gather", new EmbedArgs(model.embed, tokens, ws.x, T, H), T, 1, 256);
+    boolean splitVocab = rank != null && rank.splitsVocab(V);
+    int v0 = splitVocab ? rank.vocab().from() : 0, v1 = splitVocab ? rank.vocab().to() : V;
+    k.launch("embedding_gather", new EmbedArgs(model.embed, tokens, ws.x, T, H, v0, v1), T, 1, 256);
+    if (splitVocab) allReduce(ws.x, (long) T * H); // other ranks' tokens are zeros here: x + 0 = x
     boolean smallRoute = !options.splitRoute() && denseExperts == null && RoutePlan.small(T, topK, E);
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       DeviceModel.Layer w = model.layers.get(l);
@@ -226,7 +231,14 @@ final class ForwardPass implements AutoCloseable {
     boolean anyLayer = c.numHiddenLayers() > 0;
     k.launch("residual_rmsnorm", new RmsNormArgs(ws.x, 0, 0, model.norm, meta + 4L * md.offRows, ws.hn, lo(ws.hnLo),
         anyLayer ? ws.y : 0, anyLayer ? ws.expertWeights : 0, R, H, eps, topK), R, 1, rowThreads(R, 256));
-    gemm(ws.hn, lo(ws.hnLo), model.lmHead, ws.logits, R, V, H);
+    if (splitVocab) {
+      // vocab-parallel LM head: this rank's columns [v0, v1) into zeroed [R, V] logits (row stride V), the sum gathers
+      check(cudaMemsetAsync(dev(ws.logits), 0, 4L * R * V, device.stream), "cudaMemsetAsync(logits)");
+      cublasGemm(ws.hn, lo(ws.hnLo), model.lmHead, ws.logits + 4L * v0, R, v1 - v0, H, V);
+      allReduce(ws.logits, (long) R * V);
+    } else {
+      gemm(ws.hn, lo(ws.hnLo), model.lmHead, ws.logits, R, V, H);
+    }
     prof("sampling");
     k.launch("sample_rows", new SampleArgs(ws.logits, meta + 4L * md.offSampling, ws.sampled, md.maskTable,
         md.offMaskSlots < 0 ? 0 : meta + 4L * md.offMaskSlots, R, V, ai.gptoss.backend.TokenMask.words(V)), R, 1, 1024);
@@ -263,9 +275,12 @@ final class ForwardPass implements AutoCloseable {
     }
   }
 
-  /** A rank's in-place sum over the ranks of {@code count} floats at {@code buf}; nothing on one GPU. */
+  /**
+   * A rank's in-place sum over the ranks of {@code count} floats at {@code buf}; nothing on one GPU, nor for no floats
+   * (a step without output rows: every rank's count is the same, so all skip it).
+   */
   private void allReduce(long buf, long count) {
-    if (rank == null) return;
+    if (rank == null || count == 0) return;
     prof("all-reduce");
     rank.collectives().allReduceSum(rank.rank(), buf, count, device.stream);
   }
@@ -313,12 +328,17 @@ final class ForwardPass implements AutoCloseable {
    * earlier kernel of the step writes (bf16_gemv would read it before that kernel ends).
    */
   private void cublasGemm(long in, long inLo, long w, long out, int m, int n, int kDim) {
+    cublasGemm(in, inLo, w, out, m, n, kDim, n);
+  }
+
+  /** As {@link #cublasGemm(long, long, long, long, int, int, int)}, the output's rows {@code ldOut} floats apart. */
+  private void cublasGemm(long in, long inLo, long w, long out, int m, int n, int kDim, int ldOut) {
     checkBlas(cublas.cublasGemmEx(device.blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, kDim, one, dev(w), CUDA_R_16BF, kDim,
-        dev(in), CUDA_R_16BF, kDim, zero, dev(out), CUDA_R_32F, n, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
+        dev(in), CUDA_R_16BF, kDim, zero, dev(out), CUDA_R_32F, ldOut, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
         "cublasGemmEx(" + m + "x" + n + "x" + kDim + ")");
     if (inLo != 0) {
       checkBlas(cublas.cublasGemmEx(device.blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, kDim, one, dev(w), CUDA_R_16BF, kDim,
-          dev(inLo), CUDA_R_16BF, kDim, one, dev(out), CUDA_R_32F, n, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
+          dev(inLo), CUDA_R_16BF, kDim, one, dev(out), CUDA_R_32F, ldOut, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
           "cublasGemmEx(low part, " + m + "x" + n + "x" + kDim + ")");
     }
   }

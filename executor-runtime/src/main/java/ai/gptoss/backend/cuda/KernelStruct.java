@@ -14,10 +14,11 @@ sealed interface KernelStruct {
   /** Writes the fields into {@code a} (reset), in declaration order. */
   void pack(KernelArgs a);
 
-  record EmbedArgs(long table, long tokens, long x, int numTokens, int hidden) implements KernelStruct {
+  record EmbedArgs(long table, long tokens, long x, int numTokens, int hidden, int vocabFrom, int vocabTo)
+      implements KernelStruct {
     @Override
     public void pack(KernelArgs a) {
-      a.ptr(table).ptr(tokens).ptr(x).i32(numTokens).i32(hidden);
+      a.ptr(table).ptr(tokens).ptr(x).i32(numTokens).i32(hidden).i32(vocabFrom).i32(vocabTo);
     }
   }
 

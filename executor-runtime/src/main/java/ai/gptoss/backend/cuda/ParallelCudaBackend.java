@@ -19,10 +19,11 @@ import ai.gptoss.model.ModelWeights;
 /**
  * One engine spanning several GPUs (docs/multi-gpu.md): N ranks as {@link ParallelPlan} splits the model, each a
  * {@link CudaBackend} of its shard's shapes on its GPU ({@link RankPlacement}), holding only its {@link RankShard}
- * (read from the checkpoint by slices) plus the embedding and LM head whole, and its own K/V heads' cache. A step runs
- * on every rank at once, one thread each; the ranks sum their partial outputs through {@link DeviceCollectives}
- * (NCCL, or host-staged where ranks share a GPU) and so hold the same residual stream, compute the same logits and
- * sample the same ids: rank 0's are the step's result.
+ * (read from the checkpoint by slices: its vocabulary rows of the embedding and the LM head included), and its own K/V
+ * heads' cache. A step runs on every rank at once, one thread each; the ranks sum their partial outputs through
+ * {@link DeviceCollectives} (NCCL, or host-staged where ranks share a GPU) and so hold the same residual stream and the
+ * same logits (each rank's columns summed with the others' zeros) and sample the same ids: rank 0's are the step's
+ * result.
  *
  * <p>A rank that fails aborts the collectives, so the others stop instead of waiting; the engine is then spent (its
  * GPUs' state after a failed step is not trusted) and refuses further steps.
@@ -65,7 +66,7 @@ public final class ParallelCudaBackend implements Backend {
     try {
       for (int r = 0; r < ranks.length; r++) {
         RankShard shard = RankShard.load(ckpt, plan, r, RankShard.Replication.CUDA);
-        DeviceRank role = new DeviceRank(r, shard.experts().from(), shard.experts().size(), coll);
+        DeviceRank role = new DeviceRank(r, shard.experts().from(), shard.experts().size(), shard.vocab(), coll);
         ranks[r] = CudaBackend.rank(shard.weights(), placement.device(r), precision, kvCacheDtype, role);
       }
     } catch (RuntimeException | Error e) {

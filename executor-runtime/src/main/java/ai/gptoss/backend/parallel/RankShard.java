@@ -18,8 +18,7 @@ import java.util.List;
  * q_proj (with bias and sinks), its K/V heads' rows of k_proj and v_proj, its query heads' columns of o_proj; its
  * experts, or its MXFP4 blocks of every expert's intermediate dimension (gate_up rows, down blocks). The RMSNorms
  * and the router are replicated; the biases of the row-parallel products (o_proj, tensor-parallel down) are held by
- * rank 0 only, since they are added once. A CUDA rank ({@link Replication#CUDA}) holds the embedding, the LM head and
- * the o_proj bias whole instead.
+ * rank 0 only, since they are added once. A CUDA rank ({@link Replication#CUDA}) holds the o_proj bias whole instead.
  */
 public final class RankShard {
   /** Which tensors a rank holds beyond its split ones: the CPU twin's, or a CUDA rank's. */
@@ -27,8 +26,9 @@ public final class RankShard {
     /** Vocab-parallel embedding and LM head; the o_proj bias on rank 0, which adds it before the all-reduce. */
     TWIN,
     /**
-     * The embedding and the LM head whole (each CUDA rank computes every logit, so no gather is needed), and the
-     * o_proj bias on every rank: the CUDA forward pass adds it after the all-reduce, in the norm that follows.
+     * Vocab-parallel embedding and LM head as the twin's (the CUDA ranks sum the embedding and gather the logits with
+     * an all-reduce), and the o_proj bias on every rank: the CUDA forward pass adds it after the all-reduce, in the norm
+     * that follows.
      */
     CUDA
   }
@@ -74,7 +74,7 @@ public final class RankShard {
     TensorDims d = TensorDims.of(c);
     int hd = c.headDim();
     boolean cuda = replication == Replication.CUDA;
-    Range vocab = cuda ? new Range(0, c.vocabSize()) : plan.vocab(c, rank), heads = plan.heads(c, rank), kv = plan.kvHeads(c, rank);
+    Range vocab = plan.vocab(c, rank), heads = plan.heads(c, rank), kv = plan.kvHeads(c, rank);
     Range experts = plan.experts(c, rank), blocks = plan.intermediateBlocks(c, rank);
     Dim h = d.hidden(), e = d.experts();
     float[] embed = ckpt.readFloatSlice("model.embed_tokens.weight", 0, vocab.from(), vocab.to(), d.vocab(), h);
@@ -120,12 +120,12 @@ public final class RankShard {
   /**
    * This shard as the weights of a model of the rank's shapes ({@link #config}), as a CUDA rank uploads them: the
    * down biases that only rank 0 holds are zeros on the others (tensor-parallel experts: added once, before the sum).
-   * With expert parallelism the expert tensors hold {@link #experts}' experts only.
+   * With expert parallelism the expert tensors hold {@link #experts}' experts only; the embedding and the LM head
+   * hold the {@link #vocab} rows only. A shard loaded for the twin has no o_proj bias on ranks other than 0: refused.
    */
   public ModelWeights weights() {
-    if (vocab.size() != config.vocabSize()) {
-      throw new IllegalStateException("rank " + rank + " holds vocabulary rows " + vocab + " only: load it with "
-          + Replication.CUDA);
+    if (layers.stream().anyMatch(l -> l.oBias() == null)) {
+      throw new IllegalStateException("rank " + rank + " holds no o_proj bias: load it with " + Replication.CUDA);
     }
     int h = config.hiddenSize();
     List<ModelWeights.Layer> out = new ArrayList<>();
@@ -143,6 +143,11 @@ public final class RankShard {
   /** The shapes this rank computes with. */
   public ModelConfig config() {
     return config;
+  }
+
+  /** The vocabulary rows of the embedding and the LM head this rank holds. */
+  public Range vocab() {
+    return vocab;
   }
 
   /** The experts whose weights this rank holds. */

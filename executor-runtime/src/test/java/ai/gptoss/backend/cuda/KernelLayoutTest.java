@@ -80,26 +80,27 @@ class KernelLayoutTest {
     KernelLayout fill = KernelLayout.of(KernelStruct.FillArgs.class);  // void*, long long, int, unsigned, float, float
     assertEquals(32, fill.size());
     assertEquals(List.of(0L, 8L, 16L, 20L, 24L, 28L), List.of(box(fill.offsets())));
-    KernelLayout embed = KernelLayout.of(KernelStruct.EmbedArgs.class);  // 3 pointers, 2 ints
-    assertEquals(32, embed.size());
+    KernelLayout embed = KernelLayout.of(KernelStruct.EmbedArgs.class);  // 3 pointers, 4 ints
+    assertEquals(40, embed.size());
     KernelLayout scatter = KernelLayout.of(KernelStruct.MoeScatterArgs.class);  // 3 pointers, 1 int: tail padding
     assertEquals(32, scatter.size());
     assertEquals(24L, scatter.offsets()[3]);
   }
 
-  // The C struct EmbedArgs as layout.cu reports it: sizeof 32; table 0 ptr, tokens 8 ptr, x 16 ptr, numTokens 24 int, hidden 28 int.
-  static final long[] EMBED_TABLE = {32, 0, 1, 8, 1, 16, 1, 24, 2, 28, 2};
-  static final String EMBED_NAMES = "table, tokens, x, numTokens, hidden";
+  // The C struct EmbedArgs as layout.cu reports it: sizeof 40; table 0 ptr, tokens 8 ptr, x 16 ptr, numTokens 24 int,
+  // hidden 28 int, vocabFrom 32 int, vocabTo 36 int.
+  static final long[] EMBED_TABLE = {40, 0, 1, 8, 1, 16, 1, 24, 2, 28, 2, 32, 2, 36, 2};
+  static final String EMBED_NAMES = "table, tokens, x, numTokens, hidden, vocabFrom, vocabTo";
 
-  record Swapped(long table, long x, long tokens, int numTokens, int hidden) {}
+  record Swapped(long table, long x, long tokens, int numTokens, int hidden, int vocabFrom, int vocabTo) {}
 
-  record FloatHidden(long table, long tokens, long x, int numTokens, float hidden) {}
+  record FloatHidden(long table, long tokens, long x, int numTokens, float hidden, int vocabFrom, int vocabTo) {}
 
-  record Short(long table, long tokens, long x, int numTokens) {}
+  record Short(long table, long tokens, long x, int numTokens, int hidden, int vocabFrom) {}
 
-  record Longer(long table, long tokens, long x, int numTokens, int hidden, int extra) {}
+  record Longer(long table, long tokens, long x, int numTokens, int hidden, int vocabFrom, int vocabTo, int extra) {}
 
-  record IntTokens(long table, int tokens, long x, int numTokens, int hidden) {}
+  record IntTokens(long table, int tokens, long x, int numTokens, int hidden, int vocabFrom, int vocabTo) {}
 
   @Test
   void theRecordOfTheStructMatches() {
@@ -111,18 +112,18 @@ class KernelLayoutTest {
     KernelLayout c = KernelLayout.compiled("EmbedArgs", EMBED_TABLE, EMBED_NAMES);
     assertMismatch(Swapped.class, c, "field #1 is tokens in C, x in Java");
     assertMismatch(FloatHidden.class, c, "field hidden is an int (Java int) in C, a float (Java float) in Java");
-    assertMismatch(Short.class, c, "field hidden only in C");
+    assertMismatch(Short.class, c, "field vocabTo only in C");
     assertMismatch(Longer.class, c, "field extra only in Java");
     assertMismatch(IntTokens.class, c, "field tokens is a pointer (Java long) in C, an int (Java int) in Java");
     // the same fields, but the C struct grew (a field the table does not list): the size differs
     long[] grown = EMBED_TABLE.clone();
-    grown[0] = 40;
-    assertMismatch(KernelStruct.EmbedArgs.class, KernelLayout.compiled("EmbedArgs", grown, EMBED_NAMES), "40 bytes in C, 32 in Java");
+    grown[0] = 48;
+    assertMismatch(KernelStruct.EmbedArgs.class, KernelLayout.compiled("EmbedArgs", grown, EMBED_NAMES), "48 bytes in C, 40 in Java");
     long[] moved = EMBED_TABLE.clone();
-    moved[9] = 32;
+    moved[13] = 40;
     assertMismatch(KernelStruct.EmbedArgs.class, KernelLayout.compiled("EmbedArgs", moved, EMBED_NAMES),
-        "field hidden is at offset 32 in C, 28 in Java");
-    CudaException bad = assertThrows(CudaException.class, () -> KernelLayout.compiled("EmbedArgs", new long[] {32, 0}, EMBED_NAMES));
+        "field vocabTo is at offset 40 in C, 36 in Java");
+    CudaException bad = assertThrows(CudaException.class, () -> KernelLayout.compiled("EmbedArgs", new long[] {40, 0}, EMBED_NAMES));
     assertTrue(bad.getMessage().contains("EmbedArgs"), bad.getMessage());
   }
 
