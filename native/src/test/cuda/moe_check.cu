@@ -24,6 +24,7 @@
 #define SW_HANG_CHECK 1  // a stuck mbarrier wait of the swap-AB kernels prints itself and traps
 #include "../../main/cuda/moe_gemm_swap.cu"
 #include "check_util.cuh"
+#include "mxfp4_check_util.cuh"
 // Other shapes of the wgmma template (moe_gemm_wgmma.cu): a 6-deep load ring, 256 features per tile,
 // two producer warpgroups. (Two CTAs of 384 threads per SM do not fit: 85 registers per thread, and
 // ptxas needs 90 for an m64n128 wgmma.)
@@ -81,10 +82,6 @@ __global__ void unpack_all_lut(unsigned* out) {
   }
 }
 
-static float e2m1(int code) {
-  static const float t[8] = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f};
-  return (code & 8) ? -t[code & 7] : t[code & 7];
-}
 
 
 static void check_unpack() {
@@ -137,55 +134,9 @@ static void check_unpack() {
   failures += bad != 0;
 }
 
-// ---- naive reference: one thread per (row, feature), float32, plain MXFP4 formula ----
-__global__ void ref_moe(const float* A, const int* rowExpert, int rows, const u8* blocks, const u8* scalesT,
-                        const float* bias, int K, int N, float* u) {
-  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
-  if (i >= (long long)rows * N) return;
-  int r = i / N, n = i % N, e = rowExpert[r], nb = K / 32;
-  const float tab[8] = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f};
-  float s = 0.f;
-  for (int b = 0; b < nb; b++) {
-    float scale = ldexpf(1.f, (int)scalesT[((long long)e * nb + b) * N + n] - 127);
-    const u8* blk = blocks + (((long long)e * N + n) * nb + b) * 16;
-    for (int q = 0; q < 32; q++) {
-      int code = (blk[q / 2] >> (4 * (q & 1))) & 15;
-      float w = ((code & 8) ? -tab[code & 7] : tab[code & 7]) * scale;
-      s += A[(long long)r * K + b * 32 + q] * w;
-    }
-  }
-  u[i] = s + bias[(long long)e * N + n];
-}
 
-struct Experts {
-  int E, K, N;
-  u8 *blocks, *scalesT;
-  float* bias;
-};
 
-static Experts make_experts(int E, int K, int N, std::mt19937& rng) {
-  Experts x{E, K, N};
-  size_t nb = (size_t)E * N * (K / 32) * 16, ns = (size_t)E * (K / 32) * N;
-  std::vector<u8> b(nb), s(ns);
-  std::vector<float> bias((size_t)E * N);
-  for (auto& v : b) v = rng() & 0xff;
-  for (auto& v : s) v = 118 + rng() % 13;  // 118..130
-  std::uniform_real_distribution<float> ub(-0.5f, 0.5f);
-  for (auto& v : bias) v = ub(rng);
-  CK(cudaMalloc(&x.blocks, nb));
-  CK(cudaMalloc(&x.scalesT, ns));
-  CK(cudaMalloc(&x.bias, bias.size() * 4));
-  CK(cudaMemcpy(x.blocks, b.data(), nb, cudaMemcpyHostToDevice));
-  CK(cudaMemcpy(x.scalesT, s.data(), ns, cudaMemcpyHostToDevice));
-  CK(cudaMemcpy(x.bias, bias.data(), bias.size() * 4, cudaMemcpyHostToDevice));
-  return x;
-}
 
-static void free_experts(Experts& x) {
-  cudaFree(x.blocks);
-  cudaFree(x.scalesT);
-  cudaFree(x.bias);
-}
 
 // A routing: counts per expert, rows sorted by expert, assign = a permutation of 0..R-1 (t*k + j).
 struct Routing {
@@ -526,14 +477,6 @@ static const size_t L2FLUSH_BYTES = 256u << 20;
 // MOE_CHECK_FLUSH=read: evict the L2 by reading the 256 MB instead of writing it, so that no dirty
 // lines are written back while the timed kernel reads its weights (as in a decode step, where the L2
 // holds clean weight lines); the default (write) is what the tables in ExpertGemmPlan were timed with.
-__global__ void l2_flush_read(const uint4* p, size_t n, unsigned* sink) {
-  unsigned x = 0;
-  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-    uint4 v = p[i];
-    x ^= v.x ^ v.y ^ v.z ^ v.w;
-  }
-  if (x == 0x12345678u) *sink = x;  // keeps the loads
-}
 
 static void flush_l2(int i) {
   static const bool read = getenv("MOE_CHECK_FLUSH") && !strcmp(getenv("MOE_CHECK_FLUSH"), "read");

@@ -22,6 +22,7 @@
 #include "../../main/cuda/moe_gemv_tc.cu"
 #include "../../main/cuda/moe_gemv_split.cu"
 #include "check_util.cuh"
+#include "mxfp4_check_util.cuh"
 
 // Other shapes of the template: warps per block (K split) x commit groups per warp (x an L2 prefetch hint).
 #define SPLIT_VARIANT(W, CH) \
@@ -77,10 +78,6 @@ __global__ void unpack_pairs(unsigned* out) {  // out[(i * 256 + pair) * 4 + q]
   for (int q = 0; q < 4; q++) out[(i * 256 + pair) * 4 + q] = o[q];
 }
 
-static float e2m1(int code) {
-  static const float t[8] = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f};
-  return (code & 8) ? -t[code & 7] : t[code & 7];
-}
 
 static void check_unpack() {
   unsigned* d;
@@ -108,53 +105,9 @@ static void check_unpack() {
   failures += bad != 0;
 }
 
-// ---- naive reference: one thread per (row, feature), float32, plain MXFP4 formula ----
-__global__ void ref_moe(const float* A, const int* rowExpert, int rows, const u8* blocks, const u8* scalesT,
-                        const float* bias, int K, int N, float* u) {
-  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
-  if (i >= (long long)rows * N) return;
-  int r = i / N, n = i % N, e = rowExpert[r], nb = K / 32;
-  const float tab[8] = {0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f};
-  float s = 0.f;
-  for (int b = 0; b < nb; b++) {
-    float scale = ldexpf(1.f, (int)scalesT[((long long)e * nb + b) * N + n] - 127);
-    const u8* blk = blocks + (((long long)e * N + n) * nb + b) * 16;
-    for (int q = 0; q < 32; q++) {
-      int code = (blk[q / 2] >> (4 * (q & 1))) & 15;
-      s += A[(long long)r * K + b * 32 + q] * (((code & 8) ? -tab[code & 7] : tab[code & 7]) * scale);
-    }
-  }
-  u[i] = s + bias[(long long)e * N + n];
-}
 
-struct Experts {
-  int E, K, N;
-  u8 *blocks, *scalesT;
-  float* bias;
-};
 
-static Experts make_experts(int E, int K, int N, std::mt19937& rng) {
-  Experts x{E, K, N};
-  std::vector<u8> b((size_t)E * N * (K / 32) * 16), s((size_t)E * (K / 32) * N);
-  std::vector<float> bias((size_t)E * N);
-  for (auto& v : b) v = rng() & 0xff;
-  for (auto& v : s) v = 118 + rng() % 13;  // 2^-9 .. 2^3, as a checkpoint's
-  std::uniform_real_distribution<float> ub(-0.5f, 0.5f);
-  for (auto& v : bias) v = ub(rng);
-  CK(cudaMalloc(&x.blocks, b.size()));
-  CK(cudaMalloc(&x.scalesT, s.size()));
-  CK(cudaMalloc(&x.bias, bias.size() * 4));
-  CK(cudaMemcpy(x.blocks, b.data(), b.size(), cudaMemcpyHostToDevice));
-  CK(cudaMemcpy(x.scalesT, s.data(), s.size(), cudaMemcpyHostToDevice));
-  CK(cudaMemcpy(x.bias, bias.data(), bias.size() * 4, cudaMemcpyHostToDevice));
-  return x;
-}
 
-static void free_experts(Experts& x) {
-  cudaFree(x.blocks);
-  cudaFree(x.scalesT);
-  cudaFree(x.bias);
-}
 
 // T tokens, topK distinct experts each (all on expert `crowd` first when crowd >= 0, to make tiles of
 // more than 8 rows); rows sorted by expert, assign[row] = t * topK + j; tiles of 8 by moe_group.
@@ -365,14 +318,6 @@ static void check_case(const char* name, const Case& c, const Step& s, const Exp
 static void* l2flush = nullptr;
 static const size_t L2FLUSH_BYTES = 256u << 20;
 
-__global__ void l2_flush_read(const uint4* p, size_t n, unsigned* sink) {
-  unsigned x = 0;
-  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-    uint4 v = p[i];
-    x ^= v.x ^ v.y ^ v.z ^ v.w;
-  }
-  if (x == 0x12345678u) *sink = x;  // keeps the loads
-}
 
 template <class Launch>
 static float time_us(Launch launch, int reps = 30) {

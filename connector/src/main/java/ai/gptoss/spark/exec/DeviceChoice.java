@@ -2,7 +2,6 @@ package ai.gptoss.spark.exec;
 
 import ai.gptoss.backend.CudaAvailability;
 import ai.gptoss.spark.GptossConf;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -49,18 +48,7 @@ public record DeviceChoice(String device, String how, String warning) {
 
   /** The GPU numbers {@code cuda:N} or {@code cuda:A,B,...} lists; empty for anything else (or a bad number). */
   public static List<Integer> listed(String device) {
-    if (!device.startsWith("cuda:")) return List.of();
-    List<Integer> out = new ArrayList<>();
-    for (String s : device.substring(5).split(",", -1)) {
-      try {
-        int n = Integer.parseInt(s.trim());
-        if (n < 0) return List.of();
-        out.add(n);
-      } catch (NumberFormatException e) {
-        return List.of();
-      }
-    }
-    return out;
+    return ai.gptoss.backend.parallel.RankPlacement.listedGpus(device);
   }
 
   /**

@@ -191,29 +191,29 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
 
   /**
    * GPTOSS_CUDA_MOE_SWAP: whether fast steps of the fused range take the swap-AB kernel on Hopper
-   * ("on") or mma.sync ("off", and the default until it is measured faster on the GPU).
+   * ("on") or mma.sync ("off", the default: slower than mma.sync from 256 tokens and through the engine at
+   * 1,024^3, H100 2026-12-07 14:39Z, BENCHMARKS.md).
    */
   static boolean swapEnabled(String env) {
-    if (env == null || env.isBlank()) return false;
-    return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
-      case "on", "1", "true" -> true;
-      case "off", "0", "false", "auto" -> false;
-      default -> throw new ai.gptoss.backend.BackendException(
-          "GPTOSS_CUDA_MOE_SWAP=" + env + ": expected on or off (default)");
-    };
+    return onOff("GPTOSS_CUDA_MOE_SWAP", env);
   }
 
   /**
    * GPTOSS_CUDA_MOE_SPLIT: whether fast steps of at most {@link #SPLIT_MAX_TOKENS} tokens take the K-split
-   * gemv ("on") or keep the tensor-core and CUDA-core gemvs ("off", the default until it is measured faster).
+   * gemv ("on") or keep the tensor-core and CUDA-core gemvs ("off", the default: slower than them at 1-8 tokens and in
+   * the single-stream step, H100 2026-12-07 15:16Z, BENCHMARKS.md).
    */
   static boolean splitEnabled(String env) {
+    return onOff("GPTOSS_CUDA_MOE_SPLIT", env);
+  }
+
+  /** An opt-in kernel switch: on / 1 / true, or off / 0 / false / auto / unset (the default); else an error naming it. */
+  private static boolean onOff(String name, String env) {
     if (env == null || env.isBlank()) return false;
     return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
       case "on", "1", "true" -> true;
       case "off", "0", "false", "auto" -> false;
-      default -> throw new ai.gptoss.backend.BackendException(
-          "GPTOSS_CUDA_MOE_SPLIT=" + env + ": expected on or off (default)");
+      default -> throw new ai.gptoss.backend.BackendException(name + "=" + env + ": expected on or off (default)");
     };
   }
 

@@ -29,14 +29,9 @@ public record RankPlacement(List<Integer> devices) {
     }
     int n = plan.ranks();
     String what = "tensor_parallel_size=" + n + " on device " + device + ": ";
-    List<Integer> ordinals = new ArrayList<>();
-    String[] listed = d.equals("cuda") ? new String[] {"0"} : d.substring(5).split(",", -1);
-    for (String s : listed) {
-      try {
-        ordinals.add(Integer.parseInt(s.trim()));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("--device " + device + ": expected cuda:N or cuda:N,M,... with N a GPU number");
-      }
+    List<Integer> ordinals = d.equals("cuda") ? new ArrayList<>(List.of(0)) : new ArrayList<>(listedGpus(d));
+    if (ordinals.isEmpty()) {
+      throw new IllegalArgumentException("--device " + device + ": expected cuda:N or cuda:N,M,... with N a GPU number");
     }
     if (ordinals.size() == 1) {
       int first = ordinals.get(0);
@@ -55,6 +50,25 @@ public record RankPlacement(List<Integer> devices) {
       }
     }
     return new RankPlacement(ordinals);
+  }
+
+  /**
+   * The GPU numbers {@code cuda:N} or {@code cuda:A,B,...} lists (the device settings' one parser, here and in the
+   * connector); empty for anything else, a missing or negative number included.
+   */
+  public static List<Integer> listedGpus(String device) {
+    if (device == null || !device.startsWith("cuda:")) return List.of();
+    List<Integer> out = new ArrayList<>();
+    for (String s : device.substring(5).split(",", -1)) {
+      try {
+        int n = Integer.parseInt(s.trim());
+        if (n < 0) return List.of();
+        out.add(n);
+      } catch (NumberFormatException e) {
+        return List.of();
+      }
+    }
+    return out;
   }
 
   /** Rank {@code r}'s GPU. */

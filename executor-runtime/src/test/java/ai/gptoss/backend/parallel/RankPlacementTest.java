@@ -42,6 +42,12 @@ class RankPlacementTest {
     assertTrue(listed.contains("2 GPUs listed for 4 ranks"), listed);
     String bad = assertThrows(IllegalArgumentException.class, () -> RankPlacement.of("cuda:0,x", TP2, 2)).getMessage();
     assertTrue(bad.contains("--device cuda:0,x") && bad.contains("GPU number"), bad);
+    String negative = assertThrows(IllegalArgumentException.class, () -> RankPlacement.of("cuda:0,-1", TP2, 2)).getMessage();
+    assertTrue(negative.contains("--device cuda:0,-1") && negative.contains("GPU number"), negative);
+    assertEquals(java.util.List.of(0, 3), RankPlacement.listedGpus("cuda:0, 3"));
+    for (String notAList : new String[] {"cuda", "cuda:", "cuda:0,", "cuda:-1", "cpu", "cuda:x"}) {
+      assertEquals(java.util.List.of(), RankPlacement.listedGpus(notAList), notAList);
+    }
     assertThrows(IllegalArgumentException.class, () -> RankPlacement.of("cpu", TP2, 2));
     String nccl = assertThrows(IllegalArgumentException.class, () -> RankPlacement.requireDistinct(new int[] {0, 1, 0},
         "NCCL")).getMessage();
