@@ -390,3 +390,8 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
 // SM (114 KB of shared memory fast, 178 KB precise; 104 registers per thread, no spills, nvcc 13.0). Grid: x = row tile
 // (maxTiles), y = ceil(N / 128); 384 threads; MOE_WGMMA_SMEM(a.aLo != null) bytes of dynamic shared memory.
 extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY(128, 4, 1) }
+// 256 features per tile, fast mode only (a.aLo must be 0: the precise ring would need 233 KB of shared memory):
+// each tile's rows are read once per 256 output features. Taken for fast steps of at least 64 rows per expert on
+// average (ExpertGemmPlan.WGMMA_N256; moe_check.cu times it as gemm_wgmma_n256). Grid: x = row tile, y = ceil(N / 256);
+// 384 threads; MOE_WGMMA_SMEM_T(256, 4, false) = 166,912 bytes of dynamic shared memory.
+extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma_n256(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY(256, 4, 1) }

@@ -32,7 +32,8 @@
 #define WG_N256_SMEM(precise) MOE_WGMMA_SMEM_T(256, 4, precise)
 #define WG_P2_SMEM(precise) MOE_WGMMA_SMEM_T(128, 4, precise)
 extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_ls6(MoeGemmArgs a) { MOE_WGMMA_BODY(128, 6, 1) }
-extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_n256(MoeGemmArgs a) { MOE_WGMMA_BODY(256, 4, 1) }
+// gemm_wgmma_n256 is the production kernel bf16_mxfp4w_moe_gemm_wgmma_n256 (fast steps of many rows per expert).
+#define gemm_wgmma_n256 bf16_mxfp4w_moe_gemm_wgmma_n256
 extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_p2(MoeGemmArgs a) { MOE_WGMMA_BODY(128, 4, 2) }
 // Other shapes of the swap-AB template (moe_gemm_swap.cu: consumer warpgroups CW, chunk CH, chunks NC,
 // ring LS, producer warps PW): chunks of 16 and 64 tokens, one producer warp, a 6-deep ring, three

@@ -15,6 +15,10 @@ package ai.gptoss.backend.cuda;
  *       per block, mma.sync; each expert's weights read and unpacked once per 128 rows.
  *   <li>{@code bf16_mxfp4w_moe_gemm_wgmma} (moe_gemm_wgmma.cu, Hopper only): the same tiles with a
  *       producer warpgroup unpacking for two consumer warpgroups of wgmma, 384 threads.
+ *   <li>{@code bf16_mxfp4w_moe_gemm_wgmma_n256} (the same source, fast mode only): that kernel with 256 features per
+ *       block, so each tile's rows are read once per 256 output features instead of 128 (the shared memory of the
+ *       precise variant would not fit). Taken for fast steps on Hopper whose experts average at least
+ *       {@link #WIDE_MIN_ROWS_PER_EXPERT} rows ({@link #wideFits}); {@code GPTOSS_CUDA_MOE_WIDE=off} keeps mma.sync there.
  *   <li>{@code bf16_mxfp4w_moe_gemm_swap} (moe_gemm_swap.cu, Hopper, fast mode only): tiles of up to
  *       {@link #SWAP_ROWS} rows (almost every expert of a decode step at batch 1,024 in one tile, so its
  *       weights are read and unpacked once), the weights as wgmma's register operand, unpacked by the
@@ -56,6 +60,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
     ExpertGemmPlan down) {
   static final String GEMM = "bf16_mxfp4w_moe_gemm";
   static final String WGMMA = "bf16_mxfp4w_moe_gemm_wgmma";
+  static final String WGMMA_N256 = "bf16_mxfp4w_moe_gemm_wgmma_n256";
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
   static final String GEMV_TC = "bf16_mxfp4w_moe_gemv_tc";
   static final String SWAP = "bf16_mxfp4w_moe_gemm_swap";
@@ -73,6 +78,13 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final int GEMV_ROWS = 8;
   /** Output features per block: BN in moe_gemm.cu (and the wgmma's), GV_FB in moe_gemv.cu, TC_FB in moe_gemv_tc.cu. */
   static final int GEMM_FEATURES = 128, GEMV_FEATURES = 32, GEMV_TC_FEATURES = 64;
+  /** Output features per block of {@link #WGMMA_N256}. */
+  static final int WIDE_FEATURES = 256;
+  /**
+   * Fewest rows per expert, on average over the step (tokens * topK / experts), that take {@link #WGMMA_N256} in fast
+   * mode on Hopper: equal to mma.sync at 32 (256 tokens of gpt-oss-20b), 1.09x at 64, 1.12-1.18x from 128 (table above).
+   */
+  static final int WIDE_MIN_ROWS_PER_EXPERT = 64;
   /** Threads per block: the wgmma's one producer and two consumer warpgroups; 256 for the others. */
   static final int WGMMA_THREADS = 384, THREADS = 256;
   /** GS_FEAT in moe_gemv_split.cu: features per block (the mma's 16 rows). */
@@ -106,7 +118,17 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    * nibbles [128][32 B] and scales [2][128], two unpacked [128][128 B] tiles, 1,024 for alignment.
    */
   static int wgmmaSharedBytes(boolean precise) {
-    return 4 * ((precise ? 2 : 1) * GEMM_ROWS * 128 + GEMM_FEATURES * 32 + 2 * GEMM_FEATURES) + 2 * GEMM_FEATURES * 128 + 1024;
+    return wgmmaSharedBytes(precise, GEMM_FEATURES);
+  }
+
+  /** MOE_WGMMA_SMEM_T(features, 4, precise) in moe_gemm_wgmma.cu: as above with {@code features} per block. */
+  static int wgmmaSharedBytes(boolean precise, int features) {
+    return 4 * ((precise ? 2 : 1) * GEMM_ROWS * 128 + features * 32 + 2 * features) + 2 * features * 128 + 1024;
+  }
+
+  /** Whether a fast step on Hopper takes {@link #WGMMA_N256}: experts averaging {@link #WIDE_MIN_ROWS_PER_EXPERT} rows. */
+  static boolean wideFits(int tokens, int topK, int experts) {
+    return (long) tokens * topK >= (long) WIDE_MIN_ROWS_PER_EXPERT * experts;
   }
 
   /**
@@ -179,13 +201,14 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "auto" -> null;
       case "gemm" -> GEMM;
       case "wgmma" -> WGMMA;
+      case "wgmma_n256" -> WGMMA_N256;
       case "gemv" -> GEMV;
       case "gemv_tc" -> GEMV_TC;
       case "gemv_split" -> GEMV_SPLIT;
       case "swap" -> SWAP;
       case "dense" -> DENSE;
       default -> throw new ai.gptoss.backend.BackendException(
-          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, gemv, gemv_tc, gemv_split, swap or dense");
+          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, wgmma_n256, gemv, gemv_tc, gemv_split, swap or dense");
     };
   }
 
@@ -205,6 +228,14 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    */
   static boolean splitEnabled(String env) {
     return onOff("GPTOSS_CUDA_MOE_SPLIT", env);
+  }
+
+  /**
+   * GPTOSS_CUDA_MOE_WIDE: whether fast steps on Hopper with enough rows per expert take {@link #WGMMA_N256} (unset,
+   * "auto" or "on": the default, faster from 512 tokens of gpt-oss-20b) or keep mma.sync ("off", for A/B runs).
+   */
+  static boolean wideEnabled(String env) {
+    return env == null || env.isBlank() || env.trim().equalsIgnoreCase("auto") || onOff("GPTOSS_CUDA_MOE_WIDE", env);
   }
 
   /** An opt-in kernel switch: on / 1 / true, or off / 0 / false / auto / unset (the default); else an error naming it. */
@@ -253,6 +284,15 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    */
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
       String forced, boolean denseAllowed, boolean swap, boolean split) {
+    return of(tokens, topK, experts, hidden, intermediate, precise, hopper, forced, denseAllowed, swap, split, false);
+  }
+
+  /**
+   * As above; with {@code wide} (GPTOSS_CUDA_MOE_WIDE, on unless switched off), fast fused steps on Hopper whose
+   * experts average enough rows ({@link #wideFits}) take {@link #WGMMA_N256}, unless {@code swap} takes them.
+   */
+  static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
+      String forced, boolean denseAllowed, boolean swap, boolean split, boolean wide) {
     boolean splitStep = forced == null && split && !precise && tokens <= SPLIT_MAX_TOKENS;
     // one token, fast: gate_up on the tensor cores, down on the CUDA cores (see the class comment)
     boolean oneTokenFast = forced == null && tokens <= 1 && !precise && !splitStep;
@@ -261,9 +301,14 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
         : tokens >= DENSE_MIN_TOKENS && denseAllowed ? DENSE
         : tokens <= 1 ? (precise ? GEMV : GEMV_TC)
         : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
+        : wide && !swap && !precise && hopper && wideFits(tokens, topK, experts) ? WGMMA_N256
         : fusedKernel(precise, hopper, swap && swapFits(hidden, intermediate));
-    if (kernel.equals(WGMMA) && !hopper) {
+    if ((kernel.equals(WGMMA) || kernel.equals(WGMMA_N256)) && !hopper) {
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=wgmma: the wgmma expert kernel needs a Hopper GPU (sm_90)");
+    }
+    if (kernel.equals(WGMMA_N256) && precise) {
+      throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=wgmma_n256: the 256-feature wgmma expert kernel serves "
+          + "precision fast only (the precise variant's shared memory does not fit); use wgmma");
     }
     if (kernel.equals(SWAP) && (!hopper || precise || !swapFits(hidden, intermediate))) {
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=swap: the swap-AB expert kernel needs a Hopper GPU (sm_90), "
@@ -291,6 +336,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
           SPLIT_THREADS, gemvSplitSharedBytes(k, Math.min(GEMV_ROWS, tokens), precise));
       case WGMMA -> new ExpertGemmPlan(WGMMA, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES,
           WGMMA_THREADS, wgmmaSharedBytes(precise));
+      case WGMMA_N256 -> new ExpertGemmPlan(WGMMA_N256, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), WIDE_FEATURES,
+          WGMMA_THREADS, wgmmaSharedBytes(false, WIDE_FEATURES));
       case SWAP -> new ExpertGemmPlan(SWAP, SWAP_ROWS, maxTiles(tokens, topK, experts, SWAP_ROWS), SWAP_FEATURES,
           SWAP_THREADS, swapSharedBytes());
       case DENSE -> new ExpertGemmPlan(DENSE, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES, THREADS, 0);

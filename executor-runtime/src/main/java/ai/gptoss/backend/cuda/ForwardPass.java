@@ -28,7 +28,8 @@ import org.bytedeco.javacpp.FloatPointer;
  */
 final class ForwardPass implements AutoCloseable {
   /** The forward pass's switches from the environment, read before anything touches the GPU. */
-  record Options(SmallGemv.Mode smallGemv, String forcedMoeKernel, boolean splitRoute, boolean swapMoe, boolean splitMoe) {
+  record Options(SmallGemv.Mode smallGemv, String forcedMoeKernel, boolean splitRoute, boolean swapMoe, boolean splitMoe,
+      boolean wideMoe) {
     static Options fromEnvironment() {
       return new Options(
           // which products of a few rows run bf16_gemv instead of cuBLAS (GPTOSS_CUDA_GEMV)
@@ -39,7 +40,9 @@ final class ForwardPass implements AutoCloseable {
           // GPTOSS_CUDA_MOE_SWAP=on: fast fused steps on Hopper take the swap-AB expert kernel instead of mma.sync
           ExpertGemmPlan.swapEnabled(System.getenv("GPTOSS_CUDA_MOE_SWAP")),
           // GPTOSS_CUDA_MOE_SPLIT=on: fast steps of at most 8 tokens take the K-split tensor-core gemv
-          ExpertGemmPlan.splitEnabled(System.getenv("GPTOSS_CUDA_MOE_SPLIT")));
+          ExpertGemmPlan.splitEnabled(System.getenv("GPTOSS_CUDA_MOE_SPLIT")),
+          // GPTOSS_CUDA_MOE_WIDE=off: fast steps of many rows per expert keep mma.sync instead of the 256-feature wgmma
+          ExpertGemmPlan.wideEnabled(System.getenv("GPTOSS_CUDA_MOE_WIDE")));
     }
   }
 
@@ -100,6 +103,7 @@ final class ForwardPass implements AutoCloseable {
     int maxK = Math.max(c.hiddenSize(), c.intermediateSize());
     k.allowSharedMemory(ExpertGemmPlan.GEMM, ExpertGemmPlan.gemmSharedBytes(true));
     if (hopper) k.allowSharedMemory(ExpertGemmPlan.WGMMA, ExpertGemmPlan.wgmmaSharedBytes(true));
+    if (hopper) k.allowSharedMemory(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.wgmmaSharedBytes(false, ExpertGemmPlan.WIDE_FEATURES));
     if (hopper && (options.swapMoe() || ExpertGemmPlan.SWAP.equals(options.forcedMoeKernel()))) {
       k.allowSharedMemory(ExpertGemmPlan.SWAP, ExpertGemmPlan.swapSharedBytes());
     }
@@ -247,7 +251,8 @@ final class ForwardPass implements AutoCloseable {
 
   private ExpertGemmPlan moePlan(int tokens) {
     return ExpertGemmPlan.of(tokens, c.numExpertsPerTok(), c.numLocalExperts(), c.hiddenSize(), c.intermediateSize(),
-        precise, device.hopper(), options.forcedMoeKernel(), !denseUnavailable, options.swapMoe(), options.splitMoe());
+        precise, device.hopper(), options.forcedMoeKernel(), !denseUnavailable, options.swapMoe(), options.splitMoe(),
+        options.wideMoe());
   }
 
   /**

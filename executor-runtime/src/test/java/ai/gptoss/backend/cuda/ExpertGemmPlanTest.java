@@ -73,6 +73,9 @@ class ExpertGemmPlanTest {
     // MOE_WGMMA_SMEM_T(128, 4, precise): 4 * ((precise ? 2 : 1) * 128 * 128 + 128 * 32 + 2 * 128) + 2 * 128 * 128 + 1024
     assertEquals(116_736, ExpertGemmPlan.wgmmaSharedBytes(false));
     assertEquals(182_272, ExpertGemmPlan.wgmmaSharedBytes(true));
+    // MOE_WGMMA_SMEM_T(256, 4, false): 4 * (128 * 128 + 256 * 32 + 2 * 256) + 2 * 256 * 128 + 1024; the precise one would not fit
+    assertEquals(166_912, ExpertGemmPlan.wgmmaSharedBytes(false, 256));
+    assertTrue(ExpertGemmPlan.wgmmaSharedBytes(true, 256) >= 227 * 1024, "the whole limit, before the static barriers");
     // MOE_GEMV_TC_SMEM(2880, 8, true): TC_UNITS(2880) = (360 + 45 + 5) / 8 * 8 + 2 = 410 units of 16 bytes
     assertEquals(2 * 8 * 410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 8, true));
     assertEquals(410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 1, false));
@@ -189,6 +192,51 @@ class ExpertGemmPlanTest {
     assertTrue(ExpertGemmPlan.wgmmaSharedBytes(true) <= 227 * 1024, "wgmma shared memory fits an H100 block");
     assertTrue(ExpertGemmPlan.gemvSharedBytes(2880, 8) <= 227 * 1024 / 2, "two gemv blocks per SM");
     assertTrue(ExpertGemmPlan.gemvSharedBytes(2880, 1) <= 227 * 1024 / 3, "three single-row gemv blocks per SM");
+  }
+
+  /**
+   * The 256-feature wgmma (GPTOSS_CUDA_MOE_WIDE, on unless off) takes fast fused steps on Hopper from 64 rows per expert on
+   * average: gpt-oss-20b from 512 tokens (a decode step at batch 1,024), gpt-oss-120b (128 experts) from 2,048; precise
+   * steps, other GPUs, fewer rows, the gemv and dense ranges and the swap switch keep their kernels.
+   */
+  @Test
+  void wideWgmmaTakesFastStepsOfManyRowsPerExpertOnHopper() {
+    ExpertGemmPlan decode = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, null, true, false, false, true);
+    assertEquals(ExpertGemmPlan.WGMMA_N256, decode.kernel());
+    assertEquals(128, decode.tileM());
+    assertEquals(4096 / 128 + 32, decode.maxTiles());
+    assertEquals(23, decode.featureBlocks(5760));
+    assertEquals(12, decode.featureBlocks(2880));
+    assertEquals(384, decode.threads());
+    assertEquals(166_912, decode.sharedBytes());
+    assertEquals(decode, decode.downProduct());
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(512, 4, 32, 2880, 2880, false, true, null, true, false, false, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(511, 4, 32, 2880, 2880, false, true, null, true, false, false, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 128, 2880, 2880, false, true, null, true, false, false, true).kernel());
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(2048, 4, 128, 2880, 2880, false, true, null, true, false, false, true).kernel());
+    int many = ExpertGemmPlan.DENSE_MIN_TOKENS;
+    assertTrue(ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, null, true, false, false, true).dense());
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, null, false, false, false, true).kernel());
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, null, true, false, false, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, null, true, false, false, true).kernel());
+    assertEquals(ExpertGemmPlan.SWAP, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, null, true, true, false, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, null, true, false, false, false).kernel());
+    // forced: fast on Hopper only
+    assertEquals(ExpertGemmPlan.WGMMA_N256,
+        ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("wgmma_n256"), true).kernel());
+    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.WGMMA_N256, true));
+    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, ExpertGemmPlan.WGMMA_N256, true));
+    // the switch: on by default, off for A/B runs, anything else named
+    assertTrue(ExpertGemmPlan.wideEnabled(null));
+    assertTrue(ExpertGemmPlan.wideEnabled(" auto "));
+    assertTrue(ExpertGemmPlan.wideEnabled("on"));
+    assertTrue(!ExpertGemmPlan.wideEnabled("off"));
+    assertTrue(!ExpertGemmPlan.wideEnabled("0"));
+    ai.gptoss.backend.BackendException e = org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+        () -> ExpertGemmPlan.wideEnabled("wide"));
+    assertTrue(e.getMessage().contains("GPTOSS_CUDA_MOE_WIDE=wide"), e.getMessage());
   }
 
   /**
