@@ -6,8 +6,10 @@
 // ExpertGemmPlan takes it for precise steps of 65-4,095 tokens on Hopper, where it beats moe_gemm.cu
 // (decode at batch 1,024: 1.96 ms per layer against 2.32; 512 tokens 1.30 against 1.54). In fast mode
 // it is slower (1.59 against 1.22 ms; Nsight Compute: 35% of issue slots, half the stall cycles on
-// global loads), so fast steps keep moe_gemm.cu. The prediction and validation notes below are the
-// draft's.
+// global loads), so fast steps keep moe_gemm.cu, except with 256 features per tile: the entry
+// bf16_mxfp4w_moe_gemm_wgmma_n256 (below) ran decode at batch 1,024 in 1.12 against 1.25 ms per layer and a
+// 9,216-token step in 6.78 against 8.02 (H100, 2026-12-07 17:10Z), and takes fast steps of at least 64 rows per
+// expert (ExpertGemmPlan.WGMMA_N256). The prediction and validation notes below are the draft's.
 //
 // Math (for each tile: expert e, sorted rows [r0, r1), and each block of BN output features n):
 //   u[r, n] = sum_k A[r, k] * W_e[n, k] + bias_e[n],   W_e[n, k] = E2M1(nibble) * 2^(scale - 127)
