@@ -258,41 +258,52 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
     return !precise && hopper && swap ? SWAP : fusedKernel(precise, hopper);
   }
 
-  /** The plan of a step of {@code tokens} tokens; {@code hidden} and {@code intermediate} are the K of the two products. */
+  /**
+   * The switches of a step's choice besides its shape: a kernel forced for every step ({@code forced}, one of the kernel
+   * names, or null for the choice by shape: GPTOSS_CUDA_MOE), whether the dense path's scratch fits ({@code denseAllowed};
+   * without it large steps take the fused kernel instead of {@link #DENSE}), and the kernel switches GPTOSS_CUDA_MOE_SWAP
+   * ({@code swap}: fast fused steps on Hopper take the swap-AB kernel), GPTOSS_CUDA_MOE_SPLIT ({@code split}: fast steps
+   * of at most {@link #SPLIT_MAX_TOKENS} tokens take the K-split gemv) and GPTOSS_CUDA_MOE_WIDE ({@code wide}: fast fused
+   * steps on Hopper with enough rows per expert, {@link #wideFits}, take {@link #WGMMA_N256} unless {@code swap} takes them).
+   */
+  record Switches(String forced, boolean denseAllowed, boolean swap, boolean split, boolean wide) {
+    /** What a step gets with no switch set: the choice by shape, the dense path allowed, the wide wgmma on. */
+    static final Switches DEFAULTS = new Switches(null, true, false, false, true);
+
+    Switches withForced(String kernel) {
+      return new Switches(kernel, denseAllowed, swap, split, wide);
+    }
+
+    Switches withDenseAllowed(boolean on) {
+      return new Switches(forced, on, swap, split, wide);
+    }
+
+    Switches withSwap(boolean on) {
+      return new Switches(forced, denseAllowed, on, split, wide);
+    }
+
+    Switches withSplit(boolean on) {
+      return new Switches(forced, denseAllowed, swap, on, wide);
+    }
+
+    Switches withWide(boolean on) {
+      return new Switches(forced, denseAllowed, swap, split, on);
+    }
+  }
+
+  /**
+   * The plan of a step of {@code tokens} tokens with no switch set ({@link Switches#DEFAULTS}); {@code hidden} and
+   * {@code intermediate} are the K of the two products.
+   */
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper) {
-    return of(tokens, topK, experts, hidden, intermediate, precise, hopper, null, true);
+    return of(tokens, topK, experts, hidden, intermediate, precise, hopper, Switches.DEFAULTS);
   }
 
-  /**
-   * As above; {@code forced} (one of the kernel names) overrides the choice by shape when not null;
-   * without {@code denseAllowed} (no room for its scratch) large steps take the fused kernel instead of {@link #DENSE}.
-   */
+  /** As above, under {@code switches}. */
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
-      String forced, boolean denseAllowed) {
-    return of(tokens, topK, experts, hidden, intermediate, precise, hopper, forced, denseAllowed, false);
-  }
-
-  /** As above; with {@code swap} (GPTOSS_CUDA_MOE_SWAP), fast fused steps on Hopper take the swap-AB kernel. */
-  static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
-      String forced, boolean denseAllowed, boolean swap) {
-    return of(tokens, topK, experts, hidden, intermediate, precise, hopper, forced, denseAllowed, swap, false);
-  }
-
-  /**
-   * As above; with {@code split} (GPTOSS_CUDA_MOE_SPLIT), fast steps of at most {@link #SPLIT_MAX_TOKENS} tokens
-   * take the K-split gemv for both products (precise steps keep their kernels: no lower precision).
-   */
-  static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
-      String forced, boolean denseAllowed, boolean swap, boolean split) {
-    return of(tokens, topK, experts, hidden, intermediate, precise, hopper, forced, denseAllowed, swap, split, false);
-  }
-
-  /**
-   * As above; with {@code wide} (GPTOSS_CUDA_MOE_WIDE, on unless switched off), fast fused steps on Hopper whose
-   * experts average enough rows ({@link #wideFits}) take {@link #WGMMA_N256}, unless {@code swap} takes them.
-   */
-  static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
-      String forced, boolean denseAllowed, boolean swap, boolean split, boolean wide) {
+      Switches switches) {
+    String forced = switches.forced();
+    boolean split = switches.split(), swap = switches.swap(), wide = switches.wide(), denseAllowed = switches.denseAllowed();
     boolean splitStep = forced == null && split && !precise && tokens <= SPLIT_MAX_TOKENS;
     // one token, fast: gate_up on the tensor cores, down on the CUDA cores (see the class comment)
     boolean oneTokenFast = forced == null && tokens <= 1 && !precise && !splitStep;

@@ -251,8 +251,8 @@ final class ForwardPass implements AutoCloseable {
 
   private ExpertGemmPlan moePlan(int tokens) {
     return ExpertGemmPlan.of(tokens, c.numExpertsPerTok(), c.numLocalExperts(), c.hiddenSize(), c.intermediateSize(),
-        precise, device.hopper(), options.forcedMoeKernel(), !denseUnavailable, options.swapMoe(), options.splitMoe(),
-        options.wideMoe());
+        precise, device.hopper(), new ExpertGemmPlan.Switches(options.forcedMoeKernel(), !denseUnavailable, options.swapMoe(),
+            options.splitMoe(), options.wideMoe()));
   }
 
   /**

@@ -120,6 +120,13 @@ class ExpertGemmPlanTest {
     }
   }
 
+  private static final ExpertGemmPlan.Switches DEFAULTS = ExpertGemmPlan.Switches.DEFAULTS;
+
+  /** The switches as the tests of the kernels before the wide wgmma give them: that kernel off unless said. */
+  private static ExpertGemmPlan.Switches beforeWide(String forced, boolean denseAllowed) {
+    return DEFAULTS.withForced(forced).withDenseAllowed(denseAllowed).withWide(false);
+  }
+
   @Test
   void kernelFollowsTheShapePrecisionAndGeneration() {
     ExpertGemmPlan one = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, true);
@@ -143,7 +150,7 @@ class ExpertGemmPlanTest {
     assertEquals(oneFast.tileM(), down.tileM());
     assertEquals(oneFast.maxTiles(), down.maxTiles());
     // a forced kernel runs both products
-    ExpertGemmPlan forced = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("gemv"), true);
+    ExpertGemmPlan forced = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, beforeWide(ExpertGemmPlan.forcedKernel("gemv"), true));
     assertEquals(forced, forced.downProduct());
     assertEquals("bf16_mxfp4w_moe_gemv_r1", forced.kernel());
     ExpertGemmPlan two = ExpertGemmPlan.of(2, 4, 32, 2880, 2880, false, true);
@@ -156,10 +163,16 @@ class ExpertGemmPlanTest {
     assertEquals(ExpertGemmPlan.GEMV_TC, last.kernel());
     assertEquals(ExpertGemmPlan.gemvTcSharedBytes(2880, 8, true), last.sharedBytes());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, false, true).kernel());
+    // fast, 128 rows per expert: the 256-feature wgmma on Hopper, mma.sync elsewhere or with GPTOSS_CUDA_MOE_WIDE=off
     ExpertGemmPlan big = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true);
-    assertEquals(ExpertGemmPlan.GEMM, big.kernel());
+    assertEquals(ExpertGemmPlan.WGMMA_N256, big.kernel());
     assertEquals(4096 / 128 + 32, big.maxTiles());
-    assertEquals(45, big.featureBlocks(5760));
+    assertEquals(23, big.featureBlocks(5760));
+    ExpertGemmPlan bigSync = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false);
+    assertEquals(ExpertGemmPlan.GEMM, bigSync.kernel());
+    assertEquals(4096 / 128 + 32, bigSync.maxTiles());
+    assertEquals(45, bigSync.featureBlocks(5760));
+    assertEquals(bigSync.kernel(), ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, DEFAULTS.withWide(false)).kernel());
     // precise steps above the gemv range: wgmma on Hopper, mma.sync elsewhere
     ExpertGemmPlan wg = ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, true, true);
     assertEquals(ExpertGemmPlan.WGMMA, wg.kernel());
@@ -170,22 +183,23 @@ class ExpertGemmPlanTest {
     int many = ExpertGemmPlan.DENSE_MIN_TOKENS;
     assertTrue(ExpertGemmPlan.of(many, 4, 32, 2880, 2880, true, true).dense());
     assertTrue(ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, false).dense());
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(many - 1, 4, 32, 2880, 2880, false, true).kernel());
-    assertTrue(ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("dense"), true).dense());
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(many - 1, 4, 32, 2880, 2880, false, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(many - 1, 4, 32, 2880, 2880, false, false).kernel());
+    assertTrue(ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, beforeWide(ExpertGemmPlan.forcedKernel("dense"), true)).dense());
     // without room for the dense scratch, large steps take the fused kernel of their precision
-    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, true, true, null, false).kernel());
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, null, false).kernel());
-    assertEquals(ExpertGemmPlan.gemmSharedBytes(false), ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, null, false).sharedBytes());
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, true, true, beforeWide(null, false)).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, beforeWide(null, false)).kernel());
+    assertEquals(ExpertGemmPlan.gemmSharedBytes(false), ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, beforeWide(null, false)).sharedBytes());
     assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.fusedKernel(true, true));
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(true, false));
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(false, true));
-    assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemv"), true).kernel());
-    assertEquals(4096 / 8 + 32, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemv"), true).maxTiles());
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.forcedKernel("gemm"), true).kernel());
-    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("gemv_tc"), true).kernel());
-    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("wgmma"), true).kernel());
+    assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.forcedKernel("gemv"), true)).kernel());
+    assertEquals(4096 / 8 + 32, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.forcedKernel("gemv"), true)).maxTiles());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.forcedKernel("gemm"), true)).kernel());
+    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(ExpertGemmPlan.forcedKernel("gemv_tc"), true)).kernel());
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, beforeWide(ExpertGemmPlan.forcedKernel("wgmma"), true)).kernel());
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
-        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, false, ExpertGemmPlan.WGMMA, true));
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, false, beforeWide(ExpertGemmPlan.WGMMA, true)));
     assertEquals(null, ExpertGemmPlan.forcedKernel("auto"));
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class, () -> ExpertGemmPlan.forcedKernel("fast"));
     assertTrue(ExpertGemmPlan.gemmSharedBytes(true) <= 227 * 1024, "gemm shared memory fits an H100/A100 block");
@@ -201,7 +215,7 @@ class ExpertGemmPlanTest {
    */
   @Test
   void wideWgmmaTakesFastStepsOfManyRowsPerExpertOnHopper() {
-    ExpertGemmPlan decode = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, null, true, false, false, true);
+    ExpertGemmPlan decode = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, DEFAULTS);
     assertEquals(ExpertGemmPlan.WGMMA_N256, decode.kernel());
     assertEquals(128, decode.tileM());
     assertEquals(4096 / 128 + 32, decode.maxTiles());
@@ -210,24 +224,24 @@ class ExpertGemmPlanTest {
     assertEquals(384, decode.threads());
     assertEquals(166_912, decode.sharedBytes());
     assertEquals(decode, decode.downProduct());
-    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(512, 4, 32, 2880, 2880, false, true, null, true, false, false, true).kernel());
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(511, 4, 32, 2880, 2880, false, true, null, true, false, false, true).kernel());
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 128, 2880, 2880, false, true, null, true, false, false, true).kernel());
-    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(2048, 4, 128, 2880, 2880, false, true, null, true, false, false, true).kernel());
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(512, 4, 32, 2880, 2880, false, true, DEFAULTS).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(511, 4, 32, 2880, 2880, false, true, DEFAULTS).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 128, 2880, 2880, false, true, DEFAULTS).kernel());
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(2048, 4, 128, 2880, 2880, false, true, DEFAULTS).kernel());
     int many = ExpertGemmPlan.DENSE_MIN_TOKENS;
-    assertTrue(ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, null, true, false, false, true).dense());
-    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, null, false, false, false, true).kernel());
-    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, null, true, false, false, true).kernel());
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, null, true, false, false, true).kernel());
-    assertEquals(ExpertGemmPlan.SWAP, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, null, true, true, false, true).kernel());
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, null, true, false, false, false).kernel());
+    assertTrue(ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, DEFAULTS).dense());
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, DEFAULTS.withDenseAllowed(false)).kernel());
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, DEFAULTS).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, DEFAULTS).kernel());
+    assertEquals(ExpertGemmPlan.SWAP, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, DEFAULTS.withSwap(true)).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, DEFAULTS.withWide(false)).kernel());
     // forced: fast on Hopper only
     assertEquals(ExpertGemmPlan.WGMMA_N256,
-        ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("wgmma_n256"), true).kernel());
+        ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(ExpertGemmPlan.forcedKernel("wgmma_n256"), true)).kernel());
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
-        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.WGMMA_N256, true));
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.WGMMA_N256, true)));
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
-        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, ExpertGemmPlan.WGMMA_N256, true));
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, beforeWide(ExpertGemmPlan.WGMMA_N256, true)));
     // the switch: on by default, off for A/B runs, anything else named
     assertTrue(ExpertGemmPlan.wideEnabled(null));
     assertTrue(ExpertGemmPlan.wideEnabled(" auto "));
@@ -246,7 +260,7 @@ class ExpertGemmPlanTest {
    */
   @Test
   void swapTakesFastFusedStepsOnHopperWhenOn() {
-    ExpertGemmPlan decode = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, null, true, true);
+    ExpertGemmPlan decode = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSwap(true));
     assertEquals(ExpertGemmPlan.SWAP, decode.kernel());
     assertEquals(192, decode.tileM());
     assertEquals((4096 + 191) / 192 + 32, decode.maxTiles());
@@ -256,32 +270,32 @@ class ExpertGemmPlanTest {
     assertEquals(ExpertGemmPlan.swapSharedBytes(), decode.sharedBytes());
     assertEquals(decode, decode.downProduct());
     int edge = ExpertGemmPlan.GEMV_MAX_ASSIGNMENTS / 4;
-    assertEquals(ExpertGemmPlan.SWAP, ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, false, true, null, true, true).kernel());
-    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(edge, 4, 32, 2880, 2880, false, true, null, true, true).kernel());
-    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, null, true, true).kernel());
+    assertEquals(ExpertGemmPlan.SWAP, ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSwap(true)).kernel());
+    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(edge, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSwap(true)).kernel());
+    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSwap(true)).kernel());
     int many = ExpertGemmPlan.DENSE_MIN_TOKENS;
-    assertTrue(ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, null, true, true).dense());
-    assertEquals(ExpertGemmPlan.SWAP, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, null, false, true).kernel());
+    assertTrue(ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSwap(true)).dense());
+    assertEquals(ExpertGemmPlan.SWAP, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, beforeWide(null, false).withSwap(true)).kernel());
     // precise steps: wgmma on Hopper, mma.sync elsewhere; fast steps off Hopper: mma.sync
-    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, null, true, true).kernel());
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, null, true, true).kernel());
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(null, true).withSwap(true)).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, beforeWide(null, true).withSwap(true)).kernel());
     // shapes it does not serve (an N not a multiple of 64) keep mma.sync
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880 + 16, false, true, null, true, true).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880 + 16, false, true, beforeWide(null, true).withSwap(true)).kernel());
     assertTrue(ExpertGemmPlan.swapFits(2880, 2880));
     assertTrue(!ExpertGemmPlan.swapFits(2880 + 32, 2880));
     // off: the kernels of before
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, null, true, false).kernel());
-    assertEquals(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true), ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, null, true, false));
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(null, true)).kernel());
+    assertEquals(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true), ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, DEFAULTS.withSwap(false)));
     // forced: every step, fast on Hopper only
-    ExpertGemmPlan forced = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.forcedKernel("swap"), true);
+    ExpertGemmPlan forced = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, beforeWide(ExpertGemmPlan.forcedKernel("swap"), true));
     assertEquals(ExpertGemmPlan.SWAP, forced.kernel());
     assertEquals(1 + 4, forced.maxTiles());
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
-        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, ExpertGemmPlan.SWAP, true));
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.SWAP, true)));
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
-        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, ExpertGemmPlan.SWAP, true));
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, beforeWide(ExpertGemmPlan.SWAP, true)));
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
-        () -> ExpertGemmPlan.of(1024, 4, 32, 2880 + 16, 2880, false, true, ExpertGemmPlan.SWAP, true));
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880 + 16, 2880, false, true, beforeWide(ExpertGemmPlan.SWAP, true)));
     assertTrue(ExpertGemmPlan.swapEnabled("on"));
     assertTrue(ExpertGemmPlan.swapEnabled(" 1 "));
     assertTrue(!ExpertGemmPlan.swapEnabled(null));
@@ -297,7 +311,7 @@ class ExpertGemmPlanTest {
    */
   @Test
   void splitTakesFastStepsOfAtMostEightTokensWhenOn() {
-    ExpertGemmPlan one = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, null, true, false, true);
+    ExpertGemmPlan one = ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSplit(true));
     assertEquals(ExpertGemmPlan.GEMV_SPLIT, one.kernel());
     assertEquals(one, one.downProduct());
     assertEquals(ExpertGemmPlan.GEMV_ROWS, one.tileM());
@@ -306,25 +320,25 @@ class ExpertGemmPlanTest {
     assertEquals(180, one.featureBlocks(2880));
     assertEquals(128, one.threads());
     assertEquals(ExpertGemmPlan.gemvSplitSharedBytes(2880, 1, false), one.sharedBytes());
-    ExpertGemmPlan eight = ExpertGemmPlan.of(ExpertGemmPlan.SPLIT_MAX_TOKENS, 4, 32, 2880, 2880, false, false, null, true, false, true);
+    ExpertGemmPlan eight = ExpertGemmPlan.of(ExpertGemmPlan.SPLIT_MAX_TOKENS, 4, 32, 2880, 2880, false, false, beforeWide(null, true).withSplit(true));
     assertEquals(ExpertGemmPlan.GEMV_SPLIT, eight.kernel());
     assertEquals(ExpertGemmPlan.gemvSplitSharedBytes(2880, 8, false), eight.sharedBytes());
     assertEquals(32 / 8 + 32, eight.maxTiles());
     assertEquals(ExpertGemmPlan.GEMV_TC,
-        ExpertGemmPlan.of(ExpertGemmPlan.SPLIT_MAX_TOKENS + 1, 4, 32, 2880, 2880, false, true, null, true, false, true).kernel());
+        ExpertGemmPlan.of(ExpertGemmPlan.SPLIT_MAX_TOKENS + 1, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSplit(true)).kernel());
     // precise steps keep the kernels of their precision (no lower-precision path)
-    assertEquals("bf16_mxfp4w_moe_gemv_r1", ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, true, null, true, false, true).kernel());
-    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(4, 4, 32, 2880, 2880, true, true, null, true, false, true).kernel());
+    assertEquals("bf16_mxfp4w_moe_gemv_r1", ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, true, beforeWide(null, true).withSplit(true)).kernel());
+    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(4, 4, 32, 2880, 2880, true, true, beforeWide(null, true).withSplit(true)).kernel());
     // a forced kernel wins; off: the kernels of before
     assertEquals(ExpertGemmPlan.GEMV_TC,
-        ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, ExpertGemmPlan.GEMV_TC, true, false, true).kernel());
+        ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, beforeWide(ExpertGemmPlan.GEMV_TC, true).withSplit(true)).kernel());
     for (int tokens : new int[] {1, 2, 8, 64, 1024}) {
       for (boolean precise : new boolean[] {false, true}) {
         assertEquals(ExpertGemmPlan.of(tokens, 4, 32, 2880, 2880, precise, true),
-            ExpertGemmPlan.of(tokens, 4, 32, 2880, 2880, precise, true, null, true, false, false));
+            ExpertGemmPlan.of(tokens, 4, 32, 2880, 2880, precise, true, DEFAULTS.withSplit(false)));
       }
     }
-    ExpertGemmPlan forced = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, false, ExpertGemmPlan.forcedKernel("gemv_split"), true);
+    ExpertGemmPlan forced = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, false, beforeWide(ExpertGemmPlan.forcedKernel("gemv_split"), true));
     assertEquals(ExpertGemmPlan.GEMV_SPLIT, forced.kernel());
     assertEquals(4096 / 8 + 32, forced.maxTiles());
     assertEquals(ExpertGemmPlan.gemvSplitSharedBytes(2880, 8, true), forced.sharedBytes());
