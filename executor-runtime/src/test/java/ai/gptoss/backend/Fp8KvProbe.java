@@ -21,8 +21,11 @@ import java.util.SplittableRandom;
  * reference fixtures' weight distributions ({@link SyntheticCheckpointWriter}), feeds one uniformly random prompt in
  * chunks to a float32-K/V backend and to an FP8-K/V backend (optionally a bf16-K/V one) in lockstep, and prints per
  * prefix length 1, 2, 4, ..., 512 and the full length the logits' relative L2 and top-1 agreement, the residual
- * stream's relative L2 after each layer, the same by ranges of prefix lengths, and the K/V value statistics
- * ({@link KvValueStats}). A diagnostic, not a test: it judges nothing and exits 0 once it has printed.
+ * stream's relative L2 after each layer, the same by ranges of prefix lengths, the positions where a router chose
+ * other experts than in the float32 run ({@link RouteRecorder}) against the rest, and the K/V value statistics
+ * ({@link KvValueStats}). A diagnostic, not a test: it judges nothing and exits 0 once it has printed. On 2 cores
+ * (AMD EPYC, AVX2) the default cases with --bf16 took about 6 minutes (3 forward runs of 1,700 tokens) in an 11 GiB
+ * heap.
  *
  * <p>usage (after {@code mvn -pl executor-runtime -am test-compile}): {@code java -Xmx10g --add-modules
  * jdk.incubator.vector -cp executor-runtime/target/test-classes:executor-runtime/target/classes:DEPS
@@ -37,22 +40,33 @@ public final class Fp8KvProbe {
     final CpuBackend backend;
     final SingleSequence seq;
     final float[][] residual; // [layers + 1][chunk tokens * hidden]
+    final RouteRecorder routes;
     float[][] logits;
+    int from;
 
     Run(ModelWeights w, KvCacheDtype dtype, int maxTokens) {
       backend = new CpuBackend(w, dtype);
       seq = new SingleSequence(backend, maxTokens);
-      residual = new float[w.config.numHiddenLayers() + 1][];
-      backend.setResidualProbe((layer, x) -> residual[layer] = x.clone());
+      int layers = w.config.numHiddenLayers(), hid = w.config.hiddenSize();
+      residual = new float[layers + 1][];
+      routes = new RouteRecorder(w, dtype, maxTokens);
+      backend.setResidualProbe((layer, x) -> {
+        residual[layer] = x.clone();
+        if (layer < layers) routes.add(layer, x, x.length / hid, from);
+      });
     }
 
-    void feed(int[] chunk) {
+    void feed(int[] chunk, int first) {
+      from = first;
       logits = seq.feed(chunk, true, SamplingParams.greedy()).logits();
     }
   }
 
-  /** Per position (0-based) of the prompt, the compared run against the float32-K/V one. */
-  private record Comparison(double[] logitsRel, boolean[] top1, double[][] residualRel) {}
+  /**
+   * Per position (0-based) of the prompt, the compared run against the float32-K/V one; {@code flipped[l][p]}: the
+   * router of layer l chose another expert set at p.
+   */
+  private record Comparison(double[] logitsRel, boolean[] top1, double[][] residualRel, boolean[][] flipped) {}
 
   public static void main(String[] args) {
     Path dir = Path.of("/tmp/fp8-kv-probe");
@@ -117,15 +131,16 @@ public final class Fp8KvProbe {
     KvValueStats stats = new KvValueStats(w);
     List<Comparison> cmp = new ArrayList<>();
     for (int r = 0; r < runs.size(); r++) {
-      cmp.add(new Comparison(new double[length], new boolean[length], new double[c.numHiddenLayers()][length]));
+      cmp.add(new Comparison(new double[length], new boolean[length], new double[c.numHiddenLayers()][length],
+          new boolean[c.numHiddenLayers()][length]));
     }
     for (int from = 0; from < length; from += chunk) {
       int[] part = Arrays.copyOfRange(prompt, from, Math.min(length, from + chunk));
-      ref.feed(part);
+      ref.feed(part, from);
       for (int l = 0; l < c.numHiddenLayers(); l++) stats.add(l, ref.residual[l], part.length, from);
       for (int r = 0; r < runs.size(); r++) {
         Run run = runs.get(r);
-        run.feed(part);
+        run.feed(part, from);
         Comparison k = cmp.get(r);
         for (int t = 0; t < part.length; t++) {
           k.logitsRel[from + t] = relL2(run.logits[t], 0, ref.logits[t], 0, c.vocabSize());
@@ -138,6 +153,13 @@ public final class Fp8KvProbe {
       }
       System.err.printf("  seed %d: %d/%d tokens, %.0f s%n", seed, from + part.length, length,
           (System.nanoTime() - t0) / 1e9);
+    }
+    for (int r = 0; r < runs.size(); r++) {
+      for (int l = 0; l < c.numHiddenLayers(); l++) {
+        for (int p = 0; p < length; p++) {
+          cmp.get(r).flipped[l][p] = runs.get(r).routes.chosen[l][p] != ref.routes.chosen[l][p];
+        }
+      }
     }
     System.out.printf("%n== seed %d, one random prompt of %d tokens (prefill in chunks of %d), %.0f s ==%n", seed, length,
         chunk, (System.nanoTime() - t0) / 1e9);
@@ -170,7 +192,9 @@ public final class Fp8KvProbe {
     for (int i = 0; i < Math.min(8, length); i++) {
       int p = order[i];
       top.append(String.format("%n    n %d: %.3e", p + 1, k.logitsRel[p]));
-      for (int l = 0; l < layers; l++) top.append(String.format(", L%d %.3e", l, k.residualRel[l][p]));
+      for (int l = 0; l < layers; l++) {
+        top.append(String.format(", L%d %.3e%s", l, k.residualRel[l][p], k.flipped[l][p] ? " (experts differ)" : ""));
+      }
     }
     System.out.println(top);
     System.out.println("  by range of n: logits relL2 median / p90 / max, positions over 0.2, top-1 agreement");
@@ -191,6 +215,42 @@ public final class Fp8KvProbe {
     int same = 0;
     for (boolean b : k.top1) if (b) same++;
     System.out.printf("  all %d positions: top-1 %d/%d (%.1f%%)%n", length, same, length, 100.0 * same / length);
+    printFlips(k, layers);
+  }
+
+  /** How the positions where some layer's router chose other experts differ from the rest. */
+  private static void printFlips(Comparison k, int layers) {
+    int length = k.logitsRel.length;
+    StringBuilder per = new StringBuilder("  router top-k sets that differ from the float32-K/V run's:");
+    for (int l = 0; l < layers; l++) {
+      int n = 0;
+      for (boolean f : k.flipped[l]) if (f) n++;
+      per.append(String.format(" layer %d at %d of %d positions;", l, n, length));
+    }
+    System.out.println(per);
+    double[][] groups = new double[2][];
+    int[] counts = new int[2];
+    boolean[] any = new boolean[length];
+    for (int p = 0; p < length; p++) {
+      for (int l = 0; l < layers; l++) any[p] |= k.flipped[l][p];
+      counts[any[p] ? 1 : 0]++;
+    }
+    for (int g = 0; g < 2; g++) groups[g] = new double[counts[g]];
+    int[] fill = new int[2];
+    for (int p = 0; p < length; p++) groups[any[p] ? 1 : 0][fill[any[p] ? 1 : 0]++] = k.logitsRel[p];
+    String[] names = {"same experts in every layer", "other experts in some layer"};
+    for (int g = 0; g < 2; g++) {
+      double[] v = groups[g];
+      if (v.length == 0) {
+        System.out.printf("    %s: no position%n", names[g]);
+        continue;
+      }
+      Arrays.sort(v);
+      int over = 0;
+      for (double x : v) if (x > 0.2) over++;
+      System.out.printf("    %s: %d positions, logits relL2 median %.3e, max %.3e, over 0.2 at %d%n", names[g],
+          v.length, v[v.length / 2], v[v.length - 1], over);
+    }
   }
 
   static double relL2(float[] got, int gOff, float[] ref, int rOff, int n) {
