@@ -375,3 +375,12 @@ extern "C" __global__ void __maxnreg__(168) bf16_mxfp4w_moe_gemm_swap(MoeGemmArg
   pdl_begin();
   moe_swap_tile<SW_CW, SW_CH, SW_RMAX / SW_CH, SW_LS, SW_PW>(a);
 }
+
+// Three consumer warpgroups (192 features), tiles of up to 128 rows (4 chunks of 32), a 4-deep ring, two producer warps:
+// 448 threads at most 128 registers, MOE_SWAP_SMEM_T(128, 192, 4) bytes of dynamic shared memory; grid x = tile (maxTiles
+// of tileM = 128), y = ceil(N / 192). Taken with GPTOSS_CUDA_MOE_SWAP=mid for fast steps below the wide wgmma's range
+// (ExpertGemmPlan.SWAP_MID); moe_check.cu checks and times it as gemm_swap_cw3.
+extern "C" __global__ void __maxnreg__(128) bf16_mxfp4w_moe_gemm_swap_cw3(MoeGemmArgs a) {
+  pdl_begin();
+  moe_swap_tile<3, 32, 4, 4, 2>(a);
+}

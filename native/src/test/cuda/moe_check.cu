@@ -54,7 +54,8 @@ extern "C" __global__ void __maxnreg__(168) gemm_swap_ch16(MoeGemmArgs a) { moe_
 extern "C" __global__ void __maxnreg__(168) gemm_swap_ch64(MoeGemmArgs a) { moe_swap_tile<2, 64, 3, 4, 2>(a); }
 extern "C" __global__ void __maxnreg__(168) gemm_swap_pw1(MoeGemmArgs a) { moe_swap_tile<2, 32, 6, 4, 1>(a); }
 extern "C" __global__ void __maxnreg__(168) gemm_swap_ls6(MoeGemmArgs a) { moe_swap_tile<2, 32, 6, 6, 2>(a); }
-extern "C" __global__ void __maxnreg__(128) gemm_swap_cw3(MoeGemmArgs a) { moe_swap_tile<3, 32, 4, 4, 2>(a); }
+// gemm_swap_cw3 is the production kernel bf16_mxfp4w_moe_gemm_swap_cw3 (GPTOSS_CUDA_MOE_SWAP=mid).
+#define gemm_swap_cw3 bf16_mxfp4w_moe_gemm_swap_cw3
 
 
 static int failures = 0;

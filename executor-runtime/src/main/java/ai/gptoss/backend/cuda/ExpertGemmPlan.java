@@ -25,6 +25,10 @@ package ai.gptoss.backend.cuda;
  *       thread that multiplies them, the rows as its shared-memory operand in chunks of 32; two consumer
  *       warpgroups and two producer warps, {@link #SWAP_FEATURES} features per block. Taken for fast
  *       steps in the fused range on Hopper when {@code GPTOSS_CUDA_MOE_SWAP=on} ({@link #swapEnabled}).
+ *   <li>{@code bf16_mxfp4w_moe_gemm_swap_cw3} (the same source, fast mode only): three consumer warpgroups, tiles of
+ *       {@link #SWAP_MID_ROWS} rows, {@link #SWAP_MID_FEATURES} features per block. Taken for fast fused steps on
+ *       Hopper below the wide range when {@code GPTOSS_CUDA_MOE_SWAP=mid}: moe_check at 128 tokens of gpt-oss-20b
+ *       557 us per layer against mma.sync's 648 (256 tokens: 662 against 676), not yet measured in the engine.
  *   <li>{@code bf16_mxfp4w_moe_gemv_split} (moe_gemv_split.cu): the gemv's tiles, 16 features per block, K split
  *       over {@link #SPLIT_THREADS} / 32 warps that copy all their weights into shared memory at once
  *       (cp.async) and multiply on the tensor cores (the scale on each block's partial sum). Taken for
@@ -64,6 +68,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
   static final String GEMV_TC = "bf16_mxfp4w_moe_gemv_tc";
   static final String SWAP = "bf16_mxfp4w_moe_gemm_swap";
+  static final String SWAP_MID = "bf16_mxfp4w_moe_gemm_swap_cw3";
   static final String GEMV_SPLIT = "bf16_mxfp4w_moe_gemv_split";
   /** Not a kernel: {@link DenseExperts}. */
   static final String DENSE = "dense";
@@ -99,6 +104,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final int SWAP_FEATURES = 128;
   /** MOE_SWAP_THREADS in moe_gemm_swap.cu: two consumer warpgroups and SW_PW = 2 producer warps. */
   static final int SWAP_THREADS = 2 * 128 + 2 * 32;
+  /** {@link #SWAP_MID}: rows per tile (4 chunks of 32), features per block (three consumer warpgroups), threads (two producer warps). */
+  static final int SWAP_MID_ROWS = 128, SWAP_MID_FEATURES = 192, SWAP_MID_THREADS = 3 * 128 + 2 * 32;
   /**
    * Largest T * topK that takes a gemv: 256 rows (64 tokens at top-4). The tensor-core gemv's 352 us
    * at T=64 against the gemm's 643 us (table above); at T=512 the gemm costs 810 us.
@@ -137,6 +144,11 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    */
   static int swapSharedBytes() {
     return 4 * (SWAP_ROWS * 128 + SWAP_FEATURES * 32 + 2 * SWAP_FEATURES) + 1024;
+  }
+
+  /** MOE_SWAP_SMEM_T(128, 192, 4) in moe_gemm_swap.cu: {@link #SWAP_MID}'s ring of 4 slots, plus the 1,024 of alignment. */
+  static int swapMidSharedBytes() {
+    return 4 * (SWAP_MID_ROWS * 128 + SWAP_MID_FEATURES * 32 + 2 * SWAP_MID_FEATURES) + 1024;
   }
 
   /** Whether the swap-AB kernel serves these product shapes: every N (hidden, 2 * intermediate) a multiple of 64. */
@@ -192,6 +204,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static int maxTilesAnyKernel(int tokens, int topK, int experts) {
     return Math.max(maxTiles(tokens, topK, experts, GEMV_ROWS),
         Math.max(maxTiles(tokens, topK, experts, GEMM_ROWS), maxTiles(tokens, topK, experts, SWAP_ROWS)));
+    // SWAP_MID_ROWS = GEMM_ROWS: its tiles are the gemm's
   }
 
   /** GPTOSS_CUDA_MOE: "gemm", "wgmma", "gemv", "gemv_tc", "gemv_split", "swap", "dense", or unset / "auto" for the choice by shape. */
@@ -206,9 +219,10 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "gemv_tc" -> GEMV_TC;
       case "gemv_split" -> GEMV_SPLIT;
       case "swap" -> SWAP;
+      case "swap_cw3" -> SWAP_MID;
       case "dense" -> DENSE;
       default -> throw new ai.gptoss.backend.BackendException(
-          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, wgmma_n256, gemv, gemv_tc, gemv_split, swap or dense");
+          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, wgmma_n256, gemv, gemv_tc, gemv_split, swap, swap_cw3 or dense");
     };
   }
 
@@ -218,7 +232,26 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    * 1,024^3, H100 2026-12-07 14:39Z, BENCHMARKS.md).
    */
   static boolean swapEnabled(String env) {
-    return onOff("GPTOSS_CUDA_MOE_SWAP", env);
+    return swapSetting(env).equals("on");
+  }
+
+  /**
+   * GPTOSS_CUDA_MOE_SWAP=mid: fast fused steps on Hopper below the wide range ({@link #wideFits}, or all of them with
+   * GPTOSS_CUDA_MOE_WIDE=off) take {@link #SWAP_MID}, the three-warpgroup swap-AB kernel; off by default until measured
+   * in the engine.
+   */
+  static boolean swapMidEnabled(String env) {
+    return swapSetting(env).equals("mid");
+  }
+
+  private static String swapSetting(String env) {
+    if (env == null || env.isBlank()) return "off";
+    return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "on", "1", "true" -> "on";
+      case "off", "0", "false", "auto" -> "off";
+      case "mid" -> "mid";
+      default -> throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE_SWAP=" + env + ": expected off (default), on or mid");
+    };
   }
 
   /**
@@ -262,32 +295,37 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    * The switches of a step's choice besides its shape: a kernel forced for every step ({@code forced}, one of the kernel
    * names, or null for the choice by shape: GPTOSS_CUDA_MOE), whether the dense path's scratch fits ({@code denseAllowed};
    * without it large steps take the fused kernel instead of {@link #DENSE}), and the kernel switches GPTOSS_CUDA_MOE_SWAP
-   * ({@code swap}: fast fused steps on Hopper take the swap-AB kernel), GPTOSS_CUDA_MOE_SPLIT ({@code split}: fast steps
+   * ({@code swap}, "on": fast fused steps on Hopper take the swap-AB kernel; {@code swapMid}, "mid": those below the wide
+   * range take {@link #SWAP_MID}), GPTOSS_CUDA_MOE_SPLIT ({@code split}: fast steps
    * of at most {@link #SPLIT_MAX_TOKENS} tokens take the K-split gemv) and GPTOSS_CUDA_MOE_WIDE ({@code wide}: fast fused
    * steps on Hopper with enough rows per expert, {@link #wideFits}, take {@link #WGMMA_N256} unless {@code swap} takes them).
    */
-  record Switches(String forced, boolean denseAllowed, boolean swap, boolean split, boolean wide) {
+  record Switches(String forced, boolean denseAllowed, boolean swap, boolean swapMid, boolean split, boolean wide) {
     /** What a step gets with no switch set: the choice by shape, the dense path allowed, the wide wgmma on. */
-    static final Switches DEFAULTS = new Switches(null, true, false, false, true);
+    static final Switches DEFAULTS = new Switches(null, true, false, false, false, true);
 
     Switches withForced(String kernel) {
-      return new Switches(kernel, denseAllowed, swap, split, wide);
+      return new Switches(kernel, denseAllowed, swap, swapMid, split, wide);
     }
 
     Switches withDenseAllowed(boolean on) {
-      return new Switches(forced, on, swap, split, wide);
+      return new Switches(forced, on, swap, swapMid, split, wide);
     }
 
     Switches withSwap(boolean on) {
-      return new Switches(forced, denseAllowed, on, split, wide);
+      return new Switches(forced, denseAllowed, on, swapMid, split, wide);
+    }
+
+    Switches withSwapMid(boolean on) {
+      return new Switches(forced, denseAllowed, swap, on, split, wide);
     }
 
     Switches withSplit(boolean on) {
-      return new Switches(forced, denseAllowed, swap, on, wide);
+      return new Switches(forced, denseAllowed, swap, swapMid, on, wide);
     }
 
     Switches withWide(boolean on) {
-      return new Switches(forced, denseAllowed, swap, split, on);
+      return new Switches(forced, denseAllowed, swap, swapMid, split, on);
     }
   }
 
@@ -313,6 +351,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
         : tokens <= 1 ? (precise ? GEMV : GEMV_TC)
         : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
         : wide && !swap && !precise && hopper && wideFits(tokens, topK, experts) ? WGMMA_N256
+        : switches.swapMid() && !swap && !precise && hopper && swapFits(hidden, intermediate) ? SWAP_MID
         : fusedKernel(precise, hopper, swap && swapFits(hidden, intermediate));
     if ((kernel.equals(WGMMA) || kernel.equals(WGMMA_N256)) && !hopper) {
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=wgmma: the wgmma expert kernel needs a Hopper GPU (sm_90)");
@@ -321,7 +360,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=wgmma_n256: the 256-feature wgmma expert kernel serves "
           + "precision fast only (the precise variant's shared memory does not fit); use wgmma");
     }
-    if (kernel.equals(SWAP) && (!hopper || precise || !swapFits(hidden, intermediate))) {
+    if ((kernel.equals(SWAP) || kernel.equals(SWAP_MID)) && (!hopper || precise || !swapFits(hidden, intermediate))) {
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=swap: the swap-AB expert kernel needs a Hopper GPU (sm_90), "
           + "precision fast and hidden_size and 2*intermediate_size multiples of 64 (hopper=" + hopper + ", precise=" + precise
           + ", hidden_size=" + hidden + ", intermediate_size=" + intermediate + ")");
@@ -349,6 +388,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
           WGMMA_THREADS, wgmmaSharedBytes(precise));
       case WGMMA_N256 -> new ExpertGemmPlan(WGMMA_N256, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), WIDE_FEATURES,
           WGMMA_THREADS, wgmmaSharedBytes(false, WIDE_FEATURES));
+      case SWAP_MID -> new ExpertGemmPlan(SWAP_MID, SWAP_MID_ROWS, maxTiles(tokens, topK, experts, SWAP_MID_ROWS), SWAP_MID_FEATURES,
+          SWAP_MID_THREADS, swapMidSharedBytes());
       case SWAP -> new ExpertGemmPlan(SWAP, SWAP_ROWS, maxTiles(tokens, topK, experts, SWAP_ROWS), SWAP_FEATURES,
           SWAP_THREADS, swapSharedBytes());
       case DENSE -> new ExpertGemmPlan(DENSE, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES, THREADS, 0);

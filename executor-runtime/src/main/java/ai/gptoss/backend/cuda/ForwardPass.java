@@ -28,8 +28,8 @@ import org.bytedeco.javacpp.FloatPointer;
  */
 final class ForwardPass implements AutoCloseable {
   /** The forward pass's switches from the environment, read before anything touches the GPU. */
-  record Options(SmallGemv.Mode smallGemv, String forcedMoeKernel, boolean splitRoute, boolean swapMoe, boolean splitMoe,
-      boolean wideMoe) {
+  record Options(SmallGemv.Mode smallGemv, String forcedMoeKernel, boolean splitRoute, boolean swapMoe, boolean swapMidMoe,
+      boolean splitMoe, boolean wideMoe) {
     static Options fromEnvironment() {
       return new Options(
           // which products of a few rows run bf16_gemv instead of cuBLAS (GPTOSS_CUDA_GEMV)
@@ -39,6 +39,8 @@ final class ForwardPass implements AutoCloseable {
           RoutePlan.splitForced(System.getenv("GPTOSS_CUDA_ROUTE")),
           // GPTOSS_CUDA_MOE_SWAP=on: fast fused steps on Hopper take the swap-AB expert kernel instead of mma.sync
           ExpertGemmPlan.swapEnabled(System.getenv("GPTOSS_CUDA_MOE_SWAP")),
+          // GPTOSS_CUDA_MOE_SWAP=mid: fast fused steps below the wide range take the three-warpgroup swap-AB kernel
+          ExpertGemmPlan.swapMidEnabled(System.getenv("GPTOSS_CUDA_MOE_SWAP")),
           // GPTOSS_CUDA_MOE_SPLIT=on: fast steps of at most 8 tokens take the K-split tensor-core gemv
           ExpertGemmPlan.splitEnabled(System.getenv("GPTOSS_CUDA_MOE_SPLIT")),
           // GPTOSS_CUDA_MOE_WIDE=off: fast steps of many rows per expert keep mma.sync instead of the 256-feature wgmma
@@ -106,6 +108,9 @@ final class ForwardPass implements AutoCloseable {
     if (hopper) k.allowSharedMemory(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.wgmmaSharedBytes(false, ExpertGemmPlan.WIDE_FEATURES));
     if (hopper && (options.swapMoe() || ExpertGemmPlan.SWAP.equals(options.forcedMoeKernel()))) {
       k.allowSharedMemory(ExpertGemmPlan.SWAP, ExpertGemmPlan.swapSharedBytes());
+    }
+    if (hopper && (options.swapMidMoe() || ExpertGemmPlan.SWAP_MID.equals(options.forcedMoeKernel()))) {
+      k.allowSharedMemory(ExpertGemmPlan.SWAP_MID, ExpertGemmPlan.swapMidSharedBytes());
     }
     k.allowSharedMemory(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.gemvTcSharedBytes(maxK, ExpertGemmPlan.GEMV_ROWS, true));
     k.allowSharedMemory(ExpertGemmPlan.GEMV_SPLIT, ExpertGemmPlan.gemvSplitSharedBytes(maxK, ExpertGemmPlan.GEMV_ROWS, true));
@@ -252,7 +257,7 @@ final class ForwardPass implements AutoCloseable {
   private ExpertGemmPlan moePlan(int tokens) {
     return ExpertGemmPlan.of(tokens, c.numExpertsPerTok(), c.numLocalExperts(), c.hiddenSize(), c.intermediateSize(),
         precise, device.hopper(), new ExpertGemmPlan.Switches(options.forcedMoeKernel(), !denseUnavailable, options.swapMoe(),
-            options.splitMoe(), options.wideMoe()));
+            options.swapMidMoe(), options.splitMoe(), options.wideMoe()));
   }
 
   /**

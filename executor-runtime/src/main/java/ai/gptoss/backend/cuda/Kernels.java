@@ -59,6 +59,7 @@ final class Kernels implements AutoCloseable {
       kernel("bf16_mxfp4w_moe_gemm_wgmma_n256", "moe_gemm_wgmma.cu", MoeGemmArgs.class),
       // Hopper swap-AB expert gemm, fast mode (sm_90a; a trapping body elsewhere): checked by moe_check.cu
       kernel("bf16_mxfp4w_moe_gemm_swap", "moe_gemm_swap.cu", MoeGemmArgs.class),
+      kernel("bf16_mxfp4w_moe_gemm_swap_cw3", "moe_gemm_swap.cu", MoeGemmArgs.class),
       // the expert products of large steps through cuBLAS (DenseExperts)
       kernel("mxfp4_dequant", "moe_dense.cu", Mxfp4DequantArgs.class),
       kernel("moe_gather_rows", "moe_dense.cu", MoeRowsArgs.class),

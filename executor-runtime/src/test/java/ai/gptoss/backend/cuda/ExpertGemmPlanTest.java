@@ -254,6 +254,51 @@ class ExpertGemmPlanTest {
   }
 
   /**
+   * GPTOSS_CUDA_MOE_SWAP=mid sends fast fused steps on Hopper below the wide range to the three-warpgroup swap-AB kernel
+   * (128-row tiles, 192 features, 448 threads); the wide range keeps the wide wgmma (all fused steps with it off), and
+   * precise steps, other GPUs, the gemv and dense ranges and shapes it does not serve keep their kernels.
+   */
+  @Test
+  void swapMidTakesFastStepsBelowTheWideRange() {
+    ExpertGemmPlan.Switches mid = DEFAULTS.withSwapMid(true);
+    ExpertGemmPlan batch128 = ExpertGemmPlan.of(128, 4, 32, 2880, 2880, false, true, mid);
+    assertEquals(ExpertGemmPlan.SWAP_MID, batch128.kernel());
+    assertEquals(128, batch128.tileM());
+    assertEquals(512 / 128 + 32, batch128.maxTiles());
+    assertEquals(30, batch128.featureBlocks(5760));
+    assertEquals(15, batch128.featureBlocks(2880));
+    assertEquals(448, batch128.threads());
+    // MOE_SWAP_SMEM_T(128, 192, 4): 4 * (128 * 128 + 192 * 32 + 2 * 192) + 1024
+    assertEquals(92_672, batch128.sharedBytes());
+    assertEquals(batch128, batch128.downProduct());
+    int edge = ExpertGemmPlan.GEMV_MAX_ASSIGNMENTS / 4;
+    assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(edge, 4, 32, 2880, 2880, false, true, mid).kernel());
+    assertEquals(ExpertGemmPlan.SWAP_MID, ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, false, true, mid).kernel());
+    assertEquals(ExpertGemmPlan.SWAP_MID, ExpertGemmPlan.of(511, 4, 32, 2880, 2880, false, true, mid).kernel());
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(512, 4, 32, 2880, 2880, false, true, mid).kernel());
+    assertEquals(ExpertGemmPlan.SWAP_MID, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, mid.withWide(false)).kernel());
+    assertTrue(ExpertGemmPlan.of(ExpertGemmPlan.DENSE_MIN_TOKENS, 4, 32, 2880, 2880, false, true, mid).dense());
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(128, 4, 32, 2880, 2880, true, true, mid).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(128, 4, 32, 2880, 2880, false, false, mid).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(128, 4, 32, 2880, 2880 + 16, false, true, mid).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(128, 4, 32, 2880, 2880, false, true).kernel());
+    // forced: fast on Hopper only
+    assertEquals(ExpertGemmPlan.SWAP_MID,
+        ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, DEFAULTS.withForced(ExpertGemmPlan.forcedKernel("swap_cw3"))).kernel());
+    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+        () -> ExpertGemmPlan.of(128, 4, 32, 2880, 2880, true, true, DEFAULTS.withForced(ExpertGemmPlan.SWAP_MID)));
+    // the switch's values: off (default), on, mid; anything else named
+    assertTrue(ExpertGemmPlan.swapMidEnabled("mid"));
+    assertTrue(ExpertGemmPlan.swapMidEnabled(" MID "));
+    assertTrue(!ExpertGemmPlan.swapEnabled("mid"));
+    assertTrue(!ExpertGemmPlan.swapMidEnabled("on"));
+    assertTrue(!ExpertGemmPlan.swapMidEnabled(null));
+    ai.gptoss.backend.BackendException e = org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+        () -> ExpertGemmPlan.swapMidEnabled("middle"));
+    assertTrue(e.getMessage().contains("GPTOSS_CUDA_MOE_SWAP=middle") && e.getMessage().contains("mid"), e.getMessage());
+  }
+
+  /**
    * GPTOSS_CUDA_MOE_SWAP=on sends fast steps of the fused range on Hopper to the swap-AB kernel, with its
    * own tiles (192 rows: one per expert of a decode step at batch 1,024 but the most popular) and launch shape; precise steps,
    * other GPUs, the gemv range and the dense range keep their kernels; off (the default) changes nothing.
