@@ -19,23 +19,24 @@
 // A rows: mode 0 gathers h[assign[r] / k]; mode 1 reads act[r].
 // Bytes: each expert's weights once per row tile (N*K*17/32), A once per feature block; flops 2*rows*N*K.
 //
-// Design: one CTA = 128 rows x BN features (BN = 128 in production), K step 64 (one 128-byte line
-// of bf16 per row), warp-specialised, non-persistent (grid as moe_gemm.cu: x = row tile, y = BN block).
-// - Producer warpgroup(s) 0..PW-1: cp.async the tile's 128 gathered A rows of a K step straight into
+// Design: one CTA = 64 CW rows (CW = 2 consumer warpgroups in production: 128) x BN features (128 or 256
+// in production), K step 64 (one 128-byte line of bf16 per row), warp-specialised, non-persistent (grid
+// as moe_gemm.cu: x = row tile, y = BN block).
+// - Producer warpgroup(s) 0..PW-1: cp.async the tile's 64 CW gathered A rows of a K step straight into
 //   the layout wgmma reads, plus the raw MXFP4 nibbles (BN x 32 bytes) and E8M0 scales, into an
 //   LS-deep load ring with LS-1 steps in flight. When step t has landed (cp.async.wait_group, then a
 //   named barrier among the producers) each producer thread unpacks whole MXFP4 blocks (mxfp4_lut /
 //   mxfp4_word from gptoss_kernels.h, exact) into one of two bf16 weight tiles [BN][64], executes
 //   fence.proxy.async.shared::cta (its cp.async'd A lines and its st.shared of the unpacked tile
 //   become visible to the tensor cores' async proxy) and arrives on the mbarrier full[t % LS].
-// - Consumer warpgroups PW and PW+1 (64 rows each): wait full[t % LS], wgmma.fence, four
+// - Consumer warpgroups PW .. PW+CW-1 (64 rows each): wait full[t % LS], wgmma.fence, four
 //   wgmma.mma_async.sync.aligned.m64nBNk16.f32.bf16.bf16 with A and B both from shared memory,
 //   commit_group, wait_group 1 (step t-1's products are done), then lane 0 of each consumer warp
-//   arrives on the empty mbarriers of step t-1's load slot and unpacked tile (8 arrivals each).
+//   arrives on the empty mbarriers of step t-1's load slot and unpacked tile (4 CW arrivals each).
 //   The producer refills a load slot / unpacks into a tile only after its empty phase completes.
 //   Accumulators: BN/2 float32 per thread. A consumer warpgroup whose 64 rows are all past the
 //   tile's end (partial tiles) skips its wgmma but keeps the barrier protocol.
-// - Shared-memory layouts (tiles 1024-byte aligned): A slot [128 rows][128 B], B tile [BN rows][128 B],
+// - Shared-memory layouts (tiles 1024-byte aligned): A slot [64 CW rows][128 B], B tile [BN rows][128 B],
 //   both K-major; 16-byte chunk c of row r lives at chunk c ^ (r & 7) (the 128-byte swizzle, CUTLASS
 //   Swizzle<3,4,3>). Descriptor: start address >> 4 (bits 0-13), leading byte offset 1 (unused for a
 //   swizzled K-major operand, bits 16-29), stride byte offset 1024 B >> 4 = 64 (8-row groups, bits
@@ -44,7 +45,9 @@
 // - Epilogue as moe_gemm.cu (bias, SwiGLU or scatter) from the accumulators, whose m64nN layout is
 //   mma.sync's m16n8 C fragment repeated: warp w of the consumer warpgroup holds rows 16w + lane/4
 //   (+8), columns 8j + 2(lane%4) (+1) in d[4j .. 4j+3].
-// Variants: template <BN, LS, PW>; moe_check.cu also times (128, 6, 1), (256, 4, 1) and (128, 4, 2).
+// Variants: template <BN, LS, PW, CW, RP, RC> (production: (128, 4, 1, 2) and (256, 4, 1, 2)); moe_check.cu also
+// times (128, 6, 1), (128, 4, 2), the 6-deep ring of the 256-feature one (256, 6, 1) and 192-row tiles
+// (128, 4, 1, 3) and (256, 4, 1, 3, 32, 160) (setmaxnreg: producer 32 registers, consumers 160; see the body).
 // Two CTAs of 384 threads per SM do not fit (85 registers per thread; ptxas needs 90 for m64n128).
 //
 // Prediction (not measured): per K step the consumers do 128 x 128 x 64 MACs = 2.1 MFLOP, 512 tensor
@@ -82,15 +85,16 @@
 // (maxTiles, N / 128), shared memory MOE_WGMMA_SMEM(precise) via allowSharedMemory).
 #include "gptoss_kernels.h"
 
-#define WG_BM 128   // rows per tile (two consumer warpgroups of 64)
+#define WG_BM 128   // rows per tile of the production entries (two consumer warpgroups of 64)
 #define WG_BK 64    // k per step: one 128-byte line of bf16 per row
 #define WG_LDQ 32   // raw nibble row pitch in bytes (thread i reads bytes 16i .. 16i+15: conflict-free)
-// Dynamic shared memory of template <BN, LS>: LS x (A [128][128 B] (twice with aLo) + nibbles [BN][32 B]
-// + scales [2][BN]) + two unpacked tiles [BN][128 B] + 1024 for aligning the base to the 128-byte
-// swizzle's 1024-byte atom. Production (128, 4): 116,736 bytes fast, 182,272 precise (+1,104 static),
+// Dynamic shared memory of template <BN, LS, PW, CW>: LS x (A [64 CW rows][128 B] (twice with aLo) + nibbles
+// [BN][32 B] + scales [2][BN]) + two unpacked tiles [BN][128 B] + 1024 for aligning the base to the 128-byte
+// swizzle's 1024-byte atom. Production (128, 4, CW 2): 116,736 bytes fast, 182,272 precise (+1,104 static),
 // one CTA per SM.
-#define MOE_WGMMA_SMEM_T(bn, ls, precise) \
-  ((ls) * (((precise) ? 2 : 1) * WG_BM * 128 + (bn) * WG_LDQ + 2 * (bn)) + 2 * (bn) * 128 + 1024)
+#define MOE_WGMMA_SMEM_CW(bn, ls, cw, precise) \
+  ((ls) * (((precise) ? 2 : 1) * 64 * (cw) * 128 + (bn) * WG_LDQ + 2 * (bn)) + 2 * (bn) * 128 + 1024)
+#define MOE_WGMMA_SMEM_T(bn, ls, precise) MOE_WGMMA_SMEM_CW(bn, ls, WG_BM / 64, precise)
 #define MOE_WGMMA_SMEM(precise) MOE_WGMMA_SMEM_T(128, 4, precise)
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -112,6 +116,13 @@ __device__ __forceinline__ void mbar_wait(unsigned bar, unsigned parity) {
   }
 #endif
 }
+// Per-thread register limit of the executing warpgroup, raised or lowered to N (a multiple of 8 in
+// [24, 256]): registers move between the warpgroup and the CTA's pool (whose size is the launch's
+// registers per thread x threads); an increase waits until the pool has them.
+template <int N>
+__device__ __forceinline__ void regs_dec() { asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(N)); }
+template <int N>
+__device__ __forceinline__ void regs_inc() { asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(N)); }
 // Named barrier 1 among the `n` producer threads.
 __device__ __forceinline__ void producers_sync(int n) { asm volatile("bar.sync 1, %0;\n" ::"r"(n) : "memory"); }
 // D (64 x N, float32) += A (64 x 16 from desc da) * B (N x 16 from desc db)^T, bf16 operands.
@@ -179,21 +190,53 @@ template <>
 __device__ __forceinline__ void wgmma_bn<256>(float (&d)[128], unsigned long long da, unsigned long long db) {
   wgmma_m64n256k16(d, da, db);
 }
+// One k16 slice of a 64 x BN_ product: A (64 rows) at shared address a, B (BN_ rows) at b, both 128-byte
+// swizzled K-major. HALVES_: as two m64n128 (B rows 0-127 into d[0..63], rows 128-255 into d[64..127]:
+// m64n256's accumulator layout), for launches whose even register share cannot hold one m64n256:
+// ptxas compiles each instruction within the entry register count, whatever setmaxnreg grants later
+// (at 512 threads: "C7602 Insufficient registers (128) ... register target of 154").
+template <int BN_, bool HALVES_>
+__device__ __forceinline__ void wgmma_slice(float (&d)[BN_ / 2], unsigned a, unsigned b) {
+  if constexpr (HALVES_) {
+    static_assert(BN_ == 256, "halves of an m64n256");
+    wgmma_m64n128k16(*reinterpret_cast<float(*)[64]>(&d[0]), wgmma_desc_sw128(a), wgmma_desc_sw128(b));
+    wgmma_m64n128k16(*reinterpret_cast<float(*)[64]>(&d[64]), wgmma_desc_sw128(a), wgmma_desc_sw128(b + 128 * 128));
+  } else {
+    wgmma_bn<BN_>(d, wgmma_desc_sw128(a), wgmma_desc_sw128(b));
+  }
+}
 
 // The kernel body: BN_ features per tile (128 or 256), an LS_-deep load ring (>= 3), PW_ producer
-// warpgroups (1 or 2) then two consumer warpgroups; blockDim.x = 128 * (PW_ + 2).
-template <int BN_, int LS_, int PW_>
+// warpgroups (1 or 2) then CW_ consumer warpgroups of 64 rows each (production: 2, so 128 rows per tile;
+// moe_check's m192 variants: 3, so that an expert of ~128 + a few rows is one tile, not two);
+// blockDim.x = 128 * (PW_ + CW_), and the routing must cut tiles of 64 CW_ rows.
+// RP_, RC_ (0: leave as launched): registers per thread the producer warpgroups give back to (RP_) and
+// the consumer warpgroups take (RC_) at the start, by setmaxnreg as CUTLASS's warp-specialised kernels
+// do, for accumulators above the launch's even share (m64n256 at 512 threads: 128 floats each, and
+// 65,536 / 512 = 128 registers per thread). The pool is the launch's registers per thread x threads, so
+// build such an entry with __launch_bounds__(threads, 1) (ptxas then gives it 65,536 / threads) and keep
+// 128 (PW_ RP_ + CW_ RC_) within the pool, or setmaxnreg.inc waits forever. Measured with ptxas 13.1 at
+// 512 threads and 256 features: the consumers need 160 (152 serializes the wgmma and spills), which
+// leaves the producer 32, enough only with its addresses recomputed at every step (KEEP below).
+template <int BN_, int LS_, int PW_, int CW_ = 2, int RP_ = 0, int RC_ = 0>
 __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
   constexpr int P = 128 * PW_;            // producer threads
-  constexpr int A_SLOT = WG_BM * 128;     // bytes
+  constexpr int TILE_M = 64 * CW_;        // rows per tile
+  constexpr int A_SLOT = TILE_M * 128;    // bytes
   constexpr int Q_SLOT = BN_ * WG_LDQ;
   constexpr int S_SLOT = 2 * BN_;
   constexpr int B_TILE = BN_ * 128;
-  static_assert((2 * BN_) % P == 0 && (WG_BM * 8) % P == 0, "whole chunks per producer thread");
+  // m64n256 as two m64n128 where the launch's even share (65,536 / threads) is below the 154 registers
+  // ptxas needs for one (see wgmma_slice): at 512 threads.
+  constexpr bool HALVES = BN_ == 256 && 65536 / (128 * (PW_ + CW_)) < 154;
+  static_assert((2 * BN_) % P == 0 && (TILE_M * 8) % P == 0, "whole chunks per producer thread");
+  static_assert(128 * (PW_ + CW_) >= TILE_M, "one thread per row fills rowSrc / rowDst");
   static_assert(WG_LDQ == 32, "nibble chunk id = 2 row + half at byte 16 id");
+  static_assert((RP_ == 0) == (RC_ == 0) && (RP_ * PW_ + RC_ * CW_) * 128 <= 65536 && RP_ % 8 == 0 && RC_ % 8 == 0,
+                "setmaxnreg: both or neither, multiples of 8, within an SM's 65,536 registers");
   extern __shared__ unsigned char wg_smem_raw[];
-  __shared__ int rowSrc[WG_BM];
-  __shared__ int rowDst[WG_BM];
+  __shared__ int rowSrc[TILE_M];
+  __shared__ int rowDst[TILE_M];
   __shared__ __align__(8) unsigned long long bars[2 * LS_ + 2];  // full[LS], lempty[LS], bempty[2]
   const int tile = blockIdx.x;
   if (tile >= *a.numTiles) return;
@@ -210,7 +253,7 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
   const unsigned sS = sQ + LS_ * Q_SLOT;          // LS x S_SLOT
   unsigned char* gen = wg_smem_raw + (base - smem_u32(wg_smem_raw));  // generic pointer of `base`
   const unsigned full = smem_u32(&bars[0]), lempty = smem_u32(&bars[LS_]), bempty = smem_u32(&bars[2 * LS_]);
-  if (tid < WG_BM) {
+  if (tid < TILE_M) {
     int r = r0 + tid;
     int dst = r < r1 ? a.assign[r] : -1;
     rowDst[tid] = dst;
@@ -219,10 +262,10 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
   if (tid == 0) {
     for (int i = 0; i < LS_; i++) {
       mbar_init(full + 8 * i, P);
-      mbar_init(lempty + 8 * i, 8);
+      mbar_init(lempty + 8 * i, 4 * CW_);  // lane 0 of every consumer warp
     }
-    mbar_init(bempty, 8);
-    mbar_init(bempty + 8, 8);
+    mbar_init(bempty, 4 * CW_);
+    mbar_init(bempty + 8, 4 * CW_);
   }
   __syncthreads();
   const int nb = a.K / 32;
@@ -231,14 +274,15 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
 
   if (tid < P) {
     // ---------------- producers ----------------
-    const int p = tid;
-    constexpr int AC = WG_BM * 8 / P, QC = 2 * BN_ / P;  // A chunks, MXFP4 blocks per thread per step
+    if constexpr (RP_ > 0) regs_dec<RP_>();  // the consumers' accumulators need them
+    int p = tid;  // producer thread; re-read at every step by a producer that gave registers back (below)
+    constexpr int AC = TILE_M * 8 / P, QC = 2 * BN_ / P;  // A chunks, MXFP4 blocks per thread per step
     // This thread's rows are the same at every step: their sources (step 0) and smem offsets once.
     long long aOff[AC];  // element offset of the chunk at step 0, -1 for rows past the tile's end
     unsigned aDst[AC];
     int aCol[AC];
 #pragma unroll
-    for (int i = 0; i < AC; i++) {  // A: 128 rows x 8 chunks of 16 bytes; chunk id = 8 row + c
+    for (int i = 0; i < AC; i++) {  // A: TILE_M rows x 8 chunks of 16 bytes; chunk id = 8 row + c
       const int id = p + i * P, row = id >> 3, c = id & 7, src = rowSrc[row];
       aOff[i] = src >= 0 ? (long long)src * a.K + c * 8 : -1;
       aCol[i] = c * 8;
@@ -250,20 +294,43 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
       const int id = p + i * P, row = id >> 1, half = id & 1;
       qSrc[i] = n0 + row < a.N ? a.blocks + ((expertRow + n0 + row) * nb + half) * 16 : nullptr;
     }
+    // A producer that gave registers back (RP_) keeps none of the above across steps (they are then
+    // dead): it recomputes them at every step, one shared load of rowSrc per A chunk.
+    constexpr bool KEEP = RP_ == 0;
     auto issue = [&](int slot, int step) {
+      if constexpr (KEEP) {
 #pragma unroll
-      for (int i = 0; i < AC; i++) {
-        const int k = step * WG_BK + aCol[i];
-        const bool ok = aOff[i] >= 0 && k < a.K;
-        const long long off = ok ? aOff[i] + step * WG_BK : 0;
-        cp_async16(sA + slot * A_SLOT + aDst[i], a.a + off, ok);
-        if (precise) cp_async16(sAlo + slot * A_SLOT + aDst[i], a.aLo + off, ok);
-      }
+        for (int i = 0; i < AC; i++) {
+          const int k = step * WG_BK + aCol[i];
+          const bool ok = aOff[i] >= 0 && k < a.K;
+          const long long off = ok ? aOff[i] + step * WG_BK : 0;
+          cp_async16(sA + slot * A_SLOT + aDst[i], a.a + off, ok);
+          if (precise) cp_async16(sAlo + slot * A_SLOT + aDst[i], a.aLo + off, ok);
+        }
 #pragma unroll
-      for (int i = 0; i < QC; i++) {
-        const int id = p + i * P, half = id & 1;
-        const bool ok = qSrc[i] != nullptr && step * 2 + half < nb;
-        cp_async16(sQ + slot * Q_SLOT + id * 16, ok ? qSrc[i] + step * 32 : a.blocks, ok);
+        for (int i = 0; i < QC; i++) {
+          const int id = p + i * P, half = id & 1;
+          const bool ok = qSrc[i] != nullptr && step * 2 + half < nb;
+          cp_async16(sQ + slot * Q_SLOT + id * 16, ok ? qSrc[i] + step * 32 : a.blocks, ok);
+        }
+      } else {
+#pragma unroll
+        for (int i = 0; i < AC; i++) {  // as aOff, aCol, aDst above
+          const int id = p + i * P, row = id >> 3, c = id & 7, src = rowSrc[row];
+          const int k = step * WG_BK + c * 8;
+          const bool ok = src >= 0 && k < a.K;
+          const long long off = ok ? (long long)src * a.K + k : 0;
+          const unsigned dst = row * 128 + ((c ^ (row & 7)) << 4);
+          cp_async16(sA + slot * A_SLOT + dst, a.a + off, ok);
+          if (precise) cp_async16(sAlo + slot * A_SLOT + dst, a.aLo + off, ok);
+        }
+#pragma unroll
+        for (int i = 0; i < QC; i++) {  // as qSrc above
+          const int id = p + i * P, row = id >> 1, half = id & 1;
+          const bool ok = n0 + row < a.N && step * 2 + half < nb;
+          const u8* g = ok ? a.blocks + ((expertRow + n0 + row) * nb + half) * 16 + step * 32 : a.blocks;
+          cp_async16(sQ + slot * Q_SLOT + id * 16, g, ok);
+        }
       }
       if (p < S_SLOT / 16) {  // scales: 2 blocks x BN bytes
         int half = p / (BN_ / 16), chunk = p % (BN_ / 16);
@@ -298,6 +365,9 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
       cp_async_commit();
     }
     for (int t = 0; t < steps; t++) {
+      // With few registers (RP_), the compiler must not hoist this thread's addresses out of the loop
+      // (it would spill them): p is made opaque at every step, so they are recomputed from it.
+      if constexpr (!KEEP) asm volatile("" : "+r"(p));
       const int slot = t % LS_;
       cp_async_wait<LS_ - 2>();  // this thread's copies of step t have landed
       producers_sync(P);      // ... and everyone's (the nibbles and scales are shared)
@@ -315,7 +385,8 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
     cp_async_wait<0>();
   } else {
     // ---------------- consumers ----------------
-    const int ct = tid - P, wg = ct >> 7, warp = (ct >> 5) & 3, lane = ct & 31;
+    if constexpr (RC_ > 0) regs_inc<RC_>();  // waits until the producers have given theirs back
+    const int ct = tid - P, wg = ct >> 7, warp = (ct >> 5) & 3, lane = ct & 31;  // wg < CW_: rows 64 wg ..
     const bool active = wg * 64 < r1 - r0;  // a warpgroup past the tile's last row has no products
     float acc[BN_ / 2];
 #pragma unroll
@@ -329,15 +400,15 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
         if (!precise) {
           wgmma_fence();
 #pragma unroll
-          for (int kk = 0; kk < 4; kk++) wgmma_bn<BN_>(acc, wgmma_desc_sw128(aS + kk * 32), wgmma_desc_sw128(bS + kk * 32));
+          for (int kk = 0; kk < 4; kk++) wgmma_slice<BN_, HALVES>(acc, aS + kk * 32, bS + kk * 32);
           wgmma_commit();
         } else {  // A = hi + lo: the low part against the same weights
           const unsigned aL = aS + (sAlo - sA);
           wgmma_fence();
 #pragma unroll
           for (int kk = 0; kk < 4; kk++) {
-            wgmma_bn<BN_>(acc, wgmma_desc_sw128(aS + kk * 32), wgmma_desc_sw128(bS + kk * 32));
-            wgmma_bn<BN_>(acc, wgmma_desc_sw128(aL + kk * 32), wgmma_desc_sw128(bS + kk * 32));
+            wgmma_slice<BN_, HALVES>(acc, aS + kk * 32, bS + kk * 32);
+            wgmma_slice<BN_, HALVES>(acc, aL + kk * 32, bS + kk * 32);
           }
           wgmma_commit();
         }
@@ -380,12 +451,14 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
 
 #if defined(MOE_WGMMA_ENABLED)
 #define MOE_WGMMA_BODY(bn, ls, pw) moe_wgmma_tile<bn, ls, pw>(a);
+#define MOE_WGMMA_BODY_CW(bn, ls, pw, cw, rp, rc) moe_wgmma_tile<bn, ls, pw, cw, rp, rc>(a);
 #else
 // Built for another architecture (sm_80, plain sm_90): no wgmma. Never planned there; a launch traps
 // rather than leave the outputs unwritten.
 #define MOE_WGMMA_BODY(bn, ls, pw) \
   (void)a;                         \
   __trap();
+#define MOE_WGMMA_BODY_CW(bn, ls, pw, cw, rp, rc) MOE_WGMMA_BODY(bn, ls, pw)
 #endif
 
 // Production shape: 128 x 128 tile, 4-deep load ring, one producer warpgroup, 384 threads, one CTA per
