@@ -24,7 +24,7 @@ for n in "${NAMES[@]}"; do
   fi
   timeout 300 "/tmp/$n" > "$OUT/$n.log" 2>&1
   rc=$?
-  grep -E "KERNELCHECK.*FAIL|both products|SWAP-vs-GEMM|^TIMING gemv |^SPLITSHAPE|error" "$OUT/$n.log"
+  grep -E "KERNELCHECK.*FAIL|both products|SWAP-vs-GEMM|^TIMING gemv |^SPLITSHAPE|^WGSHAPE|error" "$OUT/$n.log"
   pass=$(grep -c "KERNELCHECK.*PASS" "$OUT/$n.log"); fail=$(grep -c "KERNELCHECK.*FAIL" "$OUT/$n.log")
   echo "KERNELCHECK $n: $pass PASS, $fail FAIL$([ $rc -ne 0 ] && echo ", exit status $rc")"
   [ $rc -eq 0 ] && [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ] || failed+=("$n")

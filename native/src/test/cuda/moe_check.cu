@@ -35,6 +35,26 @@ extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_ls6(MoeGemmArgs 
 // gemm_wgmma_n256 is the production kernel bf16_mxfp4w_moe_gemm_wgmma_n256 (fast steps of many rows per expert).
 #define gemm_wgmma_n256 bf16_mxfp4w_moe_gemm_wgmma_n256
 extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_p2(MoeGemmArgs a) { MOE_WGMMA_BODY(128, 4, 2) }
+// Variants for the two suspected losses of the fast decode step at batch 1,024 (~128 +- 11 rows per expert),
+// fast only (precise would exceed 227 KB of shared memory):
+// - n256_ls6: the 256-feature production kernel with a 6-deep load ring (loads 4 steps ahead instead of
+//   2: the producer's stalls on global loads).
+// - m192 / n256_m192 (128 / 256 features): 192-row tiles (three consumer warpgroups, 512 threads), so that
+//   an expert of ~128 + a few rows is one tile rather than a full one and one of a few rows that still
+//   costs a whole producer pass. The 256-feature one needs 128 accumulators per consumer thread, above the even share of 128
+//   registers at 512 threads: the producer warpgroup gives back to 32 registers and the consumers take 160
+//   (setmaxnreg; 128 x 32 + 384 x 160 = 65,536, the pool of 512 threads x 128 registers; main checks it),
+//   and each m64n256 runs as two m64n128 (ptxas compiles one instruction within the entry count of 128).
+#define WG_N256_LS6_SMEM MOE_WGMMA_SMEM_T(256, 6, false)     // 217,088 bytes
+#define WG_M192_SMEM MOE_WGMMA_SMEM_CW(128, 4, 3, false)     // 149,504
+#define WG_N256_M192_SMEM MOE_WGMMA_SMEM_CW(256, 4, 3, false)  // 199,680
+#define WG_N256_M192_RP 32
+#define WG_N256_M192_RC 160
+extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_n256_ls6(MoeGemmArgs a) { MOE_WGMMA_BODY(256, 6, 1) }
+extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_m192(MoeGemmArgs a) { MOE_WGMMA_BODY_CW(128, 4, 1, 3, 0, 0) }
+extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_n256_m192(MoeGemmArgs a) {
+  MOE_WGMMA_BODY_CW(256, 4, 1, 3, WG_N256_M192_RP, WG_N256_M192_RC)
+}
 // Other shapes of the swap-AB template (moe_gemm_swap.cu: consumer warpgroups CW, chunk CH, chunks NC,
 // ring LS, producer warps PW): chunks of 16 and 64 tokens, one producer warp, a 6-deep ring, three
 // consumer warpgroups (192 features, 192-row tiles). (128-row tiles at two blocks per SM do not fit:
@@ -263,14 +283,14 @@ static void free_routing(DevRouting& d) {
   cudaFree(d.numTiles);
 }
 
-enum Kernel { GEMM, GEMV, GEMV_TC, WGMMA, WGMMA_LS6, WGMMA_N256, WGMMA_P2, SWAP, SWAP_CH16, SWAP_CH64, SWAP_PW1,
-              SWAP_LS6, SWAP_CW3, NKERNELS };
-static bool is_wgmma(Kernel k) { return k >= WGMMA && k <= WGMMA_P2; }
+enum Kernel { GEMM, GEMV, GEMV_TC, WGMMA, WGMMA_LS6, WGMMA_N256, WGMMA_P2, WGMMA_N256_LS6, WGMMA_M192, WGMMA_N256_M192,
+              SWAP, SWAP_CH16, SWAP_CH64, SWAP_PW1, SWAP_LS6, SWAP_CW3, NKERNELS };
+static bool is_wgmma(Kernel k) { return k >= WGMMA && k <= WGMMA_N256_M192; }
 static bool is_swap(Kernel k) { return k >= SWAP && k <= SWAP_CW3; }
 static const SwapShape& swap_shape(Kernel k) { return SWAP_SHAPES[k - SWAP]; }
-// Precise mode doubles the A ring: the 6-slot and 256-feature variants then exceed 227 KB of shared
-// memory and run fast only. The swap-AB kernels are fast-mode kernels.
-static bool runs_precise(Kernel k) { return k != WGMMA_LS6 && k != WGMMA_N256 && !is_swap(k); }
+// Precise mode doubles the A ring: the 6-slot, 256-feature and 192-row variants then exceed 227 KB of
+// shared memory and run fast only. The swap-AB kernels are fast-mode kernels.
+static bool runs_precise(Kernel k) { return k == WGMMA || k == WGMMA_P2 || (!is_wgmma(k) && !is_swap(k)); }
 // The swap-AB kernels need N a multiple of 64 (whole warpgroups of features).
 static bool supports(Kernel k, int N) { return !is_swap(k) || N % 64 == 0; }
 
@@ -286,6 +306,12 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
     gemm_wgmma_n256<<<dim3(d.maxTiles, (a.N + 255) / 256), 384, WG_N256_SMEM(false)>>>(a);
   } else if (kind == WGMMA_P2) {
     gemm_wgmma_p2<<<dim3(d.maxTiles, (a.N + 127) / 128), 512, WG_P2_SMEM(a.aLo != nullptr)>>>(a);
+  } else if (kind == WGMMA_N256_LS6) {
+    gemm_wgmma_n256_ls6<<<dim3(d.maxTiles, (a.N + 255) / 256), 384, WG_N256_LS6_SMEM>>>(a);
+  } else if (kind == WGMMA_M192) {
+    gemm_wgmma_m192<<<dim3(d.maxTiles, (a.N + 127) / 128), 512, WG_M192_SMEM>>>(a);
+  } else if (kind == WGMMA_N256_M192) {
+    gemm_wgmma_n256_m192<<<dim3(d.maxTiles, (a.N + 255) / 256), 512, WG_N256_M192_SMEM>>>(a);
   } else if (is_swap(kind)) {
     const SwapShape& sh = swap_shape(kind);
     dim3 grid(d.maxTiles, (a.N + sh.fb() - 1) / sh.fb());
@@ -307,9 +333,11 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
 }
 
 static const char* kname(Kernel k) {
-  const char* names[] = {"gemm",      "gemv",           "gemv_tc",        "gemm_wgmma",    "gemm_wgmma_ls6",
-                         "gemm_wgmma_n256", "gemm_wgmma_p2", "gemm_swap",   "gemm_swap_ch16", "gemm_swap_ch64",
-                         "gemm_swap_pw1",   "gemm_swap_ls6", "gemm_swap_cw3"};
+  const char* names[] = {"gemm",           "gemv",          "gemv_tc",        "gemm_wgmma",          "gemm_wgmma_ls6",
+                         "gemm_wgmma_n256", "gemm_wgmma_p2", "gemm_wgmma_n256_ls6", "gemm_wgmma_m192", "gemm_wgmma_n256_m192",
+                         "gemm_swap",      "gemm_swap_ch16", "gemm_swap_ch64", "gemm_swap_pw1",     "gemm_swap_ls6",
+                         "gemm_swap_cw3"};
+  static_assert(sizeof names / sizeof names[0] == NKERNELS, "one name per kernel");
   return names[k];
 }
 // MOE_CHECK_KERNELS: a comma-separated list of kernel names, or unset for all.
@@ -320,7 +348,9 @@ static bool kernel_enabled(Kernel k) {
   if (!list) return true;
   return (std::string(",") + list + ",").find(std::string(",") + kname(k) + ",") != std::string::npos;
 }
+// Rows per tile, as the routing (moe_group) must cut them for the kernel.
 static int tile_rows(Kernel k) {
+  if (k == WGMMA_M192 || k == WGMMA_N256_M192) return 3 * 64;  // three consumer warpgroups
   return k == GEMV ? GV_ROWS : k == GEMV_TC ? TC_ROWS : is_wgmma(k) ? WG_BM : is_swap(k) ? swap_shape(k).rmax() : BM;
 }
 
@@ -540,6 +570,34 @@ int main(int argc, char** argv) {
   CK(cudaFuncSetAttribute(gemm_wgmma_n256, cudaFuncAttributeMaxDynamicSharedMemorySize, WG_N256_SMEM(false)));
   CK(cudaFuncSetAttribute(gemm_wgmma_p2, cudaFuncAttributeMaxDynamicSharedMemorySize, WG_P2_SMEM(true)));
   {
+    // the fast-only variants: each fails alone if it cannot launch (shared memory, registers x threads), and
+    // the setmaxnreg one also if its launch's register pool is short of what its warpgroups ask (it would hang)
+    struct WgShape {
+      Kernel k;
+      void (*fn)(MoeGemmArgs);
+      int threads, smem, pool;  // pool: registers the setmaxnreg warpgroups take in all, 0 for none
+    };
+    const WgShape shapes[] = {{WGMMA_N256_LS6, gemm_wgmma_n256_ls6, 384, WG_N256_LS6_SMEM, 0},
+                              {WGMMA_M192, gemm_wgmma_m192, 512, WG_M192_SMEM, 0},
+                              {WGMMA_N256_M192, gemm_wgmma_n256_m192, 512, WG_N256_M192_SMEM,
+                               128 * WG_N256_M192_RP + 384 * WG_N256_M192_RC}};
+    for (const WgShape& w : shapes) {
+      CK(cudaFuncSetAttribute(w.fn, cudaFuncAttributeMaxDynamicSharedMemorySize, w.smem));
+      int blocks = 0;
+      cudaFuncAttributes fa;
+      CK(cudaFuncGetAttributes(&fa, w.fn));
+      CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, w.fn, w.threads, w.smem));
+      printf("WGSHAPE %s: %d threads, %d registers, %d + %zu bytes of shared memory, %d block(s) per SM\n", kname(w.k),
+             w.threads, fa.numRegs, w.smem, fa.sharedSizeBytes, blocks);
+      if (blocks < 1 || fa.numRegs * w.threads < w.pool) {
+        printf("KERNELCHECK %s FAIL %s\n", kname(w.k),
+               blocks < 1 ? "does not fit an SM" : "launch register pool below the setmaxnreg counts");
+        failures++;
+        kernel_unfit[w.k] = true;
+      }
+    }
+  }
+  {
     void (*const fns[])(MoeGemmArgs) = {bf16_mxfp4w_moe_gemm_swap, gemm_swap_ch16, gemm_swap_ch64, gemm_swap_pw1,
                                         gemm_swap_ls6, gemm_swap_cw3};
     for (int i = 0; i < SWAP_CW3 - SWAP + 1; i++) {
@@ -625,10 +683,13 @@ int main(int argc, char** argv) {
         snprintf(name, sizeof name, "%s_%s", decodeNames[v], mode == 0 ? "gateup" : "down");
         for (int p = 0; p < 2; p++) {
           // precise: the kernels that run it; fast: all (the tails and skew cases only where the
-          // production kernels differ: gemm, wgmma and the swap family)
+          // production kernels differ: gemm, wgmma, wgmma_n256 and the swap family, and the variants
+          // made for this step: a 6-deep ring, 192-row tiles (tails of 1-20 rows are what those are for))
           std::vector<double> ref = reference(c, r, x, p == 1);
           for (int k = 0; k < NKERNELS; k++)
-            if (v == 0 || k == GEMM || k == WGMMA || is_swap((Kernel)k)) compare(name, (Kernel)k, c, r, x, p == 1, ref);
+            if (v == 0 || k == GEMM || k == WGMMA || is_swap((Kernel)k) || k == WGMMA_N256 || k == WGMMA_N256_LS6 ||
+                k == WGMMA_M192 || k == WGMMA_N256_M192)
+              compare(name, (Kernel)k, c, r, x, p == 1, ref);
         }
         free_case(c);
       }
