@@ -50,39 +50,16 @@
 // (128, 4, 1, 3) and (256, 4, 1, 3, 32, 160) (setmaxnreg: producer 32 registers, consumers 160; see the body).
 // Two CTAs of 384 threads per SM do not fit (85 registers per thread; ptxas needs 90 for m64n128).
 //
-// Prediction (not measured): per K step the consumers do 128 x 128 x 64 MACs = 2.1 MFLOP, 512 tensor
-// cycles per SM at the dense bf16 rate (989 TFLOP/s on an H100 SXM). The producer warpgroup (one warp
-// per scheduler) unpacks 8,192 values per step, ~210 instructions per thread (2 blocks x (lookup
-// table + 4 x mxfp4_word + 4 stores) + 10 cp.async), so ~250-400 cycles if the two independent blocks
-// per thread hide the latencies: the main loop should be tensor-bound at ~75-85%. Minus the tile
-// prologue (LS-1 loads in flight before the first product) and the epilogue, neither overlapped at
-// one CTA per SM, and the partial tiles: ~450-550 TFLOP/s for the 9,216-token prefill step and
-// ~350-450 at decode batch 1,024 (an expert's ~128 rows often come as 128 + a few), against 228 and
-// 168 for moe_gemm.cu. If the producer is the limit, gemm_wgmma_p2 (two producer warpgroups) wins;
-// if the ring is too shallow, gemm_wgmma_ls6; gemm_wgmma_n256 halves A traffic and barrier work per flop.
-// Precise mode (aLo): an A-low ring beside the A ring (182 KB of shared memory) and four more wgmma
-// per step against the same unpacked weights; roughly half the fast rate at best.
-// Next step if it works: a persistent grid (overlap a tile's epilogue with the next one's loads).
-//
-// VALIDATE ON THE H100 (next session), from the repository root (about 3 minutes):
-//   nvcc -std=c++17 -gencode=arch=compute_90a,code=sm_90a -O3 -o /tmp/moe_check native/src/test/cuda/moe_check.cu && timeout 600 /tmp/moe_check
-// (or: bash scripts/kernel-checks.sh moe_check). Look for:
-//  - "KERNELCHECK gemm_wgmma_<case>_fast PASS" and "..._precise PASS", likewise gemm_wgmma_p2, and
-//    gemm_wgmma_ls6 / gemm_wgmma_n256 (fast only), for every case: tiny and 20b shapes, gateup and
-//    down, routing0 (experts of 1, 129, 257, 9, 8 and 3 rows, the others empty), routing1 (single
-//    stream), routing2 (random), decode1024; rel_l2 within tol (fast: 4e-3 gate_up, 2e-5 down;
-//    precise: 5e-5); then the last line "PASS: 0 failure(s)".
-//  - "TIMING decode-1024   both products fast    (us per layer): gemm X ... gemm_wgmma Y ..." and
-//    the same for prefill-9216; per-product TFLOP/s on the TIMING lines (moe_gemm.cu: 168 at decode,
-//    228 at prefill; worth switching at >= 300 / >= 400).
-// Failure signatures: the run hangs = an mbarrier phase or count (rebuild with -DWG_HANG_CHECK: the
-// stuck wait prints block, thread, barrier, parity, then traps); rel_l2 ~ 1 with finite values =
-// descriptor / swizzle layout; NaN = unwritten outputs (a tile or warpgroup skipped); rel_l2 a little
-// above tol (1e-5..1e-4) with gemm passing = the tensor cores' accumulation order, not a layout bug;
-// "unspecified launch failure" = the trap of a build without sm_90a (use the -gencode line).
-// MOE_CHECK_KERNELS=gemm,gemm_wgmma restricts the run to those kernels.
-// Only after PASS and a faster time: point ExpertGemmPlan.GEMM at it on sm_90 (block 384, grid
-// (maxTiles, N / 128), shared memory MOE_WGMMA_SMEM(precise) via allowSharedMemory).
+// Measured (H100, moe_check, both products per layer, fast): decode at batch 1,024 runs at ~180 TFLOP/s
+// (1,120 us with 256 features), far under the 75-85% of the tensor rate that the draft predicted from the
+// producer's ~210 instructions per step; scripts/profile-moe-gemm.sh profiles it, and moe_check's ls6 and m192
+// variants test the two suspected losses (loads too few steps ahead; an expert's few extra rows costing a whole
+// tile). Precise mode (aLo): an A-low ring beside the A ring and four more wgmma per step against the same
+// unpacked weights. Checked by moe_check (bash scripts/kernel-checks.sh moe_check). Failure signatures: the run
+// hangs = an mbarrier phase or count (rebuild moe_check with -DWG_HANG_CHECK: the stuck wait prints block,
+// thread, barrier, parity, then traps); rel_l2 ~ 1 with finite values = descriptor / swizzle layout; NaN =
+// unwritten outputs (a tile or warpgroup skipped); rel_l2 a little above tol with gemm passing = the tensor
+// cores' accumulation order; "unspecified launch failure" = the trap of a build without sm_90a.
 #include "gptoss_kernels.h"
 
 #define WG_BM 128   // rows per tile of the production entries (two consumer warpgroups of 64)
