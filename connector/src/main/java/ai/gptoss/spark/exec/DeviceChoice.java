@@ -101,10 +101,15 @@ public record DeviceChoice(String device, String how, String warning) {
 
   /** "cuda:N" for a Spark GPU address, which must be a CUDA device number. */
   static String cuda(String address) {
+    return "cuda:" + ordinal(address);
+  }
+
+  /** The CUDA device number a Spark GPU address names; an error naming the address and the discovery script otherwise. */
+  static int ordinal(String address) {
     String a = address.trim();
     try {
       int n = Integer.parseInt(a);
-      if (n >= 0) return "cuda:" + n;
+      if (n >= 0) return n;
     } catch (NumberFormatException e) {
       // below
     }

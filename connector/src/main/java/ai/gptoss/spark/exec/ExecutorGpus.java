@@ -68,7 +68,7 @@ record ExecutorGpus(List<String> addresses, String source) {
     int g = index >= 0 ? Math.min(index / n, groups - 1) : Math.floorMod(partition, groups);
     List<String> mine = addresses.subList(g * n, g * n + n);
     List<Integer> ordinals = new ArrayList<>();
-    for (String a : mine) ordinals.add(Integer.parseInt(DeviceChoice.cuda(a).substring(5)));
+    for (String a : mine) ordinals.add(DeviceChoice.ordinal(a));
     String how = GptossConf.TENSOR_PARALLEL_SIZE + "=" + n + ": GPUs " + mine + ", group " + (g + 1) + " of " + groups
         + " of " + source + " " + addresses
         + (taskGpu == null ? " (partition " + partition + ")" : " (the task's GPU " + taskGpu + ")")

@@ -281,14 +281,21 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
     };
   }
 
-  /** The fused kernel of steps above the gemv range: wgmma for precise steps on Hopper, else mma.sync. */
-  static String fusedKernel(boolean precise, boolean hopper) {
-    return precise && hopper ? WGMMA : GEMM;
-  }
-
-  /** As above; with {@code swap} (and shapes it serves), fast steps on Hopper take the swap-AB kernel. */
-  static String fusedKernel(boolean precise, boolean hopper, boolean swap) {
-    return !precise && hopper && swap ? SWAP : fusedKernel(precise, hopper);
+  /**
+   * The fused kernel of steps above the gemv range (and of large steps without the dense path's scratch): wgmma for
+   * precise steps on Hopper, mma.sync off Hopper; fast steps on Hopper take the swap-AB kernel with {@code swap} (where
+   * it serves the shapes, {@link #swapFits}), else {@link #WGMMA_N256} with {@code wide} where {@link #wideFits}, else
+   * {@link #SWAP_MID} with {@code swapMid} (where it serves them), else mma.sync.
+   */
+  static String fusedKernel(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise,
+      boolean hopper, Switches switches) {
+    if (!hopper) return GEMM;
+    if (precise) return WGMMA;
+    boolean swapServes = swapFits(hidden, intermediate);
+    if (switches.swap() && swapServes) return SWAP;
+    if (switches.wide() && wideFits(tokens, topK, experts)) return WGMMA_N256;
+    if (switches.swapMid() && swapServes) return SWAP_MID;
+    return GEMM;
   }
 
   /**
@@ -341,29 +348,27 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper,
       Switches switches) {
     String forced = switches.forced();
-    boolean split = switches.split(), swap = switches.swap(), wide = switches.wide(), denseAllowed = switches.denseAllowed();
-    boolean splitStep = forced == null && split && !precise && tokens <= SPLIT_MAX_TOKENS;
+    boolean splitStep = forced == null && switches.split() && !precise && tokens <= SPLIT_MAX_TOKENS;
     // one token, fast: gate_up on the tensor cores, down on the CUDA cores (see the class comment)
     boolean oneTokenFast = forced == null && tokens <= 1 && !precise && !splitStep;
     String kernel = forced != null ? forced
         : splitStep ? GEMV_SPLIT
-        : tokens >= DENSE_MIN_TOKENS && denseAllowed ? DENSE
+        : tokens >= DENSE_MIN_TOKENS && switches.denseAllowed() ? DENSE
         : tokens <= 1 ? (precise ? GEMV : GEMV_TC)
         : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
-        : wide && !swap && !precise && hopper && wideFits(tokens, topK, experts) ? WGMMA_N256
-        : switches.swapMid() && !swap && !precise && hopper && swapFits(hidden, intermediate) ? SWAP_MID
-        : fusedKernel(precise, hopper, swap && swapFits(hidden, intermediate));
+        : fusedKernel(tokens, topK, experts, hidden, intermediate, precise, hopper, switches);
     if ((kernel.equals(WGMMA) || kernel.equals(WGMMA_N256)) && !hopper) {
-      throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=wgmma: the wgmma expert kernel needs a Hopper GPU (sm_90)");
+      throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE forces " + kernel + ", a wgmma expert "
+          + "kernel, which needs a Hopper GPU (sm_90)");
     }
     if (kernel.equals(WGMMA_N256) && precise) {
-      throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=wgmma_n256: the 256-feature wgmma expert kernel serves "
-          + "precision fast only (the precise variant's shared memory does not fit); use wgmma");
+      throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE forces " + kernel + ", the 256-feature wgmma "
+          + "expert kernel, which serves precision fast only (the precise variant's shared memory does not fit); use wgmma");
     }
     if ((kernel.equals(SWAP) || kernel.equals(SWAP_MID)) && (!hopper || precise || !swapFits(hidden, intermediate))) {
-      throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE=swap: the swap-AB expert kernel needs a Hopper GPU (sm_90), "
-          + "precision fast and hidden_size and 2*intermediate_size multiples of 64 (hopper=" + hopper + ", precise=" + precise
-          + ", hidden_size=" + hidden + ", intermediate_size=" + intermediate + ")");
+      throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE forces " + kernel + ", a swap-AB expert kernel, "
+          + "which needs a Hopper GPU (sm_90), precision fast and hidden_size and 2*intermediate_size multiples of 64 (hopper="
+          + hopper + ", precise=" + precise + ", hidden_size=" + hidden + ", intermediate_size=" + intermediate + ")");
     }
     int k = Math.max(hidden, intermediate);
     ExpertGemmPlan plan = single(kernel, tokens, topK, experts, k, precise);

@@ -190,9 +190,11 @@ class ExpertGemmPlanTest {
     assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, true, true, beforeWide(null, false)).kernel());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, beforeWide(null, false)).kernel());
     assertEquals(ExpertGemmPlan.gemmSharedBytes(false), ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, beforeWide(null, false)).sharedBytes());
-    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.fusedKernel(true, true));
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(true, false));
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(false, true));
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.fusedKernel(1024, 4, 32, 2880, 2880, true, true, DEFAULTS));
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(1024, 4, 32, 2880, 2880, true, false, DEFAULTS));
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(1024, 4, 32, 2880, 2880, false, true, DEFAULTS.withWide(false)));
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.fusedKernel(1024, 4, 32, 2880, 2880, false, true, DEFAULTS));
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(1024, 4, 32, 2880, 2880, false, false, DEFAULTS));
     assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.forcedKernel("gemv"), true)).kernel());
     assertEquals(4096 / 8 + 32, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.forcedKernel("gemv"), true)).maxTiles());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.forcedKernel("gemm"), true)).kernel());
@@ -285,8 +287,10 @@ class ExpertGemmPlanTest {
     // forced: fast on Hopper only
     assertEquals(ExpertGemmPlan.SWAP_MID,
         ExpertGemmPlan.of(1, 4, 32, 2880, 2880, false, true, DEFAULTS.withForced(ExpertGemmPlan.forcedKernel("swap_cw3"))).kernel());
-    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+    ai.gptoss.backend.BackendException forcedPrecise = org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
         () -> ExpertGemmPlan.of(128, 4, 32, 2880, 2880, true, true, DEFAULTS.withForced(ExpertGemmPlan.SWAP_MID)));
+    assertTrue(forcedPrecise.getMessage().contains(ExpertGemmPlan.SWAP_MID) && forcedPrecise.getMessage().contains("precise=true"),
+        forcedPrecise.getMessage());
     // the switch's values: off (default), on, mid; anything else named
     assertTrue(ExpertGemmPlan.swapMidEnabled("mid"));
     assertTrue(ExpertGemmPlan.swapMidEnabled(" MID "));
@@ -326,6 +330,8 @@ class ExpertGemmPlanTest {
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, beforeWide(null, true).withSwap(true)).kernel());
     // shapes it does not serve (an N not a multiple of 64) keep mma.sync
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880 + 16, false, true, beforeWide(null, true).withSwap(true)).kernel());
+    // ... and with the wide wgmma on, what a step gets without the swap switch
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880 + 16, false, true, DEFAULTS.withSwap(true)).kernel());
     assertTrue(ExpertGemmPlan.swapFits(2880, 2880));
     assertTrue(!ExpertGemmPlan.swapFits(2880 + 32, 2880));
     // off: the kernels of before
