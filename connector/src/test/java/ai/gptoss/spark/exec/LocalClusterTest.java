@@ -20,7 +20,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -59,9 +58,7 @@ class LocalClusterTest {
         .config("spark.ui.enabled", "false")
         .config("spark.sql.adaptive.enabled", "false")
         .getOrCreate();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (spark.sparkContext().getExecutorMemoryStatus().size() < 3 && System.nanoTime() < deadline) Thread.sleep(100);
-    assertEquals(3, spark.sparkContext().getExecutorMemoryStatus().size(), "driver + 2 executors registered");
+    LocalClusters.awaitExecutors(spark, 2);
   }
 
   @AfterAll

@@ -17,7 +17,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -56,9 +55,7 @@ class TensorParallelClusterTest {
         .config("spark.task.maxFailures", "1")
         .config("spark.ui.enabled", "false")
         .getOrCreate();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (spark.sparkContext().getExecutorMemoryStatus().size() < 2 && System.nanoTime() < deadline) Thread.sleep(100);
-    assertEquals(2, spark.sparkContext().getExecutorMemoryStatus().size(), "driver + 1 executor registered");
+    LocalClusters.awaitExecutors(spark, 1);
   }
 
   @AfterAll
