@@ -6,14 +6,14 @@
 # the usual list:
 #   default (programmatic launch, bf16_gemv auto), GPTOSS_CUDA_PDL=0, GPTOSS_CUDA_GEMV=off, GPTOSS_CUDA_GEMV=all.
 # PROMPTS (default 1) runs the same A/B at a batch, e.g. PROMPTS=128 VARIANTS="default GPTOSS_CUDA_MOE_SWAP=mid"
-# for the expert kernels of 65-511-token decode steps.
+# for the expert kernels of 65-511-token decode steps; INPUT_LEN (default 1,024) shortens the prompts.
 # usage (project root on the GPU machine, after ../shared/device/pack.sh executor-runtime && scripts/stage-gpu.sh):
 #   bash scripts/single-stream-ab.sh
 set -uo pipefail
 G=${G:-.gpu}
 export GPTOSS_KERNEL_CACHE=${GPTOSS_KERNEL_CACHE:-/tmp/gptoss-kernels} GPTOSS_PRECISION=${GPTOSS_PRECISION:-fast}
 JAVA=("$G/jre/bin/java" -Xmx16g -cp "$G/lib/*")
-BENCH=(ai.gptoss.cli.GptossCli bench --model synthetic:gpt-oss-20b --device cuda --prompts "${PROMPTS:-1}" --input-len 1024
+BENCH=(ai.gptoss.cli.GptossCli bench --model synthetic:gpt-oss-20b --device cuda --prompts "${PROMPTS:-1}" --input-len "${INPUT_LEN:-1024}"
   --output-len "${OUTPUT_LEN:-256}")
 for round in $(seq 1 "${ROUNDS:-1}"); do
   for v in ${VARIANTS:-default GPTOSS_CUDA_PDL=0 GPTOSS_CUDA_GEMV=off GPTOSS_CUDA_GEMV=all}; do

@@ -2,14 +2,12 @@
 // arguments (MoeGemmArgs), tiles/assign protocol (moe_group with tileM = 128), outputs and fused
 // clamped SwiGLU as moe_gemm.cu, fast and precise (aLo: A = hi + lo, two products per k slice, act
 // written as hi + lo). Its slow twin is bf16_mxfp4w_moe_gemm (moe_gemm.cu, mma.sync, any sm_80+).
-// STATUS: checked by moe_check.cu on an H100 (2026-11-26 23:15Z, every case PASS in both modes).
-// ExpertGemmPlan takes it for precise steps of 65-4,095 tokens on Hopper, where it beats moe_gemm.cu
-// (decode at batch 1,024: 1.96 ms per layer against 2.32; 512 tokens 1.30 against 1.54). In fast mode
-// it is slower (1.59 against 1.22 ms; Nsight Compute: 35% of issue slots, half the stall cycles on
-// global loads), so fast steps keep moe_gemm.cu, except with 256 features per tile: the entry
-// bf16_mxfp4w_moe_gemm_wgmma_n256 (below) ran decode at batch 1,024 in 1.12 against 1.25 ms per layer and a
-// 9,216-token step in 6.78 against 8.02 (H100, 2026-12-07 17:10Z), and takes fast steps of at least 64 rows per
-// expert (ExpertGemmPlan.WGMMA_N256). The prediction and validation notes below are the draft's.
+// STATUS: checked by moe_check.cu (H100). ExpertGemmPlan takes it for precise steps of 65-4,095 tokens on Hopper
+// (decode at batch 1,024: 1.96 ms per layer against moe_gemm.cu's 2.32). In fast mode its 128-feature form is
+// slower (1.59 against 1.22 ms; Nsight Compute: 35% of issue slots, half the stall cycles on global loads), but
+// with 256 features per tile (bf16_mxfp4w_moe_gemm_wgmma_n256, below) decode at batch 1,024 ran in 1.12 against
+// 1.25 ms per layer and a 9,216-token step in 6.78 against 8.02 (2026-12-07 17:10Z): it takes fast steps of at
+// least 64 rows per expert (ExpertGemmPlan.WGMMA_N256).
 //
 // Math (for each tile: expert e, sorted rows [r0, r1), and each block of BN output features n):
 //   u[r, n] = sum_k A[r, k] * W_e[n, k] + bias_e[n],   W_e[n, k] = E2M1(nibble) * 2^(scale - 127)
@@ -45,10 +43,9 @@
 // - Epilogue as moe_gemm.cu (bias, SwiGLU or scatter) from the accumulators, whose m64nN layout is
 //   mma.sync's m16n8 C fragment repeated: warp w of the consumer warpgroup holds rows 16w + lane/4
 //   (+8), columns 8j + 2(lane%4) (+1) in d[4j .. 4j+3].
-// Variants: template <BN, LS, PW, CW, RP, RC> (production: (128, 4, 1, 2) and (256, 4, 1, 2)); moe_check.cu also
-// times (128, 6, 1), (128, 4, 2), the 6-deep ring of the 256-feature one (256, 6, 1) and 192-row tiles
-// (128, 4, 1, 3) and (256, 4, 1, 3, 32, 160) (setmaxnreg: producer 32 registers, consumers 160; see the body).
-// Two CTAs of 384 threads per SM do not fit (85 registers per thread; ptxas needs 90 for m64n128).
+// Variants: template <BN, LS, PW, CW, RP, RC> (production: (128, 4, 1, 2), (256, 4, 1, 2), (256, 4, 1, 3, 32, 160));
+// moe_check.cu also times (128, 6, 1), (128, 4, 2), (256, 6, 1) and (128, 4, 1, 3). Two CTAs of 384 threads per
+// SM do not fit (85 registers per thread; ptxas needs 90 for m64n128).
 //
 // Measured (H100, moe_check, both products per layer, fast): decode at batch 1,024 runs at ~180 TFLOP/s
 // (1,120 us with 256 features), far under the 75-85% of the tensor rate that the draft predicted from the
@@ -447,3 +444,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma(
 // average (ExpertGemmPlan.WGMMA_N256; moe_check.cu times it as gemm_wgmma_n256). Grid: x = row tile, y = ceil(N / 256);
 // 384 threads; MOE_WGMMA_SMEM_T(256, 4, false) = 166,912 bytes of dynamic shared memory.
 extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma_n256(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY(256, 4, 1) }
+// 192-row tiles of 256 features, fast only (GPTOSS_CUDA_MOE=wgmma_n256_m192; moe_check: gemm_wgmma_n256_m192): an expert
+// of ~128 + a few rows is one tile. 512 threads (producer setmaxnreg 32, three consumer warpgroups 160);
+// MOE_WGMMA_SMEM_CW(256, 4, 3, false) = 199,680 bytes; the routing cuts tiles of 192 rows.
+extern "C" __global__ void __launch_bounds__(512, 1) bf16_mxfp4w_moe_gemm_wgmma_n256_m192(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY_CW(256, 4, 1, 3, 32, 160) }

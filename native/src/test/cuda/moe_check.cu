@@ -52,9 +52,8 @@ extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_p2(MoeGemmArgs a
 #define WG_N256_M192_RC 160
 extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_n256_ls6(MoeGemmArgs a) { MOE_WGMMA_BODY(256, 6, 1) }
 extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_m192(MoeGemmArgs a) { MOE_WGMMA_BODY_CW(128, 4, 1, 3, 0, 0) }
-extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_n256_m192(MoeGemmArgs a) {
-  MOE_WGMMA_BODY_CW(256, 4, 1, 3, WG_N256_M192_RP, WG_N256_M192_RC)
-}
+// gemm_wgmma_n256_m192 is the production entry bf16_mxfp4w_moe_gemm_wgmma_n256_m192 (GPTOSS_CUDA_MOE=wgmma_n256_m192).
+#define gemm_wgmma_n256_m192 bf16_mxfp4w_moe_gemm_wgmma_n256_m192
 // Other shapes of the swap-AB template (moe_gemm_swap.cu: consumer warpgroups CW, chunk CH, chunks NC,
 // ring LS, producer warps PW): chunks of 16 and 64 tokens, one producer warp, a 6-deep ring, three
 // consumer warpgroups (192 features, 192-row tiles). (128-row tiles at two blocks per SM do not fit:

@@ -65,6 +65,11 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final String GEMM = "bf16_mxfp4w_moe_gemm";
   static final String WGMMA = "bf16_mxfp4w_moe_gemm_wgmma";
   static final String WGMMA_N256 = "bf16_mxfp4w_moe_gemm_wgmma_n256";
+  /**
+   * {@link #WGMMA_N256} on 192-row tiles (three consumer warpgroups, 512 threads), fast only; forced by
+   * GPTOSS_CUDA_MOE=wgmma_n256_m192 (not chosen by shape until measured in the engine).
+   */
+  static final String WGMMA_N256_M192 = "bf16_mxfp4w_moe_gemm_wgmma_n256_m192";
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
   static final String GEMV_TC = "bf16_mxfp4w_moe_gemv_tc";
   static final String SWAP = "bf16_mxfp4w_moe_gemm_swap";
@@ -85,6 +90,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final int GEMM_FEATURES = 128, GEMV_FEATURES = 32, GEMV_TC_FEATURES = 64;
   /** Output features per block of {@link #WGMMA_N256}. */
   static final int WIDE_FEATURES = 256;
+  /** {@link #WGMMA_N256_M192}: rows per tile, threads (one producer and three consumer warpgroups). */
+  static final int WIDE_M192_ROWS = 192, WIDE_M192_THREADS = 512;
   /**
    * Fewest rows per expert, on average over the step (tokens * topK / experts), that take {@link #WGMMA_N256} in fast
    * mode on Hopper: equal to mma.sync at 32 (256 tokens of gpt-oss-20b), 1.09x at 64, 1.12-1.18x from 128 (table above).
@@ -131,6 +138,11 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   /** MOE_WGMMA_SMEM_T(features, 4, precise) in moe_gemm_wgmma.cu: as above with {@code features} per block. */
   static int wgmmaSharedBytes(boolean precise, int features) {
     return 4 * ((precise ? 2 : 1) * GEMM_ROWS * 128 + features * 32 + 2 * features) + 2 * features * 128 + 1024;
+  }
+
+  /** MOE_WGMMA_SMEM_CW(256, 4, 3, false) in moe_gemm_wgmma.cu: {@link #WGMMA_N256_M192}'s dynamic shared memory. */
+  static int wideM192SharedBytes() {
+    return 4 * (WIDE_M192_ROWS * 128 + WIDE_FEATURES * 32 + 2 * WIDE_FEATURES) + 2 * WIDE_FEATURES * 128 + 1024;
   }
 
   /** Whether a fast step on Hopper takes {@link #WGMMA_N256}: experts averaging {@link #WIDE_MIN_ROWS_PER_EXPERT} rows. */
@@ -215,6 +227,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "gemm" -> GEMM;
       case "wgmma" -> WGMMA;
       case "wgmma_n256" -> WGMMA_N256;
+      case "wgmma_n256_m192" -> WGMMA_N256_M192;
       case "gemv" -> GEMV;
       case "gemv_tc" -> GEMV_TC;
       case "gemv_split" -> GEMV_SPLIT;
@@ -222,7 +235,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "swap_cw3" -> SWAP_MID;
       case "dense" -> DENSE;
       default -> throw new ai.gptoss.backend.BackendException(
-          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, wgmma_n256, gemv, gemv_tc, gemv_split, swap, swap_cw3 or dense");
+          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, wgmma_n256, wgmma_n256_m192, gemv, gemv_tc, gemv_split, swap, swap_cw3 or dense");
     };
   }
 
@@ -357,11 +370,12 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
         : tokens <= 1 ? (precise ? GEMV : GEMV_TC)
         : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
         : fusedKernel(tokens, topK, experts, hidden, intermediate, precise, hopper, switches);
-    if ((kernel.equals(WGMMA) || kernel.equals(WGMMA_N256)) && !hopper) {
+    boolean wide = kernel.equals(WGMMA_N256) || kernel.equals(WGMMA_N256_M192);
+    if ((kernel.equals(WGMMA) || wide) && !hopper) {
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE forces " + kernel + ", a wgmma expert "
           + "kernel, which needs a Hopper GPU (sm_90)");
     }
-    if (kernel.equals(WGMMA_N256) && precise) {
+    if (wide && precise) {
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE forces " + kernel + ", the 256-feature wgmma "
           + "expert kernel, which serves precision fast only (the precise variant's shared memory does not fit); use wgmma");
     }
@@ -393,6 +407,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
           WGMMA_THREADS, wgmmaSharedBytes(precise));
       case WGMMA_N256 -> new ExpertGemmPlan(WGMMA_N256, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), WIDE_FEATURES,
           WGMMA_THREADS, wgmmaSharedBytes(false, WIDE_FEATURES));
+      case WGMMA_N256_M192 -> new ExpertGemmPlan(WGMMA_N256_M192, WIDE_M192_ROWS, maxTiles(tokens, topK, experts, WIDE_M192_ROWS),
+          WIDE_FEATURES, WIDE_M192_THREADS, wideM192SharedBytes());
       case SWAP_MID -> new ExpertGemmPlan(SWAP_MID, SWAP_MID_ROWS, maxTiles(tokens, topK, experts, SWAP_MID_ROWS), SWAP_MID_FEATURES,
           SWAP_MID_THREADS, swapMidSharedBytes());
       case SWAP -> new ExpertGemmPlan(SWAP, SWAP_ROWS, maxTiles(tokens, topK, experts, SWAP_ROWS), SWAP_FEATURES,

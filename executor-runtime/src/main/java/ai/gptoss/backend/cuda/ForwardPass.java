@@ -109,6 +109,9 @@ final class ForwardPass implements AutoCloseable {
     if (hopper && (options.swapMoe() || ExpertGemmPlan.SWAP.equals(options.forcedMoeKernel()))) {
       k.allowSharedMemory(ExpertGemmPlan.SWAP, ExpertGemmPlan.swapSharedBytes());
     }
+    if (hopper && ExpertGemmPlan.WGMMA_N256_M192.equals(options.forcedMoeKernel())) {
+      k.allowSharedMemory(ExpertGemmPlan.WGMMA_N256_M192, ExpertGemmPlan.wideM192SharedBytes());
+    }
     if (hopper && (options.swapMidMoe() || ExpertGemmPlan.SWAP_MID.equals(options.forcedMoeKernel()))) {
       k.allowSharedMemory(ExpertGemmPlan.SWAP_MID, ExpertGemmPlan.swapMidSharedBytes());
     }

@@ -244,6 +244,20 @@ class ExpertGemmPlanTest {
         () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.WGMMA_N256, true)));
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
         () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, beforeWide(ExpertGemmPlan.WGMMA_N256, true)));
+    // its 192-row form, forced only: tiles of 192 rows, 512 threads, MOE_WGMMA_SMEM_CW(256, 4, 3, false) = 199,680 bytes
+    ExpertGemmPlan m192 =
+        ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(ExpertGemmPlan.forcedKernel("wgmma_n256_m192"), true));
+    assertEquals(ExpertGemmPlan.WGMMA_N256_M192, m192.kernel());
+    assertEquals(192, m192.tileM());
+    assertEquals(512, m192.threads());
+    assertEquals(199_680, m192.sharedBytes());
+    assertEquals((4096 + 191) / 192 + 32, m192.maxTiles());
+    assertEquals(23, m192.featureBlocks(5760));
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true).kernel());
+    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.WGMMA_N256_M192, true)));
+    org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, beforeWide(ExpertGemmPlan.WGMMA_N256_M192, true)));
     // the switch: on by default, off for A/B runs, anything else named
     assertTrue(ExpertGemmPlan.wideEnabled(null));
     assertTrue(ExpertGemmPlan.wideEnabled(" auto "));
