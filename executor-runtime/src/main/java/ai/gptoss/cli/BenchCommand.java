@@ -13,12 +13,20 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code gptoss bench --model synthetic:gpt-oss-20b --prompts N --input-len L --output-len M}:
- * offline throughput with random prompts, every request generating exactly M tokens.
+ * offline throughput with random prompts, every request generating exactly M tokens, through the
+ * product's engine ({@link EngineBench}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Offline throughput: N random prompts of L tokens, M output tokens each (EOS ignored). "
         + "Prints one JSON line: output and total tokens/s, time to first token, decode step time, GPU memory.")
 final class BenchCommand implements Callable<Integer> {
+  private static final String ENGINE = "engine";
+
+  /** Why {@code --driver loop} fails: what became of the loop, and what to pass instead. */
+  private static final String LOOP_REMOVED = "--driver loop: the bench's own batching loop was removed on 2026-12-07 once the "
+      + "engine driver matched it (0.98x its output tokens/s on an H100 at equal step budgets, BENCHMARKS.md); "
+      + "pass --driver engine or leave --driver out";
+
   @Option(names = "--model", required = true, paramLabel = "DIR|synthetic:NAME",
       description = "A model directory, or synthetic:gpt-oss-20b / synthetic:gpt-oss-120b (random weights made on the GPU).")
   String model;
@@ -46,26 +54,26 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--seed", defaultValue = "1", description = "Seed of the random prompts. Default: ${DEFAULT-VALUE}.") long seed;
 
-  @Option(names = "--warmup", defaultValue = "true", arity = "1", description = "Run one small request first (kernel load). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--warmup", defaultValue = "true", arity = "1", description = "Run two small requests first (kernel load). Default: ${DEFAULT-VALUE}.")
   boolean warmup;
 
-  @Option(names = "--driver", defaultValue = "engine",
-      description = "engine: the product's engine, as generate and Spark run it; loop: the bench's own batching loop "
-          + "(reserves each request's whole KV up front; same prompts, same step limits), kept for comparison until the "
-          + "engine matches it. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--driver", defaultValue = ENGINE, paramLabel = ENGINE,
+      description = "engine, the only driver: the product's engine, as generate and Spark run it (accepted so that "
+          + "scripts passing it still run). The bench's own batching loop (loop) was removed on 2026-12-07 once the "
+          + "engine matched it. Default: ${DEFAULT-VALUE}.")
   String driver;
 
   @Option(names = "--prefix-caching", defaultValue = "true", arity = "1", paramLabel = "true|false",
-      description = "Engine driver: automatic prefix caching on or off. Default: ${DEFAULT-VALUE}.")
+      description = "Automatic prefix caching on or off. Default: ${DEFAULT-VALUE}.")
   boolean prefixCaching;
 
   @Option(names = "--shared-prefix-len", defaultValue = "0", paramLabel = "N",
-      description = "Engine driver: every prompt starts with the same N random tokens (a shared instruction), then its "
+      description = "Every prompt starts with the same N random tokens (a shared instruction), then its "
           + "own --input-len tokens. Default: ${DEFAULT-VALUE}.")
   int sharedPrefixLen;
 
   @Option(names = "--random-range-ratio", defaultValue = "0", paramLabel = "R",
-      description = "Engine driver: mixed lengths, as vLLM's: each prompt's input and output length drawn uniformly from "
+      description = "Mixed lengths, as vLLM's: each prompt's input and output length drawn uniformly from "
           + "[L(1-R), L(1+R)] around --input-len and --output-len (seeded by --seed), R in [0, 1). Default: ${DEFAULT-VALUE}.")
   double randomRangeRatio;
 
@@ -80,10 +88,9 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (prompts < 1 || inputLen < 1 || outputLen < 1) throw new IllegalArgumentException("--prompts, --input-len and --output-len must be at least 1");
     if (maxBatchTokens < 0 || maxSeqs < 0) throw new IllegalArgumentException("--max-batch-tokens and --max-seqs must be 0 (the device's) or more");
-    if (!driver.equals("loop") && !driver.equals("engine")) throw new IllegalArgumentException("--driver must be loop or engine, got " + driver);
+    if (driver.equals("loop")) throw new IllegalArgumentException(LOOP_REMOVED);
+    if (!driver.equals(ENGINE)) throw new IllegalArgumentException("--driver must be engine (the only driver), got " + driver);
     if (sharedPrefixLen < 0) throw new IllegalArgumentException("--shared-prefix-len must not be negative, got " + sharedPrefixLen);
-    if (driver.equals("loop") && sharedPrefixLen > 0) throw new IllegalArgumentException("--shared-prefix-len needs --driver engine");
-    if (driver.equals("loop") && randomRangeRatio != 0) throw new IllegalArgumentException("--random-range-ratio needs --driver engine");
     BenchPrompts.Lengths lengths = BenchPrompts.Lengths.drawn(prompts, inputLen, outputLen, randomRangeRatio, seed);
     long l0 = System.nanoTime();
     try (Backend b = device.open(Path.of(model))) {
@@ -91,26 +98,20 @@ final class BenchCommand implements Callable<Integer> {
       ObjectNode o = new ObjectMapper().createObjectNode();
       StepBudget step = b.defaultStepBudget().override(maxBatchTokens, maxSeqs);
       int maxBatchTokens = step.maxTokensPerStep(), maxSeqs = step.maxSeqsPerStep();
-      BenchLoop.Result r;
-      if (driver.equals("engine")) {
-        EngineBench e = new EngineBench(b, pageSize, maxBatchTokens, maxSeqs, prefixCaching, sharedPrefixLen);
-        r = e.run(warmup ? 2 : 0, lengths, seed);
-        o.put("engine_mean_batch", round(e.meanBatch()));
-        o.put("engine_preemptions", e.preemptions());
-        o.put("prefix_caching", prefixCaching);
-        o.put("shared_prefix_len", sharedPrefixLen);
-        o.put("cached_tokens", e.cachedTokens());
-        o.put("prefix_hit_rate", round(e.hitRate()));
-        o.put("prefix_cache_pages_max", e.maxCachedPages());
-        // Peak bytes of K/V pages holding cached prefixes (full and sliding layers, K and V, at the K/V dtype).
-        o.put("prefix_cache_bytes_max", e.maxCachedBytes());
-        o.put("kv_page_bytes_full", e.fullPageBytes());
-        o.put("kv_page_bytes_sliding", e.slidingPageBytes());
-      } else {
-        if (warmup) new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(2, 16, 4, seed + 1);
-        r = new BenchLoop(b, pageSize, maxBatchTokens, maxSeqs).run(prompts, inputLen, outputLen, seed);
-      }
-      o.put("driver", driver);
+      EngineBench e = new EngineBench(b, pageSize, maxBatchTokens, maxSeqs, prefixCaching, sharedPrefixLen);
+      BenchResult r = e.run(warmup ? 2 : 0, lengths, seed);
+      o.put("engine_mean_batch", round(e.meanBatch()));
+      o.put("engine_preemptions", e.preemptions());
+      o.put("prefix_caching", prefixCaching);
+      o.put("shared_prefix_len", sharedPrefixLen);
+      o.put("cached_tokens", e.cachedTokens());
+      o.put("prefix_hit_rate", round(e.hitRate()));
+      o.put("prefix_cache_pages_max", e.maxCachedPages());
+      // Peak bytes of K/V pages holding cached prefixes (full and sliding layers, K and V, at the K/V dtype).
+      o.put("prefix_cache_bytes_max", e.maxCachedBytes());
+      o.put("kv_page_bytes_full", e.fullPageBytes());
+      o.put("kv_page_bytes_sliding", e.slidingPageBytes());
+      o.put("driver", ENGINE);
       o.put("max_batch_tokens", maxBatchTokens);
       o.put("max_seqs", maxSeqs);
       o.put("model", model);

@@ -10,15 +10,15 @@ import ai.gptoss.engine.GenerationRequest;
 import ai.gptoss.engine.GenerationResult;
 import ai.gptoss.engine.RequestHandle;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * {@code gptoss bench --driver engine}: the benchmark's workload run through the product's {@link Engine}
- * (the scheduler that {@code generate} and the Spark connector use) instead of {@link BenchLoop}: the
- * same random prompts, all submitted at time 0, greedy, no stop tokens, so every request generates
- * exactly its output length. The engine sizes its own KV pools and admits requests as pages allow
- * (growing them step by step, preempting when they run out), where the bench's loop reserves each
- * request's whole length up front.
+ * {@code gptoss bench}: the benchmark's workload run through the product's {@link Engine} (the scheduler
+ * that {@code generate} and the Spark connector use): random prompts ({@link BenchPrompts}), all submitted
+ * at time 0, greedy, no stop tokens, so every request generates exactly its output length. The engine sizes
+ * its own KV pools and admits requests as pages allow (growing them step by step, preempting when they run
+ * out).
  */
 final class EngineBench {
   private final Backend b;
@@ -79,9 +79,9 @@ final class EngineBench {
   private int[][] prompts(int[] inputLens, long seed) {
     int[][] own = BenchPrompts.random(b.config().vocabSize(), inputLens, seed);
     if (sharedPrefixLen == 0) return own;
-    int[] prefix = BenchLoop.randomPrompts(b, 1, sharedPrefixLen, seed + 7)[0];
+    int[] prefix = BenchPrompts.random(b.config().vocabSize(), 1, sharedPrefixLen, seed + 7)[0];
     for (int i = 0; i < own.length; i++) {
-      int[] p = java.util.Arrays.copyOf(prefix, sharedPrefixLen + own[i].length);
+      int[] p = Arrays.copyOf(prefix, sharedPrefixLen + own[i].length);
       System.arraycopy(own[i], 0, p, sharedPrefixLen, own[i].length);
       own[i] = p;
     }
@@ -101,12 +101,15 @@ final class EngineBench {
    * {@code lengths} (each its own input and output length: {@code bench --random-range-ratio}), in one engine. The
    * result's input and output lengths are the means, rounded.
    */
-  BenchLoop.Result run(int warmup, BenchPrompts.Lengths lengths, long seed) {
+  BenchResult run(int warmup, BenchPrompts.Lengths lengths, long seed) {
     int n = lengths.count();
     StepClock clock = new StepClock(fullPageBytes(), slidingPageBytes());
     try (Engine e = Engine.start(b, config, clock::afterStep)) {
       EngineConfig resolved = e.config();
-      if (warmup > 0) submitAndWait(e, BenchLoop.randomPrompts(b, warmup, 16, seed + 1), BenchPrompts.Lengths.fixed(warmup, 16, 4).output(), null);
+      if (warmup > 0) {
+        int[][] warm = BenchPrompts.random(b.config().vocabSize(), warmup, 16, seed + 1);
+        submitAndWait(e, warm, BenchPrompts.Lengths.fixed(warmup, 16, 4).output(), null);
+      }
       EngineStats before = e.stats();
       clock.reset(before);
       long t0 = System.nanoTime();
@@ -127,10 +130,19 @@ final class EngineBench {
       long outTokens = results.stream().mapToLong(GenerationResult::completionTokens).sum();
       long inTokens = lengths.inputTokens() + (long) n * sharedPrefixLen;
       int meanIn = (int) Math.round((double) inTokens / n), meanOut = (int) Math.round((double) lengths.outputTokens() / n);
-      return new BenchLoop.Result(n, meanIn, meanOut, outTokens, inTokens, seconds, BenchLoop.mean(ttft),
-          BenchLoop.median(ttft), BenchLoop.median(decode), BenchLoop.mean(decode), (int) steps, clock.maxRunning(),
-          resolved.fullPages(), resolved.slidingPages(), resolved.pageSize());
+      return new BenchResult(n, meanIn, meanOut, outTokens, inTokens, seconds, mean(ttft), median(ttft), median(decode),
+          mean(decode), (int) steps, clock.maxRunning(), resolved.fullPages(), resolved.slidingPages(), resolved.pageSize());
     }
+  }
+
+  /** Mean of {@code v}; NaN when empty. */
+  private static double mean(double[] v) {
+    return v.length == 0 ? Double.NaN : Arrays.stream(v).average().orElse(Double.NaN);
+  }
+
+  /** Median of the sorted {@code v} (the upper one of an even count); NaN when empty. */
+  private static double median(double[] v) {
+    return v.length == 0 ? Double.NaN : v[v.length / 2];
   }
 
   /**

@@ -11,7 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** The bench command's batching loop on the CPU backend (CI has no GPU), and its errors. */
+/** The bench command through the engine on the CPU backend (CI has no GPU), and its errors. */
 class BenchCommandTest {
   private static String[] run(String... args) {
     PrintStream out = System.out, err = System.err;
@@ -40,16 +40,18 @@ class BenchCommandTest {
   }
 
   @Test
-  void theEngineDriverRunsTheSameWorkloadThroughTheEngine() throws Exception {
+  void theWorkloadRunsThroughTheEngineWithOrWithoutDriverEngine() throws Exception {
     String[] common = {"bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--prompts", "5",
         "--input-len", "20", "--output-len", "6", "--max-batch-tokens", "16", "--max-seqs", "3", "--page-size", "4"};
-    String[] loop = run(java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.stream.Stream.of("--driver", "loop"))
-        .toArray(String[]::new));
+    String[] named = run(java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.stream.Stream.of("--driver", "engine"))
+        .toArray(String[]::new)); // as scripts written before the loop's removal pass it
     String[] engine = run(common); // the engine is the default driver
+    assertEquals("0", named[0], named[2]);
     assertEquals("0", engine[0], engine[2]);
-    JsonNode l = new ObjectMapper().readTree(loop[1]), e = new ObjectMapper().readTree(engine[1]);
-    assertEquals("loop", l.get("driver").asText());
+    JsonNode n = new ObjectMapper().readTree(named[1]), e = new ObjectMapper().readTree(engine[1]);
+    assertEquals("engine", n.get("driver").asText());
     assertEquals("engine", e.get("driver").asText());
+    assertEquals(30, n.get("output_tokens").asInt(), named[1]);
     assertEquals(30, e.get("output_tokens").asInt());
     assertTrue(e.get("max_concurrent").asInt() <= 3 && e.get("max_concurrent").asInt() >= 1, engine[1]);
     double batch = e.get("engine_mean_batch").asDouble();
@@ -66,7 +68,22 @@ class BenchCommandTest {
     assertEquals(256, d.get("max_seqs").asInt(), dflt[1]);
     String[] bad = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--driver", "vllm");
     assertEquals("1", bad[0]);
-    assertTrue(bad[2].contains("--driver must be loop or engine, got vllm"), bad[2]);
+    assertTrue(bad[2].contains("--driver must be engine (the only driver), got vllm"), bad[2]);
+  }
+
+  @Test
+  void driverLoopFailsSayingTheLoopWasRemovedAndWhatToPassInstead() {
+    String[] r = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--prompts", "1", "--driver", "loop");
+    assertEquals("1", r[0], r[1] + r[2]);
+    assertEquals("", r[1], "nothing measured, no JSON line");
+    assertTrue(r[2].contains("gptoss bench: --driver loop: the bench's own batching loop was removed on 2026-12-07 once the "
+        + "engine driver matched it (0.98x its output tokens/s on an H100 at equal step budgets, BENCHMARKS.md); "
+        + "pass --driver engine or leave --driver out"), r[2]);
+    // Options only the engine had once (they needed --driver engine) no longer hide why loop fails.
+    String[] mixed = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--driver", "loop",
+        "--random-range-ratio", "0.5", "--shared-prefix-len", "8");
+    assertEquals("1", mixed[0]);
+    assertTrue(mixed[2].contains("the bench's own batching loop was removed"), mixed[2]);
   }
 
   @Test
@@ -140,10 +157,6 @@ class BenchCommandTest {
     assertEquals(j.get("output_tokens_per_s").asDouble() / j.get("limit_output_tokens_per_s").asDouble(),
         j.get("fraction_of_limit").asDouble(), 0.002, r[1]);
     assertTrue(!j.has("prefill_tokens_per_s"), "decode ran: not prefill alone");
-
-    String[] loop = run("bench", "--model", Golden.dir("tiny-a").toString(), "--device", "cpu", "--driver", "loop", "--random-range-ratio", "0.5");
-    assertEquals("1", loop[0]);
-    assertTrue(loop[2].contains("--random-range-ratio needs --driver engine"), loop[2]);
   }
 
   @Test
