@@ -6,7 +6,8 @@
 #   2. Nsight Compute on the production wide kernel at that decode step (scripts/profile-moe-gemm.sh);
 #   3. per-section GPU time of prefill and of decode at batch 1,024 (GPTOSS_PROFILE=1, graphs off);
 #   4. prefill alone (512 x 1,024 -> 1) with the dense path's products float32 and bf16 (GPTOSS_CUDA_DENSE_BF16);
-#   5. if the 192-row wide kernel won in 1, it against the production one through the engine (both forced);
+#   5. if the 192-row wide kernel won in 1, it against the production one through the engine (GPTOSS_CUDA_MOE_WIDE=m192
+#      against the default, 1,024 x 256 -> 64, alternating);
 #   6. GpuConformance in fast mode with the dense path forced and its products bf16 (the golden fixtures, against
 #      transformers and the pure-Java backend), if the call has time left (~60 s).
 # usage (project root on the GPU machine, after ../shared/device/pack.sh executor-runtime && scripts/stage-gpu.sh):
@@ -38,7 +39,8 @@ BARGS="--prompts 512 --input-len 1024 --output-len 1"
 [ $SECONDS -lt 340 ] && bench pf-bf16 40 GPTOSS_CUDA_DENSE_BF16=on
 BARGS="--prompts 1024 --input-len 256 --output-len 64"
 if [ $SECONDS -lt 360 ] && [ -n "$N256" ] && [ -n "$M192" ] && awk "BEGIN{exit !($M192 < $N256)}"; then
-  bench n256 30 GPTOSS_CUDA_MOE=wgmma_n256; bench m192 30 GPTOSS_CUDA_MOE=wgmma_n256_m192
+  bench n256 30 GPTOSS_CUDA_MOE_WIDE=auto; bench m192 30 GPTOSS_CUDA_MOE_WIDE=m192
+  bench n256-2 30 GPTOSS_CUDA_MOE_WIDE=auto; bench m192-2 30 GPTOSS_CUDA_MOE_WIDE=m192
 fi
 [ $SECONDS -lt 430 ] && { t0=$SECONDS
   GPTOSS_PRECISION=fast GPTOSS_CUDA_MOE=dense GPTOSS_CUDA_DENSE_BF16=on timeout 110 "${JV[@]}" --add-modules jdk.incubator.vector \

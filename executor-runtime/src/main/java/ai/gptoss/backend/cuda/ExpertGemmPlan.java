@@ -66,8 +66,9 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final String WGMMA = "bf16_mxfp4w_moe_gemm_wgmma";
   static final String WGMMA_N256 = "bf16_mxfp4w_moe_gemm_wgmma_n256";
   /**
-   * {@link #WGMMA_N256} on 192-row tiles (three consumer warpgroups, 512 threads), fast only; forced by
-   * GPTOSS_CUDA_MOE=wgmma_n256_m192 (not chosen by shape until measured in the engine).
+   * {@link #WGMMA_N256} on 192-row tiles (three consumer warpgroups, 512 threads), fast only: the wide steps' kernel
+   * with GPTOSS_CUDA_MOE_WIDE=m192, every step's with GPTOSS_CUDA_MOE=wgmma_n256_m192 (not the default until measured
+   * in the engine).
    */
   static final String WGMMA_N256_M192 = "bf16_mxfp4w_moe_gemm_wgmma_n256_m192";
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
@@ -277,11 +278,19 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   }
 
   /**
-   * GPTOSS_CUDA_MOE_WIDE: whether fast steps on Hopper with enough rows per expert take {@link #WGMMA_N256} (unset,
-   * "auto" or "on": the default, faster from 512 tokens of gpt-oss-20b) or keep mma.sync ("off", for A/B runs).
+   * GPTOSS_CUDA_MOE_WIDE: the kernel of fast steps on Hopper with enough rows per expert ({@link #wideFits}):
+   * {@link #WGMMA_N256} (unset, "auto" or "on": the default, faster from 512 tokens of gpt-oss-20b), its 192-row tiles
+   * {@link #WGMMA_N256_M192} ("m192", for A/B runs until measured in the engine), or null: mma.sync ("off").
    */
-  static boolean wideEnabled(String env) {
-    return env == null || env.isBlank() || env.trim().equalsIgnoreCase("auto") || onOff("GPTOSS_CUDA_MOE_WIDE", env);
+  static String wideKernel(String env) {
+    if (env == null || env.isBlank()) return WGMMA_N256;
+    return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "auto", "on", "1", "true" -> WGMMA_N256;
+      case "m192" -> WGMMA_N256_M192;
+      case "off", "0", "false" -> null;
+      default -> throw new ai.gptoss.backend.BackendException(
+          "GPTOSS_CUDA_MOE_WIDE=" + env + ": expected auto (default), on, off or m192");
+    };
   }
 
   /** An opt-in kernel switch: on / 1 / true, or off / 0 / false / auto / unset (the default); else an error naming it. */
@@ -306,7 +315,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
     if (precise) return WGMMA;
     boolean swapServes = swapFits(hidden, intermediate);
     if (switches.swap() && swapServes) return SWAP;
-    if (switches.wide() && wideFits(tokens, topK, experts)) return WGMMA_N256;
+    if (switches.wide() != null && wideFits(tokens, topK, experts)) return switches.wide();
     if (switches.swapMid() && swapServes) return SWAP_MID;
     return GEMM;
   }
@@ -317,12 +326,13 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    * without it large steps take the fused kernel instead of {@link #DENSE}), and the kernel switches GPTOSS_CUDA_MOE_SWAP
    * ({@code swap}, "on": fast fused steps on Hopper take the swap-AB kernel; {@code swapMid}, "mid": those below the wide
    * range take {@link #SWAP_MID}), GPTOSS_CUDA_MOE_SPLIT ({@code split}: fast steps
-   * of at most {@link #SPLIT_MAX_TOKENS} tokens take the K-split gemv) and GPTOSS_CUDA_MOE_WIDE ({@code wide}: fast fused
-   * steps on Hopper with enough rows per expert, {@link #wideFits}, take {@link #WGMMA_N256} unless {@code swap} takes them).
+   * of at most {@link #SPLIT_MAX_TOKENS} tokens take the K-split gemv) and GPTOSS_CUDA_MOE_WIDE ({@code wide}: the kernel,
+   * {@link #WGMMA_N256} or {@link #WGMMA_N256_M192}, of fast fused steps on Hopper with enough rows per expert,
+   * {@link #wideFits}, unless {@code swap} takes them; null: mma.sync).
    */
-  record Switches(String forced, boolean denseAllowed, boolean swap, boolean swapMid, boolean split, boolean wide) {
+  record Switches(String forced, boolean denseAllowed, boolean swap, boolean swapMid, boolean split, String wide) {
     /** What a step gets with no switch set: the choice by shape, the dense path allowed, the wide wgmma on. */
-    static final Switches DEFAULTS = new Switches(null, true, false, false, false, true);
+    static final Switches DEFAULTS = new Switches(null, true, false, false, false, WGMMA_N256);
 
     Switches withForced(String kernel) {
       return new Switches(kernel, denseAllowed, swap, swapMid, split, wide);
@@ -344,8 +354,13 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       return new Switches(forced, denseAllowed, swap, swapMid, on, wide);
     }
 
+    /** The wide wgmma on ({@link #WGMMA_N256}) or off (mma.sync). */
     Switches withWide(boolean on) {
-      return new Switches(forced, denseAllowed, swap, swapMid, split, on);
+      return withWideKernel(on ? WGMMA_N256 : null);
+    }
+
+    Switches withWideKernel(String kernel) {
+      return new Switches(forced, denseAllowed, swap, swapMid, split, kernel);
     }
   }
 

@@ -29,7 +29,7 @@ import org.bytedeco.javacpp.FloatPointer;
 final class ForwardPass implements AutoCloseable {
   /** The forward pass's switches from the environment, read before anything touches the GPU. */
   record Options(SmallGemv.Mode smallGemv, String forcedMoeKernel, boolean splitRoute, boolean swapMoe, boolean swapMidMoe,
-      boolean splitMoe, boolean wideMoe, boolean denseBf16) {
+      boolean splitMoe, String wideMoe, boolean denseBf16) {
     static Options fromEnvironment() {
       return new Options(
           // which products of a few rows run bf16_gemv instead of cuBLAS (GPTOSS_CUDA_GEMV)
@@ -43,8 +43,9 @@ final class ForwardPass implements AutoCloseable {
           ExpertGemmPlan.swapMidEnabled(System.getenv("GPTOSS_CUDA_MOE_SWAP")),
           // GPTOSS_CUDA_MOE_SPLIT=on: fast steps of at most 8 tokens take the K-split tensor-core gemv
           ExpertGemmPlan.splitEnabled(System.getenv("GPTOSS_CUDA_MOE_SPLIT")),
-          // GPTOSS_CUDA_MOE_WIDE=off: fast steps of many rows per expert keep mma.sync instead of the 256-feature wgmma
-          ExpertGemmPlan.wideEnabled(System.getenv("GPTOSS_CUDA_MOE_WIDE")),
+          // GPTOSS_CUDA_MOE_WIDE=off: fast steps of many rows per expert keep mma.sync instead of the 256-feature wgmma;
+          // m192: they take its 192-row tiles
+          ExpertGemmPlan.wideKernel(System.getenv("GPTOSS_CUDA_MOE_WIDE")),
           // GPTOSS_CUDA_DENSE_BF16=on: the dense expert path (large fast steps) writes its products as bf16
           DenseExperts.bf16ProductsEnabled(System.getenv("GPTOSS_CUDA_DENSE_BF16")));
     }
@@ -111,7 +112,8 @@ final class ForwardPass implements AutoCloseable {
     if (hopper && (options.swapMoe() || ExpertGemmPlan.SWAP.equals(options.forcedMoeKernel()))) {
       k.allowSharedMemory(ExpertGemmPlan.SWAP, ExpertGemmPlan.swapSharedBytes());
     }
-    if (hopper && ExpertGemmPlan.WGMMA_N256_M192.equals(options.forcedMoeKernel())) {
+    if (hopper && (ExpertGemmPlan.WGMMA_N256_M192.equals(options.forcedMoeKernel())
+        || ExpertGemmPlan.WGMMA_N256_M192.equals(options.wideMoe()))) {
       k.allowSharedMemory(ExpertGemmPlan.WGMMA_N256_M192, ExpertGemmPlan.wideM192SharedBytes());
     }
     if (hopper && (options.swapMidMoe() || ExpertGemmPlan.SWAP_MID.equals(options.forcedMoeKernel()))) {

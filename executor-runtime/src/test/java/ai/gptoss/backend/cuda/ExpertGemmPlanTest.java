@@ -259,13 +259,23 @@ class ExpertGemmPlanTest {
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
         () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, beforeWide(ExpertGemmPlan.WGMMA_N256_M192, true)));
     // the switch: on by default, off for A/B runs, anything else named
-    assertTrue(ExpertGemmPlan.wideEnabled(null));
-    assertTrue(ExpertGemmPlan.wideEnabled(" auto "));
-    assertTrue(ExpertGemmPlan.wideEnabled("on"));
-    assertTrue(!ExpertGemmPlan.wideEnabled("off"));
-    assertTrue(!ExpertGemmPlan.wideEnabled("0"));
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.wideKernel(null));
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.wideKernel(" auto "));
+    assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.wideKernel("on"));
+    assertEquals(ExpertGemmPlan.WGMMA_N256_M192, ExpertGemmPlan.wideKernel(" M192 "));
+    assertEquals(null, ExpertGemmPlan.wideKernel("off"));
+    assertEquals(null, ExpertGemmPlan.wideKernel("0"));
+    // m192 takes the wide steps only: prefill keeps the dense path, small steps their kernels, precise steps wgmma
+    ExpertGemmPlan.Switches m192Wide = DEFAULTS.withWideKernel(ExpertGemmPlan.wideKernel("m192"));
+    ExpertGemmPlan wideStep = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, m192Wide);
+    assertEquals(ExpertGemmPlan.WGMMA_N256_M192, wideStep.kernel());
+    assertEquals(192, wideStep.tileM());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(256, 4, 32, 2880, 2880, false, true, m192Wide).kernel());
+    assertTrue(ExpertGemmPlan.of(ExpertGemmPlan.DENSE_MIN_TOKENS, 4, 32, 2880, 2880, false, true, m192Wide).dense());
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, m192Wide).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, m192Wide).kernel());
     ai.gptoss.backend.BackendException e = org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
-        () -> ExpertGemmPlan.wideEnabled("wide"));
+        () -> ExpertGemmPlan.wideKernel("wide"));
     assertTrue(e.getMessage().contains("GPTOSS_CUDA_MOE_WIDE=wide"), e.getMessage());
   }
 
