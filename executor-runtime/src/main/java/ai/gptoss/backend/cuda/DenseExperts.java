@@ -131,12 +131,12 @@ final class DenseExperts implements AutoCloseable {
     int[] counts = new int[E];
     countsHost.get(counts, 0, E);
     expertProducts(counts, rows, hLo != 0 ? rowsLo : 0, 2 * I, H);
-    k.launch(bf16Products ? "moe_swiglu_rows_bf16" : "moe_swiglu_rows", new MoeRowsArgs(ws.assign, ws.expertIds, products, 0, w.gateUpBias(), ws.act, actLo, R,
-        topK, 2 * I, (float) c.swigluLimit()), R, 1, 256);
+    k.launch(bf16Products ? "moe_swiglu_rows_bf16" : "moe_swiglu_rows", new MoeRowsArgs(ws.assign, ws.expertIds, products, 0,
+        w.gateUpBias(), ws.act, actLo, R, topK, 2 * I, (float) c.swigluLimit()), R, 1, 256);
     dequant(w.downBlocks(), w.downScales(), H, I);
     expertProducts(counts, ws.act, actLo, H, I);
-    k.launch(bf16Products ? "moe_scatter_rows_bf16" : "moe_scatter_rows", new MoeRowsArgs(ws.assign, ws.expertIds, products, 0, w.downBias(), ws.y, 0, R, topK, H,
-        0f), R, 1, 256);
+    k.launch(bf16Products ? "moe_scatter_rows_bf16" : "moe_scatter_rows", new MoeRowsArgs(ws.assign, ws.expertIds, products, 0,
+        w.downBias(), ws.y, 0, R, topK, H, 0f), R, 1, 256);
   }
 
   /**

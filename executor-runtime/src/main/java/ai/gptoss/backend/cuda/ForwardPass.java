@@ -280,8 +280,8 @@ final class ForwardPass implements AutoCloseable {
       dense = null;
     }
     try {
-      dense = new DenseExperts(c, k, device.stream, device.blas, device.blasWorkspace.base(), this::cublasGemm, Math.max(tokens, ws.tokens), precise,
-          options.denseBf16() && !precise);
+      dense = new DenseExperts(c, k, device.stream, device.blas, device.blasWorkspace.base(), this::cublasGemm,
+          Math.max(tokens, ws.tokens), precise, options.denseBf16() && !precise);
       return dense;
     } catch (CudaException e) {
       if (e.code() != cudaErrorMemoryAllocation || options.forcedMoeKernel() != null) throw e;
