@@ -163,12 +163,7 @@ final class DenseExperts implements AutoCloseable {
    * Linear layer's output is) or float32 ("off", the default until measured on the GPU). Precise steps keep float32.
    */
   static boolean bf16ProductsEnabled(String env) {
-    if (env == null || env.isBlank()) return false;
-    return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
-      case "on", "1", "true" -> true;
-      case "off", "0", "false", "auto" -> false;
-      default -> throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_DENSE_BF16=" + env + ": expected on or off (default)");
-    };
+    return ExpertGemmPlan.onOff("GPTOSS_CUDA_DENSE_BF16", env);
   }
 
   /** The side streams start after everything enqueued on the step's stream so far. */

@@ -133,17 +133,15 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    * nibbles [128][32 B] and scales [2][128], two unpacked [128][128 B] tiles, 1,024 for alignment.
    */
   static int wgmmaSharedBytes(boolean precise) {
-    return wgmmaSharedBytes(precise, GEMM_FEATURES);
+    return wgmmaSharedBytes(precise, GEMM_ROWS, GEMM_FEATURES);
   }
 
-  /** MOE_WGMMA_SMEM_T(features, 4, precise) in moe_gemm_wgmma.cu: as above with {@code features} per block. */
-  static int wgmmaSharedBytes(boolean precise, int features) {
-    return 4 * ((precise ? 2 : 1) * GEMM_ROWS * 128 + features * 32 + 2 * features) + 2 * features * 128 + 1024;
-  }
-
-  /** MOE_WGMMA_SMEM_CW(256, 4, 3, false) in moe_gemm_wgmma.cu: {@link #WGMMA_N256_M192}'s dynamic shared memory. */
-  static int wideM192SharedBytes() {
-    return 4 * (WIDE_M192_ROWS * 128 + WIDE_FEATURES * 32 + 2 * WIDE_FEATURES) + 2 * WIDE_FEATURES * 128 + 1024;
+  /**
+   * MOE_WGMMA_SMEM_CW(features, 4, rows / 64, precise) in moe_gemm_wgmma.cu: as above with tiles of {@code rows} rows
+   * (64 per consumer warpgroup) and {@code features} per block.
+   */
+  static int wgmmaSharedBytes(boolean precise, int rows, int features) {
+    return 4 * ((precise ? 2 : 1) * rows * 128 + features * 32 + 2 * features) + 2 * features * 128 + 1024;
   }
 
   /** Whether a fast step on Hopper takes {@link #WGMMA_N256}: experts averaging {@link #WIDE_MIN_ROWS_PER_EXPERT} rows. */
@@ -156,12 +154,12 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    * scales [2][128], plus 1,024 for aligning the base to the 128-byte swizzle's atom.
    */
   static int swapSharedBytes() {
-    return 4 * (SWAP_ROWS * 128 + SWAP_FEATURES * 32 + 2 * SWAP_FEATURES) + 1024;
+    return swapSharedBytes(SWAP_ROWS, SWAP_FEATURES);
   }
 
-  /** MOE_SWAP_SMEM_T(128, 192, 4) in moe_gemm_swap.cu: {@link #SWAP_MID}'s ring of 4 slots, plus the 1,024 of alignment. */
-  static int swapMidSharedBytes() {
-    return 4 * (SWAP_MID_ROWS * 128 + SWAP_MID_FEATURES * 32 + 2 * SWAP_MID_FEATURES) + 1024;
+  /** MOE_SWAP_SMEM_T(rows, features, 4) in moe_gemm_swap.cu: as above with tiles of {@code rows} and {@code features} per block ({@link #SWAP_MID}'s). */
+  static int swapSharedBytes(int rows, int features) {
+    return 4 * (rows * 128 + features * 32 + 2 * features) + 1024;
   }
 
   /** Whether the swap-AB kernel serves these product shapes: every N (hidden, 2 * intermediate) a multiple of 64. */
@@ -293,8 +291,11 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
     };
   }
 
-  /** An opt-in kernel switch: on / 1 / true, or off / 0 / false / auto / unset (the default); else an error naming it. */
-  private static boolean onOff(String name, String env) {
+  /**
+   * An opt-in switch of the expert path ({@code name}: its environment variable): on / 1 / true, or off / 0 / false / auto /
+   * unset (the default); else an error naming it.
+   */
+  static boolean onOff(String name, String env) {
     if (env == null || env.isBlank()) return false;
     return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
       case "on", "1", "true" -> true;
@@ -354,12 +355,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       return new Switches(forced, denseAllowed, swap, swapMid, on, wide);
     }
 
-    /** The wide wgmma on ({@link #WGMMA_N256}) or off (mma.sync). */
-    Switches withWide(boolean on) {
-      return withWideKernel(on ? WGMMA_N256 : null);
-    }
-
-    Switches withWideKernel(String kernel) {
+    /** The wide steps' kernel: {@link #WGMMA_N256}, {@link #WGMMA_N256_M192}, or null for mma.sync. */
+    Switches withWide(String kernel) {
       return new Switches(forced, denseAllowed, swap, swapMid, split, kernel);
     }
   }
@@ -421,11 +418,11 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case WGMMA -> new ExpertGemmPlan(WGMMA, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES,
           WGMMA_THREADS, wgmmaSharedBytes(precise));
       case WGMMA_N256 -> new ExpertGemmPlan(WGMMA_N256, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), WIDE_FEATURES,
-          WGMMA_THREADS, wgmmaSharedBytes(false, WIDE_FEATURES));
+          WGMMA_THREADS, wgmmaSharedBytes(false, GEMM_ROWS, WIDE_FEATURES));
       case WGMMA_N256_M192 -> new ExpertGemmPlan(WGMMA_N256_M192, WIDE_M192_ROWS, maxTiles(tokens, topK, experts, WIDE_M192_ROWS),
-          WIDE_FEATURES, WIDE_M192_THREADS, wideM192SharedBytes());
+          WIDE_FEATURES, WIDE_M192_THREADS, wgmmaSharedBytes(false, WIDE_M192_ROWS, WIDE_FEATURES));
       case SWAP_MID -> new ExpertGemmPlan(SWAP_MID, SWAP_MID_ROWS, maxTiles(tokens, topK, experts, SWAP_MID_ROWS), SWAP_MID_FEATURES,
-          SWAP_MID_THREADS, swapMidSharedBytes());
+          SWAP_MID_THREADS, swapSharedBytes(SWAP_MID_ROWS, SWAP_MID_FEATURES));
       case SWAP -> new ExpertGemmPlan(SWAP, SWAP_ROWS, maxTiles(tokens, topK, experts, SWAP_ROWS), SWAP_FEATURES,
           SWAP_THREADS, swapSharedBytes());
       case DENSE -> new ExpertGemmPlan(DENSE, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES, THREADS, 0);

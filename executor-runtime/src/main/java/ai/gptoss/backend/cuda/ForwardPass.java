@@ -107,17 +107,21 @@ final class ForwardPass implements AutoCloseable {
   static void allowSharedMemory(Kernels k, ModelConfig c, boolean hopper, Options options) {
     int maxK = Math.max(c.hiddenSize(), c.intermediateSize());
     k.allowSharedMemory(ExpertGemmPlan.GEMM, ExpertGemmPlan.gemmSharedBytes(true));
-    if (hopper) k.allowSharedMemory(ExpertGemmPlan.WGMMA, ExpertGemmPlan.wgmmaSharedBytes(true));
-    if (hopper) k.allowSharedMemory(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.wgmmaSharedBytes(false, ExpertGemmPlan.WIDE_FEATURES));
-    if (hopper && (options.swapMoe() || ExpertGemmPlan.SWAP.equals(options.forcedMoeKernel()))) {
+    if (hopper) {
+      // moe_gemm_wgmma.cu is loaded on every Hopper device (precise steps take it): each of its entries' limit
+      k.allowSharedMemory(ExpertGemmPlan.WGMMA, ExpertGemmPlan.wgmmaSharedBytes(true));
+      k.allowSharedMemory(ExpertGemmPlan.WGMMA_N256,
+          ExpertGemmPlan.wgmmaSharedBytes(false, ExpertGemmPlan.GEMM_ROWS, ExpertGemmPlan.WIDE_FEATURES));
+      k.allowSharedMemory(ExpertGemmPlan.WGMMA_N256_M192,
+          ExpertGemmPlan.wgmmaSharedBytes(false, ExpertGemmPlan.WIDE_M192_ROWS, ExpertGemmPlan.WIDE_FEATURES));
+    }
+    // moe_gemm_swap.cu only where a switch or GPTOSS_CUDA_MOE can take one of its kernels (loading it compiles it)
+    String forced = options.forcedMoeKernel();
+    if (hopper && (options.swapMoe() || options.swapMidMoe() || ExpertGemmPlan.SWAP.equals(forced)
+        || ExpertGemmPlan.SWAP_MID.equals(forced))) {
       k.allowSharedMemory(ExpertGemmPlan.SWAP, ExpertGemmPlan.swapSharedBytes());
-    }
-    if (hopper && (ExpertGemmPlan.WGMMA_N256_M192.equals(options.forcedMoeKernel())
-        || ExpertGemmPlan.WGMMA_N256_M192.equals(options.wideMoe()))) {
-      k.allowSharedMemory(ExpertGemmPlan.WGMMA_N256_M192, ExpertGemmPlan.wideM192SharedBytes());
-    }
-    if (hopper && (options.swapMidMoe() || ExpertGemmPlan.SWAP_MID.equals(options.forcedMoeKernel()))) {
-      k.allowSharedMemory(ExpertGemmPlan.SWAP_MID, ExpertGemmPlan.swapMidSharedBytes());
+      k.allowSharedMemory(ExpertGemmPlan.SWAP_MID,
+          ExpertGemmPlan.swapSharedBytes(ExpertGemmPlan.SWAP_MID_ROWS, ExpertGemmPlan.SWAP_MID_FEATURES));
     }
     k.allowSharedMemory(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.gemvTcSharedBytes(maxK, ExpertGemmPlan.GEMV_ROWS, true));
     k.allowSharedMemory(ExpertGemmPlan.GEMV_SPLIT, ExpertGemmPlan.gemvSplitSharedBytes(maxK, ExpertGemmPlan.GEMV_ROWS, true));

@@ -74,8 +74,8 @@ class ExpertGemmPlanTest {
     assertEquals(116_736, ExpertGemmPlan.wgmmaSharedBytes(false));
     assertEquals(182_272, ExpertGemmPlan.wgmmaSharedBytes(true));
     // MOE_WGMMA_SMEM_T(256, 4, false): 4 * (128 * 128 + 256 * 32 + 2 * 256) + 2 * 256 * 128 + 1024; the precise one would not fit
-    assertEquals(166_912, ExpertGemmPlan.wgmmaSharedBytes(false, 256));
-    assertTrue(ExpertGemmPlan.wgmmaSharedBytes(true, 256) >= 227 * 1024, "the whole limit, before the static barriers");
+    assertEquals(166_912, ExpertGemmPlan.wgmmaSharedBytes(false, 128, 256));
+    assertTrue(ExpertGemmPlan.wgmmaSharedBytes(true, 128, 256) >= 227 * 1024, "the whole limit, before the static barriers");
     // MOE_GEMV_TC_SMEM(2880, 8, true): TC_UNITS(2880) = (360 + 45 + 5) / 8 * 8 + 2 = 410 units of 16 bytes
     assertEquals(2 * 8 * 410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 8, true));
     assertEquals(410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 1, false));
@@ -123,8 +123,24 @@ class ExpertGemmPlanTest {
   private static final ExpertGemmPlan.Switches DEFAULTS = ExpertGemmPlan.Switches.DEFAULTS;
 
   /** The switches as the tests of the kernels before the wide wgmma give them: that kernel off unless said. */
+  /**
+   * A plan's launch: its kernel for both products, rows per tile, the tile bound, feature blocks of the gate_up (5,760) and
+   * down (2,880) products of gpt-oss-20b, threads and dynamic shared memory.
+   */
+  private static void assertLaunch(ExpertGemmPlan plan, String kernel, int tileM, int maxTiles, int gateUpBlocks,
+      int downBlocks, int threads, int sharedBytes) {
+    assertEquals(kernel, plan.kernel());
+    assertEquals(tileM, plan.tileM());
+    assertEquals(maxTiles, plan.maxTiles());
+    assertEquals(gateUpBlocks, plan.featureBlocks(5760));
+    assertEquals(downBlocks, plan.featureBlocks(2880));
+    assertEquals(threads, plan.threads());
+    assertEquals(sharedBytes, plan.sharedBytes());
+    assertEquals(plan, plan.downProduct());
+  }
+
   private static ExpertGemmPlan.Switches beforeWide(String forced, boolean denseAllowed) {
-    return DEFAULTS.withForced(forced).withDenseAllowed(denseAllowed).withWide(false);
+    return DEFAULTS.withForced(forced).withDenseAllowed(denseAllowed).withWide(null);
   }
 
   @Test
@@ -172,7 +188,7 @@ class ExpertGemmPlanTest {
     assertEquals(ExpertGemmPlan.GEMM, bigSync.kernel());
     assertEquals(4096 / 128 + 32, bigSync.maxTiles());
     assertEquals(45, bigSync.featureBlocks(5760));
-    assertEquals(bigSync.kernel(), ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, DEFAULTS.withWide(false)).kernel());
+    assertEquals(bigSync.kernel(), ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, DEFAULTS.withWide(null)).kernel());
     // precise steps above the gemv range: wgmma on Hopper, mma.sync elsewhere
     ExpertGemmPlan wg = ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, true, true);
     assertEquals(ExpertGemmPlan.WGMMA, wg.kernel());
@@ -192,7 +208,7 @@ class ExpertGemmPlanTest {
     assertEquals(ExpertGemmPlan.gemmSharedBytes(false), ExpertGemmPlan.of(many, 4, 32, 2880, 2880, false, true, beforeWide(null, false)).sharedBytes());
     assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.fusedKernel(1024, 4, 32, 2880, 2880, true, true, DEFAULTS));
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(1024, 4, 32, 2880, 2880, true, false, DEFAULTS));
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(1024, 4, 32, 2880, 2880, false, true, DEFAULTS.withWide(false)));
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(1024, 4, 32, 2880, 2880, false, true, DEFAULTS.withWide(null)));
     assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.fusedKernel(1024, 4, 32, 2880, 2880, false, true, DEFAULTS));
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.fusedKernel(1024, 4, 32, 2880, 2880, false, false, DEFAULTS));
     assertEquals(ExpertGemmPlan.GEMV, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.forcedKernel("gemv"), true)).kernel());
@@ -217,15 +233,8 @@ class ExpertGemmPlanTest {
    */
   @Test
   void wideWgmmaTakesFastStepsOfManyRowsPerExpertOnHopper() {
-    ExpertGemmPlan decode = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, DEFAULTS);
-    assertEquals(ExpertGemmPlan.WGMMA_N256, decode.kernel());
-    assertEquals(128, decode.tileM());
-    assertEquals(4096 / 128 + 32, decode.maxTiles());
-    assertEquals(23, decode.featureBlocks(5760));
-    assertEquals(12, decode.featureBlocks(2880));
-    assertEquals(384, decode.threads());
-    assertEquals(166_912, decode.sharedBytes());
-    assertEquals(decode, decode.downProduct());
+    assertLaunch(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, DEFAULTS), ExpertGemmPlan.WGMMA_N256, 128,
+        4096 / 128 + 32, 23, 12, 384, 166_912);
     assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(512, 4, 32, 2880, 2880, false, true, DEFAULTS).kernel());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(511, 4, 32, 2880, 2880, false, true, DEFAULTS).kernel());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 128, 2880, 2880, false, true, DEFAULTS).kernel());
@@ -236,7 +245,7 @@ class ExpertGemmPlanTest {
     assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, DEFAULTS).kernel());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, DEFAULTS).kernel());
     assertEquals(ExpertGemmPlan.SWAP, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, DEFAULTS.withSwap(true)).kernel());
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, DEFAULTS.withWide(false)).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, DEFAULTS.withWide(null)).kernel());
     // forced: fast on Hopper only
     assertEquals(ExpertGemmPlan.WGMMA_N256,
         ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(ExpertGemmPlan.forcedKernel("wgmma_n256"), true)).kernel());
@@ -245,14 +254,8 @@ class ExpertGemmPlanTest {
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
         () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, beforeWide(ExpertGemmPlan.WGMMA_N256, true)));
     // its 192-row form, forced only: tiles of 192 rows, 512 threads, MOE_WGMMA_SMEM_CW(256, 4, 3, false) = 199,680 bytes
-    ExpertGemmPlan m192 =
-        ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(ExpertGemmPlan.forcedKernel("wgmma_n256_m192"), true));
-    assertEquals(ExpertGemmPlan.WGMMA_N256_M192, m192.kernel());
-    assertEquals(192, m192.tileM());
-    assertEquals(512, m192.threads());
-    assertEquals(199_680, m192.sharedBytes());
-    assertEquals((4096 + 191) / 192 + 32, m192.maxTiles());
-    assertEquals(23, m192.featureBlocks(5760));
+    assertLaunch(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(ExpertGemmPlan.forcedKernel("wgmma_n256_m192"), true)),
+        ExpertGemmPlan.WGMMA_N256_M192, 192, (4096 + 191) / 192 + 32, 23, 12, 512, 199_680);
     assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true).kernel());
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
         () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.WGMMA_N256_M192, true)));
@@ -266,7 +269,7 @@ class ExpertGemmPlanTest {
     assertEquals(null, ExpertGemmPlan.wideKernel("off"));
     assertEquals(null, ExpertGemmPlan.wideKernel("0"));
     // m192 takes the wide steps only: prefill keeps the dense path, small steps their kernels, precise steps wgmma
-    ExpertGemmPlan.Switches m192Wide = DEFAULTS.withWideKernel(ExpertGemmPlan.wideKernel("m192"));
+    ExpertGemmPlan.Switches m192Wide = DEFAULTS.withWide(ExpertGemmPlan.wideKernel("m192"));
     ExpertGemmPlan wideStep = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, m192Wide);
     assertEquals(ExpertGemmPlan.WGMMA_N256_M192, wideStep.kernel());
     assertEquals(192, wideStep.tileM());
@@ -287,22 +290,15 @@ class ExpertGemmPlanTest {
   @Test
   void swapMidTakesFastStepsBelowTheWideRange() {
     ExpertGemmPlan.Switches mid = DEFAULTS.withSwapMid(true);
-    ExpertGemmPlan batch128 = ExpertGemmPlan.of(128, 4, 32, 2880, 2880, false, true, mid);
-    assertEquals(ExpertGemmPlan.SWAP_MID, batch128.kernel());
-    assertEquals(128, batch128.tileM());
-    assertEquals(512 / 128 + 32, batch128.maxTiles());
-    assertEquals(30, batch128.featureBlocks(5760));
-    assertEquals(15, batch128.featureBlocks(2880));
-    assertEquals(448, batch128.threads());
-    // MOE_SWAP_SMEM_T(128, 192, 4): 4 * (128 * 128 + 192 * 32 + 2 * 192) + 1024
-    assertEquals(92_672, batch128.sharedBytes());
-    assertEquals(batch128, batch128.downProduct());
+    // MOE_SWAP_SMEM_T(128, 192, 4): 4 * (128 * 128 + 192 * 32 + 2 * 192) + 1024 = 92,672
+    assertLaunch(ExpertGemmPlan.of(128, 4, 32, 2880, 2880, false, true, mid), ExpertGemmPlan.SWAP_MID, 128, 512 / 128 + 32,
+        30, 15, 448, 92_672);
     int edge = ExpertGemmPlan.GEMV_MAX_ASSIGNMENTS / 4;
     assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(edge, 4, 32, 2880, 2880, false, true, mid).kernel());
     assertEquals(ExpertGemmPlan.SWAP_MID, ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, false, true, mid).kernel());
     assertEquals(ExpertGemmPlan.SWAP_MID, ExpertGemmPlan.of(511, 4, 32, 2880, 2880, false, true, mid).kernel());
     assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(512, 4, 32, 2880, 2880, false, true, mid).kernel());
-    assertEquals(ExpertGemmPlan.SWAP_MID, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, mid.withWide(false)).kernel());
+    assertEquals(ExpertGemmPlan.SWAP_MID, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, mid.withWide(null)).kernel());
     assertTrue(ExpertGemmPlan.of(ExpertGemmPlan.DENSE_MIN_TOKENS, 4, 32, 2880, 2880, false, true, mid).dense());
     assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(128, 4, 32, 2880, 2880, true, true, mid).kernel());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(128, 4, 32, 2880, 2880, false, false, mid).kernel());
@@ -333,15 +329,8 @@ class ExpertGemmPlanTest {
    */
   @Test
   void swapTakesFastFusedStepsOnHopperWhenOn() {
-    ExpertGemmPlan decode = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSwap(true));
-    assertEquals(ExpertGemmPlan.SWAP, decode.kernel());
-    assertEquals(192, decode.tileM());
-    assertEquals((4096 + 191) / 192 + 32, decode.maxTiles());
-    assertEquals(45, decode.featureBlocks(5760));
-    assertEquals(23, decode.featureBlocks(2880));
-    assertEquals(320, decode.threads());
-    assertEquals(ExpertGemmPlan.swapSharedBytes(), decode.sharedBytes());
-    assertEquals(decode, decode.downProduct());
+    assertLaunch(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSwap(true)), ExpertGemmPlan.SWAP,
+        192, (4096 + 191) / 192 + 32, 45, 23, 320, ExpertGemmPlan.swapSharedBytes());
     int edge = ExpertGemmPlan.GEMV_MAX_ASSIGNMENTS / 4;
     assertEquals(ExpertGemmPlan.SWAP, ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSwap(true)).kernel());
     assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(edge, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSwap(true)).kernel());
