@@ -5,7 +5,9 @@
 # scheduler and warp-state statistics, and every stall reason per issued instruction.
 # usage (project root on the GPU machine; needs nvcc and ncu, no JVM):
 #   bash scripts/profile-moe-gemm.sh [KERNEL...]     KERNEL: moe_check's names (default: gemm gemm_wgmma_n256)
-# Knobs: SHAPE (moe_check timing shape: single-stream, T=8 ... T=4096, decode-1024, prefill-9216), OUT (/tmp/profile-moe-out).
+# Knobs: SHAPE (moe_check timing shape: single-stream, T=8 ... T=4096, decode-1024, prefill-9216), OUT (/tmp/profile-moe-out),
+# SOURCE=1: also sample warp stalls per SASS instruction (SourceCounters) and print the 30 instructions with the
+# most samples, each with its stall reasons (the whole table: $OUT/sass-KERNEL.csv.gz).
 # Prints one NCU line per kernel (duration, SM and memory throughput, issue slots, eligible warps, the five largest
 # stall reasons); the whole reports are under $OUT.
 set -uo pipefail
@@ -22,6 +24,13 @@ for k in "${KERNELS[@]}"; do
     --section MemoryWorkloadAnalysis --metrics "regex:smsp__average_warps_issue_stalled_.*_per_issue_active\.ratio" \
     /tmp/moe_check_prof > "$OUT/ncu-$k.txt" 2>&1
   rc=$?
+  if [ "${SOURCE:-0}" = 1 ]; then
+    MOE_CHECK_TIMING=$SHAPE MOE_CHECK_KERNELS=$k timeout 240 ncu --kernel-name "regex:mxfp4w_moe_gemm|^gemm_" --launch-skip 2 --launch-count 1 \
+      --section SourceCounters --section WarpStateStats --import-source yes -f -o "$OUT/src-$k" /tmp/moe_check_prof > "$OUT/src-$k.log" 2>&1
+    ncu -i "$OUT/src-$k.ncu-rep" --page source --csv --print-source sass > "$OUT/sass-$k.csv" 2>> "$OUT/src-$k.log"
+    python3 "$(dirname "$0")/ncu-top-stalls.py" "$OUT/sass-$k.csv" 30 | sed "s/^/SASS $k /"
+    gzip -f "$OUT/sass-$k.csv"; rm -f "$OUT/src-$k.ncu-rep"
+  fi
   stalls=$(grep -E 'smsp__average_warps_issue_stalled_' "$OUT/ncu-$k.txt" | awk '{print $NF, $1}' | sort -gr | head -5 \
     | sed 's/smsp__average_warps_issue_stalled_//; s/_per_issue_active.ratio//' | tr '\n' ';')
   echo "NCU $k ($SHAPE, rc=$rc): $(grep -E '^ *(Duration|Compute \(SM\) Throughput|Memory Throughput|Issue Slots Busy|Eligible Warps Per Scheduler|Registers Per Thread|Achieved Occupancy|L2 Hit Rate) ' "$OUT/ncu-$k.txt" | tr -s ' ' | tr '\n' ';') stalls per issue: $stalls"
