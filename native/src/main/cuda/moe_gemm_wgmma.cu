@@ -192,7 +192,10 @@ __device__ __forceinline__ void wgmma_slice(float (&d)[BN_ / 2], unsigned a, uns
 // 128 (PW_ RP_ + CW_ RC_) within the pool, or setmaxnreg.inc waits forever. Measured with ptxas 13.1 at
 // 512 threads and 256 features: the consumers need 160 (152 serializes the wgmma and spills), which
 // leaves the producer 32, enough only with its addresses recomputed at every step (KEEP below).
-template <int BN_, int LS_, int PW_, int CW_ = 2, int RP_ = 0, int RC_ = 0>
+// RD_ (0: LS_ - 1): how many steps ahead the producers load. LS_ - 1 refills step t-1's slot once its products
+// are done, a wait on the consumers in the middle of the producers' step; LS_ - 2 refills step t-2's slot, free
+// since the wait for step t-2's unpacked tile, before unpacking step t (moe_check: the _rd variants).
+template <int BN_, int LS_, int PW_, int CW_ = 2, int RP_ = 0, int RC_ = 0, int RD_ = 0>
 __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
   constexpr int P = 128 * PW_;            // producer threads
   constexpr int TILE_M = 64 * CW_;        // rows per tile
@@ -333,8 +336,10 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
         }
       }
     };
+    constexpr int RD = RD_ > 0 ? RD_ : LS_ - 1;
+    static_assert(RD == LS_ - 1 || (RD == LS_ - 2 && RD >= 2), "loads LS_ - 1 or LS_ - 2 (>= 2) steps ahead");
 #pragma unroll
-    for (int st = 0; st < LS_ - 1; st++) {
+    for (int st = 0; st < RD; st++) {
       if (st < steps) issue(st, st);
       cp_async_commit();
     }
@@ -343,18 +348,24 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
       // (it would spill them): p is made opaque at every step, so they are recomputed from it.
       if constexpr (!KEEP) asm volatile("" : "+r"(p));
       const int slot = t % LS_;
-      cp_async_wait<LS_ - 2>();  // this thread's copies of step t have landed
+      cp_async_wait<RD - 1>();  // this thread's copies of step t have landed
       producers_sync(P);      // ... and everyone's (the nibbles and scales are shared)
       if (t >= 2) mbar_wait(bempty + 8 * (t & 1), ((t - 2) >> 1) & 1);  // step t-2's tile is free
+      const int nx = t + RD;
+      if constexpr (RD == LS_ - 2) {  // into step t-2's slot: its products are done (the wait above)
+        if (nx < steps) issue(nx % LS_, nx);
+        cp_async_commit();
+      }
       unpack(slot, t & 1);
       fence_proxy_async();    // A lines and the unpacked tile -> visible to wgmma
       mbar_arrive(full + 8 * slot);
-      const int nx = t + LS_ - 1;  // refill the slot of step t-1 once its products are done
-      if (nx < steps) {
-        if (t >= 1) mbar_wait(lempty + 8 * ((t - 1) % LS_), ((t - 1) / LS_) & 1);
-        issue(nx % LS_, nx);
+      if constexpr (RD == LS_ - 1) {  // into step t-1's slot once its products are done
+        if (nx < steps) {
+          if (t >= 1) mbar_wait(lempty + 8 * ((t - 1) % LS_), ((t - 1) / LS_) & 1);
+          issue(nx % LS_, nx);
+        }
+        cp_async_commit();
       }
-      cp_async_commit();
     }
     cp_async_wait<0>();
   } else {
@@ -426,6 +437,7 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
 #if defined(MOE_WGMMA_ENABLED)
 #define MOE_WGMMA_BODY(bn, ls, pw) moe_wgmma_tile<bn, ls, pw>(a);
 #define MOE_WGMMA_BODY_CW(bn, ls, pw, cw, rp, rc) moe_wgmma_tile<bn, ls, pw, cw, rp, rc>(a);
+#define MOE_WGMMA_BODY_RD(bn, ls, cw, rd) moe_wgmma_tile<bn, ls, 1, cw, 0, 0, rd>(a);
 #else
 // Built for another architecture (sm_80, plain sm_90): no wgmma. Never planned there; a launch traps
 // rather than leave the outputs unwritten.
@@ -433,6 +445,7 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
   (void)a;                         \
   __trap();
 #define MOE_WGMMA_BODY_CW(bn, ls, pw, cw, rp, rc) MOE_WGMMA_BODY(bn, ls, pw)
+#define MOE_WGMMA_BODY_RD(bn, ls, cw, rd) MOE_WGMMA_BODY(bn, ls, 1)
 #endif
 
 // Production shape: 128 x 128 tile, 4-deep load ring, one producer warpgroup, 384 threads, one CTA per
@@ -448,3 +461,7 @@ extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma_
 // of ~128 + a few rows is one tile. 512 threads (producer setmaxnreg 32, three consumer warpgroups 160);
 // MOE_WGMMA_SMEM_CW(256, 4, 3, false) = 199,680 bytes; the routing cuts tiles of 192 rows.
 extern "C" __global__ void __launch_bounds__(512, 1) bf16_mxfp4w_moe_gemm_wgmma_n256_m192(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY_CW(256, 4, 1, 3, 32, 160) }
+// bf16_mxfp4w_moe_gemm_wgmma_n256 loading 2 steps ahead (RD_ = LS_ - 2): the producers refill step t-2's slot before
+// unpacking step t instead of waiting mid-step for step t-1's products (GPTOSS_CUDA_MOE_WIDE=rd2, for the A/B; moe_check:
+// gemm_wgmma_n256_rd2). Same grid, threads and shared memory as bf16_mxfp4w_moe_gemm_wgmma_n256.
+extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma_n256_rd2(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY_RD(256, 4, 2, 2) }
