@@ -7,7 +7,6 @@
 //   moe_gather_rows:  A[r, :] = h[assign[r] / k, :] (and its low part): the sorted rows, contiguous per expert.
 //   moe_swiglu_rows:  act[r, i] = clamped SwiGLU(u[r, 2i] + b[e, 2i], u[r, 2i+1] + b[e, 2i+1]) -> bf16 hi (+ lo).
 //   moe_scatter_rows: y[assign[r], n] = u[r, n] + b[e, n], float.
-//   (the _bf16 forms read u as bf16: GPTOSS_CUDA_DENSE_BF16=on, fast mode only; off by default until measured)
 // The results are the sums of moe_gemm.cu in cuBLAS's order (float32 accumulation of the same bf16
 // products), so the CPU backend is the twin of this path as of the others.
 #include "gptoss_kernels.h"
@@ -60,49 +59,31 @@ extern "C" __global__ void moe_gather_rows(MoeRowsArgs a) {
   }
 }
 
-// The products u as cuBLAS wrote them: float32, or bf16 (GPTOSS_CUDA_DENSE_BF16=on, fast mode: half the bytes
-// written by the GEMMs and read here; u rounded to bf16 before the bias, as transformers' bf16 Linear outputs are).
-__device__ __forceinline__ float2 dense_u2(const float* u, long long i) { return ((const float2*)u)[i]; }
-__device__ __forceinline__ float2 dense_u2(const bf16* u, long long i) {
-  const unsigned p = ((const unsigned*)u)[i];  // two bf16, the lower address in the low half
-  return make_float2(__uint_as_float(p << 16), __uint_as_float(p & 0xffff0000u));
-}
-__device__ __forceinline__ float4 dense_u4(const float* u, long long i) { return ((const float4*)u)[i]; }
-__device__ __forceinline__ float4 dense_u4(const bf16* u, long long i) {
-  const uint2 p = ((const uint2*)u)[i];
-  return make_float4(__uint_as_float(p.x << 16), __uint_as_float(p.x & 0xffff0000u), __uint_as_float(p.y << 16),
-                     __uint_as_float(p.y & 0xffff0000u));
-}
-
 // One block per sorted row: the gate_up product u [rows, N] (interleaved gate, up) -> act [rows, N/2].
-template <typename U>
-__device__ __forceinline__ void swiglu_rows(const MoeRowsArgs& a) {
+extern "C" __global__ void moe_swiglu_rows(MoeRowsArgs a) {
+  pdl_begin();
   const int r = blockIdx.x;
   if (r >= a.rows) return;
   const int e = a.expertIds[a.assign[r]], half = a.N / 2;
-  const U* u = (const U*)a.in + (long long)r * a.N;
+  const float2* u = (const float2*)((const float*)a.in + (long long)r * a.N);
   const float2* bias = (const float2*)(a.bias + (long long)e * a.N);
   for (int i = threadIdx.x; i < half; i += blockDim.x) {
-    const float2 v = dense_u2(u, i), b = bias[i];
+    const float2 v = u[i], b = bias[i];
     store_hi_lo((bf16*)a.out, a.outLo, (long long)r * half + i, clamped_swiglu(v.x + b.x, v.y + b.y, a.limit));
   }
 }
-extern "C" __global__ void moe_swiglu_rows(MoeRowsArgs a) { pdl_begin(); swiglu_rows<float>(a); }
-extern "C" __global__ void moe_swiglu_rows_bf16(MoeRowsArgs a) { pdl_begin(); swiglu_rows<bf16>(a); }
 
 // One block per sorted row: the down product u [rows, N] plus bias -> y at the row's (t, j) slot.
-template <typename U>
-__device__ __forceinline__ void scatter_rows(const MoeRowsArgs& a) {
+extern "C" __global__ void moe_scatter_rows(MoeRowsArgs a) {
+  pdl_begin();
   const int r = blockIdx.x;
   if (r >= a.rows) return;
   const int slot = a.assign[r], e = a.expertIds[slot];
-  const U* u = (const U*)a.in + (long long)r * a.N;
+  const float4* u = (const float4*)((const float*)a.in + (long long)r * a.N);
   const float4* bias = (const float4*)(a.bias + (long long)e * a.N);
   float4* y = (float4*)((float*)a.out + (long long)slot * a.N);
   for (int i = threadIdx.x; i < a.N / 4; i += blockDim.x) {
-    const float4 v = dense_u4(u, i), b = bias[i];
+    const float4 v = u[i], b = bias[i];
     y[i] = make_float4(v.x + b.x, v.y + b.y, v.z + b.z, v.w + b.w);
   }
 }
-extern "C" __global__ void moe_scatter_rows(MoeRowsArgs a) { pdl_begin(); scatter_rows<float>(a); }
-extern "C" __global__ void moe_scatter_rows_bf16(MoeRowsArgs a) { pdl_begin(); scatter_rows<bf16>(a); }

@@ -32,12 +32,9 @@ import org.bytedeco.javacpp.IntPointer;
  * (it sizes the GEMMs), so these steps are never captured as CUDA graphs.
  */
 final class DenseExperts implements AutoCloseable {
-  /**
-   * ForwardPass's cuBLAS product: out[m, n] = in[m, k] . w[n, k]^T (float32 accumulation), plus inLo's product when
-   * not 0; out is float32, or bf16 with {@code bf16Out}.
-   */
+  /** ForwardPass's cuBLAS product: out[m, n] (f32) = in[m, k] . w[n, k]^T, plus inLo's product when not 0. */
   interface Gemm {
-    void run(long in, long inLo, long w, long out, int m, int n, int k, boolean bf16Out);
+    void run(long in, long inLo, long w, long out, int m, int n, int k);
   }
 
   static final int STREAMS = 4;
@@ -46,8 +43,6 @@ final class DenseExperts implements AutoCloseable {
 
   final int tokens;
   final boolean precise;
-  /** Whether the products are written as bf16 ({@link #bf16ProductsEnabled}; fast steps only). */
-  final boolean bf16Products;
   private final ModelConfig c;
   private final Kernels k;
   private final CUstream_st stream;
@@ -76,11 +71,7 @@ final class DenseExperts implements AutoCloseable {
   }
 
   DenseExperts(ModelConfig c, Kernels k, CUstream_st stream, cublasContext blas, long mainWorkspace, Gemm gemm, int tokens,
-      boolean precise, boolean bf16Products) {
-    if (precise && bf16Products) {
-      throw new IllegalArgumentException("bf16 products are for fast steps only: precise ones keep float32 sums");
-    }
-    this.bf16Products = bf16Products;
+      boolean precise) {
     this.blas = blas;
     this.mainWorkspace = mainWorkspace;
     this.c = c;
@@ -131,12 +122,12 @@ final class DenseExperts implements AutoCloseable {
     int[] counts = new int[E];
     countsHost.get(counts, 0, E);
     expertProducts(counts, rows, hLo != 0 ? rowsLo : 0, 2 * I, H);
-    k.launch(bf16Products ? "moe_swiglu_rows_bf16" : "moe_swiglu_rows", new MoeRowsArgs(ws.assign, ws.expertIds, products, 0,
-        w.gateUpBias(), ws.act, actLo, R, topK, 2 * I, (float) c.swigluLimit()), R, 1, 256);
+    k.launch("moe_swiglu_rows", new MoeRowsArgs(ws.assign, ws.expertIds, products, 0, w.gateUpBias(), ws.act, actLo, R,
+        topK, 2 * I, (float) c.swigluLimit()), R, 1, 256);
     dequant(w.downBlocks(), w.downScales(), H, I);
     expertProducts(counts, ws.act, actLo, H, I);
-    k.launch(bf16Products ? "moe_scatter_rows_bf16" : "moe_scatter_rows", new MoeRowsArgs(ws.assign, ws.expertIds, products, 0,
-        w.downBias(), ws.y, 0, R, topK, H, 0f), R, 1, 256);
+    k.launch("moe_scatter_rows", new MoeRowsArgs(ws.assign, ws.expertIds, products, 0, w.downBias(), ws.y, 0, R, topK, H,
+        0f), R, 1, 256);
   }
 
   /**
@@ -150,20 +141,11 @@ final class DenseExperts implements AutoCloseable {
       if (counts[e] > 0) {
         onSide(e);
         gemm.run(in + 2L * row * kDim, inLo != 0 ? inLo + 2L * row * kDim : 0, weights + 2L * e * n * kDim,
-            products + (bf16Products ? 2L : 4L) * row * n, counts[e], n, kDim, bf16Products);
+            products + 4L * row * n, counts[e], n, kDim);
       }
       row += counts[e];
     }
     joinSide();
-  }
-
-  /**
-   * GPTOSS_CUDA_DENSE_BF16: whether fast steps on this path have cuBLAS write the expert products as bf16 ("on": half
-   * the bytes written by the GEMMs and read by the SwiGLU and scatter passes, each product rounded to bf16 as a bf16
-   * Linear layer's output is) or float32 ("off", the default until measured on the GPU). Precise steps keep float32.
-   */
-  static boolean bf16ProductsEnabled(String env) {
-    return ExpertGemmPlan.onOff("GPTOSS_CUDA_DENSE_BF16", env);
   }
 
   /** The side streams start after everything enqueued on the step's stream so far. */

@@ -295,11 +295,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
     };
   }
 
-  /**
-   * An opt-in switch of the expert path ({@code name}: its environment variable): on / 1 / true, or off / 0 / false / auto /
-   * unset (the default); else an error naming it.
-   */
-  static boolean onOff(String name, String env) {
+  /** An opt-in kernel switch: on / 1 / true, or off / 0 / false / auto / unset (the default); else an error naming it. */
+  private static boolean onOff(String name, String env) {
     if (env == null || env.isBlank()) return false;
     return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
       case "on", "1", "true" -> true;

@@ -29,7 +29,7 @@ import org.bytedeco.javacpp.FloatPointer;
 final class ForwardPass implements AutoCloseable {
   /** The forward pass's switches from the environment, read before anything touches the GPU. */
   record Options(SmallGemv.Mode smallGemv, String forcedMoeKernel, boolean splitRoute, boolean swapMoe, boolean swapMidMoe,
-      boolean splitMoe, String wideMoe, boolean denseBf16) {
+      boolean splitMoe, String wideMoe) {
     static Options fromEnvironment() {
       return new Options(
           // which products of a few rows run bf16_gemv instead of cuBLAS (GPTOSS_CUDA_GEMV)
@@ -45,9 +45,7 @@ final class ForwardPass implements AutoCloseable {
           ExpertGemmPlan.splitEnabled(System.getenv("GPTOSS_CUDA_MOE_SPLIT")),
           // GPTOSS_CUDA_MOE_WIDE=off: fast steps of many rows per expert keep mma.sync instead of the 256-feature wgmma;
           // m192: they take its 192-row tiles
-          ExpertGemmPlan.wideKernel(System.getenv("GPTOSS_CUDA_MOE_WIDE")),
-          // GPTOSS_CUDA_DENSE_BF16=on: the dense expert path (large fast steps) writes its products as bf16
-          DenseExperts.bf16ProductsEnabled(System.getenv("GPTOSS_CUDA_DENSE_BF16")));
+          ExpertGemmPlan.wideKernel(System.getenv("GPTOSS_CUDA_MOE_WIDE")));
     }
   }
 
@@ -255,7 +253,7 @@ final class ForwardPass implements AutoCloseable {
     if (splitVocab) {
       // vocab-parallel LM head: this rank's columns [v0, v1) into zeroed [R, V] logits (row stride V), the sum gathers
       check(cudaMemsetAsync(dev(ws.logits), 0, 4L * R * V, device.stream), "cudaMemsetAsync(logits)");
-      cublasGemm(ws.hn, lo(ws.hnLo), model.lmHead, ws.logits + 4L * v0, R, v1 - v0, H, V, CUDA_R_32F);
+      cublasGemm(ws.hn, lo(ws.hnLo), model.lmHead, ws.logits + 4L * v0, R, v1 - v0, H, V);
       allReduce(ws.logits, (long) R * V);
     } else {
       gemm(ws.hn, lo(ws.hnLo), model.lmHead, ws.logits, R, V, H);
@@ -286,7 +284,7 @@ final class ForwardPass implements AutoCloseable {
     }
     try {
       dense = new DenseExperts(c, k, device.stream, device.blas, device.blasWorkspace.base(), this::cublasGemm,
-          Math.max(tokens, ws.tokens), precise, options.denseBf16() && !precise);
+          Math.max(tokens, ws.tokens), precise);
       return dense;
     } catch (CudaException e) {
       if (e.code() != cudaErrorMemoryAllocation || options.forcedMoeKernel() != null) throw e;
@@ -351,22 +349,13 @@ final class ForwardPass implements AutoCloseable {
    * earlier kernel of the step writes (bf16_gemv would read it before that kernel ends).
    */
   private void cublasGemm(long in, long inLo, long w, long out, int m, int n, int kDim) {
-    cublasGemm(in, inLo, w, out, m, n, kDim, n, CUDA_R_32F);
+    cublasGemm(in, inLo, w, out, m, n, kDim, n);
   }
 
-  /** As above, the output bf16 (rounded from the float32 sums) with {@code bf16Out}: the dense expert path's products. */
-  private void cublasGemm(long in, long inLo, long w, long out, int m, int n, int kDim, boolean bf16Out) {
-    cublasGemm(in, inLo, w, out, m, n, kDim, n, bf16Out ? CUDA_R_16BF : CUDA_R_32F);
-  }
-
-  /**
-   * As {@link #cublasGemm(long, long, long, long, int, int, int)}, the output's rows {@code ldOut} elements apart, of type
-   * {@code outType} (CUDA_R_32F, or CUDA_R_16BF for one product: a bf16 output cannot take the low part's second pass).
-   */
-  private void cublasGemm(long in, long inLo, long w, long out, int m, int n, int kDim, int ldOut, int outType) {
-    if (inLo != 0 && outType != CUDA_R_32F) throw new IllegalArgumentException("a product with a low part sums in float32");
+  /** As {@link #cublasGemm(long, long, long, long, int, int, int)}, the output's rows {@code ldOut} floats apart. */
+  private void cublasGemm(long in, long inLo, long w, long out, int m, int n, int kDim, int ldOut) {
     checkBlas(cublas.cublasGemmEx(device.blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, kDim, one, dev(w), CUDA_R_16BF, kDim,
-        dev(in), CUDA_R_16BF, kDim, zero, dev(out), outType, ldOut, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
+        dev(in), CUDA_R_16BF, kDim, zero, dev(out), CUDA_R_32F, ldOut, cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
         "cublasGemmEx(" + m + "x" + n + "x" + kDim + ")");
     if (inLo != 0) {
       checkBlas(cublas.cublasGemmEx(device.blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, kDim, one, dev(w), CUDA_R_16BF, kDim,

@@ -67,8 +67,6 @@ final class Kernels implements AutoCloseable {
       kernel("moe_gather_rows", "moe_dense.cu", MoeRowsArgs.class),
       kernel("moe_swiglu_rows", "moe_dense.cu", MoeRowsArgs.class),
       kernel("moe_scatter_rows", "moe_dense.cu", MoeRowsArgs.class),
-      kernel("moe_swiglu_rows_bf16", "moe_dense.cu", MoeRowsArgs.class),
-      kernel("moe_scatter_rows_bf16", "moe_dense.cu", MoeRowsArgs.class),
       kernel("sample_rows", "sampling.cu", SampleArgs.class),
       kernel("synthetic_fill", "synthetic.cu", FillArgs.class));
 

@@ -20,18 +20,4 @@ class DenseExpertsTest {
     assertEquals(fast + DeviceArena.aligned(rows), DenseExperts.bytes(c, 8192, true), "the low parts of the rows");
     assertTrue(fast > (3L << 29) && fast < (5L << 29), "between 1.5 and 2.5 GiB: " + fast);
   }
-
-  /** GPTOSS_CUDA_DENSE_BF16: off unless asked; anything but on / off is an error naming the variable and the value. */
-  @Test
-  void bf16ProductsSwitch() {
-    assertTrue(!DenseExperts.bf16ProductsEnabled(null));
-    assertTrue(!DenseExperts.bf16ProductsEnabled(" "));
-    assertTrue(!DenseExperts.bf16ProductsEnabled("off"));
-    assertTrue(!DenseExperts.bf16ProductsEnabled("auto"));
-    assertTrue(DenseExperts.bf16ProductsEnabled("on"));
-    assertTrue(DenseExperts.bf16ProductsEnabled(" TRUE "));
-    ai.gptoss.backend.BackendException e = org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
-        () -> DenseExperts.bf16ProductsEnabled("bf16"));
-    assertTrue(e.getMessage().contains("GPTOSS_CUDA_DENSE_BF16=bf16"), e.getMessage());
-  }
 }
