@@ -456,12 +456,12 @@ extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma(
 // each tile's rows are read once per 256 output features. Taken for fast steps of at least 64 rows per expert on
 // average (ExpertGemmPlan.WGMMA_N256; moe_check.cu times it as gemm_wgmma_n256). Grid: x = row tile, y = ceil(N / 256);
 // 384 threads; MOE_WGMMA_SMEM_T(256, 4, false) = 166,912 bytes of dynamic shared memory.
-extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma_n256(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY(256, 4, 1) }
+extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma_n256(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY_RD(256, 4, 2, 2) }
 // 192-row tiles of 256 features, fast only (GPTOSS_CUDA_MOE=wgmma_n256_m192; moe_check: gemm_wgmma_n256_m192): an expert
 // of ~128 + a few rows is one tile. 512 threads (producer setmaxnreg 32, three consumer warpgroups 160);
 // MOE_WGMMA_SMEM_CW(256, 4, 3, false) = 199,680 bytes; the routing cuts tiles of 192 rows.
 extern "C" __global__ void __launch_bounds__(512, 1) bf16_mxfp4w_moe_gemm_wgmma_n256_m192(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY_CW(256, 4, 1, 3, 32, 160) }
-// bf16_mxfp4w_moe_gemm_wgmma_n256 loading 2 steps ahead (RD_ = LS_ - 2): the producers refill step t-2's slot before
-// unpacking step t instead of waiting mid-step for step t-1's products (GPTOSS_CUDA_MOE_WIDE=rd2, for the A/B; moe_check:
-// gemm_wgmma_n256_rd2). Same grid, threads and shared memory as bf16_mxfp4w_moe_gemm_wgmma_n256.
-extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma_n256_rd2(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY_RD(256, 4, 2, 2) }
+// bf16_mxfp4w_moe_gemm_wgmma_n256 as it was until 2026-12-07 22:40Z, loading 3 steps ahead (RD_ = LS_ - 1; the
+// production entry loads 2 ahead: 4-5% faster in moe_check on an H100 at every timing shape, decode step at batch 1,024
+// 4% shorter through the engine): GPTOSS_CUDA_MOE_WIDE=rd3 for A/B runs; moe_check: gemm_wgmma_n256_rd3.
+extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma_n256_rd3(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY(256, 4, 1) }

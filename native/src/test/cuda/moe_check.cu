@@ -55,9 +55,9 @@ extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_m192(MoeGemmArgs
 // gemm_wgmma_n256_m192 is the production entry bf16_mxfp4w_moe_gemm_wgmma_n256_m192 (GPTOSS_CUDA_MOE=wgmma_n256_m192).
 #define gemm_wgmma_n256_m192 bf16_mxfp4w_moe_gemm_wgmma_n256_m192
 // Loads LS - 2 steps ahead (RD_ of moe_wgmma_tile): the producers refill step t-2's slot before unpacking step t
-// instead of waiting mid-step for step t-1's products; n256 with 4 (the production entry
-// bf16_mxfp4w_moe_gemm_wgmma_n256_rd2) and 6 slots, m192 with 4.
-#define gemm_wgmma_n256_rd2 bf16_mxfp4w_moe_gemm_wgmma_n256_rd2
+// instead of waiting mid-step for step t-1's products (the production n256 entry does since 2026-12-07; _rd3 is the
+// entry as it was, loading LS - 1 ahead); n256 with 6 slots, m192 with 4.
+#define gemm_wgmma_n256_rd3 bf16_mxfp4w_moe_gemm_wgmma_n256_rd3
 extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_n256_ls6rd4(MoeGemmArgs a) { MOE_WGMMA_BODY_RD(256, 6, 2, 4) }
 extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_m192_rd2(MoeGemmArgs a) { MOE_WGMMA_BODY_RD(128, 4, 3, 2) }
 // Other shapes of the swap-AB template (moe_gemm_swap.cu: consumer warpgroups CW, chunk CH, chunks NC,
@@ -289,7 +289,7 @@ static void free_routing(DevRouting& d) {
 }
 
 enum Kernel { GEMM, GEMV, GEMV_TC, WGMMA, WGMMA_LS6, WGMMA_N256, WGMMA_P2, WGMMA_N256_LS6, WGMMA_M192, WGMMA_N256_M192,
-              WGMMA_N256_RD2, WGMMA_N256_LS6RD4, WGMMA_M192_RD2, SWAP, SWAP_CH16, SWAP_CH64, SWAP_PW1, SWAP_LS6, SWAP_CW3, NKERNELS };
+              WGMMA_N256_RD3, WGMMA_N256_LS6RD4, WGMMA_M192_RD2, SWAP, SWAP_CH16, SWAP_CH64, SWAP_PW1, SWAP_LS6, SWAP_CW3, NKERNELS };
 static bool is_wgmma(Kernel k) { return k >= WGMMA && k <= WGMMA_M192_RD2; }
 static bool is_swap(Kernel k) { return k >= SWAP && k <= SWAP_CW3; }
 static const SwapShape& swap_shape(Kernel k) { return SWAP_SHAPES[k - SWAP]; }
@@ -317,8 +317,8 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
     gemm_wgmma_m192<<<dim3(d.maxTiles, (a.N + 127) / 128), 512, WG_M192_SMEM>>>(a);
   } else if (kind == WGMMA_N256_M192) {
     gemm_wgmma_n256_m192<<<dim3(d.maxTiles, (a.N + 255) / 256), 512, WG_N256_M192_SMEM>>>(a);
-  } else if (kind == WGMMA_N256_RD2) {
-    gemm_wgmma_n256_rd2<<<dim3(d.maxTiles, (a.N + 255) / 256), 384, WG_N256_SMEM(false)>>>(a);
+  } else if (kind == WGMMA_N256_RD3) {
+    gemm_wgmma_n256_rd3<<<dim3(d.maxTiles, (a.N + 255) / 256), 384, WG_N256_SMEM(false)>>>(a);
   } else if (kind == WGMMA_N256_LS6RD4) {
     gemm_wgmma_n256_ls6rd4<<<dim3(d.maxTiles, (a.N + 255) / 256), 384, WG_N256_LS6_SMEM>>>(a);
   } else if (kind == WGMMA_M192_RD2) {
@@ -346,7 +346,7 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
 static const char* kname(Kernel k) {
   const char* names[] = {"gemm",           "gemv",          "gemv_tc",        "gemm_wgmma",          "gemm_wgmma_ls6",
                          "gemm_wgmma_n256", "gemm_wgmma_p2", "gemm_wgmma_n256_ls6", "gemm_wgmma_m192", "gemm_wgmma_n256_m192",
-                         "gemm_wgmma_n256_rd2", "gemm_wgmma_n256_ls6rd4", "gemm_wgmma_m192_rd2",
+                         "gemm_wgmma_n256_rd3", "gemm_wgmma_n256_ls6rd4", "gemm_wgmma_m192_rd2",
                          "gemm_swap",      "gemm_swap_ch16", "gemm_swap_ch64", "gemm_swap_pw1",     "gemm_swap_ls6",
                          "gemm_swap_cw3"};
   static_assert(sizeof names / sizeof names[0] == NKERNELS, "one name per kernel");
@@ -593,7 +593,7 @@ int main(int argc, char** argv) {
                               {WGMMA_M192, gemm_wgmma_m192, 512, WG_M192_SMEM, 0},
                               {WGMMA_N256_M192, gemm_wgmma_n256_m192, 512, WG_N256_M192_SMEM,
                                128 * WG_N256_M192_RP + 384 * WG_N256_M192_RC},
-                              {WGMMA_N256_RD2, gemm_wgmma_n256_rd2, 384, WG_N256_SMEM(false), 0},
+                              {WGMMA_N256_RD3, gemm_wgmma_n256_rd3, 384, WG_N256_SMEM(false), 0},
                               {WGMMA_N256_LS6RD4, gemm_wgmma_n256_ls6rd4, 384, WG_N256_LS6_SMEM, 0},
                               {WGMMA_M192_RD2, gemm_wgmma_m192_rd2, 512, WG_M192_SMEM, 0}};
     for (const WgShape& w : shapes) {
@@ -703,7 +703,7 @@ int main(int argc, char** argv) {
           std::vector<double> ref = reference(c, r, x, p == 1);
           for (int k = 0; k < NKERNELS; k++)
             if (v == 0 || k == GEMM || k == WGMMA || is_swap((Kernel)k) || k == WGMMA_N256 || k == WGMMA_N256_LS6 ||
-                k == WGMMA_M192 || k == WGMMA_N256_M192 || k >= WGMMA_N256_RD2 && k <= WGMMA_M192_RD2)
+                k == WGMMA_M192 || k == WGMMA_N256_M192 || k >= WGMMA_N256_RD3 && k <= WGMMA_M192_RD2)
               compare(name, (Kernel)k, c, r, x, p == 1, ref);
         }
         free_case(c);

@@ -71,8 +71,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    * in the engine).
    */
   static final String WGMMA_N256_M192 = "bf16_mxfp4w_moe_gemm_wgmma_n256_m192";
-  /** {@link #WGMMA_N256} loading 2 steps ahead: the wide steps' kernel with GPTOSS_CUDA_MOE_WIDE=rd2 (for the A/B). */
-  static final String WGMMA_N256_RD2 = "bf16_mxfp4w_moe_gemm_wgmma_n256_rd2";
+  /** {@link #WGMMA_N256} as it was until 2026-12-07, loading 3 steps ahead: GPTOSS_CUDA_MOE_WIDE=rd3 (A/B runs). */
+  static final String WGMMA_N256_RD3 = "bf16_mxfp4w_moe_gemm_wgmma_n256_rd3";
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
   static final String GEMV_TC = "bf16_mxfp4w_moe_gemv_tc";
   static final String SWAP = "bf16_mxfp4w_moe_gemm_swap";
@@ -280,18 +280,18 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   /**
    * GPTOSS_CUDA_MOE_WIDE: the kernel of fast steps on Hopper with enough rows per expert ({@link #wideFits}):
    * {@link #WGMMA_N256} (unset, "auto" or "on": the default, faster from 512 tokens of gpt-oss-20b), its 192-row tiles
-   * {@link #WGMMA_N256_M192} ("m192"), its loads 2 steps ahead {@link #WGMMA_N256_RD2} ("rd2"; both for A/B runs until
-   * measured in the engine), or null: mma.sync ("off").
+   * {@link #WGMMA_N256_M192} ("m192"), the earlier form {@link #WGMMA_N256_RD3} ("rd3", loads 3 steps ahead; both for
+   * A/B runs), or null: mma.sync ("off").
    */
   static String wideKernel(String env) {
     if (env == null || env.isBlank()) return WGMMA_N256;
     return switch (env.trim().toLowerCase(java.util.Locale.ROOT)) {
       case "auto", "on", "1", "true" -> WGMMA_N256;
       case "m192" -> WGMMA_N256_M192;
-      case "rd2" -> WGMMA_N256_RD2;
+      case "rd3" -> WGMMA_N256_RD3;
       case "off", "0", "false" -> null;
       default -> throw new ai.gptoss.backend.BackendException(
-          "GPTOSS_CUDA_MOE_WIDE=" + env + ": expected auto (default), on, off, m192 or rd2");
+          "GPTOSS_CUDA_MOE_WIDE=" + env + ": expected auto (default), on, off, m192 or rd3");
     };
   }
 
@@ -329,7 +329,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    * ({@code swap}, "on": fast fused steps on Hopper take the swap-AB kernel; {@code swapMid}, "mid": those below the wide
    * range take {@link #SWAP_MID}), GPTOSS_CUDA_MOE_SPLIT ({@code split}: fast steps
    * of at most {@link #SPLIT_MAX_TOKENS} tokens take the K-split gemv) and GPTOSS_CUDA_MOE_WIDE ({@code wide}: the kernel,
-   * {@link #WGMMA_N256}, {@link #WGMMA_N256_M192} or {@link #WGMMA_N256_RD2}, of fast fused steps on Hopper with enough rows per expert,
+   * {@link #WGMMA_N256}, {@link #WGMMA_N256_M192} or {@link #WGMMA_N256_RD3}, of fast fused steps on Hopper with enough rows per expert,
    * {@link #wideFits}, unless {@code swap} takes them; null: mma.sync).
    */
   record Switches(String forced, boolean denseAllowed, boolean swap, boolean swapMid, boolean split, String wide) {
@@ -383,7 +383,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
         : tokens <= 1 ? (precise ? GEMV : GEMV_TC)
         : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
         : fusedKernel(tokens, topK, experts, hidden, intermediate, precise, hopper, switches);
-    boolean wide = kernel.equals(WGMMA_N256) || kernel.equals(WGMMA_N256_M192) || kernel.equals(WGMMA_N256_RD2);
+    boolean wide = kernel.equals(WGMMA_N256) || kernel.equals(WGMMA_N256_M192) || kernel.equals(WGMMA_N256_RD3);
     if ((kernel.equals(WGMMA) || wide) && !hopper) {
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE forces " + kernel + ", a wgmma expert "
           + "kernel, which needs a Hopper GPU (sm_90)");
@@ -418,7 +418,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
           SPLIT_THREADS, gemvSplitSharedBytes(k, Math.min(GEMV_ROWS, tokens), precise));
       case WGMMA -> new ExpertGemmPlan(WGMMA, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES,
           WGMMA_THREADS, wgmmaSharedBytes(precise));
-      case WGMMA_N256, WGMMA_N256_RD2 -> new ExpertGemmPlan(kernel, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS),
+      case WGMMA_N256, WGMMA_N256_RD3 -> new ExpertGemmPlan(kernel, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS),
           WIDE_FEATURES, WGMMA_THREADS, wgmmaSharedBytes(false, GEMM_ROWS, WIDE_FEATURES));
       case WGMMA_N256_M192 -> new ExpertGemmPlan(WGMMA_N256_M192, WIDE_M192_ROWS, maxTiles(tokens, topK, experts, WIDE_M192_ROWS),
           WIDE_FEATURES, WIDE_M192_THREADS, wgmmaSharedBytes(false, WIDE_M192_ROWS, WIDE_FEATURES));

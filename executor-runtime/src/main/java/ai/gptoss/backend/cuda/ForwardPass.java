@@ -108,7 +108,7 @@ final class ForwardPass implements AutoCloseable {
     if (hopper) {
       // moe_gemm_wgmma.cu is loaded on every Hopper device (precise steps take it): each of its entries' limit
       k.allowSharedMemory(ExpertGemmPlan.WGMMA, ExpertGemmPlan.wgmmaSharedBytes(true));
-      for (String wide : new String[] {ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.WGMMA_N256_RD2}) {
+      for (String wide : new String[] {ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.WGMMA_N256_RD3}) {
         k.allowSharedMemory(wide, ExpertGemmPlan.wgmmaSharedBytes(false, ExpertGemmPlan.GEMM_ROWS, ExpertGemmPlan.WIDE_FEATURES));
       }
       k.allowSharedMemory(ExpertGemmPlan.WGMMA_N256_M192,

@@ -277,14 +277,15 @@ class ExpertGemmPlanTest {
     assertTrue(ExpertGemmPlan.of(ExpertGemmPlan.DENSE_MIN_TOKENS, 4, 32, 2880, 2880, false, true, m192Wide).dense());
     assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, m192Wide).kernel());
     assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, m192Wide).kernel());
-    // rd2 (loads 2 steps ahead) takes the wide steps on the 256-feature kernel's tiles, threads and shared memory
-    ExpertGemmPlan.Switches rd2Wide = DEFAULTS.withWide(ExpertGemmPlan.wideKernel(" RD2"));
-    assertLaunch(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, rd2Wide), ExpertGemmPlan.WGMMA_N256_RD2, 128,
+    // rd3 (the earlier form, loads 3 steps ahead) takes the wide steps on the 256-feature kernel's tiles, threads and
+    // shared memory
+    ExpertGemmPlan.Switches rd3Wide = DEFAULTS.withWide(ExpertGemmPlan.wideKernel(" RD3"));
+    assertLaunch(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, rd3Wide), ExpertGemmPlan.WGMMA_N256_RD3, 128,
         4096 / 128 + 32, 23, 12, 384, 166_912);
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(256, 4, 32, 2880, 2880, false, true, rd2Wide).kernel());
-    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, rd2Wide).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(256, 4, 32, 2880, 2880, false, true, rd3Wide).kernel());
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, rd3Wide).kernel());
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
-        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.WGMMA_N256_RD2, true)));
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.WGMMA_N256_RD3, true)));
     ai.gptoss.backend.BackendException e = org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
         () -> ExpertGemmPlan.wideKernel("wide"));
     assertTrue(e.getMessage().contains("GPTOSS_CUDA_MOE_WIDE=wide"), e.getMessage());
