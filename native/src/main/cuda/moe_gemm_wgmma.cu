@@ -3,11 +3,8 @@
 // clamped SwiGLU as moe_gemm.cu, fast and precise (aLo: A = hi + lo, two products per k slice, act
 // written as hi + lo). Its slow twin is bf16_mxfp4w_moe_gemm (moe_gemm.cu, mma.sync, any sm_80+).
 // STATUS: checked by moe_check.cu (H100). ExpertGemmPlan takes it for precise steps of 65-4,095 tokens on Hopper
-// (decode at batch 1,024: 1.96 ms per layer against moe_gemm.cu's 2.32). In fast mode its 128-feature form is
-// slower (1.59 against 1.22 ms; Nsight Compute: 35% of issue slots, half the stall cycles on global loads), but
-// with 256 features per tile (bf16_mxfp4w_moe_gemm_wgmma_n256, below) decode at batch 1,024 ran in 1.12 against
-// 1.25 ms per layer and a 9,216-token step in 6.78 against 8.02 (2026-12-07 17:10Z): it takes fast steps of at
-// least 64 rows per expert (ExpertGemmPlan.WGMMA_N256).
+// (decode at batch 1,024: 1.96 ms per layer against moe_gemm.cu's 2.32), and its 256-feature form
+// (bf16_mxfp4w_moe_gemm_wgmma_n256) for fast steps of at least 64 rows per expert (1.07 against mma.sync's 1.25 ms).
 //
 // Math (for each tile: expert e, sorted rows [r0, r1), and each block of BN output features n):
 //   u[r, n] = sum_k A[r, k] * W_e[n, k] + bias_e[n],   W_e[n, k] = E2M1(nibble) * 2^(scale - 127)
@@ -17,46 +14,42 @@
 // A rows: mode 0 gathers h[assign[r] / k]; mode 1 reads act[r].
 // Bytes: each expert's weights once per row tile (N*K*17/32), A once per feature block; flops 2*rows*N*K.
 //
-// Design: one CTA = 64 CW rows (CW = 2 consumer warpgroups in production: 128) x BN features (128 or 256
-// in production), K step 64 (one 128-byte line of bf16 per row), warp-specialised, non-persistent (grid
-// as moe_gemm.cu: x = row tile, y = BN block).
-// - Producer warpgroup(s) 0..PW-1: cp.async the tile's 64 CW gathered A rows of a K step straight into
-//   the layout wgmma reads, plus the raw MXFP4 nibbles (BN x 32 bytes) and E8M0 scales, into an
-//   LS-deep load ring with LS-1 steps in flight. When step t has landed (cp.async.wait_group, then a
-//   named barrier among the producers) each producer thread unpacks whole MXFP4 blocks (mxfp4_lut /
-//   mxfp4_word from gptoss_kernels.h, exact) into one of two bf16 weight tiles [BN][64], executes
-//   fence.proxy.async.shared::cta (its cp.async'd A lines and its st.shared of the unpacked tile
-//   become visible to the tensor cores' async proxy) and arrives on the mbarrier full[t % LS].
+// Design: one CTA = 64 CW rows (CW = 2 consumer warpgroups in production: 128) x BN features (128 or 256 in
+// production), K step 64 (one 128-byte line of bf16 per row), warp-specialised, non-persistent (grid as moe_gemm.cu: x
+// = row tile, y = BN block).
+// - Producer warpgroup(s) 0..PW-1: cp.async the tile's 64 CW gathered A rows of a K step straight into the layout
+//   wgmma reads, plus the raw MXFP4 nibbles (BN x 32 bytes) and E8M0 scales, into an LS-deep load ring with RD (LS-1
+//   or LS-2) steps in flight. When step t has landed (cp.async.wait_group, then a named barrier among the producers)
+//   each producer thread unpacks whole MXFP4 blocks (mxfp4_lut / mxfp4_word from gptoss_kernels.h, exact) into one of
+//   two bf16 weight tiles [BN][64], executes fence.proxy.async.shared::cta (its cp.async'd A lines and its st.shared
+//   of the unpacked tile become visible to the tensor cores' async proxy) and arrives on the mbarrier full[t % LS].
 // - Consumer warpgroups PW .. PW+CW-1 (64 rows each): wait full[t % LS], wgmma.fence, four
-//   wgmma.mma_async.sync.aligned.m64nBNk16.f32.bf16.bf16 with A and B both from shared memory,
-//   commit_group, wait_group 1 (step t-1's products are done), then lane 0 of each consumer warp
-//   arrives on the empty mbarriers of step t-1's load slot and unpacked tile (4 CW arrivals each).
-//   The producer refills a load slot / unpacks into a tile only after its empty phase completes.
-//   Accumulators: BN/2 float32 per thread. A consumer warpgroup whose 64 rows are all past the
-//   tile's end (partial tiles) skips its wgmma but keeps the barrier protocol.
-// - Shared-memory layouts (tiles 1024-byte aligned): A slot [64 CW rows][128 B], B tile [BN rows][128 B],
-//   both K-major; 16-byte chunk c of row r lives at chunk c ^ (r & 7) (the 128-byte swizzle, CUTLASS
-//   Swizzle<3,4,3>). Descriptor: start address >> 4 (bits 0-13), leading byte offset 1 (unused for a
-//   swizzled K-major operand, bits 16-29), stride byte offset 1024 B >> 4 = 64 (8-row groups, bits
-//   32-45), base offset 0, layout type 1 = 128B swizzle (bits 62-63). The k16 slice kk starts 32 kk
-//   bytes into each line; the hardware applies the XOR to the final address.
-// - Epilogue as moe_gemm.cu (bias, SwiGLU or scatter) from the accumulators, whose m64nN layout is
-//   mma.sync's m16n8 C fragment repeated: warp w of the consumer warpgroup holds rows 16w + lane/4
-//   (+8), columns 8j + 2(lane%4) (+1) in d[4j .. 4j+3].
-// Variants: template <BN, LS, PW, CW, RP, RC> (production: (128, 4, 1, 2), (256, 4, 1, 2), (256, 4, 1, 3, 32, 160));
-// moe_check.cu also times (128, 6, 1), (128, 4, 2), (256, 6, 1) and (128, 4, 1, 3). Two CTAs of 384 threads per
-// SM do not fit (85 registers per thread; ptxas needs 90 for m64n128).
-//
-// Measured (H100, moe_check, both products per layer, fast): decode at batch 1,024 runs at ~180 TFLOP/s
-// (1,120 us with 256 features), far under the 75-85% of the tensor rate that the draft predicted from the
-// producer's ~210 instructions per step; scripts/profile-moe-gemm.sh profiles it, and moe_check's ls6 and m192
-// variants test the two suspected losses (loads too few steps ahead; an expert's few extra rows costing a whole
-// tile). Precise mode (aLo): an A-low ring beside the A ring and four more wgmma per step against the same
-// unpacked weights. Checked by moe_check (bash scripts/kernel-checks.sh moe_check). Failure signatures: the run
-// hangs = an mbarrier phase or count (rebuild moe_check with -DWG_HANG_CHECK: the stuck wait prints block,
-// thread, barrier, parity, then traps); rel_l2 ~ 1 with finite values = descriptor / swizzle layout; NaN =
-// unwritten outputs (a tile or warpgroup skipped); rel_l2 a little above tol with gemm passing = the tensor
-// cores' accumulation order; "unspecified launch failure" = the trap of a build without sm_90a.
+//   wgmma.mma_async.sync.aligned.m64nBNk16.f32.bf16.bf16 with A and B both from shared memory, commit_group,
+//   wait_group 1 (step t-1's products are done), then lane 0 of each consumer warp arrives on the empty mbarriers of
+//   step t-1's load slot and unpacked tile (4 CW arrivals each). The producer refills a load slot / unpacks into a
+//   tile only after its empty phase completes. Accumulators: BN/2 float32 per thread. A consumer warpgroup whose 64
+//   rows are all past the tile's end (partial tiles) skips its wgmma but keeps the barrier protocol.
+// - Shared-memory layouts (tiles 1024-byte aligned): A slot [64 CW rows][128 B], B tile [BN rows][128 B], both
+//   K-major; 16-byte chunk c of row r lives at chunk c ^ (r & 7) (the 128-byte swizzle, CUTLASS Swizzle<3,4,3>).
+//   Descriptor: start address >> 4 (bits 0-13), leading byte offset 1 (unused for a swizzled K-major operand, bits
+//   16-29), stride byte offset 1024 B >> 4 = 64 (8-row groups, bits 32-45), base offset 0, layout type 1 = 128B
+//   swizzle (bits 62-63). The k16 slice kk starts 32 kk bytes into each line; the hardware applies the XOR to the
+//   final address.
+// - Epilogue as moe_gemm.cu (bias, SwiGLU or scatter) from the accumulators, whose m64nN layout is mma.sync's m16n8 C
+//   fragment repeated: warp w of the consumer warpgroup holds rows 16w + lane/4 (+8), columns 8j + 2(lane%4) (+1) in
+//   d[4j .. 4j+3].
+// Variants: template <BN, LS, PW, CW, RP, RC, RD> (production: (128, 4, 1, 2), (256, 4, 1, 2, -, -, 2), (256, 4, 1, 3,
+// 32, 160)); moe_check.cu times others. Two CTAs of 384 threads per SM do not fit (85 registers each). Measured (H100,
+// moe_check, both products per layer, fast, 2026-12-07 22:33Z): decode at batch 1,024 1,073 us (~190 TFLOP/s). Nsight
+// Compute's stall sampling per instruction (scripts/profile-moe-gemm.sh, SOURCE=1) puts the consumers in the full-
+// barrier wait for most of it: the producer warpgroup, ~630 instructions per warp per 64-deep step (unpack ~450,
+// copies ~100, barriers), issues once in ~4 cycles, ~2.7k cycles per step against ~1k of wgmma. Precise mode (aLo): an
+// A-low ring beside the A ring and four more wgmma per step against the same unpacked weights. Checked by moe_check
+// (bash scripts/kernel-checks.sh moe_check). Failure signatures: the run hangs = an mbarrier phase or count (rebuild
+// moe_check with -DWG_HANG_CHECK: the stuck wait prints block, thread, barrier, parity, then traps); rel_l2 ~ 1 with
+// finite values = descriptor / swizzle layout; NaN = unwritten outputs (a tile or warpgroup skipped); rel_l2 a little
+// above tol with gemm passing = the tensor cores' accumulation order; "unspecified launch failure" = the trap of a
+// build without sm_90a.
 #include "gptoss_kernels.h"
 
 #define WG_BM 128   // rows per tile of the production entries (two consumer warpgroups of 64)
@@ -157,13 +150,9 @@ __device__ __forceinline__ void wgmma_m64n256k16(float (&d)[128], unsigned long 
 template <int BN_>
 __device__ __forceinline__ void wgmma_bn(float (&d)[BN_ / 2], unsigned long long da, unsigned long long db);
 template <>
-__device__ __forceinline__ void wgmma_bn<128>(float (&d)[64], unsigned long long da, unsigned long long db) {
-  wgmma_m64n128k16(d, da, db);
-}
+__device__ __forceinline__ void wgmma_bn<128>(float (&d)[64], unsigned long long da, unsigned long long db) { wgmma_m64n128k16(d, da, db); }
 template <>
-__device__ __forceinline__ void wgmma_bn<256>(float (&d)[128], unsigned long long da, unsigned long long db) {
-  wgmma_m64n256k16(d, da, db);
-}
+__device__ __forceinline__ void wgmma_bn<256>(float (&d)[128], unsigned long long da, unsigned long long db) { wgmma_m64n256k16(d, da, db); }
 // One k16 slice of a 64 x BN_ product: A (64 rows) at shared address a, B (BN_ rows) at b, both 128-byte
 // swizzled K-major. HALVES_: as two m64n128 (B rows 0-127 into d[0..63], rows 128-255 into d[64..127]:
 // m64n256's accumulator layout), for launches whose even register share cannot hold one m64n256:
@@ -184,17 +173,13 @@ __device__ __forceinline__ void wgmma_slice(float (&d)[BN_ / 2], unsigned a, uns
 // warpgroups (1 or 2) then CW_ consumer warpgroups of 64 rows each (production: 2, so 128 rows per tile;
 // moe_check's m192 variants: 3, so that an expert of ~128 + a few rows is one tile, not two);
 // blockDim.x = 128 * (PW_ + CW_), and the routing must cut tiles of 64 CW_ rows.
-// RP_, RC_ (0: leave as launched): registers per thread the producer warpgroups give back to (RP_) and
-// the consumer warpgroups take (RC_) at the start, by setmaxnreg as CUTLASS's warp-specialised kernels
-// do, for accumulators above the launch's even share (m64n256 at 512 threads: 128 floats each, and
-// 65,536 / 512 = 128 registers per thread). The pool is the launch's registers per thread x threads, so
-// build such an entry with __launch_bounds__(threads, 1) (ptxas then gives it 65,536 / threads) and keep
-// 128 (PW_ RP_ + CW_ RC_) within the pool, or setmaxnreg.inc waits forever. Measured with ptxas 13.1 at
-// 512 threads and 256 features: the consumers need 160 (152 serializes the wgmma and spills), which
-// leaves the producer 32, enough only with its addresses recomputed at every step (KEEP below).
-// RD_ (0: LS_ - 1): how many steps ahead the producers load. LS_ - 1 refills step t-1's slot once its products
-// are done, a wait on the consumers in the middle of the producers' step; LS_ - 2 refills step t-2's slot, free
-// since the wait for step t-2's unpacked tile, before unpacking step t (moe_check: the _rd variants).
+// RP_, RC_ (0: as launched): registers per thread the producers give back to (RP_) and the consumers take (RC_), by
+// setmaxnreg as CUTLASS does, for accumulators above the launch's even share (m64n256 at 512 threads). The pool is
+// the launch's registers x threads: build such an entry with __launch_bounds__(threads, 1) and keep 128 (PW_ RP_ +
+// CW_ RC_) within it, or setmaxnreg.inc waits forever (ptxas 13.1, 512 threads, 256 features: consumers 160, which
+// leaves the producer 32, enough only with its addresses recomputed at every step: KEEP below).
+// RD_ (0: LS_ - 1): steps ahead the producers load. LS_ - 1 refills step t-1's slot, waiting mid-step for its products;
+// LS_ - 2 refills step t-2's slot (free since the wait for step t-2's unpacked tile) before unpacking step t.
 template <int BN_, int LS_, int PW_, int CW_ = 2, int RP_ = 0, int RC_ = 0, int RD_ = 0>
 __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
   constexpr int P = 128 * PW_;            // producer threads
@@ -452,16 +437,14 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
 // SM (114 KB of shared memory fast, 178 KB precise; 104 registers per thread, no spills, nvcc 13.0). Grid: x = row tile
 // (maxTiles), y = ceil(N / 128); 384 threads; MOE_WGMMA_SMEM(a.aLo != null) bytes of dynamic shared memory.
 extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY(128, 4, 1) }
-// 256 features per tile, fast mode only (a.aLo must be 0: the precise ring would need 233 KB of shared memory):
-// each tile's rows are read once per 256 output features. Taken for fast steps of at least 64 rows per expert on
-// average (ExpertGemmPlan.WGMMA_N256; moe_check.cu times it as gemm_wgmma_n256). Grid: x = row tile, y = ceil(N / 256);
-// 384 threads; MOE_WGMMA_SMEM_T(256, 4, false) = 166,912 bytes of dynamic shared memory.
+// 256 features per tile, fast only (precise would need 233 KB of shared memory), loads 2 steps ahead: fast steps of >= 64
+// rows per expert (ExpertGemmPlan.WGMMA_N256; moe_check: gemm_wgmma_n256). Grid: x = row tile, y = ceil(N / 256); 384
+// threads; MOE_WGMMA_SMEM_T(256, 4, false) = 166,912 bytes of dynamic shared memory.
 extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma_n256(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY_RD(256, 4, 2, 2) }
 // 192-row tiles of 256 features, fast only (GPTOSS_CUDA_MOE=wgmma_n256_m192; moe_check: gemm_wgmma_n256_m192): an expert
 // of ~128 + a few rows is one tile. 512 threads (producer setmaxnreg 32, three consumer warpgroups 160);
 // MOE_WGMMA_SMEM_CW(256, 4, 3, false) = 199,680 bytes; the routing cuts tiles of 192 rows.
 extern "C" __global__ void __launch_bounds__(512, 1) bf16_mxfp4w_moe_gemm_wgmma_n256_m192(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY_CW(256, 4, 1, 3, 32, 160) }
-// bf16_mxfp4w_moe_gemm_wgmma_n256 as it was until 2026-12-07 22:40Z, loading 3 steps ahead (RD_ = LS_ - 1; the
-// production entry loads 2 ahead: 4-5% faster in moe_check on an H100 at every timing shape, decode step at batch 1,024
-// 4% shorter through the engine): GPTOSS_CUDA_MOE_WIDE=rd3 for A/B runs; moe_check: gemm_wgmma_n256_rd3.
+// The 256-feature entry as it was until 2026-12-07, loading 3 steps ahead (4-5% slower in moe_check on an H100 at every
+// shape; 1,024^3 through the engine 15,222 against 15,537 tok/s): GPTOSS_CUDA_MOE_WIDE=rd3 (A/B runs), moe_check's _rd3.
 extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma_n256_rd3(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY(256, 4, 1) }

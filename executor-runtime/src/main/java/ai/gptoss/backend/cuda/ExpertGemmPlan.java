@@ -25,15 +25,12 @@ package ai.gptoss.backend.cuda;
  *       thread that multiplies them, the rows as its shared-memory operand in chunks of 32; two consumer
  *       warpgroups and two producer warps, {@link #SWAP_FEATURES} features per block. Taken for fast
  *       steps in the fused range on Hopper when {@code GPTOSS_CUDA_MOE_SWAP=on} ({@link #swapEnabled}).
- *   <li>{@code bf16_mxfp4w_moe_gemm_swap_cw3} (the same source, fast mode only): three consumer warpgroups, tiles of
- *       {@link #SWAP_MID_ROWS} rows, {@link #SWAP_MID_FEATURES} features per block. Taken for fast fused steps on
- *       Hopper below the wide range when {@code GPTOSS_CUDA_MOE_SWAP=mid}: moe_check at 128 tokens of gpt-oss-20b
- *       557 us per layer against mma.sync's 648 (256 tokens: 662 against 676), not yet measured in the engine.
- *   <li>{@code bf16_mxfp4w_moe_gemv_split} (moe_gemv_split.cu): the gemv's tiles, 16 features per block, K split
- *       over {@link #SPLIT_THREADS} / 32 warps that copy all their weights into shared memory at once
- *       (cp.async) and multiply on the tensor cores (the scale on each block's partial sum). Taken for
- *       fast steps of at most {@link #SPLIT_MAX_TOKENS} tokens when {@code GPTOSS_CUDA_MOE_SPLIT=on}
- *       ({@link #splitEnabled}); its speed is moe_split_check.cu's to measure.
+ *   <li>{@code bf16_mxfp4w_moe_gemm_swap_cw3} (the same source, fast only): three consumer warpgroups, tiles of
+ *       {@link #SWAP_MID_ROWS} rows, {@link #SWAP_MID_FEATURES} features per block; fast fused steps on Hopper below
+ *       the wide range with {@code GPTOSS_CUDA_MOE_SWAP=mid} (moe_check, 128 tokens: 557 against mma.sync's 648 us).
+ *   <li>{@code bf16_mxfp4w_moe_gemv_split} (moe_gemv_split.cu): the gemv's tiles, 16 features per block, K split over
+ *       {@link #SPLIT_THREADS} / 32 warps (cp.async of all their weights, tensor cores, the scale on each block's
+ *       partial sum); fast steps of at most {@link #SPLIT_MAX_TOKENS} tokens with {@code GPTOSS_CUDA_MOE_SPLIT=on}.
  *   <li>{@link #DENSE} (moe_dense.cu, {@link DenseExperts}): steps of at least {@link #DENSE_MIN_TOKENS}
  *       tokens unpack each product's weights to bf16 once and run one cuBLAS GEMM per expert.
  * </ul>
@@ -65,11 +62,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final String GEMM = "bf16_mxfp4w_moe_gemm";
   static final String WGMMA = "bf16_mxfp4w_moe_gemm_wgmma";
   static final String WGMMA_N256 = "bf16_mxfp4w_moe_gemm_wgmma_n256";
-  /**
-   * {@link #WGMMA_N256} on 192-row tiles (three consumer warpgroups, 512 threads), fast only: the wide steps' kernel
-   * with GPTOSS_CUDA_MOE_WIDE=m192, every step's with GPTOSS_CUDA_MOE=wgmma_n256_m192 (not the default until measured
-   * in the engine).
-   */
+  /** {@link #WGMMA_N256} on 192-row tiles, 512 threads: GPTOSS_CUDA_MOE_WIDE=m192 or GPTOSS_CUDA_MOE=wgmma_n256_m192. */
   static final String WGMMA_N256_M192 = "bf16_mxfp4w_moe_gemm_wgmma_n256_m192";
   /** {@link #WGMMA_N256} as it was until 2026-12-07, loading 3 steps ahead: GPTOSS_CUDA_MOE_WIDE=rd3 (A/B runs). */
   static final String WGMMA_N256_RD3 = "bf16_mxfp4w_moe_gemm_wgmma_n256_rd3";
