@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Compiles every kernel source with nvcc for Ampere (sm_80) and Hopper (sm_90a), so that a syntax
  * or type error fails CI (which has no GPU; {@code .ci/run} installs nvcc where it is missing). The
- * runtime compiles the same sources with NVRTC; both see only gptoss_kernels.h, no system headers.
+ * runtime compiles the same sources with NVRTC; both see only the headers here (gptoss_kernels.h, moe_wgmma.cuh: the
+ * runtime's KernelCompiler.HEADERS), no system headers. A header is compiled through the sources that include it.
  *
  * <p>Without a CUDA 13 nvcc ({@code $CUDA_HOME/bin/nvcc} or on the PATH) the checks are skipped with a
  * message, so that the README's test command works on a machine with only Java and Maven; with

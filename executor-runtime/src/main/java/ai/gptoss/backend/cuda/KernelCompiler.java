@@ -22,12 +22,18 @@ import org.bytedeco.javacpp.SizeTPointer;
 /**
  * Compiles the kernel sources shipped in the jar ({@code ai/gptoss/kernels/*.cu}, from the native
  * module) with NVRTC for the exact GPU architecture, and caches the cubins on local disk keyed by
- * source hash, architecture and NVRTC version ({@code $GPTOSS_KERNEL_CACHE}, default
- * {@code ~/.cache/gptoss/kernels}). Users need no CUDA compiler.
+ * the hashes of the source and of every header ({@link #HEADERS}), architecture and NVRTC version
+ * ({@code $GPTOSS_KERNEL_CACHE}, default {@code ~/.cache/gptoss/kernels}). Users need no CUDA compiler.
  */
 final class KernelCompiler {
   static final String RESOURCE_DIR = "ai/gptoss/kernels/";
+  /** The header of the argument structs and shared device helpers, which every source includes. */
   static final String HEADER = "gptoss_kernels.h";
+  /**
+   * Every header a kernel source may include, given to each NVRTC program by name (NVRTC sees no files): {@link #HEADER}
+   * and the Hopper wgmma building blocks of the wgmma expert GEMMs. A source that includes another fails to compile.
+   */
+  static final List<String> HEADERS = List.of(HEADER, "moe_wgmma.cuh");
 
   private final String arch;
   private final String nvrtcVersion;
@@ -64,9 +70,9 @@ final class KernelCompiler {
   /** The cubin of {@code source} (e.g. "moe_gemm.cu"), from the cache or freshly compiled. */
   byte[] cubin(String source) {
     String src = resource(source);
-    String header = resource(HEADER);
+    List<String> headers = HEADERS.stream().map(KernelCompiler::resource).toList();
     String[] options = options(arch, defines);
-    String key = sha256(src + "\0" + header + "\0" + String.join(" ", options) + "\0" + nvrtcVersion);
+    String key = sha256(src + "\0" + String.join("\0", headers) + "\0" + String.join(" ", options) + "\0" + nvrtcVersion);
     Path cached = cacheDir.resolve(source.replace(".cu", "") + "-" + arch + "-nvrtc" + nvrtcVersion + "-"
         + key.substring(0, 16) + ".cubin");
     try {
@@ -75,7 +81,7 @@ final class KernelCompiler {
       // an unreadable cache entry is recompiled
     }
     Cuda.trace("nvrtc " + source);
-    byte[] cubin = compile(source, src, header, options);
+    byte[] cubin = compile(source, src, headers, options);
     Cuda.trace("nvrtc done " + source + " " + cubin.length + " bytes");
     try {
       Files.createDirectories(cacheDir);
@@ -88,13 +94,17 @@ final class KernelCompiler {
     return cubin;
   }
 
-  private static byte[] compile(String name, String src, String header, String[] options) {
+  /** {@code headers}: the texts of {@link #HEADERS}, in that order. */
+  private static byte[] compile(String name, String src, List<String> headers, String[] options) {
     _nvrtcProgram prog = new _nvrtcProgram();
-    checkNvrtc(nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer(name), 1,
-        // explicit arrays: a single Pointer argument would pick PointerPointer's cast constructor
-        new PointerPointer<BytePointer>(new BytePointer[] {new BytePointer(header)}),
-        new PointerPointer<BytePointer>(new BytePointer[] {new BytePointer(HEADER)})),
-        "nvrtcCreateProgram(" + name + ")");
+    BytePointer[] texts = new BytePointer[HEADERS.size()], names = new BytePointer[HEADERS.size()];
+    for (int i = 0; i < texts.length; i++) {
+      texts[i] = new BytePointer(headers.get(i));
+      names[i] = new BytePointer(HEADERS.get(i));
+    }
+    // explicit arrays: a single Pointer argument would pick PointerPointer's cast constructor
+    checkNvrtc(nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer(name), texts.length,
+        new PointerPointer<BytePointer>(texts), new PointerPointer<BytePointer>(names)), "nvrtcCreateProgram(" + name + ")");
     try {
       BytePointer[] opts = new BytePointer[options.length];
       for (int i = 0; i < opts.length; i++) opts[i] = new BytePointer(options[i]);

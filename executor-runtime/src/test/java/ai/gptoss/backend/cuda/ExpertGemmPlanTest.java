@@ -58,8 +58,8 @@ class ExpertGemmPlanTest {
     assertEquals(define("moe_gemv_split.cu", "GS_ROWS"), ExpertGemmPlan.GEMV_ROWS);
     assertEquals(define("moe_gemv_split.cu", "GS_FEAT"), ExpertGemmPlan.SPLIT_FEATURES);
     assertEquals(32 * define("moe_gemv_split.cu", "GS_WARPS"), ExpertGemmPlan.SPLIT_THREADS);
-    assertEquals(define("moe_gemm_wgmma.cu", "WG_BM"), ExpertGemmPlan.GEMM_ROWS);
-    assertEquals(define("moe_gemm_wgmma.cu", "WG_LDQ"), 32, "wgmmaSharedBytes assumes nibble rows of 32 bytes");
+    assertEquals(define("moe_wgmma.cuh", "WG_BM"), ExpertGemmPlan.GEMM_ROWS);
+    assertEquals(define("moe_wgmma.cuh", "WG_LDQ"), 32, "wgmmaSharedBytes assumes nibble rows of 32 bytes");
     assertEquals(define("moe_gemm_swap.cu", "SW_RMAX"), ExpertGemmPlan.SWAP_ROWS);
     assertEquals(64 * define("moe_gemm_swap.cu", "SW_CW"), ExpertGemmPlan.SWAP_FEATURES);
     assertEquals(128 * define("moe_gemm_swap.cu", "SW_CW") + 32 * define("moe_gemm_swap.cu", "SW_PW"), ExpertGemmPlan.SWAP_THREADS);

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The runtime's compiler without a GPU: every kernel source the backend loads, and layout.cu, compiled
- * by NVRTC (libnvrtc through python3's ctypes, nvrtc_ptx.py) with {@link KernelCompiler#options}, for
- * Ampere and Hopper (every {@link KvFormat} where a source touches the K/V cache); then layout.cu's
+ * by NVRTC (libnvrtc through python3's ctypes, nvrtc_ptx.py) with {@link KernelCompiler#options} and the
+ * headers of {@link KernelCompiler#HEADERS}, for Ampere and Hopper (every {@link KvFormat} where a source touches the K/V cache); then layout.cu's
  * tables in NVRTC's PTX against the {@link KernelStruct} records, as {@link Kernels} checks them at load. NVRTC accepts less than nvcc
  * (no __builtin_offsetof, no system headers): KernelsCompileTest's nvcc alone would not see that.
  * PTX only ({@code compute_XX}): the front end is NVRTC's own, ptxas is KernelsCompileTest's.
@@ -31,8 +31,13 @@ class KernelNvrtcTest {
   @Test
   void kernelsAndLayoutTablesCompileWithNvrtc(@TempDir Path tmp) throws Exception {
     Path lib = nvrtc();
-    Path header = tmp.resolve(KernelCompiler.HEADER);
-    Files.writeString(header, KernelCompiler.resource(KernelCompiler.HEADER));
+    List<String> command = new ArrayList<>(List.of("python3", tmp.resolve("nvrtc_ptx.py").toString(), lib.toString()));
+    // every header, by name, as the backend gives them to NVRTC (apart from the sources: NVRTC reads no file of them)
+    Path headers = Files.createDirectories(tmp.resolve("headers"));
+    for (String h : KernelCompiler.HEADERS) {
+      Files.writeString(headers.resolve(h), KernelCompiler.resource(h));
+      command.add(headers.resolve(h).toString());
+    }
     TreeSet<String> sources = new TreeSet<>();
     Kernels.kernels().values().forEach(k -> sources.add(k.source()));
     sources.add(KernelLayout.SOURCE);
@@ -59,7 +64,7 @@ class KernelNvrtcTest {
     try (InputStream in = KernelNvrtcTest.class.getResourceAsStream("nvrtc_ptx.py")) {
       Files.write(script, in.readAllBytes());
     }
-    Process p = new ProcessBuilder("python3", script.toString(), lib.toString(), header.toString()).redirectErrorStream(true).start();
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     p.getOutputStream().write(jobs.toString().getBytes(StandardCharsets.UTF_8));
     p.getOutputStream().close();
     String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -1,8 +1,8 @@
 """NVRTC without a GPU, for KernelNvrtcTest: compiles kernel sources to PTX with libnvrtc through ctypes.
 
-usage: python3 nvrtc_ptx.py LIBNVRTC HEADER_FILE < jobs
-Each line of jobs is tab-separated: SOURCE_FILE, OUT_PTX, then the NVRTC options. The header is given
-to every program under its file name (as KernelCompiler does). Prints "OK <out>" or "FAIL <out>" and
+usage: python3 nvrtc_ptx.py LIBNVRTC HEADER_FILE... < jobs
+Each line of jobs is tab-separated: SOURCE_FILE, OUT_PTX, then the NVRTC options. The headers are given
+to every program under their file names (as KernelCompiler does with its HEADERS). Prints "OK <out>" or "FAIL <out>" and
 the compiler log per job; exits 1 if any job failed.
 """
 import ctypes
@@ -10,16 +10,18 @@ import os
 import sys
 
 lib = ctypes.CDLL(sys.argv[1])
-header = open(sys.argv[2], "rb").read()
-header_name = os.path.basename(sys.argv[2]).encode()
+header_files = sys.argv[2:]
+headers = [open(h, "rb").read() for h in header_files]
+header_names = [os.path.basename(h).encode() for h in header_files]
+n = len(headers)
 failed = 0
 for line in sys.stdin.read().splitlines():
     if not line.strip():
         continue
     source, out, *options = line.split("\t")
     prog = ctypes.c_void_p()
-    rc = lib.nvrtcCreateProgram(ctypes.byref(prog), open(source, "rb").read(), os.path.basename(source).encode(), 1,
-                                (ctypes.c_char_p * 1)(header), (ctypes.c_char_p * 1)(header_name))
+    rc = lib.nvrtcCreateProgram(ctypes.byref(prog), open(source, "rb").read(), os.path.basename(source).encode(), n,
+                                (ctypes.c_char_p * n)(*headers), (ctypes.c_char_p * n)(*header_names))
     if rc != 0:
         print("FAIL", out, "nvrtcCreateProgram", rc)
         failed += 1
