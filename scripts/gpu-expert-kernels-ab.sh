@@ -3,7 +3,7 @@
 # each answer on a line of $OUT/c1.txt (or /tmp/expert-kernels-ab/c1.txt):
 #   1. exact GpuConformance on the staged jars (main still exact);
 #   2. moe_check: the production wide kernel (loads 2 steps ahead), its earlier form (_rd3), the experiment with the
-#      unpack in the consumer warpgroups (gemm_wgmma_coop, native/src/test/cuda/moe_wgmma_coop.cuh) and 192-row tiles of
+#      unpack in the consumer warpgroups (gemm_wgmma_coop, native/src/main/cuda/moe_gemm_wgmma_coop.cu) and 192-row tiles of
 #      128 features loading 2 ahead (gemm_wgmma_m192_rd2): correctness and per-layer time at every timing shape;
 #   3. Nsight Compute with stall sampling per SASS instruction (scripts/profile-moe-gemm.sh, SOURCE=1) on the production
 #      kernel and the coop experiment at decode-1024;

@@ -21,7 +21,7 @@
 #include "../../main/cuda/moe_gemv.cu"
 #include "../../main/cuda/moe_gemv_tc.cu"
 #include "../../main/cuda/moe_gemm_wgmma.cu"
-#include "moe_wgmma_coop.cuh"  // the consumers unpack (issue 17 experiment): gemm_wgmma_coop
+#include "../../main/cuda/moe_gemm_wgmma_coop.cu"  // the consumers unpack (issue 17 experiment)
 #define SW_HANG_CHECK 1  // a stuck mbarrier wait of the swap-AB kernels prints itself and traps
 #include "../../main/cuda/moe_gemm_swap.cu"
 #include "check_util.cuh"
@@ -35,6 +35,8 @@
 extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_ls6(MoeGemmArgs a) { MOE_WGMMA_BODY(128, 6, 1) }
 // gemm_wgmma_n256 is the production kernel bf16_mxfp4w_moe_gemm_wgmma_n256 (fast steps of many rows per expert).
 #define gemm_wgmma_n256 bf16_mxfp4w_moe_gemm_wgmma_n256
+// gemm_wgmma_coop is the opt-in entry bf16_mxfp4w_moe_gemm_wgmma_coop (GPTOSS_CUDA_MOE_WIDE=coop; COOP_BN, COOP_SMEM).
+#define gemm_wgmma_coop bf16_mxfp4w_moe_gemm_wgmma_coop
 extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_p2(MoeGemmArgs a) { MOE_WGMMA_BODY(128, 4, 2) }
 // Variants for the two suspected losses of the fast decode step at batch 1,024 (~128 +- 11 rows per expert),
 // fast only (precise would exceed 227 KB of shared memory):

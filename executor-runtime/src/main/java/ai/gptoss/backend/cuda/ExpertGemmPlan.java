@@ -19,6 +19,7 @@ package ai.gptoss.backend.cuda;
  *       block, so each tile's rows are read once per 256 output features instead of 128 (the shared memory of the
  *       precise variant would not fit). Taken for fast steps on Hopper whose experts average at least
  *       {@link #WIDE_MIN_ROWS_PER_EXPERT} rows ({@link #wideFits}); {@code GPTOSS_CUDA_MOE_WIDE=off} keeps mma.sync there.
+ *       Its variants for A/B runs: GPTOSS_CUDA_MOE_WIDE=m192|rd3|coop ({@link #wideKernel}; coop: moe_gemm_wgmma_coop.cu).
  *   <li>{@code bf16_mxfp4w_moe_gemm_swap} (moe_gemm_swap.cu, Hopper, fast mode only): tiles of up to
  *       {@link #SWAP_ROWS} rows (almost every expert of a decode step at batch 1,024 in one tile, so its
  *       weights are read and unpacked once), the weights as wgmma's register operand, unpacked by the
@@ -66,6 +67,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final String WGMMA_N256_M192 = "bf16_mxfp4w_moe_gemm_wgmma_n256_m192";
   /** {@link #WGMMA_N256} as it was until 2026-12-07, loading 3 steps ahead: GPTOSS_CUDA_MOE_WIDE=rd3 (A/B runs). */
   static final String WGMMA_N256_RD3 = "bf16_mxfp4w_moe_gemm_wgmma_n256_rd3";
+  /** {@link #WGMMA_N256}'s tiles with the consumers unpacking (moe_gemm_wgmma_coop.cu): GPTOSS_CUDA_MOE_WIDE=coop (A/B runs). */
+  static final String WGMMA_COOP = "bf16_mxfp4w_moe_gemm_wgmma_coop";
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
   static final String GEMV_TC = "bf16_mxfp4w_moe_gemv_tc";
   static final String SWAP = "bf16_mxfp4w_moe_gemm_swap";
@@ -73,10 +76,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final String GEMV_SPLIT = "bf16_mxfp4w_moe_gemv_split";
   /** Not a kernel: {@link DenseExperts}. */
   static final String DENSE = "dense";
-  /**
-   * Fewest tokens of a step that takes {@link #DENSE}: its unpack and gather cost about 0.8 ms per
-   * layer whatever the step (gpt-oss-20b), paid back only where the GEMMs are long.
-   */
+  /** Fewest tokens of a step that takes {@link #DENSE}: its unpack and gather cost ~0.8 ms per layer (gpt-oss-20b) whatever the step. */
   static final int DENSE_MIN_TOKENS = 4096;
   /** BM in moe_gemm.cu, WG_BM in moe_gemm_wgmma.cu. */
   static final int GEMM_ROWS = 128;
@@ -109,10 +109,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final int SWAP_THREADS = 2 * 128 + 2 * 32;
   /** {@link #SWAP_MID}: rows per tile (4 chunks of 32), features per block (three consumer warpgroups), threads (two producer warps). */
   static final int SWAP_MID_ROWS = 128, SWAP_MID_FEATURES = 192, SWAP_MID_THREADS = 3 * 128 + 2 * 32;
-  /**
-   * Largest T * topK that takes a gemv: 256 rows (64 tokens at top-4). The tensor-core gemv's 352 us
-   * at T=64 against the gemm's 643 us (table above); at T=512 the gemm costs 810 us.
-   */
+  /** Largest T * topK that takes a gemv: 256 rows (64 tokens at top-4; tensor-core gemv 352 us against gemm 643 at T=64). */
   static final int GEMV_MAX_ASSIGNMENTS = 256;
 
   /**
@@ -123,20 +120,19 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
     return 3 * ((precise ? 2 : 1) * GEMM_ROWS * 72 * 2 + 128 * 48 + 2 * 128) + 2 * 128 * 72 * 2;
   }
 
-  /**
-   * MOE_WGMMA_SMEM in moe_gemm_wgmma.cu: 4 load slots of A [128][128 B] (twice with the low part),
-   * nibbles [128][32 B] and scales [2][128], two unpacked [128][128 B] tiles, 1,024 for alignment.
-   */
+  /** MOE_WGMMA_SMEM in moe_gemm_wgmma.cu: 4 load slots of A [128][128 B] (twice with the low part), nibbles, scales; two unpacked tiles. */
   static int wgmmaSharedBytes(boolean precise) {
     return wgmmaSharedBytes(precise, GEMM_ROWS, GEMM_FEATURES);
   }
 
-  /**
-   * MOE_WGMMA_SMEM_CW(features, 4, rows / 64, precise) in moe_gemm_wgmma.cu: as above with tiles of {@code rows} rows
-   * (64 per consumer warpgroup) and {@code features} per block.
-   */
+  /** MOE_WGMMA_SMEM_CW(features, 4, rows / 64, precise) in moe_gemm_wgmma.cu: as above, {@code rows} x {@code features} tiles. */
   static int wgmmaSharedBytes(boolean precise, int rows, int features) {
     return 4 * ((precise ? 2 : 1) * rows * 128 + features * 32 + 2 * features) + 2 * features * 128 + 1024;
+  }
+
+  /** COOP_SMEM in moe_gemm_wgmma_coop.cu: 4 load slots of A [128][128 B], nibbles and scales; three unpacked tiles. */
+  static int coopSharedBytes() {
+    return 4 * (GEMM_ROWS * 128 + WIDE_FEATURES * 32 + 2 * WIDE_FEATURES) + 3 * WIDE_FEATURES * 128 + 1024;
   }
 
   /** Whether a fast step on Hopper takes {@link #WGMMA_N256}: experts averaging {@link #WIDE_MIN_ROWS_PER_EXPERT} rows. */
@@ -273,8 +269,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   /**
    * GPTOSS_CUDA_MOE_WIDE: the kernel of fast steps on Hopper with enough rows per expert ({@link #wideFits}):
    * {@link #WGMMA_N256} (unset, "auto" or "on": the default, faster from 512 tokens of gpt-oss-20b), its 192-row tiles
-   * {@link #WGMMA_N256_M192} ("m192"), the earlier form {@link #WGMMA_N256_RD3} ("rd3", loads 3 steps ahead; both for
-   * A/B runs), or null: mma.sync ("off").
+   * {@link #WGMMA_N256_M192} ("m192"), the earlier form {@link #WGMMA_N256_RD3} ("rd3", loads 3 steps ahead), the
+   * consumers-unpack form {@link #WGMMA_COOP} ("coop"; the three for A/B runs), or null: mma.sync ("off").
    */
   static String wideKernel(String env) {
     if (env == null || env.isBlank()) return WGMMA_N256;
@@ -282,9 +278,10 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "auto", "on", "1", "true" -> WGMMA_N256;
       case "m192" -> WGMMA_N256_M192;
       case "rd3" -> WGMMA_N256_RD3;
+      case "coop" -> WGMMA_COOP;
       case "off", "0", "false" -> null;
       default -> throw new ai.gptoss.backend.BackendException(
-          "GPTOSS_CUDA_MOE_WIDE=" + env + ": expected auto (default), on, off, m192 or rd3");
+          "GPTOSS_CUDA_MOE_WIDE=" + env + ": expected auto (default), on, off, m192, rd3 or coop");
     };
   }
 
@@ -322,7 +319,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    * ({@code swap}, "on": fast fused steps on Hopper take the swap-AB kernel; {@code swapMid}, "mid": those below the wide
    * range take {@link #SWAP_MID}), GPTOSS_CUDA_MOE_SPLIT ({@code split}: fast steps
    * of at most {@link #SPLIT_MAX_TOKENS} tokens take the K-split gemv) and GPTOSS_CUDA_MOE_WIDE ({@code wide}: the kernel,
-   * {@link #WGMMA_N256}, {@link #WGMMA_N256_M192} or {@link #WGMMA_N256_RD3}, of fast fused steps on Hopper with enough rows per expert,
+   * {@link #WGMMA_N256} or a variant ({@link #wideKernel}), of fast fused steps on Hopper with enough rows per expert,
    * {@link #wideFits}, unless {@code swap} takes them; null: mma.sync).
    */
   record Switches(String forced, boolean denseAllowed, boolean swap, boolean swapMid, boolean split, String wide) {
@@ -376,7 +373,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
         : tokens <= 1 ? (precise ? GEMV : GEMV_TC)
         : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
         : fusedKernel(tokens, topK, experts, hidden, intermediate, precise, hopper, switches);
-    boolean wide = kernel.equals(WGMMA_N256) || kernel.equals(WGMMA_N256_M192) || kernel.equals(WGMMA_N256_RD3);
+    boolean wide = kernel.equals(WGMMA_N256) || kernel.equals(WGMMA_N256_M192) || kernel.equals(WGMMA_N256_RD3)
+        || kernel.equals(WGMMA_COOP);
     if ((kernel.equals(WGMMA) || wide) && !hopper) {
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE forces " + kernel + ", a wgmma expert "
           + "kernel, which needs a Hopper GPU (sm_90)");
@@ -415,6 +413,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
           WIDE_FEATURES, WGMMA_THREADS, wgmmaSharedBytes(false, GEMM_ROWS, WIDE_FEATURES));
       case WGMMA_N256_M192 -> new ExpertGemmPlan(WGMMA_N256_M192, WIDE_M192_ROWS, maxTiles(tokens, topK, experts, WIDE_M192_ROWS),
           WIDE_FEATURES, WIDE_M192_THREADS, wgmmaSharedBytes(false, WIDE_M192_ROWS, WIDE_FEATURES));
+      case WGMMA_COOP -> new ExpertGemmPlan(WGMMA_COOP, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS),
+          WIDE_FEATURES, WGMMA_THREADS, coopSharedBytes());
       case SWAP_MID -> new ExpertGemmPlan(SWAP_MID, SWAP_MID_ROWS, maxTiles(tokens, topK, experts, SWAP_MID_ROWS), SWAP_MID_FEATURES,
           SWAP_MID_THREADS, swapSharedBytes(SWAP_MID_ROWS, SWAP_MID_FEATURES));
       case SWAP -> new ExpertGemmPlan(SWAP, SWAP_ROWS, maxTiles(tokens, topK, experts, SWAP_ROWS), SWAP_FEATURES,

@@ -44,7 +44,7 @@ final class ForwardPass implements AutoCloseable {
           // GPTOSS_CUDA_MOE_SPLIT=on: fast steps of at most 8 tokens take the K-split tensor-core gemv
           ExpertGemmPlan.splitEnabled(System.getenv("GPTOSS_CUDA_MOE_SPLIT")),
           // GPTOSS_CUDA_MOE_WIDE=off: fast steps of many rows per expert keep mma.sync instead of the 256-feature wgmma;
-          // m192: they take its 192-row tiles
+          // m192: they take its 192-row tiles; rd3, coop: its earlier form, the consumers-unpack experiment (A/B runs)
           ExpertGemmPlan.wideKernel(System.getenv("GPTOSS_CUDA_MOE_WIDE")));
     }
   }
@@ -113,6 +113,7 @@ final class ForwardPass implements AutoCloseable {
       }
       k.allowSharedMemory(ExpertGemmPlan.WGMMA_N256_M192,
           ExpertGemmPlan.wgmmaSharedBytes(false, ExpertGemmPlan.WIDE_M192_ROWS, ExpertGemmPlan.WIDE_FEATURES));
+      k.allowSharedMemory(ExpertGemmPlan.WGMMA_COOP, ExpertGemmPlan.coopSharedBytes());  // moe_gemm_wgmma_coop.cu
     }
     // moe_gemm_swap.cu only where a switch or GPTOSS_CUDA_MOE can take one of its kernels (loading it compiles it)
     String forced = options.forcedMoeKernel();

@@ -1,5 +1,8 @@
-// Experiment for issue 17 (moe_check variant gemm_wgmma_coop, not a production entry): the 256-feature wgmma expert
-// GEMM with the MXFP4 unpack moved from the producer warpgroup to the consumer warpgroups.
+// bf16 x MXFP4 grouped GEMM for the experts on Hopper (wgmma, sm_90a only), 256 features per tile, fast only: the
+// 256-feature wgmma expert GEMM (moe_gemm_wgmma.cu's bf16_mxfp4w_moe_gemm_wgmma_n256: same arguments, tiles of 128 rows,
+// outputs and fused clamped SwiGLU) with the MXFP4 unpack moved from the producer warpgroup to the consumer warpgroups.
+// STATUS: compiled, not yet run on a GPU (issue 17 experiment). Opt-in for A/B runs: GPTOSS_CUDA_MOE_WIDE=coop
+// (ExpertGemmPlan.WGMMA_COOP); moe_check's gemm_wgmma_coop is this entry.
 //
 // Why: stall sampling per instruction of bf16_mxfp4w_moe_gemm_wgmma_n256 at decode-1024 (H100, 2026-12-07 22:33Z,
 // BENCHMARKS.md "Issue 17, fourth round") puts its bound on the producer: one warp per scheduler runs ~630
@@ -22,6 +25,8 @@
 //   wrote for those rows, and stores nothing: skipping it inside a branch makes ptxas serialize every wgmma (C7518,
 //   nvcc 13.1). Epilogue as moe_gemm_wgmma.cu's. ptxas 13.1: 168 registers, no spills (the unpack loop not unrolled).
 // Shared memory: LS x (A [128 rows][128 B] + nibbles [256][32 B] + scales [2][256]) + 3 x B [256][128 B] + 1024.
+#include "moe_wgmma.cuh"
+
 #define COOP_BN 256
 #define COOP_LS 4
 #define COOP_SMEM (COOP_LS * (128 * 128 + COOP_BN * WG_LDQ + 2 * COOP_BN) + 3 * COOP_BN * 128 + 1024)  // 199,680
@@ -185,9 +190,12 @@ __device__ __forceinline__ void moe_wgmma_coop_tile(const MoeGemmArgs& a) {
 }
 #define MOE_WGMMA_COOP_BODY moe_wgmma_coop_tile(a);
 #else
+// Built for another architecture (sm_80, plain sm_90): no wgmma. Never planned there; a launch traps rather than leave
+// the outputs unwritten (as moe_gemm_wgmma.cu's entries).
 #define MOE_WGMMA_COOP_BODY \
   (void)a;                  \
   __trap();
 #endif
-// fast only (a.aLo must be 0); grid: x = row tile (128-row tiles), y = ceil(N / 256); 384 threads; COOP_SMEM bytes.
-extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_coop(MoeGemmArgs a) { MOE_WGMMA_COOP_BODY }
+// Fast only (a.aLo must be 0); grid: x = row tile (128-row tiles), y = ceil(N / 256); 384 threads; COOP_SMEM bytes of
+// dynamic shared memory (ExpertGemmPlan.WGMMA_COOP; moe_check: gemm_wgmma_coop).
+extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma_coop(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_COOP_BODY }
