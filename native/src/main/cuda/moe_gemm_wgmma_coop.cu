@@ -54,10 +54,7 @@ __device__ __forceinline__ void moe_wgmma_coop_tile(const MoeGemmArgs& a) {
   unsigned char* gen = wg_smem_raw + (base - smem_u32(wg_smem_raw));
   const unsigned full = smem_u32(&bars[0]), lempty = smem_u32(&bars[LS_]);
   if (tid < TILE_M) {
-    int r = r0 + tid;
-    int dst = r < r1 ? a.assign[r] : -1;
-    rowDst[tid] = dst;
-    rowSrc[tid] = r < r1 ? (a.mode == 0 ? dst / a.topK : r) : -1;
+    wgmma_tile_rows(a, r0, r1, tid, rowSrc, rowDst);
   }
   if (tid == 0) {
     for (int i = 0; i < LS_; i++) {
@@ -122,17 +119,8 @@ __device__ __forceinline__ void moe_wgmma_coop_tile(const MoeGemmArgs& a) {
 #pragma unroll 1
       for (int i = 0; i < UC; i++) {
         const int id = ct + i * 256, row = id >> 1, half = id & 1;
-        const uint4 raw = *(const uint4*)(gen + (sQ - base) + slot * Q_SLOT + id * 16);
-        const Mxfp4Lut lut = mxfp4_lut(gen[(sS - base) + slot * S_SLOT + half * BN_ + row]);
-        const unsigned w[4] = {raw.x, raw.y, raw.z, raw.w};
-        unsigned char* dst = gen + (sB - base) + buf * B_TILE + row * 128;
-#pragma unroll
-        for (int q = 0; q < 4; q++) {
-          unsigned o[4];
-          mxfp4_word(w[q], lut, o);
-          const int c = half * 4 + q;
-          *(uint4*)(dst + ((c ^ (row & 7)) << 4)) = make_uint4(o[0], o[1], o[2], o[3]);
-        }
+        wgmma_unpack_block(gen + (sQ - base) + slot * Q_SLOT + id * 16, gen + (sS - base) + slot * S_SLOT + half * BN_ + row,
+                           gen + (sB - base) + buf * B_TILE + row * 128, row, half);
       }
     };
     float acc[BN_ / 2];
@@ -166,26 +154,7 @@ __device__ __forceinline__ void moe_wgmma_coop_tile(const MoeGemmArgs& a) {
     wgmma_wait<0>();
     wgmma_fence_regs(acc);
     if (!active) return;
-    const int g = lane >> 2, tig = lane & 3;
-    const float* bias = a.bias + (long long)e * a.N;
-#pragma unroll
-    for (int half = 0; half < 2; half++) {
-      const int row = wg * 64 + warp * 16 + g + half * 8;
-      const int dst = rowDst[row];
-      if (dst < 0) continue;
-#pragma unroll
-      for (int j = 0; j < BN_ / 8; j++) {
-        const int n = n0 + j * 8 + 2 * tig;
-        if (n >= a.N) continue;
-        const float u0 = acc[4 * j + half * 2] + bias[n];
-        const float u1 = acc[4 * j + half * 2 + 1] + bias[n + 1];
-        if (a.mode == 0) {
-          store_hi_lo((bf16*)a.out, a.outLo, (long long)(r0 + row) * (a.N / 2) + n / 2, clamped_swiglu(u0, u1, a.limit));
-        } else {
-          *(float2*)((float*)a.out + (long long)dst * a.N + n) = make_float2(u0, u1);
-        }
-      }
-    }
+    wgmma_epilogue<BN_>(a, acc, rowDst, e, r0, n0, wg, warp, lane);
   }
 }
 #define MOE_WGMMA_COOP_BODY moe_wgmma_coop_tile(a);

@@ -123,4 +123,56 @@ __device__ __forceinline__ void wgmma_slice(float (&d)[BN_ / 2], unsigned a, uns
     wgmma_bn<BN_>(d, wgmma_desc_sw128(a), wgmma_desc_sw128(b));
   }
 }
+
+// The pieces both wide kernels share (moe_gemm_wgmma.cu, moe_gemm_wgmma_coop.cu).
+// A tile's rows: rowDst[i] = the (t, j) slot of sorted row r0 + i, rowSrc[i] = the row of A it reads (mode 0 gathers
+// h[slot / k], mode 1 reads act[r]); -1 past the tile's end. Thread tid < tileM fills entry tid.
+__device__ __forceinline__ void wgmma_tile_rows(const MoeGemmArgs& a, int r0, int r1, int tid, int* rowSrc, int* rowDst) {
+  int r = r0 + tid;
+  int dst = r < r1 ? a.assign[r] : -1;
+  rowDst[tid] = dst;
+  rowSrc[tid] = r < r1 ? (a.mode == 0 ? dst / a.topK : r) : -1;
+}
+// One MXFP4 block (16 bytes of nibbles at q, its E8M0 scale byte at s: 32 k values) of weight row `row` into its line of
+// an unpacked bf16 tile (128-byte swizzled, K-major; line = the row's 128 bytes), as the half-th 32 of its 64 k values.
+__device__ __forceinline__ void wgmma_unpack_block(const unsigned char* q, const unsigned char* s, unsigned char* line, int row,
+                                                   int half) {
+  const uint4 raw = *(const uint4*)q;
+  const Mxfp4Lut lut = mxfp4_lut(*s);
+  const unsigned w[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+  for (int i = 0; i < 4; i++) {
+    unsigned o[4];
+    mxfp4_word(w[i], lut, o);
+    const int c = half * 4 + i;  // 16-byte chunk of k values 8c .. 8c+7
+    *(uint4*)(line + ((c ^ (row & 7)) << 4)) = make_uint4(o[0], o[1], o[2], o[3]);
+  }
+}
+// Epilogue of consumer warpgroup wg (warp, lane): bias, then mode 0 the clamped SwiGLU into act (sorted rows), mode 1
+// the product into y at the row's (t, j) slot. acc[4j + q]: rows wg*64 + 16 warp + lane/4 (+8 for q >= 2), columns
+// 8j + 2 (lane % 4) (+1): the m64nN accumulator layout, mma.sync's m16n8 C fragment repeated.
+template <int BN_>
+__device__ __forceinline__ void wgmma_epilogue(const MoeGemmArgs& a, const float (&acc)[BN_ / 2], const int* rowDst, int e,
+                                               int r0, int n0, int wg, int warp, int lane) {
+  const int g = lane >> 2, tig = lane & 3;
+  const float* bias = a.bias + (long long)e * a.N;
+#pragma unroll
+  for (int half = 0; half < 2; half++) {
+    const int row = wg * 64 + warp * 16 + g + half * 8;
+    const int dst = rowDst[row];
+    if (dst < 0) continue;
+#pragma unroll
+    for (int j = 0; j < BN_ / 8; j++) {
+      const int n = n0 + j * 8 + 2 * tig;
+      if (n >= a.N) continue;
+      const float u0 = acc[4 * j + half * 2] + bias[n];
+      const float u1 = acc[4 * j + half * 2 + 1] + bias[n + 1];
+      if (a.mode == 0) {
+        store_hi_lo((bf16*)a.out, a.outLo, (long long)(r0 + row) * (a.N / 2) + n / 2, clamped_swiglu(u0, u1, a.limit));
+      } else {
+        *(float2*)((float*)a.out + (long long)dst * a.N + n) = make_float2(u0, u1);
+      }
+    }
+  }
+}
 #endif  // sm_90a
