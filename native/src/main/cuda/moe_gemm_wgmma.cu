@@ -156,32 +156,11 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
           const bool ok = qSrc[i] != nullptr && step * 2 + half < nb;
           cp_async16(sQ + slot * Q_SLOT + id * 16, ok ? qSrc[i] + step * 32 : a.blocks, ok);
         }
-      } else {
-#pragma unroll
-        for (int i = 0; i < AC; i++) {  // as aOff, aCol, aDst above
-          const int id = p + i * P, row = id >> 3, c = id & 7, src = rowSrc[row];
-          const int k = step * WG_BK + c * 8;
-          const bool ok = src >= 0 && k < a.K;
-          const long long off = ok ? (long long)src * a.K + k : 0;
-          const unsigned dst = row * 128 + ((c ^ (row & 7)) << 4);
-          cp_async16(sA + slot * A_SLOT + dst, a.a + off, ok);
-          if (precise) cp_async16(sAlo + slot * A_SLOT + dst, a.aLo + off, ok);
-        }
-#pragma unroll
-        for (int i = 0; i < QC; i++) {  // as qSrc above
-          const int id = p + i * P, row = id >> 1, half = id & 1;
-          const bool ok = n0 + row < a.N && step * 2 + half < nb;
-          const u8* g = ok ? a.blocks + ((expertRow + n0 + row) * nb + half) * 16 + step * 32 : a.blocks;
-          cp_async16(sQ + slot * Q_SLOT + id * 16, g, ok);
-        }
+      } else {  // as aOff, aCol, aDst and qSrc above
+        wgmma_copy_rows<P, AC>(a, rowSrc, p, step, sA + slot * A_SLOT, sAlo + slot * A_SLOT, precise);
+        wgmma_copy_nibbles<P, QC>(a, p, expertRow, n0, nb, step, sQ + slot * Q_SLOT);
       }
-      if (p < S_SLOT / 16) {  // scales: 2 blocks x BN bytes
-        int half = p / (BN_ / 16), chunk = p % (BN_ / 16);
-        int blk = step * 2 + half, n = n0 + chunk * 16;
-        bool ok = blk < nb && n < a.N;
-        const u8* g = ok ? a.scalesT + ((long long)e * nb + blk) * a.N + n : a.scalesT;
-        cp_async16(sS + slot * S_SLOT + half * BN_ + chunk * 16, g, ok);
-      }
+      wgmma_copy_scales<BN_>(a, p, e, n0, nb, step, sS + slot * S_SLOT);
     };
     // Unpack step t's nibbles (ring slot) into unpacked tile `buf`: thread p takes whole MXFP4
     // blocks: (row, half) pairs id = p + i * P, id = 2 row + half.

@@ -71,27 +71,9 @@ __device__ __forceinline__ void moe_wgmma_coop_tile(const MoeGemmArgs& a) {
     // ---------------- producer: copies only ----------------
     const int p = tid;
     auto issue = [&](int slot, int step) {
-#pragma unroll
-      for (int i = 0; i < AC; i++) {  // A: TILE_M rows x 8 chunks of 16 bytes; chunk id = 8 row + c
-        const int id = p + i * P, row = id >> 3, c = id & 7, src = rowSrc[row];
-        const int k = step * WG_BK + c * 8;
-        const bool ok = src >= 0 && k < a.K;
-        cp_async16(sA + slot * A_SLOT + row * 128 + ((c ^ (row & 7)) << 4), a.a + (ok ? (long long)src * a.K + k : 0), ok);
-      }
-#pragma unroll
-      for (int i = 0; i < QC; i++) {  // nibbles: BN rows x 2 blocks of 16 bytes; id = 2 row + half
-        const int id = p + i * P, row = id >> 1, half = id & 1;
-        const bool ok = n0 + row < a.N && step * 2 + half < nb;
-        const u8* g = ok ? a.blocks + ((expertRow + n0 + row) * nb + half) * 16 + step * 32 : a.blocks;
-        cp_async16(sQ + slot * Q_SLOT + id * 16, g, ok);
-      }
-      if (p < S_SLOT / 16) {  // scales: 2 blocks x BN bytes
-        int half = p / (BN_ / 16), chunk = p % (BN_ / 16);
-        int blk = step * 2 + half, n = n0 + chunk * 16;
-        bool ok = blk < nb && n < a.N;
-        const u8* g = ok ? a.scalesT + ((long long)e * nb + blk) * a.N + n : a.scalesT;
-        cp_async16(sS + slot * S_SLOT + half * BN_ + chunk * 16, g, ok);
-      }
+      wgmma_copy_rows<P, AC>(a, rowSrc, p, step, sA + slot * A_SLOT, 0, false);
+      wgmma_copy_nibbles<P, QC>(a, p, expertRow, n0, nb, step, sQ + slot * Q_SLOT);
+      wgmma_copy_scales<BN_>(a, p, e, n0, nb, step, sS + slot * S_SLOT);
     };
 #pragma unroll
     for (int st = 0; st < RD; st++) {

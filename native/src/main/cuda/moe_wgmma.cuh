@@ -133,6 +133,44 @@ __device__ __forceinline__ void wgmma_tile_rows(const MoeGemmArgs& a, int r0, in
   rowDst[tid] = dst;
   rowSrc[tid] = r < r1 ? (a.mode == 0 ? dst / a.topK : r) : -1;
 }
+// One producer thread's (p of P) copies of a 64-deep step (cp.async, zeros past the ends) into its ring slot: the
+// tile's A rows (chunk id = 8 row + c, 128-byte swizzled; the low part too when aLoSlot is not 0), the weights' nibbles
+// (id = 2 row + half, BN rows x 32 bytes) and their scales (2 blocks x BN bytes, threads p < BN / 8).
+template <int P, int AC>
+__device__ __forceinline__ void wgmma_copy_rows(const MoeGemmArgs& a, const int* rowSrc, int p, int step, unsigned aSlot,
+                                                unsigned aLoSlot, bool precise) {
+#pragma unroll
+  for (int i = 0; i < AC; i++) {
+    const int id = p + i * P, row = id >> 3, c = id & 7, src = rowSrc[row];
+    const int k = step * WG_BK + c * 8;
+    const bool ok = src >= 0 && k < a.K;
+    const long long off = ok ? (long long)src * a.K + k : 0;
+    const unsigned dst = row * 128 + ((c ^ (row & 7)) << 4);
+    cp_async16(aSlot + dst, a.a + off, ok);
+    if (precise) cp_async16(aLoSlot + dst, a.aLo + off, ok);
+  }
+}
+template <int P, int QC>
+__device__ __forceinline__ void wgmma_copy_nibbles(const MoeGemmArgs& a, int p, long long expertRow, int n0, int nb, int step,
+                                                   unsigned qSlot) {
+#pragma unroll
+  for (int i = 0; i < QC; i++) {
+    const int id = p + i * P, row = id >> 1, half = id & 1;
+    const bool ok = n0 + row < a.N && step * 2 + half < nb;
+    const u8* g = ok ? a.blocks + ((expertRow + n0 + row) * nb + half) * 16 + step * 32 : a.blocks;
+    cp_async16(qSlot + id * 16, g, ok);
+  }
+}
+template <int BN_>
+__device__ __forceinline__ void wgmma_copy_scales(const MoeGemmArgs& a, int p, int e, int n0, int nb, int step, unsigned sSlot) {
+  if (p < 2 * BN_ / 16) {
+    int half = p / (BN_ / 16), chunk = p % (BN_ / 16);
+    int blk = step * 2 + half, n = n0 + chunk * 16;
+    bool ok = blk < nb && n < a.N;
+    const u8* g = ok ? a.scalesT + ((long long)e * nb + blk) * a.N + n : a.scalesT;
+    cp_async16(sSlot + half * BN_ + chunk * 16, g, ok);
+  }
+}
 // One MXFP4 block (16 bytes of nibbles at q, its E8M0 scale byte at s: 32 k values) of weight row `row` into its line of
 // an unpacked bf16 tile (128-byte swizzled, K-major; line = the row's 128 bytes), as the half-th 32 of its 64 k values.
 __device__ __forceinline__ void wgmma_unpack_block(const unsigned char* q, const unsigned char* s, unsigned char* line, int row,

@@ -116,7 +116,7 @@ public final class CudaBackend implements Backend {
     Cuda.trace("kernels");
     k = new Kernels(new KernelCompiler(device.arch, device.kvFormat.defines), device.stream,
         DevicePlan.programmaticLaunch(device.major, System.getenv("GPTOSS_CUDA_PDL")));
-    ForwardPass.allowSharedMemory(k, c, device.hopper(), options);
+    ForwardPass.allowSharedMemory(k, c, device.hopper());
     Cuda.trace("weights");
     model = weights.apply(k);
     check(cudaStreamSynchronize(device.stream), "cudaStreamSynchronize(after loading weights)");

@@ -69,6 +69,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final String WGMMA_N256_RD3 = "bf16_mxfp4w_moe_gemm_wgmma_n256_rd3";
   /** {@link #WGMMA_N256}'s tiles with the consumers unpacking (moe_gemm_wgmma_coop.cu): GPTOSS_CUDA_MOE_WIDE=coop (A/B runs). */
   static final String WGMMA_COOP = "bf16_mxfp4w_moe_gemm_wgmma_coop";
+  /** {@link #WGMMA_N256} and its variants: fast only, Hopper only ({@link #hopperFastSharedBytes}). */
+  static final java.util.List<String> WIDE_KERNELS = java.util.List.of(WGMMA_N256, WGMMA_N256_M192, WGMMA_N256_RD3, WGMMA_COOP);
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
   static final String GEMV_TC = "bf16_mxfp4w_moe_gemv_tc";
   static final String SWAP = "bf16_mxfp4w_moe_gemm_swap";
@@ -113,8 +115,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final int GEMV_MAX_ASSIGNMENTS = 256;
 
   /**
-   * Dynamic shared memory of the gemm (MOE_GEMM_SMEM in moe_gemm.cu): 3 stages of A [128][72] bf16
-   * (twice with the low part), nibbles [128][48] and scales [2][128], plus two unpacked [128][72] bf16 tiles.
+   * MOE_GEMM_SMEM in moe_gemm.cu: 3 stages of A [128][72] bf16 (twice with the low part), nibbles [128][48] and scales
+   * [2][128], plus two unpacked [128][72] bf16 tiles.
    */
   static int gemmSharedBytes(boolean precise) {
     return 3 * ((precise ? 2 : 1) * GEMM_ROWS * 72 * 2 + 128 * 48 + 2 * 128) + 2 * 128 * 72 * 2;
@@ -130,9 +132,17 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
     return 4 * ((precise ? 2 : 1) * rows * 128 + features * 32 + 2 * features) + 2 * features * 128 + 1024;
   }
 
-  /** COOP_SMEM in moe_gemm_wgmma_coop.cu: 4 load slots of A [128][128 B], nibbles and scales; three unpacked tiles. */
-  static int coopSharedBytes() {
-    return 4 * (GEMM_ROWS * 128 + WIDE_FEATURES * 32 + 2 * WIDE_FEATURES) + 3 * WIDE_FEATURES * 128 + 1024;
+  /** Dynamic shared memory of a fast-only Hopper kernel: one of {@link #WIDE_KERNELS}, {@link #SWAP} or {@link #SWAP_MID}. */
+  static int hopperFastSharedBytes(String kernel) {
+    return switch (kernel) {
+      case WGMMA_N256, WGMMA_N256_RD3 -> wgmmaSharedBytes(false, GEMM_ROWS, WIDE_FEATURES);
+      case WGMMA_N256_M192 -> wgmmaSharedBytes(false, WIDE_M192_ROWS, WIDE_FEATURES);
+      // COOP_SMEM in moe_gemm_wgmma_coop.cu: 4 load slots of A [128][128 B], nibbles and scales; three unpacked tiles
+      case WGMMA_COOP -> 4 * (GEMM_ROWS * 128 + WIDE_FEATURES * 32 + 2 * WIDE_FEATURES) + 3 * WIDE_FEATURES * 128 + 1024;
+      case SWAP -> swapSharedBytes(SWAP_ROWS, SWAP_FEATURES);
+      case SWAP_MID -> swapSharedBytes(SWAP_MID_ROWS, SWAP_MID_FEATURES);
+      default -> throw new IllegalArgumentException(kernel + " is not a fast-only Hopper expert kernel");
+    };
   }
 
   /** Whether a fast step on Hopper takes {@link #WGMMA_N256}: experts averaging {@link #WIDE_MIN_ROWS_PER_EXPERT} rows. */
@@ -141,14 +151,9 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   }
 
   /**
-   * MOE_SWAP_SMEM in moe_gemm_swap.cu: 4 ring slots of the rows [192][128 B], nibbles [128][32 B] and
-   * scales [2][128], plus 1,024 for aligning the base to the 128-byte swizzle's atom.
+   * MOE_SWAP_SMEM_T(rows, features, 4) in moe_gemm_swap.cu: 4 ring slots of the rows [rows][128 B], nibbles
+   * [features][32 B] and scales [2][features], plus 1,024 for aligning the base to the 128-byte swizzle's atom.
    */
-  static int swapSharedBytes() {
-    return swapSharedBytes(SWAP_ROWS, SWAP_FEATURES);
-  }
-
-  /** MOE_SWAP_SMEM_T(rows, features, 4) in moe_gemm_swap.cu: as above with tiles of {@code rows} and {@code features} per block ({@link #SWAP_MID}'s). */
   static int swapSharedBytes(int rows, int features) {
     return 4 * (rows * 128 + features * 32 + 2 * features) + 1024;
   }
@@ -240,8 +245,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
 
   /**
    * GPTOSS_CUDA_MOE_SWAP=mid: fast fused steps on Hopper below the wide range ({@link #wideFits}, or all of them with
-   * GPTOSS_CUDA_MOE_WIDE=off) take {@link #SWAP_MID}, the three-warpgroup swap-AB kernel; off by default until measured
-   * in the engine.
+   * GPTOSS_CUDA_MOE_WIDE=off) take {@link #SWAP_MID}, the three-warpgroup swap-AB kernel; off until measured in the engine.
    */
   static boolean swapMidEnabled(String env) {
     return swapSetting(env).equals("mid");
@@ -352,10 +356,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
     }
   }
 
-  /**
-   * The plan of a step of {@code tokens} tokens with no switch set ({@link Switches#DEFAULTS}); {@code hidden} and
-   * {@code intermediate} are the K of the two products.
-   */
+  /** The plan of a {@code tokens}-token step with no switch set ({@link Switches#DEFAULTS}); hidden, intermediate: the K. */
   static ExpertGemmPlan of(int tokens, int topK, int experts, int hidden, int intermediate, boolean precise, boolean hopper) {
     return of(tokens, topK, experts, hidden, intermediate, precise, hopper, Switches.DEFAULTS);
   }
@@ -373,8 +374,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
         : tokens <= 1 ? (precise ? GEMV : GEMV_TC)
         : tokens * topK <= GEMV_MAX_ASSIGNMENTS ? GEMV_TC
         : fusedKernel(tokens, topK, experts, hidden, intermediate, precise, hopper, switches);
-    boolean wide = kernel.equals(WGMMA_N256) || kernel.equals(WGMMA_N256_M192) || kernel.equals(WGMMA_N256_RD3)
-        || kernel.equals(WGMMA_COOP);
+    boolean wide = WIDE_KERNELS.contains(kernel);
     if ((kernel.equals(WGMMA) || wide) && !hopper) {
       throw new ai.gptoss.backend.BackendException("GPTOSS_CUDA_MOE forces " + kernel + ", a wgmma expert "
           + "kernel, which needs a Hopper GPU (sm_90)");
@@ -409,16 +409,14 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
           SPLIT_THREADS, gemvSplitSharedBytes(k, Math.min(GEMV_ROWS, tokens), precise));
       case WGMMA -> new ExpertGemmPlan(WGMMA, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES,
           WGMMA_THREADS, wgmmaSharedBytes(precise));
-      case WGMMA_N256, WGMMA_N256_RD3 -> new ExpertGemmPlan(kernel, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS),
-          WIDE_FEATURES, WGMMA_THREADS, wgmmaSharedBytes(false, GEMM_ROWS, WIDE_FEATURES));
-      case WGMMA_N256_M192 -> new ExpertGemmPlan(WGMMA_N256_M192, WIDE_M192_ROWS, maxTiles(tokens, topK, experts, WIDE_M192_ROWS),
-          WIDE_FEATURES, WIDE_M192_THREADS, wgmmaSharedBytes(false, WIDE_M192_ROWS, WIDE_FEATURES));
-      case WGMMA_COOP -> new ExpertGemmPlan(WGMMA_COOP, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS),
-          WIDE_FEATURES, WGMMA_THREADS, coopSharedBytes());
+      case WGMMA_N256, WGMMA_N256_RD3, WGMMA_COOP -> new ExpertGemmPlan(kernel, GEMM_ROWS,
+          maxTiles(tokens, topK, experts, GEMM_ROWS), WIDE_FEATURES, WGMMA_THREADS, hopperFastSharedBytes(kernel));
+      case WGMMA_N256_M192 -> new ExpertGemmPlan(kernel, WIDE_M192_ROWS, maxTiles(tokens, topK, experts, WIDE_M192_ROWS),
+          WIDE_FEATURES, WIDE_M192_THREADS, hopperFastSharedBytes(kernel));
       case SWAP_MID -> new ExpertGemmPlan(SWAP_MID, SWAP_MID_ROWS, maxTiles(tokens, topK, experts, SWAP_MID_ROWS), SWAP_MID_FEATURES,
-          SWAP_MID_THREADS, swapSharedBytes(SWAP_MID_ROWS, SWAP_MID_FEATURES));
+          SWAP_MID_THREADS, hopperFastSharedBytes(kernel));
       case SWAP -> new ExpertGemmPlan(SWAP, SWAP_ROWS, maxTiles(tokens, topK, experts, SWAP_ROWS), SWAP_FEATURES,
-          SWAP_THREADS, swapSharedBytes());
+          SWAP_THREADS, hopperFastSharedBytes(kernel));
       case DENSE -> new ExpertGemmPlan(DENSE, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES, THREADS, 0);
       default -> new ExpertGemmPlan(GEMM, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES, THREADS,
           gemmSharedBytes(precise));

@@ -98,30 +98,17 @@ final class ForwardPass implements AutoCloseable {
     if (c.numExpertsPerTok() > 8 || c.numLocalExperts() > 256) throw new BackendException("CUDA backend: at most 8 of 256 experts per token");
   }
 
-  /**
-   * Raises the dynamic shared memory limits of the expert kernels (at kernel load); the swap-AB kernel's
-   * module (the longest NVRTC compile) only where {@code options} may take it.
-   */
-  static void allowSharedMemory(Kernels k, ModelConfig c, boolean hopper, Options options) {
+  /** Raises the dynamic shared memory limits of the expert kernels (at kernel load: Kernels loads every module up front). */
+  static void allowSharedMemory(Kernels k, ModelConfig c, boolean hopper) {
     int maxK = Math.max(c.hiddenSize(), c.intermediateSize());
     k.allowSharedMemory(ExpertGemmPlan.GEMM, ExpertGemmPlan.gemmSharedBytes(true));
     if (hopper) {
-      // moe_gemm_wgmma.cu is loaded on every Hopper device (precise steps take it): each of its entries' limit
+      // every Hopper expert kernel, whichever switch takes it
       k.allowSharedMemory(ExpertGemmPlan.WGMMA, ExpertGemmPlan.wgmmaSharedBytes(true));
-      for (String wide : new String[] {ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.WGMMA_N256_RD3}) {
-        k.allowSharedMemory(wide, ExpertGemmPlan.wgmmaSharedBytes(false, ExpertGemmPlan.GEMM_ROWS, ExpertGemmPlan.WIDE_FEATURES));
+      for (String kernel : ExpertGemmPlan.WIDE_KERNELS) k.allowSharedMemory(kernel, ExpertGemmPlan.hopperFastSharedBytes(kernel));
+      for (String kernel : new String[] {ExpertGemmPlan.SWAP, ExpertGemmPlan.SWAP_MID}) {
+        k.allowSharedMemory(kernel, ExpertGemmPlan.hopperFastSharedBytes(kernel));
       }
-      k.allowSharedMemory(ExpertGemmPlan.WGMMA_N256_M192,
-          ExpertGemmPlan.wgmmaSharedBytes(false, ExpertGemmPlan.WIDE_M192_ROWS, ExpertGemmPlan.WIDE_FEATURES));
-      k.allowSharedMemory(ExpertGemmPlan.WGMMA_COOP, ExpertGemmPlan.coopSharedBytes());  // moe_gemm_wgmma_coop.cu
-    }
-    // moe_gemm_swap.cu only where a switch or GPTOSS_CUDA_MOE can take one of its kernels (loading it compiles it)
-    String forced = options.forcedMoeKernel();
-    if (hopper && (options.swapMoe() || options.swapMidMoe() || ExpertGemmPlan.SWAP.equals(forced)
-        || ExpertGemmPlan.SWAP_MID.equals(forced))) {
-      k.allowSharedMemory(ExpertGemmPlan.SWAP, ExpertGemmPlan.swapSharedBytes());
-      k.allowSharedMemory(ExpertGemmPlan.SWAP_MID,
-          ExpertGemmPlan.swapSharedBytes(ExpertGemmPlan.SWAP_MID_ROWS, ExpertGemmPlan.SWAP_MID_FEATURES));
     }
     k.allowSharedMemory(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.gemvTcSharedBytes(maxK, ExpertGemmPlan.GEMV_ROWS, true));
     k.allowSharedMemory(ExpertGemmPlan.GEMV_SPLIT, ExpertGemmPlan.gemvSplitSharedBytes(maxK, ExpertGemmPlan.GEMV_ROWS, true));

@@ -59,9 +59,9 @@ class ExpertGemmPlanTest {
     assertEquals(define("moe_gemv_split.cu", "GS_FEAT"), ExpertGemmPlan.SPLIT_FEATURES);
     assertEquals(32 * define("moe_gemv_split.cu", "GS_WARPS"), ExpertGemmPlan.SPLIT_THREADS);
     assertEquals(define("moe_wgmma.cuh", "WG_BM"), ExpertGemmPlan.GEMM_ROWS);
-    assertEquals(define("moe_wgmma.cuh", "WG_LDQ"), 32, "wgmmaSharedBytes and coopSharedBytes assume nibble rows of 32 bytes");
+    assertEquals(define("moe_wgmma.cuh", "WG_LDQ"), 32, "wgmmaSharedBytes and hopperFastSharedBytes(coop) assume nibble rows of 32 bytes");
     assertEquals(define("moe_gemm_wgmma_coop.cu", "COOP_BN"), ExpertGemmPlan.WIDE_FEATURES);
-    assertEquals(define("moe_gemm_wgmma_coop.cu", "COOP_LS"), 4, "coopSharedBytes assumes a 4-slot ring");
+    assertEquals(define("moe_gemm_wgmma_coop.cu", "COOP_LS"), 4, "hopperFastSharedBytes(coop) assumes a 4-slot ring");
     assertEquals(define("moe_gemm_swap.cu", "SW_RMAX"), ExpertGemmPlan.SWAP_ROWS);
     assertEquals(64 * define("moe_gemm_swap.cu", "SW_CW"), ExpertGemmPlan.SWAP_FEATURES);
     assertEquals(128 * define("moe_gemm_swap.cu", "SW_CW") + 32 * define("moe_gemm_swap.cu", "SW_PW"), ExpertGemmPlan.SWAP_THREADS);
@@ -79,13 +79,13 @@ class ExpertGemmPlanTest {
     assertEquals(166_912, ExpertGemmPlan.wgmmaSharedBytes(false, 128, 256));
     assertTrue(ExpertGemmPlan.wgmmaSharedBytes(true, 128, 256) >= 227 * 1024, "the whole limit, before the static barriers");
     // COOP_SMEM: 4 * (128 * 128 + 256 * 32 + 2 * 256) + 3 * 256 * 128 + 1024
-    assertEquals(199_680, ExpertGemmPlan.coopSharedBytes());
+    assertEquals(199_680, ExpertGemmPlan.hopperFastSharedBytes(ExpertGemmPlan.WGMMA_COOP));
     // MOE_GEMV_TC_SMEM(2880, 8, true): TC_UNITS(2880) = (360 + 45 + 5) / 8 * 8 + 2 = 410 units of 16 bytes
     assertEquals(2 * 8 * 410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 8, true));
     assertEquals(410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 1, false));
     // MOE_SWAP_SMEM_T(192, 128, 4): 4 * (192 * 128 + 128 * 32 + 2 * 128) + 1024
-    assertEquals(116_736, ExpertGemmPlan.swapSharedBytes());
-    assertTrue(ExpertGemmPlan.swapSharedBytes() <= 227 * 1024, "swap shared memory fits an H100 block");
+    assertEquals(116_736, ExpertGemmPlan.hopperFastSharedBytes(ExpertGemmPlan.SWAP));
+    assertTrue(ExpertGemmPlan.hopperFastSharedBytes(ExpertGemmPlan.SWAP) <= 227 * 1024, "swap shared memory fits an H100 block");
     // MOE_GEMV_SPLIT_SMEM(2880, rows, precise): 4 warps x (23 * 256 + 23 * 16 + planes * rows * 23 * 64)
     assertEquals(4 * (5888 + 368 + 1472), ExpertGemmPlan.gemvSplitSharedBytes(2880, 1, false));
     assertEquals(4 * (5888 + 368 + 2 * 8 * 1472), ExpertGemmPlan.gemvSplitSharedBytes(2880, 8, true));
@@ -96,6 +96,26 @@ class ExpertGemmPlanTest {
     assertTrue(ExpertGemmPlan.gemvSplitSharedBytes(2880, 8, true) <= 163 * 1024, "split gemv shared memory fits an A100 block");
     // an H100 SM has 228 KiB, 1 KiB of it reserved per block (the kernel has no static shared memory)
     assertTrue(7 * (ExpertGemmPlan.gemvSplitSharedBytes(2880, 1, false) + 1024) <= 228 * 1024, "seven one-token split blocks per SM");
+  }
+
+  /**
+   * Every wide variant: its plan's shared memory is the size ForwardPass raises the limit to, within an H100 block; it is
+   * refused in precise mode and off Hopper; anything else is not a fast-only Hopper kernel.
+   */
+  @Test
+  void everyWideKernelHasItsSharedMemoryAndIsFastHopperOnly() {
+    for (String kernel : ExpertGemmPlan.WIDE_KERNELS) {
+      ExpertGemmPlan plan = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(kernel, true));
+      assertEquals(kernel, plan.kernel());
+      assertEquals(ExpertGemmPlan.hopperFastSharedBytes(kernel), plan.sharedBytes(), kernel);
+      assertTrue(plan.sharedBytes() <= 227 * 1024, kernel + " fits an H100 block");
+      org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+          () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(kernel, true)), kernel + " precise");
+      org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+          () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, beforeWide(kernel, true)), kernel + " off Hopper");
+    }
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> ExpertGemmPlan.hopperFastSharedBytes(ExpertGemmPlan.WGMMA));
   }
 
   /** moe_group cuts sum over experts of ceil(count / tileM) tiles; the grid must cover all of them. */
@@ -357,7 +377,7 @@ class ExpertGemmPlanTest {
   @Test
   void swapTakesFastFusedStepsOnHopperWhenOn() {
     assertLaunch(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSwap(true)), ExpertGemmPlan.SWAP,
-        192, (4096 + 191) / 192 + 32, 45, 23, 320, ExpertGemmPlan.swapSharedBytes());
+        192, (4096 + 191) / 192 + 32, 45, 23, 320, ExpertGemmPlan.hopperFastSharedBytes(ExpertGemmPlan.SWAP));
     int edge = ExpertGemmPlan.GEMV_MAX_ASSIGNMENTS / 4;
     assertEquals(ExpertGemmPlan.SWAP, ExpertGemmPlan.of(edge + 1, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSwap(true)).kernel());
     assertEquals(ExpertGemmPlan.GEMV_TC, ExpertGemmPlan.of(edge, 4, 32, 2880, 2880, false, true, beforeWide(null, true).withSwap(true)).kernel());
