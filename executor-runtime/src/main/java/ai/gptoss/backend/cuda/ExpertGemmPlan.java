@@ -55,7 +55,7 @@ package ai.gptoss.backend.cuda;
  * so: one token, the tensor-core gemv for gate_up and the CUDA-core gemv for down in fast mode, the
  * CUDA-core gemv for both in precise mode; up to {@link #GEMV_MAX_ASSIGNMENTS} rows, the tensor-core
  * gemv; above, mma.sync in fast mode and, on Hopper, wgmma in precise mode (two products per k
- * slice against one unpack). {@code GPTOSS_CUDA_MOE=gemm|gemv|gemv_tc|gemv_split|wgmma|swap|dense} forces one kernel
+ * slice against one unpack). {@code GPTOSS_CUDA_MOE=gemm|gemv|gemv_tc|gemv_split|wgmma|wgmma_coop|swap|dense} forces one kernel
  * for every step (conformance runs of each path; all compute the same sums, in other orders).
  */
 record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int threads, int sharedBytes,
@@ -223,6 +223,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "wgmma" -> WGMMA;
       case "wgmma_n256" -> WGMMA_N256;
       case "wgmma_n256_m192" -> WGMMA_N256_M192;
+      case "wgmma_coop" -> WGMMA_COOP;
       case "gemv" -> GEMV;
       case "gemv_tc" -> GEMV_TC;
       case "gemv_split" -> GEMV_SPLIT;
@@ -230,7 +231,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "swap_cw3" -> SWAP_MID;
       case "dense" -> DENSE;
       default -> throw new ai.gptoss.backend.BackendException(
-          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, wgmma_n256, wgmma_n256_m192, gemv, gemv_tc, gemv_split, swap, swap_cw3 or dense");
+          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, wgmma_n256, wgmma_n256_m192, wgmma_coop, gemv, gemv_tc, gemv_split, swap, swap_cw3 or dense");
     };
   }
 

@@ -34,7 +34,7 @@ final class ForwardPass implements AutoCloseable {
       return new Options(
           // which products of a few rows run bf16_gemv instead of cuBLAS (GPTOSS_CUDA_GEMV)
           SmallGemv.mode(System.getenv("GPTOSS_CUDA_GEMV")),
-          // GPTOSS_CUDA_MOE=gemm|wgmma|gemv|gemv_tc|gemv_split|swap|dense forces one expert kernel (ExpertGemmPlan); null: chosen per step shape
+          // GPTOSS_CUDA_MOE=gemm|wgmma|wgmma_coop|gemv|gemv_tc|gemv_split|swap|dense forces one expert kernel (ExpertGemmPlan); null: chosen per step shape
           ExpertGemmPlan.forcedKernel(System.getenv("GPTOSS_CUDA_MOE")),
           RoutePlan.splitForced(System.getenv("GPTOSS_CUDA_ROUTE")),
           // GPTOSS_CUDA_MOE_SWAP=on: fast fused steps on Hopper take the swap-AB expert kernel instead of mma.sync

@@ -281,6 +281,11 @@ class ExpertGemmPlanTest {
     assertLaunch(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(ExpertGemmPlan.forcedKernel("wgmma_n256_m192"), true)),
         ExpertGemmPlan.WGMMA_N256_M192, 192, (4096 + 191) / 192 + 32, 23, 12, 512, 199_680);
     assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true).kernel());
+    // the coop experiment forced for every step (prefill A/B against the dense path): the wide tiles at 16,384 tokens
+    ExpertGemmPlan coopPrefill = ExpertGemmPlan.of(16384, 4, 32, 2880, 2880, false, true,
+        beforeWide(ExpertGemmPlan.forcedKernel("wgmma_coop"), true));
+    assertEquals(ExpertGemmPlan.WGMMA_COOP, coopPrefill.kernel());
+    assertEquals(128, coopPrefill.tileM());
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
         () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.WGMMA_N256_M192, true)));
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
