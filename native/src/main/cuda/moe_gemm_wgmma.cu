@@ -64,7 +64,9 @@
 // leaves the producer 32, enough only with its addresses recomputed at every step: KEEP below).
 // RD_ (0: LS_ - 1): steps ahead the producers load. LS_ - 1 refills step t-1's slot, waiting mid-step for its products;
 // LS_ - 2 refills step t-2's slot (free since the wait for step t-2's unpacked tile) before unpacking step t.
-template <int BN_, int LS_, int PW_, int CW_ = 2, int RP_ = 0, int RC_ = 0, int RD_ = 0>
+// SB_: the tile's BN_ biases are staged in shared memory before the mainloop (threads tid < BN_, one each, the load
+// issued before the row table's so that their latencies overlap) and the epilogue reads them there (wgmma_epilogue).
+template <int BN_, int LS_, int PW_, int CW_ = 2, int RP_ = 0, int RC_ = 0, int RD_ = 0, bool SB_ = false>
 __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
   constexpr int P = 128 * PW_;            // producer threads
   constexpr int TILE_M = 64 * CW_;        // rows per tile
@@ -84,6 +86,7 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
   __shared__ int rowSrc[TILE_M];
   __shared__ int rowDst[TILE_M];
   __shared__ __align__(8) unsigned long long bars[2 * LS_ + 2];  // full[LS], lempty[LS], bempty[2]
+  __shared__ __align__(16) float tileBias[SB_ ? BN_ : 2];
   const int tile = blockIdx.x;
   if (tile >= *a.numTiles) return;
   const int e = a.tiles[tile * 3], r0 = a.tiles[tile * 3 + 1], r1 = a.tiles[tile * 3 + 2];
@@ -99,8 +102,16 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
   const unsigned sS = sQ + LS_ * Q_SLOT;          // LS x S_SLOT
   unsigned char* gen = wg_smem_raw + (base - smem_u32(wg_smem_raw));  // generic pointer of `base`
   const unsigned full = smem_u32(&bars[0]), lempty = smem_u32(&bars[LS_]), bempty = smem_u32(&bars[2 * LS_]);
+  float bias = 0.f;
+  if constexpr (SB_) {
+    static_assert(128 * (PW_ + CW_) >= BN_, "one thread per feature stages the tile's biases");
+    if (tid < BN_ && n0 + tid < a.N) bias = a.bias[(long long)e * a.N + n0 + tid];
+  }
   if (tid < TILE_M) {
     wgmma_tile_rows(a, r0, r1, tid, rowSrc, rowDst);
+  }
+  if constexpr (SB_) {
+    if (tid < BN_) tileBias[tid] = bias;
   }
   if (tid == 0) {
     for (int i = 0; i < LS_; i++) {
@@ -245,7 +256,7 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
     wgmma_wait<0>();
     wgmma_fence_regs(acc);
     if (!active) return;
-    wgmma_epilogue<BN_>(a, acc, rowDst, e, r0, n0, wg, warp, lane);
+    wgmma_epilogue<BN_, SB_>(a, acc, rowDst, e, r0, n0, wg, warp, lane, tileBias);
   }
 }
 #endif  // sm_90a
@@ -254,6 +265,7 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
 #define MOE_WGMMA_BODY(bn, ls, pw) moe_wgmma_tile<bn, ls, pw>(a);
 #define MOE_WGMMA_BODY_CW(bn, ls, pw, cw, rp, rc) moe_wgmma_tile<bn, ls, pw, cw, rp, rc>(a);
 #define MOE_WGMMA_BODY_RD(bn, ls, cw, rd) moe_wgmma_tile<bn, ls, 1, cw, 0, 0, rd>(a);
+#define MOE_WGMMA_BODY_SB(bn, ls, cw, rd) moe_wgmma_tile<bn, ls, 1, cw, 0, 0, rd, true>(a);
 #else
 // Built for another architecture (sm_80, plain sm_90): no wgmma. Never planned there; a launch traps
 // rather than leave the outputs unwritten.
@@ -262,6 +274,7 @@ __device__ __forceinline__ void moe_wgmma_tile(const MoeGemmArgs& a) {
   __trap();
 #define MOE_WGMMA_BODY_CW(bn, ls, pw, cw, rp, rc) MOE_WGMMA_BODY(bn, ls, pw)
 #define MOE_WGMMA_BODY_RD(bn, ls, cw, rd) MOE_WGMMA_BODY(bn, ls, 1)
+#define MOE_WGMMA_BODY_SB(bn, ls, cw, rd) MOE_WGMMA_BODY(bn, ls, 1)
 #endif
 
 // Production shape: 128 x 128 tile, 4-deep load ring, one producer warpgroup, 384 threads, one CTA per
@@ -279,3 +292,6 @@ extern "C" __global__ void __launch_bounds__(512, 1) bf16_mxfp4w_moe_gemm_wgmma_
 // The 256-feature entry as it was until 2026-12-07, loading 3 steps ahead (4-5% slower in moe_check on an H100 at every
 // shape; 1,024^3 through the engine 15,222 against 15,537 tok/s): GPTOSS_CUDA_MOE_WIDE=rd3 (A/B runs), moe_check's _rd3.
 extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma_n256_rd3(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY(256, 4, 1) }
+// The production 256-feature entry with its biases staged in shared memory for the epilogue (SB_ of moe_wgmma_tile;
+// 1 KB of static shared memory more): GPTOSS_CUDA_MOE_WIDE=sb (A/B runs), moe_check's gemm_wgmma_n256_sb.
+extern "C" __global__ void __launch_bounds__(384, 1) bf16_mxfp4w_moe_gemm_wgmma_n256_sb(MoeGemmArgs a) { pdl_begin(); MOE_WGMMA_BODY_SB(256, 4, 2, 2) }

@@ -1,6 +1,5 @@
-// The sm_90a (Hopper) building blocks of the wgmma expert GEMMs, shared by moe_gemm_wgmma.cu (the producer-unpack
-// kernels, template moe_wgmma_tile) and moe_gemm_wgmma_coop.cu (the consumers unpack): tile constants, the dynamic
-// shared memory of moe_wgmma_tile, and, where the build targets sm_90a (MOE_WGMMA_ENABLED), the mbarrier wait,
+// The sm_90a (Hopper) building blocks of the wgmma expert GEMMs of moe_gemm_wgmma.cu (template moe_wgmma_tile):
+// tile constants, the dynamic shared memory of moe_wgmma_tile, and, where the build targets sm_90a (MOE_WGMMA_ENABLED), the mbarrier wait,
 // setmaxnreg, the producers' named barrier and the m64n128 / m64n256 bf16 wgmma with shared-memory operands (the
 // layouts and descriptors: moe_gemm_wgmma.cu's header comment). NVRTC gets it as a named header beside
 // gptoss_kernels.h (KernelCompiler.HEADERS).
@@ -124,7 +123,7 @@ __device__ __forceinline__ void wgmma_slice(float (&d)[BN_ / 2], unsigned a, uns
   }
 }
 
-// The pieces both wide kernels share (moe_gemm_wgmma.cu, moe_gemm_wgmma_coop.cu).
+// The pieces of a tile: its rows, the producers' copies of a step, the unpack of one MXFP4 block, the epilogue.
 // A tile's rows: rowDst[i] = the (t, j) slot of sorted row r0 + i, rowSrc[i] = the row of A it reads (mode 0 gathers
 // h[slot / k], mode 1 reads act[r]); -1 past the tile's end. Thread tid < tileM fills entry tid.
 __device__ __forceinline__ void wgmma_tile_rows(const MoeGemmArgs& a, int r0, int r1, int tid, int* rowSrc, int* rowDst) {
@@ -189,9 +188,13 @@ __device__ __forceinline__ void wgmma_unpack_block(const unsigned char* q, const
 // Epilogue of consumer warpgroup wg (warp, lane): bias, then mode 0 the clamped SwiGLU into act (sorted rows), mode 1
 // the product into y at the row's (t, j) slot. acc[4j + q]: rows wg*64 + 16 warp + lane/4 (+8 for q >= 2), columns
 // 8j + 2 (lane % 4) (+1): the m64nN accumulator layout, mma.sync's m16n8 C fragment repeated.
-template <int BN_>
+// SB_: the tile's BN_ biases come from shared memory (tileBias, staged by moe_wgmma_tile before its mainloop) instead of
+// global memory. The global reads cannot move above the stores of earlier columns (out may alias bias for the
+// compiler), so each of the 2 x BN_ / 8 columns waited on its own L2 round trip: at decode-1024 on an H100 the epilogue
+// held 22-23% of the stall samples of the 256-feature kernel, most of them on the FADD after that load (2026-12-08).
+template <int BN_, bool SB_ = false>
 __device__ __forceinline__ void wgmma_epilogue(const MoeGemmArgs& a, const float (&acc)[BN_ / 2], const int* rowDst, int e,
-                                               int r0, int n0, int wg, int warp, int lane) {
+                                               int r0, int n0, int wg, int warp, int lane, const float* tileBias = nullptr) {
   const int g = lane >> 2, tig = lane & 3;
   const float* bias = a.bias + (long long)e * a.N;
 #pragma unroll
@@ -203,8 +206,17 @@ __device__ __forceinline__ void wgmma_epilogue(const MoeGemmArgs& a, const float
     for (int j = 0; j < BN_ / 8; j++) {
       const int n = n0 + j * 8 + 2 * tig;
       if (n >= a.N) continue;
-      const float u0 = acc[4 * j + half * 2] + bias[n];
-      const float u1 = acc[4 * j + half * 2 + 1] + bias[n + 1];
+      float b0, b1;
+      if constexpr (SB_) {
+        const float2 b = *(const float2*)(tileBias + j * 8 + 2 * tig);
+        b0 = b.x;
+        b1 = b.y;
+      } else {
+        b0 = bias[n];
+        b1 = bias[n + 1];
+      }
+      const float u0 = acc[4 * j + half * 2] + b0;
+      const float u1 = acc[4 * j + half * 2 + 1] + b1;
       if (a.mode == 0) {
         store_hi_lo((bf16*)a.out, a.outLo, (long long)(r0 + row) * (a.N / 2) + n / 2, clamped_swiglu(u0, u1, a.limit));
       } else {

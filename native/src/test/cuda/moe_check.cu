@@ -21,7 +21,6 @@
 #include "../../main/cuda/moe_gemv.cu"
 #include "../../main/cuda/moe_gemv_tc.cu"
 #include "../../main/cuda/moe_gemm_wgmma.cu"
-#include "../../main/cuda/moe_gemm_wgmma_coop.cu"  // the consumers unpack (issue 17 experiment)
 #define SW_HANG_CHECK 1  // a stuck mbarrier wait of the swap-AB kernels prints itself and traps
 #include "../../main/cuda/moe_gemm_swap.cu"
 #include "check_util.cuh"
@@ -35,8 +34,9 @@
 extern "C" __global__ void __launch_bounds__(384, 1) gemm_wgmma_ls6(MoeGemmArgs a) { MOE_WGMMA_BODY(128, 6, 1) }
 // gemm_wgmma_n256 is the production kernel bf16_mxfp4w_moe_gemm_wgmma_n256 (fast steps of many rows per expert).
 #define gemm_wgmma_n256 bf16_mxfp4w_moe_gemm_wgmma_n256
-// gemm_wgmma_coop is the opt-in entry bf16_mxfp4w_moe_gemm_wgmma_coop (GPTOSS_CUDA_MOE_WIDE=coop; COOP_BN, COOP_SMEM).
-#define gemm_wgmma_coop bf16_mxfp4w_moe_gemm_wgmma_coop
+// gemm_wgmma_n256_sb is the opt-in entry bf16_mxfp4w_moe_gemm_wgmma_n256_sb (GPTOSS_CUDA_MOE_WIDE=sb): the production
+// kernel with its epilogue's biases staged in shared memory.
+#define gemm_wgmma_n256_sb bf16_mxfp4w_moe_gemm_wgmma_n256_sb
 extern "C" __global__ void __launch_bounds__(512, 1) gemm_wgmma_p2(MoeGemmArgs a) { MOE_WGMMA_BODY(128, 4, 2) }
 // Variants for the two suspected losses of the fast decode step at batch 1,024 (~128 +- 11 rows per expert),
 // fast only (precise would exceed 227 KB of shared memory):
@@ -292,8 +292,8 @@ static void free_routing(DevRouting& d) {
 }
 
 enum Kernel { GEMM, GEMV, GEMV_TC, WGMMA, WGMMA_LS6, WGMMA_N256, WGMMA_P2, WGMMA_N256_LS6, WGMMA_M192, WGMMA_N256_M192,
-              WGMMA_N256_RD3, WGMMA_N256_LS6RD4, WGMMA_M192_RD2, WGMMA_COOP, SWAP, SWAP_CH16, SWAP_CH64, SWAP_PW1, SWAP_LS6, SWAP_CW3, NKERNELS };
-static bool is_wgmma(Kernel k) { return k >= WGMMA && k <= WGMMA_COOP; }
+              WGMMA_N256_RD3, WGMMA_N256_LS6RD4, WGMMA_M192_RD2, WGMMA_N256_SB, SWAP, SWAP_CH16, SWAP_CH64, SWAP_PW1, SWAP_LS6, SWAP_CW3, NKERNELS };
+static bool is_wgmma(Kernel k) { return k >= WGMMA && k <= WGMMA_N256_SB; }
 static bool is_swap(Kernel k) { return k >= SWAP && k <= SWAP_CW3; }
 static const SwapShape& swap_shape(Kernel k) { return SWAP_SHAPES[k - SWAP]; }
 // Precise mode doubles the A ring: the 6-slot, 256-feature and 192-row variants then exceed 227 KB of
@@ -326,8 +326,8 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
     gemm_wgmma_n256_ls6rd4<<<dim3(d.maxTiles, (a.N + 255) / 256), 384, WG_N256_LS6_SMEM>>>(a);
   } else if (kind == WGMMA_M192_RD2) {
     gemm_wgmma_m192_rd2<<<dim3(d.maxTiles, (a.N + 127) / 128), 512, WG_M192_SMEM>>>(a);
-  } else if (kind == WGMMA_COOP) {
-    gemm_wgmma_coop<<<dim3(d.maxTiles, (a.N + COOP_BN - 1) / COOP_BN), 384, COOP_SMEM>>>(a);
+  } else if (kind == WGMMA_N256_SB) {
+    gemm_wgmma_n256_sb<<<dim3(d.maxTiles, (a.N + 255) / 256), 384, WG_N256_SMEM(false)>>>(a);
   } else if (is_swap(kind)) {
     const SwapShape& sh = swap_shape(kind);
     dim3 grid(d.maxTiles, (a.N + sh.fb() - 1) / sh.fb());
@@ -351,7 +351,7 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
 static const char* kname(Kernel k) {
   const char* names[] = {"gemm",           "gemv",          "gemv_tc",        "gemm_wgmma",          "gemm_wgmma_ls6",
                          "gemm_wgmma_n256", "gemm_wgmma_p2", "gemm_wgmma_n256_ls6", "gemm_wgmma_m192", "gemm_wgmma_n256_m192",
-                         "gemm_wgmma_n256_rd3", "gemm_wgmma_n256_ls6rd4", "gemm_wgmma_m192_rd2", "gemm_wgmma_coop",
+                         "gemm_wgmma_n256_rd3", "gemm_wgmma_n256_ls6rd4", "gemm_wgmma_m192_rd2", "gemm_wgmma_n256_sb",
                          "gemm_swap",      "gemm_swap_ch16", "gemm_swap_ch64", "gemm_swap_pw1",     "gemm_swap_ls6",
                          "gemm_swap_cw3"};
   static_assert(sizeof names / sizeof names[0] == NKERNELS, "one name per kernel");
@@ -601,7 +601,7 @@ int main(int argc, char** argv) {
                               {WGMMA_N256_RD3, gemm_wgmma_n256_rd3, 384, WG_N256_SMEM(false), 0},
                               {WGMMA_N256_LS6RD4, gemm_wgmma_n256_ls6rd4, 384, WG_N256_LS6_SMEM, 0},
                               {WGMMA_M192_RD2, gemm_wgmma_m192_rd2, 512, WG_M192_SMEM, 0},
-                              {WGMMA_COOP, gemm_wgmma_coop, 384, COOP_SMEM, 0}};
+                              {WGMMA_N256_SB, gemm_wgmma_n256_sb, 384, WG_N256_SMEM(false), 0}};
     for (const WgShape& w : shapes) {
       CK(cudaFuncSetAttribute(w.fn, cudaFuncAttributeMaxDynamicSharedMemorySize, w.smem));
       int blocks = 0;
@@ -709,7 +709,7 @@ int main(int argc, char** argv) {
           std::vector<double> ref = reference(c, r, x, p == 1);
           for (int k = 0; k < NKERNELS; k++)
             if (v == 0 || k == GEMM || k == WGMMA || is_swap((Kernel)k) || k == WGMMA_N256 || k == WGMMA_N256_LS6 ||
-                k == WGMMA_M192 || k == WGMMA_N256_M192 || k >= WGMMA_N256_RD3 && k <= WGMMA_COOP)
+                k == WGMMA_M192 || k == WGMMA_N256_M192 || k >= WGMMA_N256_RD3 && k <= WGMMA_N256_SB)
               compare(name, (Kernel)k, c, r, x, p == 1, ref);
         }
         free_case(c);

@@ -19,7 +19,7 @@ package ai.gptoss.backend.cuda;
  *       block, so each tile's rows are read once per 256 output features instead of 128 (the shared memory of the
  *       precise variant would not fit). Taken for fast steps on Hopper whose experts average at least
  *       {@link #WIDE_MIN_ROWS_PER_EXPERT} rows ({@link #wideFits}); {@code GPTOSS_CUDA_MOE_WIDE=off} keeps mma.sync there.
- *       Its variants for A/B runs: GPTOSS_CUDA_MOE_WIDE=m192|rd3|coop ({@link #wideKernel}; coop: moe_gemm_wgmma_coop.cu).
+ *       Its variants for A/B runs: GPTOSS_CUDA_MOE_WIDE=m192|rd3|sb ({@link #wideKernel}).
  *   <li>{@code bf16_mxfp4w_moe_gemm_swap} (moe_gemm_swap.cu, Hopper, fast mode only): tiles of up to
  *       {@link #SWAP_ROWS} rows (almost every expert of a decode step at batch 1,024 in one tile, so its
  *       weights are read and unpacked once), the weights as wgmma's register operand, unpacked by the
@@ -55,7 +55,7 @@ package ai.gptoss.backend.cuda;
  * so: one token, the tensor-core gemv for gate_up and the CUDA-core gemv for down in fast mode, the
  * CUDA-core gemv for both in precise mode; up to {@link #GEMV_MAX_ASSIGNMENTS} rows, the tensor-core
  * gemv; above, mma.sync in fast mode and, on Hopper, wgmma in precise mode (two products per k
- * slice against one unpack). {@code GPTOSS_CUDA_MOE=gemm|gemv|gemv_tc|gemv_split|wgmma|wgmma_coop|swap|dense} forces one kernel
+ * slice against one unpack). {@code GPTOSS_CUDA_MOE=gemm|gemv|gemv_tc|gemv_split|wgmma|wgmma_n256|wgmma_n256_sb|swap|dense} forces one kernel
  * for every step (conformance runs of each path; all compute the same sums, in other orders).
  */
 record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int threads, int sharedBytes,
@@ -67,10 +67,10 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static final String WGMMA_N256_M192 = "bf16_mxfp4w_moe_gemm_wgmma_n256_m192";
   /** {@link #WGMMA_N256} as it was until 2026-12-07, loading 3 steps ahead: GPTOSS_CUDA_MOE_WIDE=rd3 (A/B runs). */
   static final String WGMMA_N256_RD3 = "bf16_mxfp4w_moe_gemm_wgmma_n256_rd3";
-  /** {@link #WGMMA_N256}'s tiles with the consumers unpacking (moe_gemm_wgmma_coop.cu): GPTOSS_CUDA_MOE_WIDE=coop (A/B runs). */
-  static final String WGMMA_COOP = "bf16_mxfp4w_moe_gemm_wgmma_coop";
+  /** {@link #WGMMA_N256} with the tile's biases staged in shared memory for the epilogue: GPTOSS_CUDA_MOE_WIDE=sb (A/B runs). */
+  static final String WGMMA_N256_SB = "bf16_mxfp4w_moe_gemm_wgmma_n256_sb";
   /** {@link #WGMMA_N256} and its variants: fast only, Hopper only ({@link #hopperFastSharedBytes}). */
-  static final java.util.List<String> WIDE_KERNELS = java.util.List.of(WGMMA_N256, WGMMA_N256_M192, WGMMA_N256_RD3, WGMMA_COOP);
+  static final java.util.List<String> WIDE_KERNELS = java.util.List.of(WGMMA_N256, WGMMA_N256_M192, WGMMA_N256_RD3, WGMMA_N256_SB);
   static final String GEMV = "bf16_mxfp4w_moe_gemv";
   static final String GEMV_TC = "bf16_mxfp4w_moe_gemv_tc";
   static final String SWAP = "bf16_mxfp4w_moe_gemm_swap";
@@ -135,10 +135,8 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   /** Dynamic shared memory of a fast-only Hopper kernel: one of {@link #WIDE_KERNELS}, {@link #SWAP} or {@link #SWAP_MID}. */
   static int hopperFastSharedBytes(String kernel) {
     return switch (kernel) {
-      case WGMMA_N256, WGMMA_N256_RD3 -> wgmmaSharedBytes(false, GEMM_ROWS, WIDE_FEATURES);
+      case WGMMA_N256, WGMMA_N256_RD3, WGMMA_N256_SB -> wgmmaSharedBytes(false, GEMM_ROWS, WIDE_FEATURES);
       case WGMMA_N256_M192 -> wgmmaSharedBytes(false, WIDE_M192_ROWS, WIDE_FEATURES);
-      // COOP_SMEM in moe_gemm_wgmma_coop.cu: 4 load slots of A [128][128 B], nibbles and scales; three unpacked tiles
-      case WGMMA_COOP -> 4 * (GEMM_ROWS * 128 + WIDE_FEATURES * 32 + 2 * WIDE_FEATURES) + 3 * WIDE_FEATURES * 128 + 1024;
       case SWAP -> swapSharedBytes(SWAP_ROWS, SWAP_FEATURES);
       case SWAP_MID -> swapSharedBytes(SWAP_MID_ROWS, SWAP_MID_FEATURES);
       default -> throw new IllegalArgumentException(kernel + " is not a fast-only Hopper expert kernel");
@@ -223,7 +221,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "wgmma" -> WGMMA;
       case "wgmma_n256" -> WGMMA_N256;
       case "wgmma_n256_m192" -> WGMMA_N256_M192;
-      case "wgmma_coop" -> WGMMA_COOP;
+      case "wgmma_n256_sb" -> WGMMA_N256_SB;
       case "gemv" -> GEMV;
       case "gemv_tc" -> GEMV_TC;
       case "gemv_split" -> GEMV_SPLIT;
@@ -231,7 +229,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "swap_cw3" -> SWAP_MID;
       case "dense" -> DENSE;
       default -> throw new ai.gptoss.backend.BackendException(
-          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, wgmma_n256, wgmma_n256_m192, wgmma_coop, gemv, gemv_tc, gemv_split, swap, swap_cw3 or dense");
+          "GPTOSS_CUDA_MOE=" + env + ": expected auto (default), gemm, wgmma, wgmma_n256, wgmma_n256_m192, wgmma_n256_sb, gemv, gemv_tc, gemv_split, swap, swap_cw3 or dense");
     };
   }
 
@@ -274,8 +272,9 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   /**
    * GPTOSS_CUDA_MOE_WIDE: the kernel of fast steps on Hopper with enough rows per expert ({@link #wideFits}):
    * {@link #WGMMA_N256} (unset, "auto" or "on": the default, faster from 512 tokens of gpt-oss-20b), its 192-row tiles
-   * {@link #WGMMA_N256_M192} ("m192"), the earlier form {@link #WGMMA_N256_RD3} ("rd3", loads 3 steps ahead), the
-   * consumers-unpack form {@link #WGMMA_COOP} ("coop"; the three for A/B runs), or null: mma.sync ("off").
+   * {@link #WGMMA_N256_M192} ("m192"), the earlier form {@link #WGMMA_N256_RD3} ("rd3", loads 3 steps ahead), the form
+   * with its epilogue's biases staged in shared memory {@link #WGMMA_N256_SB} ("sb"; the three for A/B runs), or null:
+   * mma.sync ("off").
    */
   static String wideKernel(String env) {
     if (env == null || env.isBlank()) return WGMMA_N256;
@@ -283,10 +282,10 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
       case "auto", "on", "1", "true" -> WGMMA_N256;
       case "m192" -> WGMMA_N256_M192;
       case "rd3" -> WGMMA_N256_RD3;
-      case "coop" -> WGMMA_COOP;
+      case "sb" -> WGMMA_N256_SB;
       case "off", "0", "false" -> null;
       default -> throw new ai.gptoss.backend.BackendException(
-          "GPTOSS_CUDA_MOE_WIDE=" + env + ": expected auto (default), on, off, m192, rd3 or coop");
+          "GPTOSS_CUDA_MOE_WIDE=" + env + ": expected auto (default), on, off, m192, rd3 or sb");
     };
   }
 
@@ -410,7 +409,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
           SPLIT_THREADS, gemvSplitSharedBytes(k, Math.min(GEMV_ROWS, tokens), precise));
       case WGMMA -> new ExpertGemmPlan(WGMMA, GEMM_ROWS, maxTiles(tokens, topK, experts, GEMM_ROWS), GEMM_FEATURES,
           WGMMA_THREADS, wgmmaSharedBytes(precise));
-      case WGMMA_N256, WGMMA_N256_RD3, WGMMA_COOP -> new ExpertGemmPlan(kernel, GEMM_ROWS,
+      case WGMMA_N256, WGMMA_N256_RD3, WGMMA_N256_SB -> new ExpertGemmPlan(kernel, GEMM_ROWS,
           maxTiles(tokens, topK, experts, GEMM_ROWS), WIDE_FEATURES, WGMMA_THREADS, hopperFastSharedBytes(kernel));
       case WGMMA_N256_M192 -> new ExpertGemmPlan(kernel, WIDE_M192_ROWS, maxTiles(tokens, topK, experts, WIDE_M192_ROWS),
           WIDE_FEATURES, WIDE_M192_THREADS, hopperFastSharedBytes(kernel));

@@ -34,7 +34,7 @@ final class ForwardPass implements AutoCloseable {
       return new Options(
           // which products of a few rows run bf16_gemv instead of cuBLAS (GPTOSS_CUDA_GEMV)
           SmallGemv.mode(System.getenv("GPTOSS_CUDA_GEMV")),
-          // GPTOSS_CUDA_MOE=gemm|wgmma|wgmma_coop|gemv|gemv_tc|gemv_split|swap|dense forces one expert kernel (ExpertGemmPlan); null: chosen per step shape
+          // GPTOSS_CUDA_MOE=gemm|wgmma|wgmma_n256|wgmma_n256_sb|gemv|gemv_tc|gemv_split|swap|dense forces one expert kernel (ExpertGemmPlan); null: chosen per step shape
           ExpertGemmPlan.forcedKernel(System.getenv("GPTOSS_CUDA_MOE")),
           RoutePlan.splitForced(System.getenv("GPTOSS_CUDA_ROUTE")),
           // GPTOSS_CUDA_MOE_SWAP=on: fast fused steps on Hopper take the swap-AB expert kernel instead of mma.sync
@@ -44,7 +44,7 @@ final class ForwardPass implements AutoCloseable {
           // GPTOSS_CUDA_MOE_SPLIT=on: fast steps of at most 8 tokens take the K-split tensor-core gemv
           ExpertGemmPlan.splitEnabled(System.getenv("GPTOSS_CUDA_MOE_SPLIT")),
           // GPTOSS_CUDA_MOE_WIDE=off: fast steps of many rows per expert keep mma.sync instead of the 256-feature wgmma;
-          // m192: they take its 192-row tiles; rd3, coop: its earlier form, the consumers-unpack experiment (A/B runs)
+          // m192: they take its 192-row tiles; rd3, sb: its earlier form, its form with the biases staged (A/B runs)
           ExpertGemmPlan.wideKernel(System.getenv("GPTOSS_CUDA_MOE_WIDE")));
     }
   }

@@ -59,8 +59,7 @@ final class Kernels implements AutoCloseable {
       kernel("bf16_mxfp4w_moe_gemm_wgmma_n256", "moe_gemm_wgmma.cu", MoeGemmArgs.class),
       kernel("bf16_mxfp4w_moe_gemm_wgmma_n256_m192", "moe_gemm_wgmma.cu", MoeGemmArgs.class),
       kernel("bf16_mxfp4w_moe_gemm_wgmma_n256_rd3", "moe_gemm_wgmma.cu", MoeGemmArgs.class),
-      // the 256-feature wgmma with the consumers unpacking (GPTOSS_CUDA_MOE_WIDE=coop; sm_90a, a trapping body elsewhere)
-      kernel("bf16_mxfp4w_moe_gemm_wgmma_coop", "moe_gemm_wgmma_coop.cu", MoeGemmArgs.class),
+      kernel("bf16_mxfp4w_moe_gemm_wgmma_n256_sb", "moe_gemm_wgmma.cu", MoeGemmArgs.class),
       // Hopper swap-AB expert gemm, fast mode (sm_90a; a trapping body elsewhere): checked by moe_check.cu
       kernel("bf16_mxfp4w_moe_gemm_swap", "moe_gemm_swap.cu", MoeGemmArgs.class),
       kernel("bf16_mxfp4w_moe_gemm_swap_cw3", "moe_gemm_swap.cu", MoeGemmArgs.class),

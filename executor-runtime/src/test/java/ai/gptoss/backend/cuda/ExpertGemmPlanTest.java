@@ -59,9 +59,7 @@ class ExpertGemmPlanTest {
     assertEquals(define("moe_gemv_split.cu", "GS_FEAT"), ExpertGemmPlan.SPLIT_FEATURES);
     assertEquals(32 * define("moe_gemv_split.cu", "GS_WARPS"), ExpertGemmPlan.SPLIT_THREADS);
     assertEquals(define("moe_wgmma.cuh", "WG_BM"), ExpertGemmPlan.GEMM_ROWS);
-    assertEquals(define("moe_wgmma.cuh", "WG_LDQ"), 32, "wgmmaSharedBytes and hopperFastSharedBytes(coop) assume nibble rows of 32 bytes");
-    assertEquals(define("moe_gemm_wgmma_coop.cu", "COOP_BN"), ExpertGemmPlan.WIDE_FEATURES);
-    assertEquals(define("moe_gemm_wgmma_coop.cu", "COOP_LS"), 4, "hopperFastSharedBytes(coop) assumes a 4-slot ring");
+    assertEquals(define("moe_wgmma.cuh", "WG_LDQ"), 32, "wgmmaSharedBytes assumes nibble rows of 32 bytes");
     assertEquals(define("moe_gemm_swap.cu", "SW_RMAX"), ExpertGemmPlan.SWAP_ROWS);
     assertEquals(64 * define("moe_gemm_swap.cu", "SW_CW"), ExpertGemmPlan.SWAP_FEATURES);
     assertEquals(128 * define("moe_gemm_swap.cu", "SW_CW") + 32 * define("moe_gemm_swap.cu", "SW_PW"), ExpertGemmPlan.SWAP_THREADS);
@@ -78,8 +76,8 @@ class ExpertGemmPlanTest {
     // MOE_WGMMA_SMEM_T(256, 4, false): 4 * (128 * 128 + 256 * 32 + 2 * 256) + 2 * 256 * 128 + 1024; the precise one would not fit
     assertEquals(166_912, ExpertGemmPlan.wgmmaSharedBytes(false, 128, 256));
     assertTrue(ExpertGemmPlan.wgmmaSharedBytes(true, 128, 256) >= 227 * 1024, "the whole limit, before the static barriers");
-    // COOP_SMEM: 4 * (128 * 128 + 256 * 32 + 2 * 256) + 3 * 256 * 128 + 1024
-    assertEquals(199_680, ExpertGemmPlan.hopperFastSharedBytes(ExpertGemmPlan.WGMMA_COOP));
+    // the form with staged biases: the same dynamic shared memory (its biases are 1 KB of static shared memory)
+    assertEquals(166_912, ExpertGemmPlan.hopperFastSharedBytes(ExpertGemmPlan.WGMMA_N256_SB));
     // MOE_GEMV_TC_SMEM(2880, 8, true): TC_UNITS(2880) = (360 + 45 + 5) / 8 * 8 + 2 = 410 units of 16 bytes
     assertEquals(2 * 8 * 410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 8, true));
     assertEquals(410 * 16, ExpertGemmPlan.gemvTcSharedBytes(2880, 1, false));
@@ -281,11 +279,11 @@ class ExpertGemmPlanTest {
     assertLaunch(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, beforeWide(ExpertGemmPlan.forcedKernel("wgmma_n256_m192"), true)),
         ExpertGemmPlan.WGMMA_N256_M192, 192, (4096 + 191) / 192 + 32, 23, 12, 512, 199_680);
     assertEquals(ExpertGemmPlan.WGMMA_N256, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true).kernel());
-    // the coop experiment forced for every step (prefill A/B against the dense path): the wide tiles at 16,384 tokens
-    ExpertGemmPlan coopPrefill = ExpertGemmPlan.of(16384, 4, 32, 2880, 2880, false, true,
-        beforeWide(ExpertGemmPlan.forcedKernel("wgmma_coop"), true));
-    assertEquals(ExpertGemmPlan.WGMMA_COOP, coopPrefill.kernel());
-    assertEquals(128, coopPrefill.tileM());
+    // the form with staged biases forced for every step (prefill A/B against the dense path): wide tiles at 16,384 tokens
+    ExpertGemmPlan sbPrefill = ExpertGemmPlan.of(16384, 4, 32, 2880, 2880, false, true,
+        beforeWide(ExpertGemmPlan.forcedKernel("wgmma_n256_sb"), true));
+    assertEquals(ExpertGemmPlan.WGMMA_N256_SB, sbPrefill.kernel());
+    assertEquals(128, sbPrefill.tileM());
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
         () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.WGMMA_N256_M192, true)));
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
@@ -315,23 +313,22 @@ class ExpertGemmPlanTest {
     assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, rd3Wide).kernel());
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
         () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.WGMMA_N256_RD3, true)));
-    // coop (the consumers unpack, moe_gemm_wgmma_coop.cu) takes the wide steps on 128-row tiles of 256 features, 384
-    // threads, COOP_SMEM = 4 * (128 * 128 + 256 * 32 + 2 * 256) + 3 * 256 * 128 + 1024 = 199,680 bytes
-    ExpertGemmPlan.Switches coopWide = DEFAULTS.withWide(ExpertGemmPlan.wideKernel(" Coop "));
-    assertLaunch(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, coopWide), ExpertGemmPlan.WGMMA_COOP, 128,
-        4096 / 128 + 32, 23, 12, 384, 199_680);
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(256, 4, 32, 2880, 2880, false, true, coopWide).kernel());
-    assertTrue(ExpertGemmPlan.of(ExpertGemmPlan.DENSE_MIN_TOKENS, 4, 32, 2880, 2880, false, true, coopWide).dense());
-    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, coopWide).kernel());
-    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, coopWide).kernel());
+    // sb (the biases staged in shared memory) takes the wide steps on the production kernel's tiles and launch
+    ExpertGemmPlan.Switches sbWide = DEFAULTS.withWide(ExpertGemmPlan.wideKernel(" SB "));
+    assertLaunch(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true, sbWide), ExpertGemmPlan.WGMMA_N256_SB, 128,
+        4096 / 128 + 32, 23, 12, 384, 166_912);
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(256, 4, 32, 2880, 2880, false, true, sbWide).kernel());
+    assertTrue(ExpertGemmPlan.of(ExpertGemmPlan.DENSE_MIN_TOKENS, 4, 32, 2880, 2880, false, true, sbWide).dense());
+    assertEquals(ExpertGemmPlan.WGMMA, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, sbWide).kernel());
+    assertEquals(ExpertGemmPlan.GEMM, ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, sbWide).kernel());
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
-        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.WGMMA_COOP, true)));
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true, beforeWide(ExpertGemmPlan.WGMMA_N256_SB, true)));
     org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
-        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, beforeWide(ExpertGemmPlan.WGMMA_COOP, true)));
+        () -> ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false, beforeWide(ExpertGemmPlan.WGMMA_N256_SB, true)));
     ai.gptoss.backend.BackendException e = org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
         () -> ExpertGemmPlan.wideKernel("wide"));
     assertTrue(e.getMessage().contains("GPTOSS_CUDA_MOE_WIDE=wide"), e.getMessage());
-    assertTrue(e.getMessage().contains("coop"), e.getMessage());
+    assertTrue(e.getMessage().contains("sb"), e.getMessage());
   }
 
   /**
