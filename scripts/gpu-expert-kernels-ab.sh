@@ -6,6 +6,9 @@
 #      memory (gemm_wgmma_n256_sb, GPTOSS_CUDA_MOE_WIDE=sb): correctness and per-layer time at every timing shape. On
 #      2026-12-08 the epilogue held 22-23% of the production kernel's stall samples at decode-1024, nearly all on the
 #      add after each column's global bias load;
+#   2b. the tails experiment (moe_check gemm_wgmma_n256_tails, its own process): each expert's last tile of at most 32
+#      rows on the tensor-core gemv instead of a whole wide tile (at decode-1024 a third of the wide kernel's tiles
+#      carry 2.6% of its rows);
 #   3. if the staged form passed every moe_check and beat the production kernel at decode-1024: it against the default
 #      through the engine on the issue's workload (1,024 x 1,024 -> 1,024, scripts/gpu-throughput.sh, alternating:
 #      sb, default, and again while the call has time);
@@ -26,11 +29,18 @@ sed '/^---- GPU conformance ----/q' /tmp/conf-exact.log | grep -E "^CHECK|Except
 t0=$SECONDS
 OUT=/tmp/kc MOE_CHECK_KERNELS=gemm_wgmma_n256,gemm_wgmma_n256_sb timeout 150 bash scripts/kernel-checks.sh moe_check > /tmp/kc.log 2>&1
 note "KC rc=$? $((SECONDS-t0))s"
-for f in /tmp/kc/*.log; do note "$(basename $f) PASS=$(grep -c 'PASS' $f) FAIL=$(grep -c 'FAIL' $f)"; done
-grep -h "FAIL\|hang" /tmp/kc/*.log | cut -c1-220 | head -12 | tee -a $S
-grep -h "^TIMING.*both products fast" /tmp/kc/*.log | cut -c1-300 | tee -a $S
+for f in /tmp/kc/moe_check*.log; do note "$(basename $f) PASS=$(grep -c 'PASS' $f) FAIL=$(grep -c 'FAIL' $f)"; done
+grep -h "FAIL\|hang" /tmp/kc/moe_check*.log | cut -c1-220 | head -12 | tee -a $S
+grep -h "^TIMING.*both products fast" /tmp/kc/moe_check.log | cut -c1-300 | tee -a $S
+# the tails experiment in its own process (a fault there loses nothing above): the wide kernel on whole tiles and the
+# tensor-core gemv on each expert's last tile of at most 32 rows (moe_check's gemm_wgmma_n256_tails, test code only)
+t0=$SECONDS
+[ -x /tmp/moe_check ] && MOE_CHECK_KERNELS=gemm_wgmma_n256,gemm_wgmma_n256_tails timeout 120 /tmp/moe_check > /tmp/kc/tails.log 2>&1
+note "TAILS rc=$? $((SECONDS-t0))s PASS=$(grep -c 'KERNELCHECK.*PASS' /tmp/kc/tails.log) FAIL=$(grep -c 'KERNELCHECK.*FAIL' /tmp/kc/tails.log)"
+grep -h "KERNELCHECK.*FAIL" /tmp/kc/tails.log | cut -c1-220 | head -6 | tee -a $S
+grep -h "^TIMING.*both products fast" /tmp/kc/tails.log | cut -c1-300 | tee -a $S
 tar czf $OUT/logs1.tgz -C /tmp kc kc.log conf-exact.log 2>/dev/null
-D=$(grep -h "^TIMING decode-1024 *both products fast" /tmp/kc/*.log | head -1)
+D=$(grep -h "^TIMING decode-1024 *both products fast" /tmp/kc/moe_check.log | head -1)
 N256=$(grep -o 'gemm_wgmma_n256 [0-9.]*' <<< "$D" | awk '{print $2}'); SB=$(grep -o 'gemm_wgmma_n256_sb [0-9.]*' <<< "$D" | awk '{print $2}')
 note "decode-1024: n256 ${N256:-?} sb ${SB:-?}"
 # one gpu-throughput run of the default workload; the first measures the ceilings, the later ones reuse them

@@ -261,7 +261,41 @@ struct DevRouting {
   int *assign, *counts, *cursor, *tiles, *numTiles;
   int maxTiles, tileM;
   int gvRows;  // rows the gemv variant must hold: the largest expert count, rounded up to 1, 2, 4, 8
+  // gemm_wgmma_n256_tails (tileM = WG_BM only): the step's tiles in two lists, cut on the host as moe_group cuts them
+  // (sorted rows grouped by expert): each expert's whole 128-row tiles, and a last partial tile of more than
+  // TAIL_ROWS rows, for the wide kernel (tilesW, nW); a last tile of 1..TAIL_ROWS rows as tiles of at most TC_ROWS rows
+  // for the tensor-core gemv (tilesT, nT). Null / 0 otherwise.
+  int *tilesW = nullptr, *numTilesW = nullptr, *tilesT = nullptr, *numTilesT = nullptr;
+  int nW = 0, nT = 0;
 };
+
+#define TAIL_ROWS 32  // gemm_wgmma_n256_tails: an expert's last tile of at most this many rows goes to the gemv
+
+static void upload_tiles(const std::vector<int>& t, int** tiles, int** numTiles) {
+  int n = (int)t.size() / 3;
+  CK(cudaMalloc(tiles, std::max(n, 1) * 12));
+  CK(cudaMalloc(numTiles, 4));
+  if (n > 0) CK(cudaMemcpy(*tiles, t.data(), n * 12, cudaMemcpyHostToDevice));
+  CK(cudaMemcpy(*numTiles, &n, 4, cudaMemcpyHostToDevice));
+}
+
+static void split_tails(const std::vector<int>& counts, DevRouting& d) {
+  std::vector<int> w, t;
+  int rowStart = 0;
+  for (int e = 0; e < (int)counts.size(); e++) {
+    const int n = counts[e], whole = n / WG_BM, rem = n % WG_BM;
+    for (int i = 0; i < whole; i++) w.insert(w.end(), {e, rowStart + i * WG_BM, rowStart + (i + 1) * WG_BM});
+    const int r0 = rowStart + whole * WG_BM;
+    if (rem > TAIL_ROWS) w.insert(w.end(), {e, r0, r0 + rem});
+    else
+      for (int j = 0; j < rem; j += TC_ROWS) t.insert(t.end(), {e, r0 + j, r0 + std::min(rem, j + TC_ROWS)});
+    rowStart += n;
+  }
+  d.nW = (int)w.size() / 3;
+  d.nT = (int)t.size() / 3;
+  upload_tiles(w, &d.tilesW, &d.numTilesW);
+  upload_tiles(t, &d.tilesT, &d.numTilesT);
+}
 
 static DevRouting upload_routing(const Routing& r, int E, int tileM) {
   DevRouting d;
@@ -280,6 +314,7 @@ static DevRouting upload_routing(const Routing& r, int E, int tileM) {
   MoeGroupArgs g{d.counts, d.cursor, d.tiles, d.numTiles, E, tileM, d.maxTiles, 0, E};
   moe_group<<<1, 256>>>(g);
   CK(cudaGetLastError());
+  if (tileM == WG_BM) split_tails(r.counts, d);
   return d;
 }
 
@@ -289,11 +324,17 @@ static void free_routing(DevRouting& d) {
   cudaFree(d.cursor);
   cudaFree(d.tiles);
   cudaFree(d.numTiles);
+  if (d.tilesW) {
+    cudaFree(d.tilesW);
+    cudaFree(d.numTilesW);
+    cudaFree(d.tilesT);
+    cudaFree(d.numTilesT);
+  }
 }
 
 enum Kernel { GEMM, GEMV, GEMV_TC, WGMMA, WGMMA_LS6, WGMMA_N256, WGMMA_P2, WGMMA_N256_LS6, WGMMA_M192, WGMMA_N256_M192,
-              WGMMA_N256_RD3, WGMMA_N256_LS6RD4, WGMMA_M192_RD2, WGMMA_N256_SB, SWAP, SWAP_CH16, SWAP_CH64, SWAP_PW1, SWAP_LS6, SWAP_CW3, NKERNELS };
-static bool is_wgmma(Kernel k) { return k >= WGMMA && k <= WGMMA_N256_SB; }
+              WGMMA_N256_RD3, WGMMA_N256_LS6RD4, WGMMA_M192_RD2, WGMMA_N256_SB, WGMMA_N256_TAILS, SWAP, SWAP_CH16, SWAP_CH64, SWAP_PW1, SWAP_LS6, SWAP_CW3, NKERNELS };
+static bool is_wgmma(Kernel k) { return k >= WGMMA && k <= WGMMA_N256_TAILS; }
 static bool is_swap(Kernel k) { return k >= SWAP && k <= SWAP_CW3; }
 static const SwapShape& swap_shape(Kernel k) { return SWAP_SHAPES[k - SWAP]; }
 // Precise mode doubles the A ring: the 6-slot, 256-feature and 192-row variants then exceed 227 KB of
@@ -328,6 +369,15 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
     gemm_wgmma_m192_rd2<<<dim3(d.maxTiles, (a.N + 127) / 128), 512, WG_M192_SMEM>>>(a);
   } else if (kind == WGMMA_N256_SB) {
     gemm_wgmma_n256_sb<<<dim3(d.maxTiles, (a.N + 255) / 256), 384, WG_N256_SMEM(false)>>>(a);
+  } else if (kind == WGMMA_N256_TAILS) {  // two launches: the wide kernel on whole tiles, the gemv on short last tiles
+    MoeGemmArgs w = a, t = a;
+    w.tiles = d.tilesW;
+    w.numTiles = d.numTilesW;
+    t.tiles = d.tilesT;
+    t.numTiles = d.numTilesT;
+    if (d.nW > 0) gemm_wgmma_n256<<<dim3(d.nW, (a.N + 255) / 256), 384, WG_N256_SMEM(false)>>>(w);
+    if (d.nT > 0)
+      bf16_mxfp4w_moe_gemv_tc<<<dim3(d.nT, (a.N + TC_FB - 1) / TC_FB), 256, MOE_GEMV_TC_SMEM(a.K, TC_ROWS, false)>>>(t);
   } else if (is_swap(kind)) {
     const SwapShape& sh = swap_shape(kind);
     dim3 grid(d.maxTiles, (a.N + sh.fb() - 1) / sh.fb());
@@ -351,7 +401,7 @@ static void launch(Kernel kind, const MoeGemmArgs& a, const DevRouting& d) {
 static const char* kname(Kernel k) {
   const char* names[] = {"gemm",           "gemv",          "gemv_tc",        "gemm_wgmma",          "gemm_wgmma_ls6",
                          "gemm_wgmma_n256", "gemm_wgmma_p2", "gemm_wgmma_n256_ls6", "gemm_wgmma_m192", "gemm_wgmma_n256_m192",
-                         "gemm_wgmma_n256_rd3", "gemm_wgmma_n256_ls6rd4", "gemm_wgmma_m192_rd2", "gemm_wgmma_n256_sb",
+                         "gemm_wgmma_n256_rd3", "gemm_wgmma_n256_ls6rd4", "gemm_wgmma_m192_rd2", "gemm_wgmma_n256_sb", "gemm_wgmma_n256_tails",
                          "gemm_swap",      "gemm_swap_ch16", "gemm_swap_ch64", "gemm_swap_pw1",     "gemm_swap_ls6",
                          "gemm_swap_cw3"};
   static_assert(sizeof names / sizeof names[0] == NKERNELS, "one name per kernel");
@@ -709,7 +759,7 @@ int main(int argc, char** argv) {
           std::vector<double> ref = reference(c, r, x, p == 1);
           for (int k = 0; k < NKERNELS; k++)
             if (v == 0 || k == GEMM || k == WGMMA || is_swap((Kernel)k) || k == WGMMA_N256 || k == WGMMA_N256_LS6 ||
-                k == WGMMA_M192 || k == WGMMA_N256_M192 || k >= WGMMA_N256_RD3 && k <= WGMMA_N256_SB)
+                k == WGMMA_M192 || k == WGMMA_N256_M192 || k >= WGMMA_N256_RD3 && k <= WGMMA_N256_TAILS)
               compare(name, (Kernel)k, c, r, x, p == 1, ref);
         }
         free_case(c);
