@@ -8,10 +8,10 @@
 #      add after each column's global bias load;
 #   2b. the tails experiment (moe_check gemm_wgmma_n256_tails, its own process): each expert's last tile of at most 32
 #      rows on the tensor-core gemv instead of a whole wide tile (at decode-1024 a third of the wide kernel's tiles
-#      carry 2.6% of its rows);
-#   3. if the staged form passed every moe_check and beat the production kernel at decode-1024: it against the default
-#      through the engine on the issue's workload (1,024 x 1,024 -> 1,024, scripts/gpu-throughput.sh, alternating:
-#      sb, default, and again while the call has time);
+#      carry 2.6% of its rows), its lists cut by moe_split_tails on the device and checked against the host's cut;
+#   3. each of the two that passed every check and beat the production kernel at decode-1024, together, against the
+#      default through the engine on the issue's workload (1,024 x 1,024 -> 1,024, scripts/gpu-throughput.sh:
+#      GPTOSS_CUDA_MOE_WIDE=sb and / or GPTOSS_CUDA_MOE_TAILS=on, then the default, then one alone while time remains);
 #   4. else (or with time left): Nsight Compute stall sampling per SASS instruction of both at decode-1024.
 # usage (project root on the GPU machine, after ../shared/device/pack.sh executor-runtime && scripts/stage-gpu.sh):
 #   OUT=$OUT bash scripts/gpu-expert-kernels-ab.sh
@@ -33,7 +33,8 @@ for f in /tmp/kc/moe_check*.log; do note "$(basename $f) PASS=$(grep -c 'PASS' $
 grep -h "FAIL\|hang" /tmp/kc/moe_check*.log | cut -c1-220 | head -12 | tee -a $S
 grep -h "^TIMING.*both products fast" /tmp/kc/moe_check.log | cut -c1-300 | tee -a $S
 # the tails experiment in its own process (a fault there loses nothing above): the wide kernel on whole tiles and the
-# tensor-core gemv on each expert's last tile of at most 32 rows (moe_check's gemm_wgmma_n256_tails, test code only)
+# tensor-core gemv on each expert's last tile of at most 32 rows (moe_check's gemm_wgmma_n256_tails; the lists of
+# moe_split_tails, which GPTOSS_CUDA_MOE_TAILS=on launches in the engine)
 t0=$SECONDS
 [ -x /tmp/moe_check ] && MOE_CHECK_KERNELS=gemm_wgmma_n256,gemm_wgmma_n256_tails timeout 120 /tmp/moe_check > /tmp/kc/tails.log 2>&1
 note "TAILS rc=$? $((SECONDS-t0))s PASS=$(grep -c 'KERNELCHECK.*PASS' /tmp/kc/tails.log) FAIL=$(grep -c 'KERNELCHECK.*FAIL' /tmp/kc/tails.log)"
@@ -42,7 +43,16 @@ grep -h "^TIMING.*both products fast" /tmp/kc/tails.log | cut -c1-300 | tee -a $
 tar czf $OUT/logs1.tgz -C /tmp kc kc.log conf-exact.log 2>/dev/null
 D=$(grep -h "^TIMING decode-1024 *both products fast" /tmp/kc/moe_check.log | head -1)
 N256=$(grep -o 'gemm_wgmma_n256 [0-9.]*' <<< "$D" | awk '{print $2}'); SB=$(grep -o 'gemm_wgmma_n256_sb [0-9.]*' <<< "$D" | awk '{print $2}')
-note "decode-1024: n256 ${N256:-?} sb ${SB:-?}"
+DT=$(grep -h "^TIMING decode-1024 *both products fast" /tmp/kc/tails.log 2>/dev/null | head -1)
+N256T=$(grep -o 'gemm_wgmma_n256 [0-9.]*' <<< "$DT" | awk '{print $2}'); TAILS=$(grep -o 'gemm_wgmma_n256_tails [0-9.]*' <<< "$DT" | awk '{print $2}')
+note "decode-1024: n256 ${N256:-?} sb ${SB:-?} | n256 ${N256T:-?} tails ${TAILS:-?}"
+wins() { [ -n "$1" ] && [ -n "$2" ] && awk "BEGIN{exit !($2 < $1)}"; }
+SBW=0; TW=0
+grep -q "KERNELCHECK gemm_wgmma_n256_sb.*PASS" /tmp/kc/moe_check.log 2>/dev/null \
+  && ! grep -q "KERNELCHECK gemm_wgmma_n256.*FAIL" /tmp/kc/moe_check.log && wins "$N256" "$SB" && SBW=1
+grep -q "moe_split_tails PASS" /tmp/kc/tails.log 2>/dev/null && ! grep -q "KERNELCHECK.*FAIL" /tmp/kc/tails.log \
+  && wins "$N256T" "$TAILS" && TW=1
+note "staged bias wins: $SBW, tails win: $TW"
 # one gpu-throughput run of the default workload; the first measures the ceilings, the later ones reuse them
 tp() { local label=$1 lim=$2; shift 2; local t0=$SECONDS
   env "$@" ${G_:+CEILING_GBPS=$G_ CEILING_TFLOPS=$T_} THROUGHPUT_RUNS=default RUN_LIMIT=$lim OUT=/tmp/tp-$label \
@@ -53,11 +63,13 @@ tp() { local label=$1 lim=$2; shift 2; local t0=$SECONDS
   fi; }
 left() { echo $((580 - SECONDS)); }
 G_=; T_=
-if grep -q "PASS" /tmp/kc/moe_check.log 2>/dev/null && ! grep -q "FAIL" /tmp/kc/moe_check.log && [ -n "$N256" ] && [ -n "$SB" ] \
-   && awk "BEGIN{exit !($SB < $N256)}"; then
-  tp sb 120 GPTOSS_CUDA_MOE_WIDE=sb
+# the winners together against the default through the engine (1,024^3), then each alone while the call has time
+CAND=(); [ $SBW = 1 ] && CAND+=(GPTOSS_CUDA_MOE_WIDE=sb); [ $TW = 1 ] && CAND+=(GPTOSS_CUDA_MOE_TAILS=on)
+if [ ${#CAND[@]} -gt 0 ]; then
+  tp candidate 120 "${CAND[@]}"
   tp default 120
-  [ $(left) -gt 200 ] && { tp sb-2 120 GPTOSS_CUDA_MOE_WIDE=sb; tp default-2 120; }
+  if [ ${#CAND[@]} -eq 2 ] && [ $(left) -gt 230 ]; then tp sb-alone 120 GPTOSS_CUDA_MOE_WIDE=sb; fi
+  if [ ${#CAND[@]} -eq 1 ] && [ $(left) -gt 230 ]; then tp candidate-2 120 "${CAND[@]}"; fi
 fi
 if [ $(left) -gt 100 ]; then
   SOURCE=1 OUT=/tmp/prof timeout $(( $(left) > 160 ? 160 : $(left) )) bash scripts/profile-moe-gemm.sh gemm_wgmma_n256 gemm_wgmma_n256_sb > /tmp/prof.log 2>&1

@@ -98,6 +98,38 @@ extern "C" __global__ void moe_group(MoeGroupArgs a) {
   }
 }
 
+// One block of 256 threads, after moe_group (its counts; it rewrites moe_group's tile list). O(E + tiles).
+extern "C" __global__ void moe_split_tails(MoeTailArgs a) {
+  pdl_begin();
+  __shared__ int rowStart[257];
+  __shared__ int wideStart[257];
+  __shared__ int tailStart[257];
+  if (threadIdx.x == 0) {
+    int rows = 0, wide = 0, tail = 0;
+    for (int e = 0; e < a.experts; e++) {
+      rowStart[e] = rows;
+      wideStart[e] = wide;
+      tailStart[e] = tail;
+      const int n = a.counts[e], rem = n % a.tileM;
+      rows += n;
+      if (!held(e, a.firstExpert, a.heldExperts)) continue;
+      const bool cut = rem > 0 && rem <= a.tailRows;
+      wide += n / a.tileM + (rem > 0 && !cut ? 1 : 0);
+      tail += cut ? (rem + a.tailTileM - 1) / a.tailTileM : 0;
+    }
+    *a.numTiles = min(wide, a.maxTiles);
+    *a.numTailTiles = min(tail, a.maxTailTiles);
+  }
+  __syncthreads();
+  for (int e = threadIdx.x; e < a.experts; e += blockDim.x) {
+    if (!held(e, a.firstExpert, a.heldExperts)) continue;
+    const int n = a.counts[e], rem = n % a.tileM, whole = n - rem;
+    const bool cut = rem > 0 && rem <= a.tailRows;
+    route_tiles(e - a.firstExpert, cut ? whole : n, rowStart[e], wideStart[e], a.tileM, a.maxTiles, a.tiles);
+    if (cut) route_tiles(e - a.firstExpert, rem, rowStart[e] + whole, tailStart[e], a.tailTileM, a.maxTailTiles, a.tailTiles);
+  }
+}
+
 extern "C" __global__ void moe_scatter(MoeScatterArgs a) {
   pdl_begin();
   int i = blockIdx.x * blockDim.x + threadIdx.x;

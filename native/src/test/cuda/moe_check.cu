@@ -261,22 +261,23 @@ struct DevRouting {
   int *assign, *counts, *cursor, *tiles, *numTiles;
   int maxTiles, tileM;
   int gvRows;  // rows the gemv variant must hold: the largest expert count, rounded up to 1, 2, 4, 8
-  // gemm_wgmma_n256_tails (tileM = WG_BM only): the step's tiles in two lists, cut on the host as moe_group cuts them
-  // (sorted rows grouped by expert): each expert's whole 128-row tiles, and a last partial tile of more than
-  // TAIL_ROWS rows, for the wide kernel (tilesW, nW); a last tile of 1..TAIL_ROWS rows as tiles of at most TC_ROWS rows
-  // for the tensor-core gemv (tilesT, nT). Null / 0 otherwise.
+  // gemm_wgmma_n256_tails (tileM = WG_BM only): the step's tiles in two lists (split_tails below): the wide kernel's
+  // (tilesW, nW) and the tensor-core gemv's (tilesT, nT). Null / 0 otherwise.
   int *tilesW = nullptr, *numTilesW = nullptr, *tilesT = nullptr, *numTilesT = nullptr;
   int nW = 0, nT = 0;
 };
 
-#define TAIL_ROWS 32  // gemm_wgmma_n256_tails: an expert's last tile of at most this many rows goes to the gemv
+// gemm_wgmma_n256_tails: the lists as moe_split_tails (moe_route.cu) cuts them on the device, checked against the same
+// cut made here on the host (sorted rows grouped by expert, as moe_group): every expert's whole WG_BM-row tiles and a
+// last partial tile of more than MOE_TAIL_ROWS rows for the wide kernel, a last part of 1..MOE_TAIL_ROWS rows as tiles
+// of TC_ROWS for the gemv.
+static int tailListChecks = 0, tailListFailures = 0;
 
-static void upload_tiles(const std::vector<int>& t, int** tiles, int** numTiles) {
-  int n = (int)t.size() / 3;
-  CK(cudaMalloc(tiles, std::max(n, 1) * 12));
-  CK(cudaMalloc(numTiles, 4));
-  if (n > 0) CK(cudaMemcpy(*tiles, t.data(), n * 12, cudaMemcpyHostToDevice));
-  CK(cudaMemcpy(*numTiles, &n, 4, cudaMemcpyHostToDevice));
+static std::vector<int> download_tiles(const int* tiles, const int* numTiles, int* n) {
+  CK(cudaMemcpy(n, numTiles, 4, cudaMemcpyDeviceToHost));
+  std::vector<int> t(3 * (size_t)*n);
+  if (*n > 0) CK(cudaMemcpy(t.data(), tiles, t.size() * 4, cudaMemcpyDeviceToHost));
+  return t;
 }
 
 static void split_tails(const std::vector<int>& counts, DevRouting& d) {
@@ -286,18 +287,30 @@ static void split_tails(const std::vector<int>& counts, DevRouting& d) {
     const int n = counts[e], whole = n / WG_BM, rem = n % WG_BM;
     for (int i = 0; i < whole; i++) w.insert(w.end(), {e, rowStart + i * WG_BM, rowStart + (i + 1) * WG_BM});
     const int r0 = rowStart + whole * WG_BM;
-    if (rem > TAIL_ROWS) w.insert(w.end(), {e, r0, r0 + rem});
+    if (rem > MOE_TAIL_ROWS) w.insert(w.end(), {e, r0, r0 + rem});
     else
       for (int j = 0; j < rem; j += TC_ROWS) t.insert(t.end(), {e, r0 + j, r0 + std::min(rem, j + TC_ROWS)});
     rowStart += n;
   }
-  d.nW = (int)w.size() / 3;
-  d.nT = (int)t.size() / 3;
-  upload_tiles(w, &d.tilesW, &d.numTilesW);
-  upload_tiles(t, &d.tilesT, &d.numTilesT);
+  const int E = (int)counts.size(), maxT = E * ((MOE_TAIL_ROWS + TC_ROWS - 1) / TC_ROWS);
+  CK(cudaMalloc(&d.tilesW, d.maxTiles * 12));
+  CK(cudaMalloc(&d.numTilesW, 4));
+  CK(cudaMalloc(&d.tilesT, maxT * 12));
+  CK(cudaMalloc(&d.numTilesT, 4));
+  MoeTailArgs g{d.counts, d.tilesW, d.numTilesW, d.tilesT, d.numTilesT, E, WG_BM, d.maxTiles, MOE_TAIL_ROWS, TC_ROWS, maxT, 0, E};
+  moe_split_tails<<<1, 256>>>(g);
+  CK(cudaGetLastError());
+  std::vector<int> gotW = download_tiles(d.tilesW, d.numTilesW, &d.nW), gotT = download_tiles(d.tilesT, d.numTilesT, &d.nT);
+  tailListChecks++;
+  if (gotW != w || gotT != t) {
+    tailListFailures++;
+    printf("KERNELCHECK moe_split_tails FAIL: %d + %d tiles on the device, %zu + %zu on the host\n", d.nW, d.nT, w.size() / 3,
+           t.size() / 3);
+  }
 }
 
-static DevRouting upload_routing(const Routing& r, int E, int tileM) {
+// tails: also cut gemm_wgmma_n256_tails's two lists (moe_split_tails), for that kernel only.
+static DevRouting upload_routing(const Routing& r, int E, int tileM, bool tails = false) {
   DevRouting d;
   d.tileM = tileM;
   d.maxTiles = (r.R + tileM - 1) / tileM + std::min(E, r.R);
@@ -314,7 +327,7 @@ static DevRouting upload_routing(const Routing& r, int E, int tileM) {
   MoeGroupArgs g{d.counts, d.cursor, d.tiles, d.numTiles, E, tileM, d.maxTiles, 0, E};
   moe_group<<<1, 256>>>(g);
   CK(cudaGetLastError());
-  if (tileM == WG_BM) split_tails(r.counts, d);
+  if (tails && tileM == WG_BM) split_tails(r.counts, d);
   return d;
 }
 
@@ -528,7 +541,7 @@ static std::vector<double> reference(const Case& c, const Routing& r, const Expe
 static void compare(const char* name, Kernel kind, const Case& c, const Routing& r, const Experts& x, bool precise,
                     const std::vector<double>& ref) {
   if ((precise && !runs_precise(kind)) || !kernel_enabled(kind) || !supports(kind, c.N)) return;
-  DevRouting d = upload_routing(r, x.E, tile_rows(kind));
+  DevRouting d = upload_routing(r, x.E, tile_rows(kind), kind == WGMMA_N256_TAILS);
   MoeGemmArgs a = args_for(c, x, d, precise);
   size_t n = ref.size();
   CK(cudaMemset(c.out, 0xff, c.mode == 0 ? n * 2 : n * 4));  // NaN: unwritten outputs fail
@@ -587,7 +600,7 @@ static void flush_l2(int i) {
 }
 
 static float time_kernel(Kernel kind, const Case& c, const Routing& r, const Experts& x, bool precise, int reps) {
-  DevRouting d = upload_routing(r, x.E, tile_rows(kind));
+  DevRouting d = upload_routing(r, x.E, tile_rows(kind), kind == WGMMA_N256_TAILS);
   MoeGemmArgs a = args_for(c, x, d, precise);
   cudaEvent_t t0, t1;
   CK(cudaEventCreate(&t0));
@@ -829,6 +842,9 @@ int main(int argc, char** argv) {
     free_experts(gu);
     free_experts(dn);
   }
+  if (tailListChecks > 0 && tailListFailures == 0)
+    printf("KERNELCHECK moe_split_tails PASS: %d routings, the device's lists equal to the host's cut\n", tailListChecks);
+  failures += tailListFailures;
   printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
   return failures ? 1 : 0;
 }

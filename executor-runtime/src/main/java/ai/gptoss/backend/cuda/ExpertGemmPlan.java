@@ -95,6 +95,11 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
    * mode on Hopper: equal to mma.sync at 32 (256 tokens of gpt-oss-20b), 1.09x at 64, 1.12-1.18x from 128 (table above).
    */
   static final int WIDE_MIN_ROWS_PER_EXPERT = 64;
+  /**
+   * GPTOSS_CUDA_MOE_TAILS=on: in a wide step, an expert's last tile of at most this many rows goes to the tensor-core
+   * gemv ({@link #tails}) instead of a whole wide tile (at decode-1024 a third of the wide tiles carry 2.6% of the rows).
+   */
+  static final int TAIL_ROWS = 32;
   /** Threads per block: the wgmma's one producer and two consumer warpgroups; 256 for the others. */
   static final int WGMMA_THREADS = 384, THREADS = 256;
   /** GS_FEAT in moe_gemv_split.cu: features per block (the mma's 16 rows). */
@@ -203,6 +208,28 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
   static int maxTiles(int tokens, int topK, int experts, int tileM) {
     int rows = tokens * topK;
     return (rows + tileM - 1) / tileM + Math.min(experts, rows);
+  }
+
+  /** The size of the tail list ({@link #tails}): every expert's last part, in tiles of {@link #GEMV_ROWS} rows. */
+  static int maxTailTiles(int experts) {
+    return experts * ((TAIL_ROWS + GEMV_ROWS - 1) / GEMV_ROWS);
+  }
+
+  /**
+   * GPTOSS_CUDA_MOE_TAILS=on ({@code on}): the launch of the tensor-core gemv, both products, on the tail list that
+   * moe_split_tails cuts from a step planned as {@code plan}: an expert whose last 128-row tile would hold 1..{@link
+   * #TAIL_ROWS} rows keeps only its whole tiles for the wide kernel and gives that part to the gemv in tiles of {@link
+   * #GEMV_ROWS}. Null when off or when the step's kernel is not a wide one on 128-row tiles (fast mode on Hopper only).
+   */
+  static ExpertGemmPlan tails(ExpertGemmPlan plan, int experts, int hidden, int intermediate, boolean on) {
+    if (!on || !WIDE_KERNELS.contains(plan.kernel()) || plan.tileM() != GEMM_ROWS) return null;
+    return new ExpertGemmPlan(GEMV_TC, GEMV_ROWS, maxTailTiles(experts), GEMV_TC_FEATURES, THREADS,
+        gemvTcSharedBytes(Math.max(hidden, intermediate), GEMV_ROWS, false));
+  }
+
+  /** GPTOSS_CUDA_MOE_TAILS: on / 1 / true, or off / 0 / false / auto / unset (the default: not yet measured in the engine). */
+  static boolean tailsEnabled(String env) {
+    return onOff("GPTOSS_CUDA_MOE_TAILS", env);
   }
 
   /** The most tiles of any kernel (the size of the workspace's tile list): the smallest tiles give the most. */

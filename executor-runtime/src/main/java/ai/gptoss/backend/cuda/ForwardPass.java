@@ -29,7 +29,7 @@ import org.bytedeco.javacpp.FloatPointer;
 final class ForwardPass implements AutoCloseable {
   /** The forward pass's switches from the environment, read before anything touches the GPU. */
   record Options(SmallGemv.Mode smallGemv, String forcedMoeKernel, boolean splitRoute, boolean swapMoe, boolean swapMidMoe,
-      boolean splitMoe, String wideMoe) {
+      boolean splitMoe, String wideMoe, boolean tailMoe) {
     static Options fromEnvironment() {
       return new Options(
           // which products of a few rows run bf16_gemv instead of cuBLAS (GPTOSS_CUDA_GEMV)
@@ -45,7 +45,9 @@ final class ForwardPass implements AutoCloseable {
           ExpertGemmPlan.splitEnabled(System.getenv("GPTOSS_CUDA_MOE_SPLIT")),
           // GPTOSS_CUDA_MOE_WIDE=off: fast steps of many rows per expert keep mma.sync instead of the 256-feature wgmma;
           // m192: they take its 192-row tiles; rd3, sb: its earlier form, its form with the biases staged (A/B runs)
-          ExpertGemmPlan.wideKernel(System.getenv("GPTOSS_CUDA_MOE_WIDE")));
+          ExpertGemmPlan.wideKernel(System.getenv("GPTOSS_CUDA_MOE_WIDE")),
+          // GPTOSS_CUDA_MOE_TAILS=on: a wide step's short last tiles of each expert go to the tensor-core gemv
+          ExpertGemmPlan.tailsEnabled(System.getenv("GPTOSS_CUDA_MOE_TAILS")));
     }
   }
 
@@ -171,6 +173,9 @@ final class ForwardPass implements AutoCloseable {
     k.launch("embedding_gather", new EmbedArgs(model.embed, tokens, ws.x, T, H, v0, v1), T, 1, 256);
     if (splitVocab) allReduce(ws.x, (long) T * H); // other ranks' tokens are zeros here: x + 0 = x
     boolean smallRoute = !options.splitRoute() && denseExperts == null && RoutePlan.small(T, topK, E);
+    // GPTOSS_CUDA_MOE_TAILS: wide steps only, which never take the one-block route (T * topK > 256)
+    ExpertGemmPlan tails = denseExperts != null || smallRoute ? null
+        : ExpertGemmPlan.tails(moe, E, H, I, options.tailMoe());
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       DeviceModel.Layer w = model.layers.get(l);
       boolean sliding = c.isSliding(l);
@@ -210,6 +215,10 @@ final class ForwardPass implements AutoCloseable {
             E, topK), (T + 127) / 128, 1, 128);
         k.launch("moe_group", new MoeGroupArgs(ws.counts, ws.cursor, ws.tiles, ws.numTiles, E, moe.tileM(), moe.maxTiles(),
             first, held), 1, 1, 256);
+        if (tails != null) {
+          k.launch("moe_split_tails", new MoeTailArgs(ws.counts, ws.tiles, ws.numTiles, ws.tailTiles, ws.numTailTiles, E,
+              moe.tileM(), moe.maxTiles(), ExpertGemmPlan.TAIL_ROWS, tails.tileM(), tails.maxTiles(), first, held), 1, 1, 256);
+        }
         k.launch("moe_scatter", new MoeScatterArgs(ws.expertIds, ws.cursor, ws.assign, T * topK), (T * topK + 255) / 256, 1, 256);
       }
       if (denseExperts != null) {
@@ -225,11 +234,21 @@ final class ForwardPass implements AutoCloseable {
       k.launch(moe.kernel(), new MoeGemmArgs(ws.h, lo(ws.hLo), ws.assign, ws.tiles, ws.numTiles, w.gateUpBlocks(),
           w.gateUpScales(), w.gateUpBias(), ws.act, lo(ws.actLo), topK, H, 2 * I, MoeGemmArgs.GATE_UP, (float) c.swigluLimit()),
           moe.maxTiles(), moe.featureBlocks(2 * I), moe.threads(), moe.sharedBytes());
+      if (tails != null) {
+        k.launch(tails.kernel(), new MoeGemmArgs(ws.h, 0, ws.assign, ws.tailTiles, ws.numTailTiles, w.gateUpBlocks(),
+            w.gateUpScales(), w.gateUpBias(), ws.act, 0, topK, H, 2 * I, MoeGemmArgs.GATE_UP, (float) c.swigluLimit()),
+            tails.maxTiles(), tails.featureBlocks(2 * I), tails.threads(), tails.sharedBytes());
+      }
       prof("moe down");
       ExpertGemmPlan down = moe.downProduct();
       k.launch(down.kernel(), new MoeGemmArgs(ws.act, lo(ws.actLo), ws.assign, ws.tiles, ws.numTiles, w.downBlocks(),
           w.downScales(), w.downBias(), ws.y, 0, topK, I, H, MoeGemmArgs.DOWN, (float) c.swigluLimit()),
           down.maxTiles(), down.featureBlocks(H), down.threads(), down.sharedBytes());
+      if (tails != null) {
+        k.launch(tails.kernel(), new MoeGemmArgs(ws.act, 0, ws.assign, ws.tailTiles, ws.numTailTiles, w.downBlocks(),
+            w.downScales(), w.downBias(), ws.y, 0, topK, I, H, MoeGemmArgs.DOWN, (float) c.swigluLimit()),
+            tails.maxTiles(), tails.featureBlocks(H), tails.threads(), tails.sharedBytes());
+      }
       allReduce(ws.y, (long) T * topK * H);
       // moe_combine is folded into the next residual_rmsnorm (the next layer's input norm, or the final norm).
     }

@@ -70,6 +70,15 @@ sealed interface KernelStruct {
     }
   }
 
+  record MoeTailArgs(long counts, long tiles, long numTiles, long tailTiles, long numTailTiles, int experts, int tileM,
+      int maxTiles, int tailRows, int tailTileM, int maxTailTiles, int firstExpert, int heldExperts) implements KernelStruct {
+    @Override
+    public void pack(KernelArgs a) {
+      a.ptr(counts).ptr(tiles).ptr(numTiles).ptr(tailTiles).ptr(numTailTiles).i32(experts).i32(tileM).i32(maxTiles)
+          .i32(tailRows).i32(tailTileM).i32(maxTailTiles).i32(firstExpert).i32(heldExperts);
+    }
+  }
+
   record MoeScatterArgs(long expertIds, long cursor, long assign, int numAssignments) implements KernelStruct {
     @Override
     public void pack(KernelArgs a) {

@@ -42,7 +42,10 @@ final class StepBuffers implements AutoCloseable {
     ACT_LO((c, t, r) -> t * c.numExpertsPerTok() * c.intermediateSize() * 2),
     HN_LO((c, t, r) -> r * c.hiddenSize() * 2),
     /** Split-K partials of attention_mma: bounded by AttentionPlan, not by t. */
-    ATTN_PARTIALS((c, t, r) -> AttentionPlan.partialFloats(c.headDim()) * 4L);
+    ATTN_PARTIALS((c, t, r) -> AttentionPlan.partialFloats(c.headDim()) * 4L),
+    /** The tensor-core gemv's tiles of the experts' short last parts (GPTOSS_CUDA_MOE_TAILS, moe_split_tails). */
+    TAIL_TILES((c, t, r) -> 3L * ExpertGemmPlan.maxTailTiles(c.numLocalExperts()) * 4),
+    NUM_TAIL_TILES((c, t, r) -> 4);
 
     final Size size;
 
@@ -56,7 +59,7 @@ final class StepBuffers implements AutoCloseable {
   private final Map<Buffer, Long> address = new EnumMap<>(Buffer.class);
   /** Short names of {@link #address}'s entries for the kernel argument lists (StepBuffersTest checks each). */
   final long x, h, qkv, q, attn, tmp, routerLogits, expertIds, expertWeights, counts, cursor, tiles, numTiles, assign,
-      act, y, hn, logits, sampled, hLo, attnLo, actLo, hnLo, attnPartials;
+      act, y, hn, logits, sampled, hLo, attnLo, actLo, hnLo, attnPartials, tailTiles, numTailTiles;
 
   /** Device bytes of the buffers for steps of up to {@code t} tokens and {@code r} output rows. */
   static long bytes(ModelConfig c, int t, int r) {
@@ -104,6 +107,8 @@ final class StepBuffers implements AutoCloseable {
     actLo = at(Buffer.ACT_LO);
     hnLo = at(Buffer.HN_LO);
     attnPartials = at(Buffer.ATTN_PARTIALS);
+    tailTiles = at(Buffer.TAIL_TILES);
+    numTailTiles = at(Buffer.NUM_TAIL_TILES);
   }
 
   /** The device address of {@code b}. */

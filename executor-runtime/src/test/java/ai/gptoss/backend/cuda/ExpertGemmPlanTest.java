@@ -1,6 +1,7 @@
 package ai.gptoss.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,6 +60,7 @@ class ExpertGemmPlanTest {
     assertEquals(define("moe_gemv_split.cu", "GS_FEAT"), ExpertGemmPlan.SPLIT_FEATURES);
     assertEquals(32 * define("moe_gemv_split.cu", "GS_WARPS"), ExpertGemmPlan.SPLIT_THREADS);
     assertEquals(define("moe_wgmma.cuh", "WG_BM"), ExpertGemmPlan.GEMM_ROWS);
+    assertEquals(define("gptoss_kernels.h", "MOE_TAIL_ROWS"), ExpertGemmPlan.TAIL_ROWS);
     assertEquals(define("moe_wgmma.cuh", "WG_LDQ"), 32, "wgmmaSharedBytes assumes nibble rows of 32 bytes");
     assertEquals(define("moe_gemm_swap.cu", "SW_RMAX"), ExpertGemmPlan.SWAP_ROWS);
     assertEquals(64 * define("moe_gemm_swap.cu", "SW_CW"), ExpertGemmPlan.SWAP_FEATURES);
@@ -329,6 +331,34 @@ class ExpertGemmPlanTest {
         () -> ExpertGemmPlan.wideKernel("wide"));
     assertTrue(e.getMessage().contains("GPTOSS_CUDA_MOE_WIDE=wide"), e.getMessage());
     assertTrue(e.getMessage().contains("sb"), e.getMessage());
+  }
+
+  /**
+   * GPTOSS_CUDA_MOE_TAILS=on gives a wide step's short last tiles to the tensor-core gemv: a second launch of 8-row tiles,
+   * 4 per expert at most (32 rows), its shared memory for 8 rows at the larger K; nothing for other kernels, 192-row
+   * tiles or when off; the switch reads on / off and names itself otherwise.
+   */
+  @Test
+  void tailsGoToTheTensorCoreGemvOnWideStepsOnly() {
+    ExpertGemmPlan wide = ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true);
+    ExpertGemmPlan tails = ExpertGemmPlan.tails(wide, 32, 2880, 2880, true);
+    assertLaunch(tails, ExpertGemmPlan.GEMV_TC, 8, 32 * 4, 90, 45, 256, ExpertGemmPlan.gemvTcSharedBytes(2880, 8, false));
+    assertEquals(128, ExpertGemmPlan.maxTailTiles(32));
+    assertEquals(512, ExpertGemmPlan.maxTailTiles(128));
+    assertEquals(null, ExpertGemmPlan.tails(wide, 32, 2880, 2880, false));
+    assertEquals(null, ExpertGemmPlan.tails(ExpertGemmPlan.of(256, 4, 32, 2880, 2880, false, true), 32, 2880, 2880, true));
+    assertEquals(null, ExpertGemmPlan.tails(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, true, true), 32, 2880, 2880, true));
+    assertEquals(null, ExpertGemmPlan.tails(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, false), 32, 2880, 2880, true));
+    assertEquals(null, ExpertGemmPlan.tails(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true,
+        DEFAULTS.withWide(ExpertGemmPlan.wideKernel("m192"))), 32, 2880, 2880, true));
+    assertNotNull(ExpertGemmPlan.tails(ExpertGemmPlan.of(1024, 4, 32, 2880, 2880, false, true,
+        DEFAULTS.withWide(ExpertGemmPlan.wideKernel("sb"))), 32, 2880, 2880, true));
+    assertTrue(ExpertGemmPlan.tailsEnabled(" ON "));
+    assertFalse(ExpertGemmPlan.tailsEnabled(null));
+    assertFalse(ExpertGemmPlan.tailsEnabled("auto"));
+    ai.gptoss.backend.BackendException e = org.junit.jupiter.api.Assertions.assertThrows(ai.gptoss.backend.BackendException.class,
+        () -> ExpertGemmPlan.tailsEnabled("yes"));
+    assertTrue(e.getMessage().contains("GPTOSS_CUDA_MOE_TAILS=yes"), e.getMessage());
   }
 
   /**

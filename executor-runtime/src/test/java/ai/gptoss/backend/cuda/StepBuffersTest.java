@@ -16,7 +16,8 @@ class StepBuffersTest {
   /**
    * The sizes as the pre-declaration Workspace listed them by position (x, h, qkv, q, attn, tmp,
    * routerLogits, expertIds, expertWeights, counts, cursor, tiles, numTiles, assign, act, y, hn,
-   * logits, sampled, hLo, attnLo, actLo, hnLo, attnPartials): the reference the named ones must keep.
+   * logits, sampled, hLo, attnLo, actLo, hnLo, attnPartials), then the tail tiles of GPTOSS_CUDA_MOE_TAILS (tailTiles,
+   * numTailTiles: 32 rows in tiles of 8, 4 per expert): the reference the named ones must keep.
    */
   private static long[] positionalSizes(ModelConfig c, long t, long r) {
     long H = c.hiddenSize(), Q = c.qDim(), KV = c.kvDim(), E = c.numLocalExperts(), k = c.numExpertsPerTok(),
@@ -24,12 +25,12 @@ class StepBuffersTest {
     return new long[] {t * H * 4, t * H * 2, t * (Q + 2 * KV) * 4, t * Q * 4, t * Q * 2, t * H * 4, t * E * 4, t * k * 4,
         t * k * 4, E * 4, E * 4, 3L * ExpertGemmPlan.maxTilesAnyKernel((int) t, (int) k, (int) E) * 4, 4, t * k * 4,
         t * k * I * 2, t * k * H * 4, r * H * 2, r * V * 4, r * 4, t * H * 2, t * Q * 2, t * k * I * 2, r * H * 2,
-        AttentionPlan.partialFloats(c.headDim()) * 4};
+        AttentionPlan.partialFloats(c.headDim()) * 4, 3L * 4 * E * 4, 4};
   }
 
   private static final String[] POSITIONAL_NAMES = {"x", "h", "qkv", "q", "attn", "tmp", "routerLogits", "expertIds",
       "expertWeights", "counts", "cursor", "tiles", "numTiles", "assign", "act", "y", "hn", "logits", "sampled", "hLo",
-      "attnLo", "actLo", "hnLo", "attnPartials"};
+      "attnLo", "actLo", "hnLo", "attnPartials", "tailTiles", "numTailTiles"};
 
   @Test
   void sizesAndOrderAreThoseOfThePositionalLayout() {
