@@ -9,6 +9,7 @@
 #   2b. the tails experiment (moe_check gemm_wgmma_n256_tails, its own process): each expert's last tile of at most 32
 #      rows on the tensor-core gemv instead of a whole wide tile (at decode-1024 a third of the wide kernel's tiles
 #      carry 2.6% of its rows), its lists cut by moe_split_tails on the device and checked against the host's cut;
+#   2c. if the tails won: fast GpuConformance with GPTOSS_CUDA_MOE_TAILS=on (the engine's wiring of it);
 #   3. each of the two that passed every check and beat the production kernel at decode-1024, together, against the
 #      default through the engine on the issue's workload (1,024 x 1,024 -> 1,024, scripts/gpu-throughput.sh:
 #      GPTOSS_CUDA_MOE_WIDE=sb and / or GPTOSS_CUDA_MOE_TAILS=on, then the default, then one alone while time remains);
@@ -53,6 +54,14 @@ grep -q "KERNELCHECK gemm_wgmma_n256_sb.*PASS" /tmp/kc/moe_check.log 2>/dev/null
 grep -q "moe_split_tails PASS" /tmp/kc/tails.log 2>/dev/null && ! grep -q "KERNELCHECK.*FAIL" /tmp/kc/tails.log \
   && wins "$N256T" "$TAILS" && TW=1
 note "staged bias wins: $SBW, tails win: $TW"
+# the engine's tails wiring (moe_split_tails, the gemv launches' buffers) against fast mode's known conformance figures
+# (tiny-a 154/160 at 1.050e-2, mixed batches 278/284 and 226/226): tiny-a's steps of >= 128 tokens take the wide kernel
+if [ $TW = 1 ]; then
+  t0=$SECONDS
+  GPTOSS_PRECISION=fast GPTOSS_CUDA_MOE_TAILS=on timeout 100 "${JV[@]}" --add-modules jdk.incubator.vector \
+    ai.gptoss.backend.cuda.GpuConformance .gpu/golden > /tmp/conf-fast-tails.log 2>&1; note "CONF fast tails rc=$? $((SECONDS-t0))s"
+  sed '/^---- GPU conformance ----/q' /tmp/conf-fast-tails.log | grep -E "^CHECK|Exception|error:" | cut -c1-170 | tee -a $S
+fi
 # one gpu-throughput run of the default workload; the first measures the ceilings, the later ones reuse them
 tp() { local label=$1 lim=$2; shift 2; local t0=$SECONDS
   env "$@" ${G_:+CEILING_GBPS=$G_ CEILING_TFLOPS=$T_} THROUGHPUT_RUNS=default RUN_LIMIT=$lim OUT=/tmp/tp-$label \
@@ -76,5 +85,5 @@ if [ $(left) -gt 100 ]; then
   note "PROF rc=$?"; cut -c1-240 /tmp/prof.log | grep -v "^SASS.* 0\.[0-3]% " | tee -a $S
   rm -f /tmp/prof/*.ncu-rep
 fi
-tar czf $OUT/logs2.tgz -C /tmp $(cd /tmp && ls -d tp-* prof prof.log 2>/dev/null)
+tar czf $OUT/logs2.tgz -C /tmp $(cd /tmp && ls -d tp-* prof prof.log conf-fast-tails.log 2>/dev/null)
 note "done $(date -u +%FT%TZ) $SECONDS s"
