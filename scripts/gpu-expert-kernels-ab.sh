@@ -8,7 +8,7 @@
 #      add after each column's global bias load;
 #   2b. the tails experiment (moe_check gemm_wgmma_n256_tails, its own process): each expert's last tile of at most 32
 #      rows on the tensor-core gemv instead of a whole wide tile (at decode-1024 a third of the wide kernel's tiles
-#      carry 2.6% of its rows), its lists cut by moe_split_tails on the device and checked against the host's cut;
+#      carry 2.6% of its rows), its lists cut by moe_group (tails on) on the device and checked against the host's cut;
 #   2c. if the tails won: fast GpuConformance with GPTOSS_CUDA_MOE_TAILS=on (the engine's wiring of it);
 #   3. each of the two that passed every check and beat the production kernel at decode-1024, together, against the
 #      default through the engine on the issue's workload (1,024 x 1,024 -> 1,024, scripts/gpu-throughput.sh:
@@ -35,7 +35,7 @@ grep -h "FAIL\|hang" /tmp/kc/moe_check*.log | cut -c1-220 | head -12 | tee -a $S
 grep -h "^TIMING.*both products fast" /tmp/kc/moe_check.log | cut -c1-300 | tee -a $S
 # the tails experiment in its own process (a fault there loses nothing above): the wide kernel on whole tiles and the
 # tensor-core gemv on each expert's last tile of at most 32 rows (moe_check's gemm_wgmma_n256_tails; the lists of
-# moe_split_tails, which GPTOSS_CUDA_MOE_TAILS=on launches in the engine)
+# moe_group with tails on, as GPTOSS_CUDA_MOE_TAILS=on launches it in the engine)
 t0=$SECONDS
 [ -x /tmp/moe_check ] && MOE_CHECK_KERNELS=gemm_wgmma_n256,gemm_wgmma_n256_tails timeout 120 /tmp/moe_check > /tmp/kc/tails.log 2>&1
 note "TAILS rc=$? $((SECONDS-t0))s PASS=$(grep -c 'KERNELCHECK.*PASS' /tmp/kc/tails.log) FAIL=$(grep -c 'KERNELCHECK.*FAIL' /tmp/kc/tails.log)"
@@ -51,10 +51,10 @@ wins() { [ -n "$1" ] && [ -n "$2" ] && awk "BEGIN{exit !($2 < $1)}"; }
 SBW=0; TW=0
 grep -q "KERNELCHECK gemm_wgmma_n256_sb.*PASS" /tmp/kc/moe_check.log 2>/dev/null \
   && ! grep -q "KERNELCHECK gemm_wgmma_n256.*FAIL" /tmp/kc/moe_check.log && wins "$N256" "$SB" && SBW=1
-grep -q "moe_split_tails PASS" /tmp/kc/tails.log 2>/dev/null && ! grep -q "KERNELCHECK.*FAIL" /tmp/kc/tails.log \
+grep -q "moe_group_tails PASS" /tmp/kc/tails.log 2>/dev/null && ! grep -q "KERNELCHECK.*FAIL" /tmp/kc/tails.log \
   && wins "$N256T" "$TAILS" && TW=1
 note "staged bias wins: $SBW, tails win: $TW"
-# the engine's tails wiring (moe_split_tails, the gemv launches' buffers) against fast mode's known conformance figures
+# the engine's tails wiring (moe_group's tail list, the gemv launches' buffers) against fast mode's known conformance figures
 # (tiny-a 154/160 at 1.050e-2, mixed batches 278/284 and 226/226): tiny-a's steps of >= 128 tokens take the wide kernel
 if [ $TW = 1 ]; then
   t0=$SECONDS

@@ -244,28 +244,16 @@ struct MoeGroupArgs {
   int maxTiles;
   int firstExpert;       // the experts whose weights this device holds: [firstExpert, firstExpert + heldExperts);
   int heldExperts;       // tiles only for them, naming e - firstExpert (all: 0, experts). Expert parallel ranks.
-};
-
-// moe_split_tails (GPTOSS_CUDA_MOE_TAILS=on, wide steps): after moe_group, the same step's tiles as two lists. An expert
-// whose last tile would hold 1..tailRows rows keeps only its whole tileM-row tiles in `tiles` (rewritten) and gives
-// that last part to `tailTiles`, cut in tiles of tailTileM rows (the tensor-core gemv's); every other expert keeps its
-// tiles as moe_group cut them. ForwardPass passes tailRows = MOE_TAIL_ROWS (ExpertGemmPlan.TAIL_ROWS) and tailTileM = 8.
-#define MOE_TAIL_ROWS 32
-struct MoeTailArgs {
-  const int* counts;     // [E]
-  int* tiles;            // [maxTiles, 3]: rewritten
-  int* numTiles;         // [1]
+  // GPTOSS_CUDA_MOE_TAILS=on (wide steps; tailRows 0: off, the tail fields unused): an expert whose last tileM-row tile
+  // would hold 1..tailRows rows gets only its whole tiles in `tiles`, and that last part in `tailTiles`, cut in tiles of
+  // tailTileM rows (the tensor-core gemv's). ForwardPass passes tailRows = MOE_TAIL_ROWS (ExpertGemmPlan.TAIL_ROWS).
   int* tailTiles;        // [maxTailTiles, 3]
   int* numTailTiles;     // [1]
-  int experts;
-  int tileM;
-  int maxTiles;
   int tailRows;
   int tailTileM;
   int maxTailTiles;
-  int firstExpert;       // as MoeGroupArgs
-  int heldExperts;
 };
+#define MOE_TAIL_ROWS 32
 
 struct MoeScatterArgs {
   const int* expertIds;  // [T, k]

@@ -63,9 +63,8 @@ GL_STRUCT(QkvRopeArgs, qkv, bias, invFreq, positions, tokenSeq, pageTable, q, kv
 GL_STRUCT(AttentionArgs, q, kvPool, pageTable, sinks, positions, items, out, outLo, partials, numItems, heads,
           kvHeads, headDim, pageSize, maxPages, layers, layerOfType, window, scale, splits, warpsPerItem)
 GL_STRUCT(MoeRouteArgs, logits, bias, expertIds, weights, counts, numTokens, experts, k)
-GL_STRUCT(MoeGroupArgs, counts, cursor, tiles, numTiles, experts, tileM, maxTiles, firstExpert, heldExperts)
-GL_STRUCT(MoeTailArgs, counts, tiles, numTiles, tailTiles, numTailTiles, experts, tileM, maxTiles, tailRows, tailTileM,
-          maxTailTiles, firstExpert, heldExperts)
+GL_STRUCT(MoeGroupArgs, counts, cursor, tiles, numTiles, experts, tileM, maxTiles, firstExpert, heldExperts, tailTiles,
+          numTailTiles, tailRows, tailTileM, maxTailTiles)
 GL_STRUCT(MoeScatterArgs, expertIds, cursor, assign, numAssignments)
 GL_STRUCT(MoeRouteSmallArgs, logits, bias, expertIds, weights, tiles, numTiles, assign, numTokens, experts, k,
           tileM, maxTiles, firstExpert, heldExperts)

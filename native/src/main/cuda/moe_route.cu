@@ -5,6 +5,8 @@
 //                list (expert, row range) of tileM rows each. O(E + tiles). Tiles only for the experts
 //                this device holds ([firstExpert, firstExpert + heldExperts), all but on expert-parallel
 //                ranks), named by their index among them; the others' rows are sorted but never computed.
+//                With tailRows > 0 (GPTOSS_CUDA_MOE_TAILS=on) an expert's last tile of 1..tailRows rows goes to a
+//                second list instead, in tiles of tailTileM rows (the tensor-core gemv's).
 //   moe_scatter: per assignment, sorted row = cursor[e]++ ; assign[row] = t*k + j.
 //   moe_route_small: the four steps above (with the zeroing of counts) in one block of 256 threads,
 //                for steps with T*k <= ROUTE_SMALL_MAX and E <= ROUTE_MAX_EXPERTS: counts and cursors
@@ -74,59 +76,45 @@ extern "C" __global__ void moe_topk(MoeRouteArgs a) {
   for (int j = 0; j < a.k; j++) atomicAdd(&a.counts[idx[j]], 1);
 }
 
+// The rows of an expert of n rows that go to the tail list: its last tile's when that holds 1..tailRows rows, else 0
+// (always 0 with tailRows 0, the tails off).
+__device__ __forceinline__ int tail_rows(int n, int tileM, int tailRows) {
+  const int rem = n % tileM;
+  return rem > 0 && rem <= tailRows ? rem : 0;
+}
+
 extern "C" __global__ void moe_group(MoeGroupArgs a) {
   pdl_begin();
   __shared__ int tileStart[257];
   __shared__ int rowStart[257];
+  __shared__ int tailStart[257];
   if (threadIdx.x == 0) {
-    int rows = 0, tiles = 0;
+    int rows = 0, tiles = 0, tails = 0;
     for (int e = 0; e < a.experts; e++) {
       rowStart[e] = rows;
       tileStart[e] = tiles;
-      rows += a.counts[e];
-      if (held(e, a.firstExpert, a.heldExperts)) tiles += (a.counts[e] + a.tileM - 1) / a.tileM;
+      tailStart[e] = tails;
+      const int n = a.counts[e], cut = tail_rows(n, a.tileM, a.tailRows);
+      rows += n;
+      if (held(e, a.firstExpert, a.heldExperts)) {
+        tiles += (n - cut + a.tileM - 1) / a.tileM;
+        if (cut > 0) tails += (cut + a.tailTileM - 1) / a.tailTileM;
+      }
     }
     tileStart[a.experts] = tiles;
     *a.numTiles = min(tiles, a.maxTiles);
+    if (a.tailRows > 0) *a.numTailTiles = min(tails, a.maxTailTiles);
   }
   __syncthreads();
   for (int e = threadIdx.x; e < a.experts; e += blockDim.x) {
     a.cursor[e] = rowStart[e];
     if (held(e, a.firstExpert, a.heldExperts)) {
-      route_tiles(e - a.firstExpert, a.counts[e], rowStart[e], tileStart[e], a.tileM, a.maxTiles, a.tiles);
+      const int n = a.counts[e], cut = tail_rows(n, a.tileM, a.tailRows);
+      route_tiles(e - a.firstExpert, n - cut, rowStart[e], tileStart[e], a.tileM, a.maxTiles, a.tiles);
+      if (cut > 0) {
+        route_tiles(e - a.firstExpert, cut, rowStart[e] + n - cut, tailStart[e], a.tailTileM, a.maxTailTiles, a.tailTiles);
+      }
     }
-  }
-}
-
-// One block of 256 threads, after moe_group (its counts; it rewrites moe_group's tile list). O(E + tiles).
-extern "C" __global__ void moe_split_tails(MoeTailArgs a) {
-  pdl_begin();
-  __shared__ int rowStart[257];
-  __shared__ int wideStart[257];
-  __shared__ int tailStart[257];
-  if (threadIdx.x == 0) {
-    int rows = 0, wide = 0, tail = 0;
-    for (int e = 0; e < a.experts; e++) {
-      rowStart[e] = rows;
-      wideStart[e] = wide;
-      tailStart[e] = tail;
-      const int n = a.counts[e], rem = n % a.tileM;
-      rows += n;
-      if (!held(e, a.firstExpert, a.heldExperts)) continue;
-      const bool cut = rem > 0 && rem <= a.tailRows;
-      wide += n / a.tileM + (rem > 0 && !cut ? 1 : 0);
-      tail += cut ? (rem + a.tailTileM - 1) / a.tailTileM : 0;
-    }
-    *a.numTiles = min(wide, a.maxTiles);
-    *a.numTailTiles = min(tail, a.maxTailTiles);
-  }
-  __syncthreads();
-  for (int e = threadIdx.x; e < a.experts; e += blockDim.x) {
-    if (!held(e, a.firstExpert, a.heldExperts)) continue;
-    const int n = a.counts[e], rem = n % a.tileM, whole = n - rem;
-    const bool cut = rem > 0 && rem <= a.tailRows;
-    route_tiles(e - a.firstExpert, cut ? whole : n, rowStart[e], wideStart[e], a.tileM, a.maxTiles, a.tiles);
-    if (cut) route_tiles(e - a.firstExpert, rem, rowStart[e] + whole, tailStart[e], a.tailTileM, a.maxTailTiles, a.tailTiles);
   }
 }
 

@@ -267,7 +267,8 @@ struct DevRouting {
   int nW = 0, nT = 0;
 };
 
-// gemm_wgmma_n256_tails: the lists as moe_split_tails (moe_route.cu) cuts them on the device, checked against the same
+// gemm_wgmma_n256_tails: the lists as moe_group (moe_route.cu) cuts them on the device with tails on (tailRows =
+// MOE_TAIL_ROWS, as GPTOSS_CUDA_MOE_TAILS=on in the engine), checked against the same
 // cut made here on the host (sorted rows grouped by expert, as moe_group): every expert's whole WG_BM-row tiles and a
 // last partial tile of more than MOE_TAIL_ROWS rows for the wide kernel, a last part of 1..MOE_TAIL_ROWS rows as tiles
 // of TC_ROWS for the gemv.
@@ -297,19 +298,20 @@ static void split_tails(const std::vector<int>& counts, DevRouting& d) {
   CK(cudaMalloc(&d.numTilesW, 4));
   CK(cudaMalloc(&d.tilesT, maxT * 12));
   CK(cudaMalloc(&d.numTilesT, 4));
-  MoeTailArgs g{d.counts, d.tilesW, d.numTilesW, d.tilesT, d.numTilesT, E, WG_BM, d.maxTiles, MOE_TAIL_ROWS, TC_ROWS, maxT, 0, E};
-  moe_split_tails<<<1, 256>>>(g);
+  MoeGroupArgs g{d.counts, d.cursor, d.tilesW, d.numTilesW, E, WG_BM, d.maxTiles, 0, E, d.tilesT, d.numTilesT,
+                 MOE_TAIL_ROWS, TC_ROWS, maxT};
+  moe_group<<<1, 256>>>(g);
   CK(cudaGetLastError());
   std::vector<int> gotW = download_tiles(d.tilesW, d.numTilesW, &d.nW), gotT = download_tiles(d.tilesT, d.numTilesT, &d.nT);
   tailListChecks++;
   if (gotW != w || gotT != t) {
     tailListFailures++;
-    printf("KERNELCHECK moe_split_tails FAIL: %d + %d tiles on the device, %zu + %zu on the host\n", d.nW, d.nT, w.size() / 3,
+    printf("KERNELCHECK moe_group_tails FAIL: %d + %d tiles on the device, %zu + %zu on the host\n", d.nW, d.nT, w.size() / 3,
            t.size() / 3);
   }
 }
 
-// tails: also cut gemm_wgmma_n256_tails's two lists (moe_split_tails), for that kernel only.
+// tails: also cut gemm_wgmma_n256_tails's two lists (moe_group with tails on), for that kernel only.
 static DevRouting upload_routing(const Routing& r, int E, int tileM, bool tails = false) {
   DevRouting d;
   d.tileM = tileM;
@@ -843,7 +845,7 @@ int main(int argc, char** argv) {
     free_experts(dn);
   }
   if (tailListChecks > 0 && tailListFailures == 0)
-    printf("KERNELCHECK moe_split_tails PASS: %d routings, the device's lists equal to the host's cut\n", tailListChecks);
+    printf("KERNELCHECK moe_group_tails PASS: %d routings, the device's lists equal to the host's cut\n", tailListChecks);
   failures += tailListFailures;
   printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
   return failures ? 1 : 0;

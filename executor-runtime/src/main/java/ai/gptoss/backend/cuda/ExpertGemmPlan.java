@@ -217,7 +217,7 @@ record ExpertGemmPlan(String kernel, int tileM, int maxTiles, int features, int 
 
   /**
    * GPTOSS_CUDA_MOE_TAILS=on ({@code on}): the launch of the tensor-core gemv, both products, on the tail list that
-   * moe_split_tails cuts from a step planned as {@code plan}: an expert whose last 128-row tile would hold 1..{@link
+   * moe_group cuts (its tailRows) from a step planned as {@code plan}: an expert whose last 128-row tile would hold 1..{@link
    * #TAIL_ROWS} rows keeps only its whole tiles for the wide kernel and gives that part to the gemv in tiles of {@link
    * #GEMV_ROWS}. Null when off or when the step's kernel is not a wide one on 128-row tiles (fast mode on Hopper only).
    */

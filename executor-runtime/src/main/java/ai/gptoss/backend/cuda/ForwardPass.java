@@ -173,9 +173,8 @@ final class ForwardPass implements AutoCloseable {
     k.launch("embedding_gather", new EmbedArgs(model.embed, tokens, ws.x, T, H, v0, v1), T, 1, 256);
     if (splitVocab) allReduce(ws.x, (long) T * H); // other ranks' tokens are zeros here: x + 0 = x
     boolean smallRoute = !options.splitRoute() && denseExperts == null && RoutePlan.small(T, topK, E);
-    // GPTOSS_CUDA_MOE_TAILS: wide steps only, which never take the one-block route (T * topK > 256)
-    ExpertGemmPlan tails = denseExperts != null || smallRoute ? null
-        : ExpertGemmPlan.tails(moe, E, H, I, options.tailMoe());
+    // GPTOSS_CUDA_MOE_TAILS: wide steps (null for the others) whose routing is moe_group's, not the one-block route's
+    ExpertGemmPlan tails = smallRoute ? null : ExpertGemmPlan.tails(moe, E, H, I, options.tailMoe());
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       DeviceModel.Layer w = model.layers.get(l);
       boolean sliding = c.isSliding(l);
@@ -213,12 +212,10 @@ final class ForwardPass implements AutoCloseable {
         check(cudaMemsetAsync(dev(ws.counts), 0, 4L * E, device.stream), "cudaMemsetAsync(expert counts)");
         k.launch("moe_topk", new MoeRouteArgs(ws.routerLogits, w.routerBias(), ws.expertIds, ws.expertWeights, ws.counts, T,
             E, topK), (T + 127) / 128, 1, 128);
-        k.launch("moe_group", new MoeGroupArgs(ws.counts, ws.cursor, ws.tiles, ws.numTiles, E, moe.tileM(), moe.maxTiles(),
-            first, held), 1, 1, 256);
-        if (tails != null) {
-          k.launch("moe_split_tails", new MoeTailArgs(ws.counts, ws.tiles, ws.numTiles, ws.tailTiles, ws.numTailTiles, E,
-              moe.tileM(), moe.maxTiles(), ExpertGemmPlan.TAIL_ROWS, tails.tileM(), tails.maxTiles(), first, held), 1, 1, 256);
-        }
+        k.launch("moe_group", tails == null
+            ? new MoeGroupArgs(ws.counts, ws.cursor, ws.tiles, ws.numTiles, E, moe.tileM(), moe.maxTiles(), first, held)
+            : new MoeGroupArgs(ws.counts, ws.cursor, ws.tiles, ws.numTiles, E, moe.tileM(), moe.maxTiles(), first, held,
+                ws.tailTiles, ws.numTailTiles, ExpertGemmPlan.TAIL_ROWS, tails.tileM(), tails.maxTiles()), 1, 1, 256);
         k.launch("moe_scatter", new MoeScatterArgs(ws.expertIds, ws.cursor, ws.assign, T * topK), (T * topK + 255) / 256, 1, 256);
       }
       if (denseExperts != null) {

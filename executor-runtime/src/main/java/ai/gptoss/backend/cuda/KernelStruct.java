@@ -62,20 +62,18 @@ sealed interface KernelStruct {
   }
 
   record MoeGroupArgs(long counts, long cursor, long tiles, long numTiles, int experts, int tileM, int maxTiles,
-      int firstExpert, int heldExperts) implements KernelStruct {
+      int firstExpert, int heldExperts, long tailTiles, long numTailTiles, int tailRows, int tailTileM, int maxTailTiles)
+      implements KernelStruct {
+    /** Without tails (tailRows 0): moe_group's one tile list. */
+    MoeGroupArgs(long counts, long cursor, long tiles, long numTiles, int experts, int tileM, int maxTiles, int firstExpert,
+        int heldExperts) {
+      this(counts, cursor, tiles, numTiles, experts, tileM, maxTiles, firstExpert, heldExperts, 0, 0, 0, 0, 0);
+    }
+
     @Override
     public void pack(KernelArgs a) {
       a.ptr(counts).ptr(cursor).ptr(tiles).ptr(numTiles).i32(experts).i32(tileM).i32(maxTiles).i32(firstExpert)
-          .i32(heldExperts);
-    }
-  }
-
-  record MoeTailArgs(long counts, long tiles, long numTiles, long tailTiles, long numTailTiles, int experts, int tileM,
-      int maxTiles, int tailRows, int tailTileM, int maxTailTiles, int firstExpert, int heldExperts) implements KernelStruct {
-    @Override
-    public void pack(KernelArgs a) {
-      a.ptr(counts).ptr(tiles).ptr(numTiles).ptr(tailTiles).ptr(numTailTiles).i32(experts).i32(tileM).i32(maxTiles)
-          .i32(tailRows).i32(tailTileM).i32(maxTailTiles).i32(firstExpert).i32(heldExperts);
+          .i32(heldExperts).ptr(tailTiles).ptr(numTailTiles).i32(tailRows).i32(tailTileM).i32(maxTailTiles);
     }
   }
 

@@ -43,7 +43,6 @@ final class Kernels implements AutoCloseable {
       kernel("attention_combine", "attention_mma.cu", AttentionArgs.class),
       kernel("moe_topk", "moe_route.cu", MoeRouteArgs.class),
       kernel("moe_group", "moe_route.cu", MoeGroupArgs.class),
-      kernel("moe_split_tails", "moe_route.cu", MoeTailArgs.class),
       kernel("moe_scatter", "moe_route.cu", MoeScatterArgs.class),
       kernel("moe_route_small", "moe_route.cu", MoeRouteSmallArgs.class),
       kernel("bf16_mxfp4w_moe_gemm", "moe_gemm.cu", MoeGemmArgs.class),

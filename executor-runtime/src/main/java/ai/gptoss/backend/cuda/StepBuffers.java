@@ -43,7 +43,7 @@ final class StepBuffers implements AutoCloseable {
     HN_LO((c, t, r) -> r * c.hiddenSize() * 2),
     /** Split-K partials of attention_mma: bounded by AttentionPlan, not by t. */
     ATTN_PARTIALS((c, t, r) -> AttentionPlan.partialFloats(c.headDim()) * 4L),
-    /** The tensor-core gemv's tiles of the experts' short last parts (GPTOSS_CUDA_MOE_TAILS, moe_split_tails). */
+    /** The tensor-core gemv's tiles of the experts' short last parts (GPTOSS_CUDA_MOE_TAILS, moe_group). */
     TAIL_TILES((c, t, r) -> 3L * ExpertGemmPlan.maxTailTiles(c.numLocalExperts()) * 4),
     NUM_TAIL_TILES((c, t, r) -> 4);
 
