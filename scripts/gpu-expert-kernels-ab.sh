@@ -6,6 +6,7 @@
 #      memory (gemm_wgmma_n256_sb, GPTOSS_CUDA_MOE_WIDE=sb): correctness and per-layer time at every timing shape. On
 #      2026-12-08 the epilogue held 22-23% of the production kernel's stall samples at decode-1024, nearly all on the
 #      add after each column's global bias load;
+#      route_check beside it: moe_group's one list as before (its tail fields, added 2026-12-08, off there);
 #   2b. the tails experiment (moe_check gemm_wgmma_n256_tails, its own process): each expert's last tile of at most 32
 #      rows on the tensor-core gemv instead of a whole wide tile (at decode-1024 a third of the wide kernel's tiles
 #      carry 2.6% of its rows), its lists cut by moe_group (tails on) on the device and checked against the host's cut;
@@ -28,10 +29,10 @@ GPTOSS_PRECISION=exact timeout 100 "${JV[@]}" --add-modules jdk.incubator.vector
   > /tmp/conf-exact.log 2>&1; note "CONF exact rc=$? $((SECONDS-t0))s"
 sed '/^---- GPU conformance ----/q' /tmp/conf-exact.log | grep -E "^CHECK|Exception|error:" | cut -c1-170 | tee -a $S
 t0=$SECONDS
-OUT=/tmp/kc MOE_CHECK_KERNELS=gemm_wgmma_n256,gemm_wgmma_n256_sb timeout 150 bash scripts/kernel-checks.sh moe_check > /tmp/kc.log 2>&1
+OUT=/tmp/kc MOE_CHECK_KERNELS=gemm_wgmma_n256,gemm_wgmma_n256_sb timeout 170 bash scripts/kernel-checks.sh moe_check route_check > /tmp/kc.log 2>&1
 note "KC rc=$? $((SECONDS-t0))s"
-for f in /tmp/kc/moe_check*.log; do note "$(basename $f) PASS=$(grep -c 'PASS' $f) FAIL=$(grep -c 'FAIL' $f)"; done
-grep -h "FAIL\|hang" /tmp/kc/moe_check*.log | cut -c1-220 | head -12 | tee -a $S
+for f in /tmp/kc/moe_check*.log /tmp/kc/route_check.log; do note "$(basename $f) PASS=$(grep -c 'PASS' $f) FAIL=$(grep -c 'FAIL' $f)"; done
+grep -h "FAIL\|hang" /tmp/kc/moe_check*.log /tmp/kc/route_check.log | cut -c1-220 | head -12 | tee -a $S
 grep -h "^TIMING.*both products fast" /tmp/kc/moe_check.log | cut -c1-300 | tee -a $S
 # the tails experiment in its own process (a fault there loses nothing above): the wide kernel on whole tiles and the
 # tensor-core gemv on each expert's last tile of at most 32 rows (moe_check's gemm_wgmma_n256_tails; the lists of
